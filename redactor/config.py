@@ -1,0 +1,230 @@
+"""One typed configuration tree, read once at start-up.
+
+Every field has a unit, bounds and a one-line description; unknown keys are
+rejected. The embedded defaults run on one machine (loopback, local archive
+folder, SQLite ledger, a token per role). A TOML file overrides any part:
+`redactor serve --config center.toml`, and `redactor check-config FILE` validates one.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from redactor.errors import ConfigError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- detection
+
+
+class MediaPipeFaceConfig(Strict):
+    kind: Literal["mediapipe_face"] = "mediapipe_face"
+    model: Literal["short", "full"] = Field("full", description="BlazeFace short range (near faces) or full range")
+    min_score: float = Field(0.5, ge=0.0, le=1.0, description="minimum detection confidence")
+    tile: int = Field(0, ge=0, le=4096, description="tile side in px; 0 = whole frame only")
+    tile_overlap: float = Field(0.25, ge=0.0, lt=1.0, description="overlap between tiles, share of tile side")
+
+
+class CenterFaceConfig(Strict):
+    kind: Literal["centerface"] = "centerface"
+    min_score: float = Field(0.2, ge=0.0, le=1.0, description="minimum detection confidence")
+    scale: float = Field(1.0, gt=0.0, le=4.0, description="input scale before the network (2.0 = upscale 2x)")
+    max_side: int = Field(0, ge=0, le=8192, description="cap on the scaled long side in px; 0 = none")
+    nms_iou: float = Field(0.3, gt=0.0, le=1.0, description="IoU above which overlapping boxes merge")
+
+
+class PlateTextConfig(Strict):
+    kind: Literal["plate_text"] = "plate_text"
+    min_score: float = Field(0.3, ge=0.0, le=1.0, description="DBNet box score threshold")
+    max_side: int = Field(960, ge=0, le=8192, description="long side fed to the network in px; 0 = full size")
+    grow_x: float = Field(1.25, ge=1.0, le=3.0, description="text box grown to plate width, factor")
+    grow_y: float = Field(1.8, ge=1.0, le=4.0, description="text box grown to plate height, factor")
+
+
+class PlateClassicConfig(Strict):
+    kind: Literal["plate_classic"] = "plate_classic"
+    max_side: int = Field(1280, ge=64, le=8192, description="long side the localiser works at in px")
+
+
+class OnnxDetectorConfig(Strict):
+    kind: Literal["onnx"] = "onnx"
+    path: Path = Field(description="a user-supplied ONNX detector (YOLO-style output)")
+    label: Literal["face", "plate", "person"] = Field("plate", description="what it finds")
+    min_score: float = Field(0.3, ge=0.0, le=1.0, description="minimum confidence")
+    input_size: int = Field(640, ge=32, le=4096, description="square network input in px")
+
+
+DetectorConfig = Annotated[
+    MediaPipeFaceConfig | CenterFaceConfig | PlateTextConfig | PlateClassicConfig | OnnxDetectorConfig,
+    Field(discriminator="kind"),
+]
+
+
+class ProfileConfig(Strict):
+    detectors: tuple[DetectorConfig, ...] = Field(description="detectors run on each frame; boxes merged")
+    merge_iou: float = Field(0.5, gt=0.0, le=1.0, description="IoU above which boxes of one label merge")
+
+
+def _default_profiles() -> dict[str, ProfileConfig]:
+    return {
+        "realtime": ProfileConfig(detectors=(MediaPipeFaceConfig(model="full", min_score=0.5),)),
+        "thorough": ProfileConfig(
+            detectors=(
+                MediaPipeFaceConfig(model="full", min_score=0.3),
+                MediaPipeFaceConfig(model="full", min_score=0.3, tile=256),
+            )
+        ),
+    }
+
+
+class DetectConfig(Strict):
+    profiles: dict[str, ProfileConfig] = Field(default_factory=_default_profiles)
+    threads: int = Field(1, ge=1, le=64, description="threads each detector runtime may use")
+
+
+# ---------------------------------------------------------------- masking policy
+
+Style = Literal["pixelate", "blur", "strong_blur", "fill"]
+ClassName = Literal["face", "plate", "person"]
+
+
+class ZoneConfig(Strict):
+    camera_id: str = Field(description="camera the zone belongs to")
+    polygon: tuple[tuple[int, int], ...] = Field(min_length=3, description="vertices x,y in px")
+
+
+class PolicyConfig(Strict):
+    classes: tuple[ClassName, ...] = Field(("face", "plate"), description="what is masked")
+    style: Style = Field("pixelate", description="how a region is masked")
+    strength: float = Field(
+        8.0, gt=0.0, le=64.0,
+        description="pixelate: blocks across a box's long side (fewer = stronger); "
+        "blur: radius as 1/strength of the box's long side",
+    )
+    ellipse: bool = Field(False, description="mask an ellipse inscribed in each box instead of the box")
+    enlarge: float = Field(1.3, ge=1.0, le=3.0, description="boxes grown by this factor before masking")
+    profile: str = Field("realtime", description="detection profile (detect.profiles)")
+    on_overload: Literal["drop", "mask"] = Field(
+        "mask", description="when behind: drop frames, or send them fully masked"
+    )
+    hold_s: float = Field(1.0, ge=0.0, le=30.0, description="seconds a tracked mask stays after the detector loses it")
+    fill_color: tuple[int, int, int] = Field((0, 0, 0), description="BGR colour for style=fill and full-frame masks")
+
+
+def _default_policies() -> dict[str, PolicyConfig]:
+    return {
+        # Unknown recipients get this one: everything masked, strongly.
+        "strict": PolicyConfig(classes=("face", "plate", "person"), strength=6.0, enlarge=1.4),
+        "default": PolicyConfig(),
+        "police-wanted-vehicle": PolicyConfig(classes=("face",)),
+        "export": PolicyConfig(profile="thorough"),
+    }
+
+
+class RouteConfig(Strict):
+    recipient: str = Field(description="agency, e.g. 'police-112'")
+    service: str = Field("", description="service within the agency; empty matches any")
+    policy: str = Field(description="policy name")
+
+
+class PolicyRouting(Strict):
+    policies: dict[str, PolicyConfig] = Field(default_factory=_default_policies)
+    routes: tuple[RouteConfig, ...] = Field(
+        (
+            RouteConfig(recipient="police-112", service="wanted-vehicle", policy="police-wanted-vehicle"),
+            RouteConfig(recipient="police-112", policy="default"),
+            RouteConfig(recipient="fire-119", policy="default"),
+        ),
+    )
+    default_policy: str = Field("default", description="policy for single-image calls without one")
+    unknown_recipient_policy: str = Field("strict", description="policy for recipients with no route")
+    zones: tuple[ZoneConfig, ...] = Field((), description="static privacy zones, always masked")
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> PolicyRouting:
+        names = set(self.policies)
+        for ref in [self.default_policy, self.unknown_recipient_policy, *(r.policy for r in self.routes)]:
+            if ref not in names:
+                raise ValueError(f"policy {ref!r} is not defined; defined: {sorted(names)}")
+        return self
+
+
+# ---------------------------------------------------------------- service
+
+
+class Limits(Strict):
+    max_message_bytes: int = Field(32 << 20, ge=1 << 16, le=1 << 30, description="largest gRPC message, bytes")
+    max_width: int = Field(7680, ge=16, le=16384, description="widest frame accepted, px")
+    max_height: int = Field(4320, ge=16, le=16384, description="tallest frame accepted, px")
+    max_streams_per_caller: int = Field(16, ge=1, le=1024, description="concurrent live streams per caller")
+    stream_queue_frames: int = Field(8, ge=1, le=1024, description="frames queued per stream before overload")
+    latency_budget_ms: int = Field(500, ge=10, le=60000, description="default per-frame latency budget, ms")
+
+
+class ServerConfig(Strict):
+    address: str = Field("127.0.0.1:50051", description="host:port to listen on")
+    workers: int = Field(16, ge=2, le=1024, description="gRPC handler threads")
+    grace_s: float = Field(5.0, ge=0.0, le=600.0, description="seconds in-flight calls get at shutdown")
+    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port on 127.0.0.1; 0 = off")
+
+
+class AuthConfig(Strict):
+    # Embedded default for loopback only; production uses mutual TLS (see README).
+    tokens: dict[str, str] = Field(
+        default_factory=lambda: {"relay": "relay-dev-token", "auditor": "auditor-dev-token",
+                                 "operator": "operator-dev-token"},
+        description="bearer token per role (loopback default only)",
+    )
+    required: bool = Field(False, description="reject calls without a valid token")
+
+
+class ExportConfig(Strict):
+    archive_root: Path = Field(Path("var/archive"), description="recordings, one folder per camera")
+    output_dir: Path = Field(Path("var/exports"), description="where redacted exports are written")
+    ledger_path: Path = Field(Path("var/ledger.sqlite"), description="SQLite provision ledger")
+    key_path: Path = Field(Path("var/signing_key.pem"), description="Ed25519 signing key (made if absent)")
+    expiry_days: int = Field(30, ge=1, le=3650, description="default days before an export expires")
+
+
+class ModelsConfig(Strict):
+    dir: Path | None = Field(None, description="model cache; None = $REDACTOR_MODEL_DIR or ~/.cache/redactor/models")
+
+
+class Config(Strict):
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    limits: Limits = Field(default_factory=Limits)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    detect: DetectConfig = Field(default_factory=DetectConfig)
+    policy: PolicyRouting = Field(default_factory=PolicyRouting)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+
+    @model_validator(mode="after")
+    def _profiles_exist(self) -> Config:
+        for name, pol in self.policy.policies.items():
+            if pol.profile not in self.detect.profiles:
+                raise ValueError(
+                    f"policy {name!r} uses profile {pol.profile!r}; defined: {sorted(self.detect.profiles)}"
+                )
+        return self
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The embedded defaults, overridden by a TOML file where given."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read config {path}: {e}") from e
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(f"invalid config {path}:\n{e}") from e

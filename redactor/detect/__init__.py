@@ -1,0 +1,1 @@
+"""Detector plugins behind one interface (base.Detector), built from a profile."""

@@ -1,0 +1,73 @@
+"""The one interface every detector plugin implements.
+
+A detector takes a BGR frame and returns validated Detections in that frame's
+pixel coordinates. It knows its model and runtime, never masks, policies or
+protobuf. Raising is allowed: the pipeline fails closed on any exception.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from redactor.types import Detections
+
+
+@runtime_checkable
+class Detector(Protocol):
+    name: str
+    """Short stable name, reported in manifests and metrics."""
+
+    model_sha256: str
+    """sha256 of the model file(s) it runs ("" where none), for manifests."""
+
+    def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
+        """Boxes in `bgr`'s pixel coordinates. Must be thread-compatible per instance."""
+        ...
+
+    def close(self) -> None:
+        """Releases the runtime. Idempotent."""
+        ...
+
+
+def tiles(width: int, height: int, tile: int, overlap: float) -> list[tuple[int, int, int, int]]:
+    """Covers a frame with square tiles (x0, y0, x1, y1) of side `tile` that overlap.
+
+    Edge tiles are shifted inwards so every tile is full size when the frame allows.
+    """
+    if tile <= 0 or (width <= tile and height <= tile):
+        return [(0, 0, width, height)]
+    step = max(1, int(tile * (1.0 - overlap)))
+
+    def starts(extent: int) -> list[int]:
+        if extent <= tile:
+            return [0]
+        s = list(range(0, extent - tile, step))
+        s.append(extent - tile)
+        return sorted(set(s))
+
+    return [(x, y, min(x + tile, width), min(y + tile, height))
+            for y in starts(height) for x in starts(width)]
+
+
+def nms(boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32], iou: float) -> npt.NDArray[np.intp]:
+    """Greedy non-maximum suppression; indices kept, best first."""
+    if len(boxes) == 0:
+        return np.zeros(0, np.intp)
+    x0, y0, x1, y1 = boxes.T
+    area = np.maximum(x1 - x0, 0) * np.maximum(y1 - y0, 0)
+    order = np.argsort(-scores, kind="stable")
+    keep: list[int] = []
+    while order.size:
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        w = np.maximum(0, np.minimum(x1[i], x1[rest]) - np.maximum(x0[i], x0[rest]))
+        h = np.maximum(0, np.minimum(y1[i], y1[rest]) - np.maximum(y0[i], y0[rest]))
+        inter = w * h
+        union = area[i] + area[rest] - inter
+        ov = np.where(union > 0, inter / np.maximum(union, 1e-9), 0)
+        order = rest[ov <= iou]
+    return np.asarray(keep, np.intp)
