@@ -1,0 +1,1 @@
+"""Benchmarks that operators run: python -m bench.<part>."""

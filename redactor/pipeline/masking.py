@@ -1,0 +1,112 @@
+"""From detections and a policy to Masks, and from Masks to pixels.
+
+`masks_for` decides what to cover (classes, enlargement, zones); `apply_masks`
+covers it with the kernels, on BGR or on YUV 4:2:0 planes. A full-frame mask
+is a solid fill: nothing of the original survives it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from redactor import kernels
+from redactor.config import PolicyConfig
+from redactor.types import Detections, Frame, Label, MaskReason, Masks
+
+_CLASS_LABEL = {"face": Label.FACE, "plate": Label.PLATE, "person": Label.PERSON}
+_STYLE = {
+    "pixelate": kernels.Style.PIXELATE,
+    "blur": kernels.Style.BLUR,
+    "strong_blur": kernels.Style.STRONG_BLUR,
+    "fill": kernels.Style.FILL,
+}
+
+
+def enlarge(boxes: npt.NDArray[np.float32], factor: float) -> npt.NDArray[np.float32]:
+    """Grows boxes about their centres by `factor` (width and height)."""
+    if factor == 1.0 or len(boxes) == 0:
+        return boxes.astype(np.float32, copy=True)
+    c = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]) * (factor / 2)
+    return np.concatenate([c - half, c + half], axis=1).astype(np.float32)
+
+
+def masks_for(
+    detections: Detections,
+    policy: PolicyConfig,
+    width: int,
+    height: int,
+    zones: tuple[npt.NDArray[np.int32], ...] = (),
+    reasons: npt.NDArray[np.int8] | None = None,
+) -> Masks:
+    """The regions a policy covers on one frame: its classes, enlarged and clipped."""
+    wanted = np.isin(detections.labels, [int(_CLASS_LABEL[c]) for c in policy.classes])
+    kept = detections.select(wanted)
+    boxes = enlarge(kept.boxes, policy.enlarge)
+    np.clip(boxes[:, 0::2], 0, width, out=boxes[:, 0::2])
+    np.clip(boxes[:, 1::2], 0, height, out=boxes[:, 1::2])
+    if reasons is None:
+        why = np.full(len(kept), int(MaskReason.DETECTED), np.int8)
+    else:
+        why = reasons[wanted].astype(np.int8)
+    return Masks(boxes, kept.labels.copy(), why, ellipse=policy.ellipse, zones=zones)
+
+
+def mask_everything(frame: Frame, color: tuple[int, int, int] = (0, 0, 0)) -> None:
+    """Fail-closed: every pixel of every plane replaced. Used for any doubt."""
+    if frame.layout == "bgr":
+        frame.planes[0][:] = np.asarray(color, np.uint8)
+        return
+    y, u, v = _bgr_to_yuv(color)
+    if frame.layout == "i420":
+        frame.planes[0][:] = y
+        frame.planes[1][:] = u
+        frame.planes[2][:] = v
+    else:
+        frame.planes[0][:] = y
+        frame.planes[1][..., 0] = u
+        frame.planes[1][..., 1] = v
+
+
+def apply_masks(frame: Frame, masks: Masks, policy: PolicyConfig) -> None:
+    """Covers `masks` on `frame` in place, with the policy's style and strength."""
+    if masks.full_frame:
+        mask_everything(frame, policy.fill_color)
+        return
+    style = _STYLE[policy.style]
+    args = dict(style=style, strength=policy.strength, ellipse=masks.ellipse,
+                color=policy.fill_color)
+    if len(masks):
+        boxes = masks.boxes
+        if frame.layout == "bgr":
+            kernels.mask_bgr(frame.planes[0], boxes, **args)  # type: ignore[arg-type]
+        elif frame.layout == "i420":
+            kernels.mask_i420(*frame.planes, boxes, **args)  # type: ignore[arg-type]
+        else:
+            kernels.mask_nv12(*frame.planes, boxes, **args)  # type: ignore[arg-type]
+    for polygon in masks.zones:
+        _fill_zone(frame, polygon, policy.fill_color)
+
+
+def _fill_zone(frame: Frame, polygon: npt.NDArray[np.int32], color: tuple[int, int, int]) -> None:
+    """Static privacy zones are filled solid (they are always masked, whatever the style)."""
+    if frame.layout == "bgr":
+        cv2.fillPoly(frame.planes[0], [polygon.reshape(-1, 1, 2)], color)
+        return
+    y, u, v = _bgr_to_yuv(color)
+    cv2.fillPoly(frame.planes[0], [polygon.reshape(-1, 1, 2)], int(y))
+    # chroma at half resolution: floor the start, ceil the end, so the zone is covered
+    half = (polygon // 2).reshape(-1, 1, 2)
+    if frame.layout == "i420":
+        cv2.fillPoly(frame.planes[1], [half], int(u))
+        cv2.fillPoly(frame.planes[2], [half], int(v))
+    else:
+        cv2.fillPoly(frame.planes[1], [half], (int(u), int(v)))
+
+
+def _bgr_to_yuv(color: tuple[int, int, int]) -> tuple[int, int, int]:
+    px = np.array([[color]], np.uint8)
+    yuv = cv2.cvtColor(px, cv2.COLOR_BGR2YUV)[0, 0]
+    return int(yuv[0]), int(yuv[1]), int(yuv[2])
