@@ -209,3 +209,29 @@ class Masks:
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
+
+
+class FrameStatus(enum.IntEnum):
+    """What happened to a frame. Values match redactor.v1.FrameStatus.
+
+    Only REDACTED and FULLY_MASKED frames carry pixels.
+    """
+
+    REDACTED = 1
+    FULLY_MASKED = 2
+    DROPPED = 3
+
+
+class PixelFormat(enum.IntEnum):
+    """Wire formats. Values match redactor.v1.PixelFormat."""
+
+    BGR24 = 1
+    I420 = 2
+    NV12 = 3
+    JPEG = 4
+    PNG = 5
+    H264 = 6
+
+
+RAW_FORMATS = (PixelFormat.BGR24, PixelFormat.I420, PixelFormat.NV12)
+IMAGE_FORMATS = (PixelFormat.JPEG, PixelFormat.PNG)

@@ -1,0 +1,61 @@
+"""`redactor`: serve, check a configuration, manage models."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from redactor.config import load_config
+from redactor.errors import ConfigError, RedactorError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="redactor", description="Privacy-preserving video redaction service.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start the gRPC server")
+    serve.add_argument("--config", type=Path, help="TOML file overriding the embedded defaults")
+    serve.add_argument("--address", help="host:port (default: server.address, 127.0.0.1:50051)")
+    serve.add_argument("--log-level", default="INFO")
+    check = sub.add_parser("check-config", help="validate a configuration file and print the result")
+    check.add_argument("config", type=Path, nargs="?")
+    models = sub.add_parser("models", help="fetch, verify or list model files")
+    models.add_argument("action", choices=["fetch", "verify", "list"])
+    args = parser.parse_args(argv)
+
+    if args.command == "models":
+        from redactor.models import main as models_main
+
+        return models_main([args.action])
+    if args.command == "check-config":
+        try:
+            cfg = load_config(args.config)
+        except ConfigError as e:
+            print(e, file=sys.stderr)
+            return 2
+        print(cfg.model_dump_json(indent=2))
+        return 0
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(args.config)
+        from redactor.server.app import create_server
+
+        running = create_server(cfg, args.address)
+    except (ConfigError, RedactorError, OSError) as e:
+        print(f"redactor: {e}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"redactor serving on {running.address} (Ctrl-C to stop)", flush=True)
+    stop.wait()
+    running.stop(cfg.server.grace_s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

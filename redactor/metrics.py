@@ -1,0 +1,35 @@
+"""Prometheus metrics, one registry per server (so tests can run several servers)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.frames_in = Counter("redactor_frames_in", "frames received", ["kind"], registry=r)
+        self.frames_out = Counter("redactor_frames_out", "frames sent, by status", ["kind", "status"], registry=r)
+        self.fail_closed = Counter(
+            "redactor_frames_fully_masked_for_safety",
+            "frames masked entirely because detection, masking or timing failed", ["reason"], registry=r,
+        )
+        self.dropped = Counter("redactor_frames_dropped", "frames dropped on overload", ["stream"], registry=r)
+        self.detections = Counter("redactor_detections", "objects detected", ["label"], registry=r)
+        self.latency = Histogram(
+            "redactor_frame_latency_seconds", "time inside the service per frame", ["kind"],
+            buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        self.stream_latency = Histogram(
+            "redactor_stream_frame_latency_seconds", "per-stream time inside the service", ["stream"],
+            buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        self.stream_fps = Gauge("redactor_stream_fps", "frames per second sent, per stream", ["stream"], registry=r)
+        self.streams = Gauge("redactor_streams_active", "live streams open", registry=r)
+
+    def fail_closed_reason(self, reason: str) -> None:
+        # the label is the exception class only, to bound cardinality
+        self.fail_closed.labels(reason.split(":", 1)[0][:40]).inc()
