@@ -186,11 +186,38 @@ class AuthConfig(Strict):
 
 
 class ExportConfig(Strict):
+    # Archive layout: <archive_root>/<camera_id>/<YYYYmmddTHHMMSS>.<ext>, one file per
+    # recording, named by its start time in UTC (see redactor/export/archive.py).
     archive_root: Path = Field(Path("var/archive"), description="recordings, one folder per camera")
     output_dir: Path = Field(Path("var/exports"), description="where redacted exports are written")
-    ledger_path: Path = Field(Path("var/ledger.sqlite"), description="SQLite provision ledger")
+    ledger_path: Path = Field(Path("var/ledger.sqlite"), description="SQLite provision ledger (also holds the job table)")
     key_path: Path = Field(Path("var/signing_key.pem"), description="Ed25519 signing key (made if absent)")
     expiry_days: int = Field(30, ge=1, le=3650, description="default days before an export expires")
+    max_expiry_days: int = Field(365, ge=1, le=3650, description="longest expiry a request may ask for, days")
+    default_policy: str = Field("export", description="masking policy when a request names none (policy.policies)")
+    lookahead_s: float = Field(
+        2.0, ge=0.0, le=60.0,
+        description="seconds a mask extends before an object's first and after its last detection",
+    )
+    max_gap_s: float = Field(
+        1.0, ge=0.0, le=30.0,
+        description="longest detector miss, seconds, that still links two detections into one track",
+    )
+    link_iou: float = Field(0.1, gt=0.0, le=1.0, description="IoU linking a detection to a track's last box")
+    subject_iou: float = Field(
+        0.3, gt=0.0, le=1.0,
+        description="IoU between a subject-access box and a face for that face's track to stay visible",
+    )
+    crf: int = Field(18, ge=0, le=51, description="libx264 constant rate factor (lower = better)")
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(
+        "veryfast", description="libx264 speed preset"
+    )
+    encoder_threads: int = Field(2, ge=1, le=64, description="threads libx264 may use")
+    workers: int = Field(1, ge=1, le=16, description="exports run at the same time")
+    chunk_bytes: int = Field(1 << 20, ge=1 << 12, le=16 << 20, description="DownloadExport chunk size, bytes")
+    sweep_period_s: float = Field(
+        60.0, gt=0.0, le=86400.0, description="seconds between sweeps that delete expired exports"
+    )
 
 
 class ModelsConfig(Strict):
