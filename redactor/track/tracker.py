@@ -1,0 +1,231 @@
+"""Keeps a mask on each face or plate between detections: a small SORT-style tracker.
+
+Per frame: every track is predicted to the frame's time (constant velocity,
+redactor.track.motion); tracks not seen for more than `hold_s` are dropped;
+detections are matched to tracks of the same label (faces and plates never
+match each other, redactor.track.association); matched tracks are corrected,
+and every unmatched detection starts a new track at once. There is no
+min-hits gate: a box is masked from the first frame its object is detected.
+
+What is masked on a frame: each detected box exactly as the detector gave it
+(reason DETECTED), plus, for each track not detected on this frame, its
+predicted box (reason TRACKED), never smaller than the last estimated size and
+grown about its centre by `growth_per_s` x seconds since last seen, so the mask
+keeps covering an object that drifts from its predicted path.
+
+Time comes only from the frames' timestamps (microseconds), so dropped frames
+and detection on a reduced cadence are handled by prediction over the real gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from redactor.errors import ConfigError
+from redactor.track import association, motion
+from redactor.types import Detections, MaskReason
+
+_US_PER_S = 1_000_000
+
+
+@dataclass(frozen=True)
+class TrackerParams:
+    """How tracks are matched, predicted and held. Defaults suit 15 to 30 fps video."""
+
+    hold_s: float = 1.0
+    """seconds a track's mask stays after its last detection (0 = only while detected)"""
+    iou_match: float = 0.2
+    """a detection continues a track when its IoU with the prediction reaches this (0, 1]"""
+    growth_per_s: float = 0.3
+    """a held box grows by this fraction of its size per second since last seen"""
+    max_tracks: int = 1024
+    """live tracks at most; beyond it the tracks unseen the longest are dropped first"""
+    centre_gate: float = 1.5
+    """no-overlap match allowed when centres are within this many box sizes (0 = off)"""
+    max_size_ratio: float = 2.0
+    """a no-overlap match also needs width and height within this factor"""
+    accel_std: float = 3.0
+    """motion model: random acceleration, box sizes per s^2 (higher follows turns faster)"""
+    meas_std: float = 0.05
+    """motion model: detector jitter, fraction of box size"""
+    init_vel_std: float = 5.0
+    """motion model: velocity prior of a new track, box sizes per s"""
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("hold_s", self.hold_s >= 0.0, ">= 0"),
+            ("iou_match", 0.0 < self.iou_match <= 1.0, "in (0, 1]"),
+            ("growth_per_s", self.growth_per_s >= 0.0, ">= 0"),
+            ("max_tracks", self.max_tracks >= 1, ">= 1"),
+            ("centre_gate", self.centre_gate >= 0.0, ">= 0"),
+            ("max_size_ratio", self.max_size_ratio >= 1.0, ">= 1"),
+            ("accel_std", self.accel_std > 0.0, "> 0"),
+            ("meas_std", self.meas_std > 0.0, "> 0"),
+            ("init_vel_std", self.init_vel_std > 0.0, "> 0"),
+        )
+        for name, ok, want in checks:
+            value = getattr(self, name)
+            if not ok or not np.isfinite(value):
+                raise ConfigError(f"track.{name} must be {want} and finite, got {value!r}")
+
+    @property
+    def noise(self) -> motion.MotionNoise:
+        return motion.MotionNoise(self.accel_std, self.meas_std, self.init_vel_std)
+
+
+@dataclass(frozen=True)
+class TrackedFrame:
+    """Every box to mask on one frame, each with its track id (> 0) and reason."""
+
+    detections: Detections
+    """detected boxes and held/predicted ones, track_ids set"""
+    reasons: npt.NDArray[np.int8]
+    """MaskReason per box: DETECTED (seen on this frame) or TRACKED (held, predicted);
+    track_clip also gives LOOKAHEAD (covered only by its backward pass)"""
+    det_index: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    """per box, its row in this frame's input detections, or -1 for a held box"""
+
+    @classmethod
+    def empty(cls) -> TrackedFrame:
+        d = Detections.create(np.zeros((0, 4)), [], [], np.zeros(0, np.int64))
+        return cls(d, np.zeros(0, np.int8), np.zeros(0, np.intp))
+
+    def __len__(self) -> int:
+        return len(self.detections)
+
+
+class Tracker:
+    """One stream's tracks. Not thread-safe: one tracker per stream, frames in order."""
+
+    def __init__(self, params: TrackerParams = TrackerParams()) -> None:
+        self.params = params
+        self._noise = params.noise
+        self._hold_us = int(round(params.hold_s * _US_PER_S))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forgets every track and the clock; ids start again at 1."""
+        self._state = motion.MotionState.empty()
+        self._ids = np.zeros(0, np.int64)
+        self._labels = np.zeros(0, np.int8)
+        self._scores = np.zeros(0, np.float32)
+        self._last_seen_us = np.zeros(0, np.int64)  # on the internal clock
+        self._seen_size = np.zeros((0, 2), np.float64)  # estimated w, h when last seen
+        self._next_id = 1
+        self._now_us = 0  # internal clock: never goes backwards
+        self._last_input_us: int | None = None
+
+    def __len__(self) -> int:
+        """Live tracks."""
+        return len(self._ids)
+
+    def update(self, detections: Detections | None, timestamp_us: int) -> TrackedFrame:
+        """Advances to `timestamp_us` and folds in `detections`; returns what to mask.
+
+        `detections=None`: the detector did not run on this frame, tracks are only
+        predicted. `Detections.empty()`: it ran and found nothing, tracks coast
+        until `hold_s` expires (the same as None, since holding is measured in
+        time). A timestamp earlier than the previous one (camera restart, clock
+        wrap) counts as no time passing: tracks are kept rather than lost.
+        """
+        ts = int(timestamp_us)
+        dt_us = 0 if self._last_input_us is None else max(0, ts - self._last_input_us)
+        self._last_input_us = ts
+        self._now_us += dt_us
+        motion.predict(self._state, dt_us / _US_PER_S, self._noise)
+        self._keep(self._now_us - self._last_seen_us <= self._hold_us)
+
+        n_det = 0 if detections is None else len(detections)
+        det_track = np.full(n_det, -1, np.intp)  # row in the track arrays per detection
+        if detections is not None and n_det:
+            det_track = self._associate(detections)
+        if len(self._ids) > self.params.max_tracks:
+            new_row = self._evict(det_track)
+            det_track = np.where(det_track >= 0, new_row[np.maximum(det_track, 0)], -1)
+        return self._output(detections, det_track)
+
+    # ---- steps -------------------------------------------------------------------------
+
+    def _associate(self, dets: Detections) -> npt.NDArray[np.intp]:
+        """Matches per label, corrects matched tracks, starts the rest; track row per detection."""
+        det_track = np.full(len(dets), -1, np.intp)
+        held = self._held_boxes()
+        for label in np.unique(dets.labels):
+            t_rows = np.flatnonzero(self._labels == label)
+            d_rows = np.flatnonzero(dets.labels == label)
+            ti, di = association.match(held[t_rows], dets.boxes[d_rows], self.params.iou_match,
+                                       self.params.centre_gate, self.params.max_size_ratio)
+            det_track[d_rows[di]] = t_rows[ti]
+        matched = det_track >= 0
+        if matched.any():
+            rows = det_track[matched]
+            motion.correct(self._state, rows, dets.boxes[matched], self._noise)
+            self._scores[rows] = dets.scores[matched]
+            self._last_seen_us[rows] = self._now_us
+            self._seen_size[rows] = self._state.x[rows, 2:]
+        new = np.flatnonzero(~matched)
+        if len(new):
+            first = len(self._ids)
+            self._state = motion.MotionState.concat(
+                self._state, motion.start(dets.boxes[new], self._noise))
+            ids = np.arange(self._next_id, self._next_id + len(new), dtype=np.int64)
+            self._next_id += len(new)
+            self._ids = np.concatenate([self._ids, ids])
+            self._labels = np.concatenate([self._labels, dets.labels[new]])
+            self._scores = np.concatenate([self._scores, dets.scores[new]])
+            self._last_seen_us = np.concatenate(
+                [self._last_seen_us, np.full(len(new), self._now_us, np.int64)])
+            self._seen_size = np.concatenate([self._seen_size, self._state.x[first:, 2:]])
+            det_track[new] = np.arange(first, first + len(new))
+        return det_track
+
+    def _evict(self, det_track: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        """Over max_tracks: drops the tracks unseen the longest, never one detected now.
+
+        Returns each old row's new row (meaningful for kept rows only).
+        """
+        excess = len(self._ids) - self.params.max_tracks
+        detected_now = np.zeros(len(self._ids), bool)
+        detected_now[det_track[det_track >= 0]] = True
+        candidates = np.flatnonzero(~detected_now)
+        oldest_first = candidates[np.argsort(self._last_seen_us[candidates], kind="stable")]
+        keep = np.ones(len(self._ids), bool)
+        keep[oldest_first[:excess]] = False  # if every track was detected now, all are kept
+        self._keep(keep)
+        return (np.cumsum(keep) - 1).astype(np.intp)
+
+    def _keep(self, keep: npt.NDArray[np.bool_]) -> None:
+        if keep.all():
+            return
+        self._state = self._state.select(keep)
+        self._ids = self._ids[keep]
+        self._labels = self._labels[keep]
+        self._scores = self._scores[keep]
+        self._last_seen_us = self._last_seen_us[keep]
+        self._seen_size = self._seen_size[keep]
+
+    def _held_boxes(self) -> npt.NDArray[np.float32]:
+        """Each track's predicted box, at least its last seen size, grown with time unseen."""
+        x = self._state.x.copy()
+        unseen_s = (self._now_us - self._last_seen_us) / _US_PER_S
+        grow = 1.0 + self.params.growth_per_s * unseen_s
+        x[:, 2:] = np.maximum(x[:, 2:], self._seen_size) * grow[:, None]
+        return motion.cxcywh_to_boxes(x)
+
+    def _output(self, dets: Detections | None,
+                det_track: npt.NDArray[np.intp]) -> TrackedFrame:
+        n = len(self._ids)
+        boxes = self._held_boxes()
+        scores = self._scores.copy()
+        reasons = np.full(n, int(MaskReason.TRACKED), np.int8)
+        det_index = np.full(n, -1, np.intp)
+        if dets is not None and len(det_track):
+            boxes[det_track] = dets.boxes
+            scores[det_track] = dets.scores
+            reasons[det_track] = int(MaskReason.DETECTED)
+            det_index[det_track] = np.arange(len(det_track))
+        out = Detections(boxes, scores, self._labels.copy(), self._ids.copy())
+        return TrackedFrame(out, reasons, det_index)
