@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from redactor.errors import InvalidInput, MissingField
+from redactor.errors import InvalidInput
 from redactor.pipeline.stream import StreamSpec
 from redactor.types import Detections, Masks, PixelFormat
 from redactor.v1 import redactor_pb2 as pb
@@ -52,7 +52,9 @@ def masks_to_proto(m: Masks) -> list[pb.Mask]:
 def stream_spec_from_proto(h: pb.StreamHeader) -> StreamSpec:
     fmt = pixel_format(h.format, "header.format")
     if fmt in (PixelFormat.BGR24, PixelFormat.I420, PixelFormat.NV12) and (not h.width or not h.height):
-        raise MissingField("header.width and header.height", f"raw format {fmt.name} needs them, got {h.width}x{h.height}")
+        raise InvalidInput(
+            f"header.width and header.height are required for raw format {fmt.name}, got {h.width}x{h.height}"
+        )
     if h.fps < 0 or h.fps > 1000:
         raise InvalidInput(f"header.fps must be in [0, 1000], got {h.fps}")
     return StreamSpec(

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from redactor.config import Config, load_config
+from redactor.errors import ConfigError
+
+
+def test_embedded_defaults_are_valid() -> None:
+    cfg = Config()
+    assert cfg.server.address == "127.0.0.1:50051"
+    assert {"realtime", "thorough"} <= set(cfg.detect.profiles)
+    assert cfg.policy.unknown_recipient_policy in cfg.policy.policies
+
+
+@pytest.mark.parametrize(
+    ("toml", "words"),
+    [
+        ("[server]\nadress = '1'\n", ["adress", "Extra inputs are not permitted"]),
+        ("[limits]\nmax_width = 0\n", ["max_width", "greater than or equal to 16"]),
+        ("[policy]\ndefault_policy = 'nope'\n", ["'nope' is not defined"]),
+        ("not toml = = =", ["cannot read config"]),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, toml: str, words: list[str]) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text(toml)
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_override_one_field(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text("[server]\naddress = '127.0.0.1:6000'\n")
+    cfg = load_config(p)
+    assert cfg.server.address == "127.0.0.1:6000"
+    assert cfg.limits == Config().limits
+
+
+def test_policy_with_unknown_profile_is_refused() -> None:
+    from pydantic import ValidationError
+
+    data = Config().model_dump()
+    data["policy"]["policies"]["default"]["profile"] = "missing"
+    with pytest.raises(ValidationError) as e:
+        Config.model_validate(data)
+    assert "uses profile 'missing'" in str(e.value)
