@@ -1,0 +1,36 @@
+"""Compile flags and tuning constants of every kernel, in one place.
+
+`cache=True`: compiled code is kept beside the sources, so a server start loads
+it instead of compiling. `nogil=True`: several streams mask at once.
+`error_model="numpy"`: no Python exception checks in the inner loops (every
+divisor is a non-empty count). No fastmath: the kernels must give the same
+bits as their NumPy references.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+JIT: Final[dict[str, Any]] = {
+    "cache": True,
+    "nogil": True,
+    "fastmath": False,
+    "error_model": "numpy",
+    "boundscheck": False,
+}
+JIT_PARALLEL: Final[dict[str, Any]] = {**JIT, "parallel": True}
+
+# Pixelate: the smallest block side in px (1 would leave pixels untouched).
+MIN_BLOCK: Final = 2
+# Strong blur: box passes of the same radius (3 passes approximate a Gaussian).
+STRONG_PASSES: Final = 3
+# Feathered edges blend in 1/ALPHA_ONE steps (integer blend, exact).
+ALPHA_ONE: Final = 256
+
+# Work split: rows per task (fill, blur, compose) and bytes per column strip
+# (the vertical blur pass). Small enough to balance threads on one big box,
+# large enough that a task costs far more than its scheduling.
+BAND_ROWS: Final = 16
+STRIP_BYTES: Final = 512
+# Below this many masked bytes per plane a parallel launch costs more than it saves.
+PARALLEL_MIN_BYTES: Final = 1 << 17

@@ -1,0 +1,313 @@
+"""Masks many boxes on one plane: plan the work, then run it in phases.
+
+A plane is a C-contiguous (h, w*ch) uint8 view (BGR: ch=3; Y, U, V: ch=1;
+NV12's UV: ch=2), subsampled by `s` against luma (1, or 2 for 4:2:0 chroma).
+
+Planning (`plan`) clips each box to the frame rounding outward, drops empty
+ones, derives block size or radius from the box's long side, and sorts boxes
+into waves: a box joins the wave after the last earlier box it overlaps. Boxes
+of one wave are disjoint, so their tasks (row bands, column strips) run in
+parallel without two threads writing one pixel, and the result is that of
+masking the boxes one after another in the order given: deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit, prange
+
+from redactor.kernels._flags import (
+    BAND_ROWS,
+    JIT,
+    JIT_PARALLEL,
+    MIN_BLOCK,
+    PARALLEL_MIN_BYTES,
+    STRIP_BYTES,
+)
+from redactor.kernels.blur import hsum_row, vsum_strip
+from redactor.kernels.fill import fill_band
+from redactor.kernels.pixelate import pixelate_band
+from redactor.kernels.shapes import compose_row
+
+# Style codes as the kernels see them (values of redactor.kernels.Style).
+PIXELATE, BLUR, STRONG_BLUR, FILL = 0, 1, 2, 3
+# Task kinds.
+_PIX, _FILL, _HSUM, _VSUM, _COMPOSE = 0, 1, 2, 3, 4
+
+
+@njit(**JIT)
+def block_size(long_side: int, strength: float, align: int) -> int:
+    """Pixelate block in luma px: ceil(long/strength), at least MIN_BLOCK, a multiple of align."""
+    b = max(MIN_BLOCK, int(math.ceil(long_side / strength)))
+    return ((b + align - 1) // align) * align
+
+
+@njit(**JIT)
+def blur_radius(long_side: int, strength: float) -> int:
+    """Blur radius in luma px: long/strength rounded, 1 .. long."""
+    return min(max(1, int(math.floor(long_side / strength + 0.5))), max(1, long_side))
+
+
+@njit(**JIT)
+def luma_box(box: npt.NDArray[np.float64], lw: int, lh: int) -> tuple[int, int, int, int]:
+    """Clipped to the frame, rounded outward (covering one pixel more is safe, less is a leak)."""
+    x0 = int(math.floor(min(max(box[0], 0.0), float(lw))))
+    y0 = int(math.floor(min(max(box[1], 0.0), float(lh))))
+    x1 = int(math.ceil(min(max(box[2], 0.0), float(lw))))
+    y1 = int(math.ceil(min(max(box[3], 0.0), float(lh))))
+    return x0, y0, x1, y1
+
+
+@njit(**JIT)
+def plan(
+    boxes: npt.NDArray[np.float64],
+    lw: int,
+    lh: int,
+    s: int,
+    align: int,
+    ch: int,
+    style: int,
+    strength: float,
+    passes: int,
+) -> tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    int,
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    int,
+]:
+    """(luma boxes, plane boxes, params, scratch offsets, scratch size, tasks, phase starts, bytes)."""
+    n = boxes.shape[0]
+    lb = np.empty((n, 4), np.int64)
+    wb = np.empty((n, 4), np.int64)
+    par = np.empty((n, 3), np.int64)  # block or radius (plane px), grid origin x, y (plane px)
+    m = 0
+    for i in range(n):
+        x0, y0, x1, y1 = luma_box(boxes[i], lw, lh)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        lb[m, 0], lb[m, 1], lb[m, 2], lb[m, 3] = x0, y0, x1, y1
+        wb[m, 0], wb[m, 1] = x0 // s, y0 // s
+        wb[m, 2], wb[m, 3] = (x1 + s - 1) // s, (y1 + s - 1) // s
+        long_side = max(x1 - x0, y1 - y0)
+        if style == PIXELATE:
+            b = block_size(long_side, strength, align)
+            par[m, 0] = b // s
+            par[m, 1] = (x0 - x0 % align) // s
+            par[m, 2] = (y0 - y0 % align) // s
+        else:
+            r = blur_radius(long_side, strength)
+            par[m, 0] = r if s == 1 else max(1, (r + 1) // 2)
+            par[m, 1], par[m, 2] = wb[m, 0], wb[m, 1]
+        m += 1
+    lb, wb, par = lb[:m], wb[:m], par[:m]
+
+    # waves: after the last earlier box overlapped, so each wave's boxes are disjoint
+    wave = np.zeros(m, np.int64)
+    nwaves = 0
+    for i in range(m):
+        w = 0
+        for j in range(i):
+            if (
+                wb[j, 0] < wb[i, 2] and wb[i, 0] < wb[j, 2]
+                and wb[j, 1] < wb[i, 3] and wb[i, 1] < wb[j, 3]
+            ):
+                w = max(w, wave[j] + 1)
+        wave[i] = w
+        nwaves = max(nwaves, w + 1)
+
+    off = np.zeros(m, np.int64)
+    scratch = 0
+    work = 0
+    tasks = [(0, 0, 0, 0, 0)]
+    tasks.clear()
+    phases = [0]
+    for w in range(nwaves):
+        used = 0
+        for i in range(m):
+            if wave[i] == w:
+                size = (wb[i, 2] - wb[i, 0]) * (wb[i, 3] - wb[i, 1]) * ch
+                off[i] = used
+                used += size
+                work += size
+        scratch = max(scratch, used)
+        if style == PIXELATE:
+            for i in range(m):
+                if wave[i] != w:
+                    continue
+                y, b, gy = wb[i, 1], par[i, 0], par[i, 2]
+                while y < wb[i, 3]:
+                    ye = min(wb[i, 3], gy + ((y - gy) // b + 1) * b)
+                    tasks.append((_PIX, i, y, ye, 0))
+                    y = ye
+            phases.append(len(tasks))
+            continue
+        if style == FILL:
+            _bands(tasks, wave, wb, w, _FILL, 0)
+            phases.append(len(tasks))
+            continue
+        for p in range(passes):
+            _bands(tasks, wave, wb, w, _HSUM, p)
+            phases.append(len(tasks))
+            for i in range(m):
+                if wave[i] != w:
+                    continue
+                nbytes = (wb[i, 2] - wb[i, 0]) * ch
+                for ja in range(0, nbytes, STRIP_BYTES):
+                    tasks.append((_VSUM, i, ja, min(nbytes, ja + STRIP_BYTES), p))
+            phases.append(len(tasks))
+        _bands(tasks, wave, wb, w, _COMPOSE, passes - 1)
+        phases.append(len(tasks))
+
+    t = np.empty((len(tasks), 5), np.int64)
+    for k in range(len(tasks)):
+        t[k, 0], t[k, 1], t[k, 2], t[k, 3], t[k, 4] = tasks[k]
+    return lb, wb, par, off, scratch, t, np.array(phases, np.int64), work
+
+
+@njit(**JIT)
+def _bands(
+    tasks: list[tuple[int, int, int, int, int]],
+    wave: npt.NDArray[np.int64],
+    wb: npt.NDArray[np.int64],
+    w: int,
+    kind: int,
+    p: int,
+) -> None:
+    for i in range(wave.shape[0]):
+        if wave[i] != w:
+            continue
+        for y in range(wb[i, 1], wb[i, 3], BAND_ROWS):
+            tasks.append((kind, i, y, min(wb[i, 3], y + BAND_ROWS), p))
+
+
+@njit(**JIT)
+def _run_task(
+    k: int,
+    tasks: npt.NDArray[np.int64],
+    plane: npt.NDArray[np.uint8],
+    ch: int,
+    lb: npt.NDArray[np.int64],
+    wb: npt.NDArray[np.int64],
+    par: npt.NDArray[np.int64],
+    off: npt.NDArray[np.int64],
+    s: int,
+    ellipse: bool,
+    feather: int,
+    value: npt.NDArray[np.uint8],
+    bufs: npt.NDArray[np.uint8],
+    hs: npt.NDArray[np.int32],
+) -> None:
+    kind, i, a, b, p = tasks[k, 0], tasks[k, 1], tasks[k, 2], tasks[k, 3], tasks[k, 4]
+    x0, y0, x1, y1 = wb[i, 0], wb[i, 1], wb[i, 2], wb[i, 3]
+    w = x1 - x0
+    n = w * ch
+    o = off[i]
+    if kind == _PIX:
+        pixelate_band(plane, ch, wb[i], a, b, par[i, 0], par[i, 1], lb[i], s, ellipse, feather)
+    elif kind == _FILL:
+        fill_band(plane, ch, wb[i], a, b, value, lb[i], s, ellipse, feather)
+    elif kind == _HSUM:
+        for y in range(a, b):
+            row = o + (y - y0) * n
+            if p == 0:
+                hsum_row(plane[y, x0 * ch : x1 * ch], hs[row : row + n], w, ch, par[i, 0])
+            else:
+                hsum_row(bufs[(p - 1) % 2, row : row + n], hs[row : row + n], w, ch, par[i, 0])
+    elif kind == _VSUM:
+        size = (y1 - y0) * n
+        vsum_strip(hs[o : o + size], bufs[p % 2, o : o + size], w, y1 - y0, ch, par[i, 0], a, b)
+    else:
+        for y in range(a, b):
+            row = o + (y - y0) * n
+            compose_row(plane, ch, y, x0, x1, bufs[p % 2, row : row + n], lb[i], s, ellipse, feather)
+
+
+@njit(**JIT)
+def _execute_serial(
+    tasks: npt.NDArray[np.int64],
+    phases: npt.NDArray[np.int64],
+    plane: npt.NDArray[np.uint8],
+    ch: int,
+    lb: npt.NDArray[np.int64],
+    wb: npt.NDArray[np.int64],
+    par: npt.NDArray[np.int64],
+    off: npt.NDArray[np.int64],
+    scratch: int,
+    s: int,
+    ellipse: bool,
+    feather: int,
+    value: npt.NDArray[np.uint8],
+) -> None:
+    bufs = np.empty((2, scratch), np.uint8)
+    hs = np.empty(scratch, np.int32)
+    for ph in range(phases.shape[0] - 1):
+        for k in range(phases[ph], phases[ph + 1]):
+            _run_task(k, tasks, plane, ch, lb, wb, par, off, s, ellipse, feather, value, bufs, hs)
+
+
+@njit(**JIT_PARALLEL)
+def _execute_parallel(
+    tasks: npt.NDArray[np.int64],
+    phases: npt.NDArray[np.int64],
+    plane: npt.NDArray[np.uint8],
+    ch: int,
+    lb: npt.NDArray[np.int64],
+    wb: npt.NDArray[np.int64],
+    par: npt.NDArray[np.int64],
+    off: npt.NDArray[np.int64],
+    scratch: int,
+    s: int,
+    ellipse: bool,
+    feather: int,
+    value: npt.NDArray[np.uint8],
+) -> None:
+    bufs = np.empty((2, scratch), np.uint8)
+    hs = np.empty(scratch, np.int32)
+    for ph in range(phases.shape[0] - 1):
+        for k in prange(phases[ph], phases[ph + 1]):
+            _run_task(k, tasks, plane, ch, lb, wb, par, off, s, ellipse, feather, value, bufs, hs)
+
+
+# One parallel launch at a time: a second stream masking meanwhile runs its
+# kernels serially instead of waiting (and instead of oversubscribing cores;
+# Numba's fallback `workqueue` threading layer is not safe to enter twice).
+_parallel_gate = threading.Lock()
+
+
+def mask_plane(
+    plane: npt.NDArray[np.uint8],
+    ch: int,
+    boxes: npt.NDArray[np.float64],
+    lw: int,
+    lh: int,
+    s: int,
+    align: int,
+    style: int,
+    strength: float,
+    passes: int,
+    ellipse: bool,
+    feather: int,
+    value: npt.NDArray[np.uint8],
+) -> None:
+    """Masks `boxes` (luma px, float64 (n, 4)) on one validated (h, w*ch) plane, in place."""
+    lb, wb, par, off, scratch, tasks, phases, work = plan(
+        boxes, lw, lh, s, align, ch, style, strength, passes
+    )
+    if len(tasks) == 0:
+        return
+    args = (tasks, phases, plane, ch, lb, wb, par, off, scratch, s, ellipse, feather, value)
+    if work >= PARALLEL_MIN_BYTES and _parallel_gate.acquire(blocking=False):
+        try:
+            _execute_parallel(*args)
+        finally:
+            _parallel_gate.release()
+    else:
+        _execute_serial(*args)
