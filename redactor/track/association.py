@@ -31,11 +31,13 @@ def iou_matrix(a: F32, b: F32) -> npt.NDArray[np.float64]:
 
 
 def match(track_boxes: F32, det_boxes: F32, iou_min: float, centre_gate: float,
-          max_size_ratio: float) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+          max_size_ratio: float, slack_px: npt.NDArray[np.float64] | None = None,
+          ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Optimal one-to-one pairs (track rows, detection rows) that pass a gate.
 
     Gates: IoU >= iou_min, or centre distance <= centre_gate x the pair's mean
-    longer side with each side within max_size_ratio of the other.
+    longer side + the track's slack_px (its position uncertainty), with width
+    and height each within max_size_ratio of the other.
     """
     empty = np.zeros(0, np.intp)
     if len(track_boxes) == 0 or len(det_boxes) == 0:
@@ -48,12 +50,14 @@ def match(track_boxes: F32, det_boxes: F32, iou_min: float, centre_gate: float,
         t_c, d_c = (t[:, :2] + t[:, 2:]) / 2, (d[:, :2] + d[:, 2:]) / 2
         dist = np.linalg.norm(t_c[:, None, :] - d_c[None, :, :], axis=2)
         scale = (t_size.max(axis=1)[:, None] + d_size.max(axis=1)[None, :]) / 2
-        near = dist / np.maximum(scale, 1.0)
+        slack = np.zeros(len(t)) if slack_px is None else slack_px
+        limit = centre_gate * np.maximum(scale, 1.0) + slack[:, None]
+        near = dist / limit  # <= 1 inside the gate
         ratio = np.maximum(t_size[:, None, :], 1.0) / np.maximum(d_size[None, :, :], 1.0)
         similar = np.all((ratio <= max_size_ratio) & (ratio >= 1.0 / max_size_ratio), axis=2)
-        by_centre = (score == 0) & similar & (near <= centre_gate)
+        by_centre = (score == 0) & similar & (near <= 1.0)
         # strictly below iou_min, so any IoU-gated pair outranks a centre-gated one
-        score = np.where(by_centre, 0.5 * iou_min * (1.0 - near / (centre_gate * 1.0001)), score)
+        score = np.where(by_centre, 0.5 * iou_min * (1.0001 - near), score)
     cost = np.where(score > 0, -score, _FORBIDDEN)
     rows, cols = linear_sum_assignment(cost)
     ok = cost[rows, cols] < _FORBIDDEN

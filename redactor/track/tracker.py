@@ -9,9 +9,13 @@ min-hits gate: a box is masked from the first frame its object is detected.
 
 What is masked on a frame: each detected box exactly as the detector gave it
 (reason DETECTED), plus, for each track not detected on this frame, its
-predicted box (reason TRACKED), never smaller than the last estimated size and
-grown about its centre by `growth_per_s` x seconds since last seen, so the mask
-keeps covering an object that drifts from its predicted path.
+predicted box (reason TRACKED), never smaller than the last estimated size,
+grown about its centre by `growth_per_s` x seconds since last seen, and widened
+on each side by `sigma_growth` standard deviations of its predicted centre
+(capped at `sigma_cap` box sizes). The first term is a steady margin for an
+object that drifts from its path; the second is what the filter does not know,
+chiefly the velocity of a track seen only once, so a fast new object stays
+covered on frames where the detector does not run.
 
 Time comes only from the frames' timestamps (microseconds), so dropped frames
 and detection on a reduced cadence are handled by prediction over the real gap.
@@ -43,11 +47,15 @@ class TrackerParams:
     """a held box grows by this fraction of its size per second since last seen"""
     max_tracks: int = 1024
     """live tracks at most; beyond it the tracks unseen the longest are dropped first"""
+    sigma_growth: float = 1.0
+    """a held box's half-sides also grow by this many std devs of its predicted centre"""
+    sigma_cap: float = 0.5
+    """that uncertainty margin is at most this many box sizes per side"""
     centre_gate: float = 1.5
     """no-overlap match allowed when centres are within this many box sizes (0 = off)"""
     max_size_ratio: float = 2.0
     """a no-overlap match also needs width and height within this factor"""
-    accel_std: float = 3.0
+    accel_std: float = 2.0
     """motion model: random acceleration, box sizes per s^2 (higher follows turns faster)"""
     meas_std: float = 0.05
     """motion model: detector jitter, fraction of box size"""
@@ -60,6 +68,8 @@ class TrackerParams:
             ("iou_match", 0.0 < self.iou_match <= 1.0, "in (0, 1]"),
             ("growth_per_s", self.growth_per_s >= 0.0, ">= 0"),
             ("max_tracks", self.max_tracks >= 1, ">= 1"),
+            ("sigma_growth", self.sigma_growth >= 0.0, ">= 0"),
+            ("sigma_cap", self.sigma_cap >= 0.0, ">= 0"),
             ("centre_gate", self.centre_gate >= 0.0, ">= 0"),
             ("max_size_ratio", self.max_size_ratio >= 1.0, ">= 1"),
             ("accel_std", self.accel_std > 0.0, "> 0"),
@@ -152,12 +162,17 @@ class Tracker:
     def _associate(self, dets: Detections) -> npt.NDArray[np.intp]:
         """Matches per label, corrects matched tracks, starts the rest; track row per detection."""
         det_track = np.full(len(dets), -1, np.intp)
-        held = self._held_boxes()
+        # IoU against the plain prediction (a grown box would lower a true match's IoU);
+        # the growth widens the centre gate instead
+        predicted, margin = self._predicted_and_margin()
+        slack = margin.max(axis=1)
         for label in np.unique(dets.labels):
             t_rows = np.flatnonzero(self._labels == label)
             d_rows = np.flatnonzero(dets.labels == label)
-            ti, di = association.match(held[t_rows], dets.boxes[d_rows], self.params.iou_match,
-                                       self.params.centre_gate, self.params.max_size_ratio)
+            ti, di = association.match(
+                motion.cxcywh_to_boxes(predicted[t_rows]), dets.boxes[d_rows],
+                self.params.iou_match, self.params.centre_gate, self.params.max_size_ratio,
+                slack[t_rows])
             det_track[d_rows[di]] = t_rows[ti]
         matched = det_track >= 0
         if matched.any():
@@ -207,12 +222,22 @@ class Tracker:
         self._last_seen_us = self._last_seen_us[keep]
         self._seen_size = self._seen_size[keep]
 
-    def _held_boxes(self) -> npt.NDArray[np.float32]:
-        """Each track's predicted box, at least its last seen size, grown with time unseen."""
+    def _predicted_and_margin(self) -> tuple[motion.F64, motion.F64]:
+        """Per track: predicted (cx, cy, w, h), never smaller than last seen; the margin
+        (px per side, x and y) a held box adds for time unseen and uncertainty."""
         x = self._state.x.copy()
+        x[:, 2:] = np.maximum(x[:, 2:], self._seen_size)
         unseen_s = (self._now_us - self._last_seen_us) / _US_PER_S
-        grow = 1.0 + self.params.growth_per_s * unseen_s
-        x[:, 2:] = np.maximum(x[:, 2:], self._seen_size) * grow[:, None]
+        steady = x[:, 2:] * (self.params.growth_per_s * unseen_s / 2)[:, None]
+        # the centre's own uncertainty: large for a young track of unknown velocity
+        sigma = np.minimum(self.params.sigma_growth * np.sqrt(self._state.p00[:, :2]),
+                           self.params.sigma_cap * x[:, 2:])
+        return x, steady + sigma
+
+    def _held_boxes(self) -> npt.NDArray[np.float32]:
+        """Each track's predicted box grown by its margin: what is masked while unseen."""
+        x, margin = self._predicted_and_margin()
+        x[:, 2:] += 2 * margin
         return motion.cxcywh_to_boxes(x)
 
     def _output(self, dets: Detections | None,
