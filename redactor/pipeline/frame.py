@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from redactor.detect.base import Detector
 from redactor.errors import InvalidDetections
 from redactor.pipeline.masking import apply_masks, mask_everything, masks_for
@@ -59,14 +62,17 @@ class FrameRedactor:
             )
         return found.clipped(frame.width, frame.height)
 
-    def redact(self, frame: Frame, detections: Detections | None = None) -> Redacted:
-        """Masks `frame` in place. Pass `detections` to skip detection (tracked frames)."""
+    def redact(self, frame: Frame, detections: Detections | None = None,
+               reasons: npt.NDArray[np.int8] | None = None) -> Redacted:
+        """Masks `frame` in place. Pass `detections` (and why each is masked) to skip
+        detection: tracked frames."""
         t0 = time.perf_counter()
         found = Detections.empty()
         try:
             found = self.detect(frame) if detections is None else detections
             detect_ms = (time.perf_counter() - t0) * 1000
-            masks = masks_for(found, self.policy.policy, frame.width, frame.height, self.policy.zones)
+            masks = masks_for(found, self.policy.policy, frame.width, frame.height,
+                              self.policy.zones, reasons)
             apply_masks(frame, masks, self.policy.policy)
             return Redacted(frame, found, masks, FrameStatus.REDACTED, "", detect_ms)
         except Exception as e:  # noqa: BLE001 - any failure fails closed

@@ -4,6 +4,8 @@ calls the pipeline and translates back; errors map to status codes in status.py.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -11,13 +13,14 @@ from collections.abc import Iterator
 import grpc
 
 from redactor.config import Config
-from redactor.errors import InvalidInput, MissingField
+from redactor.errors import InvalidInput, LimitExceeded, MissingField
 from redactor.pipeline.engine import Engine
-from redactor.pipeline.stream import StreamOutput, StreamSession
+from redactor.pipeline.live import LiveSession
+from redactor.pipeline.stream import StreamOutput
 from redactor.server import serde
 from redactor.server.auth import require_role
 from redactor.server.status import streaming, unary
-from redactor.types import FrameStatus
+from redactor.types import FrameStatus, Label
 from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 from redactor.video.images import decode_any, encode_like
@@ -29,6 +32,8 @@ class RedactorServicer(pb_grpc.RedactorServicer):
     def __init__(self, config: Config, engine: Engine) -> None:
         self.config = config
         self.engine = engine
+        self._lock = threading.Lock()
+        self._streams: dict[str, int] = {}  # open streams per caller
 
     @unary
     def RedactImage(self, request: pb.RedactImageRequest, context: grpc.ServicerContext) -> pb.RedactImageResponse:
@@ -68,27 +73,99 @@ class RedactorServicer(pb_grpc.RedactorServicer):
                 f"the first message of a stream must be a header, got {first.WhichOneof('kind') or 'an empty message'}"
             )
         spec = serde.stream_spec_from_proto(first.header)
-        session = StreamSession(self.engine, spec, self.config.limits)
+        caller = context.peer()
+        with self._lock:
+            if self._streams.get(caller, 0) >= self.config.limits.max_streams_per_caller:
+                raise LimitExceeded(
+                    f"limits.max_streams_per_caller = {self.config.limits.max_streams_per_caller} "
+                    f"streams are already open for {caller}"
+                )
+            self._streams[caller] = self._streams.get(caller, 0) + 1
+        session = LiveSession(self.engine, spec, self.config.limits)
         stream_id = uuid.uuid4().hex[:12]
         metrics = self.engine.metrics
         metrics.streams.inc()
+        # The reader thread takes requests off the wire into a bounded inbox, so
+        # reading never waits on processing; when the inbox is full it blocks and
+        # gRPC flow control pushes back on the sender.
+        inbox: queue.Queue[tuple[pb.StreamRequest, float] | BaseException | None] = queue.Queue(
+            maxsize=self.config.limits.stream_queue_frames
+        )
+        reader = threading.Thread(target=_read, args=(request_iterator, inbox, context),
+                                  name=f"read-{stream_id}", daemon=True)
+        sent = 0
+        t_start = time.perf_counter()
         try:
+            reader.start()
             yield pb.StreamResponse(accepted=pb.StreamAccepted(stream_id=stream_id, policy=session.policy.name))
-            for req in request_iterator:
-                received = time.perf_counter()
-                if req.WhichOneof("kind") != "frame":
-                    raise InvalidInput(
-                        f"after the header a stream takes frames, got {req.WhichOneof('kind') or 'an empty message'}"
-                    )
-                metrics.frames_in.labels("stream").inc()
-                f = req.frame
-                for out in session.process(f.seq, f.timestamp_us, f.data, received):
-                    metrics.frames_out.labels("stream", out.status.name).inc()
-                    metrics.stream_latency.labels(stream_id).observe(out.service_ms / 1000)
+            while True:
+                try:
+                    item = inbox.get(timeout=0.01 if session.has_pending else None)
+                except queue.Empty:
+                    outs = list(session.ready(block=False))
+                else:
+                    if item is None:
+                        break
+                    if isinstance(item, BaseException):
+                        raise item
+                    req, received = item
+                    if req.WhichOneof("kind") != "frame":
+                        raise InvalidInput(
+                            f"after the header a stream takes frames, got {req.WhichOneof('kind') or 'an empty message'}"
+                        )
+                    metrics.frames_in.labels("stream").inc()
+                    f = req.frame
+                    outs = session.push(f.seq, f.timestamp_us, f.data, received)
+                for out in outs:
+                    sent += 1
+                    self._count(out, stream_id, sent, t_start)
                     yield pb.StreamResponse(frame=_frame_to_proto(out))
+            for out in session.ready(block=True):
+                sent += 1
+                self._count(out, stream_id, sent, t_start)
+                yield pb.StreamResponse(frame=_frame_to_proto(out))
         finally:
             metrics.streams.dec()
             session.close()
+            with self._lock:
+                self._streams[caller] -= 1
+                if not self._streams[caller]:
+                    del self._streams[caller]
+            log.info("stream %s (%s → %s) closed: %d frames out, %s", stream_id, spec.camera_id,
+                     spec.recipient, sent, session.stats)
+
+    def _count(self, out: StreamOutput, stream_id: str, sent: int, t_start: float) -> None:
+        m = self.engine.metrics
+        m.frames_out.labels("stream", out.status.name).inc()
+        if out.status == FrameStatus.DROPPED:
+            m.dropped.labels(stream_id).inc()
+        m.stream_latency.labels(stream_id).observe(out.service_ms / 1000)
+        for label in out.detections.labels:
+            m.detections.labels(Label(int(label)).name.lower()).inc()
+        elapsed = time.perf_counter() - t_start
+        if elapsed > 0:
+            m.stream_fps.labels(stream_id).set(sent / elapsed)
+
+
+def _read(requests: Iterator[pb.StreamRequest],
+          inbox: queue.Queue[tuple[pb.StreamRequest, float] | BaseException | None],
+          context: grpc.ServicerContext) -> None:
+    """Moves requests into the inbox with their arrival time; None marks the end."""
+    try:
+        for req in requests:
+            while context.is_active():
+                try:
+                    inbox.put((req, time.perf_counter()), timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+            else:
+                return
+        inbox.put(None)
+    except grpc.RpcError:
+        inbox.put(None)  # the client went away: nothing more will come
+    except BaseException as e:  # noqa: BLE001 - handed to the handler thread
+        inbox.put(e)
 
 
 def _frame_to_proto(out: StreamOutput) -> pb.RedactedFrame:

@@ -1,0 +1,170 @@
+"""A live stream, in order, with detection running beside it.
+
+Detection is slower than a camera's frame interval, so it runs in a worker
+thread on the newest frame whenever it is free, and on any frame that comes
+`detect_interval_ms` of video time after the last detected one, even if it
+must wait its turn (a file pushed faster than real time) ("detect frames").
+Frames are emitted strictly in input order:
+
+- a detect frame waits for its own detections, then the tracker folds them in;
+- a frame in between is masked with the tracker's prediction from the latest
+  detection before it (it is emitted after that detect frame, so the tracker
+  is never asked about the past);
+- a frame that has waited longer than the latency budget is handled by the
+  policy's overload rule: sent fully masked, or dropped (and said so);
+- after a detection failure, frames stay fully masked until a detection
+  succeeds again: predictions from before a failure are not trusted.
+
+So every frame leaves masked from detections at most one detection-time old,
+fully masked, or not at all. Latency is about one detection plus coding.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from redactor.config import Limits
+from redactor.pipeline.engine import Engine
+from redactor.pipeline.frame import Redacted
+from redactor.pipeline.stream import StreamOutput, StreamSession, StreamSpec
+from redactor.track import Tracker, TrackerParams
+from redactor.types import Detections, Frame, FrameStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Pending:
+    frame: Frame
+    received: float  # perf_counter when the request arrived
+    detection: Future[Detections] | None  # set on detect frames
+
+
+class LiveSession(StreamSession):
+    """StreamSession plus tracking, concurrent detection and the overload rule."""
+
+    def __init__(self, engine: Engine, spec: StreamSpec, limits: Limits) -> None:
+        super().__init__(engine, spec, limits)
+        policy = self.policy.policy
+        self.budget_s = (spec.latency_budget_ms or limits.latency_budget_ms) / 1000
+        self.tracker = Tracker(TrackerParams(hold_s=policy.hold_s))
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="detect")
+        self._in_flight: Future[Detections] | None = None
+        self._pending: deque[_Pending] = deque()
+        self._healthy = True  # False after a failed detection, until one succeeds
+        self._last_detected_us: int | None = None  # timestamp of the newest detections folded in
+        self._max_age_us = limits.max_detection_age_ms * 1000
+        self._interval_us = limits.detect_interval_ms * 1000
+        self._last_submitted_us: int | None = None
+        self._late: deque[tuple[Future[Detections], int]] = deque()  # detections of late frames
+        self.stats = {"detected": 0, "tracked": 0, "fully_masked": 0, "dropped": 0}
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._pending)
+
+    # ---- input -------------------------------------------------------------------------
+
+    def push(self, seq: int, timestamp_us: int, data: bytes, received: float) -> list[StreamOutput]:
+        """Takes one input frame; returns the outputs that became ready (in order)."""
+        frames = self.decode(seq, timestamp_us, data)
+        out: list[StreamOutput] = []
+        if not frames:
+            out.append(StreamOutput(seq, timestamp_us, FrameStatus.DROPPED,
+                                    "no picture in this access unit yet (decoder buffering)"))
+        for f in frames:
+            det = None
+            due = (self._last_submitted_us is None
+                   or f.timestamp_us - self._last_submitted_us >= self._interval_us
+                   or f.timestamp_us < self._last_submitted_us)  # clock went back: start afresh
+            if due or self._in_flight is None or self._in_flight.done():
+                self._last_submitted_us = f.timestamp_us
+                bgr = f.to_bgr().copy()  # the worker must not see pixels being masked
+                det = self._pool.submit(self.redactor.detect, Frame.from_bgr(bgr))
+                self._in_flight = det
+            self._pending.append(_Pending(f, received, det))
+        out += list(self.ready(block=False))
+        return out
+
+    def ready(self, block: bool) -> Iterator[StreamOutput]:
+        """Emits frames from the head while they can go; with `block`, waits for all."""
+        while self._pending:
+            head = self._pending[0]
+            waited = time.perf_counter() - head.received
+            if head.detection is not None and not head.detection.done():
+                left = self.budget_s - waited
+                if left > 0 and not block:
+                    return
+                try:
+                    head.detection.result(timeout=max(left, 0))
+                except Exception:  # noqa: BLE001 - timeouts and failures are both handled below
+                    pass
+            self._pending.popleft()
+            yield self._emit(head)
+
+    def _emit(self, p: _Pending) -> StreamOutput:
+        f = p.frame
+        self._fold_late()
+        if p.detection is not None and not p.detection.done():
+            return self._overload(p, "detection did not finish within the latency budget")
+        if time.perf_counter() - p.received > self.budget_s:
+            return self._overload(p, f"frame waited longer than the latency budget ({self.budget_s * 1000:.0f} ms)")
+        if p.detection is not None:
+            error = p.detection.exception()
+            if error is not None:
+                self._healthy = False
+                reason = f"detection failed: {type(error).__name__}: {error}"
+                return self._finish(self._fail_closed(f, reason), p.received)
+            self._healthy = True
+            self._last_detected_us = f.timestamp_us
+            tracked = self.tracker.update(p.detection.result(), f.timestamp_us)
+            self.stats["detected"] += 1
+        else:
+            if not self._healthy:
+                return self._finish(self._fail_closed(f, "the last detection failed"), p.received)
+            age = None if self._last_detected_us is None else f.timestamp_us - self._last_detected_us
+            if age is None or age > self._max_age_us:
+                why = "no detection yet" if age is None else f"newest detection is {age / 1000:.0f} ms old"
+                return self._finish(self._fail_closed(f, why), p.received)
+            tracked = self.tracker.update(None, f.timestamp_us)
+            self.stats["tracked"] += 1
+        r = self.redactor.redact(f, tracked.detections, tracked.reasons)
+        if r.status == FrameStatus.FULLY_MASKED:
+            self.stats["fully_masked"] += 1
+        return self._finish(r, p.received)
+
+    def _fold_late(self) -> None:
+        """Detections of frames that went out late still inform the tracker once done."""
+        while self._late and self._late[0][0].done():
+            fut, ts = self._late.popleft()
+            if fut.exception() is None:
+                self.tracker.update(fut.result(), ts)
+                self._healthy = True
+                self._last_detected_us = max(ts, self._last_detected_us or ts)
+
+    def _fail_closed(self, f: Frame, reason: str) -> Redacted:
+        self.stats["fully_masked"] += 1
+        return self.redactor.fail_closed(f, reason)
+
+    def _overload(self, p: _Pending, reason: str) -> StreamOutput:
+        f = p.frame
+        if p.detection is not None:
+            self._late.append((p.detection, f.timestamp_us))
+        if self.policy.policy.on_overload == "drop":
+            self.stats["dropped"] += 1
+            log.warning("frame %d dropped: %s", f.seq, reason)
+            return StreamOutput(f.seq, f.timestamp_us, FrameStatus.DROPPED, f"overload: {reason}",
+                                width=f.width, height=f.height,
+                                service_ms=(time.perf_counter() - p.received) * 1000)
+        return self._finish(self._fail_closed(f, f"overload: {reason}"), p.received)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pending.clear()
+        super().close()
+
