@@ -42,8 +42,12 @@ class CenterFaceConfig(Strict):
 
 class PlateTextConfig(Strict):
     kind: Literal["plate_text"] = "plate_text"
-    min_score: float = Field(0.3, ge=0.0, le=1.0, description="DBNet box score threshold")
-    max_side: int = Field(960, ge=0, le=8192, description="long side fed to the network in px; 0 = full size")
+    min_score: float = Field(0.5, ge=0.0, le=1.0, description="DBNet box score (mean text probability) threshold")
+    bin_threshold: float = Field(0.3, gt=0.0, lt=1.0, description="text probability above which a map pixel is text")
+    unclip: float = Field(1.5, ge=0.0, le=4.0, description="DBNet unclip ratio (growth of shrunk text regions)")
+    scale: float = Field(1.0, gt=0.0, le=4.0, description="input scale before the network (2.0 = upscale 2x)")
+    max_side: int = Field(960, ge=0, le=8192, description="cap on the scaled long side in px; 0 = none")
+    min_text_px: float = Field(0.0, ge=0.0, le=256.0, description="text boxes thinner than this in frame px are dropped")
     grow_x: float = Field(1.25, ge=1.0, le=3.0, description="text box grown to plate width, factor")
     grow_y: float = Field(1.8, ge=1.0, le=4.0, description="text box grown to plate height, factor")
 
@@ -166,6 +170,15 @@ class Limits(Strict):
     max_streams_per_caller: int = Field(16, ge=1, le=1024, description="concurrent live streams per caller")
     stream_queue_frames: int = Field(8, ge=1, le=1024, description="frames queued per stream before overload")
     latency_budget_ms: int = Field(500, ge=10, le=60000, description="default per-frame latency budget, ms")
+    detect_interval_ms: int = Field(
+        200, ge=0, le=10000,
+        description="live: a frame this much video time after the last detected one is detected too, "
+        "even when the detector is busy (it then waits its turn), ms",
+    )
+    max_detection_age_ms: int = Field(
+        1000, ge=10, le=60000,
+        description="live frames masked from detections older than this are fully masked instead, ms",
+    )
 
 
 class ServerConfig(Strict):
