@@ -1,0 +1,245 @@
+"""One export's pixels: detect every frame, plan masks over the whole clip, mask and encode.
+
+Pass 1 decodes the clip and keeps only each frame's Detections (never the
+frames). The plan then tracks the whole clip forward and backward
+(redactor.track.track_clip), which is the look-ahead: an object is masked on
+the frames before its first detection and after its last one, and across
+gaps, not only where the detector fired. Pass 2 decodes again, masks per plan,
+burns in the recipient mark and encodes.
+
+Fail closed: a frame whose detector raised is masked entirely (logged, listed in
+the manifest). Anything else that goes wrong fails the whole export, and the
+caller deletes what was written: an export is complete or it does not exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from redactor.config import PolicyConfig
+from redactor.detect.base import Detector
+from redactor.errors import FailedPrecondition, InvalidDetections, InvalidInput
+from redactor.export.archive import Selection
+from redactor.export.jobs import Subject
+from redactor.export.video import Mp4Writer, burn_mark, read_frames
+from redactor.pipeline.masking import apply_masks, masks_for
+from redactor.track import TrackedFrame, Tracker, TrackerParams, track_clip
+from redactor.types import Detections, Frame, Label, MaskReason, Masks
+
+log = logging.getLogger(__name__)
+
+# Subject access: how far the subject's box may move between two frames where it
+# is shown, in sizes of its box per frame elapsed. Beyond it the track may have
+# switched to another person, so the rest of that direction stays masked.
+SUBJECT_MAX_STEP = 1.5
+
+Progress = Callable[[int], None]
+
+
+@dataclass(slots=True)
+class DetectPass:
+    """What pass 1 found: per frame, its pts, time and Detections."""
+
+    width: int
+    height: int
+    pts: list[int] = field(default_factory=list)
+    t_us: list[int] = field(default_factory=list)
+    detections: list[Detections] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)  # frame index → why it is fully masked
+    seconds: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.pts)
+
+
+@dataclass(slots=True)
+class Plan:
+    masks: list[Masks]
+    subject_track: int | None = None
+    subject_frames: int = 0  # frames where the subject is left visible
+
+
+def detect_clip(selection: Selection, detector: Detector, progress: Progress | None = None) -> DetectPass:
+    """Pass 1: runs the detector on every frame of the selection."""
+    info = selection.info
+    out = DetectPass(info.width, info.height)
+    t0 = time.perf_counter()
+    for f in read_frames(selection.path, selection.start_us, selection.end_us):
+        h, w = f.bgr.shape[:2]
+        if (w, h) != (out.width, out.height):
+            raise InvalidInput(f"frame {f.index} is {w}x{h}, the recording says {out.width}x{out.height}")
+        try:
+            found = detector.detect(f.bgr)
+            if not isinstance(found, Detections):
+                raise InvalidDetections(f"detector returned {type(found).__name__}, expected Detections")
+            found = found.clipped(w, h)
+        except Exception as e:  # noqa: BLE001 - fail closed on this frame, keep the export going
+            log.warning("export frame %d (pts %d): detector failed, frame fully masked: %s",
+                        f.index, f.pts, e)
+            out.failed[f.index] = f"detector failed: {type(e).__name__}: {e}"
+            found = Detections.empty()
+        out.pts.append(f.pts)
+        out.t_us.append(f.t_us)
+        out.detections.append(found)
+        if progress is not None:
+            progress(len(out.pts))
+    out.seconds = time.perf_counter() - t0
+    if not out.pts:
+        raise FailedPrecondition(f"no frames of {selection.relative} fall in the requested range")
+    return out
+
+
+def track(found: DetectPass, params: TrackerParams, lookahead: bool = True) -> list[TrackedFrame]:
+    """The whole clip forward and backward (look-ahead), or forward only as a live stream would."""
+    if lookahead:
+        return track_clip(found.detections, found.t_us, params)
+    tracker = Tracker(params)
+    return [tracker.update(d, t) for d, t in zip(found.detections, found.t_us, strict=True)]
+
+
+def plan_masks(
+    found: DetectPass,
+    tracked: list[TrackedFrame],
+    policy: PolicyConfig,
+    zones: tuple[npt.NDArray[np.int32], ...] = (),
+    subject: Subject | None = None,
+    subject_overlap: float = 0.5,
+) -> Plan:
+    """Masks per frame; with `subject`, that person's track is left out where it is safe to."""
+    visible: list[npt.NDArray[np.bool_]] = [np.zeros(len(t), bool) for t in tracked]
+    plan = Plan([])
+    if subject is not None:
+        plan.subject_track, visible = _subject_rows(found, tracked, subject, subject_overlap)
+        plan.subject_frames = sum(int(v.any()) for v in visible)
+    for i, (t, keep_visible) in enumerate(zip(tracked, visible, strict=True)):
+        if i in found.failed:
+            plan.masks.append(Masks.everything(found.width, found.height, found.failed[i]))
+            continue
+        hide = ~keep_visible
+        plan.masks.append(masks_for(t.detections.select(hide), policy, found.width, found.height,
+                                    zones=zones, reasons=t.reasons[hide]))
+    return plan
+
+
+def _subject_rows(
+    found: DetectPass, tracked: list[TrackedFrame], subject: Subject, min_overlap: float
+) -> tuple[int, list[npt.NDArray[np.bool_]]]:
+    """The subject's track id and, per frame, which of its boxes may stay unmasked.
+
+    The subject is the one face whose box lies at least `min_overlap` inside the
+    selector on the frame nearest the selector's time; none or several is an
+    error (the export would otherwise show the wrong person). From that frame
+    the track is followed forward and backward; a box is shown only where the
+    tracker saw or held the face (not a look-ahead box, which could come from an
+    id switch) and only while it moves plausibly. Every other box stays masked.
+    """
+    t = np.asarray(found.t_us, np.int64)
+    k = int(np.argmin(np.abs(t - subject.timestamp_us)))
+    frame_us = int(np.median(np.diff(t))) if len(t) > 1 else 0
+    if abs(int(t[k]) - subject.timestamp_us) > max(frame_us, 1):
+        raise InvalidInput(
+            f"subject.timestamp_us {subject.timestamp_us} is outside the exported frames "
+            f"({int(t[0])}..{int(t[-1])} us from the recording's start)"
+        )
+    d = tracked[k].detections
+    faces = np.flatnonzero(d.labels == int(Label.FACE))
+    sel = np.asarray(subject.box, np.float32)
+    inside = _share_inside(d.boxes[faces], sel)
+    hits = faces[inside >= min_overlap]
+    if len(hits) != 1:
+        raise FailedPrecondition(
+            f"the subject box {tuple(round(v) for v in subject.box)} at {int(t[k])} us holds "
+            f"{len(hits)} detected faces, expected exactly one (draw it around the subject's face)"
+        )
+    tid = int(d.track_ids[hits[0]])
+    visible = [np.zeros(len(tf), bool) for tf in tracked]
+    ok_reasons = (int(MaskReason.DETECTED), int(MaskReason.TRACKED))
+    for step in (1, -1):
+        last_box: npt.NDArray[np.float32] | None = None
+        last_i = k
+        i = k
+        while 0 <= i < len(tracked):
+            tf = tracked[i]
+            rows = np.flatnonzero((tf.detections.track_ids == tid)
+                                  & np.isin(tf.reasons, ok_reasons))
+            if len(rows) > 1:
+                break  # two boxes under one id: a switch; stop showing it
+            if len(rows) == 1 and i not in found.failed:
+                box = tf.detections.boxes[rows[0]]
+                if last_box is not None and not _plausible_step(last_box, box, abs(i - last_i)):
+                    break
+                visible[i][rows[0]] = True
+                last_box, last_i = box, i
+            i += step
+    return tid, visible
+
+
+def _share_inside(boxes: npt.NDArray[np.float32], sel: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """Per box, the share of its area inside `sel`."""
+    if len(boxes) == 0:
+        return np.zeros(0)
+    w = np.clip(np.minimum(boxes[:, 2], sel[2]) - np.maximum(boxes[:, 0], sel[0]), 0, None)
+    h = np.clip(np.minimum(boxes[:, 3], sel[3]) - np.maximum(boxes[:, 1], sel[1]), 0, None)
+    area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-6)
+    return (w * h / area).astype(np.float64)
+
+
+def _plausible_step(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], frames: int) -> bool:
+    ca, cb = (a[:2] + a[2:]) / 2, (b[:2] + b[2:]) / 2
+    size = float(max(a[2] - a[0], a[3] - a[1], 1.0))
+    return float(np.hypot(*(cb - ca))) <= SUBJECT_MAX_STEP * size * max(frames, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeResult:
+    frames: int
+    fully_masked: int
+    seconds: float
+
+
+def encode_clip(
+    selection: Selection,
+    found: DetectPass,
+    plan: Plan,
+    policy: PolicyConfig,
+    mark: str,
+    out: Path,
+    crf: int,
+    preset: str,
+    threads: int,
+    progress: Progress | None = None,
+) -> EncodeResult:
+    """Pass 2: decodes again, masks per plan, burns in the mark, encodes to `out`."""
+    info = selection.info
+    t0 = time.perf_counter()
+    writer = Mp4Writer(out, found.width, found.height, info.rate, info.time_base, crf, preset, threads)
+    n = 0
+    try:
+        for f in read_frames(selection.path, selection.start_us, selection.end_us):
+            if f.index >= len(found) or f.pts != found.pts[f.index]:
+                raise FailedPrecondition(
+                    f"the recording changed while exporting: frame {f.index} has pts {f.pts}, "
+                    f"pass 1 saw {found.pts[f.index] if f.index < len(found) else 'no such frame'}"
+                )
+            frame = Frame.from_bgr(f.bgr, f.index, f.t_us)
+            apply_masks(frame, plan.masks[f.index], policy)
+            burn_mark(frame.planes[0], mark)
+            writer.write(frame.planes[0], f.pts)
+            n += 1
+            if progress is not None:
+                progress(n)
+        if n != len(found):
+            raise FailedPrecondition(f"the recording changed while exporting: pass 2 read {n} "
+                                     f"frames, pass 1 read {len(found)}")
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return EncodeResult(n, len(found.failed), time.perf_counter() - t0)

@@ -1,0 +1,438 @@
+"""The export service: requests in, redacted copies and signed manifests out, all on the ledger.
+
+Transport-free (the gRPC servicer is a thin layer over it). Jobs run on worker
+threads, one export at a time per worker; a sweeper thread deletes expired
+exports every `export.sweep_period_s` and records that on the ledger. Time
+comes from `clock` (injectable, so tests can move past an expiry without
+sleeping); every ledger row and job time uses it.
+
+Files: `<output_dir>/<id>.mp4` and `<id>.manifest.json`, written under
+`.partial` names and renamed when both are complete, so an interrupted export
+never leaves a file that looks finished. Exports that were queued or running
+when the service stopped are failed (and recorded) at the next start.
+
+Detection always uses the profile of the configured export policy
+(`export.default_policy`, the thorough profile by default); the request's
+policy chooses what is masked and how.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+from redactor.config import Config
+from redactor.detect.base import Detector
+from redactor.detect.registry import ProfileDetector
+from redactor.errors import ConfigError, FailedPrecondition, NotFound, RedactorError
+from redactor.export import keys, manifest
+from redactor.export.archive import Archive, Selection
+from redactor.export.jobs import ExportJob, ExportRequest, ExportState, JobStore
+from redactor.export.redact import DetectPass, EncodeResult, Plan, detect_clip, encode_clip, plan_masks, track
+from redactor.export.video import mark_text
+from redactor.ledger import Event, Ledger
+from redactor.policy import PolicyRouter
+from redactor.track import TrackerParams
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+DetectorFactory = Callable[[str], Detector]  # profile name → detector (one per worker)
+Artifact = Literal["video", "manifest"]
+WATCH_POLL_S = 0.5  # how often a watch re-checks that its caller is still there
+SUBJECT_OVERLAP = 0.5  # share of a face box inside the subject box for it to be the subject
+_PARTIAL = ".partial"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """An opened artifact: the handle stays readable even if the sweeper deletes the file."""
+
+    file: BinaryIO
+    size: int
+    sha256: str
+    name: str
+
+
+class ExportService:
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock = utc_now,
+        detector_factory: DetectorFactory | None = None,
+    ) -> None:
+        self.config = config
+        self.cfg = config.export
+        self.clock = clock
+        if self.cfg.default_policy not in config.policy.policies:
+            raise ConfigError(f"export.default_policy {self.cfg.default_policy!r} is not defined; "
+                              f"defined: {sorted(config.policy.policies)}")
+        self.profile = config.policy.policies[self.cfg.default_policy].profile
+        self._detector_factory = detector_factory or self._build_detector
+        self.router = PolicyRouter(config.policy)
+        self.archive = Archive(self.cfg.archive_root)
+        self.output_dir = Path(self.cfg.output_dir)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.key = keys.load_or_create(self.cfg.key_path)
+        self.ledger = Ledger(self.cfg.ledger_path, self.key, clock=lambda: self.clock())
+        self.store = JobStore(self.cfg.ledger_path)
+        self._cond = threading.Condition()
+        self._jobs: dict[str, ExportJob] = {}
+        self._selections: dict[str, Selection] = {}
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._closed = threading.Event()
+        self._detectors: list[Detector] = []
+        self._recover()
+        self._threads = [
+            threading.Thread(target=self._worker, name=f"export-{i}", daemon=True)
+            for i in range(self.cfg.workers)
+        ]
+        self._threads.append(threading.Thread(target=self._sweeper, name="export-sweeper", daemon=True))
+        for t in self._threads:
+            t.start()
+
+    # ------------------------------------------------------------ requests
+
+    def refuse(self, request: ExportRequest, actor: str, reason: str) -> None:
+        """Records a request refused before it reached `create` (e.g. the caller's role)."""
+        self._ledger_request(request, actor)
+        self.ledger.append(Event.REFUSED, actor=actor, camera_id=request.camera_id,
+                           recipient=request.recipient, detail={"reason": reason})
+
+    def create(self, request: ExportRequest, actor: str) -> ExportJob:
+        """Validates, approves and queues an export; every outcome is on the ledger."""
+        self._ledger_request(request, actor)
+        try:
+            request.validate(self.cfg.max_expiry_days)
+            resolved = self.router.by_name(request.policy or self.cfg.default_policy)
+            if request.recording:
+                selection = self.archive.select_file(request.recording)
+            else:
+                assert request.start is not None and request.end is not None  # validated
+                selection = self.archive.select_range(request.camera_id, request.start, request.end)
+        except RedactorError as e:
+            self.ledger.append(Event.REFUSED, actor=actor, camera_id=request.camera_id,
+                               recipient=request.recipient, detail={"reason": str(e)})
+            raise
+        now = self.clock()
+        days = request.expiry_days or self.cfg.expiry_days
+        job = ExportJob(
+            id=secrets.token_hex(8), request=request, requested_by=actor, created_at=now,
+            expires_at=now + timedelta(days=days), camera_id=selection.camera_id,
+            source=selection.relative, policy=resolved.name,
+            frames_total=_estimate_frames(selection),
+        )
+        with self._cond:
+            self._jobs[job.id] = job
+            self._selections[job.id] = selection
+        self.store.save(job)
+        self.ledger.append(Event.APPROVED, export_id=job.id, actor=actor, camera_id=job.camera_id,
+                           recipient=request.recipient,
+                           detail={"source": job.source, "policy": job.policy,
+                                   "expires_at": job.expires_at.isoformat()})
+        self._queue.put(job.id)
+        return job.snapshot()
+
+    def _ledger_request(self, request: ExportRequest, actor: str) -> None:
+        self.ledger.append(Event.REQUESTED, actor=actor, camera_id=request.camera_id,
+                           recipient=request.recipient, detail=request.to_json())
+
+    # ------------------------------------------------------------ reading jobs
+
+    def get(self, export_id: str) -> ExportJob:
+        with self._cond:
+            job = self._jobs.get(export_id)
+            if job is None:
+                raise NotFound(f"no export {export_id!r}")
+            return job.snapshot()
+
+    def list(self, camera_id: str = "", recipient: str = "") -> list[ExportJob]:
+        with self._cond:
+            return [j.snapshot() for j in self._jobs.values()
+                    if (not camera_id or j.camera_id == camera_id)
+                    and (not recipient or j.request.recipient == recipient)]
+
+    def watch(self, export_id: str, active: Callable[[], bool] = lambda: True) -> Iterator[ExportJob]:
+        """The job now, then after every change, until it ends (or the caller leaves)."""
+        seen = -1
+        while True:
+            with self._cond:
+                job = self._jobs.get(export_id)
+                if job is None:
+                    raise NotFound(f"no export {export_id!r}")
+                if job.version == seen and not job.state.terminal:
+                    self._cond.wait(WATCH_POLL_S)
+                    job = self._jobs[export_id]
+                changed = job.version != seen
+                seen = job.version
+                snap = job.snapshot()
+            if changed:
+                yield snap
+            if snap.state.terminal or self._closed.is_set() or not active():
+                return
+
+    # ------------------------------------------------------------ downloads
+
+    def refuse_download(self, export_id: str, artifact: str, actor: str, reason: str) -> None:
+        with self._cond:
+            job = self._jobs.get(export_id)
+        self.ledger.append(Event.DOWNLOAD_REFUSED, export_id=export_id, actor=actor,
+                           camera_id=job.camera_id if job else "",
+                           recipient=job.request.recipient if job else "",
+                           detail={"artifact": artifact, "reason": reason})
+
+    def open_download(self, export_id: str, artifact: Artifact, actor: str) -> Download:
+        """Opens an artifact of a finished export and records the provision."""
+        try:
+            with self._cond:
+                job = self._jobs.get(export_id)
+                if job is None:
+                    raise NotFound(f"no export {export_id!r}")
+                if job.state is ExportState.EXPIRED:
+                    raise FailedPrecondition(f"export {export_id} expired at {job.expires_at.isoformat()} "
+                                             "and was deleted")
+                if job.state is not ExportState.DONE:
+                    raise FailedPrecondition(f"export {export_id} is {job.state.name}, not DONE")
+                if self.clock() >= job.expires_at:
+                    raise FailedPrecondition(f"export {export_id} expired at {job.expires_at.isoformat()}")
+                path = Path(job.video_path if artifact == "video" else job.manifest_path)
+                f = path.open("rb")
+        except (RedactorError, OSError) as e:
+            self.refuse_download(export_id, artifact, actor, str(e))
+            if isinstance(e, OSError):
+                raise NotFound(f"export {export_id}: its {artifact} file is missing") from e
+            raise
+        size = os.fstat(f.fileno()).st_size
+        digest = job.output_sha256 if artifact == "video" else manifest.sha256_file(path)
+        self.ledger.append(Event.DOWNLOADED, export_id=export_id, actor=actor, camera_id=job.camera_id,
+                           recipient=job.request.recipient,
+                           detail={"artifact": artifact, "bytes": size, "sha256": digest})
+        return Download(f, size, digest, path.name)
+
+    # ------------------------------------------------------------ expiry
+
+    def sweep(self) -> list[str]:
+        """Deletes every finished export past its expiry; returns their ids."""
+        now = self.clock()
+        with self._cond:
+            due = [j for j in self._jobs.values()
+                   if j.state is ExportState.DONE and j.expires_at <= now]
+        for job in due:
+            deleted: list[dict[str, Any]] = []
+            for p in (job.video_path, job.manifest_path):
+                if p and Path(p).exists():
+                    Path(p).unlink()
+                    deleted.append({"file": Path(p).name})
+            self.ledger.append(Event.EXPIRED, export_id=job.id, actor="service",
+                               camera_id=job.camera_id, recipient=job.request.recipient,
+                               detail={"expires_at": job.expires_at.isoformat()})
+            self.ledger.append(Event.DELETED, export_id=job.id, actor="service",
+                               camera_id=job.camera_id, recipient=job.request.recipient,
+                               detail={"files": deleted, "output_sha256": job.output_sha256})
+            self._update(job, state=ExportState.EXPIRED, video_path="", manifest_path="")
+            log.info("export %s expired and deleted", job.id)
+        return [j.id for j in due]
+
+    def _sweeper(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - the sweeper must survive a bad pass
+                log.exception("expiry sweep failed")
+            self._closed.wait(self.cfg.sweep_period_s)
+
+    # ------------------------------------------------------------ running jobs
+
+    def _build_detector(self, profile: str) -> Detector:
+        return ProfileDetector(profile, self.config.detect.profiles[profile], self.config.models.dir)
+
+    def _worker(self) -> None:
+        detector: Detector | None = None
+        while True:
+            export_id = self._queue.get()
+            if export_id is None or self._closed.is_set():
+                return
+            try:
+                if detector is None:
+                    detector = self._detector_factory(self.profile)
+                    with self._cond:
+                        self._detectors.append(detector)
+                self._run(export_id, detector)
+            except Exception as e:  # noqa: BLE001 - a job fails, the worker carries on
+                self._fail(export_id, e)
+
+    def _run(self, export_id: str, detector: Detector) -> None:
+        with self._cond:
+            job = self._jobs[export_id]
+            selection = self._selections.pop(export_id)
+        self._update(job, state=ExportState.RUNNING)
+        resolved = self.router.by_name(job.policy, job.camera_id)
+        video = self.output_dir / f"{job.id}.mp4"
+        doc_path = self.output_dir / f"{job.id}.manifest.json"
+        partial_video = video.with_name(video.name + _PARTIAL)
+        partial_doc = doc_path.with_name(doc_path.name + _PARTIAL)
+        try:
+            source_sha = manifest.sha256_file(selection.path)
+            found = detect_clip(selection, detector, lambda n: self._progress(job, frames_detected=n))
+            self._update(job, frames_total=len(found), quiet=True)
+            params = TrackerParams(hold_s=self.cfg.lookahead_s)
+            plan = plan_masks(found, track(found, params, lookahead=True), resolved.policy,
+                              resolved.zones, job.request.subject, SUBJECT_OVERLAP)
+            result = encode_clip(
+                selection, found, plan, resolved.policy, mark_text(job.id, job.request.recipient),
+                partial_video, self.cfg.crf, self.cfg.preset, self.cfg.encoder_threads,
+                lambda n: self._progress(job, frames_done=n),
+            )
+            output_sha = manifest.sha256_file(partial_video)
+            body = self._manifest(job, selection, source_sha, output_sha, found, plan, detector,
+                                  resolved.name, resolved.policy.model_dump(mode="json"), params, result)
+            manifest.write(manifest.sign(body, self.key), partial_doc)
+            os.replace(partial_video, video)
+            os.replace(partial_doc, doc_path)
+        except BaseException:
+            for p in (partial_video, partial_doc, video, doc_path):
+                p.unlink(missing_ok=True)
+            raise
+        # on the ledger before the job says DONE: whoever sees DONE finds the row
+        self.ledger.append(
+            Event.COMPLETED, export_id=job.id, actor="service", camera_id=job.camera_id,
+            recipient=job.request.recipient,
+            detail={"source": job.source, "source_sha256": source_sha, "output_sha256": output_sha,
+                    "manifest_sha256": manifest.sha256_file(doc_path), "frames": result.frames,
+                    "fully_masked_frames": result.fully_masked,
+                    "subject_track": plan.subject_track},
+        )
+        self._update(job, state=ExportState.DONE, output_sha256=output_sha, video_path=str(video),
+                     manifest_path=str(doc_path), frames_done=result.frames)
+        log.info("export %s done: %d frames (detect %.1fs, encode %.1fs)", job.id, result.frames,
+                 found.seconds, result.seconds)
+
+    def _manifest(self, job: ExportJob, selection: Selection, source_sha: str, output_sha: str,
+                  found: DetectPass, plan: Plan, detector: Detector, policy_name: str,
+                  policy: dict[str, Any], params: TrackerParams,
+                  result: EncodeResult) -> dict[str, Any]:
+        info = selection.info
+        parts = getattr(detector, "detectors", [detector])
+        return {
+            "format": manifest.FORMAT,
+            "export_id": job.id,
+            "created_at": job.created_at.isoformat(),
+            "expires_at": job.expires_at.isoformat(),
+            "requested_by": job.requested_by,
+            "request": job.request.to_json(),
+            "sources": [{
+                "path": selection.relative, "sha256": source_sha,
+                "camera_id": selection.camera_id,
+                "recording_start": selection.recording_start.isoformat() if selection.recording_start else None,
+                "start_us": selection.start_us, "end_us": selection.end_us,
+            }],
+            "output": {
+                "file": f"{job.id}.mp4", "sha256": output_sha, "container": "mp4", "codec": "h264",
+                "pix_fmt": "yuv420p", "audio": False, "width": found.width + found.width % 2,
+                "height": found.height + found.height % 2, "frame_count": result.frames,
+                "time_base": str(info.time_base), "frame_rate": str(info.rate),
+                "first_pts": found.pts[0], "last_pts": found.pts[-1],
+                "mark": mark_text(job.id, job.request.recipient),
+            },
+            "policy": {"name": policy_name, **policy},
+            "detection": {
+                "profile": self.profile,
+                "detectors": [{"name": d.name, "model_sha256": d.model_sha256} for d in parts],
+                "seconds": round(found.seconds, 3),
+            },
+            "lookahead": {"method": "redactor.track.track_clip (forward + backward)",
+                          "hold_s": params.hold_s},
+            "subject": None if job.request.subject is None else {
+                "track_id": plan.subject_track, "visible_frames": plan.subject_frames},
+            "frames": {
+                "count": result.frames,
+                "fully_masked": [{"frame": i, "pts": found.pts[i], "reason": r}
+                                 for i, r in sorted(found.failed.items())],
+            },
+            # per frame: [x0, y0, x1, y1, label, reason] (px, redactor.v1 Label / MaskReason)
+            "masks": [
+                [[round(float(v), 1) for v in b] + [int(lab), int(r)]
+                 for b, lab, r in zip(m.boxes, m.labels, m.reasons, strict=True)]
+                for m in plan.masks
+            ],
+        }
+
+    def _fail(self, export_id: str, e: BaseException) -> None:
+        log.warning("export %s failed: %s", export_id, e, exc_info=not isinstance(e, RedactorError))
+        with self._cond:
+            job = self._jobs.get(export_id)
+            self._selections.pop(export_id, None)
+        if job is None:
+            return
+        reason = str(e) if isinstance(e, RedactorError) else f"internal error: {type(e).__name__}: {e}"
+        self.ledger.append(Event.FAILED, export_id=export_id, actor="service", camera_id=job.camera_id,
+                           recipient=job.request.recipient, detail={"reason": reason})
+        self._update(job, state=ExportState.FAILED, error=reason)
+
+    def _progress(self, job: ExportJob, **counts: int) -> None:
+        """Progress from a pass; where the service is stopping, ends the export here."""
+        if self._closed.is_set():
+            raise FailedPrecondition("the service stopped during the export")
+        self._update(job, quiet=True, **counts)
+
+    def _update(self, job: ExportJob, quiet: bool = False, **changes: Any) -> None:
+        """Changes a job, wakes its watchers; persists unless `quiet` (progress only)."""
+        with self._cond:
+            for k, v in changes.items():
+                setattr(job, k, v)
+            job.version += 1
+            snap = job.snapshot()
+            self._cond.notify_all()
+        if not quiet:
+            self.store.save(snap)
+
+    def _recover(self) -> None:
+        """Loads jobs of earlier runs; those cut off mid-way are failed and their files deleted."""
+        for job in self.store.load():
+            self._jobs[job.id] = job
+            if job.state in (ExportState.QUEUED, ExportState.RUNNING):
+                for suffix in (".mp4", ".manifest.json"):
+                    for p in (self.output_dir / f"{job.id}{suffix}",
+                              self.output_dir / f"{job.id}{suffix}{_PARTIAL}"):
+                        p.unlink(missing_ok=True)
+                self._fail(job.id, FailedPrecondition("the service stopped while the export was "
+                                                      f"{job.state.name.lower()}"))
+
+    # ------------------------------------------------------------ shutdown
+
+    def close(self) -> None:
+        """Stops workers and the sweeper; a running export stops at its next frame and fails."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        with self._cond:
+            self._cond.notify_all()
+        for _ in range(self.cfg.workers):
+            self._queue.put(None)
+        for t in self._threads:
+            t.join()
+        for d in self._detectors:
+            d.close()
+        self.store.close()
+        self.ledger.close()
+
+
+def _estimate_frames(selection: Selection) -> int:
+    info = selection.info
+    if selection.start_us is None and selection.end_us is None and info.frames:
+        return info.frames
+    start = selection.start_us or 0
+    end = selection.end_us if selection.end_us is not None else info.duration_us
+    return max(0, round((end - start) / 1e6 * float(info.rate)))
