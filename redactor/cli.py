@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="start the gRPC server")
     serve.add_argument("--config", type=Path, help="TOML file overriding the embedded defaults")
     serve.add_argument("--address", help="host:port (default: server.address, 127.0.0.1:50051)")
+    serve.add_argument("--metrics-port", type=int, default=9464,
+                       help="Prometheus /metrics on 127.0.0.1 (0 = off; default: %(default)s)")
     serve.add_argument("--log-level", default="INFO")
     check = sub.add_parser("check-config", help="validate a configuration file and print the result")
     check.add_argument("config", type=Path, nargs="?")
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         cfg = load_config(args.config)
+        if args.metrics_port and not cfg.server.metrics_port:
+            cfg = cfg.model_copy(update={"server": cfg.server.model_copy(update={"metrics_port": args.metrics_port})})
         from redactor.server.app import create_server
 
         running = create_server(cfg, args.address)

@@ -48,6 +48,15 @@ class RunningServer:
         self.server.wait_for_termination()
 
 
+class _HttpCloser:
+    def __init__(self, http: Any) -> None:
+        self.http = http
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
 def create_server(
     config: Config,
     address: str | None = None,
@@ -91,6 +100,11 @@ def create_server(
         engine.close()
         raise OSError(f"cannot listen on {address}: {e}") from e
     server.start()
+    if config.server.metrics_port:
+        from prometheus_client import start_http_server
+
+        http, _thread = start_http_server(config.server.metrics_port, "127.0.0.1", engine.metrics.registry)
+        closables.append(_HttpCloser(http))
     for name in ("", *SERVICES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = address.rsplit(":", 1)[0]
