@@ -1,0 +1,174 @@
+"""Live streams, measured: leak rate, fps and latency, and how many streams fit.
+
+    python -m bench.live [--frames 60] [--streams 1,2,4] [--quick]
+
+For each clip in the shared data's videos/ (and a 1080p version of opencv_vtest):
+the frames a camera would send (low-latency H.264, as redactor-relay sends them)
+are first run through the `thorough` profile one by one: that is the reference.
+Then the same clip is streamed live at its own frame rate through a real server
+on loopback. A leak is a reference face or plate (from a class the policy masks)
+that the live masks of that frame cover less than 80%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from bench.eval_score import box_mask, coverage
+from redactor.clients.client import RedactorClient
+from redactor.clients.relay import RelayResult, camera_access_units, relay
+from redactor.config import Config
+from redactor.data import data_dir
+from redactor.detect.registry import ProfileDetector
+from redactor.server.app import create_server
+from redactor.types import Label
+
+COVER = 0.8
+CLASSES = {int(Label.FACE), int(Label.PLATE)}  # what the default live policy masks
+
+
+@dataclass
+class ClipResult:
+    clip: str
+    size: str
+    frames: int
+    fps_source: float
+    fps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    reference_objects: int
+    leaks: int
+    leak_rate: float
+    statuses: dict[str, int]
+
+
+def reference(source: str, size: tuple[int, int] | None, frames: int) -> list[np.ndarray]:
+    """Thorough boxes per frame, on exactly the frames the relay sends."""
+    cfg = Config()
+    det = ProfileDetector("thorough", cfg.detect.profiles["thorough"], cfg.models.dir)
+    dec = av.CodecContext.create("h264", "r")
+    out: list[np.ndarray] = []
+    try:
+        _, aus = camera_access_units(source, size, frames)
+        for _seq, _ts, au in aus:
+            for vf in dec.decode(av.Packet(au)):
+                d = det.detect(vf.to_ndarray(format="bgr24"))
+                keep = np.isin(d.labels, list(CLASSES))
+                out.append(d.boxes[keep])
+    finally:
+        det.close()
+    return out
+
+
+def leaks(ref: list[np.ndarray], live: RelayResult, width: int, height: int) -> tuple[int, int]:
+    objects = missed = 0
+    for seq, boxes in enumerate(ref):
+        if not len(boxes):
+            continue
+        objects += len(boxes)
+        masks = np.array(live.masks.get(seq, []), np.float32).reshape(-1, 4)
+        if seq not in live.masks:  # dropped or not returned: nothing left, nothing leaked
+            continue
+        union = box_mask(masks, width, height)
+        missed += int((coverage(union, boxes) < COVER).sum())
+    return objects, missed
+
+
+def run_clip(address: str, path: Path, size: tuple[int, int] | None, frames: int) -> ClipResult:
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        w, h = size or (s.codec_context.width, s.codec_context.height)
+        fps = float(s.average_rate or 25)
+    ref = reference(str(path), size, frames)
+    with RedactorClient(address) as client:
+        live = relay(client, str(path), size=size, realtime=True, max_frames=frames, keep_masks=True)
+    objects, missed = leaks(ref, live, w, h)
+    return ClipResult(path.name, f"{w}x{h}", live.frames_out, fps, live.fps, live.percentile(50),
+                      live.percentile(95), live.percentile(99), objects, missed,
+                      missed / objects if objects else 0.0, live.statuses)
+
+
+def concurrent(address: str, path: Path, size: tuple[int, int], n: int, frames: int) -> dict[str, float]:
+    results: list[RelayResult] = []
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        with RedactorClient(address) as client:
+            r = relay(client, str(path), size=size, realtime=True, max_frames=frames, camera=f"cam-{i}")
+        with lock:
+            results.append(r)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lat = np.concatenate([r.latencies_ms for r in results])
+    bad = sum(r.statuses.get("DROPPED", 0) + r.statuses.get("FULLY_MASKED", 0) for r in results)
+    return {"streams": n, "fps_per_stream_min": min(r.fps for r in results),
+            "p50_ms": float(np.percentile(lat, 50)), "p99_ms": float(np.percentile(lat, 99)),
+            "frames": sum(r.frames_out for r in results), "dropped_or_fully_masked": bad}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.live", description=__doc__.split("\n\n")[0])
+    p.add_argument("--frames", type=int, default=60, help="frames per clip (default: %(default)s)")
+    p.add_argument("--streams", default="1,2,4", help="concurrent 720p stream counts (default: %(default)s)")
+    p.add_argument("--quick", action="store_true", help="one clip, 20 frames, 1 stream")
+    p.add_argument("--json", type=Path, help="also write the results here")
+    args = p.parse_args(argv)
+    root = data_dir()
+    if root is None:
+        print("bench.live: shared data not found (set REDACTOR_DATA)", file=sys.stderr)
+        return 2
+    videos = sorted((root / "videos").glob("*.avi")) + sorted((root / "videos").glob("*.mp4"))
+    frames = 20 if args.quick else args.frames
+    clips: list[tuple[Path, tuple[int, int] | None]] = [(v, None) for v in videos]
+    clips.append((root / "videos" / "opencv_vtest.avi", (1920, 1080)))
+    if args.quick:
+        clips = clips[:1]
+    running = create_server(Config(), "127.0.0.1:0")
+    report: dict[str, object] = {}
+    try:
+        rows = []
+        for path, size in clips:
+            t = time.perf_counter()
+            r = run_clip(running.address, path, size, frames)
+            rows.append(r)
+            print(f"  {r.clip} {r.size}: {r.fps:.1f} fps, p99 {r.p99_ms:.0f} ms, leak {r.leak_rate:.1%} "
+                  f"({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
+        print("| clip | size | frames | source fps | fps | p50 ms | p95 ms | p99 ms | reference objects | leaks | leak rate | statuses |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r.clip} | {r.size} | {r.frames} | {r.fps_source:.0f} | {r.fps:.1f} | {r.p50_ms:.0f} | "
+                  f"{r.p95_ms:.0f} | {r.p99_ms:.0f} | {r.reference_objects} | {r.leaks} | {r.leak_rate:.2%} | "
+                  f"{', '.join(f'{k.lower()} {v}' for k, v in r.statuses.items())} |")
+        report["clips"] = [asdict(r) for r in rows]
+        counts = [1] if args.quick else [int(n) for n in args.streams.split(",")]
+        conc = [concurrent(running.address, root / "videos" / "opencv_vtest.avi", (1280, 720), n, frames)
+                for n in counts]
+        print("\n| 720p streams | min fps per stream | p50 ms | p99 ms | frames | dropped or fully masked |")
+        print("|---|---|---|---|---|---|")
+        for c in conc:
+            print(f"| {c['streams']} | {c['fps_per_stream_min']:.1f} | {c['p50_ms']:.0f} | {c['p99_ms']:.0f} | "
+                  f"{c['frames']} | {c['dropped_or_fully_masked']} |")
+        report["concurrent_720p"] = conc
+    finally:
+        running.stop(0)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

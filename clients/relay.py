@@ -1,0 +1,163 @@
+"""`redactor-relay SOURCE`: plays a video like a camera into redactor, in-line.
+
+SOURCE is anything PyAV opens (a file, an RTSP URL). Frames are re-encoded as
+low-latency H.264 (no B-frames, so one access unit in gives one out), sent at
+the source's own frame rate, and the redacted stream is written as raw Annex-B
+H.264 (playable with ffplay/VLC). Prints achieved fps and p50/p95/p99 latency
+(send to receive, measured here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import grpc
+import numpy as np
+
+from redactor.clients.client import OutFrame, RedactorClient
+from redactor.v1 import redactor_pb2 as pb
+
+
+@dataclass
+class RelayResult:
+    frames_in: int = 0
+    frames_out: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    masks: dict[int, list[tuple[float, float, float, float]]] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames_out / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else 0.0
+
+    def summary(self) -> str:
+        st = ", ".join(f"{k.lower()} {v}" for k, v in sorted(self.statuses.items()))
+        return (f"{self.frames_out}/{self.frames_in} frames in {self.seconds:.1f} s: {self.fps:.1f} fps; "
+                f"latency p50 {self.percentile(50):.0f} ms, p95 {self.percentile(95):.0f} ms, "
+                f"p99 {self.percentile(99):.0f} ms; {st}")
+
+
+def camera_access_units(source: str, size: tuple[int, int] | None = None,
+                        max_frames: int = 0) -> tuple[float, Iterator[tuple[int, int, bytes]]]:
+    """(fps, iterator of (seq, timestamp_us, access unit)) like a camera would send."""
+    container = av.open(source)
+    stream = container.streams.video[0]
+    fps = float(stream.average_rate or stream.guessed_rate or 25)
+
+    def gen() -> Iterator[tuple[int, int, bytes]]:
+        enc = None
+        tb = stream.time_base or Fraction(1, int(fps))
+        try:
+            for i, vf in enumerate(container.decode(stream)):
+                if max_frames and i >= max_frames:
+                    break
+                if size:
+                    vf = vf.reformat(width=size[0], height=size[1], format="yuv420p")
+                elif vf.format.name != "yuv420p":
+                    vf = vf.reformat(format="yuv420p")
+                if enc is None:
+                    enc = av.CodecContext.create("libx264", "w")
+                    enc.width, enc.height, enc.pix_fmt = vf.width, vf.height, "yuv420p"
+                    enc.time_base = Fraction(1, 1_000_000)
+                    enc.framerate = Fraction(fps).limit_denominator(1001)
+                    enc.options = {"preset": "veryfast", "tune": "zerolatency", "bframes": "0",
+                                   "repeat-headers": "1"}
+                    enc.open()
+                ts = int(round(Fraction(vf.pts) * tb * 1_000_000)) if vf.pts is not None else int(i * 1e6 / fps)
+                vf.pts, vf.time_base = ts, Fraction(1, 1_000_000)
+                au = b"".join(bytes(p) for p in enc.encode(vf))
+                yield i, ts, au
+        finally:
+            container.close()
+
+    return fps, gen()
+
+
+def relay(client: RedactorClient, source: str, *, recipient: str = "police-112", service: str = "",
+          camera: str = "relay", size: tuple[int, int] | None = None, realtime: bool = True,
+          max_frames: int = 0, output: Path | None = None, keep_masks: bool = False) -> RelayResult:
+    fps, aus = camera_access_units(source, size, max_frames)
+    result = RelayResult()
+    sent_at: dict[int, float] = {}
+    lock = threading.Lock()
+
+    def frames() -> Iterator[OutFrame]:
+        t0 = time.perf_counter()
+        for seq, ts, au in aus:
+            if realtime:
+                delay = t0 + seq / fps - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            with lock:
+                sent_at[seq] = time.perf_counter()
+                result.frames_in += 1
+            yield OutFrame(seq, ts, au)
+
+    header = pb.StreamHeader(camera_id=camera, recipient=recipient, service=service,
+                             format=pb.PIXEL_FORMAT_H264, fps=fps)
+    out = output.open("wb") if output else None
+    t_start = time.perf_counter()
+    try:
+        for f in client.stream(header, frames()):
+            now = time.perf_counter()
+            with lock:
+                sent = sent_at.pop(f.seq, now)
+            result.latencies_ms.append((now - sent) * 1000)
+            result.frames_out += 1
+            name = pb.FrameStatus.Name(f.status).removeprefix("FRAME_STATUS_")
+            result.statuses[name] = result.statuses.get(name, 0) + 1
+            if keep_masks:
+                result.masks[f.seq] = [(m.box.x0, m.box.y0, m.box.x1, m.box.y1) for m in f.masks]
+            if out and f.data:
+                out.write(f.data)
+    finally:
+        if out:
+            out.close()
+    result.seconds = time.perf_counter() - t_start
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="redactor-relay", description=__doc__.split("\n\n")[0])
+    parser.add_argument("source", help="video file or URL PyAV can open (e.g. rtsp://...)")
+    parser.add_argument("--address", default="127.0.0.1:50051", help="server host:port (default: %(default)s)")
+    parser.add_argument("--token", default=None, help="bearer token (default: $REDACTOR_TOKEN)")
+    parser.add_argument("-o", "--output", type=Path, help="write the redacted stream as raw H.264 here")
+    parser.add_argument("--recipient", default="police-112")
+    parser.add_argument("--service", default="")
+    parser.add_argument("--camera", default="relay")
+    parser.add_argument("--size", help="scale to WxH first, e.g. 1920x1080")
+    parser.add_argument("--frames", type=int, default=0, help="stop after this many frames (0 = all)")
+    parser.add_argument("--fast", action="store_true", help="send as fast as possible, not at the source rate")
+    args = parser.parse_args(argv)
+    size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
+    if not (args.source.startswith(("rtsp://", "rtmp://", "http://", "https://")) or os.path.exists(args.source)):
+        print(f"redactor-relay: no such file: {args.source}", file=sys.stderr)
+        return 2
+    with RedactorClient(args.address, args.token or os.environ.get("REDACTOR_TOKEN")) as client:
+        try:
+            result = relay(client, args.source, recipient=args.recipient, service=args.service,
+                           camera=args.camera, size=size, realtime=not args.fast,  # type: ignore[arg-type]
+                           max_frames=args.frames, output=args.output)
+        except grpc.RpcError as e:
+            print(f"redactor-relay: {e.code().name}: {e.details()}", file=sys.stderr)
+            return 1
+    print(result.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
