@@ -18,15 +18,18 @@ Merging, per frame and per forward id:
   gap between two detections is covered from both ends; TRACKED when the
   forward pass holds the id, LOOKAHEAD when only the backward pass does.
 
-Subject access (the export leaves one person unmasked): take the boxes of the
-frame at the request's timestamp from this function's output, pick the one
-that overlaps the subject's box and leave its track id unmasked. These ids are
-the forward ones and the same on every frame. If the forward pass lost the
-subject for longer than hold_s, later frames carry a new id and stay masked:
-the error goes to masking too much, never too little. Because an id switch
-between two crossing people would unmask the other person after the crossing,
-the export should unmask an id only on frames where that id is DETECTED or
-TRACKED with an IoU-consistent path, and keep masking wherever in doubt.
+Subject access (the export leaves one person unmasked): use the ids of this
+function's output (the same a live Tracker gives on the same frames). Take the
+frame at the request's timestamp, pick the box of the subject's label that
+overlaps the subject's box best, and leave that track id unmasked on every
+frame. All ids here are forward ids, the same on every frame; LOOKAHEAD boxes
+carry them too, so the subject is also left visible just before it was first
+detected. If the subject was lost
+for longer than hold_s, later frames carry a new id and stay masked: the error
+goes towards masking too much. The one error the other way is an id switch
+between two people of the same label crossing (the motion model keeps ids
+through ordinary crossings, see tests/track); an export that must be certain
+keeps masked the frames where the subject's box overlaps another track's box.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import numpy.typing as npt
 
 from redactor.errors import InvalidInput
 from redactor.track.association import iou_matrix
-from redactor.track.tracker import TrackedFrame, Tracker, TrackerParams
+from redactor.track.tracker import DEFAULT_PARAMS, TrackedFrame, Tracker, TrackerParams
 from redactor.types import Detections, MaskReason
 
 _DETECTED = int(MaskReason.DETECTED)
@@ -47,7 +50,7 @@ _LOOKAHEAD = int(MaskReason.LOOKAHEAD)
 
 
 def track_clip(per_frame: Sequence[Detections | None], timestamps_us: Sequence[int],
-               params: TrackerParams = TrackerParams()) -> list[TrackedFrame]:
+               params: TrackerParams = DEFAULT_PARAMS) -> list[TrackedFrame]:
     """Forward and backward tracking of a clip, merged per frame (see the module doc).
 
     `per_frame[i]` is frame i's detections (None where the detector did not run);

@@ -83,7 +83,8 @@ def cxcywh_to_boxes(x: F64) -> npt.NDArray[np.float32]:
 
 def _scale(x: F64) -> F64:
     """(n, 1) noise scale per track: its longer side in px."""
-    return np.maximum(x[:, 2:].max(axis=1, keepdims=True), MIN_SIZE_PX)
+    longer: F64 = x[:, 2:].max(axis=1, keepdims=True)
+    return np.maximum(longer, MIN_SIZE_PX)
 
 
 def start(boxes: npt.NDArray[np.float32], noise: MotionNoise) -> MotionState:

@@ -86,6 +86,9 @@ class TrackerParams:
         return motion.MotionNoise(self.accel_std, self.meas_std, self.init_vel_std)
 
 
+DEFAULT_PARAMS = TrackerParams()
+
+
 @dataclass(frozen=True)
 class TrackedFrame:
     """Every box to mask on one frame, each with its track id (> 0) and reason."""
@@ -110,10 +113,10 @@ class TrackedFrame:
 class Tracker:
     """One stream's tracks. Not thread-safe: one tracker per stream, frames in order."""
 
-    def __init__(self, params: TrackerParams = TrackerParams()) -> None:
+    def __init__(self, params: TrackerParams = DEFAULT_PARAMS) -> None:
         self.params = params
         self._noise = params.noise
-        self._hold_us = int(round(params.hold_s * _US_PER_S))
+        self._hold_us = round(params.hold_s * _US_PER_S)
         self.reset()
 
     def reset(self) -> None:
