@@ -52,7 +52,7 @@ class TrackerParams:
     sigma_cap: float = 0.5
     """that uncertainty margin is at most this many box sizes per side"""
     centre_gate: float = 1.5
-    """no-overlap match allowed when centres are within this many box sizes (0 = off)"""
+    """no-overlap match allowed within this many box sizes + the held margin (0 = off)"""
     max_size_ratio: float = 2.0
     """a no-overlap match also needs width and height within this factor"""
     accel_std: float = 2.0
