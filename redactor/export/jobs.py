@@ -126,7 +126,7 @@ class ExportRequest:
             legal_basis=d["legal_basis"],
             policy=d["policy"],
             expiry_days=int(d["expiry_days"]),
-            subject=None if s is None else Subject(int(s["timestamp_us"]), tuple(s["box"])),  # type: ignore[arg-type]
+            subject=None if s is None else Subject(int(s["timestamp_us"]), tuple(s["box"])),
         )
 
 

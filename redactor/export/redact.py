@@ -188,7 +188,7 @@ def _share_inside(boxes: npt.NDArray[np.float32], sel: npt.NDArray[np.float32]) 
     w = np.clip(np.minimum(boxes[:, 2], sel[2]) - np.maximum(boxes[:, 0], sel[0]), 0, None)
     h = np.clip(np.minimum(boxes[:, 3], sel[3]) - np.maximum(boxes[:, 1], sel[1]), 0, None)
     area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-6)
-    return (w * h / area).astype(np.float64)
+    return np.asarray(w * h / area, np.float64)
 
 
 def _plausible_step(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], frames: int) -> bool:

@@ -36,7 +36,15 @@ from redactor.errors import ConfigError, FailedPrecondition, NotFound, RedactorE
 from redactor.export import keys, manifest
 from redactor.export.archive import Archive, Selection
 from redactor.export.jobs import ExportJob, ExportRequest, ExportState, JobStore
-from redactor.export.redact import DetectPass, EncodeResult, Plan, detect_clip, encode_clip, plan_masks, track
+from redactor.export.redact import (
+    DetectPass,
+    EncodeResult,
+    Plan,
+    detect_clip,
+    encode_clip,
+    plan_masks,
+    track,
+)
 from redactor.export.video import mark_text
 from redactor.ledger import Event, Ledger
 from redactor.policy import PolicyRouter
@@ -158,7 +166,7 @@ class ExportService:
                 raise NotFound(f"no export {export_id!r}")
             return job.snapshot()
 
-    def list(self, camera_id: str = "", recipient: str = "") -> list[ExportJob]:
+    def list_jobs(self, camera_id: str = "", recipient: str = "") -> list[ExportJob]:
         with self._cond:
             return [j.snapshot() for j in self._jobs.values()
                     if (not camera_id or j.camera_id == camera_id)
@@ -249,7 +257,7 @@ class ExportService:
         while not self._closed.is_set():
             try:
                 self.sweep()
-            except Exception:  # noqa: BLE001 - the sweeper must survive a bad pass
+            except Exception:
                 log.exception("expiry sweep failed")
             self._closed.wait(self.cfg.sweep_period_s)
 

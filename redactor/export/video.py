@@ -13,6 +13,7 @@ copy names whom it was given to even when cropped.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,6 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.errors import InvalidInput
+
+log = logging.getLogger(__name__)
 
 _US = 1_000_000
 MARK_FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -51,6 +54,8 @@ def read_frames(path: Path, start_us: int | None = None, end_us: int | None = No
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
         stream.thread_type = "AUTO"
+        if stream.time_base is None:
+            raise InvalidInput(f"{path.name}: the video stream has no time base")
         tb = Fraction(stream.time_base)
         origin: int | None = None
         prev: int | None = None
@@ -68,7 +73,8 @@ def read_frames(path: Path, start_us: int | None = None, end_us: int | None = No
                 continue
             if end_us is not None and t_us >= end_us:
                 break
-            yield SourceFrame(index, int(frame.pts), t_us, frame.to_ndarray(format="bgr24"))
+            bgr = np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
+            yield SourceFrame(index, int(frame.pts), t_us, bgr)
             index += 1
 
 
@@ -111,8 +117,8 @@ class Mp4Writer:
                 f"{self.width}x{self.height} (the size may not change within an export)"
             )
         if self.width % 2 or self.height % 2:
-            bgr = cv2.copyMakeBorder(bgr, 0, self.height % 2, 0, self.width % 2,
-                                     cv2.BORDER_CONSTANT, value=(0, 0, 0))
+            bgr = np.asarray(cv2.copyMakeBorder(bgr, 0, self.height % 2, 0, self.width % 2,
+                                                cv2.BORDER_CONSTANT, value=(0, 0, 0)), np.uint8)
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr), format="bgr24")
         frame.pts = pts
         frame.time_base = self._time_base
@@ -132,8 +138,8 @@ class Mp4Writer:
         """Closes without flushing; the caller deletes the file."""
         try:
             self._out.close()
-        except Exception:  # noqa: BLE001 - the file is being discarded anyway
-            pass
+        except Exception as e:  # noqa: BLE001 - the file is being discarded anyway
+            log.debug("closing a discarded export file %s: %s", self.path, e)
 
 
 def mark_text(export_id: str, recipient: str) -> str:

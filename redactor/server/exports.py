@@ -68,7 +68,7 @@ class ExportsServicer(pb_grpc.ExportsServicer):
     def ListExports(self, request: pb.ListExportsRequest,
                     context: grpc.ServicerContext) -> pb.ListExportsResponse:
         require_role(context, self.config.auth, *READ_ROLES)
-        jobs = self.service.list(request.camera_id, request.recipient)
+        jobs = self.service.list_jobs(request.camera_id, request.recipient)
         return pb.ListExportsResponse(jobs=[export_job_to_proto(j) for j in jobs])
 
     @streaming

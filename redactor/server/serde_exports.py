@@ -19,7 +19,8 @@ def _time(msg: pb.CreateExportRequest, name: str, lenient: bool) -> datetime | N
         return None
     try:
         ts: Timestamp = getattr(msg, name)
-        return ts.ToDatetime(tzinfo=UTC)
+        value: datetime = ts.ToDatetime(tzinfo=UTC)
+        return value
     except (ValueError, OverflowError) as e:
         if lenient:
             return None
@@ -69,7 +70,7 @@ def export_request_to_proto(r: ExportRequest) -> pb.CreateExportRequest:
 
 def export_job_to_proto(j: ExportJob) -> pb.ExportJob:
     msg = pb.ExportJob(
-        id=j.id, state=int(j.state), progress=j.progress, frames_done=j.frames_done,
+        id=j.id, state=pb.ExportState.Value(f"EXPORT_STATE_{j.state.name}"), progress=j.progress, frames_done=j.frames_done,
         frames_total=j.frames_total, error=j.error, request=export_request_to_proto(j.request),
         output_sha256=j.output_sha256, requested_by=j.requested_by,
     )

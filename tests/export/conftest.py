@@ -1,39 +1,20 @@
-"""Fixtures for export tests: a short real clip in a temporary archive, a config around it."""
+"""Fixtures for export tests: a short real clip in a temporary archive, a config around
+it, and a real server on a free port with a real SQLite ledger."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-import av
+import grpc
 import pytest
+from export_helpers import CAMERA, CLIP_SECONDS, FILL_POLICY, RECORDING_NAME, cut_clip, source_video
 
-from redactor.config import AuthConfig, Config, ExportConfig
-from redactor.data import data_dir
-
-CLIP_SECONDS = 3  # the first 3 s of opencv_vtest.avi (10 fps): 30 frames, fast on 2 cores
-CAMERA = "cam-1"
-RECORDING_NAME = "20240501T080000.avi"  # the recording's start time, UTC, in its name
-
-
-def source_video() -> Path:
-    root = data_dir()
-    if root is None or not (root / "videos" / "opencv_vtest.avi").is_file():
-        pytest.skip("shared data (videos/opencv_vtest.avi) is absent; set REDACTOR_DATA")
-    return root / "videos" / "opencv_vtest.avi"
-
-
-def cut_clip(src: Path, dst: Path, seconds: float) -> None:
-    """Copies the packets of the first `seconds` into a new file (no re-encoding)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        s = inp.streams.video[0]
-        o = out.add_stream_from_template(s)
-        limit = seconds / float(s.time_base)
-        for packet in inp.demux(s):
-            if packet.pts is None or packet.pts >= limit:
-                break
-            packet.stream = o
-            out.mux(packet)
+from redactor.config import AuthConfig, Config, ExportConfig, PolicyConfig, PolicyRouting
+from redactor.server.app import RunningServer, create_server
+from redactor.server.exports import ExportsServicer
+from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
 
 @pytest.fixture(scope="session")
@@ -51,19 +32,53 @@ def archive(tmp_path: Path, clip_file: Path) -> Path:
     return root
 
 
-def make_config(tmp_path: Path, archive: Path, **export: object) -> Config:
-    return Config(
-        auth=AuthConfig(required=True),
-        export=ExportConfig(
-            archive_root=archive,
-            output_dir=tmp_path / "exports",
-            ledger_path=tmp_path / "ledger.sqlite",
-            key_path=tmp_path / "keys" / "signing_key.pem",
-            **export,  # type: ignore[arg-type]
-        ),
-    )
+MakeConfig = Callable[..., Config]
 
 
 @pytest.fixture()
-def config(tmp_path: Path, archive: Path) -> Config:
-    return make_config(tmp_path, archive)
+def make_config(tmp_path: Path, archive: Path) -> MakeConfig:
+    def make(**export: object) -> Config:
+        policies = dict(Config().policy.policies)
+        policies[FILL_POLICY] = policies["export"].model_copy(update={"style": "fill"})
+        assert isinstance(policies[FILL_POLICY], PolicyConfig)
+        settings: dict[str, object] = {"sweep_period_s": 0.1, **export}
+        return Config(
+            auth=AuthConfig(required=True),
+            policy=PolicyRouting(policies=policies),
+            export=ExportConfig(
+                archive_root=archive,
+                output_dir=tmp_path / "exports",
+                ledger_path=tmp_path / "ledger.sqlite",
+                key_path=tmp_path / "keys" / "signing_key.pem",
+                **settings,  # type: ignore[arg-type]
+            ),
+        )
+
+    return make
+
+
+@pytest.fixture()
+def config(make_config: MakeConfig) -> Config:
+    return make_config()
+
+
+@dataclass
+class Served:
+    running: RunningServer
+    stub: pb_grpc.ExportsStub
+    exports: ExportsServicer
+    config: Config
+
+
+@pytest.fixture()
+def served(config: Config) -> Iterator[Served]:
+    running = create_server(config, "127.0.0.1:0")
+    exports = next(c for c in running.closables if isinstance(c, ExportsServicer))
+    channel = grpc.insecure_channel(running.address)
+    try:
+        yield Served(running, pb_grpc.ExportsStub(channel), exports, config)
+    finally:
+        channel.close()
+        running.stop(0)
+
+

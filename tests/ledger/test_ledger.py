@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from redactor.clients.audit import main as audit
+
 from redactor.export import keys
 from redactor.ledger import Event, Ledger
 from redactor.ledger.ledger import GENESIS_HASH, row_hash
@@ -48,7 +49,7 @@ def test_rows_chain_and_verify(tmp_path: Path) -> None:
         rows = ledger.entries()
         assert [r.seq for r in rows] == [1, 2, 3, 4, 5, 6]
         assert rows[0].prev_hash == GENESIS_HASH
-        assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
         r = ledger.verify(key.public_key())
         assert r.ok and r.rows == 6 and (r.head_seq, r.head_hash) == (6, rows[-1].hash)
         assert rows[0].detail["purpose"] == "사건 조사"

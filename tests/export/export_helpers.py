@@ -1,0 +1,71 @@
+"""Constants and helpers shared by the export tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import pytest
+
+from redactor.data import data_dir
+from redactor.v1 import redactor_pb2 as pb
+from redactor.v1 import redactor_pb2_grpc as pb_grpc
+
+CLIP_SECONDS = 3  # the first 3 s of opencv_vtest.avi (10 fps): 30 frames, fast on 2 cores
+CAMERA = "cam-1"
+RECORDING_NAME = "20240501T080000.avi"  # the recording's start time, UTC, in its name
+RECORDING = f"{CAMERA}/{RECORDING_NAME}"
+AUDITOR = (("authorization", "Bearer auditor-dev-token"),)
+OPERATOR = (("authorization", "Bearer operator-dev-token"),)
+FILL_POLICY = "export-fill"  # the export policy with solid fill: masked pixels are unambiguous
+WAIT_S = 120.0
+
+
+def source_video() -> Path:
+    root = data_dir()
+    if root is None or not (root / "videos" / "opencv_vtest.avi").is_file():
+        pytest.skip("shared data (videos/opencv_vtest.avi) is absent; set REDACTOR_DATA")
+    return root / "videos" / "opencv_vtest.avi"
+
+
+def cut_clip(src: Path, dst: Path, seconds: float) -> None:
+    """Copies the packets of the first `seconds` into a new file (no re-encoding:
+    frames and timestamps are the source's own)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        s = inp.streams.video[0]
+        o = out.add_stream_from_template(s)
+        limit = seconds / float(s.time_base)
+        for packet in inp.demux(s):
+            if packet.pts is None or packet.pts >= limit:
+                break
+            packet.stream = o
+            out.mux(packet)
+
+
+
+def request(**fields: object) -> pb.CreateExportRequest:
+    """A complete request for the test recording; `fields` override."""
+    base: dict[str, object] = {
+        "recording": RECORDING, "recipient": "police-112", "officer": "Insp. Kim 1234",
+        "purpose": "hit-and-run investigation", "legal_basis": "PIPA art. 18(2)7",
+    }
+    base.update(fields)
+    return pb.CreateExportRequest(**base)  # type: ignore[arg-type]
+
+
+def wait_done(stub: pb_grpc.ExportsStub, export_id: str) -> list[pb.ExportJob]:
+    """Every update WatchExport sends, until the job ends."""
+    return list(stub.WatchExport(pb.WatchExportRequest(id=export_id), metadata=AUDITOR, timeout=WAIT_S))
+
+
+def download(stub: pb_grpc.ExportsStub, export_id: str, artifact: int, dst: Path,
+             metadata: tuple[tuple[str, str], ...] = AUDITOR) -> Path:
+    data = bytearray()
+    for chunk in stub.DownloadExport(pb.DownloadExportRequest(id=export_id, artifact=artifact),
+                                     metadata=metadata, timeout=WAIT_S):
+        assert chunk.offset == len(data)
+        data += chunk.data
+        assert chunk.total_size >= len(data)
+    dst.write_bytes(bytes(data))
+    return dst
