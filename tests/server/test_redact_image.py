@@ -13,7 +13,7 @@ from redactor.clients.client import RedactorClient
 from redactor.config import Config
 from redactor.pipeline.masking import apply_masks
 from redactor.server.app import RunningServer
-from redactor.types import Frame, Label, Masks, MaskReason
+from redactor.types import Frame, Label, MaskReason, Masks
 from redactor.v1 import redactor_pb2 as pb
 
 
