@@ -3,16 +3,24 @@ it, and a real server on a free port with a real SQLite ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
-from export_helpers import CAMERA, CLIP_SECONDS, FILL_POLICY, RECORDING_NAME, cut_clip, source_video
+from export_helpers import (
+    CAMERA,
+    CLIP_SECONDS,
+    FILL_POLICY,
+    RECORDING_NAME,
+    MakeConfig,
+    Served,
+    cut_clip,
+    source_video,
+)
 
 from redactor.config import AuthConfig, Config, ExportConfig, PolicyConfig, PolicyRouting
-from redactor.server.app import RunningServer, create_server
+from redactor.server.app import create_server
 from redactor.server.exports import ExportsServicer
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
@@ -30,9 +38,6 @@ def archive(tmp_path: Path, clip_file: Path) -> Path:
     (root / CAMERA).mkdir(parents=True)
     (root / CAMERA / RECORDING_NAME).write_bytes(clip_file.read_bytes())
     return root
-
-
-MakeConfig = Callable[..., Config]
 
 
 @pytest.fixture()
@@ -60,14 +65,6 @@ def make_config(tmp_path: Path, archive: Path) -> MakeConfig:
 @pytest.fixture()
 def config(make_config: MakeConfig) -> Config:
     return make_config()
-
-
-@dataclass
-class Served:
-    running: RunningServer
-    stub: pb_grpc.ExportsStub
-    exports: ExportsServicer
-    config: Config
 
 
 @pytest.fixture()

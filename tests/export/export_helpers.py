@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import pytest
 
+from redactor.config import Config
 from redactor.data import data_dir
+from redactor.server.app import RunningServer
+from redactor.server.exports import ExportsServicer
 from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
@@ -19,6 +24,16 @@ AUDITOR = (("authorization", "Bearer auditor-dev-token"),)
 OPERATOR = (("authorization", "Bearer operator-dev-token"),)
 FILL_POLICY = "export-fill"  # the export policy with solid fill: masked pixels are unambiguous
 WAIT_S = 120.0
+
+MakeConfig = Callable[..., Config]
+
+
+@dataclass
+class Served:
+    running: RunningServer
+    stub: pb_grpc.ExportsStub
+    exports: ExportsServicer
+    config: Config
 
 
 def source_video() -> Path:

@@ -12,7 +12,6 @@ import av
 import grpc
 import numpy as np
 import pytest
-from conftest import Served
 from export_helpers import (
     AUDITOR,
     CAMERA,
@@ -20,6 +19,7 @@ from export_helpers import (
     FILL_POLICY,
     OPERATOR,
     RECORDING,
+    Served,
     download,
     request,
     wait_done,

@@ -9,8 +9,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 import pytest
-from conftest import MakeConfig
-from export_helpers import CLIP_SECONDS, RECORDING
+from export_helpers import CLIP_SECONDS, RECORDING, MakeConfig
 
 from redactor.config import Config
 from redactor.detect.base import Detector

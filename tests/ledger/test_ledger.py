@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from redactor.clients.audit import main as audit
 
+from redactor.clients.audit import main as audit
 from redactor.export import keys
 from redactor.ledger import Event, Ledger
 from redactor.ledger.ledger import GENESIS_HASH, row_hash
