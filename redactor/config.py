@@ -203,23 +203,21 @@ class ExportConfig(Strict):
     # recording, named by its start time in UTC (see redactor/export/archive.py).
     archive_root: Path = Field(Path("var/archive"), description="recordings, one folder per camera")
     output_dir: Path = Field(Path("var/exports"), description="where redacted exports are written")
-    ledger_path: Path = Field(Path("var/ledger.sqlite"), description="SQLite provision ledger (also holds the job table)")
+    ledger_path: Path = Field(
+        Path("var/ledger.sqlite"), description="SQLite provision ledger (also holds the job table)"
+    )
     key_path: Path = Field(Path("var/signing_key.pem"), description="Ed25519 signing key (made if absent)")
     expiry_days: int = Field(30, ge=1, le=3650, description="default days before an export expires")
     max_expiry_days: int = Field(365, ge=1, le=3650, description="longest expiry a request may ask for, days")
     default_policy: str = Field("export", description="masking policy when a request names none (policy.policies)")
     lookahead_s: float = Field(
         2.0, ge=0.0, le=60.0,
-        description="seconds a mask extends before an object's first and after its last detection",
+        description="seconds a mask extends before an object's first and after its last detection "
+        "(the tracker's hold, forward and backward)",
     )
-    max_gap_s: float = Field(
-        1.0, ge=0.0, le=30.0,
-        description="longest detector miss, seconds, that still links two detections into one track",
-    )
-    link_iou: float = Field(0.1, gt=0.0, le=1.0, description="IoU linking a detection to a track's last box")
-    subject_iou: float = Field(
-        0.3, gt=0.0, le=1.0,
-        description="IoU between a subject-access box and a face for that face's track to stay visible",
+    subject_overlap: float = Field(
+        0.5, gt=0.0, le=1.0,
+        description="share of a face box inside a subject-access box for that face to be the subject",
     )
     crf: int = Field(18, ge=0, le=51, description="libx264 constant rate factor (lower = better)")
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(

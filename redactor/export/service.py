@@ -56,7 +56,6 @@ Clock = Callable[[], datetime]
 DetectorFactory = Callable[[str], Detector]  # profile name → detector (one per worker)
 Artifact = Literal["video", "manifest"]
 WATCH_POLL_S = 0.5  # how often a watch re-checks that its caller is still there
-SUBJECT_OVERLAP = 0.5  # share of a face box inside the subject box for it to be the subject
 _PARTIAL = ".partial"
 
 
@@ -297,7 +296,7 @@ class ExportService:
             self._update(job, frames_total=len(found), quiet=True)
             params = TrackerParams(hold_s=self.cfg.lookahead_s)
             plan = plan_masks(found, track(found, params, lookahead=True), resolved.policy,
-                              resolved.zones, job.request.subject, SUBJECT_OVERLAP)
+                              resolved.zones, job.request.subject, self.cfg.subject_overlap)
             result = encode_clip(
                 selection, found, plan, resolved.policy, mark_text(job.id, job.request.recipient),
                 partial_video, self.cfg.crf, self.cfg.preset, self.cfg.encoder_threads,
