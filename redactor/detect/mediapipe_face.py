@@ -20,7 +20,7 @@ from redactor.types import Detections, Label
 
 
 class MediaPipeFaceDetector:
-    def __init__(self, cfg: MediaPipeFaceConfig, models_dir: Path | None = None) -> None:
+    def __init__(self, cfg: MediaPipeFaceConfig, models_dir: Path | None = None, threads: int = 1) -> None:
         # Imported here: mediapipe is heavy and only needed when this plugin is used.
         import mediapipe as mp
         from mediapipe.tasks.python import vision

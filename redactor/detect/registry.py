@@ -2,45 +2,99 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from redactor.config import DetectorConfig, MediaPipeFaceConfig, ProfileConfig
+from redactor.config import (
+    CenterFaceConfig,
+    DetectorConfig,
+    MediaPipeFaceConfig,
+    OnnxDetectorConfig,
+    PlateClassicConfig,
+    PlateTextConfig,
+    ProfileConfig,
+)
 from redactor.detect.base import Detector, nms
 from redactor.types import Detections
 
 
-def build_detector(cfg: DetectorConfig, models_dir: Path | None = None) -> Detector:
-    """One plugin per config kind. Imports are local so unused runtimes never load."""
+def build_detector(cfg: DetectorConfig, models_dir: Path | None = None, threads: int = 1) -> Detector:
+    """One plugin per config kind. Imports are local so unused runtimes never load.
+
+    `threads` is what each runtime may use (DetectConfig.threads).
+    """
+    if isinstance(cfg, CenterFaceConfig):
+        from redactor.detect.centerface import CenterFaceDetector
+
+        return CenterFaceDetector(cfg, models_dir, threads)
+    if isinstance(cfg, PlateTextConfig):
+        from redactor.detect.plate_text import PlateTextDetector
+
+        return PlateTextDetector(cfg, models_dir, threads)
+    if isinstance(cfg, PlateClassicConfig):
+        from redactor.detect.plate_classic import PlateClassicDetector
+
+        return PlateClassicDetector(cfg)
+    if isinstance(cfg, OnnxDetectorConfig):
+        from redactor.detect.onnx_yolo import OnnxYoloDetector
+
+        return OnnxYoloDetector(cfg, threads)
     if isinstance(cfg, MediaPipeFaceConfig):
         from redactor.detect.mediapipe_face import MediaPipeFaceDetector
 
-        return MediaPipeFaceDetector(cfg, models_dir)
-    raise NotImplementedError(f"detector kind {cfg.kind!r} is not built yet")
+        return MediaPipeFaceDetector(cfg, models_dir, threads)
+    raise NotImplementedError(f"detector kind {cfg.kind!r} has no plugin")
 
 
 class ProfileDetector:
-    """All detectors of one profile; their boxes merged per label by NMS."""
+    """All detectors of one profile; their boxes merged per label by NMS.
 
-    def __init__(self, name: str, cfg: ProfileConfig, models_dir: Path | None = None) -> None:
+    With `cfg.parallel` the detectors of one frame run at once on a small
+    thread pool (the runtimes release the GIL), so a frame's latency is that of
+    the slowest detector rather than the sum.
+    """
+
+    def __init__(self, name: str, cfg: ProfileConfig, models_dir: Path | None = None, threads: int = 1) -> None:
         self.name = name
         self.cfg = cfg
-        self.detectors = [build_detector(d, models_dir) for d in cfg.detectors]
+        self.detectors: list[Detector] = []
+        try:
+            for d in cfg.detectors:
+                self.detectors.append(build_detector(d, models_dir, threads))
+        except BaseException:
+            self.close()
+            raise
         self.model_sha256 = ",".join(d.model_sha256 for d in self.detectors)
+        self._pool = (
+            ThreadPoolExecutor(len(self.detectors), thread_name_prefix=f"detect-{name}")
+            if cfg.parallel and len(self.detectors) > 1 else None
+        )
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
-        found = Detections.concat([d.detect(bgr) for d in self.detectors])
-        return merge(found, self.cfg.merge_iou)
+        if self._pool is not None:
+            futures = [self._pool.submit(d.detect, bgr) for d in self.detectors]
+            parts = [f.result() for f in futures]  # re-raises the first failure: fail closed
+        else:
+            parts = [d.detect(bgr) for d in self.detectors]
+        return merge(Detections.concat(parts), self.cfg.merge_iou)
 
     def close(self) -> None:
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown(wait=True)  # type: ignore[union-attr]
+            self._pool = None
         for d in self.detectors:
             d.close()
 
 
 def merge(found: Detections, iou: float) -> Detections:
-    """Per label, keeps the best of boxes that overlap more than `iou`."""
+    """Per label, keeps the best of boxes that overlap more than `iou`.
+
+    Boxes that overlap less all stay: the mask is their union, so a second
+    detector's box around the same face only adds coverage.
+    """
     if len(found) < 2:
         return found
     keep: list[npt.NDArray[np.intp]] = []

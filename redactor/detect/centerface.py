@@ -1,0 +1,89 @@
+"""CenterFace through onnxruntime: the detector for small faces.
+
+The network is fully convolutional: any input whose sides are multiples of 32
+works once the graph's input is made dynamic (onnx_session.dynamic_image_model).
+It predicts, on a grid of stride 4, a face-centre heatmap, the log of the face's
+size in grid cells and the centre's sub-cell offset; a box is read off every
+cell above the threshold and overlapping boxes are suppressed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from redactor.config import CenterFaceConfig
+from redactor.detect.base import nms
+from redactor.detect.onnx_session import dynamic_image_model, session
+from redactor.models import model_path, model_sha256
+from redactor.types import Detections, Label
+
+STRIDE = 4  # output grid cell, input px
+PAD_TO = 32  # the network downsamples 5 times
+# The network was trained on RGB pixels 0..255, with no mean or scale.
+_MODEL = "centerface"
+
+
+def decode(
+    heat: npt.NDArray[np.float32],
+    log_size: npt.NDArray[np.float32],
+    offset: npt.NDArray[np.float32],
+    threshold: float,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Boxes (n, 4) xyxy in network-input px and scores (n,) from one image's outputs.
+
+    heat: (H, W) centre probability; log_size: (2, H, W) log(height, width / STRIDE);
+    offset: (2, H, W) centre offset (dy, dx) within the cell, in cells.
+    """
+    ys, xs = np.nonzero(heat > threshold)
+    scores = heat[ys, xs].astype(np.float32)
+    h = np.exp(log_size[0, ys, xs]) * STRIDE
+    w = np.exp(log_size[1, ys, xs]) * STRIDE
+    cy = (ys + offset[0, ys, xs] + 0.5) * STRIDE
+    cx = (xs + offset[1, ys, xs] + 0.5) * STRIDE
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1).astype(np.float32)
+    return boxes.reshape(-1, 4), scores
+
+
+def work_scale(width: int, height: int, scale: float, max_side: int) -> float:
+    """The factor a frame is resized by: `scale`, capped so the long side stays <= max_side."""
+    if max_side > 0:
+        scale = min(scale, max_side / max(width, height))
+    return scale
+
+
+class CenterFaceDetector:
+    def __init__(self, cfg: CenterFaceConfig, models_dir: Path | None = None, threads: int = 1) -> None:
+        path = model_path(_MODEL, models_dir)
+        self.cfg = cfg
+        self.name = f"centerface_x{cfg.scale:g}" + (f"_max{cfg.max_side}" if cfg.max_side else "")
+        self.model_sha256 = model_sha256(_MODEL)
+        self._sess = session(dynamic_image_model(path, "centerface"), threads, "centerface")
+        self._input = self._sess.get_inputs()[0].name
+        # Outputs in the file's order: heatmap, log size, offset, landmarks (unused).
+        self._outputs = [o.name for o in self._sess.get_outputs()[:3]]
+
+    def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
+        h, w = bgr.shape[:2]
+        s = work_scale(w, h, self.cfg.scale, self.cfg.max_side)
+        sw, sh = max(1, round(w * s)), max(1, round(h * s))
+        img = bgr if (sw, sh) == (w, h) else cv2.resize(
+            bgr, (sw, sh), interpolation=cv2.INTER_LINEAR if s > 1 else cv2.INTER_AREA
+        )
+        pw, ph = -(-sw // PAD_TO) * PAD_TO, -(-sh // PAD_TO) * PAD_TO
+        blob = np.zeros((1, 3, ph, pw), np.float32)
+        # BGR -> RGB while filling the padded planar buffer; padding stays black.
+        blob[0, :, :sh, :sw] = img[:, :, ::-1].transpose(2, 0, 1)
+        # onnxruntime sessions may run concurrently: no lock needed.
+        heat, log_size, offset = self._sess.run(self._outputs, {self._input: blob})
+        boxes, scores = decode(heat[0, 0], log_size[0], offset[0], self.cfg.min_score)
+        keep = nms(boxes, scores, self.cfg.nms_iou)
+        # Back to frame px: the true per-axis factor, since sizes were rounded.
+        boxes = boxes[keep] * np.array([w / sw, h / sh, w / sw, h / sh], np.float32)
+        return Detections.create(boxes, scores[keep], Label.FACE).clipped(w, h)
+
+    def close(self) -> None:
+        pass  # the session is freed with the object; nothing to release early

@@ -1,0 +1,127 @@
+"""Plates found as text: the PP-OCR text detector (DBNet) and plate geometry.
+
+DBNet predicts, per pixel, the probability of lying inside a shrunk text
+region. Post-processing thresholds that map, takes each connected region's
+minimum-area rectangle, scores it by the mean probability inside, and grows it
+back by the shrink the network was trained with (the "unclip"). A plate's
+characters are one or a few such boxes; each is grown, along its own tilt, to
+the plate's shape (wider and taller than its characters) before it becomes an
+axis-aligned box. Every text box is kept: a plate's region line is its own box,
+so filtering by plate aspect loses plates, and masking a sign costs little.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from redactor.config import PlateTextConfig
+from redactor.detect.base import nms
+from redactor.detect.onnx_session import session
+from redactor.models import model_path, model_sha256
+from redactor.types import Detections, Label
+
+_MODEL = "ppocr_det"
+PAD_TO = 32  # the network downsamples 5 times
+# PP-OCR normalises OpenCV's BGR pixels with ImageNet statistics in that order.
+_MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
+_STD = np.array([0.229, 0.224, 0.225], np.float32) * 255.0
+MIN_SIDE_PX = 3  # regions thinner than this in the map are noise
+MAX_REGIONS = 1000  # a bound on work for frames full of texture
+SAME_PLATE_IOU = 0.7  # grown boxes overlapping this much are one plate's lines
+
+
+def text_boxes(
+    prob: npt.NDArray[np.float32],
+    bin_threshold: float,
+    box_threshold: float,
+    unclip: float,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Rotated text boxes from a DBNet probability map, in map px.
+
+    Returns (n, 5) float32 rows (cx, cy, w, h, angle_deg) as cv2.minAreaRect
+    gives them, already unclipped, and their scores (n,).
+    """
+    bitmap = (prob > bin_threshold).astype(np.uint8)
+    contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    rects: list[tuple[float, float, float, float, float]] = []
+    scores: list[float] = []
+    h, w = prob.shape
+    for contour in contours[:MAX_REGIONS]:
+        (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
+        if min(rw, rh) < MIN_SIDE_PX:
+            continue
+        # Score: mean probability over the region's bounding rectangle, inside the contour.
+        x, y, bw, bh = cv2.boundingRect(contour)
+        x1, y1 = min(x + bw, w), min(y + bh, h)
+        inside = np.zeros((y1 - y, x1 - x), np.uint8)
+        cv2.fillPoly(inside, [contour.reshape(-1, 2) - (x, y)], 1)
+        score = float(cv2.mean(prob[y:y1, x:x1], inside)[0])
+        if score < box_threshold:
+            continue
+        # Unclip: the network learnt regions shrunk by area * (1 - r^2) / perimeter;
+        # growing a rectangle by area * unclip / perimeter on every side undoes it.
+        d = rw * rh * unclip / (2.0 * (rw + rh))
+        rects.append((cx, cy, rw + 2 * d, rh + 2 * d, angle))
+        scores.append(score)
+    return np.asarray(rects, np.float32).reshape(-1, 5), np.asarray(scores, np.float32)
+
+
+def grow_to_plate(rects: npt.NDArray[np.float32], grow_x: float, grow_y: float) -> npt.NDArray[np.float32]:
+    """Axis-aligned (n, 4) boxes around rotated text boxes grown to plate shape.
+
+    The text's long side is its reading direction: it grows by grow_x, the short
+    side by grow_y, about the centre and along the box's own tilt.
+    """
+    out = np.zeros((len(rects), 4), np.float32)
+    for i, (cx, cy, w, h, angle) in enumerate(rects):
+        if w >= h:
+            w, h = w * grow_x, h * grow_y
+        else:
+            w, h = w * grow_y, h * grow_x
+        pts = cv2.boxPoints(((float(cx), float(cy)), (float(w), float(h)), float(angle)))
+        out[i] = (pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
+    return out
+
+
+class PlateTextDetector:
+    def __init__(self, cfg: PlateTextConfig, models_dir: Path | None = None, threads: int = 1) -> None:
+        path = model_path(_MODEL, models_dir)
+        self.cfg = cfg
+        self.name = "plate_text" + (f"_max{cfg.max_side}" if cfg.max_side else "_full")
+        self.model_sha256 = model_sha256(_MODEL)
+        self._sess = session(path, threads, "plate_text")
+        self._input = self._sess.get_inputs()[0].name
+
+    def probability(self, bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], float, float]:
+        """DBNet's text probability map, and the frame px per map px in x and y."""
+        h, w = bgr.shape[:2]
+        s = self.cfg.scale
+        if self.cfg.max_side:
+            s = min(s, self.cfg.max_side / max(w, h))
+        # Sides rounded to multiples of 32 (resized, not padded: PP-OCR's own practice).
+        sw = max(PAD_TO, round(w * s / PAD_TO) * PAD_TO)
+        sh = max(PAD_TO, round(h * s / PAD_TO) * PAD_TO)
+        img = bgr if (sw, sh) == (w, h) else cv2.resize(
+            bgr, (sw, sh), interpolation=cv2.INTER_LINEAR if sw > w else cv2.INTER_AREA
+        )
+        blob = ((img.astype(np.float32) - _MEAN) / _STD).transpose(2, 0, 1)[None]
+        (prob,) = self._sess.run(None, {self._input: np.ascontiguousarray(blob)})
+        return prob[0, 0], w / sw, h / sh
+
+    def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
+        h, w = bgr.shape[:2]
+        prob, fx, fy = self.probability(bgr)
+        rects, scores = text_boxes(prob, self.cfg.bin_threshold, self.cfg.min_score, self.cfg.unclip)
+        tall_enough = np.minimum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2 >= self.cfg.min_text_px
+        rects, scores = rects[tall_enough], scores[tall_enough]
+        boxes = grow_to_plate(rects, self.cfg.grow_x, self.cfg.grow_y)
+        boxes *= np.array([fx, fy, fx, fy], np.float32)
+        keep = nms(boxes, scores, SAME_PLATE_IOU)
+        return Detections.create(boxes[keep], scores[keep], Label.PLATE).clipped(w, h)
+
+    def close(self) -> None:
+        pass  # the session is freed with the object
