@@ -24,6 +24,8 @@ JIT_PARALLEL: Final[dict[str, Any]] = {**JIT, "parallel": True}
 MIN_BLOCK: Final = 2
 # Strong blur: box passes of the same radius (3 passes approximate a Gaussian).
 STRONG_PASSES: Final = 3
+# Blur radius cap in px: (2r+1)^2 * 255 stays in int32 (the window sums).
+MAX_RADIUS: Final = 1450
 # Feathered edges blend in 1/ALPHA_ONE steps (integer blend, exact).
 ALPHA_ONE: Final = 256
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from redactor.kernels._cache import ensure_fresh
 from redactor.kernels._flags import STRONG_PASSES
 from redactor.kernels.plane import mask_plane
 from redactor.kernels.yuv import bgr_to_yuv, chroma_shape
@@ -97,6 +98,7 @@ def warmup() -> None:
     hundredth does. Covers each style, both shapes, feathered or not, BGR and
     4:2:0, serial and parallel paths.
     """
+    ensure_fresh()
     from redactor.kernels import plane
 
     rng = np.random.default_rng(0)
@@ -111,9 +113,10 @@ def warmup() -> None:
             mask_i420(y, u, u.copy(), boxes, st, 4.0, ellipse, feather)
             mask_nv12(y, uv, boxes, st, 4.0, ellipse, feather)
     # the parallel path (mask_plane takes it only above a size threshold)
-    lb, wb, par, off, scratch, tasks, phases, _ = plane.plan(boxes, 22, 20, 1, 1, 3, 0, 4.0, 1)
-    plane._execute_parallel(tasks, phases, img.reshape(20, 66), 3, lb, wb, par, off, scratch, 1,
-                            False, 0, np.zeros(3, np.uint8))
+    for st in Style:
+        lb, wb, par, tasks, phases, _ = plane.plan(boxes, 22, 20, 1, 1, 3, int(st), 4.0, 1)
+        plane._execute_parallel(tasks, phases, img.reshape(20, 66), 3, lb, wb, par, 1,
+                                False, 0, np.zeros(3, np.uint8))
 
 
 # ------------------------------------------------------------------ validation
@@ -184,6 +187,7 @@ def _run(
 ) -> None:
     if len(boxes) == 0:
         return
+    ensure_fresh()
     passes = STRONG_PASSES if style == Style.STRONG_BLUR else 1
     mask_plane(plane, ch, boxes, lw, lh, s, align, int(style), strength, passes,
                bool(ellipse), feather, value)

@@ -24,19 +24,18 @@ from redactor.kernels._flags import (
     BAND_ROWS,
     JIT,
     JIT_PARALLEL,
+    MAX_RADIUS,
     MIN_BLOCK,
     PARALLEL_MIN_BYTES,
-    STRIP_BYTES,
 )
-from redactor.kernels.blur import hsum_row, vsum_strip
+from redactor.kernels.blur import blur_box
 from redactor.kernels.fill import fill_band
 from redactor.kernels.pixelate import pixelate_band
-from redactor.kernels.shapes import compose_row
 
 # Style codes as the kernels see them (values of redactor.kernels.Style).
 PIXELATE, BLUR, STRONG_BLUR, FILL = 0, 1, 2, 3
 # Task kinds.
-_PIX, _FILL, _HSUM, _VSUM, _COMPOSE = 0, 1, 2, 3, 4
+_PIX, _FILL, _BLUR = 0, 1, 2
 
 
 @njit(**JIT)
@@ -48,8 +47,9 @@ def block_size(long_side: int, strength: float, align: int) -> int:
 
 @njit(**JIT)
 def blur_radius(long_side: int, strength: float) -> int:
-    """Blur radius in luma px: long/strength rounded, 1 .. long."""
-    return min(max(1, int(math.floor(long_side / strength + 0.5))), max(1, long_side))
+    """Blur radius in luma px: long/strength rounded, 1 .. min(long, MAX_RADIUS)."""
+    r = max(1, int(math.floor(long_side / strength + 0.5)))
+    return min(r, max(1, long_side), MAX_RADIUS)
 
 
 @njit(**JIT)
@@ -79,11 +79,8 @@ def plan(
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
     int,
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-    int,
 ]:
-    """(luma boxes, plane boxes, params, scratch offsets, scratch size, tasks, phase starts, bytes)."""
+    """(luma boxes, plane boxes, params, tasks, phase starts, bytes to mask)."""
     n = boxes.shape[0]
     lb = np.empty((n, 4), np.int64)
     wb = np.empty((n, 4), np.int64)
@@ -123,69 +120,33 @@ def plan(
         wave[i] = w
         nwaves = max(nwaves, w + 1)
 
-    off = np.zeros(m, np.int64)
-    scratch = 0
     work = 0
+    for i in range(m):
+        work += (wb[i, 2] - wb[i, 0]) * (wb[i, 3] - wb[i, 1]) * ch
     tasks = [(0, 0, 0, 0, 0)]
     tasks.clear()
     phases = [0]
     for w in range(nwaves):
-        used = 0
         for i in range(m):
-            if wave[i] == w:
-                size = (wb[i, 2] - wb[i, 0]) * (wb[i, 3] - wb[i, 1]) * ch
-                off[i] = used
-                used += size
-                work += size
-        scratch = max(scratch, used)
-        if style == PIXELATE:
-            for i in range(m):
-                if wave[i] != w:
-                    continue
+            if wave[i] != w:
+                continue
+            if style == PIXELATE:  # one task per row of blocks
                 y, b, gy = wb[i, 1], par[i, 0], par[i, 2]
                 while y < wb[i, 3]:
                     ye = min(wb[i, 3], gy + ((y - gy) // b + 1) * b)
                     tasks.append((_PIX, i, y, ye, 0))
                     y = ye
-            phases.append(len(tasks))
-            continue
-        if style == FILL:
-            _bands(tasks, wave, wb, w, _FILL, 0)
-            phases.append(len(tasks))
-            continue
-        for p in range(passes):
-            _bands(tasks, wave, wb, w, _HSUM, p)
-            phases.append(len(tasks))
-            for i in range(m):
-                if wave[i] != w:
-                    continue
-                nbytes = (wb[i, 2] - wb[i, 0]) * ch
-                for ja in range(0, nbytes, STRIP_BYTES):
-                    tasks.append((_VSUM, i, ja, min(nbytes, ja + STRIP_BYTES), p))
-            phases.append(len(tasks))
-        _bands(tasks, wave, wb, w, _COMPOSE, passes - 1)
+            elif style == FILL:  # one task per band of rows
+                for y in range(wb[i, 1], wb[i, 3], BAND_ROWS):
+                    tasks.append((_FILL, i, y, min(wb[i, 3], y + BAND_ROWS), 0))
+            else:  # one task per box: a blur pass streams down the whole box
+                tasks.append((_BLUR, i, wb[i, 1], wb[i, 3], passes))
         phases.append(len(tasks))
 
     t = np.empty((len(tasks), 5), np.int64)
     for k in range(len(tasks)):
         t[k, 0], t[k, 1], t[k, 2], t[k, 3], t[k, 4] = tasks[k]
-    return lb, wb, par, off, scratch, t, np.array(phases, np.int64), work
-
-
-@njit(**JIT)
-def _bands(
-    tasks: list[tuple[int, int, int, int, int]],
-    wave: npt.NDArray[np.int64],
-    wb: npt.NDArray[np.int64],
-    w: int,
-    kind: int,
-    p: int,
-) -> None:
-    for i in range(wave.shape[0]):
-        if wave[i] != w:
-            continue
-        for y in range(wb[i, 1], wb[i, 3], BAND_ROWS):
-            tasks.append((kind, i, y, min(wb[i, 3], y + BAND_ROWS), p))
+    return lb, wb, par, t, np.array(phases, np.int64), work
 
 
 @njit(**JIT)
@@ -197,37 +158,18 @@ def _run_task(
     lb: npt.NDArray[np.int64],
     wb: npt.NDArray[np.int64],
     par: npt.NDArray[np.int64],
-    off: npt.NDArray[np.int64],
     s: int,
     ellipse: bool,
     feather: int,
     value: npt.NDArray[np.uint8],
-    bufs: npt.NDArray[np.uint8],
-    hs: npt.NDArray[np.int32],
 ) -> None:
     kind, i, a, b, p = tasks[k, 0], tasks[k, 1], tasks[k, 2], tasks[k, 3], tasks[k, 4]
-    x0, y0, x1, y1 = wb[i, 0], wb[i, 1], wb[i, 2], wb[i, 3]
-    w = x1 - x0
-    n = w * ch
-    o = off[i]
     if kind == _PIX:
         pixelate_band(plane, ch, wb[i], a, b, par[i, 0], par[i, 1], lb[i], s, ellipse, feather)
     elif kind == _FILL:
         fill_band(plane, ch, wb[i], a, b, value, lb[i], s, ellipse, feather)
-    elif kind == _HSUM:
-        for y in range(a, b):
-            row = o + (y - y0) * n
-            if p == 0:
-                hsum_row(plane[y, x0 * ch : x1 * ch], hs[row : row + n], w, ch, par[i, 0])
-            else:
-                hsum_row(bufs[(p - 1) % 2, row : row + n], hs[row : row + n], w, ch, par[i, 0])
-    elif kind == _VSUM:
-        size = (y1 - y0) * n
-        vsum_strip(hs[o : o + size], bufs[p % 2, o : o + size], w, y1 - y0, ch, par[i, 0], a, b)
     else:
-        for y in range(a, b):
-            row = o + (y - y0) * n
-            compose_row(plane, ch, y, x0, x1, bufs[p % 2, row : row + n], lb[i], s, ellipse, feather)
+        blur_box(plane, ch, wb[i], par[i, 0], p, lb[i], s, ellipse, feather)
 
 
 @njit(**JIT)
@@ -239,18 +181,14 @@ def _execute_serial(
     lb: npt.NDArray[np.int64],
     wb: npt.NDArray[np.int64],
     par: npt.NDArray[np.int64],
-    off: npt.NDArray[np.int64],
-    scratch: int,
     s: int,
     ellipse: bool,
     feather: int,
     value: npt.NDArray[np.uint8],
 ) -> None:
-    bufs = np.empty((2, scratch), np.uint8)
-    hs = np.empty(scratch, np.int32)
     for ph in range(phases.shape[0] - 1):
         for k in range(phases[ph], phases[ph + 1]):
-            _run_task(k, tasks, plane, ch, lb, wb, par, off, s, ellipse, feather, value, bufs, hs)
+            _run_task(k, tasks, plane, ch, lb, wb, par, s, ellipse, feather, value)
 
 
 @njit(**JIT_PARALLEL)
@@ -262,18 +200,14 @@ def _execute_parallel(
     lb: npt.NDArray[np.int64],
     wb: npt.NDArray[np.int64],
     par: npt.NDArray[np.int64],
-    off: npt.NDArray[np.int64],
-    scratch: int,
     s: int,
     ellipse: bool,
     feather: int,
     value: npt.NDArray[np.uint8],
 ) -> None:
-    bufs = np.empty((2, scratch), np.uint8)
-    hs = np.empty(scratch, np.int32)
     for ph in range(phases.shape[0] - 1):
         for k in prange(phases[ph], phases[ph + 1]):
-            _run_task(k, tasks, plane, ch, lb, wb, par, off, s, ellipse, feather, value, bufs, hs)
+            _run_task(k, tasks, plane, ch, lb, wb, par, s, ellipse, feather, value)
 
 
 # One parallel launch at a time: a second stream masking meanwhile runs its
@@ -298,12 +232,10 @@ def mask_plane(
     value: npt.NDArray[np.uint8],
 ) -> None:
     """Masks `boxes` (luma px, float64 (n, 4)) on one validated (h, w*ch) plane, in place."""
-    lb, wb, par, off, scratch, tasks, phases, work = plan(
-        boxes, lw, lh, s, align, ch, style, strength, passes
-    )
+    lb, wb, par, tasks, phases, work = plan(boxes, lw, lh, s, align, ch, style, strength, passes)
     if len(tasks) == 0:
         return
-    args = (tasks, phases, plane, ch, lb, wb, par, off, scratch, s, ellipse, feather, value)
+    args = (tasks, phases, plane, ch, lb, wb, par, s, ellipse, feather, value)
     if work >= PARALLEL_MIN_BYTES and _parallel_gate.acquire(blocking=False):
         try:
             _execute_parallel(*args)

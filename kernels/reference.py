@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from redactor.kernels._flags import MIN_BLOCK, STRONG_PASSES
+from redactor.kernels._flags import MAX_RADIUS, MIN_BLOCK, STRONG_PASSES
 from redactor.kernels.api import Style
 from redactor.kernels.blur import box_blur_ref
 from redactor.kernels.fill import fill_ref
@@ -57,7 +57,7 @@ def _mask_plane_ref(
     elif style == Style.FILL:
         masked = fill_ref(region, np.asarray(value, np.uint8))
     else:
-        r = min(max(1, math.floor(long_side / strength + 0.5)), long_side)
+        r = min(max(1, math.floor(long_side / strength + 0.5)), long_side, MAX_RADIUS)
         if s == 2:
             r = max(1, (r + 1) // 2)
         passes = STRONG_PASSES if style == Style.STRONG_BLUR else 1

@@ -117,6 +117,19 @@ def plane_alpha(x: int, y: int, lb: npt.NDArray[np.int64], s: int, ellipse: bool
 
 
 @njit(**JIT)
+def _copy(dst: npt.NDArray[np.uint8], d: int, src: npt.NDArray[np.uint8], s: int, n: int) -> None:
+    """dst[d:d+n] = src[s:s+n], as a loop over views indexed from 0.
+
+    Numba's slice assignment and offset indices (which might be negative, so
+    wrap around) both keep LLVM from vectorising; this form it vectorises.
+    """
+    a = dst[d : d + n]
+    b = src[s : s + n]
+    for j in range(n):
+        a[j] = b[j]
+
+
+@njit(**JIT)
 def compose_row(
     plane: npt.NDArray[np.uint8],
     ch: int,
@@ -137,8 +150,7 @@ def compose_row(
             xs, xe = plane_ellipse_span(y, lb, s)
             xs = max(xs, x0)
             xe = min(xe, x1)
-        if xs < xe:
-            row[xs * ch : xe * ch] = src[(xs - x0) * ch : (xe - x0) * ch]
+        _copy(row, xs * ch, src, (xs - x0) * ch, (xe - xs) * ch)
         return
     for x in range(x0, x1):
         a = plane_alpha(x, y, lb, s, ellipse, feather)
