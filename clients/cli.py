@@ -15,6 +15,7 @@ from redactor.clients.client import OutFrame, RedactorClient
 from redactor.clients.video import Mp4Writer, probe, read_i420
 from redactor.v1 import redactor_pb2 as pb
 
+FILE_LATENCY_BUDGET_MS = 60_000
 _IMAGE_FORMATS = {".jpg": pb.PIXEL_FORMAT_JPEG, ".jpeg": pb.PIXEL_FORMAT_JPEG, ".png": pb.PIXEL_FORMAT_PNG}
 
 
@@ -33,6 +34,8 @@ def redact_video(client: RedactorClient, src: Path, dst: Path, recipient: str, s
     header = pb.StreamHeader(
         camera_id=camera, recipient=recipient, service=service, format=pb.PIXEL_FORMAT_I420,
         width=info.width, height=info.height, fps=float(info.rate),
+        # a file is not live: frames may wait their turn rather than be masked for lateness
+        latency_budget_ms=FILE_LATENCY_BUDGET_MS,
     )
     writer = Mp4Writer(dst, info)
     counts = {"frames": 0, "fully_masked": 0, "dropped": 0, "detections": 0}

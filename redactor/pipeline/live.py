@@ -68,6 +68,27 @@ class LiveSession(StreamSession):
     def has_pending(self) -> bool:
         return bool(self._pending)
 
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def drain_head(self) -> list[StreamOutput]:
+        """Waits (within the budget) for the oldest frame, emits it and whatever follows ready.
+
+        Called when too many frames are pending, so a sender faster than the
+        service is slowed by flow control instead of filling memory."""
+        if not self._pending:
+            return []
+        head = self._pending[0]
+        if head.detection is not None and not head.detection.done():
+            left = self.budget_s - (time.perf_counter() - head.received)
+            try:
+                head.detection.result(timeout=max(left, 0))
+            except Exception:  # noqa: BLE001 - handled in _emit
+                pass
+        self._pending.popleft()
+        return [self._emit(head), *self.ready(block=False)]
+
     # ---- input -------------------------------------------------------------------------
 
     def push(self, seq: int, timestamp_us: int, data: bytes, received: float) -> list[StreamOutput]:

@@ -99,6 +99,12 @@ class RedactorServicer(pb_grpc.RedactorServicer):
             reader.start()
             yield pb.StreamResponse(accepted=pb.StreamAccepted(stream_id=stream_id, policy=session.policy.name))
             while True:
+                if session.pending >= self.config.limits.stream_queue_frames:
+                    for out in session.drain_head():
+                        sent += 1
+                        self._count(out, stream_id, sent, t_start)
+                        yield pb.StreamResponse(frame=_frame_to_proto(out))
+                    continue
                 try:
                     item = inbox.get(timeout=0.01 if session.has_pending else None)
                 except queue.Empty:

@@ -69,7 +69,7 @@ def test_faces_masked_and_far_pixels_unchanged(server: RunningServer, shared_dat
         x0, y0 = max(int(m.box.x0) - 8, 0), max(int(m.box.y0) - 8, 0)
         near[y0:int(np.ceil(m.box.y1)) + 8, x0:int(np.ceil(m.box.x1)) + 8] = 1
     far = near == 0
-    assert far.mean() > 0.5
+    assert far.mean() > 0.3
     assert np.array_equal(out[far], img[far])
     # ... and the masked regions did change.
     inside = near == 1

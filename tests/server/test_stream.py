@@ -17,7 +17,8 @@ def test_clip_in_order_nothing_dropped(server: RunningServer, short_clip: Path) 
     frames = [OutFrame(f.index, 1_000 + f.index * 100_000, f.i420) for f in read_i420(short_clip)]
     assert len(frames) == 30
     header = pb.StreamHeader(camera_id="cam-1", recipient="police-112", format=pb.PIXEL_FORMAT_I420,
-                             width=info.width, height=info.height, fps=float(info.rate))
+                             width=info.width, height=info.height, fps=float(info.rate),
+                             latency_budget_ms=60_000)  # pushed faster than real time: not live
     accepted: list[pb.StreamAccepted] = []
     with RedactorClient(server.address) as client:
         outs = list(client.stream(header, frames, accepted))
