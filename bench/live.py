@@ -91,7 +91,8 @@ def run_clip(address: str, path: Path, size: tuple[int, int] | None, frames: int
         fps = float(s.average_rate or 25)
     ref = reference(str(path), size, frames)
     with RedactorClient(address) as client:
-        live = relay(client, str(path), size=size, realtime=True, max_frames=frames, keep_masks=True)
+        live = relay(client, str(path), size=size, realtime=True, max_frames=frames, keep_masks=True,
+                     preencode=True)
     objects, missed = leaks(ref, live, w, h)
     return ClipResult(path.name, f"{w}x{h}", live.frames_out, fps, live.fps, live.percentile(50),
                       live.percentile(95), live.percentile(99), objects, missed,
@@ -104,7 +105,8 @@ def concurrent(address: str, path: Path, size: tuple[int, int], n: int, frames: 
 
     def one(i: int) -> None:
         with RedactorClient(address) as client:
-            r = relay(client, str(path), size=size, realtime=True, max_frames=frames, camera=f"cam-{i}")
+            r = relay(client, str(path), size=size, realtime=True, max_frames=frames, camera=f"cam-{i}",
+                      preencode=True)
         with lock:
             results.append(r)
 

@@ -88,8 +88,14 @@ def camera_access_units(source: str, size: tuple[int, int] | None = None,
 
 def relay(client: RedactorClient, source: str, *, recipient: str = "police-112", service: str = "",
           camera: str = "relay", size: tuple[int, int] | None = None, realtime: bool = True,
-          max_frames: int = 0, output: Path | None = None, keep_masks: bool = False) -> RelayResult:
+          max_frames: int = 0, output: Path | None = None, keep_masks: bool = False,
+          preencode: bool = False) -> RelayResult:
+    """Streams `source` through the service like a camera. `preencode` encodes every
+    access unit before sending (a benchmark: the camera's encoder then does not
+    share this machine's cores with the service)."""
     fps, aus = camera_access_units(source, size, max_frames)
+    if preencode:
+        aus = iter(list(aus))
     result = RelayResult()
     sent_at: dict[int, float] = {}
     lock = threading.Lock()

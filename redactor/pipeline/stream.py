@@ -14,7 +14,7 @@ from redactor.pipeline.engine import Engine
 from redactor.pipeline.frame import Redacted
 from redactor.types import Detections, Frame, FrameStatus, Masks, PixelFormat
 from redactor.video.h264 import H264Decoder, H264Encoder
-from redactor.video.images import decode_any, encode_like
+from redactor.video.images import check_dimensions, decode_any, encode_like
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +56,6 @@ class StreamSession:
         if self._decoder is not None:
             frames = self._decoder.decode(data, seq, timestamp_us)
             for f in frames:
-                from redactor.video.images import check_dimensions
-
                 check_dimensions(f.width, f.height, self.limits.max_width, self.limits.max_height)
             return frames
         s = self.spec
