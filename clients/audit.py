@@ -112,7 +112,7 @@ def _ledger_show(args: argparse.Namespace, db: Path) -> int:
                              ensure_ascii=False, sort_keys=True))
         else:
             detail = json.dumps(e.detail, ensure_ascii=False, sort_keys=True)
-            print(f"{e.seq:6d}  {e.at.isoformat(timespec='seconds')}  {str(e.event):16s} "
+            print(f"{e.seq:6d}  {e.at.isoformat(timespec='seconds')}  {e.event!s:16s} "
                   f"{e.export_id or '-':16s}  {e.camera_id or '-':10s}  {e.recipient or '-':14s} "
                   f"{e.actor}  {detail}")
     if not args.json:

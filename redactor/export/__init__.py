@@ -1,0 +1,26 @@
+"""Redacted exports for auditors: recordings in, masked MP4 + signed manifest out.
+
+How an export goes (redactor.export.service.ExportService; gRPC: redactor.server.exports):
+
+1. Request: camera_id with start and end, or one recording file; recipient,
+   officer, purpose and legal basis are required (MissingField names the one
+   missing); policy (empty = `export.default_policy`); expiry_days (0 = 30).
+   Every request, approval and refusal is a ledger row (redactor.ledger).
+2. Source (redactor.export.archive): `<archive_root>/<camera_id>/<YYYYmmddTHHMMSS>.<ext>`,
+   one file per recording named by its UTC start. A range is served from the one
+   recording that covers it (a range across two recordings is refused for now).
+   Anything that resolves outside the root is INVALID_ARGUMENT.
+3. Pixels (redactor.export.redact): pass 1 detects every frame with the export
+   policy's profile; the whole clip is tracked forward and backward
+   (redactor.track.track_clip, the look-ahead); pass 2 masks, burns in
+   "EXPORT <id> FOR <recipient>" and encodes H.264 MP4 with the source's pts
+   and time base, no audio (redactor.export.video). A frame whose detector
+   failed is masked entirely and listed in the manifest.
+   Subject access: the one face inside the request's box at its timestamp stays
+   visible along its track while the track is consistent; everything else is masked.
+4. Manifest (redactor.export.manifest): sources and SHA-256, output SHA-256,
+   frame count and timing, policy, detectors and model hashes, masks per frame,
+   requester fields, expiry; signed with the service's Ed25519 key
+   (redactor.export.keys). `redactor-audit verify OUT.mp4 MANIFEST.json`.
+5. Expiry: a sweeper deletes expired exports and records expiry and deletion.
+"""

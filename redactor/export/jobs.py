@@ -95,8 +95,20 @@ class ExportRequest:
             if self.subject.timestamp_us < 0:
                 raise InvalidInput(f"subject.timestamp_us must be >= 0, got {self.subject.timestamp_us}")
 
-    def to_json(self) -> dict[str, Any]:
-        """For the ledger, the manifest and the job table."""
+    def to_json(self, clip: bool = False) -> dict[str, Any]:
+        """For the ledger, the manifest and the job table.
+
+        `clip`: long strings are cut to MAX_FIELD_CHARS (a refused request is
+        recorded before validation, and must not be able to bloat the ledger).
+        """
+        d = self._json()
+        if clip:
+            for k, v in d.items():
+                if isinstance(v, str) and len(v) > MAX_FIELD_CHARS:
+                    d[k] = v[:MAX_FIELD_CHARS] + f"…[{len(v)} chars]"
+        return d
+
+    def _json(self) -> dict[str, Any]:
         return {
             "camera_id": self.camera_id,
             "start": self.start.isoformat() if self.start else None,

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 # is shown, in sizes of its box per frame elapsed. Beyond it the track may have
 # switched to another person, so the rest of that direction stays masked.
 SUBJECT_MAX_STEP = 1.5
+# A face box at least this share inside a shown subject box is the same face
+# (found again by another detector or scale) and is shown with it.
+SUBJECT_DUPLICATE_INSIDE = 0.7
 
 Progress = Callable[[int], None]
 
@@ -62,7 +65,7 @@ class DetectPass:
 @dataclass(slots=True)
 class Plan:
     masks: list[Masks]
-    subject_track: int | None = None
+    subject_tracks: list[int] = field(default_factory=list)
     subject_frames: int = 0  # frames where the subject is left visible
 
 
@@ -116,7 +119,7 @@ def plan_masks(
     visible: list[npt.NDArray[np.bool_]] = [np.zeros(len(t), bool) for t in tracked]
     plan = Plan([])
     if subject is not None:
-        plan.subject_track, visible = _subject_rows(found, tracked, subject, subject_overlap)
+        plan.subject_tracks, visible = _subject_rows(found, tracked, subject, subject_overlap)
         plan.subject_frames = sum(int(v.any()) for v in visible)
     for i, (t, keep_visible) in enumerate(zip(tracked, visible, strict=True)):
         if i in found.failed:
@@ -130,15 +133,20 @@ def plan_masks(
 
 def _subject_rows(
     found: DetectPass, tracked: list[TrackedFrame], subject: Subject, min_overlap: float
-) -> tuple[int, list[npt.NDArray[np.bool_]]]:
-    """The subject's track id and, per frame, which of its boxes may stay unmasked.
+) -> tuple[list[int], list[npt.NDArray[np.bool_]]]:
+    """The subject's track ids and, per frame, which boxes may stay unmasked.
 
-    The subject is the one face whose box lies at least `min_overlap` inside the
-    selector on the frame nearest the selector's time; none or several is an
-    error (the export would otherwise show the wrong person). From that frame
-    the track is followed forward and backward; a box is shown only where the
-    tracker saw or held the face (not a look-ahead box, which could come from an
-    id switch) and only while it moves plausibly. Every other box stays masked.
+    The subject is the face inside the selector (boxes at least `min_overlap`
+    inside it) on the frame nearest the selector's time. Several boxes there
+    are accepted only when they touch each other, i.e. are one face found
+    several times (by several detectors or scales); faces apart from each other
+    are an error, since the export would otherwise show the wrong person.
+    From that frame each of the subject's tracks is followed forward and
+    backward; a box is shown only where the tracker saw or held the face (not
+    a look-ahead box, which could come from an id switch) and only while it
+    moves plausibly. On each frame, another face box lying almost entirely
+    inside a shown box (the same face under another id) is shown too, or its
+    mask would cover the subject. Every other box stays masked.
     """
     t = np.asarray(found.t_us, np.int64)
     k = int(np.argmin(np.abs(t - subject.timestamp_us)))
@@ -151,34 +159,62 @@ def _subject_rows(
     d = tracked[k].detections
     faces = np.flatnonzero(d.labels == int(Label.FACE))
     sel = np.asarray(subject.box, np.float32)
-    inside = _share_inside(d.boxes[faces], sel)
-    hits = faces[inside >= min_overlap]
-    if len(hits) != 1:
+    hits = faces[_share_inside(d.boxes[faces], sel) >= min_overlap]
+    where = f"the subject box {tuple(round(v) for v in subject.box)} at {int(t[k])} us"
+    if len(hits) == 0:
+        raise FailedPrecondition(f"{where} holds no detected face (draw it around the subject's face)")
+    groups = _touching_groups(d.boxes[hits])
+    if groups > 1:
         raise FailedPrecondition(
-            f"the subject box {tuple(round(v) for v in subject.box)} at {int(t[k])} us holds "
-            f"{len(hits)} detected faces, expected exactly one (draw it around the subject's face)"
+            f"{where} holds {groups} separate faces, expected one (draw it around the subject's face only)"
         )
-    tid = int(d.track_ids[hits[0]])
+    ids = sorted({int(i) for i in d.track_ids[hits]})
     visible = [np.zeros(len(tf), bool) for tf in tracked]
     ok_reasons = (int(MaskReason.DETECTED), int(MaskReason.TRACKED))
-    for step in (1, -1):
-        last_box: npt.NDArray[np.float32] | None = None
-        last_i = k
-        i = k
-        while 0 <= i < len(tracked):
-            tf = tracked[i]
-            rows = np.flatnonzero((tf.detections.track_ids == tid)
-                                  & np.isin(tf.reasons, ok_reasons))
-            if len(rows) > 1:
-                break  # two boxes under one id: a switch; stop showing it
-            if len(rows) == 1 and i not in found.failed:
-                box = tf.detections.boxes[rows[0]]
-                if last_box is not None and not _plausible_step(last_box, box, abs(i - last_i)):
-                    break
-                visible[i][rows[0]] = True
-                last_box, last_i = box, i
-            i += step
-    return tid, visible
+    for tid in ids:
+        for step in (1, -1):
+            last_box: npt.NDArray[np.float32] | None = None
+            last_i = i = k
+            while 0 <= i < len(tracked):
+                tf = tracked[i]
+                rows = np.flatnonzero((tf.detections.track_ids == tid)
+                                      & np.isin(tf.reasons, ok_reasons))
+                if len(rows) > 1:
+                    break  # two boxes under one id: a switch; stop showing it
+                if len(rows) == 1 and i not in found.failed:
+                    box = tf.detections.boxes[rows[0]]
+                    if last_box is not None and not _plausible_step(last_box, box, abs(i - last_i)):
+                        break
+                    visible[i][rows[0]] = True
+                    last_box, last_i = box, i
+                i += step
+    for tf, shown in zip(tracked, visible, strict=True):
+        if not shown.any():
+            continue
+        det = tf.detections
+        for row in np.flatnonzero(~shown & (det.labels == int(Label.FACE))):
+            inside = max(float(_share_inside(det.boxes[row:row + 1], b)[0]) for b in det.boxes[shown])
+            if inside >= SUBJECT_DUPLICATE_INSIDE:
+                shown[row] = True
+    return ids, visible
+
+
+def _touching_groups(boxes: npt.NDArray[np.float32]) -> int:
+    """How many groups the boxes form, two boxes being joined where they overlap."""
+    n = len(boxes)
+    parent = list(range(n))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    for a in range(n):
+        for b in range(a + 1, n):
+            if (min(boxes[a, 2], boxes[b, 2]) > max(boxes[a, 0], boxes[b, 0])
+                    and min(boxes[a, 3], boxes[b, 3]) > max(boxes[a, 1], boxes[b, 1])):
+                parent[root(a)] = root(b)
+    return len({root(a) for a in range(n)})
 
 
 def _share_inside(boxes: npt.NDArray[np.float32], sel: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:

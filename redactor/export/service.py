@@ -35,7 +35,7 @@ from redactor.detect.registry import ProfileDetector
 from redactor.errors import ConfigError, FailedPrecondition, NotFound, RedactorError
 from redactor.export import keys, manifest
 from redactor.export.archive import Archive, Selection
-from redactor.export.jobs import ExportJob, ExportRequest, ExportState, JobStore
+from redactor.export.jobs import MAX_FIELD_CHARS, ExportJob, ExportRequest, ExportState, JobStore
 from redactor.export.redact import (
     DetectPass,
     EncodeResult,
@@ -115,8 +115,8 @@ class ExportService:
     def refuse(self, request: ExportRequest, actor: str, reason: str) -> None:
         """Records a request refused before it reached `create` (e.g. the caller's role)."""
         self._ledger_request(request, actor)
-        self.ledger.append(Event.REFUSED, actor=actor, camera_id=request.camera_id,
-                           recipient=request.recipient, detail={"reason": reason})
+        self.ledger.append(Event.REFUSED, actor=actor, camera_id=_clip(request.camera_id),
+                           recipient=_clip(request.recipient), detail={"reason": _clip(reason)})
 
     def create(self, request: ExportRequest, actor: str) -> ExportJob:
         """Validates, approves and queues an export; every outcome is on the ledger."""
@@ -130,8 +130,8 @@ class ExportService:
                 assert request.start is not None and request.end is not None  # validated
                 selection = self.archive.select_range(request.camera_id, request.start, request.end)
         except RedactorError as e:
-            self.ledger.append(Event.REFUSED, actor=actor, camera_id=request.camera_id,
-                               recipient=request.recipient, detail={"reason": str(e)})
+            self.ledger.append(Event.REFUSED, actor=actor, camera_id=_clip(request.camera_id),
+                               recipient=_clip(request.recipient), detail={"reason": _clip(str(e))})
             raise
         now = self.clock()
         days = request.expiry_days or self.cfg.expiry_days
@@ -153,8 +153,8 @@ class ExportService:
         return job.snapshot()
 
     def _ledger_request(self, request: ExportRequest, actor: str) -> None:
-        self.ledger.append(Event.REQUESTED, actor=actor, camera_id=request.camera_id,
-                           recipient=request.recipient, detail=request.to_json())
+        self.ledger.append(Event.REQUESTED, actor=actor, camera_id=_clip(request.camera_id),
+                           recipient=_clip(request.recipient), detail=request.to_json(clip=True))
 
     # ------------------------------------------------------------ reading jobs
 
@@ -195,10 +195,10 @@ class ExportService:
     def refuse_download(self, export_id: str, artifact: str, actor: str, reason: str) -> None:
         with self._cond:
             job = self._jobs.get(export_id)
-        self.ledger.append(Event.DOWNLOAD_REFUSED, export_id=export_id, actor=actor,
+        self.ledger.append(Event.DOWNLOAD_REFUSED, export_id=_clip(export_id), actor=actor,
                            camera_id=job.camera_id if job else "",
                            recipient=job.request.recipient if job else "",
-                           detail={"artifact": artifact, "reason": reason})
+                           detail={"artifact": artifact, "reason": _clip(reason)})
 
     def open_download(self, export_id: str, artifact: Artifact, actor: str) -> Download:
         """Opens an artifact of a finished export and records the provision."""
@@ -319,7 +319,7 @@ class ExportService:
             detail={"source": job.source, "source_sha256": source_sha, "output_sha256": output_sha,
                     "manifest_sha256": manifest.sha256_file(doc_path), "frames": result.frames,
                     "fully_masked_frames": result.fully_masked,
-                    "subject_track": plan.subject_track},
+                    "subject_tracks": plan.subject_tracks},
         )
         self._update(job, state=ExportState.DONE, output_sha256=output_sha, video_path=str(video),
                      manifest_path=str(doc_path), frames_done=result.frames)
@@ -362,7 +362,7 @@ class ExportService:
             "lookahead": {"method": "redactor.track.track_clip (forward + backward)",
                           "hold_s": params.hold_s},
             "subject": None if job.request.subject is None else {
-                "track_id": plan.subject_track, "visible_frames": plan.subject_frames},
+                "track_ids": plan.subject_tracks, "visible_frames": plan.subject_frames},
             "frames": {
                 "count": result.frames,
                 "fully_masked": [{"frame": i, "pts": found.pts[i], "reason": r}
@@ -434,6 +434,11 @@ class ExportService:
             d.close()
         self.store.close()
         self.ledger.close()
+
+
+def _clip(text: str) -> str:
+    """A caller's string as a ledger column: cut where it is longer than any valid value."""
+    return text if len(text) <= MAX_FIELD_CHARS else text[:MAX_FIELD_CHARS] + "…"
 
 
 def _estimate_frames(selection: Selection) -> int:

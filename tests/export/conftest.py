@@ -55,7 +55,7 @@ def make_config(tmp_path: Path, archive: Path) -> MakeConfig:
                 output_dir=tmp_path / "exports",
                 ledger_path=tmp_path / "ledger.sqlite",
                 key_path=tmp_path / "keys" / "signing_key.pem",
-                **settings,  # type: ignore[arg-type]
+                **settings,
             ),
         )
 
@@ -73,7 +73,7 @@ def served(config: Config) -> Iterator[Served]:
     exports = next(c for c in running.closables if isinstance(c, ExportsServicer))
     channel = grpc.insecure_channel(running.address)
     try:
-        yield Served(running, pb_grpc.ExportsStub(channel), exports, config)
+        yield Served(running, pb_grpc.ExportsStub(channel), exports, config)  # type: ignore[no-untyped-call]
     finally:
         channel.close()
         running.stop(0)

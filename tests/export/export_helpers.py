@@ -50,6 +50,7 @@ def cut_clip(src: Path, dst: Path, seconds: float) -> None:
     with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
         s = inp.streams.video[0]
         o = out.add_stream_from_template(s)
+        assert s.time_base is not None
         limit = seconds / float(s.time_base)
         for packet in inp.demux(s):
             if packet.pts is None or packet.pts >= limit:
@@ -74,7 +75,7 @@ def wait_done(stub: pb_grpc.ExportsStub, export_id: str) -> list[pb.ExportJob]:
     return list(stub.WatchExport(pb.WatchExportRequest(id=export_id), metadata=AUDITOR, timeout=WAIT_S))
 
 
-def download(stub: pb_grpc.ExportsStub, export_id: str, artifact: int, dst: Path,
+def download(stub: pb_grpc.ExportsStub, export_id: str, artifact: pb.ExportArtifact, dst: Path,
              metadata: tuple[tuple[str, str], ...] = AUDITOR) -> Path:
     data = bytearray()
     for chunk in stub.DownloadExport(pb.DownloadExportRequest(id=export_id, artifact=artifact),

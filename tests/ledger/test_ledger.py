@@ -128,7 +128,8 @@ def test_rewritten_chain_fails_signature_check(tmp_path: Path) -> None:
     prev = db.execute("SELECT hash FROM ledger WHERE seq = 1").fetchone()[0]
     for row in db.execute("SELECT seq, at, event, export_id, actor, camera_id, recipient, detail "
                           "FROM ledger WHERE seq >= 2 ORDER BY seq").fetchall():
-        h = row_hash(*row, prev)
+        seq, at, event, export_id, actor, camera_id, recipient, detail = row
+        h = row_hash(seq, at, event, export_id, actor, camera_id, recipient, detail, prev)
         db.execute("UPDATE ledger SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, row[0]))
         prev = h
     db.commit()
