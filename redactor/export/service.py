@@ -141,16 +141,17 @@ class ExportService:
             source=selection.relative, policy=resolved.name,
             frames_total=_estimate_frames(selection),
         )
-        with self._cond:
-            self._jobs[job.id] = job
-            self._selections[job.id] = selection
-        self.store.save(job)
         self.ledger.append(Event.APPROVED, export_id=job.id, actor=actor, camera_id=job.camera_id,
                            recipient=request.recipient,
                            detail={"source": job.source, "policy": job.policy,
                                    "expires_at": job.expires_at.isoformat()})
+        with self._cond:
+            self._jobs[job.id] = job
+            self._selections[job.id] = selection
+            self.store.save(job)
+            snap = job.snapshot()
         self._queue.put(job.id)
-        return job.snapshot()
+        return snap
 
     def _ledger_request(self, request: ExportRequest, actor: str) -> None:
         self.ledger.append(Event.REQUESTED, actor=actor, camera_id=_clip(request.camera_id),
@@ -400,10 +401,9 @@ class ExportService:
             for k, v in changes.items():
                 setattr(job, k, v)
             job.version += 1
-            snap = job.snapshot()
+            if not quiet:  # under the lock: saves land in the order the changes were made
+                self.store.save(job)
             self._cond.notify_all()
-        if not quiet:
-            self.store.save(snap)
 
     def _recover(self) -> None:
         """Loads jobs of earlier runs; those cut off mid-way are failed and their files deleted."""
