@@ -9,7 +9,10 @@ bits as their NumPy references.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar, cast
+
+from numba import njit
 
 JIT: Final[dict[str, Any]] = {
     "cache": True,
@@ -19,6 +22,18 @@ JIT: Final[dict[str, Any]] = {
     "boundscheck": False,
 }
 JIT_PARALLEL: Final[dict[str, Any]] = {**JIT, "parallel": True}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def jit(fn: F) -> F:
+    """Compiles `fn` with JIT (lazily, at its first call or at warmup)."""
+    return cast(F, njit(**JIT)(fn))
+
+
+def jit_parallel(fn: F) -> F:
+    """Compiles `fn` with JIT_PARALLEL: its `prange` loops run on Numba's threads."""
+    return cast(F, njit(**JIT_PARALLEL)(fn))
 
 # Pixelate: the smallest block side in px (1 would leave pixels untouched).
 MIN_BLOCK: Final = 2
@@ -34,5 +49,8 @@ ALPHA_ONE: Final = 256
 # large enough that a task costs far more than its scheduling.
 BAND_ROWS: Final = 16
 STRIP_BYTES: Final = 512
-# Below this many masked bytes per plane a parallel launch costs more than it saves.
-PARALLEL_MIN_BYTES: Final = 1 << 17
+# Masked bytes per plane from which one call runs its tasks on several threads.
+# High on purpose: a server masks many streams at once on its own threads
+# (nogil), and a parallel region whose worker waits for a busy core costs a
+# scheduler slice (milliseconds), far more than a serial face-sized mask.
+PARALLEL_MIN_BYTES: Final = 1 << 24

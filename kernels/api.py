@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from redactor.kernels._cache import ensure_fresh
 from redactor.kernels._flags import STRONG_PASSES
-from redactor.kernels.plane import mask_plane
+from redactor.kernels.plane import mask_planes
 from redactor.kernels.yuv import bgr_to_yuv, chroma_shape
 
 ArrayLike = npt.ArrayLike
@@ -42,8 +42,9 @@ def mask_bgr(
     _plane(img, "img", 3)
     h, w = img.shape[:2]
     b, st, strength, feather, bgr = _params(boxes, style, strength, feather, color)
-    value = np.array(bgr, np.uint8)
-    _run(img.reshape(h, w * 3), 3, b, w, h, 1, 1, st, strength, ellipse, feather, value)
+    if len(b):
+        values = np.array([bgr, bgr, bgr], np.uint8)
+        _run([img.reshape(h, w * 3)], _BGR_CH, _ONE, values, b, w, h, 1, st, strength, ellipse, feather)
 
 
 def mask_i420(
@@ -63,10 +64,10 @@ def mask_i420(
     _plane(u, "u", 0, chroma_shape(h, w))
     _plane(v, "v", 0, chroma_shape(h, w))
     b, st, strength, feather, bgr = _params(boxes, style, strength, feather, color)
-    yy, uu, vv = bgr_to_yuv(bgr)
-    _run(y, 1, b, w, h, 1, 2, st, strength, ellipse, feather, np.array([yy], np.uint8))
-    _run(u, 1, b, w, h, 2, 2, st, strength, ellipse, feather, np.array([uu], np.uint8))
-    _run(v, 1, b, w, h, 2, 2, st, strength, ellipse, feather, np.array([vv], np.uint8))
+    if len(b):
+        yy, uu, vv = bgr_to_yuv(bgr)
+        values = np.array([[yy, 0, 0], [uu, 0, 0], [vv, 0, 0]], np.uint8)
+        _run([y, u, v], _I420_CH, _I420_S, values, b, w, h, 2, st, strength, ellipse, feather)
 
 
 def mask_nv12(
@@ -84,11 +85,12 @@ def mask_nv12(
     h, w = y.shape
     _plane(uv, "uv", 2, chroma_shape(h, w))
     b, st, strength, feather, bgr = _params(boxes, style, strength, feather, color)
-    yy, uu, vv = bgr_to_yuv(bgr)
-    hc, wc = chroma_shape(h, w)
-    _run(y, 1, b, w, h, 1, 2, st, strength, ellipse, feather, np.array([yy], np.uint8))
-    _run(uv.reshape(hc, wc * 2), 2, b, w, h, 2, 2, st, strength, ellipse, feather,
-         np.array([uu, vv], np.uint8))
+    if len(b):
+        yy, uu, vv = bgr_to_yuv(bgr)
+        hc, wc = chroma_shape(h, w)
+        values = np.array([[yy, 0, 0], [uu, vv, 0], [0, 0, 0]], np.uint8)
+        _run([y, uv.reshape(hc, wc * 2)], _NV12_CH, _NV12_S, values, b, w, h, 2, st, strength,
+             ellipse, feather)
 
 
 def warmup() -> None:
@@ -112,7 +114,7 @@ def warmup() -> None:
             mask_bgr(img, boxes, st, 4.0, ellipse, feather)
             mask_i420(y, u, u.copy(), boxes, st, 4.0, ellipse, feather)
             mask_nv12(y, uv, boxes, st, 4.0, ellipse, feather)
-    # the parallel path (mask_plane takes it only above a size threshold)
+    # the parallel path (taken only for large masks)
     for st in Style:
         lb, wb, par, tasks, phases, _ = plane.plan(boxes, 22, 20, 1, 1, 3, int(st), 4.0, 1)
         plane._execute_parallel(tasks, phases, img.reshape(20, 66), 3, lb, wb, par, 1,
@@ -142,6 +144,9 @@ def _plane(a: object, name: str, ch: int, hw: tuple[int, int] | None = None) -> 
         raise ValueError(f"{name} must be writeable (masking is in place), got a read-only array")
 
 
+_STYLES = {int(s): s for s in Style}
+
+
 def _params(
     boxes: ArrayLike, style: Style | int, strength: float, feather: int, color: Sequence[int]
 ) -> tuple[npt.NDArray[np.float64], Style, float, int, tuple[int, int, int]]:
@@ -153,41 +158,48 @@ def _params(
         b = np.zeros((0, 4), np.float64)
     if b.ndim != 2 or b.shape[1] != 4:
         raise ValueError(f"boxes must have shape (n, 4) xyxy, got {b.shape}")
-    if not np.all(np.isfinite(b)):
+    if not np.isfinite(b).all():
         raise ValueError("boxes must be finite, got NaN or inf")
-    b = np.ascontiguousarray(b)
-    try:
-        st = Style(style)
-    except ValueError as e:
-        raise ValueError(f"style must be one of {[s.name for s in Style]}, got {style!r}") from e
+    if not b.flags.c_contiguous:
+        b = np.ascontiguousarray(b)
+    st = _STYLES.get(style) if isinstance(style, (int, np.integer)) else None
+    if st is None:
+        raise ValueError(f"style must be one of {[s.name for s in Style]}, got {style!r}")
     strength = float(strength)
     if not math.isfinite(strength) or strength <= 0:
         raise ValueError(f"strength must be a finite number > 0, got {strength}")
     if isinstance(feather, bool) or not isinstance(feather, (int, np.integer)) or feather < 0:
         raise ValueError(f"feather must be an int >= 0 (px), got {feather!r}")
-    c = tuple(int(x) for x in color)
-    if len(c) != 3 or not all(0 <= x <= 255 for x in c):
+    if len(color) != 3:
         raise ValueError(f"color must be 3 ints 0..255 (B, G, R), got {color!r}")
-    return b, st, strength, int(feather), (c[0], c[1], c[2])
+    c = (int(color[0]), int(color[1]), int(color[2]))
+    if not (0 <= c[0] <= 255 and 0 <= c[1] <= 255 and 0 <= c[2] <= 255):
+        raise ValueError(f"color must be 3 ints 0..255 (B, G, R), got {color!r}")
+    return b, st, strength, int(feather), c
+
+
+# Channels and subsampling of each plane, per layout.
+_ONE = np.ones(3, np.int64)
+_BGR_CH = np.array([3, 3, 3], np.int64)
+_I420_CH, _I420_S = np.array([1, 1, 1], np.int64), np.array([1, 2, 2], np.int64)
+_NV12_CH, _NV12_S = np.array([1, 2, 1], np.int64), np.array([1, 2, 1], np.int64)
 
 
 def _run(
-    plane: npt.NDArray[np.uint8],
-    ch: int,
+    planes: list[npt.NDArray[np.uint8]],
+    chs: npt.NDArray[np.int64],
+    ss: npt.NDArray[np.int64],
+    values: npt.NDArray[np.uint8],
     boxes: npt.NDArray[np.float64],
     lw: int,
     lh: int,
-    s: int,
     align: int,
     style: Style,
     strength: float,
     ellipse: bool,
     feather: int,
-    value: npt.NDArray[np.uint8],
 ) -> None:
-    if len(boxes) == 0:
-        return
     ensure_fresh()
     passes = STRONG_PASSES if style == Style.STRONG_BLUR else 1
-    mask_plane(plane, ch, boxes, lw, lh, s, align, int(style), strength, passes,
-               bool(ellipse), feather, value)
+    mask_planes(planes, chs, ss, values, boxes, lw, lh, align, int(style), strength, passes,
+                bool(ellipse), feather)

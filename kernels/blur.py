@@ -18,9 +18,8 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
-from redactor.kernels._flags import JIT
+from redactor.kernels._flags import jit
 from redactor.kernels.shapes import compose_row
 
 # Larger than the float error of (sum + half) * fl(1/count) (< 2^-43: the
@@ -30,7 +29,7 @@ _EPS = 2.0**-40
 # ------------------------------------------------------------------ kernels
 
 
-@njit(**JIT)
+@jit
 def _hsum(
     acc: npt.NDArray[np.int32], out: npt.NDArray[np.int32], d: npt.NDArray[np.int32], w: int, ch: int, r: int
 ) -> None:
@@ -61,24 +60,24 @@ def _hsum(
     if ch == 3:  # BGR: three independent chains in one loop
         s0, s1, s2 = 0, 0, 0
         one, two = np.uint64(1), np.uint64(2)
-        for x in range(w):
-            j = np.uint64(3 * x)
-            s0 += d[j]
-            s1 += d[j + one]
-            s2 += d[j + two]
-            out[j] = s0
-            out[j + one] = s1
-            out[j + two] = s2
+        for px in range(w):
+            u = np.uint64(3 * px)
+            s0 += d[u]
+            s1 += d[u + one]
+            s2 += d[u + two]
+            out[u] = s0
+            out[u + one] = s1
+            out[u + two] = s2
         return
     for k in range(ch):
         s = 0
-        for x in range(w):
-            j = np.uint64(x * ch + k)
-            s += d[j]
-            out[j] = s
+        for px in range(w):
+            u = np.uint64(px * ch + k)
+            s += d[u]
+            out[u] = s
 
 
-@njit(**JIT)
+@jit
 def blur_pass(src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8], ch: int, r: int) -> None:
     """dst (h, w*ch) = src (h, w*ch) box-blurred with radius r, window clipped to the array."""
     h, n = src.shape
@@ -111,25 +110,25 @@ def blur_pass(src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8], ch: int, r
             _sub_row(acc, src[y - r])
 
 
-@njit(**JIT)
+@jit
 def _add_row(acc: npt.NDArray[np.int32], row: npt.NDArray[np.uint8]) -> None:
     for j in range(acc.shape[0]):
         acc[j] += row[j]
 
 
-@njit(**JIT)
+@jit
 def _slide_row(acc: npt.NDArray[np.int32], enter: npt.NDArray[np.uint8], leave: npt.NDArray[np.uint8]) -> None:
     for j in range(acc.shape[0]):
         acc[j] += np.int32(enter[j]) - np.int32(leave[j])
 
 
-@njit(**JIT)
+@jit
 def _sub_row(acc: npt.NDArray[np.int32], row: npt.NDArray[np.uint8]) -> None:
     for j in range(acc.shape[0]):
         acc[j] -= row[j]
 
 
-@njit(**JIT)
+@jit
 def _counts(
     cntx: npt.NDArray[np.float64], cy: float, half: npt.NDArray[np.float64], inv: npt.NDArray[np.float64]
 ) -> None:
@@ -140,7 +139,7 @@ def _counts(
         inv[j] = 1.0 / c
 
 
-@njit(**JIT)
+@jit
 def _normalise(
     sums: npt.NDArray[np.int32],
     half: npt.NDArray[np.float64],
@@ -152,7 +151,7 @@ def _normalise(
         out[j] = np.uint8(np.int32((sums[j] + half[j]) * inv[j] + _EPS))
 
 
-@njit(**JIT)
+@jit
 def blur_box(
     plane: npt.NDArray[np.uint8],
     ch: int,

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
-from redactor.kernels._flags import JIT
-from redactor.kernels.shapes import compose_row
+from redactor.kernels._flags import jit
+from redactor.kernels.shapes import _copy, compose_row
 
 # ------------------------------------------------------------------ kernel
 
 
-@njit(**JIT)
+@jit
 def fill_band(
     plane: npt.NDArray[np.uint8],
     ch: int,
@@ -27,10 +26,15 @@ def fill_band(
 ) -> None:
     """Rows ya..yb of plane box `wb` filled with `value` (ch,) through the shape."""
     x0, x1 = wb[0], wb[2]
-    masked = np.empty((x1 - x0) * ch, np.uint8)
-    for x in range(x1 - x0):
-        for c in range(ch):
-            masked[x * ch + c] = value[c]
+    n = (x1 - x0) * ch
+    masked = np.empty(n, np.uint8)
+    for c in range(ch):
+        masked[c] = value[c]
+    done = ch
+    while done < n:  # doubling copies: vectorised, log2(width) of them
+        k = min(done, n - done)
+        _copy(masked, done, masked, 0, k)
+        done += k
     for y in range(ya, yb):
         compose_row(plane, ch, y, x0, x1, masked, lb, s, ellipse, feather)
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
-from redactor.kernels._flags import JIT
+from redactor.kernels._flags import jit
 from redactor.kernels.shapes import compose_row
 
 # ------------------------------------------------------------------ kernel
 
 
-@njit(**JIT)
+@jit
 def pixelate_band(
     plane: npt.NDArray[np.uint8],
     ch: int,
@@ -70,8 +69,8 @@ def pixelate_ref(
     h, w = region.shape[:2]
     ys = [0] + list(range(block - oy, h, block)) + [h]
     xs = [0] + list(range(block - ox, w, block)) + [w]
-    for ya, yb in zip(ys[:-1], ys[1:]):
-        for xa, xb in zip(xs[:-1], xs[1:]):
+    for ya, yb in zip(ys[:-1], ys[1:], strict=True):
+        for xa, xb in zip(xs[:-1], xs[1:], strict=True):
             if ya >= yb or xa >= xb:
                 continue
             cell = region[ya:yb, xa:xb].astype(np.int64)

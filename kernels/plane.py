@@ -18,15 +18,15 @@ import threading
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import prange
 
 from redactor.kernels._flags import (
     BAND_ROWS,
-    JIT,
-    JIT_PARALLEL,
     MAX_RADIUS,
     MIN_BLOCK,
     PARALLEL_MIN_BYTES,
+    jit,
+    jit_parallel,
 )
 from redactor.kernels.blur import blur_box
 from redactor.kernels.fill import fill_band
@@ -38,21 +38,21 @@ PIXELATE, BLUR, STRONG_BLUR, FILL = 0, 1, 2, 3
 _PIX, _FILL, _BLUR = 0, 1, 2
 
 
-@njit(**JIT)
+@jit
 def block_size(long_side: int, strength: float, align: int) -> int:
     """Pixelate block in luma px: ceil(long/strength), at least MIN_BLOCK, a multiple of align."""
     b = max(MIN_BLOCK, int(math.ceil(long_side / strength)))
     return ((b + align - 1) // align) * align
 
 
-@njit(**JIT)
+@jit
 def blur_radius(long_side: int, strength: float) -> int:
     """Blur radius in luma px: long/strength rounded, 1 .. min(long, MAX_RADIUS)."""
     r = max(1, int(math.floor(long_side / strength + 0.5)))
     return min(r, max(1, long_side), MAX_RADIUS)
 
 
-@njit(**JIT)
+@jit
 def luma_box(box: npt.NDArray[np.float64], lw: int, lh: int) -> tuple[int, int, int, int]:
     """Clipped to the frame, rounded outward (covering one pixel more is safe, less is a leak)."""
     x0 = int(math.floor(min(max(box[0], 0.0), float(lw))))
@@ -62,7 +62,7 @@ def luma_box(box: npt.NDArray[np.float64], lw: int, lh: int) -> tuple[int, int, 
     return x0, y0, x1, y1
 
 
-@njit(**JIT)
+@jit
 def plan(
     boxes: npt.NDArray[np.float64],
     lw: int,
@@ -74,6 +74,7 @@ def plan(
     strength: float,
     passes: int,
 ) -> tuple[
+    npt.NDArray[np.int64],
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
@@ -149,7 +150,7 @@ def plan(
     return lb, wb, par, t, np.array(phases, np.int64), work
 
 
-@njit(**JIT)
+@jit
 def _run_task(
     k: int,
     tasks: npt.NDArray[np.int64],
@@ -172,7 +173,7 @@ def _run_task(
         blur_box(plane, ch, wb[i], par[i, 0], p, lb[i], s, ellipse, feather)
 
 
-@njit(**JIT)
+@jit
 def _execute_serial(
     tasks: npt.NDArray[np.int64],
     phases: npt.NDArray[np.int64],
@@ -191,7 +192,7 @@ def _execute_serial(
             _run_task(k, tasks, plane, ch, lb, wb, par, s, ellipse, feather, value)
 
 
-@njit(**JIT_PARALLEL)
+@jit_parallel
 def _execute_parallel(
     tasks: npt.NDArray[np.int64],
     phases: npt.NDArray[np.int64],
@@ -210,36 +211,80 @@ def _execute_parallel(
             _run_task(k, tasks, plane, ch, lb, wb, par, s, ellipse, feather, value)
 
 
-# One parallel launch at a time: a second stream masking meanwhile runs its
-# kernels serially instead of waiting (and instead of oversubscribing cores;
-# Numba's fallback `workqueue` threading layer is not safe to enter twice).
-_parallel_gate = threading.Lock()
-
-
-def mask_plane(
-    plane: npt.NDArray[np.uint8],
-    ch: int,
+@jit
+def mask_serial(
+    p0: npt.NDArray[np.uint8],
+    p1: npt.NDArray[np.uint8],
+    p2: npt.NDArray[np.uint8],
+    nplanes: int,
+    chs: npt.NDArray[np.int64],
+    ss: npt.NDArray[np.int64],
+    values: npt.NDArray[np.uint8],
     boxes: npt.NDArray[np.float64],
     lw: int,
     lh: int,
-    s: int,
     align: int,
     style: int,
     strength: float,
     passes: int,
     ellipse: bool,
     feather: int,
-    value: npt.NDArray[np.uint8],
 ) -> None:
-    """Masks `boxes` (luma px, float64 (n, 4)) on one validated (h, w*ch) plane, in place."""
-    lb, wb, par, tasks, phases, work = plan(boxes, lw, lh, s, align, ch, style, strength, passes)
-    if len(tasks) == 0:
-        return
-    args = (tasks, phases, plane, ch, lb, wb, par, s, ellipse, feather, value)
-    if work >= PARALLEL_MIN_BYTES and _parallel_gate.acquire(blocking=False):
+    """Plans and masks up to three planes in one call (one dispatch: face-sized masks
+    cost microseconds, so the call overhead counts). Plane k has chs[k] channels,
+    subsampling ss[k] and fill value values[k, :chs[k]]."""
+    for k in range(nplanes):
+        plane = p0 if k == 0 else (p1 if k == 1 else p2)
+        lb, wb, par, tasks, phases, _ = plan(boxes, lw, lh, ss[k], align, chs[k], style, strength, passes)
+        _execute_serial(tasks, phases, plane, chs[k], lb, wb, par, ss[k], ellipse, feather, values[k])
+
+
+def _worth_parallel(
+    planes: list[npt.NDArray[np.uint8]], boxes: npt.NDArray[np.float64], lw: int, lh: int
+) -> bool:
+    """Whether the boxes cover at least PARALLEL_MIN_BYTES of these planes (overlaps counted twice)."""
+    total = sum(p.nbytes for p in planes)
+    if total < PARALLEL_MIN_BYTES:
+        return False
+    w = np.clip(boxes[:, 2], 0, lw) - np.clip(boxes[:, 0], 0, lw)
+    h = np.clip(boxes[:, 3], 0, lh) - np.clip(boxes[:, 1], 0, lh)
+    share = float(np.sum(np.maximum(w, 0) * np.maximum(h, 0))) / (lw * lh)
+    return share * total >= PARALLEL_MIN_BYTES
+
+
+# One parallel launch at a time: a second stream masking meanwhile runs its
+# kernels serially instead of waiting (and instead of oversubscribing cores;
+# Numba's fallback `workqueue` threading layer is not safe to enter twice).
+_parallel_gate = threading.Lock()
+
+
+def mask_planes(
+    planes: list[npt.NDArray[np.uint8]],
+    chs: npt.NDArray[np.int64],
+    ss: npt.NDArray[np.int64],
+    values: npt.NDArray[np.uint8],
+    boxes: npt.NDArray[np.float64],
+    lw: int,
+    lh: int,
+    align: int,
+    style: int,
+    strength: float,
+    passes: int,
+    ellipse: bool,
+    feather: int,
+) -> None:
+    """Masks `boxes` (luma px, float64 (n, 4)) on validated (h, w*ch) planes, in place."""
+    if _worth_parallel(planes, boxes, lw, lh) and _parallel_gate.acquire(blocking=False):
         try:
-            _execute_parallel(*args)
+            for k, plane in enumerate(planes):
+                lb, wb, par, tasks, phases, _ = plan(
+                    boxes, lw, lh, int(ss[k]), align, int(chs[k]), style, strength, passes
+                )
+                _execute_parallel(tasks, phases, plane, int(chs[k]), lb, wb, par, int(ss[k]),
+                                  ellipse, feather, values[k])
         finally:
             _parallel_gate.release()
-    else:
-        _execute_serial(*args)
+        return
+    p = planes + [planes[0]] * (3 - len(planes))
+    mask_serial(p[0], p[1], p[2], len(planes), chs, ss, values, boxes, lw, lh, align, style,
+                strength, passes, ellipse, feather)

@@ -25,7 +25,7 @@ from redactor.kernels.yuv import bgr_to_yuv
 U8 = npt.NDArray[np.uint8]
 
 
-def rounded_box(box: Sequence[float], w: int, h: int) -> tuple[int, int, int, int]:
+def rounded_box(box: Sequence[float] | npt.NDArray[np.float64], w: int, h: int) -> tuple[int, int, int, int]:
     """Clipped to the frame, x0/y0 floored and x1/y1 ceiled."""
     x0, y0, x1, y1 = (float(v) for v in box)
     return (
@@ -96,7 +96,7 @@ def mask_yuv420_ref(
         if lb[2] <= lb[0] or lb[3] <= lb[1]:
             continue
         _mask_plane_ref(out_y, lb, 1, 2, style, strength, ellipse, feather, [yy])
-        for c, val in zip(outs, values):
+        for c, val in zip(outs, values, strict=True):
             _mask_plane_ref(c, lb, 2, 2, style, strength, ellipse, feather, val)
-    chroma_out = [o[..., 0] if c.ndim == 2 else o for o, c in zip(outs, chroma)]
+    chroma_out = [o[..., 0] if c.ndim == 2 else o for o, c in zip(outs, chroma, strict=True)]
     return out_y[..., 0], chroma_out

@@ -20,20 +20,19 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
-from redactor.kernels._flags import ALPHA_ONE, JIT
+from redactor.kernels._flags import ALPHA_ONE, jit
 
 # ------------------------------------------------------------------ kernels
 
 
-@njit(**JIT)
+@jit
 def _inside(x: int, cx: float, ax: float, qy: float) -> bool:
     dx = (x + 0.5 - cx) / ax
     return dx * dx + qy <= 1.0
 
 
-@njit(**JIT)
+@jit
 def luma_ellipse_span(ly: int, lb: npt.NDArray[np.int64]) -> tuple[int, int]:
     """[xs, xe) of luma row `ly` inside the ellipse inscribed in luma box `lb`."""
     lx0, ly0, lx1, ly1 = lb[0], lb[1], lb[2], lb[3]
@@ -68,7 +67,7 @@ def luma_ellipse_span(ly: int, lb: npt.NDArray[np.int64]) -> tuple[int, int]:
     return xs, xe
 
 
-@njit(**JIT)
+@jit
 def plane_ellipse_span(y: int, lb: npt.NDArray[np.int64], s: int) -> tuple[int, int]:
     """[xs, xe) of plane row `y` (plane subsampled by s) covering the luma ellipse."""
     xs, xe = 1 << 62, -(1 << 62)
@@ -84,7 +83,7 @@ def plane_ellipse_span(y: int, lb: npt.NDArray[np.int64], s: int) -> tuple[int, 
     return xs // s, (xe + s - 1) // s
 
 
-@njit(**JIT)
+@jit
 def luma_alpha(lx: int, ly: int, lb: npt.NDArray[np.int64], ellipse: bool, feather: int) -> int:
     """Weight 0..ALPHA_ONE of luma pixel (lx, ly) for a feathered shape (feather > 0)."""
     lx0, ly0, lx1, ly1 = lb[0], lb[1], lb[2], lb[3]
@@ -92,7 +91,7 @@ def luma_alpha(lx: int, ly: int, lb: npt.NDArray[np.int64], ellipse: bool, feath
         return 0
     if not ellipse:
         d = min(lx - lx0 + 1, lx1 - lx, ly - ly0 + 1, ly1 - ly)
-        return min(ALPHA_ONE, (2 * ALPHA_ONE * d + feather + 1) // (2 * (feather + 1)))
+        return int(min(ALPHA_ONE, (2 * ALPHA_ONE * d + feather + 1) // (2 * (feather + 1))))
     cx = (lx0 + lx1) / 2.0
     ax = (lx1 - lx0) / 2.0
     cy = (ly0 + ly1) / 2.0
@@ -106,7 +105,7 @@ def luma_alpha(lx: int, ly: int, lb: npt.NDArray[np.int64], ellipse: bool, feath
     return min(ALPHA_ONE, int(d * ALPHA_ONE / (feather + 1) + 0.5))
 
 
-@njit(**JIT)
+@jit
 def plane_alpha(x: int, y: int, lb: npt.NDArray[np.int64], s: int, ellipse: bool, feather: int) -> int:
     """The strongest weight of the s x s luma pixels under plane pixel (x, y)."""
     best = 0
@@ -116,7 +115,7 @@ def plane_alpha(x: int, y: int, lb: npt.NDArray[np.int64], s: int, ellipse: bool
     return best
 
 
-@njit(**JIT)
+@jit
 def _copy(dst: npt.NDArray[np.uint8], d: int, src: npt.NDArray[np.uint8], s: int, n: int) -> None:
     """dst[d:d+n] = src[s:s+n], as a loop over views indexed from 0.
 
@@ -129,7 +128,7 @@ def _copy(dst: npt.NDArray[np.uint8], d: int, src: npt.NDArray[np.uint8], s: int
         a[j] = b[j]
 
 
-@njit(**JIT)
+@jit
 def compose_row(
     plane: npt.NDArray[np.uint8],
     ch: int,
@@ -193,8 +192,8 @@ def alpha_ref(
             d = np.minimum.reduce([lx - lx0 + 1, lx1 - lx, ly - ly0 + 1, ly1 - ly])
             a = np.where(inbox, np.minimum(ALPHA_ONE, (2 * ALPHA_ONE * d + feather + 1) // (2 * (feather + 1))), 0)
     # a plane pixel takes the strongest of its s x s luma pixels
-    a = a.reshape(plane_h, s, plane_w, s).max(axis=(1, 3))
-    return a.astype(np.int64)
+    out: npt.NDArray[np.int64] = a.reshape(plane_h, s, plane_w, s).max(axis=(1, 3)).astype(np.int64)
+    return out
 
 
 def compose_ref(

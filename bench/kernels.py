@@ -1,0 +1,423 @@
+"""Masking kernels against OpenCV and a plain copy, and whether masked faces come back.
+
+    python -m bench.kernels               # table (720p/1080p/4K x 1/10/50 boxes) + re-detection on a sample
+    python -m bench.kernels --quick       # a small table in seconds, no re-detection
+    python -m bench.kernels --redetect    # re-detection only, every labelled face of faces/
+
+Timing: each cell is the median over repeated calls on the same frame in one
+process, after `kernels.warmup()`. "OpenCV" is the best of the OpenCV ways to
+do the same thing (named in the table); "copy" is a plain NumPy copy of the same
+pixels (the memory-speed floor). MB/s counts the masked pixels' bytes.
+
+Re-detection: the labelled faces of the shared data's faces/ are masked as the
+default policy does (boxes enlarged by its factor, its strength), then the
+`thorough` detection profile looks for faces again; a labelled face counts as
+found when a face detection overlaps it with IoU >= 0.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from redactor import kernels
+from redactor.kernels import Style
+
+U8 = npt.NDArray[np.uint8]
+SIZES = {"720p": (720, 1280), "1080p": (1080, 1920), "4K": (2160, 3840)}
+BOX_COUNTS = (1, 10, 50)
+STRENGTH = 8.0  # the default policy's strength
+FACE_SIDE = (0.05, 0.20)  # a box's height as a share of the frame's height
+MATCH_IOU = 0.3
+SIZE_BINS = ((0, 16), (16, 32), (32, 64), (64, 1 << 30))
+
+
+# ------------------------------------------------------------------ timing
+
+
+def measure(fn: Callable[[], object], min_time: float, min_reps: int = 5) -> float:
+    """Median seconds per call, over at least `min_reps` calls and `min_time` seconds."""
+    fn()  # touch the memory once
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < min_reps or time.perf_counter() - start < min_time:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if len(times) >= 2000:
+            break
+    return statistics.median(times)
+
+
+def face_boxes(h: int, w: int, n: int, seed: int) -> npt.NDArray[np.float64]:
+    """`n` face-like boxes (taller than wide, fractional corners) inside an (h, w) frame."""
+    rng = np.random.default_rng(seed)
+    bh = rng.uniform(*FACE_SIDE, n) * h
+    bw = bh * rng.uniform(0.75, 1.0, n)
+    x0 = rng.uniform(0, w - bw)
+    y0 = rng.uniform(0, h - bh)
+    return np.stack([x0, y0, x0 + bw, y0 + bh], axis=1)
+
+
+def int_boxes(boxes: npt.NDArray[np.float64], h: int, w: int) -> list[tuple[int, int, int, int]]:
+    """The pixel boxes the kernels mask: clipped, rounded outward."""
+    out = []
+    for x0, y0, x1, y1 in boxes:
+        a, b = max(0, math.floor(x0)), max(0, math.floor(y0))
+        c, d = min(w, math.ceil(x1)), min(h, math.ceil(y1))
+        if c > a and d > b:
+            out.append((a, b, c, d))
+    return out
+
+
+def block_of(x0: int, y0: int, x1: int, y1: int) -> int:
+    return max(2, math.ceil(max(x1 - x0, y1 - y0) / STRENGTH))
+
+
+def radius_of(x0: int, y0: int, x1: int, y1: int) -> int:
+    return max(1, round(max(x1 - x0, y1 - y0) / STRENGTH))
+
+
+def cv_pixelate(img: U8, ib: list[tuple[int, int, int, int]]) -> None:
+    for x0, y0, x1, y1 in ib:
+        roi = img[y0:y1, x0:x1]
+        b = block_of(x0, y0, x1, y1)
+        small = cv2.resize(roi, (-(-(x1 - x0) // b), -(-(y1 - y0) // b)), interpolation=cv2.INTER_AREA)
+        cv2.resize(small, (x1 - x0, y1 - y0), dst=roi, interpolation=cv2.INTER_NEAREST)
+
+
+def cv_pixelate_ellipse(img: U8, ib: list[tuple[int, int, int, int]]) -> None:
+    for x0, y0, x1, y1 in ib:
+        roi = img[y0:y1, x0:x1]
+        b = block_of(x0, y0, x1, y1)
+        small = cv2.resize(roi, (-(-(x1 - x0) // b), -(-(y1 - y0) // b)), interpolation=cv2.INTER_AREA)
+        pix = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.ellipse(mask, (((x1 - x0) / 2, (y1 - y0) / 2), (x1 - x0, y1 - y0), 0), 255, -1)
+        cv2.copyTo(pix, mask, roi)
+
+
+def cv_blur(img: U8, ib: list[tuple[int, int, int, int]], passes: int = 1) -> None:
+    for x0, y0, x1, y1 in ib:
+        roi = img[y0:y1, x0:x1]
+        k = 2 * radius_of(x0, y0, x1, y1) + 1
+        for _ in range(passes):
+            cv2.blur(roi, (k, k), dst=roi)
+
+
+def cv_gaussian(img: U8, ib: list[tuple[int, int, int, int]]) -> None:
+    """The Gaussian that three box passes approximate: sigma^2 = 3 * ((2r+1)^2 - 1) / 12."""
+    for x0, y0, x1, y1 in ib:
+        roi = img[y0:y1, x0:x1]
+        r = radius_of(x0, y0, x1, y1)
+        cv2.GaussianBlur(roi, (0, 0), math.sqrt(r * (r + 1)), dst=roi)
+
+
+def cv_fill(img: U8, ib: list[tuple[int, int, int, int]]) -> None:
+    for x0, y0, x1, y1 in ib:
+        cv2.rectangle(img, (x0, y0), (x1 - 1, y1 - 1), (0, 0, 0), -1)
+
+
+def np_fill(img: U8, ib: list[tuple[int, int, int, int]]) -> None:
+    for x0, y0, x1, y1 in ib:
+        img[y0:y1, x0:x1] = 0
+
+
+def cv_pixelate_i420(planes: list[U8], ib: list[tuple[int, int, int, int]]) -> None:
+    y, u, v = planes
+    for x0, y0, x1, y1 in ib:
+        cv_pixelate(y[..., None], [(x0, y0, x1, y1)])
+        c = [(x0 // 2, y0 // 2, -(-x1 // 2), -(-y1 // 2))]
+        cv_pixelate(u[..., None], c)
+        cv_pixelate(v[..., None], c)
+
+
+def copy_boxes(dst: U8, src: U8, ib: list[tuple[int, int, int, int]]) -> None:
+    for x0, y0, x1, y1 in ib:
+        dst[y0:y1, x0:x1] = src[y0:y1, x0:x1]
+
+
+@dataclass
+class Row:
+    size: str
+    n: int
+    kernel: str
+    numba_s: float
+    cv_s: float
+    cv_name: str
+    copy_s: float
+    nbytes: int
+
+    def cells(self) -> list[str]:
+        mbs = self.nbytes / self.numba_s / 1e6
+        return [
+            self.size, str(self.n), self.kernel,
+            f"{self.numba_s * 1e3:.3f}", f"{self.cv_s * 1e3:.3f}", self.cv_name,
+            f"{self.copy_s * 1e3:.3f}", f"{mbs:,.0f}",
+            f"{self.cv_s / self.numba_s:.1f}x", f"{self.numba_s / self.copy_s:.1f}x",
+        ]
+
+
+HEADER = ["frame", "boxes", "kernel", "numba ms", "OpenCV ms", "OpenCV way", "copy ms",
+          "numba MB/s", "OpenCV/numba", "numba/copy"]
+
+
+def best(fns: dict[str, Callable[[], object]], min_time: float) -> tuple[float, str]:
+    times = {name: measure(fn, min_time) for name, fn in fns.items()}
+    name = min(times, key=lambda k: times[k])
+    return times[name], name
+
+
+@dataclass
+class Frames:
+    """The pictures one frame size is measured on (random pixels: no content shortcut)."""
+
+    src: U8
+    img: U8
+    dst: U8
+    planes: list[U8]
+    planes_dst: list[U8]
+
+    @classmethod
+    def make(cls, h: int, w: int) -> Frames:
+        rng = np.random.default_rng(1)
+        src = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        hc, wc = (h + 1) // 2, (w + 1) // 2
+        planes = [rng.integers(0, 256, s, dtype=np.uint8) for s in ((h, w), (hc, wc), (hc, wc))]
+        return cls(src, src.copy(), np.empty_like(src), planes, [np.empty_like(p) for p in planes])
+
+
+def case_rows(size: str, n: int, f: Frames, min_time: float) -> list[Row]:
+    """Every kernel on one frame size and box count, beside OpenCV and a copy."""
+    h, w = SIZES[size]
+    img = f.img
+    boxes = face_boxes(h, w, n, seed=n)
+    ib = int_boxes(boxes, h, w)
+    cb = [(a // 2, b // 2, -(-c // 2), -(-d // 2)) for a, b, c, d in ib]
+    nbytes = sum((c - a) * (d - b) * 3 for a, b, c, d in ib)
+    copy_s = measure(lambda: copy_boxes(f.dst, f.src, ib), min_time)
+
+    def numba(style: Style, ellipse: bool = False) -> Callable[[], None]:
+        return lambda: kernels.mask_bgr(img, boxes, style, STRENGTH, ellipse)
+
+    cases: list[tuple[str, Callable[[], object], dict[str, Callable[[], object]]]] = [
+        ("pixelate", numba(Style.PIXELATE), {"resize area+nearest": lambda: cv_pixelate(img, ib)}),
+        ("blur", numba(Style.BLUR), {"cv2.blur": lambda: cv_blur(img, ib)}),
+        ("strong_blur", numba(Style.STRONG_BLUR), {
+            "cv2.blur x3": lambda: cv_blur(img, ib, 3),
+            "GaussianBlur": lambda: cv_gaussian(img, ib),
+        }),
+        ("fill", numba(Style.FILL), {
+            "cv2.rectangle": lambda: cv_fill(img, ib),
+            "numpy slice": lambda: np_fill(img, ib),
+        }),
+        ("pixelate ellipse", numba(Style.PIXELATE, True),
+         {"resize + cv2.ellipse mask": lambda: cv_pixelate_ellipse(img, ib)}),
+    ]
+    rows = []
+    for name, fn, cv_fns in cases:
+        numba_s = measure(fn, min_time)
+        cv_s, cv_name = best(cv_fns, min_time)
+        rows.append(Row(size, n, name, numba_s, cv_s, cv_name, copy_s, nbytes))
+
+    # 4:2:0: the same boxes on I420 planes (1.5 bytes per pixel)
+    def copy420() -> None:
+        copy_boxes(f.planes_dst[0][..., None], f.planes[0][..., None], ib)
+        copy_boxes(f.planes_dst[1][..., None], f.planes[1][..., None], cb)
+        copy_boxes(f.planes_dst[2][..., None], f.planes[2][..., None], cb)
+
+    ybytes = sum((c - a) * (d - b) for a, b, c, d in ib)
+    cbytes = sum((c - a) * (d - b) for a, b, c, d in cb)
+    yp, up, vp = f.planes
+    numba_s = measure(lambda: kernels.mask_i420(yp, up, vp, boxes, Style.PIXELATE, STRENGTH), min_time)
+    cv_s = measure(lambda: cv_pixelate_i420(f.planes, ib), min_time)
+    rows.append(Row(size, n, "pixelate I420", numba_s, cv_s, "resize per plane",
+                    measure(copy420, min_time), ybytes + 2 * cbytes))
+    return rows
+
+
+def table(sizes: list[str], counts: tuple[int, ...], min_time: float) -> list[Row]:
+    rows: list[Row] = []
+    for size in sizes:
+        frames = Frames.make(*SIZES[size])
+        for n in counts:
+            rows += case_rows(size, n, frames, min_time)
+            print(f"  {size} x {n} boxes done", file=sys.stderr)
+    return rows
+
+
+def whole_frame_row(size: str, min_time: float) -> list[str]:
+    """Pixelate over the whole frame against a plain copy of the frame (goal: <= 2x)."""
+    h, w = SIZES[size]
+    src = np.random.default_rng(2).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    img, dst = src.copy(), np.empty_like(src)
+    full = [[0, 0, w, h]]
+    copy_s = measure(lambda: np.copyto(dst, src), min_time)
+    pix_s = measure(lambda: kernels.mask_bgr(img, full, Style.PIXELATE, STRENGTH), min_time)
+    cv_s = measure(lambda: cv_pixelate(img, [(0, 0, w, h)]), min_time)
+    blur_s = measure(lambda: kernels.mask_bgr(img, full, Style.BLUR, STRENGTH), min_time)
+    cvb_s = measure(lambda: cv_blur(img, [(0, 0, w, h)]), min_time)
+    return [size, f"{copy_s * 1e3:.3f}", f"{pix_s * 1e3:.3f}", f"{pix_s / copy_s:.1f}x",
+            f"{cv_s * 1e3:.3f}", f"{blur_s * 1e3:.3f}", f"{cvb_s * 1e3:.3f}"]
+
+
+def first_frame(n: int = 100) -> tuple[float, float]:
+    """(first call, median of the next n) for 1080p, 10 boxes, each on a fresh frame."""
+    h, w = SIZES["1080p"]
+    boxes = face_boxes(h, w, 10, seed=10)
+    frames = [np.random.default_rng(i).integers(0, 256, (h, w, 3), dtype=np.uint8) for i in range(4)]
+    times = []
+    for i in range(n + 1):
+        f = frames[i % len(frames)].copy()
+        t0 = time.perf_counter()
+        kernels.mask_bgr(f, boxes, Style.PIXELATE, STRENGTH)
+        times.append(time.perf_counter() - t0)
+    return times[0], statistics.median(times[1:])
+
+
+def markdown(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ re-detection
+
+
+def iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """(len(a), len(b)) IoU of xyxy boxes."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    out: npt.NDArray[np.float64] = inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+    return out
+
+
+def redetect(every: int) -> int:
+    """Masks the labelled faces, runs the thorough profile again, reports what it finds."""
+    from redactor.config import Config
+    from redactor.data import data_dir, load_faces
+    from redactor.detect.registry import ProfileDetector
+    from redactor.pipeline.masking import enlarge
+    from redactor.types import Label
+
+    images = load_faces()
+    if not images:
+        print(f"re-detection skipped: no shared data (set $REDACTOR_DATA; looked in {data_dir()})")
+        return 0
+    images = images[::every]
+    cfg = Config()
+    policy = cfg.policy.policies["default"]
+    profile = cfg.detect.profiles["thorough"]
+    detector = ProfileDetector("thorough", profile)
+    names = ", ".join(
+        f"{d.kind}({', '.join(f'{k}={v}' for k, v in d.model_dump().items() if k != 'kind')})"
+        for d in profile.detectors
+    )
+    print(f"\nre-detection: {len(images)} images of faces/ (every {every}), "
+          f"{sum(len(i.boxes) for i in images)} labelled faces")
+    print(f"detector: profile 'thorough' = {names}")
+    print(f"masking: boxes enlarged x{policy.enlarge}, strength {policy.strength}, "
+          f"face detections matched at IoU >= {MATCH_IOU}")
+    variants: list[tuple[str, Style | None]] = [
+        ("unmasked", None), ("pixelate", Style.PIXELATE), ("blur", Style.BLUR)
+    ]
+    found = {name: np.zeros(len(SIZE_BINS), np.int64) for name, _ in variants}
+    total = np.zeros(len(SIZE_BINS), np.int64)
+    t0 = time.perf_counter()
+    try:
+        for k, im in enumerate(images):
+            read = cv2.imread(str(im.path), cv2.IMREAD_COLOR)
+            if read is None:
+                raise SystemExit(f"cannot read {im.path}")
+            bgr = np.ascontiguousarray(read, dtype=np.uint8)
+            labelled = im.boxes
+            side = np.maximum(labelled[:, 2] - labelled[:, 0], labelled[:, 3] - labelled[:, 1])
+            bins = np.array([next(i for i, (lo, hi) in enumerate(SIZE_BINS) if lo <= s < hi) for s in side])
+            np.add.at(total, bins, 1)
+            for name, style in variants:
+                img = bgr.copy()
+                if style is not None:
+                    kernels.mask_bgr(img, enlarge(labelled, policy.enlarge), style, policy.strength)
+                det = detector.detect(img).of(Label.FACE)
+                hit = (iou(labelled, det.boxes) >= MATCH_IOU).any(axis=1) if len(det) else np.zeros(len(labelled), bool)
+                np.add.at(found[name], bins[hit], 1)
+            if (k + 1) % 25 == 0:
+                print(f"  {k + 1}/{len(images)} images, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    finally:
+        detector.close()
+    header = ["variant", "found / labelled", "rate"] + [f"side {lo}-{hi if hi < 1 << 20 else ''} px" for lo, hi in SIZE_BINS]
+    rows = []
+    for name, _ in variants:
+        f = found[name]
+        rows.append([name, f"{f.sum()} / {total.sum()}", f"{100 * f.sum() / max(1, total.sum()):.2f}%"]
+                    + [f"{a}/{b}" for a, b in zip(f, total, strict=True)])
+    print(markdown(header, rows))
+    print(f"masked faces found again: pixelate {100 * found['pixelate'].sum() / max(1, total.sum()):.2f}%, "
+          f"blur {100 * found['blur'].sum() / max(1, total.sum()):.2f}% (target <= 1%), "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+# ------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.kernels", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="720p and 1080p, 1 and 50 boxes, short runs; no re-detection")
+    ap.add_argument("--redetect", action="store_true", help="only the re-detection measure, on every labelled face")
+    ap.add_argument("--every", type=int, default=0,
+                    help="re-detection on every N-th image (default: 1 with --redetect, 8 in the full run)")
+    args = ap.parse_args(argv)
+
+    if args.redetect:
+        kernels.warmup()
+        return redetect(args.every or 1)
+
+    t0 = time.perf_counter()
+    kernels.warmup()
+    warm_s = time.perf_counter() - t0
+    import numba
+
+    sizes = ["720p", "1080p"] if args.quick else list(SIZES)
+    counts = (1, 50) if args.quick else BOX_COUNTS
+    min_time = 0.03 if args.quick else 0.12
+    layer = getattr(numba.config, "THREADING_LAYER", "?")
+    print(f"# masking kernels: numba {numba.__version__} ({numba.get_num_threads()} threads, "
+          f"{layer} layer), OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), "
+          f"strength {STRENGTH}, face-like boxes {FACE_SIDE[0]:.0%}-{FACE_SIDE[1]:.0%} of the frame height")
+    print(f"warmup (compile or load from cache): {warm_s:.2f} s")
+    first, typical = first_frame(20 if args.quick else 100)
+    print(f"first frame after warmup: {first * 1e3:.3f} ms; median of the next: {typical * 1e3:.3f} ms "
+          "(1080p, 10 boxes, pixelate)\n")
+    rows = table(sizes, counts, min_time)
+    print(markdown(HEADER, [r.cells() for r in rows]))
+    print("\nwhole frame (one box covering it):")
+    print(markdown(["frame", "copy ms", "pixelate ms", "pixelate/copy", "OpenCV pixelate ms",
+                    "blur ms", "cv2.blur ms"], [whole_frame_row(s, min_time) for s in sizes]))
+    goal = [r for r in rows if r.size == "1080p" and r.n == 50]
+    if goal:
+        print("\n1080p, 50 boxes, numba / best OpenCV (goal <= 0.5): "
+              + ", ".join(f"{r.kernel} {r.numba_s / r.cv_s:.2f}" for r in goal))
+    if not args.quick:
+        redetect(args.every or 8)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
