@@ -201,23 +201,80 @@ class Limits(Strict):
         1000, ge=10, le=60000,
         description="live frames masked from detections older than this are fully masked instead, ms",
     )
+    max_streams: int = Field(
+        12, ge=1, le=1024,
+        description="concurrent live streams, all callers together; must leave server.workers "
+        "threads for single images, exports and health checks",
+    )
+    detect_timeout_ms: int = Field(
+        10000, ge=10, le=600000,
+        description="single images: detection still running after this is abandoned and the "
+        "image goes back fully masked, ms",
+    )
+    stream_idle_s: float = Field(
+        60.0, gt=0.0, le=3600.0,
+        description="a live stream that sends no message for this long is ended, s",
+    )
 
 
 class ServerConfig(Strict):
+    """Where and how the service listens.
+
+    Any address but loopback needs TLS (tls_cert and tls_key) and auth.required,
+    and may not keep the embedded dev tokens: create_server refuses to start
+    otherwise. Setting tls_client_ca turns on mutual TLS, the production setting:
+    every caller must present a certificate issued by that CA, and its role comes
+    from the certificate (see AuthConfig.cert_roles and redactor/server/auth.py).
+    """
+
     address: str = Field("127.0.0.1:50051", description="host:port to listen on")
     workers: int = Field(16, ge=2, le=1024, description="gRPC handler threads")
     grace_s: float = Field(5.0, ge=0.0, le=600.0, description="seconds in-flight calls get at shutdown")
     metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port on 127.0.0.1; 0 = off")
+    tls_cert: Path | None = Field(None, description="PEM certificate chain the server presents; None = no TLS")
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert")
+    tls_client_ca: Path | None = Field(
+        None, description="PEM CA certificates client certificates must chain to; set = mutual TLS, "
+        "every caller needs a certificate"
+    )
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> ServerConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("server.tls_cert and server.tls_key go together; got only one of them")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("server.tls_client_ca (mutual TLS) needs server.tls_cert and server.tls_key")
+        return self
+
+
+Role = Literal["relay", "auditor", "operator"]
+# The embedded loopback tokens: public, so never accepted on a non-loopback listener.
+DEV_TOKENS: dict[Role, str] = {"relay": "relay-dev-token", "auditor": "auditor-dev-token",
+                               "operator": "operator-dev-token"}
 
 
 class AuthConfig(Strict):
-    # Embedded default for loopback only; production uses mutual TLS (see README).
-    tokens: dict[str, str] = Field(
-        default_factory=lambda: {"relay": "relay-dev-token", "auditor": "auditor-dev-token",
-                                 "operator": "operator-dev-token"},
-        description="bearer token per role (loopback default only)",
+    """Who may call. Roles: relay (live streams), operator (streams, reading exports),
+    auditor (exports). A caller's role comes from its client certificate on a
+    mutual-TLS connection, else from its bearer token."""
+
+    # Embedded default for loopback only; production uses mutual TLS.
+    tokens: dict[Role, Annotated[str, Field(min_length=8)]] = Field(
+        default_factory=lambda: dict(DEV_TOKENS),
+        description="bearer token per role, sent as 'authorization: Bearer <token>' (at least 8 characters)",
     )
-    required: bool = Field(False, description="reject calls without a valid token")
+    required: bool = Field(False, description="reject calls without valid credentials (always on off loopback)")
+    cert_roles: dict[str, Role] = Field(
+        default_factory=dict,
+        description="mutual TLS: client certificate subject CN → role; a CN not listed takes its role "
+        "from the certificate's single OU naming a role",
+    )
+
+    @model_validator(mode="after")
+    def _tokens_distinct(self) -> AuthConfig:
+        if len(set(self.tokens.values())) != len(self.tokens):
+            raise ValueError("auth.tokens must differ between roles (a token names its role)")
+        return self
 
 
 class ExportConfig(Strict):

@@ -4,15 +4,19 @@ once, at start), the policy router, metrics, warm kernels."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from redactor import kernels
 from redactor.config import Config, ProfileConfig
 from redactor.detect.base import Detector
 from redactor.detect.registry import ProfileDetector
 from redactor.metrics import Metrics
-from redactor.pipeline.frame import FrameRedactor
+from redactor.pipeline.frame import FrameRedactor, Redacted
 from redactor.policy import PolicyRouter, ResolvedPolicy
+from redactor.types import Frame
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,10 @@ class Engine:
         factory = detector_factory or (
             lambda name, cfg: ProfileDetector(name, cfg, config.models.dir)
         )
+        # Single images detect on these threads, so a call can stop waiting for a
+        # detector that hangs; at most this many detections run (or hang) at once.
+        self._deadline_slots = threading.BoundedSemaphore(config.server.workers)
+        self._deadline_pool = ThreadPoolExecutor(config.server.workers, thread_name_prefix="detect-image")
         used = sorted({p.profile for p in config.policy.policies.values()})
         self.detectors: dict[str, Detector] = {}
         try:
@@ -44,7 +52,31 @@ class Engine:
             self.detectors[policy.policy.profile], policy, self.metrics.fail_closed_reason
         )
 
+    def redact_within(self, redactor: FrameRedactor, frame: Frame, timeout_s: float) -> Redacted:
+        """`redactor.redact(frame)`, giving detection at most `timeout_s`: a detection
+        that fails, overruns or cannot start (every slot held by an overrunning one)
+        leaves the frame fully masked. An overrunning detection is abandoned, not killed:
+        it keeps its slot until it returns."""
+        if not self._deadline_slots.acquire(blocking=False):
+            return redactor.fail_closed(frame, "detector busy: every detection slot is held by "
+                                               "detections past limits.detect_timeout_ms")
+        try:
+            job = self._deadline_pool.submit(redactor.detect, frame)
+        except RuntimeError as e:  # the engine is closing
+            self._deadline_slots.release()
+            return redactor.fail_closed(frame, f"detection unavailable: {e}")
+        job.add_done_callback(lambda _: self._deadline_slots.release())
+        try:
+            found = job.result(timeout=timeout_s)
+        except FutureTimeout:
+            return redactor.fail_closed(
+                frame, f"detection did not finish within limits.detect_timeout_ms = {timeout_s * 1000:.0f} ms")
+        except Exception as e:  # noqa: BLE001 - any detector failure fails closed
+            return redactor.fail_closed(frame, f"{type(e).__name__}: {e}")
+        return redactor.redact(frame, found)
+
     def close(self) -> None:
+        self._deadline_pool.shutdown(wait=False, cancel_futures=True)
         for d in self.detectors.values():
             d.close()
         self.detectors.clear()

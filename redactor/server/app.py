@@ -3,6 +3,7 @@ standard health service and server reflection."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -12,7 +13,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from redactor.config import Config
+from redactor.config import DEV_TOKENS, Config
+from redactor.errors import ConfigError
 from redactor.pipeline.engine import DetectorFactory, Engine
 from redactor.server.servicer import RedactorServicer
 from redactor.v1 import redactor_pb2 as pb
@@ -68,6 +70,7 @@ def create_server(
     injection in tests); by default the configured plugins are used.
     """
     address = address or config.server.address
+    credentials = server_credentials(config, address)  # refuses an unsafe listener before loading models
     engine = Engine(config, detector_factory)
     limit = config.limits.max_message_bytes
     server = grpc.server(
@@ -95,7 +98,10 @@ def create_server(
         server,
     )
     try:
-        port = server.add_insecure_port(address)
+        if credentials is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, credentials)
     except RuntimeError as e:
         engine.close()
         raise OSError(f"cannot listen on {address}: {e}") from e
@@ -110,3 +116,48 @@ def create_server(
     host = address.rsplit(":", 1)[0]
     log.info("redactor serving on %s:%d", host, port)
     return RunningServer(server, port, f"{host}:{port}", engine, health_servicer, closables)
+
+
+def is_loopback(address: str) -> bool:
+    """Whether `address` (host:port, [v6]:port or unix:path) only takes local callers."""
+    if address.startswith(("unix:", "unix-abstract:")):
+        return True
+    host = address.rsplit(":", 1)[0].strip("[]") if ":" in address else address
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name, "", 0.0.0.0, [::]: reachable from elsewhere
+
+
+def server_credentials(config: Config, address: str) -> grpc.ServerCredentials | None:
+    """TLS credentials from the configuration (None = plaintext, loopback only).
+
+    Fails closed: a listener reachable from other machines needs TLS, required
+    authentication and tokens other than the embedded dev ones.
+    """
+    srv, auth = config.server, config.auth
+    if not is_loopback(address):
+        problems = []
+        if srv.tls_cert is None:
+            problems.append("server.tls_cert and server.tls_key (TLS)")
+        if not auth.required:
+            problems.append("auth.required = true")
+        dev = sorted(r for r, t in auth.tokens.items() if DEV_TOKENS.get(r) == t)
+        if dev:
+            problems.append(f"auth.tokens other than the embedded dev tokens (roles {', '.join(dev)})")
+        if problems:
+            raise ConfigError(f"refusing to listen on {address} (not loopback) without: "
+                              + "; ".join(problems))
+    if srv.tls_cert is None or srv.tls_key is None:
+        return None
+    try:
+        chain = srv.tls_cert.read_bytes()
+        key = srv.tls_key.read_bytes()
+        client_ca = srv.tls_client_ca.read_bytes() if srv.tls_client_ca is not None else None
+    except OSError as e:
+        raise ConfigError(f"cannot read TLS material: {e}") from e
+    return grpc.ssl_server_credentials(
+        [(key, chain)], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )

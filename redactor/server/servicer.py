@@ -18,7 +18,7 @@ from redactor.pipeline.engine import Engine
 from redactor.pipeline.live import LiveSession
 from redactor.pipeline.stream import StreamOutput
 from redactor.server import serde
-from redactor.server.auth import require_role
+from redactor.server.auth import REDACT_ROLES, caller_key, require_role
 from redactor.server.status import streaming, unary
 from redactor.types import FrameStatus, Label
 from redactor.v1 import redactor_pb2 as pb
@@ -38,7 +38,7 @@ class RedactorServicer(pb_grpc.RedactorServicer):
     @unary
     def RedactImage(self, request: pb.RedactImageRequest, context: grpc.ServicerContext) -> pb.RedactImageResponse:
         t0 = time.perf_counter()
-        require_role(context, self.config.auth)  # any valid role; anonymous where auth is off
+        require_role(context, self.config.auth, *REDACT_ROLES, anonymous=True)
         if not request.HasField("image"):
             raise MissingField("image")
         img = request.image
@@ -47,7 +47,8 @@ class RedactorServicer(pb_grpc.RedactorServicer):
         frame = decode_any(fmt, img.width, img.height, img.data, lim.max_width, lim.max_height)
         self.engine.metrics.frames_in.labels("image").inc()
         policy = self.engine.router.by_name(request.policy)
-        result = self.engine.redactor(policy).redact(frame)
+        result = self.engine.redact_within(self.engine.redactor(policy), frame,
+                                           lim.detect_timeout_ms / 1000)
         data = encode_like(result.frame, fmt)
         ms = (time.perf_counter() - t0) * 1000
         self.engine.metrics.frames_out.labels("image", result.status.name).inc()
@@ -64,24 +65,20 @@ class RedactorServicer(pb_grpc.RedactorServicer):
     @streaming
     def RedactStream(self, request_iterator: Iterator[pb.StreamRequest],
                      context: grpc.ServicerContext) -> Iterator[pb.StreamResponse]:
-        require_role(context, self.config.auth)
-        first = next(request_iterator, None)
-        if first is None:
-            return
-        if first.WhichOneof("kind") != "header":
-            raise InvalidInput(
-                f"the first message of a stream must be a header, got {first.WhichOneof('kind') or 'an empty message'}"
-            )
-        spec = serde.stream_spec_from_proto(first.header)
-        caller = context.peer()
+        require_role(context, self.config.auth, *REDACT_ROLES, anonymous=True)
+        caller = caller_key(context, self.config.auth)
+        lim = self.config.limits
+        # Counted before the header arrives: a stream that never sends one still holds
+        # a handler thread, and must not be able to take them all.
         with self._lock:
-            if self._streams.get(caller, 0) >= self.config.limits.max_streams_per_caller:
+            if sum(self._streams.values()) >= lim.max_streams:
+                raise LimitExceeded(f"limits.max_streams = {lim.max_streams} streams are already open")
+            if self._streams.get(caller, 0) >= lim.max_streams_per_caller:
                 raise LimitExceeded(
-                    f"limits.max_streams_per_caller = {self.config.limits.max_streams_per_caller} "
+                    f"limits.max_streams_per_caller = {lim.max_streams_per_caller} "
                     f"streams are already open for {caller}"
                 )
             self._streams[caller] = self._streams.get(caller, 0) + 1
-        session = LiveSession(self.engine, spec, self.config.limits)
         stream_id = uuid.uuid4().hex[:12]
         metrics = self.engine.metrics
         metrics.streams.inc()
@@ -89,27 +86,48 @@ class RedactorServicer(pb_grpc.RedactorServicer):
         # reading never waits on processing; when the inbox is full it blocks and
         # gRPC flow control pushes back on the sender.
         inbox: queue.Queue[tuple[pb.StreamRequest, float] | BaseException | None] = queue.Queue(
-            maxsize=self.config.limits.stream_queue_frames
+            maxsize=lim.stream_queue_frames
         )
         reader = threading.Thread(target=_read, args=(request_iterator, inbox, context),
                                   name=f"read-{stream_id}", daemon=True)
+        session: LiveSession | None = None
         sent = 0
-        t_start = time.perf_counter()
+        t_start = last_message = time.perf_counter()
         try:
             reader.start()
+            try:
+                item = inbox.get(timeout=lim.stream_idle_s)
+            except queue.Empty:
+                raise LimitExceeded(f"no header within limits.stream_idle_s = {lim.stream_idle_s:g} s") from None
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            first = item[0]
+            if first.WhichOneof("kind") != "header":
+                raise InvalidInput(
+                    f"the first message of a stream must be a header, got {first.WhichOneof('kind') or 'an empty message'}"
+                )
+            spec = serde.stream_spec_from_proto(first.header)
+            session = LiveSession(self.engine, spec, lim)
             yield pb.StreamResponse(accepted=pb.StreamAccepted(stream_id=stream_id, policy=session.policy.name))
             while True:
-                if session.pending >= self.config.limits.stream_queue_frames:
+                if session.pending >= lim.stream_queue_frames:
                     for out in session.drain_head():
                         sent += 1
                         self._count(out, stream_id, sent, t_start)
                         yield pb.StreamResponse(frame=_frame_to_proto(out))
                     continue
+                idle = time.perf_counter() - last_message
                 try:
-                    item = inbox.get(timeout=0.01 if session.has_pending else None)
+                    item = inbox.get(timeout=0.01 if session.has_pending else max(lim.stream_idle_s - idle, 0))
                 except queue.Empty:
+                    if not session.has_pending and time.perf_counter() - last_message >= lim.stream_idle_s:
+                        raise LimitExceeded(
+                            f"no message for limits.stream_idle_s = {lim.stream_idle_s:g} s") from None
                     outs = list(session.ready(block=False))
                 else:
+                    last_message = time.perf_counter()
                     if item is None:
                         break
                     if isinstance(item, BaseException):
@@ -132,13 +150,14 @@ class RedactorServicer(pb_grpc.RedactorServicer):
                 yield pb.StreamResponse(frame=_frame_to_proto(out))
         finally:
             metrics.streams.dec()
-            session.close()
             with self._lock:
                 self._streams[caller] -= 1
                 if not self._streams[caller]:
                     del self._streams[caller]
-            log.info("stream %s (%s → %s) closed: %d frames out, %s", stream_id, spec.camera_id,
-                     spec.recipient, sent, session.stats)
+            if session is not None:
+                session.close()
+                log.info("stream %s (%s → %s) closed: %d frames out, %s", stream_id, session.spec.camera_id,
+                         session.spec.recipient, sent, session.stats)
 
     def _count(self, out: StreamOutput, stream_id: str, sent: int, t_start: float) -> None:
         m = self.engine.metrics
