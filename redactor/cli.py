@@ -1,8 +1,9 @@
-"""`redactor`: serve, check a configuration, manage models."""
+"""`redactor`: serve, check a configuration, manage models, run the benchmark."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import signal
 import sys
@@ -13,7 +14,25 @@ from redactor.config import load_config
 from redactor.errors import ConfigError, RedactorError
 
 
+def bench(args: list[str]) -> int:
+    """`redactor bench ARGS` = `python -m bench ARGS`. bench/ lives in the repository and is not
+    installed with the package, so this works from the repository's root only."""
+    root = Path.cwd()
+    if not (root / "bench" / "__main__.py").is_file() or not (root / "redactor" / "cli.py").is_file():
+        print(f"redactor bench: expected to run in the redactor repository's root (the folder holding "
+              f"bench/ and redactor/), but {root} has no bench/__main__.py; bench/ is not installed with "
+              f"the package: cd to the repository and run `redactor bench` or `python -m bench` there",
+              file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(root))
+    module = importlib.import_module("bench.__main__")
+    return int(module.main(args))
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # its options are the benchmark's own, passed through untouched
+        return bench(argv[1:])
     parser = argparse.ArgumentParser(prog="redactor", description="Privacy-preserving video redaction service.")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="start the gRPC server")
@@ -26,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("config", type=Path, nargs="?")
     models = sub.add_parser("models", help="fetch, verify or list model files")
     models.add_argument("action", choices=["fetch", "verify", "list"])
+    sub.add_parser("bench", add_help=False,
+                   help="run the benchmark, same as `python -m bench` (from the repository root; "
+                   "`redactor bench --help` for its options)")
     args = parser.parse_args(argv)
 
     if args.command == "models":

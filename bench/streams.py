@@ -1,0 +1,164 @@
+"""Concurrent live streams against one server: how many cameras fit, with what delay.
+
+Each level runs N cameras at once, each sending the same clip as low-latency
+H.264 at the clip's own frame rate (the access units are encoded once, before
+the run, so the benchmark's own encoding never competes with the server for
+CPU). Cameras start a fraction of a frame apart, as real cameras are not in
+phase. Latency is measured per frame from send to receive on loopback.
+
+A level is "served" when every frame came back redacted (none fully masked or
+dropped by the overload rule), p99 latency is within the policy's latency
+budget, and every stream kept at least FPS_KEPT of the source rate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.server import ServerProcess
+from redactor.clients.client import OutFrame, RedactorClient
+from redactor.clients.relay import camera_access_units
+from redactor.config import Config
+from redactor.v1 import redactor_pb2 as pb
+
+RECIPIENT = "police-112"  # routed to the default live policy
+FPS_KEPT = 0.9  # share of the source rate a stream must keep to count as served
+WARMUP_FRAMES = 10  # one stream before each size, not measured (first inferences, allocations)
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+@dataclass
+class StreamRun:
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    frames_in: int = 0
+    frames_out: int = 0
+    seconds: float = 0.0
+
+    @property
+    def fps(self) -> float:
+        return self.frames_out / self.seconds if self.seconds else 0.0
+
+
+def encode(clip: Path, size: tuple[int, int], frames: int) -> tuple[float, list[tuple[int, int, bytes]]]:
+    """The clip as a camera sends it (redactor-relay's encoder): fps and (seq, ts_us, access unit)."""
+    fps, units = camera_access_units(str(clip), size, frames)
+    return fps, list(units)
+
+
+def play(address: str, camera: str, fps: float, units: list[tuple[int, int, bytes]], start: float) -> StreamRun:
+    """Sends `units` at `fps` from `start` (perf_counter time) and collects what comes back."""
+    run = StreamRun()
+    sent_at: dict[int, float] = {}
+    lock = threading.Lock()
+
+    def frames() -> Iterator[OutFrame]:
+        for seq, ts, au in units:
+            delay = start + seq / fps - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            with lock:
+                sent_at[seq] = time.perf_counter()
+                run.frames_in += 1
+            yield OutFrame(seq, ts, au)
+
+    header = pb.StreamHeader(camera_id=camera, recipient=RECIPIENT, format=pb.PIXEL_FORMAT_H264, fps=fps)
+    with RedactorClient(address) as client:
+        for f in client.stream(header, frames()):
+            now = time.perf_counter()
+            with lock:
+                sent = sent_at.pop(f.seq, now)
+            run.latencies_ms.append((now - sent) * 1000)
+            run.frames_out += 1
+            name = pb.FrameStatus.Name(f.status).removeprefix("FRAME_STATUS_")
+            run.statuses[name] = run.statuses.get(name, 0) + 1
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def level(server: ServerProcess, fps: float, units: list[tuple[int, int, bytes]], n: int,
+          budget_ms: float) -> dict[str, Any]:
+    """N cameras at once; figures of the level, with every latency for the plots."""
+    runs: list[StreamRun | None] = [None] * n
+    errors: list[BaseException] = []
+    start = time.perf_counter() + 0.5  # every thread is ready before the first frame
+
+    def one(i: int) -> None:
+        try:
+            runs[i] = play(server.address, f"bench-{i}", fps, units, start + i / (n * fps))
+        except BaseException as e:  # noqa: BLE001 - re-raised below, in the caller's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(i,), name=f"camera-{i}") for i in range(n)]
+    with server.window() as window:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
+    done = [r for r in runs if r is not None]
+    lat = np.concatenate([np.asarray(r.latencies_ms) for r in done]) if done else np.zeros(0)
+    statuses: dict[str, int] = {}
+    for r in done:
+        for k, v in r.statuses.items():
+            statuses[k] = statuses.get(k, 0) + v
+    frames_in = sum(r.frames_in for r in done)
+    redacted = statuses.get("REDACTED", 0)
+    fps_each = [r.fps for r in done]
+    pct = {q: float(np.percentile(lat, q)) if len(lat) else float("nan") for q in (50, 95, 99)}
+    served = (redacted == frames_in and frames_in > 0 and pct[99] <= budget_ms
+              and min(fps_each) >= FPS_KEPT * fps)
+    return {
+        "streams": n,
+        "frames_per_stream": len(units),
+        "fps_source": fps,
+        "fps_per_stream_min": min(fps_each),
+        "fps_per_stream_mean": float(np.mean(fps_each)),
+        "p50_ms": pct[50], "p95_ms": pct[95], "p99_ms": pct[99],
+        "max_ms": float(lat.max()) if len(lat) else float("nan"),
+        "frames_in": frames_in,
+        "statuses": statuses,
+        "redacted_share": redacted / frames_in if frames_in else 0.0,
+        "served": served,
+        **window.result,
+        "latencies_ms": [round(float(v), 1) for v in lat],
+    }
+
+
+def sweep(server: ServerProcess, clip: Path, size_name: str, counts: list[int], frames: int,
+          on_level: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every stream count for one frame size (all of them, served or not)."""
+    budget = float(Config().limits.latency_budget_ms)
+    fps, units = encode(clip, SIZES[size_name], frames)
+    warm = units[:WARMUP_FRAMES]
+    play(server.address, "bench-warmup", fps, warm, time.perf_counter())
+    levels: list[dict[str, Any]] = []
+    for n in counts:
+        if on_level:
+            on_level(f"{size_name} x{n}")
+        levels.append(level(server, fps, units, n, budget))
+    served = [lv["streams"] for lv in levels if lv["served"]]
+    ok = 0  # the largest count served with every smaller count served too
+    for lv in levels:
+        if not lv["served"]:
+            break
+        ok = lv["streams"]
+    return {
+        "clip": clip.name,
+        "size": size_name,
+        "fps_source": fps,
+        "frames_per_stream": len(units),
+        "latency_budget_ms": budget,
+        "levels": levels,
+        "served_counts": served,
+        "max_streams_served": ok,
+        "tested_up_to": max(counts) if counts else 0,
+    }
