@@ -22,6 +22,9 @@ from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
+# Handler threads kept free of live streams: single images, exports, health checks.
+RESERVED_WORKERS = 4
+
 SERVICES = (
     pb.DESCRIPTOR.services_by_name["Redactor"].full_name,
     pb.DESCRIPTOR.services_by_name["Exports"].full_name,
@@ -134,10 +137,16 @@ def is_loopback(address: str) -> bool:
 def server_credentials(config: Config, address: str) -> grpc.ServerCredentials | None:
     """TLS credentials from the configuration (None = plaintext, loopback only).
 
-    Fails closed: a listener reachable from other machines needs TLS, required
+    Also refuses a thread pool that live streams could fill. Fails closed: a listener reachable from other machines needs TLS, required
     authentication and tokens other than the embedded dev ones.
     """
     srv, auth = config.server, config.auth
+    if srv.workers < config.limits.max_streams + RESERVED_WORKERS:
+        raise ConfigError(
+            f"server.workers = {srv.workers} must be at least limits.max_streams = "
+            f"{config.limits.max_streams} + {RESERVED_WORKERS}: every live stream holds a handler thread, "
+            "and single images, exports and health checks need some left"
+        )
     if not is_loopback(address):
         problems = []
         if srv.tls_cert is None:
