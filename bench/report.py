@@ -160,9 +160,9 @@ def plots(report: dict[str, Any], out_dir: Path) -> dict[str, str]:
             for i, lv in enumerate(levels, start=1):
                 ax.plot(i, lv["p99_ms"], marker="v", color="tab:orange", linestyle="none",
                         label="p99" if i == 1 else None)
-            ax.set_yscale("log")
+            ax.set_ylim(bottom=0)
             ax.set_xlabel("concurrent streams")
-            ax.set_ylabel("latency per frame, ms (log)")
+            ax.set_ylabel("latency per frame, ms")
             ax.set_title(f"{size}, {sweep['fps_source']:.0f} fps per camera")
             ax.legend(fontsize=8)
         fig.suptitle("Live latency, send to receive (box: p25-p75, whiskers: p1-p99)")
@@ -185,7 +185,7 @@ def plots(report: dict[str, Any], out_dir: Path) -> dict[str, str]:
         ax.set_xticks(counts, [str(c) for c in counts])
         ax.set_ylim(bottom=0)
         ax.set_xlabel("concurrent streams")
-        ax.set_ylabel("redacted frames per second, per stream")
+        ax.set_ylabel("frames back per second, per stream")
         ax.set_title("Live throughput against stream count")
         ax.legend(fontsize=8)
         fig.tight_layout()
@@ -208,10 +208,11 @@ def plots(report: dict[str, Any], out_dir: Path) -> dict[str, str]:
             ns = [next(iter(named))[1][b]["n"] for b in buckets]
             ax.set_xticks(range(len(buckets)), [f"{b} px\n(n={n})" if b != "all" else f"all\n(n={n})"
                                                 for b, n in zip(buckets, ns, strict=True)])
-            ax.set_ylim(0, 1)
+            ax.set_ylim(0, 1.2)
+            ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
             ax.set_ylabel(f"recall (box >= {COVERED:.0%} masked)")
             ax.set_title(f"{kind}: recall by longest side")
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=8, loc="upper center", ncol=len(named), frameon=False)
         fig.tight_layout()
         fig.savefig(out_dir / PLOTS["recall"], dpi=110)
         plt.close(fig)
@@ -410,9 +411,11 @@ def _streams(report: dict[str, Any]) -> list[str]:
         out += _table(["streams", "fps min", "fps mean", "p50 ms", "p95 ms", "p99 ms", "redacted", "statuses",
                        "server CPU", "server peak MiB", "served"], rows)
         out.append("")
-    out.append("Served = every frame redacted (none fully masked or dropped for overload), p99 within the budget, "
+    out.append("fps: frames back per second on each stream, first frame to last (the sustained rate). "
+               "Served = every frame redacted (none fully masked or dropped for overload), p99 within the budget, "
                "every stream at >= 90% of the source rate. Server CPU: share of all usable cores, measured on the "
-               "server process only (the cameras' encoding is done before the run).")
+               "server process only (the cameras' encoding is done before the run); peak = its largest resident "
+               "memory during the level.")
     return out
 
 
@@ -493,6 +496,21 @@ def _kernels(report: dict[str, Any]) -> list[str]:
 # ------------------------------------------------------------------ files
 
 
+def _plain(value: Any) -> Any:
+    """NaN and infinities as null: strict JSON (an empty size bucket has no recall)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _dump(report: dict[str, Any]) -> str:
+    return json.dumps(_plain(report), indent=1, default=str, allow_nan=False) + "\n"
+
+
 def write(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     """report.json, report.md and plots/ under out_dir; returns the JSON and Markdown paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -502,7 +520,7 @@ def write(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     made = plots(report, out_dir / "plots")
     report["plots"] = {k: f"plots/{v}" for k, v in made.items()}
     json_path = out_dir / "report.json"
-    json_path.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    json_path.write_text(_dump(report))
     md_path = out_dir / "report.md"
     md_path.write_text(markdown(report, made))
     return json_path, md_path
@@ -511,4 +529,4 @@ def write(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
 def write_partial(report: dict[str, Any], out_dir: Path) -> None:
     """The figures so far (after each step), so a failed or stopped run keeps what it measured."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.partial.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+    (out_dir / "report.partial.json").write_text(_dump(report))

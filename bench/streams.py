@@ -40,11 +40,15 @@ class StreamRun:
     statuses: dict[str, int] = field(default_factory=dict)
     frames_in: int = 0
     frames_out: int = 0
-    seconds: float = 0.0
+    first_out: float = 0.0  # perf_counter times of the first and last frame back
+    last_out: float = 0.0
 
     @property
     def fps(self) -> float:
-        return self.frames_out / self.seconds if self.seconds else 0.0
+        """Frames back per second, first to last: the sustained rate, which the latency
+        of the first frame does not dilute (a short run would otherwise read low)."""
+        span = self.last_out - self.first_out
+        return (self.frames_out - 1) / span if self.frames_out > 1 and span > 0 else 0.0
 
 
 def encode(clip: Path, size: tuple[int, int], frames: int) -> tuple[float, list[tuple[int, int, bytes]]]:
@@ -76,10 +80,11 @@ def play(address: str, camera: str, fps: float, units: list[tuple[int, int, byte
             with lock:
                 sent = sent_at.pop(f.seq, now)
             run.latencies_ms.append((now - sent) * 1000)
+            run.first_out = run.first_out or now
+            run.last_out = now
             run.frames_out += 1
             name = pb.FrameStatus.Name(f.status).removeprefix("FRAME_STATUS_")
             run.statuses[name] = run.statuses.get(name, 0) + 1
-    run.seconds = time.perf_counter() - start
     return run
 
 
@@ -125,6 +130,7 @@ def level(server: ServerProcess, fps: float, units: list[tuple[int, int, bytes]]
         "p50_ms": pct[50], "p95_ms": pct[95], "p99_ms": pct[99],
         "max_ms": float(lat.max()) if len(lat) else float("nan"),
         "frames_in": frames_in,
+        "frames_out": sum(r.frames_out for r in done),
         "statuses": statuses,
         "redacted_share": redacted / frames_in if frames_in else 0.0,
         "served": served,
