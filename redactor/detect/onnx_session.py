@@ -6,9 +6,13 @@ Every session is CPU, fully optimised, with its thread count set explicitly
 
 from __future__ import annotations
 
+import collections
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import onnx
+from onnx import helper, numpy_helper, version_converter
 
 from redactor.errors import DetectorUnavailable
 
@@ -75,3 +79,116 @@ def dynamic_image_model(path: Path, what: str) -> bytes:
     if model.ir_version < 4:  # weights outside the inputs need IR 4 or later
         model.ir_version = 4
     return model.SerializeToString()  # type: ignore[no-any-return]
+
+
+HARDSWISH_OPSET = 14  # the first opset with a HardSwish operator
+
+
+def fuse_scalar_chains(path: Path, what: str) -> bytes:
+    """The model at `path` with two exported patterns collapsed, computing the same.
+
+    Paddle's exporter writes PP-OCR's learnable affine blocks as Conv -> Mul(a)
+    -> Add(b) with scalar a, b, and hard-swish as Add(3) -> Clip(0, 6) -> Mul ->
+    Div(6). onnxruntime fuses neither, so each costs full passes over large
+    activations. The affine folds exactly into the convolution (W*a, bias*a + b)
+    and hard-swish becomes one HardSwish node: about a sixth less CPU per frame.
+    """
+    try:
+        model = onnx.load(str(path))
+    except Exception as e:
+        raise DetectorUnavailable(f"{what}: cannot read ONNX file {path}: {e}") from e
+    if _opset(model) < HARDSWISH_OPSET:
+        model = version_converter.convert_version(model, HARDSWISH_OPSET)
+    graph = model.graph
+    values: dict[str, npt.NDArray[np.float32]] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    users: dict[str, list[onnx.NodeProto]] = collections.defaultdict(list)
+    for node in graph.node:
+        for name in node.input:
+            users[name].append(node)
+    outputs = {o.name for o in graph.output}
+
+    def scalar(name: str | None) -> float | None:
+        v = values.get(name) if name is not None else None
+        return None if v is None or v.size != 1 else float(v.reshape(()))
+
+    def sole_user(name: str, op: str) -> onnx.NodeProto | None:
+        found = users[name]
+        if len(found) == 1 and found[0].op_type == op and name not in outputs:
+            return found[0]
+        return None
+
+    def other(node: onnx.NodeProto, name: str) -> str | None:
+        rest = [i for i in node.input if i != name]
+        return rest[0] if len(rest) == 1 else None
+
+    drop: set[int] = set()
+    for node in list(graph.node):
+        if node.op_type == "Conv" and len(node.input) >= 2 and node.input[1] in values:
+            mul = sole_user(node.output[0], "Mul")
+            a = scalar(other(mul, node.output[0])) if mul is not None else None
+            add = sole_user(mul.output[0], "Add") if mul is not None and a is not None else None
+            b = scalar(other(add, mul.output[0])) if mul is not None and add is not None else None
+            if mul is None or add is None or a is None or b is None:
+                continue
+            w = values[node.input[1]]
+            bias = values[node.input[2]] if len(node.input) > 2 else np.zeros(w.shape[0], np.float32)
+            wn, bn = f"{node.output[0]}__w_affine", f"{node.output[0]}__b_affine"
+            graph.initializer.extend([
+                numpy_helper.from_array((w * a).astype(np.float32), wn),
+                numpy_helper.from_array((bias * a + b).astype(np.float32), bn),
+            ])
+            x = node.input[0]
+            del node.input[:]
+            node.input.extend([x, wn, bn])
+            node.output[0] = add.output[0]
+            drop.update((id(mul), id(add)))
+        elif node.op_type == "Add" and id(node) not in drop:
+            x = next((i for i in node.input if scalar(i) != 3.0), None)
+            if x is None or scalar(other(node, x)) != 3.0:
+                continue
+            clip = sole_user(node.output[0], "Clip")
+            if clip is None or len(clip.input) != 3 or (scalar(clip.input[1]), scalar(clip.input[2])) != (0.0, 6.0):
+                continue
+            mul = sole_user(clip.output[0], "Mul")
+            if mul is None or other(mul, clip.output[0]) != x:
+                continue
+            div = sole_user(mul.output[0], "Div")
+            if div is None or div.input[0] != mul.output[0] or scalar(div.input[1]) != 6.0:
+                continue
+            graph.node.append(helper.make_node("HardSwish", [x], [div.output[0]], name=f"{div.output[0]}__hardswish"))
+            drop.update((id(node), id(clip), id(mul), id(div)))
+    kept = [n for n in graph.node if id(n) not in drop]
+    del graph.node[:]
+    graph.node.extend(_topological(kept))
+    return model.SerializeToString()  # type: ignore[no-any-return]
+
+
+def _opset(model: onnx.ModelProto) -> int:
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+
+
+def _topological(nodes: list[onnx.NodeProto]) -> list[onnx.NodeProto]:
+    """Nodes ordered so each comes after the producers of its inputs (ONNX requires it)."""
+    produced_by = {out: i for i, n in enumerate(nodes) for out in n.output}
+    order: list[onnx.NodeProto] = []
+    state = [0] * len(nodes)  # 0 new, 1 visiting, 2 done
+    for start in range(len(nodes)):
+        stack = [(start, False)]
+        while stack:
+            i, expanded = stack.pop()
+            if state[i] == 2:
+                continue
+            if expanded:
+                state[i] = 2
+                order.append(nodes[i])
+                continue
+            state[i] = 1
+            stack.append((i, True))
+            for name in nodes[i].input:
+                j = produced_by.get(name)
+                if j is not None and state[j] == 0:
+                    stack.append((j, False))
+    return order

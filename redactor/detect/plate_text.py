@@ -6,8 +6,9 @@ minimum-area rectangle, scores it by the mean probability inside, and grows it
 back by the shrink the network was trained with (the "unclip"). A plate's
 characters are one or a few such boxes; each is grown, along its own tilt, to
 the plate's shape (wider and taller than its characters) before it becomes an
-axis-aligned box. Every text box is kept: a plate's region line is its own box,
-so filtering by plate aspect loses plates, and masking a sign costs little.
+axis-aligned box. Only lines far longer than a plate's (captions, signs) are
+dropped: a plate's region line is its own short box, so a tight plate-aspect
+filter would lose plates.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy.typing as npt
 
 from redactor.config import PlateTextConfig
 from redactor.detect.base import nms
-from redactor.detect.onnx_session import session
+from redactor.detect.onnx_session import fuse_scalar_chains, session
 from redactor.models import model_path, model_sha256
 from redactor.types import Detections, Label
 
@@ -93,7 +94,7 @@ class PlateTextDetector:
         self.cfg = cfg
         self.name = "plate_text" + (f"_max{cfg.max_side}" if cfg.max_side else "_full")
         self.model_sha256 = model_sha256(_MODEL)
-        self._sess = session(path, threads, "plate_text")
+        self._sess = session(fuse_scalar_chains(path, "plate_text"), threads, "plate_text")
         self._input = self._sess.get_inputs()[0].name
 
     def probability(self, bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], float, float]:
@@ -116,8 +117,10 @@ class PlateTextDetector:
         h, w = bgr.shape[:2]
         prob, fx, fy = self.probability(bgr)
         rects, scores = text_boxes(prob, self.cfg.bin_threshold, self.cfg.min_score, self.cfg.unclip)
-        tall_enough = np.minimum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2 >= self.cfg.min_text_px
-        rects, scores = rects[tall_enough], scores[tall_enough]
+        short = np.minimum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2
+        long = np.maximum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2
+        plate_like = (short >= self.cfg.min_text_px) & (long <= self.cfg.max_aspect * short)
+        rects, scores = rects[plate_like], scores[plate_like]
         boxes = grow_to_plate(rects, self.cfg.grow_x, self.cfg.grow_y)
         boxes *= np.array([fx, fy, fx, fy], np.float32)
         keep = nms(boxes, scores, SAME_PLATE_IOU)

@@ -46,7 +46,7 @@ def build_detector(cfg: DetectorConfig, models_dir: Path | None = None, threads:
         from redactor.detect.mediapipe_face import MediaPipeFaceDetector
 
         return MediaPipeFaceDetector(cfg, models_dir, threads)
-    raise NotImplementedError(f"detector kind {cfg.kind!r} has no plugin")
+    raise NotImplementedError(f"detector kind {getattr(cfg, 'kind', type(cfg).__name__)!r} has no plugin")
 
 
 class ProfileDetector:

@@ -115,3 +115,20 @@ def test_plate_text_finds_real_plates(plate_sample: list[LabelledImage], plate_t
 def test_classic_localiser_is_a_second_opinion_on_real_plates(plate_sample: list[LabelledImage]) -> None:
     """Measured 10/15."""
     assert recall(PlateClassicDetector(PlateClassicConfig(min_chars=3)).detect, plate_sample) >= 0.5
+
+
+def test_fused_text_model_computes_what_the_file_does() -> None:
+    """The in-memory graph rewrite (affine folding, HardSwish) changes speed, not output."""
+    import onnx
+
+    from redactor.detect.onnx_session import fuse_scalar_chains, session
+    from redactor.models import model_path
+
+    path = model_path("ppocr_det")
+    fused = onnx.load_from_string(fuse_scalar_chains(path, "test"))
+    ops = {n.op_type for n in fused.graph.node}
+    assert "HardSwish" in ops and "Clip" not in ops and "Div" not in ops
+    x = np.random.default_rng(0).normal(0, 1.5, (1, 3, 96, 160)).astype(np.float32)
+    want = session(path, 1, "file").run(None, {"x": x})[0]
+    got = session(fused.SerializeToString(), 1, "fused").run(None, {"x": x})[0]
+    np.testing.assert_allclose(got, want, atol=1e-4)

@@ -1,0 +1,99 @@
+"""Profiles: the default ones build and run on real photos; merging; failures propagate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from detect_helpers import read, recall
+
+from redactor.config import Config, ProfileConfig
+from redactor.data import LabelledImage
+from redactor.detect.registry import ProfileDetector, build_detector, merge
+from redactor.models import model_sha256
+from redactor.types import Detections, Label
+
+
+def test_merge_keeps_the_best_of_overlapping_boxes_per_label() -> None:
+    found = Detections.create(
+        [[0, 0, 10, 10], [1, 1, 11, 11], [0, 0, 10, 10], [50, 50, 60, 60]],
+        [0.5, 0.9, 0.7, 0.3],
+        [Label.FACE, Label.FACE, Label.PLATE, Label.FACE],
+    )
+    merged = merge(found, 0.5)
+    assert sorted(merged.scores.tolist()) == pytest.approx([0.3, 0.7, 0.9])
+    assert set(merged.labels.tolist()) == {int(Label.FACE), int(Label.PLATE)}  # labels never merge
+
+
+def test_unknown_kind_names_itself() -> None:
+    with pytest.raises(NotImplementedError, match="no plugin"):
+        build_detector(object())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["realtime", "thorough"])
+def test_default_profiles_build_with_faces_and_plates(name: str) -> None:
+    det = ProfileDetector(name, Config().detect.profiles[name])
+    try:
+        assert det.name == name and len(det.detectors) >= 2
+        assert model_sha256("centerface") in det.model_sha256
+        assert model_sha256("ppocr_det") in det.model_sha256
+        blank = det.detect(np.zeros((360, 640, 3), np.uint8))
+        assert len(blank) == 0
+    finally:
+        det.close()
+        det.close()  # idempotent
+
+
+class _Broken:
+    name = "broken"
+    model_sha256 = ""
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        raise RuntimeError("runtime failed")
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_a_failing_detector_fails_the_frame(parallel: bool) -> None:
+    """No partial result: the pipeline sees the error and fails closed."""
+    cfg = Config().detect.profiles["realtime"].model_copy(update={"parallel": parallel})
+    det = ProfileDetector("realtime", cfg)
+    det.detectors.append(_Broken())
+    try:
+        with pytest.raises(RuntimeError, match="runtime failed"):
+            det.detect(np.zeros((64, 64, 3), np.uint8))
+    finally:
+        det.close()
+
+
+@pytest.mark.data
+def test_parallel_and_sequential_give_the_same_boxes(smoke_faces: list[LabelledImage]) -> None:
+    profile = Config().detect.profiles["realtime"]
+    img = read(smoke_faces[0])
+    results = []
+    for parallel in (True, False):
+        det = ProfileDetector("realtime", profile.model_copy(update={"parallel": parallel}))
+        results.append(det.detect(img))
+        det.close()
+    np.testing.assert_array_equal(results[0].boxes, results[1].boxes)
+    np.testing.assert_array_equal(results[0].labels, results[1].labels)
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("name", ["realtime", "thorough"])
+def test_profiles_protect_real_faces_and_plates(
+    name: str, smoke_faces: list[LabelledImage], plate_sample: list[LabelledImage]
+) -> None:
+    """Every profile on the 9 group photos and 5 of the plate photos (kept few: thorough is slow)."""
+    det = ProfileDetector(name, Config().detect.profiles[name])
+    try:
+        assert recall(lambda im: det.detect(im).of(Label.FACE), smoke_faces) >= 0.95
+        assert recall(lambda im: det.detect(im).of(Label.PLATE), plate_sample[::3]) >= 0.8
+    finally:
+        det.close()
+
+
+def test_profile_config_rejects_unknown_detector_kinds() -> None:
+    with pytest.raises(ValueError):
+        ProfileConfig.model_validate({"detectors": [{"kind": "yolo_agpl"}]})
