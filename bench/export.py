@@ -1,7 +1,7 @@
 """Exports, measured: speed as a multiple of real time, and what the look-ahead buys.
 
-    python -m bench.export [--clip videos/opencv_vtest.avi] [--frames N]
-                           [--skip-lookahead] [--json OUT.json]
+    python -m bench.export [--clip videos/opencv_vtest.avi] [--frames N] [--holds 1,2]
+                           [--detections D.npz [--reuse]] [--skip-lookahead] [--json OUT.json]
 
 Speed: the clip is put in a temporary archive and exported by the export
 service (ExportService.create, then watch until DONE: what CreateExport and
@@ -233,21 +233,48 @@ def score(name: str, masks: list[Masks], ref: list[npt.NDArray[np.float32]], w: 
     return Variant(name, unmasked_frames, unmasked, round(area / max(len(masks), 1), 4))
 
 
-def measure_lookahead(tmp: Path, recording: str, export_found: list[Detections]) -> Lookahead:
-    config = _config(tmp)
-    found, reference = _reference(config, recording, export_found)
-    params = TrackerParams(hold_s=config.export.lookahead_s)
+def _save(path: Path, found: DetectPass, reference: list[Detections]) -> None:
+    """The clip's frame times and both detectors' boxes, to analyse again without detecting."""
+    arrays: dict[str, npt.NDArray[np.generic]] = {
+        "size": np.array([found.width, found.height]), "pts": np.array(found.pts, np.int64),
+        "t_us": np.array(found.t_us, np.int64),
+    }
+    for name, per_frame in (("export", found.detections), ("reference", reference)):
+        rows = [np.column_stack([np.full(len(d), i), d.boxes, d.scores, d.labels])
+                for i, d in enumerate(per_frame)]
+        arrays[name] = np.concatenate(rows) if rows else np.zeros((0, 7))
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+
+
+def _load(path: Path) -> tuple[DetectPass, list[Detections]]:
+    z = np.load(path)
+    found = DetectPass(int(z["size"][0]), int(z["size"][1]), z["pts"].tolist(), z["t_us"].tolist())
+    n = len(found.pts)
+
+    def per_frame(a: npt.NDArray[np.float64]) -> list[Detections]:
+        return [Detections.create(a[a[:, 0] == i, 1:5], a[a[:, 0] == i, 5], a[a[:, 0] == i, 6])
+                for i in range(n)]
+
+    found.detections = per_frame(z["export"])
+    return found, per_frame(z["reference"])
+
+
+def measure_lookahead(found: DetectPass, reference: list[Detections], config: Config,
+                      holds: list[float]) -> Lookahead:
     policy = config.policy.policies[config.export.default_policy]
-    ref, n_faces = reference_faces(found, reference, params)
+    # the reference tracks are the same whatever hold the masks are made with
+    ref, n_faces = reference_faces(found, reference, TrackerParams(hold_s=config.export.lookahead_s))
     w, h = found.width, found.height
     detections_only = [masks_for(d, policy, w, h) for d in found.detections]
-    variants = [
-        score("detections only (no tracking)", detections_only, ref, w, h),
-        score("live tracker (forward only)",
-              plan_masks(found, track(found, params, lookahead=False), policy).masks, ref, w, h),
-        score("export look-ahead (forward + backward)",
-              plan_masks(found, track(found, params, lookahead=True), policy).masks, ref, w, h),
-    ]
+    variants = [score("detections only (no tracking)", detections_only, ref, w, h)]
+    for hold in holds:
+        params = TrackerParams(hold_s=hold)
+        variants += [
+            score(f"live tracker, forward only, hold {hold:g} s",
+                  plan_masks(found, track(found, params, lookahead=False), policy).masks, ref, w, h),
+            score(f"export look-ahead, fwd+bwd, hold {hold:g} s",
+                  plan_masks(found, track(found, params, lookahead=True), policy).masks, ref, w, h),
+        ]
     return Lookahead(len(found), n_faces, int(sum(len(r) for r in ref)), variants)
 
 
@@ -256,32 +283,48 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clip", default="videos/opencv_vtest.avi", help="path inside the shared data")
     p.add_argument("--frames", type=int, help="only the first N frames (default: the whole clip)")
     p.add_argument("--skip-lookahead", action="store_true")
+    p.add_argument("--holds", default="", help="hold/look-ahead seconds to compare, e.g. 1,2 "
+                   "(default: export.lookahead_s)")
+    p.add_argument("--detections", type=Path,
+                   help="save both detectors' boxes here (.npz); with --reuse, load them instead "
+                   "of exporting (no speed figure then)")
+    p.add_argument("--reuse", action="store_true")
     p.add_argument("--json", type=Path, help="write the results here too")
     args = p.parse_args(argv)
-    root = data_dir()
-    if root is None or not (root / args.clip).is_file():
-        print(f"shared data {args.clip} not found (set REDACTOR_DATA)", file=sys.stderr)
-        return 2
-    clip = root / args.clip
+    config = Config()
+    holds = [float(x) for x in args.holds.split(",") if x] or [config.export.lookahead_s]
     results: dict[str, object] = {"clip": args.clip, "when": datetime.now(UTC).isoformat(timespec="seconds")}
-    with tempfile.TemporaryDirectory(prefix="bench-export-") as d:
-        tmp = Path(d)
-        recording = _archive(tmp, clip, args.frames)
-        speed, export_found = measure_speed(tmp, recording, args.clip)
-        results["speed"] = asdict(speed)
-        print(f"export of {speed.clip}: {speed.frames} frames ({speed.clip_seconds} s) in "
-              f"{speed.wall_seconds} s = {speed.times_real_time}x real time "
-              f"(detection {speed.detect_seconds} s; profile {speed.profile}: "
-              f"{', '.join(speed.detectors)})", flush=True)
-        if not args.skip_lookahead:
-            la = measure_lookahead(tmp, recording, export_found)
-            results["lookahead"] = asdict(la)
-            print(f"look-ahead on {la.frames} frames: {la.reference_faces} reference faces found by the "
-                  f"export profile somewhere, {la.reference_face_frames} face-frames")
-            for v in la.variants:
-                print(f"  {v.name:40s} frames with an unmasked face: {v.unmasked_frames:4d}   "
-                      f"face-frames unmasked: {v.unmasked_face_frames:4d}   "
-                      f"image masked: {100 * v.masked_area_share:.2f}%")
+    if args.reuse and args.detections and args.detections.is_file():
+        found, reference = _load(args.detections)
+    else:
+        root = data_dir()
+        if root is None or not (root / args.clip).is_file():
+            print(f"shared data {args.clip} not found (set REDACTOR_DATA)", file=sys.stderr)
+            return 2
+        with tempfile.TemporaryDirectory(prefix="bench-export-") as d:
+            tmp = Path(d)
+            recording = _archive(tmp, root / args.clip, args.frames)
+            speed, export_found = measure_speed(tmp, recording, args.clip)
+            results["speed"] = asdict(speed)
+            print(f"export of {speed.clip}: {speed.frames} frames ({speed.clip_seconds} s) in "
+                  f"{speed.wall_seconds} s = {speed.times_real_time}x real time "
+                  f"(detection {speed.detect_seconds} s; profile {speed.profile}: "
+                  f"{', '.join(speed.detectors)})", flush=True)
+            if args.skip_lookahead:
+                found, reference = DetectPass(0, 0), []
+            else:
+                found, reference = _reference(_config(tmp), recording, export_found)
+                if args.detections:
+                    _save(args.detections, found, reference)
+    if len(found):
+        la = measure_lookahead(found, reference, config, holds)
+        results["lookahead"] = asdict(la)
+        print(f"look-ahead on {la.frames} frames: {la.reference_faces} reference faces found by the "
+              f"export profile somewhere, {la.reference_face_frames} face-frames")
+        for v in la.variants:
+            print(f"  {v.name:42s} frames with an unmasked face: {v.unmasked_frames:4d}   "
+                  f"face-frames unmasked: {v.unmasked_face_frames:4d}   "
+                  f"image masked: {100 * v.masked_area_share:.2f}%")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
     return 0
