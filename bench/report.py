@@ -276,7 +276,7 @@ def markdown(report: dict[str, Any], plot_files: dict[str, str]) -> str:
         for key, name in plot_files.items():
             lines += [f"![{titles[key]}](plots/{name})", ""]
     else:
-        lines.append("No plots: the sections they draw from did not run.")
+        lines.append(f"No plots: {report.get('plots_error') or 'the sections they draw from did not run'}.")
     lines += ["", "## Machine and versions", ""]
     v = m["versions"]
     lines.append(f"Python {m['python']}; " + ", ".join(f"{k} {v[k] or 'absent'}" for k in v)
@@ -517,7 +517,11 @@ def write(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     report["comparisons"] = comparisons(report)
     report["serving"] = serving(report)
     report["live_leak_rate"] = leak_rate(report)
-    made = plots(report, out_dir / "plots")
+    try:
+        made = plots(report, out_dir / "plots")
+    except Exception as e:  # noqa: BLE001 - a plot must not cost the run its figures
+        made = {}
+        report["plots_error"] = f"{type(e).__name__}: {e}"
     report["plots"] = {k: f"plots/{v}" for k, v in made.items()}
     json_path = out_dir / "report.json"
     json_path.write_text(_dump(report))

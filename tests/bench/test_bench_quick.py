@@ -95,3 +95,28 @@ def test_redactor_bench_passes_its_options_to_the_benchmark(
         redactor_main(["bench", "--help"])
     assert e.value.code == 0
     assert "--quick" in capsys.readouterr().out
+
+
+def test_a_report_whose_parts_all_failed_still_says_why(tmp_path: Path) -> None:
+    from bench.report import write
+
+    report = {
+        "mode": "full", "command": "python -m bench", "started": "2026-01-01T00:00:00", "seconds": 1.0,
+        "expected_seconds": 60.0, "load_1min_end": 0.1,
+        "machine": {"cpu_model": "cpu", "cores_usable": 2, "memory_bytes": 1 << 30, "load_1min": 0.1,
+                    "versions": {"numpy": "2"}, "python": "3.11", "os": "Linux"},
+        "kernels": {"error": "RuntimeError: boom"},
+        "detection": {"realtime": {"skipped": "no shared data"}, "thorough": {"skipped": "no shared data"}},
+        "live": {"skipped": "no shared data"}, "streams": {"720p": {"error": "OSError: port"}},
+        "export": {"skipped": "no shared data"},
+        "peers": {"deface": {"skipped": "not set up"}, "opencv_haar": {"skipped": "no shared data"}},
+        "steps": [{"key": "kernels", "title": "masking kernels", "seconds": 1.0, "status": "failed"}],
+    }
+    json_path, md_path = write(report, tmp_path)
+    md = md_path.read_text()
+    assert "Kernels failed: RuntimeError: boom" in md
+    assert "720p: failed: OSError: port" in md
+    assert "Exports skipped: no shared data" in md
+    assert "deface: skipped: not set up" in md
+    assert "No plots" in md
+    assert json.loads(json_path.read_text())["plots"] == {}
