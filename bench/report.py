@@ -350,7 +350,7 @@ def _peers(report: dict[str, Any]) -> list[str]:
         f"plate images); recall = boxes at least {COVERED:.0%} covered by the union of masks.",
         "",
     ]
-    out += _table(["system", "fps on the clip", "face recall", "face images masked", "plate recall",
+    out += _table(["system", "fps on the clip (after start-up)", "face recall", "face images masked", "plate recall",
                    "plate images masked"], rows)
     ratios = comp.get("ratios_vs_redactor_realtime", {})
     if ratios:
@@ -370,11 +370,14 @@ def _peers(report: dict[str, Any]) -> list[str]:
     else:
         s = (d.get("faces") or {}).get("settings", {})
         check = d.get("check") or {}
+        c = d.get("clip") or {}
+        speed = (f"{_f(c.get('fps'))} fps after its start-up of {_f(c.get('startup_s'))} s (timed on the first "
+                 f"frame alone); {_f(c.get('fps_wall'))} fps counting it, {c.get('frames')} frames in "
+                 f"{_f(c.get('seconds'))} s" if c and not not_run(c) else f"clip {not_run(c) or 'not run'}")
         out.append(f"- deface {d.get('version')}: its CLI `deface CLIP -o OUT.mp4` with default settings "
                    f"(threshold {s.get('thresh')}, mask scale {s.get('mask_scale')}, {s.get('replacewith')}, "
                    f"{'boxes' if s.get('boxes') else 'ellipses'}, backend {(d.get('faces') or {}).get('backend')}), "
-                   f"in `bench/.peers/venv`; wall time includes its start-up "
-                   f"({_f((d.get('faces') or {}).get('model_load_s'), '.1f')} s model load). Masks on the images: "
+                   f"in `bench/.peers/venv`: {speed}. Masks on the images: "
                    "its detector and its own mask drawing with the CLI's defaults (bench/deface_masks.py)"
                    + (f"; checked against its CLI's real output on {check['images']} images: "
                       f"{check['changed_pixels_outside_recovered_mask']} changed pixels outside the recovered masks."
