@@ -31,6 +31,12 @@ def jit(fn: F) -> F:
     return cast(F, njit(**JIT)(fn))
 
 
+def jit_inline(fn: F) -> F:
+    """Like `jit`, and inlined into its callers by Numba itself: for small helpers
+    called per row, where a call costs as much as the row's work."""
+    return cast(F, njit(**JIT, inline="always")(fn))
+
+
 def jit_parallel(fn: F) -> F:
     """Compiles `fn` with JIT_PARALLEL: its `prange` loops run on Numba's threads."""
     return cast(F, njit(**JIT_PARALLEL)(fn))
@@ -44,11 +50,10 @@ MAX_RADIUS: Final = 1450
 # Feathered edges blend in 1/ALPHA_ONE steps (integer blend, exact).
 ALPHA_ONE: Final = 256
 
-# Work split: rows per task (fill, blur, compose) and bytes per column strip
-# (the vertical blur pass). Small enough to balance threads on one big box,
-# large enough that a task costs far more than its scheduling.
-BAND_ROWS: Final = 16
-STRIP_BYTES: Final = 512
+# Work split: a task masks about this many bytes of a box (whole rows; whole
+# block rows for pixelate; a whole box for blur). Small enough to balance
+# threads on one big box, large enough that a task costs far more than its set-up.
+BAND_BYTES: Final = 1 << 16
 # Masked bytes per plane from which one call runs its tasks on several threads.
 # High on purpose: a server masks many streams at once on its own threads
 # (nogil), and a parallel region whose worker waits for a busy core costs a

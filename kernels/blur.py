@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.kernels._flags import jit
-from redactor.kernels.shapes import compose_row
+from redactor.kernels.shapes import Box, compose_rows
 
 # Larger than the float error of (sum + half) * fl(1/count) (< 2^-43: the
 # quotient is below 2^8), smaller than the gap 1/count to the next integer.
@@ -158,7 +158,7 @@ def blur_box(
     wb: npt.NDArray[np.int64],
     r: int,
     passes: int,
-    lb: npt.NDArray[np.int64],
+    lb: Box,
     s: int,
     ellipse: bool,
     feather: int,
@@ -170,9 +170,8 @@ def blur_box(
     blur_pass(plane[y0:y1, x0 * ch : x1 * ch], bufs[0], ch, r)
     for p in range(1, passes):
         blur_pass(bufs[(p - 1) % 2], bufs[p % 2], ch, r)
-    out = bufs[(passes - 1) % 2]
-    for y in range(h):
-        compose_row(plane, ch, y0 + y, x0, x1, out[y], lb, s, ellipse, feather)
+    out = bufs[(passes - 1) % 2].reshape(h * n)
+    compose_rows(plane, ch, y0, y1, x0, x1, out, n, 1, y0, lb, s, ellipse, feather)
 
 
 # ------------------------------------------------------------------ reference (tests only)

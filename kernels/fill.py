@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.kernels._flags import jit
-from redactor.kernels.shapes import _copy, compose_row
+from redactor.kernels.shapes import Box, _copy, compose_rows
 
 # ------------------------------------------------------------------ kernel
 
@@ -19,7 +19,7 @@ def fill_band(
     ya: int,
     yb: int,
     value: npt.NDArray[np.uint8],
-    lb: npt.NDArray[np.int64],
+    lb: Box,
     s: int,
     ellipse: bool,
     feather: int,
@@ -35,8 +35,7 @@ def fill_band(
         k = min(done, n - done)
         _copy(masked, done, masked, 0, k)
         done += k
-    for y in range(ya, yb):
-        compose_row(plane, ch, y, x0, x1, masked, lb, s, ellipse, feather)
+    compose_rows(plane, ch, ya, yb, x0, x1, masked, 0, 1, ya, lb, s, ellipse, feather)
 
 
 # ------------------------------------------------------------------ reference (tests only)

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from numba import prange
 
 from redactor.kernels._flags import (
-    BAND_ROWS,
+    BAND_BYTES,
     MAX_RADIUS,
     MIN_BLOCK,
     PARALLEL_MIN_BYTES,
@@ -131,15 +131,18 @@ def plan(
         for i in range(m):
             if wave[i] != w:
                 continue
-            if style == PIXELATE:  # one task per row of blocks
+            rows = max(1, BAND_BYTES // ((wb[i, 2] - wb[i, 0]) * ch))  # per task, about
+            if style == PIXELATE:  # bands of whole block rows
                 y, b, gy = wb[i, 1], par[i, 0], par[i, 2]
                 while y < wb[i, 3]:
-                    ye = min(wb[i, 3], gy + ((y - gy) // b + 1) * b)
+                    ye = y
+                    while ye < wb[i, 3] and (ye == y or ye - y + b <= rows):
+                        ye = min(wb[i, 3], gy + ((ye - gy) // b + 1) * b)
                     tasks.append((_PIX, i, y, ye, 0))
                     y = ye
-            elif style == FILL:  # one task per band of rows
-                for y in range(wb[i, 1], wb[i, 3], BAND_ROWS):
-                    tasks.append((_FILL, i, y, min(wb[i, 3], y + BAND_ROWS), 0))
+            elif style == FILL:
+                for y in range(wb[i, 1], wb[i, 3], rows):
+                    tasks.append((_FILL, i, y, min(wb[i, 3], y + rows), 0))
             else:  # one task per box: a blur pass streams down the whole box
                 tasks.append((_BLUR, i, wb[i, 1], wb[i, 3], passes))
         phases.append(len(tasks))
@@ -165,12 +168,13 @@ def _run_task(
     value: npt.NDArray[np.uint8],
 ) -> None:
     kind, i, a, b, p = tasks[k, 0], tasks[k, 1], tasks[k, 2], tasks[k, 3], tasks[k, 4]
+    box = (lb[i, 0], lb[i, 1], lb[i, 2], lb[i, 3])
     if kind == _PIX:
-        pixelate_band(plane, ch, wb[i], a, b, par[i, 0], par[i, 1], lb[i], s, ellipse, feather)
+        pixelate_band(plane, ch, wb[i], a, b, par[i, 0], par[i, 1], par[i, 2], box, s, ellipse, feather)
     elif kind == _FILL:
-        fill_band(plane, ch, wb[i], a, b, value, lb[i], s, ellipse, feather)
+        fill_band(plane, ch, wb[i], a, b, value, box, s, ellipse, feather)
     else:
-        blur_box(plane, ch, wb[i], par[i, 0], p, lb[i], s, ellipse, feather)
+        blur_box(plane, ch, wb[i], par[i, 0], p, box, s, ellipse, feather)
 
 
 @jit

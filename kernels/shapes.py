@@ -1,7 +1,7 @@
 """Where a mask lands: rectangle or inscribed ellipse, hard or feathered edge.
 
 Every masking style first makes the masked pixels of a box row, then
-`compose_row` writes them into the plane through the shape. Geometry is always
+`compose_rows` writes them into the plane through the shape. Geometry is always
 that of the *luma* box (integer, already clipped); a plane subsampled by `s`
 (chroma of 4:2:0, s=2) takes, for each of its pixels, the strongest weight of
 the s x s luma pixels it carries, so chroma covers at least what luma covers.
@@ -21,9 +21,12 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from redactor.kernels._flags import ALPHA_ONE, jit
+from redactor.kernels._flags import ALPHA_ONE, jit, jit_inline
+from redactor.kernels._memops import copy_bytes, copy_to_row
 
 # ------------------------------------------------------------------ kernels
+
+Box = tuple[int, int, int, int]  # luma x0, y0, x1, y1 (a tuple: passed by value, no refcounting)
 
 
 @jit
@@ -33,9 +36,9 @@ def _inside(x: int, cx: float, ax: float, qy: float) -> bool:
 
 
 @jit
-def luma_ellipse_span(ly: int, lb: npt.NDArray[np.int64]) -> tuple[int, int]:
+def luma_ellipse_span(ly: int, lb: Box) -> tuple[int, int]:
     """[xs, xe) of luma row `ly` inside the ellipse inscribed in luma box `lb`."""
-    lx0, ly0, lx1, ly1 = lb[0], lb[1], lb[2], lb[3]
+    lx0, ly0, lx1, ly1 = lb
     cx = (lx0 + lx1) / 2.0
     ax = (lx1 - lx0) / 2.0
     cy = (ly0 + ly1) / 2.0
@@ -68,7 +71,7 @@ def luma_ellipse_span(ly: int, lb: npt.NDArray[np.int64]) -> tuple[int, int]:
 
 
 @jit
-def plane_ellipse_span(y: int, lb: npt.NDArray[np.int64], s: int) -> tuple[int, int]:
+def plane_ellipse_span(y: int, lb: Box, s: int) -> tuple[int, int]:
     """[xs, xe) of plane row `y` (plane subsampled by s) covering the luma ellipse."""
     xs, xe = 1 << 62, -(1 << 62)
     for ly in range(y * s, y * s + s):
@@ -84,9 +87,9 @@ def plane_ellipse_span(y: int, lb: npt.NDArray[np.int64], s: int) -> tuple[int, 
 
 
 @jit
-def luma_alpha(lx: int, ly: int, lb: npt.NDArray[np.int64], ellipse: bool, feather: int) -> int:
+def luma_alpha(lx: int, ly: int, lb: Box, ellipse: bool, feather: int) -> int:
     """Weight 0..ALPHA_ONE of luma pixel (lx, ly) for a feathered shape (feather > 0)."""
-    lx0, ly0, lx1, ly1 = lb[0], lb[1], lb[2], lb[3]
+    lx0, ly0, lx1, ly1 = lb
     if lx < lx0 or lx >= lx1 or ly < ly0 or ly >= ly1:
         return 0
     if not ellipse:
@@ -101,12 +104,12 @@ def luma_alpha(lx: int, ly: int, lb: npt.NDArray[np.int64], ellipse: bool, feath
     q = dx * dx + dy * dy
     if q > 1.0:
         return 0
-    d = (1.0 - math.sqrt(q)) * min(ax, ay) + 0.5
-    return min(ALPHA_ONE, int(d * ALPHA_ONE / (feather + 1) + 0.5))
+    dist = (1.0 - math.sqrt(q)) * min(ax, ay) + 0.5
+    return min(ALPHA_ONE, int(dist * ALPHA_ONE / (feather + 1) + 0.5))
 
 
 @jit
-def plane_alpha(x: int, y: int, lb: npt.NDArray[np.int64], s: int, ellipse: bool, feather: int) -> int:
+def plane_alpha(x: int, y: int, lb: Box, s: int, ellipse: bool, feather: int) -> int:
     """The strongest weight of the s x s luma pixels under plane pixel (x, y)."""
     best = 0
     for ly in range(y * s, y * s + s):
@@ -117,47 +120,78 @@ def plane_alpha(x: int, y: int, lb: npt.NDArray[np.int64], s: int, ellipse: bool
 
 @jit
 def _copy(dst: npt.NDArray[np.uint8], d: int, src: npt.NDArray[np.uint8], s: int, n: int) -> None:
-    """dst[d:d+n] = src[s:s+n], as a loop over views indexed from 0.
+    """dst[d:d+n] = src[s:s+n]: one memcpy (a loop spends its time in the tail)."""
+    copy_bytes(dst, d, src, s, n)
 
-    Numba's slice assignment and offset indices (which might be negative, so
-    wrap around) both keep LLVM from vectorising; this form it vectorises.
+
+@jit_inline
+def compose_rows(
+    plane: npt.NDArray[np.uint8],
+    ch: int,
+    ya: int,
+    yb: int,
+    x0: int,
+    x1: int,
+    src: npt.NDArray[np.uint8],
+    step: int,
+    per: int,
+    g: int,
+    lb: Box,
+    s: int,
+    ellipse: bool,
+    feather: int,
+) -> None:
+    """Writes masked rows into plane rows ya..yb, pixels x0..x1, through the shape.
+
+    Masked rows are stacked in `src`, `step` bytes apart, one per `per` plane
+    rows counted from row `g` (pixelate: one per block row; blur: per=1;
+    fill: step=0). Hard edges are one memcpy per row, and the branch on the
+    shape sits outside the row loop, so the loop holds no call that takes
+    arrays (each such call costs reference counting, per row). Called once per
+    task: a call in a loop costs that too.
     """
-    a = dst[d : d + n]
-    b = src[s : s + n]
-    for j in range(n):
-        a[j] = b[j]
+    n = (x1 - x0) * ch
+    first = (ya - g) // per
+    if feather > 0:
+        for y in range(ya, yb):
+            off = ((y - g) // per - first) * step
+            _blend_row(plane, ch, y, x0, x1, src, off, lb, s, ellipse, feather)
+    elif ellipse:
+        for y in range(ya, yb):
+            off = ((y - g) // per - first) * step
+            xs, xe = plane_ellipse_span(y, lb, s)
+            xs = max(xs, x0)
+            xe = min(xe, x1)
+            if xs < xe:
+                copy_to_row(plane, y, xs * ch, src, off + (xs - x0) * ch, (xe - xs) * ch)
+    else:
+        for y in range(ya, yb):
+            copy_to_row(plane, y, x0 * ch, src, ((y - g) // per - first) * step, n)
 
 
 @jit
-def compose_row(
+def _blend_row(
     plane: npt.NDArray[np.uint8],
     ch: int,
     y: int,
     x0: int,
     x1: int,
     src: npt.NDArray[np.uint8],
-    lb: npt.NDArray[np.int64],
+    off: int,
+    lb: Box,
     s: int,
     ellipse: bool,
     feather: int,
 ) -> None:
-    """Writes masked row `src` (pixels x0..x1 of row y) into `plane` through the shape."""
+    """Feathered edge: each pixel blended with its weight (integer, exact)."""
     row = plane[y]
-    if feather == 0:
-        xs, xe = x0, x1
-        if ellipse:
-            xs, xe = plane_ellipse_span(y, lb, s)
-            xs = max(xs, x0)
-            xe = min(xe, x1)
-        _copy(row, xs * ch, src, (xs - x0) * ch, (xe - xs) * ch)
-        return
     for x in range(x0, x1):
         a = plane_alpha(x, y, lb, s, ellipse, feather)
         if a == 0:
             continue
         for c in range(ch):
             j = x * ch + c
-            m = np.int32(src[(x - x0) * ch + c])
+            m = np.int32(src[off + (x - x0) * ch + c])
             o = np.int32(row[j])
             row[j] = np.uint8((m * a + o * (ALPHA_ONE - a) + ALPHA_ONE // 2) // ALPHA_ONE)
 
