@@ -53,6 +53,7 @@ class Settings:
     live_frames: int
     stream_counts: tuple[int, ...]
     stream_frames: int
+    stream_leaks: bool  # leak rate per level against the thorough reference (costs its run per size)
     peer_clip_frames: int | None  # None = the whole clip
     export_frames: int | None
     deface_check_images: int
@@ -61,10 +62,10 @@ class Settings:
 
 
 QUICK = Settings(eval_limit=4, eval_frames=False, live_all_clips=False, live_frames=10, stream_counts=(1, 2),
-                 stream_frames=20, peer_clip_frames=20, export_frames=10, deface_check_images=0,
+                 stream_frames=20, stream_leaks=False, peer_clip_frames=20, export_frames=10, deface_check_images=0,
                  setup_deface=False, kernels_quick=True)
 FULL = Settings(eval_limit=None, eval_frames=True, live_all_clips=True, live_frames=60,
-                stream_counts=(1, 2, 4, 8), stream_frames=150, peer_clip_frames=None, export_frames=None,
+                stream_counts=(1, 2, 4, 8), stream_frames=150, stream_leaks=True, peer_clip_frames=None, export_frames=None,
                 deface_check_images=5, setup_deface=True, kernels_quick=False)
 CLIP = "opencv_vtest.avi"
 CLIP_FRAMES = 795  # opencv_vtest.avi, for the estimate only
@@ -231,7 +232,8 @@ def step_streams(run: Run, size: str) -> dict[str, Any]:
         if run.bar is not None:
             run.bar.set_postfix_str(text)
 
-    return sweep(run.server, clip, size, list(run.settings.stream_counts), run.settings.stream_frames, on_level)
+    return sweep(run.server, clip, size, list(run.settings.stream_counts), run.settings.stream_frames,
+                 run.settings.stream_leaks, on_level)
 
 
 def step_redactor_clip(run: Run) -> dict[str, Any]:
@@ -294,9 +296,11 @@ def plan(run: Run) -> list[Step]:
         Step("live", "live clips (leaks vs thorough)", ("live",),
              20 + live_clips * s.live_frames * (1 / CLIP_FPS + 1.0), lambda: step_live(run), needs_server=True),
         Step("streams.720p", "concurrent 720p streams", ("streams", "720p"),
-             10 + levels * (3 + s.stream_frames / CLIP_FPS), lambda: step_streams(run, "720p"), needs_server=True),
+             10 + levels * (3 + s.stream_frames / CLIP_FPS) + (1.0 * s.stream_frames if s.stream_leaks else 0),
+             lambda: step_streams(run, "720p"), needs_server=True),
         Step("streams.1080p", "concurrent 1080p streams", ("streams", "1080p"),
-             15 + levels * (3 + s.stream_frames / CLIP_FPS), lambda: step_streams(run, "1080p"), needs_server=True),
+             15 + levels * (3 + s.stream_frames / CLIP_FPS) + (2.0 * s.stream_frames if s.stream_leaks else 0),
+             lambda: step_streams(run, "1080p"), needs_server=True),
         Step("peers.redactor.clip", "redactor-client on the clip", ("peers", "redactor_clip"),
              5 + clip / 8, lambda: step_redactor_clip(run), needs_server=True),
         Step("peers.deface.clip", "deface CLI on the clip", ("peers", "deface", "clip"), 5 + clip / 4,

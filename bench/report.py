@@ -410,15 +410,20 @@ def _streams(report: dict[str, Any]) -> list[str]:
             rows.append([str(lv["streams"]), _f(lv["fps_per_stream_min"]), _f(lv["fps_per_stream_mean"]),
                          _f(lv["p50_ms"], ".0f"), _f(lv["p95_ms"], ".0f"), _f(lv["p99_ms"], ".0f"),
                          _pct(lv["redacted_share"]), st, _pct(lv["server_cpu_share"], 0),
-                         _f((lv["server_peak_rss_bytes"] or 0) / MIB, ".0f"), "yes" if lv["served"] else "no"])
+                         _f((lv["server_peak_rss_bytes"] or 0) / MIB, ".0f"),
+                         "not measured" if lv.get("leak_rate") is None else
+                         f"{_pct(lv['leak_rate'], 2)} ({lv['leaks']}/{lv['reference_objects']})",
+                         "yes" if lv["served"] else "no"])
         out += _table(["streams", "fps min", "fps mean", "p50 ms", "p95 ms", "p99 ms", "redacted", "statuses",
-                       "server CPU", "server peak MiB", "served"], rows)
+                       "server CPU", "server peak MiB", "leak rate", "served"], rows)
         out.append("")
     out.append("fps: frames back per second on each stream, first frame to last (the sustained rate). "
                "Served = every frame redacted (none fully masked or dropped for overload), p99 within the budget, "
                "every stream at >= 90% of the source rate. Server CPU: share of all usable cores, measured on the "
                "server process only (the cameras' encoding is done before the run); peak = its largest resident "
-               "memory during the level.")
+               "memory during the level. Leak rate: reference faces and plates (the `thorough` profile on the same "
+               "frames) that the live masks of their frame cover less than 80%, over all streams (not measured in "
+               "a quick run).")
     return out
 
 

@@ -6,6 +6,10 @@ the run, so the benchmark's own encoding never competes with the server for
 CPU). Cameras start a fraction of a frame apart, as real cameras are not in
 phase. Latency is measured per frame from send to receive on loopback.
 
+Leaks (full run): the `thorough` profile runs frame by frame on the same frames
+first (bench.live's reference); on every stream, a reference face or plate that
+the live masks of its frame cover less than 80% is a leak (bench.live's rule).
+
 A level is "served" when every frame came back redacted (none fully masked or
 dropped by the overload rule), p99 latency is within the policy's latency
 budget, and every stream kept at least FPS_KEPT of the source rate.
@@ -21,10 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from bench.live import leaks as live_leaks
+from bench.live import reference as live_reference
 from bench.server import ServerProcess
 from redactor.clients.client import OutFrame, RedactorClient
-from redactor.clients.relay import camera_access_units
+from redactor.clients.relay import RelayResult, camera_access_units
 from redactor.config import Config
 from redactor.v1 import redactor_pb2 as pb
 
@@ -42,6 +49,7 @@ class StreamRun:
     frames_out: int = 0
     first_out: float = 0.0  # perf_counter times of the first and last frame back
     last_out: float = 0.0
+    masks: dict[int, list[tuple[float, float, float, float]]] = field(default_factory=dict)
 
     @property
     def fps(self) -> float:
@@ -85,11 +93,12 @@ def play(address: str, camera: str, fps: float, units: list[tuple[int, int, byte
             run.frames_out += 1
             name = pb.FrameStatus.Name(f.status).removeprefix("FRAME_STATUS_")
             run.statuses[name] = run.statuses.get(name, 0) + 1
+            run.masks[f.seq] = [(m.box.x0, m.box.y0, m.box.x1, m.box.y1) for m in f.masks]
     return run
 
 
 def level(server: ServerProcess, fps: float, units: list[tuple[int, int, bytes]], n: int,
-          budget_ms: float) -> dict[str, Any]:
+          budget_ms: float, size: tuple[int, int], ref: list[npt.NDArray[np.float32]] | None) -> dict[str, Any]:
     """N cameras at once; figures of the level, with every latency for the plots."""
     runs: list[StreamRun | None] = [None] * n
     errors: list[BaseException] = []
@@ -119,6 +128,11 @@ def level(server: ServerProcess, fps: float, units: list[tuple[int, int, bytes]]
     redacted = statuses.get("REDACTED", 0)
     fps_each = [r.fps for r in done]
     pct = {q: float(np.percentile(lat, q)) if len(lat) else float("nan") for q in (50, 95, 99)}
+    objects = missed = 0
+    if ref is not None:
+        for r in done:
+            o, m = live_leaks(ref, RelayResult(masks=r.masks), *size)
+            objects, missed = objects + o, missed + m
     served = (redacted == frames_in and frames_in > 0 and pct[99] <= budget_ms
               and min(fps_each) >= FPS_KEPT * fps)
     return {
@@ -134,23 +148,30 @@ def level(server: ServerProcess, fps: float, units: list[tuple[int, int, bytes]]
         "statuses": statuses,
         "redacted_share": redacted / frames_in if frames_in else 0.0,
         "served": served,
+        "reference_objects": objects if ref is not None else None,
+        "leaks": missed if ref is not None else None,
+        "leak_rate": (missed / objects if objects else 0.0) if ref is not None else None,
         **window.result,
         "latencies_ms": [round(float(v), 1) for v in lat],
     }
 
 
 def sweep(server: ServerProcess, clip: Path, size_name: str, counts: list[int], frames: int,
-          on_level: Callable[[str], None] | None = None) -> dict[str, Any]:
+          leaks: bool, on_level: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Every stream count for one frame size (all of them, served or not)."""
     budget = float(Config().limits.latency_budget_ms)
-    fps, units = encode(clip, SIZES[size_name], frames)
+    size = SIZES[size_name]
+    if leaks and on_level:
+        on_level(f"{size_name} thorough reference")
+    ref = live_reference(str(clip), size, frames) if leaks else None
+    fps, units = encode(clip, size, frames)
     warm = units[:WARMUP_FRAMES]
     play(server.address, "bench-warmup", fps, warm, time.perf_counter())
     levels: list[dict[str, Any]] = []
     for n in counts:
         if on_level:
             on_level(f"{size_name} x{n}")
-        levels.append(level(server, fps, units, n, budget))
+        levels.append(level(server, fps, units, n, budget, size, ref))
     served = [lv["streams"] for lv in levels if lv["served"]]
     ok = 0  # the largest count served with every smaller count served too
     for lv in levels:
