@@ -49,7 +49,8 @@ def box_mask(boxes: npt.NDArray[np.float32], width: int, height: int) -> npt.NDA
 
 
 def longest_side(boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    return np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    sides: npt.NDArray[np.float32] = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    return sides.astype(np.float32)
 
 
 def recall_table(covered: npt.NDArray[np.float64], sizes: npt.NDArray[np.float32]) -> dict[str, dict[str, float]]:

@@ -95,13 +95,13 @@ def _default_profiles() -> dict[str, ProfileConfig]:
     # Measured with `python -m bench.eval` on the shared data (faces/, plates/);
     # the figures and the choices behind them: redactor/detect/__init__.py.
     return {
-        # One pass within 100 ms per 720p frame on 2 cores, detectors in parallel:
-        # CenterFace at most 640 px wide (small images run at full size), text at
-        # most 704 px, the classical localiser as a cheap second opinion.
+        # One pass within 100 ms of CPU per 720p frame (detectors in parallel on
+        # 2 cores): CenterFace and text at most 640 px wide (small images run at
+        # full size), the classical localiser as a cheap second opinion.
         "realtime": ProfileConfig(
             detectors=(
                 CenterFaceConfig(scale=1.0, max_side=640, min_score=0.12),
-                PlateTextConfig(max_side=704),
+                PlateTextConfig(max_side=640),
                 PlateClassicConfig(max_side=960, min_chars=3),
             )
         ),

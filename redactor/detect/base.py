@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from redactor.errors import InvalidFrame
 from redactor.types import Detections
 
 
@@ -30,6 +31,15 @@ class Detector(Protocol):
     def close(self) -> None:
         """Releases the runtime. Idempotent."""
         ...
+
+
+def check_frame(bgr: object) -> None:
+    """Raises InvalidFrame unless `bgr` is a non-empty (h, w, 3) uint8 array."""
+    if not isinstance(bgr, np.ndarray) or bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.dtype != np.uint8:
+        got = f"{bgr.dtype} {bgr.shape}" if isinstance(bgr, np.ndarray) else type(bgr).__name__
+        raise InvalidFrame(f"detectors take a BGR (h, w, 3) uint8 frame, got {got}")
+    if bgr.shape[0] == 0 or bgr.shape[1] == 0:
+        raise InvalidFrame(f"detectors take a non-empty frame, got {bgr.shape[1]}x{bgr.shape[0]}")
 
 
 def tiles(width: int, height: int, tile: int, overlap: float) -> list[tuple[int, int, int, int]]:

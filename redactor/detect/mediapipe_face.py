@@ -1,7 +1,12 @@
 """MediaPipe BlazeFace (short or full range) through the Tasks API.
 
-Fast and good on faces that are near the camera. Over tiles it also finds
-some mid-size faces; small CCTV faces are CenterFace's job.
+Fast (2-5 ms per image here) and good on faces near the camera; over tiles it
+also finds some mid-size faces. Small CCTV faces are CenterFace's job. On the
+shared faces/ set it found 0.16 (short) / 0.33 (full) of the faces alone and
+added at most 0.004 recall to either default profile while adding masked area,
+so neither default profile runs it; a profile for close-range cameras may.
+MediaPipe exposes no thread setting: `threads` is accepted for a uniform
+plugin signature and ignored.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ class MediaPipeFaceDetector:
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         h, w = bgr.shape[:2]
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        rgb: npt.NDArray[np.uint8] = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), np.uint8)
         all_boxes: list[list[float]] = []
         all_scores: list[float] = []
         for x0, y0, x1, y1 in tiles(w, h, self.cfg.tile, self.cfg.tile_overlap):

@@ -42,12 +42,11 @@ def plate_candidates(
     peak = float(grad.max())
     if peak <= 0:
         return np.zeros((0, 4), np.float32)
-    grad8 = (grad * (255.0 / peak)).astype(np.uint8)
-    grad8 = cv2.GaussianBlur(grad8, (5, 5), 0)
-    grad8 = cv2.morphologyEx(grad8, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, _CLOSE_KERNEL))
-    _, binary = cv2.threshold(grad8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    binary = cv2.erode(binary, None, iterations=_CLEAN_ITER)
-    binary = cv2.dilate(binary, None, iterations=_CLEAN_ITER)
+    grad8 = cv2.GaussianBlur((grad * (255.0 / peak)).astype(np.uint8), (5, 5), 0)
+    joined = cv2.morphologyEx(grad8, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, _CLOSE_KERNEL))
+    _, binary = cv2.threshold(joined, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    square = np.ones((3, 3), np.uint8)
+    binary = cv2.dilate(cv2.erode(binary, square, iterations=_CLEAN_ITER), square, iterations=_CLEAN_ITER)
     contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     h, w = grey.shape
     out: list[tuple[int, int, int, int]] = []
@@ -93,9 +92,10 @@ class PlateClassicDetector:
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         h, w = bgr.shape[:2]
         s = min(1.0, self.cfg.max_side / max(w, h))
-        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        grey: npt.NDArray[np.uint8] = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), np.uint8)
         if s < 1.0:
-            grey = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+            size = (max(1, round(w * s)), max(1, round(h * s)))
+            grey = np.asarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA), np.uint8)
         parts = [
             plate_candidates(
                 grey, self.cfg.min_aspect, self.cfg.max_aspect, self.cfg.min_fill, dark, self.cfg.min_chars

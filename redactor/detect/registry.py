@@ -17,7 +17,7 @@ from redactor.config import (
     PlateTextConfig,
     ProfileConfig,
 )
-from redactor.detect.base import Detector, nms
+from redactor.detect.base import Detector, check_frame, nms
 from redactor.types import Detections
 
 
@@ -74,6 +74,7 @@ class ProfileDetector:
         )
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
+        check_frame(bgr)
         if self._pool is not None:
             futures = [self._pool.submit(d.detect, bgr) for d in self.detectors]
             parts = [f.result() for f in futures]  # re-raises the first failure: fail closed

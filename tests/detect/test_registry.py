@@ -9,6 +9,7 @@ from detect_helpers import read, recall
 from redactor.config import Config, ProfileConfig
 from redactor.data import LabelledImage
 from redactor.detect.registry import ProfileDetector, build_detector, merge
+from redactor.errors import InvalidFrame
 from redactor.models import model_sha256
 from redactor.types import Detections, Label
 
@@ -97,3 +98,22 @@ def test_profiles_protect_real_faces_and_plates(
 def test_profile_config_rejects_unknown_detector_kinds() -> None:
     with pytest.raises(ValueError):
         ProfileConfig.model_validate({"detectors": [{"kind": "yolo_agpl"}]})
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (np.zeros((10, 10), np.uint8), "uint8 \\(10, 10\\)"),
+        (np.zeros((10, 10, 4), np.uint8), "\\(10, 10, 4\\)"),
+        (np.zeros((10, 10, 3), np.float32), "float32"),
+        (np.zeros((0, 10, 3), np.uint8), "non-empty"),
+        ([[1, 2, 3]], "list"),
+    ],
+)
+def test_profile_refuses_frames_that_are_not_bgr(frame: object, message: str) -> None:
+    det = ProfileDetector("realtime", Config().detect.profiles["realtime"])
+    try:
+        with pytest.raises(InvalidFrame, match=message):
+            det.detect(frame)  # type: ignore[arg-type]
+    finally:
+        det.close()
