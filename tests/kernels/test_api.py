@@ -90,8 +90,9 @@ def test_warmup_compiles_everything_the_api_uses() -> None:
                 mask_bgr(frame, boxes, style, 6.0, ellipse, feather, (1, 2, 3))
                 mask_i420(y, u, u.copy(), boxes, int(style), 6, ellipse, feather)
                 mask_nv12(y, uv, boxes, style, 6.0, ellipse, feather)
-    big = np.zeros((2400, 2400, 3), np.uint8)  # large enough for the parallel path
-    mask_bgr(big, [[0, 0, 2400, 2400]], Style.BLUR)
+    big = np.zeros((4800, 4800, 3), np.uint8)  # large enough for the parallel path
+    for style in (Style.PIXELATE, Style.FILL):
+        mask_bgr(big, [[0, 0, 4800, 4800]], style)
     after = {d: len(d.signatures) for d in dispatchers}
     grown = [d.py_func.__name__ for d in dispatchers if after[d] != before[d]]
     assert not grown, f"compiled after warmup: {grown}"
@@ -117,3 +118,21 @@ def test_compile_flags_live_in_one_module() -> None:
         text = path.read_text()
         for flag in ("cache=True", "nogil=True", "parallel=True", "fastmath="):
             assert flag not in text, (path.name, flag)
+
+
+def test_cache_stamp_names_the_sources_it_was_compiled_from() -> None:
+    import hashlib
+
+    from redactor.kernels import _cache, plane
+
+    cache = getattr(plane.plan, "_cache", None)
+    if cache is None:
+        pytest.skip("NUMBA_DISABLE_JIT: no cache")
+    _cache.ensure_fresh()
+    stamp = Path(cache.cache_path) / "redactor-kernels.stamp"
+    if not stamp.exists():
+        pytest.skip(f"cache folder {cache.cache_path} is not writable")
+    digest = hashlib.sha256()
+    for src in sorted(KERNELS_DIR.glob("*.py")):
+        digest.update(src.name.encode() + b"\0" + src.read_bytes())
+    assert stamp.read_text() == digest.hexdigest()

@@ -51,10 +51,11 @@ def test_parallel_equals_serial_with_many_overlapping_boxes(style: Style, ellips
 
 def test_large_masks_take_the_parallel_path_with_the_same_result() -> None:
     rng = np.random.default_rng(5)
-    img = rng.integers(0, 256, (2400, 2400, 3), dtype=np.uint8)
-    boxes = np.array([[0, 0, 2400, 2400], [100.5, 200, 900, 1300], [800, 800, 2000, 2100]])
-    assert plane._worth_parallel([img.reshape(2400, -1)], boxes, 2400, 2400)
-    for style in (Style.PIXELATE, Style.BLUR):
+    side = 4800  # 69 MB: above PARALLEL_MIN_BYTES
+    img = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+    boxes = np.array([[0, 0, side, side], [100.5, 200, 900, 1300], [800, 800, 2000, 2100]])
+    assert plane._worth_parallel([img.reshape(side, -1)], boxes, side, side)
+    for style in (Style.PIXELATE, Style.FILL):
         a, b = img.copy(), img.copy()
         mask_bgr(a, boxes, style)
         serial(b, boxes, style, 8.0, False, 0, (0, 0, 0))
