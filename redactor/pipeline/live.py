@@ -22,6 +22,7 @@ fully masked, or not at all. Latency is about one detection plus coding.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -43,6 +44,7 @@ class _Pending:
     frame: Frame
     received: float  # perf_counter when the request arrived
     detection: Future[Detections] | None  # set on detect frames
+    starved: bool = False  # due for detection, but too many detections were unfinished
 
 
 class LiveSession(StreamSession):
@@ -55,6 +57,11 @@ class LiveSession(StreamSession):
         self.tracker = Tracker(TrackerParams(hold_s=policy.hold_s))
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="detect")
         self._in_flight: Future[Detections] | None = None
+        # Detections submitted and not finished. A wedged detector finishes none, so
+        # without this cap every due frame would queue a frame copy for good.
+        self._unfinished = 0
+        self._max_unfinished = limits.stream_queue_frames
+        self._unfinished_lock = threading.Lock()
         self._pending: deque[_Pending] = deque()
         self._healthy = True  # False after a failed detection, until one succeeds
         self._last_detected_us: int | None = None  # timestamp of the newest detections folded in
@@ -103,14 +110,22 @@ class LiveSession(StreamSession):
             due = (self._last_submitted_us is None
                    or f.timestamp_us - self._last_submitted_us >= self._interval_us
                    or f.timestamp_us < self._last_submitted_us)  # clock went back: start afresh
-            if due or self._in_flight is None or self._in_flight.done():
+            starved = self._unfinished >= self._max_unfinished
+            if (due or self._in_flight is None or self._in_flight.done()) and not starved:
                 self._last_submitted_us = f.timestamp_us
                 bgr = f.to_bgr().copy()  # the worker must not see pixels being masked
                 det = self._pool.submit(self.redactor.detect, Frame.from_bgr(bgr))
+                with self._unfinished_lock:
+                    self._unfinished += 1
+                det.add_done_callback(self._finished)
                 self._in_flight = det
-            self._pending.append(_Pending(f, received, det))
+            self._pending.append(_Pending(f, received, det, due and starved))
         out += list(self.ready(block=False))
         return out
+
+    def _finished(self, _: Future[Detections]) -> None:
+        with self._unfinished_lock:  # runs on the detect thread
+            self._unfinished -= 1
 
     def ready(self, block: bool) -> Iterator[StreamOutput]:
         """Emits frames from the head while they can go; with `block`, waits for all."""
@@ -133,6 +148,9 @@ class LiveSession(StreamSession):
         self._fold_late()
         if p.detection is not None and not p.detection.done():
             return self._overload(p, "detection did not finish within the latency budget")
+        if p.starved:
+            return self._overload(p, f"{self._max_unfinished} detections are still unfinished "
+                                     "(limits.stream_queue_frames)")
         if time.perf_counter() - p.received > self.budget_s:
             return self._overload(p, f"frame waited longer than the latency budget ({self.budget_s * 1000:.0f} ms)")
         if p.detection is not None:
