@@ -37,6 +37,12 @@ class CenterFaceConfig(Strict):
     min_score: float = Field(0.2, ge=0.0, le=1.0, description="minimum detection confidence")
     scale: float = Field(1.0, gt=0.0, le=4.0, description="input scale before the network (2.0 = upscale 2x)")
     max_side: int = Field(0, ge=0, le=8192, description="cap on the scaled long side in px; 0 = none")
+    min_scale: float = Field(
+        0.0, ge=0.0, le=4.0, description="skip frames the cap would scale by less than this (a pass for small frames)"
+    )
+    max_face_px: float = Field(
+        0.0, ge=0.0, le=8192.0, description="keep only faces up to this long side in frame px (a small-face pass); 0 = all"
+    )
     nms_iou: float = Field(0.3, gt=0.0, le=1.0, description="IoU above which overlapping boxes merge")
 
 
@@ -105,12 +111,14 @@ def _default_profiles() -> dict[str, ProfileConfig]:
                 PlateClassicConfig(max_side=960, min_chars=3),
             )
         ),
-        # Recall first: CenterFace at full and double size (small faces), text at
+        # Recall first: CenterFace at full and double size, plus a 3x pass for the
+        # tiniest faces of low-resolution frames (long side up to 682 px), text at
         # up to 1280 px. No classical localiser: it adds masked area, not plates.
         "thorough": ProfileConfig(
             detectors=(
                 CenterFaceConfig(scale=1.0, min_score=0.15),
                 CenterFaceConfig(scale=2.0, max_side=3840, min_score=0.1),
+                CenterFaceConfig(scale=3.0, max_side=2048, min_scale=2.5, max_face_px=24, min_score=0.1),
                 PlateTextConfig(max_side=1280),
             )
         ),

@@ -59,7 +59,11 @@ class CenterFaceDetector:
     def __init__(self, cfg: CenterFaceConfig, models_dir: Path | None = None, threads: int = 1) -> None:
         path = model_path(_MODEL, models_dir)
         self.cfg = cfg
-        self.name = f"centerface_x{cfg.scale:g}" + (f"_max{cfg.max_side}" if cfg.max_side else "")
+        self.name = (
+            f"centerface_x{cfg.scale:g}"
+            + (f"_max{cfg.max_side}" if cfg.max_side else "")
+            + (f"_faces{cfg.max_face_px:g}px" if cfg.max_face_px else "")
+        )
         self.model_sha256 = model_sha256(_MODEL)
         self._sess = session(dynamic_image_model(path, "centerface"), threads, "centerface")
         self._input = self._sess.get_inputs()[0].name
@@ -69,6 +73,8 @@ class CenterFaceDetector:
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         h, w = bgr.shape[:2]
         s = work_scale(w, h, self.cfg.scale, self.cfg.max_side)
+        if s < self.cfg.min_scale:
+            return Detections.empty()  # a pass meant for smaller frames; another pass covers this one
         sw, sh = max(1, round(w * s)), max(1, round(h * s))
         img = bgr if (sw, sh) == (w, h) else cv2.resize(
             bgr, (sw, sh), interpolation=cv2.INTER_LINEAR if s > 1 else cv2.INTER_AREA
@@ -83,7 +89,11 @@ class CenterFaceDetector:
         keep = nms(boxes, scores, self.cfg.nms_iou)
         # Back to frame px: the true per-axis factor, since sizes were rounded.
         boxes = boxes[keep] * np.array([w / sw, h / sh, w / sw, h / sh], np.float32)
-        return Detections.create(boxes, scores[keep], Label.FACE).clipped(w, h)
+        scores = scores[keep]
+        if self.cfg.max_face_px > 0:
+            small = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) <= self.cfg.max_face_px
+            boxes, scores = boxes[small], scores[small]
+        return Detections.create(boxes, scores, Label.FACE).clipped(w, h)
 
     def close(self) -> None:
         pass  # the session is freed with the object; nothing to release early

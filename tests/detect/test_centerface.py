@@ -87,3 +87,16 @@ def test_small_faces_need_rgb_input(smoke_faces: list[LabelledImage], centerface
     """
     assert recall(centerface.detect, smoke_faces, scale=0.35) >= 0.7
     assert recall(centerface.detect, smoke_faces, transform=swap_rb, scale=0.35) < 0.6
+
+
+@pytest.mark.data
+def test_small_face_pass_keeps_only_small_faces_and_skips_large_frames(smoke_faces: list[LabelledImage]) -> None:
+    img = read(smoke_faces[0])  # 500 x 375, faces of about 37 px
+    det = CenterFaceDetector(CenterFaceConfig(scale=2.0, max_side=800, min_scale=1.5, max_face_px=30, min_score=0.3))
+    everything = CenterFaceDetector(CenterFaceConfig(scale=2.0, max_side=800, min_score=0.3)).detect(img)
+    small = det.detect(img)
+    assert len(everything) > len(small)
+    assert np.all(np.maximum(small.boxes[:, 2] - small.boxes[:, 0], small.boxes[:, 3] - small.boxes[:, 1]) <= 30)
+    big = np.zeros((1000, 1000, 3), np.uint8)  # the cap would scale it by 0.8 < 1.5
+    big[:375, :500] = img
+    assert len(det.detect(big)) == 0
