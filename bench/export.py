@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -66,6 +67,8 @@ class Speed:
     frames: int
     clip_seconds: float
     wall_seconds: float
+    cpu_seconds: float  # this process's CPU time over the export (all threads)
+    load_average: float  # the machine's 1-minute load average at the end (2 cores shared)
     detect_seconds: float
     times_real_time: float
     profile: str
@@ -141,12 +144,12 @@ def measure_speed(tmp: Path, recording: str, clip_name: str) -> tuple[Speed, lis
 
     service = ExportService(config, detector_factory=factory)
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         job = service.create(ExportRequest(recording=recording, recipient="bench", officer="bench",
                                            purpose="speed measurement", legal_basis="none (benchmark)"),
                              "bench")
         last = list(service.watch(job.id))[-1]
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         if last.state is not ExportState.DONE:
             raise SystemExit(f"export failed: {last.error}")
         doc = json.loads(Path(last.manifest_path).read_text())["manifest"]
@@ -154,7 +157,8 @@ def measure_speed(tmp: Path, recording: str, clip_name: str) -> tuple[Speed, lis
         service.close()
     frames = doc["output"]["frame_count"]
     seconds = frames / eval_fraction(doc["output"]["frame_rate"])
-    speed = Speed(clip_name, frames, round(seconds, 2), round(wall, 2), doc["detection"]["seconds"],
+    speed = Speed(clip_name, frames, round(seconds, 2), round(wall, 2), round(cpu, 2),
+                  round(os.getloadavg()[0], 2), doc["detection"]["seconds"],
                   round(seconds / wall, 3), doc["detection"]["profile"],
                   [d["name"] for d in doc["detection"]["detectors"]])
     return speed, recorders[0].found
@@ -307,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
             speed, export_found = measure_speed(tmp, recording, args.clip)
             results["speed"] = asdict(speed)
             print(f"export of {speed.clip}: {speed.frames} frames ({speed.clip_seconds} s) in "
-                  f"{speed.wall_seconds} s = {speed.times_real_time}x real time "
+                  f"{speed.wall_seconds} s = {speed.times_real_time}x real time; CPU {speed.cpu_seconds} s, "
+                  f"load average {speed.load_average} "
                   f"(detection {speed.detect_seconds} s; profile {speed.profile}: "
                   f"{', '.join(speed.detectors)})", flush=True)
             if args.skip_lookahead:
