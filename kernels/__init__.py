@@ -1,10 +1,13 @@
-"""Masking kernels: pure functions over NumPy arrays (no I/O, no config, no redactor imports
+"""Masking kernels: pure functions over NumPy arrays (no I/O beyond Numba's compile cache, no config, no redactor imports
 beyond this package). Numba-compiled, in place, many boxes per call.
 
 Families: pixelate.py, blur.py, fill.py (what a region becomes), shapes.py (where
 it lands: rectangle or ellipse, feathered or not), yuv.py (4:2:0 geometry and
-colour), plane.py (planning and parallel execution), api.py (validation).
-Each kernel has a slow NumPy reference beside it; reference.py assembles them.
+colour), plane.py (planning, waves of disjoint boxes, parallel execution),
+api.py (the public functions and their validation). Compile flags and tuning
+constants: _flags.py; row memcpy: _memops.py; cache invalidation: _cache.py.
+Each kernel has a slow NumPy reference beside it; reference.py assembles them
+for the tests. Benchmark: `python -m bench.kernels`.
 """
 
 from __future__ import annotations

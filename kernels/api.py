@@ -23,6 +23,13 @@ ArrayLike = npt.ArrayLike
 
 
 class Style(enum.IntEnum):
+    """How a region is masked. `strength` means, per style:
+
+    PIXELATE: blocks across the box's long side (block = ceil(long / strength),
+    at least 2 px); BLUR: box blur of radius long / strength; STRONG_BLUR: three
+    passes of that blur; FILL: solid `color` (strength unused).
+    """
+
     PIXELATE = 0
     BLUR = 1
     STRONG_BLUR = 2
@@ -116,7 +123,7 @@ def warmup() -> None:
             mask_nv12(y, uv, boxes, st, 4.0, ellipse, feather)
     # the parallel path (taken only for large masks)
     for st in Style:
-        lb, wb, par, tasks, phases, _ = plane.plan(boxes, 22, 20, 1, 1, 3, int(st), 4.0, 1)
+        lb, wb, par, tasks, phases = plane.plan(boxes, 22, 20, 1, 1, 3, int(st), 4.0, 1)
         plane._execute_parallel(tasks, phases, img.reshape(20, 66), 3, lb, wb, par, 1,
                                 False, 0, np.zeros(3, np.uint8))
 

@@ -6,8 +6,8 @@ NV12's UV: ch=2), subsampled by `s` against luma (1, or 2 for 4:2:0 chroma).
 Planning (`plan`) clips each box to the frame rounding outward, drops empty
 ones, derives block size or radius from the box's long side, and sorts boxes
 into waves: a box joins the wave after the last earlier box it overlaps. Boxes
-of one wave are disjoint, so their tasks (row bands, column strips) run in
-parallel without two threads writing one pixel, and the result is that of
+of one wave are disjoint, so their tasks (bands of rows; a whole box for
+blur) run in parallel without two threads writing one pixel, and the result is that of
 masking the boxes one after another in the order given: deterministic.
 """
 
@@ -40,16 +40,21 @@ _PIX, _FILL, _BLUR = 0, 1, 2
 
 @jit
 def block_size(long_side: int, strength: float, align: int) -> int:
-    """Pixelate block in luma px: ceil(long/strength), at least MIN_BLOCK, a multiple of align."""
-    b = max(MIN_BLOCK, int(math.ceil(long_side / strength)))
+    """Pixelate block in luma px: ceil(long/strength), at least MIN_BLOCK, a multiple of align.
+
+    Capped at the long side (one block) in float first: a tiny strength must
+    give the strongest mask, not an integer overflow."""
+    q = long_side / strength
+    b = max(MIN_BLOCK, long_side if q >= long_side else int(math.ceil(q)))
     return ((b + align - 1) // align) * align
 
 
 @jit
 def blur_radius(long_side: int, strength: float) -> int:
     """Blur radius in luma px: long/strength rounded, 1 .. min(long, MAX_RADIUS)."""
-    r = max(1, int(math.floor(long_side / strength + 0.5)))
-    return min(r, max(1, long_side), MAX_RADIUS)
+    q = long_side / strength + 0.5  # capped in float first, as in block_size
+    r = MAX_RADIUS if q >= MAX_RADIUS else max(1, int(math.floor(q)))
+    return min(r, max(1, long_side))
 
 
 @jit
@@ -79,9 +84,10 @@ def plan(
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
-    int,
 ]:
-    """(luma boxes, plane boxes, params, tasks, phase starts, bytes to mask)."""
+    """(luma boxes, plane boxes, params, tasks (kind, box, a, b, passes), phase starts).
+
+    Tasks of one phase may run at once; phases run in order (one per wave)."""
     n = boxes.shape[0]
     lb = np.empty((n, 4), np.int64)
     wb = np.empty((n, 4), np.int64)
@@ -121,9 +127,6 @@ def plan(
         wave[i] = w
         nwaves = max(nwaves, w + 1)
 
-    work = 0
-    for i in range(m):
-        work += (wb[i, 2] - wb[i, 0]) * (wb[i, 3] - wb[i, 1]) * ch
     tasks = [(0, 0, 0, 0, 0)]
     tasks.clear()
     phases = [0]
@@ -150,7 +153,7 @@ def plan(
     t = np.empty((len(tasks), 5), np.int64)
     for k in range(len(tasks)):
         t[k, 0], t[k, 1], t[k, 2], t[k, 3], t[k, 4] = tasks[k]
-    return lb, wb, par, t, np.array(phases, np.int64), work
+    return lb, wb, par, t, np.array(phases, np.int64)
 
 
 @jit
@@ -239,7 +242,7 @@ def mask_serial(
     subsampling ss[k] and fill value values[k, :chs[k]]."""
     for k in range(nplanes):
         plane = p0 if k == 0 else (p1 if k == 1 else p2)
-        lb, wb, par, tasks, phases, _ = plan(boxes, lw, lh, ss[k], align, chs[k], style, strength, passes)
+        lb, wb, par, tasks, phases = plan(boxes, lw, lh, ss[k], align, chs[k], style, strength, passes)
         _execute_serial(tasks, phases, plane, chs[k], lb, wb, par, ss[k], ellipse, feather, values[k])
 
 
@@ -281,7 +284,7 @@ def mask_planes(
     if _worth_parallel(planes, boxes, lw, lh) and _parallel_gate.acquire(blocking=False):
         try:
             for k, plane in enumerate(planes):
-                lb, wb, par, tasks, phases, _ = plan(
+                lb, wb, par, tasks, phases = plan(
                     boxes, lw, lh, int(ss[k]), align, int(chs[k]), style, strength, passes
                 )
                 _execute_parallel(tasks, phases, plane, int(chs[k]), lb, wb, par, int(ss[k]),

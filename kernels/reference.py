@@ -51,13 +51,13 @@ def _mask_plane_ref(
     region = plane[y0:y1, x0:x1]
     long_side = max(lx1 - lx0, ly1 - ly0)
     if style == Style.PIXELATE:
-        block = max(MIN_BLOCK, math.ceil(long_side / strength))
+        block = max(MIN_BLOCK, min(long_side, math.ceil(min(long_side / strength, 1e18))))
         block = -(-block // align) * align
         masked = pixelate_ref(region, block // s, (lx0 % align) // s, (ly0 % align) // s)
     elif style == Style.FILL:
         masked = fill_ref(region, np.asarray(value, np.uint8))
     else:
-        r = min(max(1, math.floor(long_side / strength + 0.5)), long_side, MAX_RADIUS)
+        r = min(max(1, math.floor(min(long_side / strength, 1e18) + 0.5)), long_side, MAX_RADIUS)
         if s == 2:
             r = max(1, (r + 1) // 2)
         passes = STRONG_PASSES if style == Style.STRONG_BLUR else 1

@@ -26,7 +26,7 @@ def parallel(img: np.ndarray, boxes: np.ndarray, style: Style, strength: float, 
              feather: int, color: tuple[int, int, int]) -> None:
     h, w = img.shape[:2]
     passes = 3 if style == Style.STRONG_BLUR else 1
-    lb, wb, par, tasks, phases, _ = plane.plan(boxes, w, h, 1, 1, 3, int(style), strength, passes)
+    lb, wb, par, tasks, phases = plane.plan(boxes, w, h, 1, 1, 3, int(style), strength, passes)
     plane._execute_parallel(tasks, phases, img.reshape(h, w * 3), 3, lb, wb, par, 1, ellipse,
                             feather, np.array(color, np.uint8))
 

@@ -110,6 +110,25 @@ def test_pixelate_has_at_most_strength_blocks_across(strength: float) -> None:
     assert runs <= int(np.ceil(strength)) + 1  # blocks anchored on even luma px: one more at most
 
 
+@pytest.mark.parametrize("strength", [1e-300, 1e-9, 0.5])
+def test_tiny_strength_gives_the_strongest_mask(strength: float) -> None:
+    img = frame(60, 70, 18)
+    mask_bgr(img, [[3.5, 4, 50, 41]], Style.PIXELATE, strength)
+    assert len(np.unique(img[4:41, 3:50].reshape(-1, 3), axis=0)) == 1  # one block
+    img = frame(60, 70, 18)
+    mask_bgr(img, [[3.5, 4, 50, 41]], Style.BLUR, strength)
+    region = img[4:41, 3:50].astype(int)
+    assert np.abs(region - region.mean(axis=(0, 1))).max() <= 1  # radius >= the box: its mean
+
+
+def test_huge_strength_still_masks() -> None:
+    img = frame(60, 70, 19)
+    before = img.copy()
+    mask_bgr(img, [[3.5, 4, 50, 41]], Style.PIXELATE, 1e300)  # blocks of the minimum, 2 px
+    block = img[4:40, 4:50, 0]
+    assert (block[0::2] == block[1::2]).all() and not (img == before).all()
+
+
 def test_pixelate_blocks_are_at_least_two_px() -> None:
     img = frame(20, 20, 6)
     mask_bgr(img, [[3, 3, 9, 9]], Style.PIXELATE, 64.0)  # ceil(6/64) = 1, raised to 2
