@@ -111,6 +111,9 @@ def _default_profiles() -> dict[str, ProfileConfig]:
                 PlateClassicConfig(max_side=960, min_chars=3),
             )
         ),
+        # Live streams: crops of where a fixed camera's picture moved (redactor/pipeline/
+        # motion.py), at twice their size, so small faces far away are found in real time.
+        "roi": ProfileConfig(detectors=(CenterFaceConfig(scale=2.0, max_side=1280, min_score=0.12),)),
         # Recall first: CenterFace at full and double size, plus a 3x pass for the
         # tiniest faces of low-resolution frames (long side up to 682 px), text at
         # up to 1280 px. No classical localiser: it adds masked area, not plates.
@@ -195,6 +198,27 @@ class PolicyRouting(Strict):
             if ref not in names:
                 raise ValueError(f"policy {ref!r} is not defined; defined: {sorted(names)}")
         return self
+
+
+# ---------------------------------------------------------------- live streams
+
+
+class MotionConfig(Strict):
+    enabled: bool = Field(True, description="look closer where a fixed camera's picture moves")
+    profile: str = Field("roi", description="detection profile run on each moving region's crop")
+    work_width: int = Field(480, ge=64, le=4096, description="width the background model works at, px")
+    history: int = Field(100, ge=2, le=10000, description="background model memory, in detected frames")
+    var_threshold: float = Field(16.0, gt=0.0, le=1000.0, description="MOG2 variance threshold (higher = less motion)")
+    warmup_frames: int = Field(5, ge=1, le=1000, description="detected frames before regions are trusted")
+    min_blob_px: int = Field(60, ge=1, le=1_000_000, description="smallest moving blob kept, full-resolution px^2")
+    margin: float = Field(0.4, ge=0.0, le=4.0, description="region grown by this share of its size on each side")
+    margin_px: int = Field(24, ge=0, le=1024, description="... and by at least this many full-resolution px")
+    max_moving_share: float = Field(0.4, gt=0.0, le=1.0, description="above this moving share of the frame, no regions")
+    max_regions: int = Field(12, ge=1, le=256, description="largest regions looked at per detection")
+
+
+class LiveConfig(Strict):
+    motion: MotionConfig = Field(default_factory=MotionConfig)
 
 
 # ---------------------------------------------------------------- service
@@ -337,9 +361,15 @@ class Config(Strict):
     policy: PolicyRouting = Field(default_factory=PolicyRouting)
     export: ExportConfig = Field(default_factory=ExportConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    live: LiveConfig = Field(default_factory=LiveConfig)
 
     @model_validator(mode="after")
     def _profiles_exist(self) -> Config:
+        if self.live.motion.enabled and self.live.motion.profile not in self.detect.profiles:
+            raise ValueError(
+                f"live.motion.profile {self.live.motion.profile!r} is not defined; "
+                f"defined: {sorted(self.detect.profiles)}"
+            )
         for name, pol in self.policy.policies.items():
             if pol.profile not in self.detect.profiles:
                 raise ValueError(

@@ -36,16 +36,18 @@ class Engine:
         # detector that hangs; at most this many detections run (or hang) at once.
         self._deadline_slots = threading.BoundedSemaphore(config.server.workers)
         self._deadline_pool = ThreadPoolExecutor(config.server.workers, thread_name_prefix="detect-image")
-        used = sorted({p.profile for p in config.policy.policies.values()})
+        used = {p.profile for p in config.policy.policies.values()}
+        if config.live.motion.enabled:
+            used.add(config.live.motion.profile)
         self.detectors: dict[str, Detector] = {}
         try:
-            for name in used:
+            for name in sorted(used):
                 self.detectors[name] = factory(name, config.detect.profiles[name])
         except Exception:
             self.close()
             raise
         kernels.warmup()  # compile cost stays out of the first frame
-        log.info("engine ready: profiles %s", ", ".join(used))
+        log.info("engine ready: profiles %s", ", ".join(sorted(used)))
 
     def redactor(self, policy: ResolvedPolicy) -> FrameRedactor:
         return FrameRedactor(

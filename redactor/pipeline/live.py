@@ -4,6 +4,10 @@ Detection is slower than a camera's frame interval, so it runs in a worker
 thread on the newest frame whenever it is free, and on any frame that comes
 `detect_interval_ms` of video time after the last detected one, even if it
 must wait its turn (a file pushed faster than real time) ("detect frames").
+Each detection looks at the whole frame with the policy's profile and, since
+the cameras are fixed, closer (the `roi` profile, at twice the size) at the
+regions where the picture moved (pipeline/motion.py): small faces far from the
+camera are found without paying for the whole frame at that scale.
 Frames are emitted strictly in input order:
 
 - a detect frame waits for its own detections, then the tracker folds them in;
@@ -29,14 +33,20 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+
 from redactor.config import Limits
+from redactor.errors import InvalidDetections
 from redactor.pipeline.engine import Engine
 from redactor.pipeline.frame import Redacted
+from redactor.pipeline.motion import MotionRegions
 from redactor.pipeline.stream import StreamOutput, StreamSession, StreamSpec
 from redactor.track import Tracker, TrackerParams
 from redactor.types import Detections, Frame, FrameStatus
 
 log = logging.getLogger(__name__)
+
+MERGE_IOU = 0.5  # region and whole-frame boxes of one object merge above this overlap
 
 
 @dataclass(slots=True)
@@ -63,6 +73,9 @@ class LiveSession(StreamSession):
         self._max_unfinished = limits.stream_queue_frames
         self._unfinished_lock = threading.Lock()
         self._pending: deque[_Pending] = deque()
+        motion = engine.config.live.motion
+        self._motion = MotionRegions(motion) if motion.enabled else None
+        self._roi_detector = engine.detectors[motion.profile] if motion.enabled else None
         self._healthy = True  # False after a failed detection, until one succeeds
         self._last_detected_us: int | None = None  # timestamp of the newest detections folded in
         self._max_age_us = limits.max_detection_age_ms * 1000
@@ -114,7 +127,7 @@ class LiveSession(StreamSession):
             if (due or self._in_flight is None or self._in_flight.done()) and not starved:
                 self._last_submitted_us = f.timestamp_us
                 bgr = f.to_bgr().copy()  # the worker must not see pixels being masked
-                det = self._pool.submit(self.redactor.detect, Frame.from_bgr(bgr))
+                det = self._pool.submit(self._detect, Frame.from_bgr(bgr))
                 with self._unfinished_lock:
                     self._unfinished += 1
                 det.add_done_callback(self._finished)
@@ -122,6 +135,22 @@ class LiveSession(StreamSession):
             self._pending.append(_Pending(f, received, det, due and starved))
         out += list(self.ready(block=False))
         return out
+
+    def _detect(self, frame: Frame) -> Detections:
+        """The detection job (on the worker thread, frames in order): the whole frame
+        with the policy's profile, plus a closer look at the regions that moved."""
+        found = self.redactor.detect(frame)
+        if self._motion is None or self._roi_detector is None:
+            return found
+        bgr = frame.planes[0]
+        parts = [found]
+        for x0, y0, x1, y1 in self._motion.regions(bgr):
+            d = self._roi_detector.detect(np.ascontiguousarray(bgr[y0:y1, x0:x1]))
+            if not isinstance(d, Detections):
+                raise InvalidDetections(f"region detector returned {type(d).__name__}, expected Detections")
+            shift = np.array([x0, y0, x0, y0], np.float32)
+            parts.append(Detections(d.boxes + shift, d.scores, d.labels))
+        return merge_union(Detections.concat(parts), MERGE_IOU).clipped(frame.width, frame.height)
 
     def _finished(self, _: Future[Detections]) -> None:
         with self._unfinished_lock:  # runs on the detect thread
@@ -207,3 +236,34 @@ class LiveSession(StreamSession):
         self._pending.clear()
         super().close()
 
+
+def merge_union(found: Detections, iou: float) -> Detections:
+    """Per label, boxes overlapping more than `iou` become their union (best score kept).
+
+    A crop can cut an object, so a region's box may be part of the whole-frame
+    box of the same object: suppressing one of them could keep the smaller, while
+    the union always covers both.
+    """
+    if len(found) < 2:
+        return found
+    order = np.argsort(-found.scores, kind="stable")
+    boxes: list[np.ndarray] = []
+    scores: list[float] = []
+    labels: list[int] = []
+    for i in order:
+        b, lab = found.boxes[i], int(found.labels[i])
+        for k, kb in enumerate(boxes):
+            if labels[k] != lab:
+                continue
+            w = min(b[2], kb[2]) - max(b[0], kb[0])
+            h = min(b[3], kb[3]) - max(b[1], kb[1])
+            inter = max(w, 0) * max(h, 0)
+            union = (b[2] - b[0]) * (b[3] - b[1]) + (kb[2] - kb[0]) * (kb[3] - kb[1]) - inter
+            if union > 0 and inter / union > iou:
+                boxes[k] = np.concatenate([np.minimum(b[:2], kb[:2]), np.maximum(b[2:], kb[2:])])
+                break
+        else:
+            boxes.append(b.copy())
+            scores.append(float(found.scores[i]))
+            labels.append(lab)
+    return Detections.create(np.array(boxes), scores, labels)

@@ -1,0 +1,77 @@
+"""Where something moved: regions of a fixed camera's frame worth a closer look.
+
+The cameras are fixed, so people and cars are where the picture changes. A
+background model (OpenCV MOG2) on a downscaled frame finds the moving blobs;
+their boxes, grown and merged, are cropped at full resolution and given to a
+small-object detector at a larger scale than the whole frame could afford.
+Stateful: one per stream, fed frames in order.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from redactor.config import MotionConfig
+
+Box = tuple[int, int, int, int]
+
+
+class MotionRegions:
+    def __init__(self, cfg: MotionConfig) -> None:
+        self.cfg = cfg
+        self._bg = cv2.createBackgroundSubtractorMOG2(
+            history=cfg.history, varThreshold=cfg.var_threshold, detectShadows=False
+        )
+        self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        self.frames = 0
+
+    def regions(self, bgr: npt.NDArray[np.uint8]) -> list[Box]:
+        """Moving regions in `bgr`'s pixels, grown by the margin and merged; [] while
+        the model is still learning or when most of the frame moves (shake, light)."""
+        h, w = bgr.shape[:2]
+        f = min(1.0, self.cfg.work_width / w)
+        small = cv2.resize(bgr, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA) if f < 1 else bgr
+        fg = self._bg.apply(small)
+        self.frames += 1
+        if self.frames < self.cfg.warmup_frames:
+            return []
+        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, self._kernel)
+        fg = cv2.dilate(fg, self._kernel, iterations=2)
+        if np.count_nonzero(fg) > self.cfg.max_moving_share * fg.size:
+            return []
+        n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+        boxes = []
+        min_area = self.cfg.min_blob_px * f * f
+        for x, y, bw, bh, area in stats[1:n]:
+            if area < min_area:
+                continue
+            floor = self.cfg.margin_px * f  # a crop must not cut an object that only moved at its edges
+            mx, my = max(bw * self.cfg.margin, floor), max(bh * self.cfg.margin, floor)
+            boxes.append((
+                max(0, int((x - mx) / f)), max(0, int((y - my) / f)),
+                min(w, int(np.ceil((x + bw + mx) / f))), min(h, int(np.ceil((y + bh + my) / f))),
+            ))
+        boxes = merge_boxes(boxes)
+        boxes.sort(key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
+        return boxes[: self.cfg.max_regions]
+
+
+def merge_boxes(boxes: list[Box]) -> list[Box]:
+    """Unions overlapping boxes until none overlap (a crop is cheaper once than twice)."""
+    out = list(boxes)
+    changed = True
+    while changed:
+        changed = False
+        merged: list[Box] = []
+        for b in out:
+            for i, m in enumerate(merged):
+                if b[0] < m[2] and m[0] < b[2] and b[1] < m[3] and m[1] < b[3]:
+                    merged[i] = (min(b[0], m[0]), min(b[1], m[1]), max(b[2], m[2]), max(b[3], m[3]))
+                    changed = True
+                    break
+            else:
+                merged.append(b)
+        out = merged
+    return out
