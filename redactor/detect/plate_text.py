@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.config import PlateTextConfig
-from redactor.detect.base import nms
+from redactor.detect.base import nms, resize
 from redactor.detect.onnx_session import fuse_scalar_chains, session
 from redactor.models import model_path, model_sha256
 from redactor.types import Detections, Label
@@ -106,9 +106,7 @@ class PlateTextDetector:
         # Sides rounded to multiples of 32 (resized, not padded: PP-OCR's own practice).
         sw = max(PAD_TO, round(w * s / PAD_TO) * PAD_TO)
         sh = max(PAD_TO, round(h * s / PAD_TO) * PAD_TO)
-        img = bgr if (sw, sh) == (w, h) else cv2.resize(
-            bgr, (sw, sh), interpolation=cv2.INTER_LINEAR if sw > w else cv2.INTER_AREA
-        )
+        img = resize(bgr, sw, sh)
         blob = ((img.astype(np.float32) - _MEAN) / _STD).transpose(2, 0, 1)[None]
         (prob,) = self._sess.run(None, {self._input: np.ascontiguousarray(blob)})
         return prob[0, 0], w / sw, h / sh

@@ -47,7 +47,13 @@ def test_decode_keeps_cells_above_threshold(threshold: float, expected: int) -> 
 
 @pytest.mark.parametrize(
     ("size", "scale", "max_side", "expected"),
-    [((1280, 720), 1.0, 640, 0.5), ((400, 300), 2.0, 960, 2.0), ((400, 300), 2.0, 600, 1.5), ((10, 10), 1.0, 0, 1.0)],
+    [
+        ((1280, 720), 1.0, 640, 0.5 * 352 / 360),  # snapped: 626 x 352 instead of padding 360 to 384
+        ((400, 300), 2.0, 960, 2.0),
+        ((400, 300), 2.0, 600, 1.5 * 448 / 450),  # 600 x 450: 450 px snaps to 448; 600 (18.75 cells) is padded
+        ((10, 10), 1.0, 0, 1.0),
+        ((1920, 1080), 1.0, 0, 1.0 * 1056 / 1080),  # 1080 = 33.75 cells: 2.2% shrink spares 1 row of cells
+    ],
 )
 def test_work_scale_caps_the_long_side(size: tuple[int, int], scale: float, max_side: int, expected: float) -> None:
     assert work_scale(*size, scale, max_side) == pytest.approx(expected)
