@@ -328,17 +328,20 @@ def test_tls_config_fields_go_together(tmp_path: Path) -> None:
 
 
 def _serve(config: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "redactor.cli", "serve", "--config", str(config), "--metrics-port", "0", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    """`redactor serve`; its log goes to a file beside the config (a full pipe would block it)."""
+    with (config.parent / "serve.log").open("a") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "redactor.cli", "serve", "--config", str(config), "--metrics-port", "0", *extra],
+            stdout=subprocess.PIPE, stderr=log, text=True,
+        )
 
 
 def test_serve_refuses_public_address_without_tls(tmp_path: Path) -> None:
     cfg = tmp_path / "public.toml"
     cfg.write_text('[server]\naddress = "0.0.0.0:0"\n')
     proc = _serve(cfg)
-    out, err = proc.communicate(timeout=120)
+    out, _ = proc.communicate(timeout=120)
+    err = (tmp_path / "serve.log").read_text()
     assert proc.returncode == 2, (out, err)
     assert "refusing to listen on 0.0.0.0:0" in err and "server.tls_cert" in err
 
@@ -359,7 +362,7 @@ def test_serve_with_mutual_tls_from_config(pki: dict[str, Issued | CA], tmp_path
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert "serving on 127.0.0.1:" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
+        assert "serving on 127.0.0.1:" in line, (line, (tmp_path / "serve.log").read_text()[-3000:])
         port = int(line.split("127.0.0.1:")[1].split()[0])
         fake = RunningServer.__new__(RunningServer)
         fake.port = port
