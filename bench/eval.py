@@ -45,6 +45,7 @@ FRAME_SOURCES = 3  # real photos resized to each frame size
 FRAME_WARMUP = 2  # runs per frame before timing (first-call allocations, caches)
 FRAME_REPEATS = 3  # timed passes over the frames
 _WHITE = (255, 255, 255)
+SKIP = Path("-")  # --faces - / --plates -: leave that set out
 
 
 def policy_for(cfg: Config, profile: str, name: str | None) -> tuple[str, PolicyConfig]:
@@ -172,14 +173,14 @@ def run_eval(
 ) -> dict[str, Any]:
     """Scores `profile` on the labelled faces and plates; the figures as a dict.
 
-    CSVs default to the shared data's faces/faces.csv and plates/plates.csv;
-    `limit` takes the first N images of each.
+    CSVs default to the shared data's faces/faces.csv and plates/plates.csv
+    (Path("-") leaves a set out); `limit` takes the first N images of each.
     """
     cfg = load_config(config)
     if profile not in cfg.detect.profiles:
         raise SystemExit(f"profile {profile!r} is not defined; defined: {sorted(cfg.detect.profiles)}")
-    faces = faces or faces_csv()
-    plates = plates or plates_csv()
+    faces = None if faces == SKIP else faces or faces_csv()
+    plates = None if plates == SKIP else plates or plates_csv()
     if faces is None and plates is None:
         raise SystemExit(f"no labelled data: set REDACTOR_DATA or pass --faces/--plates (looked in {data_dir()})")
     policy_name, pol = policy_for(cfg, profile, policy)
@@ -260,13 +261,16 @@ def markdown(result: dict[str, Any]) -> str:
             lines.append(
                 f"| {size} | " + " | ".join(f"{row[n]['wall']:.0f} / {row[n]['cpu']:.0f}" for n in names) + " |"
             )
-    lines += [
-        "",
+    machine = (
         f"Machine: {result['cpus']} CPUs, shared; 1-min load {result['load_before']:.1f} before, "
-        f"{result.get('load_after', float('nan')):.1f} after. Frame times: median of "
-        f"{FRAME_REPEATS} passes over {FRAME_SOURCES} real photos resized, after {FRAME_WARMUP} warm-up runs; "
-        "CPU = process time of all threads (the profile's detectors run on parallel threads).",
-    ]
+        f"{result.get('load_after', float('nan')):.1f} after."
+    )
+    if "frame_ms" in result:
+        machine += (
+            f" Frame times: median of {FRAME_REPEATS} passes over {FRAME_SOURCES} real photos resized, after "
+            f"{FRAME_WARMUP} warm-up runs; CPU = process time of all threads (detectors may run in parallel)."
+        )
+    lines += ["", machine]
     return "\n".join(lines)
 
 
@@ -274,8 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__.split("\n\n")[0])
     ap.add_argument("--profile", default="realtime", help="detection profile (default: %(default)s)")
     ap.add_argument("--limit", type=int, default=None, help="first N images of each set")
-    ap.add_argument("--faces", type=Path, default=None, help="faces CSV (default: shared data faces/faces.csv)")
-    ap.add_argument("--plates", type=Path, default=None, help="plates CSV (default: shared data plates/plates.csv)")
+    ap.add_argument("--faces", type=Path, default=None,
+                    help="faces CSV (default: shared data faces/faces.csv; '-' skips faces)")
+    ap.add_argument("--plates", type=Path, default=None,
+                    help="plates CSV (default: shared data plates/plates.csv; '-' skips plates)")
     ap.add_argument("--policy", default=None, help="masking policy (default: the one that uses the profile)")
     ap.add_argument("--config", type=Path, default=None, help="TOML configuration (default: embedded)")
     ap.add_argument("--masks-out", type=Path, default=None, help="write one mask PNG per image under DIR")

@@ -20,8 +20,13 @@ faces/ 682 photos and plates/ 355 photos; recall at 80% coverage of the masks
 the default policies apply, enlarged 1.3x):
 - CenterFace wants RGB (0.89 vs 0.83 with BGR on 150 photos); PP-OCR wants BGR.
 - Faces by scale and threshold, CenterFace alone: at 1x 0.91/0.83 (threshold
-  0.1/0.2); 1x+2x at 0.1: 0.97 with 17.7% masked; adding 3x gained 0.01 more
-  for 0.4% more masked. The images' labelled faces alone, enlarged, cover 13.8%.
+  0.1/0.2); 1x+2x at 0.1: 0.97 with 17.7% masked. The labelled faces alone,
+  enlarged, cover 13.8%; text masks add about 2.5% on these photos, so
+  thorough takes 1x at 0.15 + 2x at 0.1 (0.955 at 19.1%) plus a 3x pass that
+  keeps only faces up to 24 px (+0.012 for +0.2%), run on frames whose long
+  side is at most 682 px (larger frames have 2x; 3x would cost seconds).
+- Thorough at 1080p needs about 2 GB of memory at peak (CenterFace at 2x runs
+  on 3840 x 2160) and well over a second of CPU per frame.
 - Text boxes grown 1.1 x 1.5 protect as many plates as 1.25 x 1.8 with a
   quarter less area; lines longer than 8x their height are captions (dropping
   them cost no plate and a fifth of the text area masked on face photos).
