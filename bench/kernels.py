@@ -349,7 +349,7 @@ def redetect(every: int, spec: str) -> int:
         f"{d.kind}({', '.join(f'{k}={v}' for k, v in d.model_dump().items() if k != 'kind')})"
         for d in profile.detectors
     )
-    variants = parse_variants(spec or "pixelate,blur", policy.strength)
+    variants = parse_variants(spec or "pixelate,blur,fill", policy.strength)
     print(f"\nre-detection: {len(images)} images of faces/ (every {every}), "
           f"{sum(len(i.boxes) for i in images)} labelled faces")
     print(f"detector: profile 'thorough' = {names}")
@@ -417,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="re-detection on every N-th image (default: 1 with --redetect, 8 in the full run)")
     ap.add_argument("--variants", default="",
                     help="re-detection masks, e.g. 'pixelate:8,pixelate:3,strong_blur:2,fill' "
-                         "(default: pixelate and blur at the default policy's strength)")
+                         "(default: pixelate and blur at the default policy's strength, and fill)")
     args = ap.parse_args(argv)
 
     if args.redetect:

@@ -1,5 +1,6 @@
-"""Masking kernels: pure functions over NumPy arrays (no I/O beyond Numba's compile cache, no config, no redactor imports
-beyond this package). Numba-compiled, in place, many boxes per call.
+"""Masking kernels: pure functions over NumPy arrays, Numba-compiled, in place, many
+boxes per call. No I/O (beyond Numba's compile cache), no config objects, no
+imports from redactor outside this package.
 
 Families: pixelate.py, blur.py, fill.py (what a region becomes), shapes.py (where
 it lands: rectangle or ellipse, feathered or not), yuv.py (4:2:0 geometry and

@@ -3,8 +3,8 @@
 Blocks sit on a grid anchored at (gx, gy), at or before the box's corner, so a
 box's edge blocks may be partial; the mean is over the block's pixels inside
 the box only. A task does a band of whole block rows. Per block row it sums the
-rows into one accumulator row (contiguous, vectorised: uint16 while a block is
-at most 257 rows tall, so 16 lanes per instruction) and reduces that to one
+rows into one accumulator row (contiguous, vectorised: uint16, 16 lanes per
+instruction, over at most 257 rows at a time) and reduces that to one
 masked row; then each plane row gets its block row's masked row through the
 shape: one read and one write of each pixel, as a copy would.
 """
@@ -42,14 +42,18 @@ def _sum_rows16(plane: npt.NDArray[np.uint8], ya: int, yb: int, a: int, acc: npt
 
 
 @jit
-def _sum_rows32(plane: npt.NDArray[np.uint8], ya: int, yb: int, a: int, acc: npt.NDArray[np.int32]) -> None:
+def _sum_rows32(
+    plane: npt.NDArray[np.uint8], ya: int, yb: int, a: int, acc16: npt.NDArray[np.uint16],
+    acc: npt.NDArray[np.int32],
+) -> None:
+    """Tall blocks: uint16 sums of up to _U16_ROWS rows at a time, added into int32."""
     n = acc.shape[0]
     for j in range(n):
         acc[j] = 0
-    for y in range(ya, yb):
-        r0 = plane[y, a : a + n]
+    for y in range(ya, yb, _U16_ROWS - 1):
+        _sum_rows16(plane, y, min(yb, y + _U16_ROWS - 1), a, acc16)
         for j in range(n):
-            acc[j] += r0[j]
+            acc[j] += acc16[j]
 
 
 @jit
@@ -122,7 +126,7 @@ def pixelate_band(
     first = (ya - gy) // block
     masked = np.empty(((yb - 1 - gy) // block - first + 1) * n, np.uint8)  # one row per block row
     small = block <= _U16_ROWS
-    acc16 = np.empty(n if small else 0, np.uint16)
+    acc16 = np.empty(n, np.uint16)
     acc32 = np.empty(0 if small else n, np.int32)
     y = ya
     while y < yb:
@@ -132,7 +136,7 @@ def pixelate_band(
             _sum_rows16(plane, y, ye, x0 * ch, acc16)
             _block_means(acc16, row, ch, x0, x1, gx, block, ye - y)
         else:
-            _sum_rows32(plane, y, ye, x0 * ch, acc32)
+            _sum_rows32(plane, y, ye, x0 * ch, acc16, acc32)
             _block_means(acc32, row, ch, x0, x1, gx, block, ye - y)
         y = ye
     compose_rows(plane, ch, ya, yb, x0, x1, masked, n, block, gy, lb, s, ellipse, feather)

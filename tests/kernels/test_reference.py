@@ -99,3 +99,22 @@ def test_nv12_equals_reference(size: str, style: Style, shape: str, seed: int) -
     mask_nv12(y, uv, boxes, style, strength, ellipse, feather, color)
     np.testing.assert_array_equal(y, want_y)
     np.testing.assert_array_equal(uv, want_uv)
+
+
+@pytest.mark.parametrize("ch_layout", ["bgr", "nv12"])
+def test_blocks_taller_than_the_uint16_sums_equal_reference(ch_layout: str) -> None:
+    rng = np.random.default_rng(7)
+    h, w = 1100, 40  # block ceil(1090 / 2) = 545 rows: summed in uint16 chunks, then int32
+    boxes = np.array([[1.5, 3.0, 39.0, 1093.0]])
+    if ch_layout == "bgr":  # bright pixels: a uint16 sum of more than 257 rows would wrap
+        img = rng.integers(250, 256, (h, w, 3), dtype=np.uint8)
+        want = mask_bgr_ref(img, boxes, Style.PIXELATE, 2.0)
+        mask_bgr(img, boxes, Style.PIXELATE, 2.0)
+        np.testing.assert_array_equal(img, want)
+        return
+    y = rng.integers(250, 256, (h, w), dtype=np.uint8)
+    uv = rng.integers(250, 256, (h // 2, w // 2, 2), dtype=np.uint8)
+    want_y, (want_uv,) = mask_yuv420_ref(y, [uv], boxes, Style.PIXELATE, 2.0)
+    mask_nv12(y, uv, boxes, Style.PIXELATE, 2.0)
+    np.testing.assert_array_equal(y, want_y)
+    np.testing.assert_array_equal(uv, want_uv)
