@@ -11,6 +11,9 @@ from redactor.types import Detections, Masks, PixelFormat
 from redactor.v1 import redactor_pb2 as pb
 
 _FORMAT_NAMES = ", ".join(f.name for f in PixelFormat)
+# Presentation times up to 2**53 us (285 years) either way stay exact as float64, and
+# the difference of two stays within int64 (tracking subtracts them); beyond, refused.
+MAX_TIMESTAMP_US = 2**53
 
 
 def pixel_format(value: int, where: str) -> PixelFormat:
@@ -61,3 +64,9 @@ def stream_spec_from_proto(h: pb.StreamHeader) -> StreamSpec:
         camera_id=h.camera_id, recipient=h.recipient, service=h.service, format=fmt,
         width=h.width, height=h.height, fps=h.fps, latency_budget_ms=h.latency_budget_ms,
     )
+
+
+def timestamp_us(value: int, where: str) -> int:
+    if not -MAX_TIMESTAMP_US <= value <= MAX_TIMESTAMP_US:
+        raise InvalidInput(f"{where} must be within +-2**53 us (285 years), got {value}")
+    return value

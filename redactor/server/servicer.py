@@ -139,7 +139,8 @@ class RedactorServicer(pb_grpc.RedactorServicer):
                         )
                     metrics.frames_in.labels("stream").inc()
                     f = req.frame
-                    outs = session.push(f.seq, f.timestamp_us, f.data, received)
+                    ts = serde.timestamp_us(f.timestamp_us, f"frame {f.seq}: timestamp_us")
+                    outs = session.push(f.seq, ts, f.data, received)
                 for out in outs:
                     sent += 1
                     self._count(out, stream_id, sent, t_start)

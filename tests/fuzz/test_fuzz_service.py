@@ -205,7 +205,8 @@ def stream_plans(draw: st.DrawFn) -> StreamPlan:
             data = good(i)
             reqs.append(pb.StreamRequest(frame=pb.StreamFrame(seq=i, data=data[:-1] if data else b"\0")))
         else:  # well-formed, with timestamps that may jump, repeat or go back
-            ts = draw(st.one_of(st.just(i * 40_000), st.integers(-(2**63), 2**63 - 1)))
+            ts = draw(st.one_of(st.just(i * 40_000), st.integers(-(2**63), 2**63 - 1),
+                                st.sampled_from([2**53, -(2**53), 2**53 + 1, 2**62, -(2**63)])))
             reqs.append(pb.StreamRequest(frame=pb.StreamFrame(seq=i, timestamp_us=ts, data=good(i))))
     ending = draw(st.sampled_from(["close", "close", "cancel", "linger"]))
     return StreamPlan(reqs, ending, draw(CREDENTIALS))
@@ -418,6 +419,28 @@ def test_redact_stream(site: Site, keeper: Keeper, plan: StreamPlan) -> None:
             check("RedactStream", e.code(), e.details(), plan.requests)
             return
     check("RedactStream", C.OK, None, plan.requests)
+
+
+@pytest.mark.parametrize(("stamps", "code"), [
+    ([0, 2**53, -(2**53), 0, 2**53], C.OK),  # far apart but representable: served
+    ([0, 2**53 + 1], C.INVALID_ARGUMENT),
+    ([0, 2**63 - 1, -(2**63)], C.INVALID_ARGUMENT),  # found by this suite: OverflowError in tracking
+])
+def test_timestamps_far_apart(site: Site, stamps: list[int], code: grpc.StatusCode) -> None:
+    for fmt, data in ((pb.PIXEL_FORMAT_H264, None), (pb.PIXEL_FORMAT_BGR24, NOISE.tobytes())):
+        header = pb.StreamHeader(format=fmt, width=64, height=48, latency_budget_ms=30_000)
+        reqs = [pb.StreamRequest(header=header)] + [
+            pb.StreamRequest(frame=pb.StreamFrame(seq=i, timestamp_us=t, data=data or H264[i % len(H264)]))
+            for i, t in enumerate(stamps)]
+        with channel(site) as ch:
+            try:
+                out = list(pb_grpc.RedactorStub(ch).RedactStream(iter(reqs), timeout=60))  # type: ignore[no-untyped-call]
+            except grpc.RpcError as e:
+                check("RedactStream", e.code(), e.details(), reqs)
+                assert e.code() == code and "timestamp_us" in (e.details() or "")
+                continue
+        check("RedactStream", C.OK, None, reqs)
+        assert code == C.OK and [r.frame.timestamp_us for r in out[1:]] == stamps
 
 
 # ---------------------------------------------------------------- Exports
