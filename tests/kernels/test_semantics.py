@@ -42,6 +42,15 @@ def test_boxes_round_outward() -> None:
     np.testing.assert_array_equal(img, want)
 
 
+def test_huge_coordinates_clip_to_the_frame() -> None:
+    img = frame(9, 11)
+    mask_bgr(img, [[-1e30, -1e30, 1e30, 1e30]], Style.FILL, color=(5, 6, 7))
+    assert (img == (5, 6, 7)).all()
+    y, u, v = yuv(9, 11)
+    mask_i420(y, u, v, [[-1e30, 4.5, 1e30, 1e300]], Style.FILL)
+    assert (y[4:] == 16).all() and (y[:4] != 16).any() and (u[2:] == 128).all()
+
+
 def test_chroma_box_covers_luma_box() -> None:
     y, u, v = yuv(9, 11)
     mask_i420(y, u, v, [[3, 3, 6, 5]], Style.FILL, color=(255, 255, 255))
