@@ -55,7 +55,7 @@ class ClipResult:
 def reference(source: str, size: tuple[int, int] | None, frames: int) -> list[np.ndarray]:
     """Thorough boxes per frame, on exactly the frames the relay sends."""
     cfg = Config()
-    det = ProfileDetector("thorough", cfg.detect.profiles["thorough"], cfg.models.dir)
+    det = ProfileDetector("thorough", cfg.detect.profiles["thorough"], cfg.models.dir, cfg.detect.threads)
     dec = av.CodecContext.create("h264", "r")
     out: list[np.ndarray] = []
     try:

@@ -264,7 +264,8 @@ class ExportService:
     # ------------------------------------------------------------ running jobs
 
     def _build_detector(self, profile: str) -> Detector:
-        return ProfileDetector(profile, self.config.detect.profiles[profile], self.config.models.dir)
+        return ProfileDetector(profile, self.config.detect.profiles[profile], self.config.models.dir,
+                               self.config.detect.threads)
 
     def _worker(self) -> None:
         detector: Detector | None = None
