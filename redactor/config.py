@@ -232,7 +232,7 @@ class Limits(Strict):
     stream_queue_frames: int = Field(8, ge=1, le=1024, description="frames queued per stream before overload")
     latency_budget_ms: int = Field(500, ge=10, le=60000, description="default per-frame latency budget, ms")
     detect_interval_ms: int = Field(
-        200, ge=0, le=10000,
+        500, ge=0, le=10000,
         description="live: a frame this much video time after the last detected one is detected too, "
         "even when the detector is busy (it then waits its turn), ms",
     )
