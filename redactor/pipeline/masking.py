@@ -59,7 +59,7 @@ def mask_everything(frame: Frame, color: tuple[int, int, int] = (0, 0, 0)) -> No
     if frame.layout == "bgr":
         frame.planes[0][:] = np.asarray(color, np.uint8)
         return
-    y, u, v = _bgr_to_yuv(color)
+    y, u, v = kernels.bgr_to_yuv(color)
     if frame.layout == "i420":
         frame.planes[0][:] = y
         frame.planes[1][:] = u
@@ -95,7 +95,7 @@ def _fill_zone(frame: Frame, polygon: npt.NDArray[np.int32], color: tuple[int, i
     if frame.layout == "bgr":
         cv2.fillPoly(frame.planes[0], [polygon.reshape(-1, 1, 2)], color)
         return
-    y, u, v = _bgr_to_yuv(color)
+    y, u, v = kernels.bgr_to_yuv(color)
     cv2.fillPoly(frame.planes[0], [polygon.reshape(-1, 1, 2)], int(y))
     # chroma at half resolution: floor the start, ceil the end, so the zone is covered
     half = (polygon // 2).reshape(-1, 1, 2)
@@ -104,9 +104,3 @@ def _fill_zone(frame: Frame, polygon: npt.NDArray[np.int32], color: tuple[int, i
         cv2.fillPoly(frame.planes[2], [half], int(v))
     else:
         cv2.fillPoly(frame.planes[1], [half], (int(u), int(v)))
-
-
-def _bgr_to_yuv(color: tuple[int, int, int]) -> tuple[int, int, int]:
-    px = np.array([[color]], np.uint8)
-    yuv = cv2.cvtColor(px, cv2.COLOR_BGR2YUV)[0, 0]
-    return int(yuv[0]), int(yuv[1]), int(yuv[2])
