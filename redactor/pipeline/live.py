@@ -99,15 +99,8 @@ class LiveSession(StreamSession):
         service is slowed by flow control instead of filling memory."""
         if not self._pending:
             return []
-        head = self._pending[0]
-        if head.detection is not None and not head.detection.done():
-            left = self.budget_s - (time.perf_counter() - head.received)
-            try:
-                head.detection.result(timeout=max(left, 0))
-            except Exception:  # noqa: BLE001 - handled in _emit
-                pass
-        self._pending.popleft()
-        return [self._emit(head), *self.ready(block=False)]
+        self._wait_for_head()
+        return [self._emit(self._pending.popleft()), *self.ready(block=False)]
 
     # ---- input -------------------------------------------------------------------------
 
@@ -160,17 +153,26 @@ class LiveSession(StreamSession):
         """Emits frames from the head while they can go; with `block`, waits for all."""
         while self._pending:
             head = self._pending[0]
-            waited = time.perf_counter() - head.received
-            if head.detection is not None and not head.detection.done():
-                left = self.budget_s - waited
-                if left > 0 and not block:
-                    return
-                try:
-                    head.detection.result(timeout=max(left, 0))
-                except Exception:  # noqa: BLE001 - timeouts and failures are both handled below
-                    pass
-            self._pending.popleft()
-            yield self._emit(head)
+            if not block and self._head_waiting(head):
+                return
+            self._wait_for_head()
+            yield self._emit(self._pending.popleft())
+
+    def _head_waiting(self, head: _Pending) -> bool:
+        """The head awaits its detection and still has time left in the budget."""
+        return (head.detection is not None and not head.detection.done()
+                and time.perf_counter() - head.received < self.budget_s)
+
+    def _wait_for_head(self) -> None:
+        """Waits for the head's detection, at most until its latency budget runs out;
+        timeouts and failures are both handled by _emit."""
+        head = self._pending[0]
+        if head.detection is not None and not head.detection.done():
+            left = self.budget_s - (time.perf_counter() - head.received)
+            try:
+                head.detection.result(timeout=max(left, 0))
+            except Exception:  # noqa: BLE001
+                pass
 
     def _emit(self, p: _Pending) -> StreamOutput:
         f = p.frame

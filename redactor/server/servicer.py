@@ -8,7 +8,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import grpc
 
@@ -110,13 +110,18 @@ class RedactorServicer(pb_grpc.RedactorServicer):
                 )
             spec = serde.stream_spec_from_proto(first.header)
             session = LiveSession(self.engine, spec, lim)
+
+            def respond(outs: Iterable[StreamOutput]) -> Iterator[pb.StreamResponse]:
+                nonlocal sent
+                for out in outs:
+                    sent += 1
+                    self._count(out, stream_id, sent, t_start)
+                    yield pb.StreamResponse(frame=_frame_to_proto(out))
+
             yield pb.StreamResponse(accepted=pb.StreamAccepted(stream_id=stream_id, policy=session.policy.name))
             while True:
                 if session.pending >= lim.stream_queue_frames:
-                    for out in session.drain_head():
-                        sent += 1
-                        self._count(out, stream_id, sent, t_start)
-                        yield pb.StreamResponse(frame=_frame_to_proto(out))
+                    yield from respond(session.drain_head())
                     continue
                 idle = time.perf_counter() - last_message
                 try:
@@ -141,14 +146,8 @@ class RedactorServicer(pb_grpc.RedactorServicer):
                     f = req.frame
                     ts = serde.timestamp_us(f.timestamp_us, f"frame {f.seq}: timestamp_us")
                     outs = session.push(f.seq, ts, f.data, received)
-                for out in outs:
-                    sent += 1
-                    self._count(out, stream_id, sent, t_start)
-                    yield pb.StreamResponse(frame=_frame_to_proto(out))
-            for out in session.ready(block=True):
-                sent += 1
-                self._count(out, stream_id, sent, t_start)
-                yield pb.StreamResponse(frame=_frame_to_proto(out))
+                yield from respond(outs)
+            yield from respond(session.ready(block=True))
         finally:
             metrics.streams.dec()
             with self._lock:
