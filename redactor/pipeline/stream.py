@@ -69,14 +69,6 @@ class StreamSession:
             self._encoder = H264Encoder(frame.width, frame.height, self.spec.fps or 25.0)
         return self._encoder.encode(frame)
 
-    def process(self, seq: int, timestamp_us: int, data: bytes, received_at: float) -> list[StreamOutput]:
-        """All outputs for one input frame (one, except while H.264 buffers: none)."""
-        frames = self.decode(seq, timestamp_us, data)
-        if not frames:
-            return [StreamOutput(seq, timestamp_us, FrameStatus.DROPPED,
-                                 "no picture in this access unit yet (decoder buffering)")]
-        return [self._finish(self.redactor.redact(f), received_at) for f in frames]
-
     def _finish(self, r: Redacted, received_at: float) -> StreamOutput:
         f = r.frame
         data = self.encode(f)
