@@ -30,12 +30,13 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor import kernels
+from redactor.config import PolicyConfig
 from redactor.kernels import Style
 
 U8 = npt.NDArray[np.uint8]
 SIZES = {"720p": (720, 1280), "1080p": (1080, 1920), "4K": (2160, 3840)}
 BOX_COUNTS = (1, 10, 50)
-STRENGTH = 8.0  # the default policy's strength
+STRENGTH = PolicyConfig().strength  # the default policy's (timing barely depends on it)
 FACE_SIDE = (0.05, 0.20)  # a box's height as a share of the frame's height
 MATCH_IOU = 0.3
 # Detection confidences at which re-detection is also counted: the thorough
@@ -318,18 +319,104 @@ def iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[n
 
 
 def parse_variants(spec: str, strength: float) -> list[tuple[str, Style | None, float]]:
-    """"pixelate:8,blur,fill" -> [(label, style, strength)]; a style without :S takes `strength`."""
+    """"pixelate:8,blur,fill" -> [(label, style, strength)]; a style without :S takes `strength`.
+
+    Always holds "unmasked" (the detector's own recall) and "fill" (the baseline:
+    a solid fill leaves nothing of the face, so what is found there comes from
+    around the mask)."""
     out: list[tuple[str, Style | None, float]] = [("unmasked", None, 0.0)]
     for part in filter(None, (p.strip() for p in spec.split(","))):
         name, _, value = part.partition(":")
         style = Style[name.upper()]
         st = float(value) if value else strength
         out.append((f"{name}:{st:g}" if style != Style.FILL else name, style, st))
+    if not any(style == Style.FILL for _, style, _ in out):
+        out.append(("fill", Style.FILL, strength))
     return out
 
 
-def redetect(every: int, spec: str) -> int:
-    """Masks the labelled faces, runs the thorough profile again, reports what it finds."""
+@dataclass
+class Redetection:
+    """Per variant, the best matching face-detection score of each labelled face (0: none)."""
+
+    images: int
+    every: int
+    enlarge: float
+    default_variant: str
+    floor: float  # the profile's lowest face-detection confidence
+    detector: str
+    sides: npt.NDArray[np.float64]
+    scores: dict[str, npt.NDArray[np.float64]]
+
+    def found(self, variant: str, level: float) -> npt.NDArray[np.bool_]:
+        return self.scores[variant] >= max(level, 1e-9)
+
+    def rate(self, variant: str, level: float) -> float:
+        return float(np.mean(self.found(variant, level))) if len(self.sides) else 0.0
+
+    def beyond_fill(self, variant: str, level: float) -> float:
+        """Share of labelled faces found under this mask but not under a solid fill of the same box:
+        what the detector finds because of the masked pixels, not the head around them."""
+        if not len(self.sides):
+            return 0.0
+        return float(np.mean(self.found(variant, level) & ~self.found("fill", level)))
+
+    def figures(self) -> dict[str, object]:
+        levels = (self.floor, *SCORE_LEVELS[1:])
+        return {
+            "images": self.images, "every": self.every, "faces": int(len(self.sides)),
+            "enlarge": self.enlarge, "detector": self.detector, "floor": self.floor,
+            "default_variant": self.default_variant, "match_iou": MATCH_IOU,
+            "variants": {
+                name: {
+                    "rate": {f"{lv:g}": self.rate(name, lv) for lv in levels},
+                    "beyond_fill": {f"{lv:g}": self.beyond_fill(name, lv) for lv in levels},
+                    "by_side": [
+                        [lo, hi, int(np.sum(self.found(name, self.floor) & (self.sides >= lo) & (self.sides < hi))),
+                         int(np.sum((self.sides >= lo) & (self.sides < hi)))]
+                        for lo, hi in SIZE_BINS
+                    ],
+                }
+                for name in self.scores
+            },
+            "default_beyond_fill": self.beyond_fill(self.default_variant, self.floor),
+        }
+
+    def markdown(self) -> str:
+        levels = (self.floor, *SCORE_LEVELS[1:])
+        lines = [
+            f"re-detection: {self.images} images of faces/ (every {self.every}), {len(self.sides)} labelled faces; "
+            f"boxes enlarged x{self.enlarge:g}; detector: {self.detector}; a face is found again when a face "
+            f"detection overlaps it with IoU >= {MATCH_IOU}",
+            "",
+            "found again, by the detection's confidence (the first column is the profile's own floor):",
+            "",
+        ]
+        lines.append(markdown(["variant"] + [f"score >= {lv:g}" for lv in levels],
+                              [[n] + [f"{100 * self.rate(n, lv):.2f}%" for lv in levels] for n in self.scores]))
+        lines += ["", "found again beyond a solid fill of the same box (found under this mask, not under fill: "
+                      "what the masked pixels themselves give away):", ""]
+        lines.append(markdown(["variant"] + [f"score >= {lv:g}" for lv in levels],
+                              [[n] + [f"{100 * self.beyond_fill(n, lv):.2f}%" for lv in levels]
+                               for n in self.scores if n not in ("unmasked", "fill")]))
+        header = ["variant"] + [f"side {lo}-{hi} px" if hi < 1 << 20 else f"side >= {lo} px" for lo, hi in SIZE_BINS]
+        rows = []
+        for n in self.scores:
+            f = self.found(n, self.floor)
+            rows.append([n] + [f"{int(np.sum(f & (self.sides >= lo) & (self.sides < hi)))}/"
+                               f"{int(np.sum((self.sides >= lo) & (self.sides < hi)))}" for lo, hi in SIZE_BINS])
+        lines += ["", f"found again at the floor ({self.floor:g}), by the face's long side:", "", markdown(header, rows)]
+        lines += ["", f"default policy ({self.default_variant}): "
+                      f"{100 * self.rate(self.default_variant, self.floor):.2f}% found again at the floor, "
+                      f"{100 * self.beyond_fill(self.default_variant, self.floor):.2f}% beyond a solid fill "
+                      "(goal: at most 1%)"]
+        return "\n".join(lines)
+
+
+def redetect(every: int, spec: str, enlarge_by: float | None = None) -> Redetection | None:
+    """Masks the labelled faces of faces/ as the default policy does, runs the thorough profile again.
+
+    None without the shared data."""
     from redactor.config import Config
     from redactor.data import data_dir, load_faces
     from redactor.detect.registry import ProfileDetector
@@ -339,25 +426,23 @@ def redetect(every: int, spec: str) -> int:
     images = load_faces()
     if not images:
         print(f"re-detection skipped: no shared data (set $REDACTOR_DATA; looked in {data_dir()})")
-        return 0
+        return None
     images = images[::every]
     cfg = Config()
     policy = cfg.policy.policies["default"]
+    factor = policy.enlarge if enlarge_by is None else enlarge_by
     profile = cfg.detect.profiles["thorough"]
     detector = ProfileDetector("thorough", profile)
-    names = ", ".join(
+    names = "thorough = " + ", ".join(
         f"{d.kind}({', '.join(f'{k}={v}' for k, v in d.model_dump().items() if k != 'kind')})"
         for d in profile.detectors
     )
-    variants = parse_variants(spec or "pixelate,blur,fill", policy.strength)
-    print(f"\nre-detection: {len(images)} images of faces/ (every {every}), "
-          f"{sum(len(i.boxes) for i in images)} labelled faces")
-    print(f"detector: profile 'thorough' = {names}")
-    print(f"masking: boxes enlarged x{policy.enlarge} (default policy; its strength is {policy.strength}), "
-          f"face detections matched at IoU >= {MATCH_IOU}")
-    # best matching face-detection score per labelled face, per variant (0: none)
-    best_score: dict[str, list[npt.NDArray[np.float64]]] = {name: [] for name, _, _ in variants}
-    bins_all: list[npt.NDArray[np.intp]] = []
+    variants = parse_variants(spec or f"{policy.style}:{policy.strength:g},blur", policy.strength)
+    default = f"{policy.style}:{policy.strength:g}" if policy.style != "fill" else "fill"
+    if default not in {n for n, _, _ in variants}:
+        variants.append((default, Style[policy.style.upper()], policy.strength))
+    scores: dict[str, list[npt.NDArray[np.float64]]] = {name: [] for name, _, _ in variants}
+    sides: list[npt.NDArray[np.float64]] = []
     t0 = time.perf_counter()
     try:
         for k, im in enumerate(images):
@@ -366,44 +451,24 @@ def redetect(every: int, spec: str) -> int:
                 raise SystemExit(f"cannot read {im.path}")
             bgr = np.ascontiguousarray(read, dtype=np.uint8)
             labelled = im.boxes
-            side = np.maximum(labelled[:, 2] - labelled[:, 0], labelled[:, 3] - labelled[:, 1])
-            bins_all.append(np.searchsorted([hi for _, hi in SIZE_BINS], side, side="right"))
+            sides.append(np.maximum(labelled[:, 2] - labelled[:, 0], labelled[:, 3] - labelled[:, 1]))
             for name, style, strength in variants:
                 img = bgr.copy()
                 if style is not None:
-                    kernels.mask_bgr(img, enlarge(labelled, policy.enlarge), style, strength)
+                    kernels.mask_bgr(img, enlarge(labelled, factor), style, strength, policy.ellipse)
                 det = detector.detect(img).of(Label.FACE)
                 match = iou(labelled, det.boxes) >= MATCH_IOU
-                scores = np.where(match, det.scores[None, :], 0.0).max(axis=1, initial=0.0)
-                best_score[name].append(scores)
+                scores[name].append(np.where(match, det.scores[None, :], 0.0).max(axis=1, initial=0.0))
             if (k + 1) % 25 == 0:
                 print(f"  {k + 1}/{len(images)} images, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     finally:
         detector.close()
-    bins = np.concatenate(bins_all)
-    total = np.bincount(bins, minlength=len(SIZE_BINS))
-    floor = min(d.min_score for d in profile.detectors if hasattr(d, "min_score") and d.kind != "plate_text")
-    header = ["variant", "found / labelled", "rate"] + [
-        f"side {lo}-{hi} px" if hi < 1 << 20 else f"side >= {lo} px" for lo, hi in SIZE_BINS
-    ]
-    rows = []
-    for name, _, _ in variants:
-        hit = np.concatenate(best_score[name]) > 0
-        f = np.bincount(bins[hit], minlength=len(SIZE_BINS))
-        rows.append([name, f"{f.sum()} / {total.sum()}", f"{100 * f.sum() / max(1, total.sum()):.2f}%"]
-                    + [f"{a}/{b}" for a, b in zip(f, total, strict=True)])
-    print(f"\nfound again by the profile as it runs (detections from score {floor}):")
-    print(markdown(header, rows))
-    print("\nfound again with a matching face detection of at least this score:")
-    rows = []
-    for name, _, _ in variants:
-        sc = np.concatenate(best_score[name])
-        rows.append([name] + [f"{100 * np.mean(sc >= lv):.2f}%" for lv in SCORE_LEVELS])
-    print(markdown(["variant"] + [f"score >= {lv}" for lv in SCORE_LEVELS], rows))
-    print("(fill leaves nothing of the face: what the detector finds there comes from the"
-          " head's outline and surroundings, not from the masked pixels)")
-    print(f"{time.perf_counter() - t0:.0f} s")
-    return 0
+    floor = min(d.min_score for d in profile.detectors if d.kind == "centerface")
+    return Redetection(
+        images=len(images), every=every, enlarge=factor, default_variant=default, floor=floor, detector=names,
+        sides=np.concatenate(sides) if sides else np.zeros(0),
+        scores={n: np.concatenate(v) if v else np.zeros(0) for n, v in scores.items()},
+    )
 
 
 # ------------------------------------------------------------------ main
@@ -417,12 +482,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="re-detection on every N-th image (default: 1 with --redetect, 8 in the full run)")
     ap.add_argument("--variants", default="",
                     help="re-detection masks, e.g. 'pixelate:8,pixelate:3,strong_blur:2,fill' "
-                         "(default: pixelate and blur at the default policy's strength, and fill)")
+                         "(default: the default policy's style and strength, blur at that strength; "
+                         "fill is always measured, as the baseline)")
+    ap.add_argument("--enlarge", type=float, help="grow the labelled boxes by this factor before masking "
+                                                  "(default: the default policy's)")
     args = ap.parse_args(argv)
 
     if args.redetect:
         kernels.warmup()
-        return redetect(args.every or 1, args.variants)
+        found = redetect(args.every or 1, args.variants, args.enlarge)
+        if found is not None:
+            print(found.markdown())
+        return 0
 
     t0 = time.perf_counter()
     kernels.warmup()
@@ -450,7 +521,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n1080p, 50 boxes, numba / best OpenCV (goal <= 0.5): "
               + ", ".join(f"{r.kernel} {r.numba_s / r.cv_s:.2f}" for r in goal))
     if not args.quick:
-        redetect(args.every or 8, args.variants)
+        found = redetect(args.every or 8, args.variants, args.enlarge)
+        if found is not None:
+            print("\n" + found.markdown())
     return 0
 
 

@@ -2,15 +2,13 @@
 
 bench.eval returns a dict (`run_eval`); bench.live's `run_clip` returns a
 dataclass; bench.export writes its figures as JSON (`main([... "--json", F])`).
-bench.kernels prints: its public `table` and `first_frame` give the figures,
-`whole_frame_row` its formatted cells, and its re-detection measure is kept as
-the Markdown it prints, not parsed (until it returns its figures).
+bench.kernels: its public `table` and `first_frame` give the figures,
+`whole_frame_row` its formatted cells, `redetect` a Redetection (figures and
+its Markdown).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import time
 from dataclasses import asdict
@@ -61,11 +59,11 @@ def kernels(quick: bool) -> dict[str, Any]:
     out["whole_frame"] = [bench_kernels.whole_frame_row(s, KERNEL_MIN_TIME_QUICK if quick else KERNEL_MIN_TIME)
                           for s in sizes]
     if not quick:
-        text = io.StringIO()
-        with contextlib.redirect_stdout(text):
-            bench_kernels.redetect(REDETECT_EVERY, "")  # "": its default variants
-        out["redetect_every"] = REDETECT_EVERY
-        out["redetect_markdown"] = text.getvalue().strip()
+        found = bench_kernels.redetect(REDETECT_EVERY, "")  # "": its default variants
+        if found is not None:
+            out["redetect_every"] = REDETECT_EVERY
+            out["redetect"] = found.figures()
+            out["redetect_markdown"] = found.markdown()
     return out
 
 

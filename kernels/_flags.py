@@ -54,10 +54,15 @@ ALPHA_ONE: Final = 256
 # block rows for pixelate; a whole box for blur). Small enough to balance
 # threads on one big box, large enough that a task costs far more than its set-up.
 BAND_BYTES: Final = 1 << 16
-# Masked bytes from which one call runs its tasks on several threads (64 MiB:
-# an 8K frame mostly masked). High on purpose: a server masks many streams at
-# once on its own threads (nogil) beside decoders and detectors, and a parallel
-# region whose worker waits for a busy core costs a scheduler slice
-# (milliseconds): measured on a loaded 2-core machine, a whole 4K frame took
-# 21 ms in parallel against ~2 ms serially.
-PARALLEL_MIN_BYTES: Final = 1 << 26
+# Work from which one call runs its tasks on both cores, in bytes masked times a
+# cost per byte (below). A parallel region costs tens of microseconds on idle
+# cores but a scheduler slice (milliseconds) when a worker waits for a busy core:
+# measured on a loaded 2-core machine, a whole 4K frame pixelated took 21 ms in
+# parallel against ~2 ms serially. So only calls whose serial time is several
+# milliseconds go parallel: 50 face-sized blurs on a 1080p frame (2.3 MB x 24,
+# ~3 ms serially) do; any number of pixelated faces below 4K does not.
+PARALLEL_MIN_WORK: Final = 1 << 25
+# Serial cost per masked byte against pixelate, measured with bench.kernels
+# (1080p, 50 boxes): fill ~0.3, pixelate 1, one blur pass ~10 (counted 24: a
+# blur task is a whole box, so its waves balance worse across threads).
+WORK_PER_BYTE: Final = {"pixelate": 1, "fill": 1, "blur_pass": 24}

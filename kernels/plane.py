@@ -24,7 +24,8 @@ from redactor.kernels._flags import (
     BAND_BYTES,
     MAX_RADIUS,
     MIN_BLOCK,
-    PARALLEL_MIN_BYTES,
+    PARALLEL_MIN_WORK,
+    WORK_PER_BYTE,
     jit,
     jit_parallel,
 )
@@ -247,16 +248,19 @@ def mask_serial(
 
 
 def _worth_parallel(
-    planes: list[npt.NDArray[np.uint8]], boxes: npt.NDArray[np.float64], lw: int, lh: int
+    planes: list[npt.NDArray[np.uint8]], boxes: npt.NDArray[np.float64], lw: int, lh: int, style: int,
+    passes: int,
 ) -> bool:
-    """Whether the boxes cover at least PARALLEL_MIN_BYTES of these planes (overlaps counted twice)."""
-    total = sum(p.nbytes for p in planes)
-    if total < PARALLEL_MIN_BYTES:
+    """Whether masking the boxes is at least PARALLEL_MIN_WORK (overlaps counted twice)."""
+    per_byte = WORK_PER_BYTE["blur_pass"] * passes if style in (BLUR, STRONG_BLUR) else \
+        WORK_PER_BYTE["pixelate" if style == PIXELATE else "fill"]
+    total = sum(p.nbytes for p in planes) * per_byte
+    if total < PARALLEL_MIN_WORK:
         return False
     w = np.clip(boxes[:, 2], 0, lw) - np.clip(boxes[:, 0], 0, lw)
     h = np.clip(boxes[:, 3], 0, lh) - np.clip(boxes[:, 1], 0, lh)
     share = float(np.sum(np.maximum(w, 0) * np.maximum(h, 0))) / (lw * lh)
-    return share * total >= PARALLEL_MIN_BYTES
+    return share * total >= PARALLEL_MIN_WORK
 
 
 # One parallel launch at a time: a second stream masking meanwhile runs its
@@ -281,7 +285,7 @@ def mask_planes(
     feather: int,
 ) -> None:
     """Masks `boxes` (luma px, float64 (n, 4)) on validated (h, w*ch) planes, in place."""
-    if _worth_parallel(planes, boxes, lw, lh) and _parallel_gate.acquire(blocking=False):
+    if _worth_parallel(planes, boxes, lw, lh, style, passes) and _parallel_gate.acquire(blocking=False):
         try:
             for k, plane in enumerate(planes):
                 lb, wb, par, tasks, phases = plan(

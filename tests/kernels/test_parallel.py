@@ -51,12 +51,27 @@ def test_parallel_equals_serial_with_many_overlapping_boxes(style: Style, ellips
 
 def test_large_masks_take_the_parallel_path_with_the_same_result() -> None:
     rng = np.random.default_rng(5)
-    side = 4800  # 69 MB: above PARALLEL_MIN_BYTES
+    side = 3400  # 35 MB: above PARALLEL_MIN_WORK for pixelate and fill
     img = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
     boxes = np.array([[0, 0, side, side], [100.5, 200, 900, 1300], [800, 800, 2000, 2100]])
-    assert plane._worth_parallel([img.reshape(side, -1)], boxes, side, side)
+    for style in (Style.PIXELATE, Style.FILL):
+        assert plane._worth_parallel([img.reshape(side, -1)], boxes, side, side, int(style), 1)
     for style in (Style.PIXELATE, Style.FILL):
         a, b = img.copy(), img.copy()
         mask_bgr(a, boxes, style)
         serial(b, boxes, style, 8.0, False, 0, (0, 0, 0))
         np.testing.assert_array_equal(a, b)
+
+
+def test_blur_goes_parallel_at_a_smaller_masked_area_than_pixelate() -> None:
+    """A blur costs ~10x a pixelate per byte: 50 face-sized blurs on 1080p are worth both cores."""
+    h, w = 1080, 1920
+    planes = [np.zeros((h, w * 3), np.uint8)]
+    rng = np.random.default_rng(3)
+    side = rng.uniform(54, 216, 50)
+    x0, y0 = rng.uniform(0, w - 216, 50), rng.uniform(0, h - 216, 50)
+    boxes = np.stack([x0, y0, x0 + side * 0.85, y0 + side], axis=1)
+    assert plane._worth_parallel(planes, boxes, w, h, int(Style.BLUR), 1)
+    assert plane._worth_parallel(planes, boxes, w, h, int(Style.STRONG_BLUR), 3)
+    assert not plane._worth_parallel(planes, boxes, w, h, int(Style.PIXELATE), 1)
+    assert not plane._worth_parallel(planes, boxes[:5], w, h, int(Style.BLUR), 1)
