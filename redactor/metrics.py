@@ -30,6 +30,16 @@ class Metrics:
         self.stream_fps = Gauge("redactor_stream_fps", "frames per second sent, per stream", ["stream"], registry=r)
         self.streams = Gauge("redactor_streams_active", "live streams open", registry=r)
 
+    def forget_stream(self, stream_id: str) -> None:
+        """Drops a closed stream's own series: ids are random, so keeping them would grow
+        the registry (and every scrape) for the server's whole life. The totals stay in
+        the per-kind series."""
+        for metric in (self.dropped, self.stream_latency, self.stream_fps):
+            try:
+                metric.remove(stream_id)
+            except KeyError:  # this stream never set it (no drops, say)
+                pass
+
     def fail_closed_reason(self, reason: str) -> None:
         # the label is the exception class only, to bound cardinality
         self.fail_closed.labels(reason.split(":", 1)[0][:40]).inc()

@@ -150,6 +150,7 @@ class RedactorServicer(pb_grpc.RedactorServicer):
             yield from respond(session.ready(block=True))
         finally:
             metrics.streams.dec()
+            metrics.forget_stream(stream_id)
             with self._lock:
                 self._streams[caller] -= 1
                 if not self._streams[caller]:
@@ -165,6 +166,7 @@ class RedactorServicer(pb_grpc.RedactorServicer):
         if out.status == FrameStatus.DROPPED:
             m.dropped.labels(stream_id).inc()
         m.stream_latency.labels(stream_id).observe(out.service_ms / 1000)
+        m.latency.labels("stream").observe(out.service_ms / 1000)
         for label in out.detections.labels:
             m.detections.labels(Label(int(label)).name.lower()).inc()
         elapsed = time.perf_counter() - t_start

@@ -235,10 +235,15 @@ def test_metrics_endpoint(short_clip: Path) -> None:
     try:
         with RedactorClient(running.address) as client:
             header = pb.StreamHeader(recipient="police-112", format=pb.PIXEL_FORMAT_BGR24, width=W, height=H)
-            assert len(list(client.stream(header, _bgr_frames(3)))) == 3
+            outs = client.stream(header, _bgr_frames(3))
+            next(outs)
+            during = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+            assert len(list(outs)) == 2
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     finally:
         running.stop(0)
+    assert "redactor_stream_frame_latency_seconds_bucket{" in during, "an open stream has its own series"
     assert 'redactor_frames_in_total{kind="stream"} 3.0' in text
-    assert "redactor_stream_frame_latency_seconds_bucket" in text
+    assert 'redactor_frame_latency_seconds_count{kind="stream"} 3.0' in text
+    assert 'stream="' not in text, "a closed stream's own series must be gone (ids would pile up)"
     assert "redactor_frames_fully_masked_for_safety_total" in text or "redactor_frames_out_total" in text
