@@ -3,8 +3,9 @@ certificates, tokens on loopback. Every call of both services is tried with ever
 kind of caller; a call without valid credentials is UNAUTHENTICATED (or never gets
 past the TLS handshake), a call outside the caller's role PERMISSION_DENIED.
 
-The CA, server and client certificates are made per session in a temporary
-folder (tests/security/security_pki.py); no key is committed.
+The CA, server and client certificates are made per module in a temporary
+folder (tests/security/security_pki.py; fixtures `pki` and `mtls_server` in
+tests/security/conftest.py); no key is committed.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import grpc
 import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from security_pki import CA, Issued
+from security_pki import CA, TOKENS, Issued, export_config
 
-from redactor.config import AuthConfig, Config, ExportConfig, ServerConfig
+from redactor.config import AuthConfig, Config, ServerConfig
 from redactor.errors import ConfigError
 from redactor.ledger import Ledger
 from redactor.server.app import RunningServer, create_server, is_loopback
@@ -37,7 +38,6 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
 
 PNG = bytes(cv2.imencode(".png", np.full((24, 32, 3), 90, np.uint8))[1])
-TOKENS = {"relay": "relay-secret-0001", "auditor": "auditor-secret-0001", "operator": "operator-secret-0001"}
 CALLS = ("RedactImage", "RedactStream", "CreateExport", "GetExport", "WatchExport", "ListExports",
          "DownloadExport")
 
@@ -87,44 +87,6 @@ def invoke(channel: grpc.Channel, call: str, metadata: tuple[tuple[str, str], ..
         assert e.details(), f"{call}: {e.code()} without a message"
         return e.code()  # type: ignore[no-any-return]
     return OK
-
-
-def export_config(folder: Path) -> ExportConfig:
-    return ExportConfig(archive_root=folder / "archive", output_dir=folder / "exports",
-                        ledger_path=folder / "ledger.sqlite", key_path=folder / "keys" / "signing_key.pem")
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Issued | CA]:
-    folder = tmp_path_factory.mktemp("pki")
-    ca = CA(folder / "ca")
-    rogue = CA(folder / "rogue", "rogue CA")
-    return {
-        "ca": ca, "server": ca.server(),
-        "relay": ca.client("hub-seoul-1", "relay"),  # role from the OU
-        "operator": ca.client("ops-desk", "operator"),
-        "auditor": ca.client("audit-desk-7"),  # role from auth.cert_roles (no OU)
-        "mapped-over-ou": ca.client("hub-busan-2", "auditor"),  # cert_roles says relay: the map wins
-        "norole": ca.client("printer", "facilities"),
-        "two-roles": ca.client("greedy", "relay", "auditor"),
-        "expired": ca.client("old-hub", "relay", valid_days=-1),
-        "rogue": rogue.client("hub-seoul-1", "relay"),
-    }
-
-
-@pytest.fixture(scope="module")
-def mtls_server(pki: dict[str, Issued | CA], tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    ca, srv = pki["ca"], pki["server"]
-    assert isinstance(ca, CA) and isinstance(srv, Issued)
-    cfg = Config(
-        server=ServerConfig(tls_cert=srv.cert, tls_key=srv.key, tls_client_ca=ca.issued.cert),
-        auth=AuthConfig(required=True, tokens=TOKENS,
-                        cert_roles={"audit-desk-7": "auditor", "hub-busan-2": "relay"}),
-        export=export_config(tmp_path_factory.mktemp("mtls")),
-    )
-    running = create_server(cfg, "127.0.0.1:0")
-    yield running
-    running.stop(0)
 
 
 def mtls_channel(server: RunningServer, pki: dict[str, Issued | CA], who: str | None) -> grpc.Channel:
