@@ -1,9 +1,9 @@
-"""`redactor-client`: redact a video file or an image through a running redactor."""
+"""`redactor-client`: redact a video file or an image through a running redactor, and
+request and download exports (auditors: `redactor-client export --help`)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from fractions import Fraction
@@ -11,7 +11,14 @@ from pathlib import Path
 
 import grpc
 
-from redactor.clients.client import OutFrame, RedactorClient
+from redactor.clients.client import DownloadError, OutFrame, RedactorClient
+from redactor.clients.connect import (
+    UsageError,
+    add_connection_args,
+    client_from_args,
+    rpc_error_line,
+)
+from redactor.clients.export_cli import add_export_parser, run_export
 from redactor.clients.video import Mp4Writer, probe, read_i420
 from redactor.v1 import redactor_pb2 as pb
 
@@ -57,10 +64,10 @@ def redact_video(client: RedactorClient, src: Path, dst: Path, recipient: str, s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="redactor-client", description="Redact files through a redactor server.")
-    parser.add_argument("--address", default="127.0.0.1:50051", help="server host:port (default: %(default)s)")
-    parser.add_argument("--token", default=None, help="bearer token (default: $REDACTOR_TOKEN)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="redactor-client", description="Redact files through a redactor server; request exports.")
+    add_connection_args(parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v = sub.add_parser("redact", help="redact a video file into an H.264 MP4 (no audio)")
     v.add_argument("input", type=Path, help="video file PyAV can open (its audio is not carried)")
     v.add_argument("-o", "--output", type=Path, required=True, help="H.264 MP4 to write")
@@ -71,32 +78,46 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("input", type=Path, help="a .jpg/.jpeg/.png file")
     i.add_argument("-o", "--output", type=Path, required=True, help="where to write the redacted image (same format)")
     i.add_argument("--policy", default="", help="policy name (default: the server's default)")
-    sub.add_parser("health", help="print the server's health status")
+    sub.add_parser("health", help="print the server's health status (SERVING when it takes calls)")
+    add_export_parser(sub)
     args = parser.parse_args(argv)
 
-    token = args.token or os.environ.get("REDACTOR_TOKEN")
-    with RedactorClient(args.address, token) as client:
-        try:
-            if args.command == "health":
-                print(client.health())
-                return 0
-            if not args.input.is_file():
-                print(f"redactor-client: no such file: {args.input}", file=sys.stderr)
-                return 2
-            if args.command == "image":
-                fmt = _IMAGE_FORMATS.get(args.input.suffix.lower())
-                if fmt is None:
-                    print(f"redactor-client: expected a .jpg/.jpeg/.png file, got {args.input.name}", file=sys.stderr)
-                    return 2
-                resp = client.redact_image(pb.Image(format=fmt, data=args.input.read_bytes()), args.policy)
-                args.output.write_bytes(resp.image.data)
-                print(f"{args.output}: {len(resp.detections)} detections, {len(resp.masks)} masks, "
-                      f"status {pb.FrameStatus.Name(resp.status)}, {resp.service_ms:.1f} ms")
-                return 0
-            stats = redact_video(client, args.input, args.output, args.recipient, args.service, args.camera)
-        except grpc.RpcError as e:
-            print(f"redactor-client: {e.code().name}: {e.details()}", file=sys.stderr)
-            return 1
+    try:
+        if args.command in ("redact", "image") and not args.input.is_file():
+            raise UsageError(f"no such file: {args.input}")
+        with client_from_args(args) as client:
+            return _run(client, args)
+    except UsageError as e:
+        print(f"redactor-client: {e}", file=sys.stderr)
+        return 2
+    except grpc.RpcError as e:
+        print(f"redactor-client: {rpc_error_line(e)}", file=sys.stderr)
+        return 1
+    except DownloadError as e:
+        print(f"redactor-client: download incomplete, nothing written: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("redactor-client: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(client: RedactorClient, args: argparse.Namespace) -> int:
+    if args.command == "health":
+        print(client.health())
+        return 0
+    if args.command == "export":
+        code: int = run_export(client, args)
+        return code
+    if args.command == "image":
+        fmt = _IMAGE_FORMATS.get(args.input.suffix.lower())
+        if fmt is None:
+            raise UsageError(f"expected a .jpg/.jpeg/.png file, got {args.input.name}")
+        resp = client.redact_image(pb.Image(format=fmt, data=args.input.read_bytes()), args.policy)
+        args.output.write_bytes(resp.image.data)
+        print(f"{args.output}: {len(resp.detections)} detections, {len(resp.masks)} masks, "
+              f"status {pb.FrameStatus.Name(resp.status)}, {resp.service_ms:.1f} ms")
+        return 0
+    stats = redact_video(client, args.input, args.output, args.recipient, args.service, args.camera)
     print(f"{args.output}: {stats['frames']:.0f} frames in {stats['seconds']:.1f} s ({stats['fps']:.1f} fps), "
           f"{stats['detections']:.0f} detections, {stats['fully_masked']:.0f} fully masked, "
           f"{stats['dropped']:.0f} dropped")

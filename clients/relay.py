@@ -24,6 +24,12 @@ import grpc
 import numpy as np
 
 from redactor.clients.client import OutFrame, RedactorClient
+from redactor.clients.connect import (
+    UsageError,
+    add_connection_args,
+    client_from_args,
+    rpc_error_line,
+)
 from redactor.v1 import redactor_pb2 as pb
 
 
@@ -139,8 +145,6 @@ def relay(client: RedactorClient, source: str, *, recipient: str = "police-112",
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="redactor-relay", description=__doc__.split("\n\n")[0])
     parser.add_argument("source", help="video file or URL PyAV can open (e.g. rtsp://...)")
-    parser.add_argument("--address", default="127.0.0.1:50051", help="server host:port (default: %(default)s)")
-    parser.add_argument("--token", default=None, help="bearer token (default: $REDACTOR_TOKEN)")
     parser.add_argument("-o", "--output", type=Path, help="write the redacted stream as raw H.264 here")
     parser.add_argument("--recipient", default="police-112", help="receiving agency; chooses the policy")
     parser.add_argument("--service", default="", help="service within the agency")
@@ -148,18 +152,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", help="scale to WxH first, e.g. 1920x1080")
     parser.add_argument("--frames", type=int, default=0, help="stop after this many frames (0 = all)")
     parser.add_argument("--fast", action="store_true", help="send as fast as possible, not at the source rate")
+    add_connection_args(parser)
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     if not (args.source.startswith(("rtsp://", "rtmp://", "http://", "https://")) or os.path.exists(args.source)):
         print(f"redactor-relay: no such file: {args.source}", file=sys.stderr)
         return 2
-    with RedactorClient(args.address, args.token or os.environ.get("REDACTOR_TOKEN")) as client:
+    try:
+        client = client_from_args(args)
+    except UsageError as e:
+        print(f"redactor-relay: {e}", file=sys.stderr)
+        return 2
+    with client:
         try:
             result = relay(client, args.source, recipient=args.recipient, service=args.service,
                            camera=args.camera, size=size, realtime=not args.fast,  # type: ignore[arg-type]
                            max_frames=args.frames, output=args.output)
         except grpc.RpcError as e:
-            print(f"redactor-relay: {e.code().name}: {e.details()}", file=sys.stderr)
+            print(f"redactor-relay: {rpc_error_line(e)}", file=sys.stderr)
             return 1
     print(result.summary())
     return 0
