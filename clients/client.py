@@ -7,7 +7,6 @@ server, with a client certificate and key for mutual TLS (the production setting
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import tempfile
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from redactor.net import is_loopback
 from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
@@ -93,20 +93,6 @@ def _pem(field: str, path: Path | None) -> bytes | None:
     if b"-----BEGIN " not in data:
         raise TlsError(field, path, "not a PEM file (no '-----BEGIN' line)")
     return data
-
-
-def is_loopback(address: str) -> bool:
-    """Whether `address` (host:port, [v6]:port, unix:path) stays on this machine
-    (as redactor.server.app.is_loopback, without importing the server)."""
-    if address.startswith(("unix:", "unix-abstract:")):
-        return True
-    host = address.rsplit(":", 1)[0].strip("[]") if ":" in address else address
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class RedactorClient:

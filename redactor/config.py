@@ -147,10 +147,12 @@ class ZoneConfig(Strict):
 class PolicyConfig(Strict):
     classes: tuple[ClassName, ...] = Field(("face", "plate"), description="what is masked")
     style: Style = Field("pixelate", description="how a region is masked")
-    # 3 blocks across a face: at 8, the thorough detector still found 68% of the
-    # pixelated faces of the shared set (a solid fill: 35%); at 3, 36% (bench.kernels).
+    # 2 blocks across a face's long side. The thorough detector, at its floor, found
+    # again 68% of the shared set's faces pixelated at 8, 39% at 3, 30% at 2, and
+    # 35-40% under a black box or a box of the face's mean colour: below 3 blocks
+    # what it finds is the head around the mask, not the face (bench.kernels --redetect).
     strength: float = Field(
-        3.0, gt=0.0, le=64.0,
+        2.0, gt=0.0, le=64.0,
         description="pixelate: blocks across a box's long side (fewer = stronger); "
         "blur: radius as 1/strength of the box's long side",
     )

@@ -3,7 +3,6 @@ standard health service and server reflection."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from grpc_reflection.v1alpha import reflection
 
 from redactor.config import DEV_TOKENS, Config
 from redactor.errors import ConfigError
+from redactor.net import is_loopback
 from redactor.pipeline.engine import DetectorFactory, Engine
 from redactor.server.servicer import RedactorServicer
 from redactor.v1 import redactor_pb2 as pb
@@ -119,19 +119,6 @@ def create_server(
     host = address.rsplit(":", 1)[0]
     log.info("redactor serving on %s:%d", host, port)
     return RunningServer(server, port, f"{host}:{port}", engine, health_servicer, closables)
-
-
-def is_loopback(address: str) -> bool:
-    """Whether `address` (host:port, [v6]:port or unix:path) only takes local callers."""
-    if address.startswith(("unix:", "unix-abstract:")):
-        return True
-    host = address.rsplit(":", 1)[0].strip("[]") if ":" in address else address
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a name, "", 0.0.0.0, [::]: reachable from elsewhere
 
 
 def server_credentials(config: Config, address: str) -> grpc.ServerCredentials | None:

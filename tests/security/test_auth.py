@@ -26,7 +26,8 @@ from security_pki import CA, TOKENS, Issued, export_config
 from redactor.config import AuthConfig, Config, ServerConfig
 from redactor.errors import ConfigError
 from redactor.ledger import Ledger
-from redactor.server.app import RunningServer, create_server, is_loopback
+from redactor.net import is_loopback
+from redactor.server.app import RunningServer, create_server
 from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
