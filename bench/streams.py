@@ -31,7 +31,7 @@ from bench.live import leaks as live_leaks
 from bench.live import reference as live_reference
 from bench.server import ServerProcess
 from redactor.clients.client import OutFrame, RedactorClient
-from redactor.clients.relay import RelayResult, camera_access_units
+from redactor.clients.relay import camera_access_units
 from redactor.config import Config
 from redactor.v1 import redactor_pb2 as pb
 
@@ -131,7 +131,7 @@ def level(server: ServerProcess, fps: float, units: list[tuple[int, int, bytes]]
     objects = missed = 0
     if ref is not None:
         for r in done:
-            o, m = live_leaks(ref, RelayResult(masks=r.masks), *size)
+            o, m = live_leaks(ref, r.masks, *size)
             objects, missed = objects + o, missed + m
     served = (redacted == frames_in and frames_in > 0 and pct[99] <= budget_ms
               and min(fps_each) >= FPS_KEPT * fps)
@@ -163,7 +163,7 @@ def sweep(server: ServerProcess, clip: Path, size_name: str, counts: list[int], 
     size = SIZES[size_name]
     if leaks and on_level:
         on_level(f"{size_name} thorough reference")
-    ref = live_reference(str(clip), size, frames) if leaks else None
+    ref = live_reference(str(clip), size, frames, offline=False)[0] if leaks else None
     fps, units = encode(clip, size, frames)
     warm = units[:WARMUP_FRAMES]
     play(server.address, "bench-warmup", fps, warm, time.perf_counter())

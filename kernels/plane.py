@@ -18,7 +18,7 @@ import threading
 
 import numpy as np
 import numpy.typing as npt
-from numba import get_parallel_chunksize, prange, set_parallel_chunksize
+from numba import prange
 
 from redactor.kernels._flags import (
     BAND_BYTES,
@@ -131,12 +131,8 @@ def plan(
     tasks = [(0, 0, 0, 0, 0)]
     tasks.clear()
     phases = [0]
-    # blur tasks (a whole box each) largest first: with dynamic scheduling the
-    # threads then finish a wave close together (longest-processing-time order)
-    order = np.argsort(-(wb[:, 2] - wb[:, 0]) * (wb[:, 3] - wb[:, 1]), kind="mergesort") \
-        if style == BLUR or style == STRONG_BLUR else np.arange(m)
     for w in range(nwaves):
-        for i in order:
+        for i in range(m):
             if wave[i] != w:
                 continue
             rows = max(1, BAND_BYTES // ((wb[i, 2] - wb[i, 0]) * ch))  # per task, about
@@ -290,10 +286,6 @@ def mask_planes(
 ) -> None:
     """Masks `boxes` (luma px, float64 (n, 4)) on validated (h, w*ch) planes, in place."""
     if _worth_parallel(planes, boxes, lw, lh, style, passes) and _parallel_gate.acquire(blocking=False):
-        # one task at a time to whichever thread is free: tasks differ in size
-        # (this thread's setting; set outside the kernel, which stays cacheable)
-        chunk = get_parallel_chunksize()
-        set_parallel_chunksize(1)
         try:
             for k, plane in enumerate(planes):
                 lb, wb, par, tasks, phases = plan(
@@ -302,7 +294,6 @@ def mask_planes(
                 _execute_parallel(tasks, phases, plane, int(chs[k]), lb, wb, par, int(ss[k]),
                                   ellipse, feather, values[k])
         finally:
-            set_parallel_chunksize(chunk)
             _parallel_gate.release()
         return
     p = planes + [planes[0]] * (3 - len(planes))
