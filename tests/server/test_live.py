@@ -235,9 +235,20 @@ def test_metrics_endpoint(short_clip: Path) -> None:
     try:
         with RedactorClient(running.address) as client:
             header = pb.StreamHeader(recipient="police-112", format=pb.PIXEL_FORMAT_BGR24, width=W, height=H)
-            outs = client.stream(header, _bgr_frames(3))
+            scraped = threading.Event()
+
+            def frames() -> Iterator[OutFrame]:  # the stream stays open until the scrape is done
+                it = iter(_bgr_frames(3))
+                yield next(it)
+                scraped.wait(30)
+                yield from it
+
+            outs = client.stream(header, frames())
             next(outs)
-            during = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+            try:
+                during = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+            finally:
+                scraped.set()
             assert len(list(outs)) == 2
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     finally:
