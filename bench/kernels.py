@@ -5,7 +5,8 @@
     python -m bench.kernels --redetect    # re-detection only, every labelled face of faces/
 
 Timing: each cell is the median over repeated calls on the same frame in one
-process, after `kernels.warmup()`. "OpenCV" is the best of the OpenCV ways to
+process, after `kernels.warmup()`; a kernel and its OpenCV rivals are called in
+turn, so that the machine's load weighs on them alike. "OpenCV" is the best of the OpenCV ways to
 do the same thing (named in the table); "copy" is a plain NumPy copy of the same
 pixels (the memory-speed floor). MB/s counts the masked pixels' bytes.
 
@@ -56,16 +57,32 @@ SIZE_BINS = ((0, 16), (16, 32), (32, 64), (64, 1 << 30))
 
 def measure(fn: Callable[[], object], min_time: float, min_reps: int = 5) -> float:
     """Median seconds per call, over at least `min_reps` calls and `min_time` seconds."""
-    fn()  # touch the memory once
-    times: list[float] = []
+    return measure_together({"": fn}, min_time, min_reps)[""]
+
+
+def measure_together(fns: dict[str, Callable[[], object]], min_time: float, min_reps: int = 5,
+                     per_turn: int = 3) -> dict[str, float]:
+    """Median seconds per call of each function, the functions taking turns.
+
+    Turns, so that a change in the machine's load during the measurement weighs
+    on every contender alike (measured one after the other, a ratio moved by
+    1.5x between runs on a shared 2-core machine). Each turn starts with an
+    untimed call, so that no contender is timed on the caches, or the spinning
+    worker threads, that the one before it left."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
     start = time.perf_counter()
-    while len(times) < min_reps or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if len(times) >= 2000:
+    turns = 0
+    while turns * per_turn < min_reps or time.perf_counter() - start < min_time * len(fns):
+        for name, fn in fns.items():
+            fn()
+            for _ in range(per_turn):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+        turns += 1
+        if turns * per_turn >= 2000:
             break
-    return statistics.median(times)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def face_boxes(h: int, w: int, n: int, seed: int) -> npt.NDArray[np.float64]:
@@ -181,10 +198,13 @@ HEADER = ["frame", "boxes", "kernel", "numba ms", "OpenCV ms", "OpenCV way", "co
           "numba MB/s", "OpenCV/numba", "numba/copy"]
 
 
-def best(fns: dict[str, Callable[[], object]], min_time: float) -> tuple[float, str]:
-    times = {name: measure(fn, min_time) for name, fn in fns.items()}
+def against(numba: Callable[[], object], cv_fns: dict[str, Callable[[], object]],
+            min_time: float) -> tuple[float, float, str]:
+    """(numba s, best OpenCV s, its name), all measured together."""
+    times = measure_together({"numba": numba, **cv_fns}, min_time)
+    numba_s = times.pop("numba")
     name = min(times, key=lambda k: times[k])
-    return times[name], name
+    return numba_s, times[name], name
 
 
 @dataclass
@@ -235,8 +255,7 @@ def case_rows(size: str, n: int, f: Frames, min_time: float) -> list[Row]:
     ]
     rows = []
     for name, fn, cv_fns in cases:
-        numba_s = measure(fn, min_time)
-        cv_s, cv_name = best(cv_fns, min_time)
+        numba_s, cv_s, cv_name = against(fn, cv_fns, min_time)
         rows.append(Row(size, n, name, numba_s, cv_s, cv_name, copy_s, nbytes))
 
     # 4:2:0: the same boxes on I420 planes (1.5 bytes per pixel)
@@ -248,8 +267,8 @@ def case_rows(size: str, n: int, f: Frames, min_time: float) -> list[Row]:
     ybytes = sum((c - a) * (d - b) for a, b, c, d in ib)
     cbytes = sum((c - a) * (d - b) for a, b, c, d in cb)
     yp, up, vp = f.planes
-    numba_s = measure(lambda: kernels.mask_i420(yp, up, vp, boxes, Style.PIXELATE, STRENGTH), min_time)
-    cv_s = measure(lambda: cv_pixelate_i420(f.planes, ib), min_time)
+    numba_s, cv_s, _ = against(lambda: kernels.mask_i420(yp, up, vp, boxes, Style.PIXELATE, STRENGTH),
+                               {"resize per plane": lambda: cv_pixelate_i420(f.planes, ib)}, min_time)
     rows.append(Row(size, n, "pixelate I420", numba_s, cv_s, "resize per plane",
                     measure(copy420, min_time), ybytes + 2 * cbytes))
     return rows
@@ -271,11 +290,14 @@ def whole_frame_row(size: str, min_time: float) -> list[str]:
     src = np.random.default_rng(2).integers(0, 256, (h, w, 3), dtype=np.uint8)
     img, dst = src.copy(), np.empty_like(src)
     full = [[0, 0, w, h]]
-    copy_s = measure(lambda: np.copyto(dst, src), min_time)
-    pix_s = measure(lambda: kernels.mask_bgr(img, full, Style.PIXELATE, STRENGTH), min_time)
-    cv_s = measure(lambda: cv_pixelate(img, [(0, 0, w, h)]), min_time)
-    blur_s = measure(lambda: kernels.mask_bgr(img, full, Style.BLUR, STRENGTH), min_time)
-    cvb_s = measure(lambda: cv_blur(img, [(0, 0, w, h)]), min_time)
+    t = measure_together({
+        "copy": lambda: np.copyto(dst, src),
+        "pixelate": lambda: kernels.mask_bgr(img, full, Style.PIXELATE, STRENGTH),
+        "cv pixelate": lambda: cv_pixelate(img, [(0, 0, w, h)]),
+    }, min_time)
+    copy_s, pix_s, cv_s = t["copy"], t["pixelate"], t["cv pixelate"]
+    blur_s, cvb_s, _ = against(lambda: kernels.mask_bgr(img, full, Style.BLUR, STRENGTH),
+                               {"cv2.blur": lambda: cv_blur(img, [(0, 0, w, h)])}, min_time)
     return [size, f"{copy_s * 1e3:.3f}", f"{pix_s * 1e3:.3f}", f"{pix_s / copy_s:.1f}x",
             f"{cv_s * 1e3:.3f}", f"{blur_s * 1e3:.3f}", f"{cvb_s * 1e3:.3f}"]
 
