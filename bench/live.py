@@ -1,8 +1,9 @@
 """Live streams, measured: leak rate, fps and latency, and how many streams fit.
 
-    python -m bench.live [--frames 60] [--streams 1,2,4] [--quick]
+    python -m bench.live [--frames 60] [--streams 1,2,4] [--fps 25] [--quick]
 
-For each clip in the shared data's videos/ (and a 1080p version of opencv_vtest):
+For each clip in the shared data's videos/ (and a 1080p version of opencv_vtest,
+at its own 10 fps and as a 25 fps camera would send its frames):
 the frames a camera would send (low-latency H.264, as redactor-relay sends them)
 are first run through the `thorough` profile one by one: that is the reference.
 Then the same clip is streamed live at its own frame rate through a real server
@@ -60,8 +61,8 @@ class ClipResult:
     detector_leak_rate: float
 
 
-def reference(source: str, size: tuple[int, int] | None, frames: int,
-              offline: bool = True) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def reference(source: str, size: tuple[int, int] | None, frames: int, offline: bool = True,
+              rate: float | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per frame, on exactly the frames the relay sends: the thorough boxes (the
     reference) and, if `offline`, the masks of the live policy's profile run on every frame."""
     cfg = Config()
@@ -72,7 +73,7 @@ def reference(source: str, size: tuple[int, int] | None, frames: int,
     ref: list[np.ndarray] = []
     out: list[np.ndarray] = []
     try:
-        _, aus = camera_access_units(source, size, frames)
+        _, aus = camera_access_units(source, size, frames, rate)
         for _seq, _ts, au in aus:
             for vf in dec.decode(av.Packet(au)):
                 bgr = vf.to_ndarray(format="bgr24")
@@ -102,15 +103,17 @@ def leaks(ref: list[np.ndarray], masks: dict[int, list[list[float]]] | list[np.n
     return objects, missed
 
 
-def run_clip(address: str, path: Path, size: tuple[int, int] | None, frames: int) -> ClipResult:
+def run_clip(address: str, path: Path, size: tuple[int, int] | None, frames: int,
+             rate: float | None = None) -> ClipResult:
+    """One clip, live at its own frame rate or as a camera of frame rate `rate`."""
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         w, h = size or (s.codec_context.width, s.codec_context.height)
-        fps = float(s.average_rate or 25)
-    ref, offline = reference(str(path), size, frames)
+        fps = rate or float(s.average_rate or 25)
+    ref, offline = reference(str(path), size, frames, rate=rate)
     with RedactorClient(address) as client:
         live = relay(client, str(path), size=size, realtime=True, max_frames=frames, keep_masks=True,
-                     preencode=True)
+                     preencode=True, rate=rate)
     objects, missed = leaks(ref, live.masks, w, h)
     _, missed_offline = leaks(ref, offline, w, h)
     return ClipResult(path.name, f"{w}x{h}", live.frames_out, fps, live.fps, live.percentile(50),
@@ -147,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=60, help="frames per clip (default: %(default)s)")
     p.add_argument("--streams", default="1,2,4", help="concurrent 720p stream counts (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="one clip, 20 frames, 1 stream")
+    p.add_argument("--fps", type=float, default=25.0,
+                   help="camera rate of the extra 1080p run of opencv_vtest (default: %(default)s)")
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
     root = data_dir()
@@ -155,17 +160,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     videos = sorted((root / "videos").glob("*.avi")) + sorted((root / "videos").glob("*.mp4"))
     frames = 20 if args.quick else args.frames
-    clips: list[tuple[Path, tuple[int, int] | None]] = [(v, None) for v in videos]
-    clips.append((root / "videos" / "opencv_vtest.avi", (1920, 1080)))
+    clips: list[tuple[Path, tuple[int, int] | None, float | None]] = [(v, None, None) for v in videos]
+    clips.append((root / "videos" / "opencv_vtest.avi", (1920, 1080), None))
+    clips.append((root / "videos" / "opencv_vtest.avi", (1920, 1080), args.fps))
     if args.quick:
         clips = clips[:1]
     running = create_server(Config(), "127.0.0.1:0")
     report: dict[str, object] = {}
     try:
         rows = []
-        for path, size in clips:
+        for path, size, rate in clips:
             t = time.perf_counter()
-            r = run_clip(running.address, path, size, frames)
+            r = run_clip(running.address, path, size, frames, rate)
             rows.append(r)
             print(f"  {r.clip} {r.size}: {r.fps:.1f} fps, p99 {r.p99_ms:.0f} ms, leak {r.leak_rate:.1%} "
                   f"({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)

@@ -56,12 +56,18 @@ class RelayResult:
                 f"p99 {self.percentile(99):.0f} ms; {st}")
 
 
-def camera_access_units(source: str, size: tuple[int, int] | None = None,
-                        max_frames: int = 0) -> tuple[float, Iterator[tuple[int, int, bytes]]]:
-    """(fps, iterator of (seq, timestamp_us, access unit)) like a camera would send."""
+def camera_access_units(source: str, size: tuple[int, int] | None = None, max_frames: int = 0,
+                        rate: float | None = None) -> tuple[float, Iterator[tuple[int, int, bytes]]]:
+    """(fps, iterator of (seq, timestamp_us, access unit)) like a camera would send.
+
+    `rate` plays the source's frames as a camera of that frame rate would send
+    them (timestamps i/rate): the sample clips are 10-12 fps, the center's
+    cameras 25-30."""
+    if rate is not None and not rate > 0:
+        raise ValueError(f"rate must be a frame rate > 0, got {rate}")
     container = av.open(source)
     stream = container.streams.video[0]
-    fps = float(stream.average_rate or stream.guessed_rate or 25)
+    fps = rate or float(stream.average_rate or stream.guessed_rate or 25)
 
     def gen() -> Iterator[tuple[int, int, bytes]]:
         enc = None
@@ -82,7 +88,10 @@ def camera_access_units(source: str, size: tuple[int, int] | None = None,
                     enc.options = {"preset": "veryfast", "tune": "zerolatency", "bframes": "0",
                                    "repeat-headers": "1"}
                     enc.open()
-                ts = int(round(Fraction(vf.pts) * tb * 1_000_000)) if vf.pts is not None else int(i * 1e6 / fps)
+                if rate is None and vf.pts is not None:
+                    ts = int(round(Fraction(vf.pts) * tb * 1_000_000))
+                else:
+                    ts = int(i * 1e6 / fps)
                 vf.pts, vf.time_base = ts, Fraction(1, 1_000_000)
                 au = b"".join(bytes(p) for p in enc.encode(vf))
                 yield i, ts, au
@@ -95,11 +104,11 @@ def camera_access_units(source: str, size: tuple[int, int] | None = None,
 def relay(client: RedactorClient, source: str, *, recipient: str = "police-112", service: str = "",
           camera: str = "relay", size: tuple[int, int] | None = None, realtime: bool = True,
           max_frames: int = 0, output: Path | None = None, keep_masks: bool = False,
-          preencode: bool = False) -> RelayResult:
-    """Streams `source` through the service like a camera. `preencode` encodes every
-    access unit before sending (a benchmark: the camera's encoder then does not
-    share this machine's cores with the service)."""
-    fps, aus = camera_access_units(source, size, max_frames)
+          preencode: bool = False, rate: float | None = None) -> RelayResult:
+    """Streams `source` through the service like a camera (of frame rate `rate`, if
+    given). `preencode` encodes every access unit before sending (a benchmark: the
+    camera's encoder then does not share this machine's cores with the service)."""
+    fps, aus = camera_access_units(source, size, max_frames, rate)
     if preencode:
         aus = iter(list(aus))
     result = RelayResult()
@@ -151,10 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--camera", default="relay", help="camera id (static zones are per camera)")
     parser.add_argument("--size", help="scale to WxH first, e.g. 1920x1080")
     parser.add_argument("--frames", type=int, default=0, help="stop after this many frames (0 = all)")
+    parser.add_argument("--fps", type=float, help="play the frames as a camera of this frame rate would send "
+                        "them (default: the source's own rate)")
     parser.add_argument("--fast", action="store_true", help="send as fast as possible, not at the source rate")
     add_connection_args(parser)
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
+    if args.fps is not None and not 0 < args.fps <= 240:
+        print(f"redactor-relay: --fps must be a frame rate in (0, 240], got {args.fps:g}", file=sys.stderr)
+        return 2
     if not (args.source.startswith(("rtsp://", "rtmp://", "http://", "https://")) or os.path.exists(args.source)):
         print(f"redactor-relay: no such file: {args.source}", file=sys.stderr)
         return 2
@@ -167,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = relay(client, args.source, recipient=args.recipient, service=args.service,
                            camera=args.camera, size=size, realtime=not args.fast,  # type: ignore[arg-type]
-                           max_frames=args.frames, output=args.output)
+                           max_frames=args.frames, output=args.output, rate=args.fps)
         except grpc.RpcError as e:
             print(f"redactor-relay: {rpc_error_line(e)}", file=sys.stderr)
             return 1
