@@ -219,6 +219,17 @@ class MotionConfig(Strict):
     margin_px: int = Field(24, ge=0, le=1024, description="... and by at least this many full-resolution px")
     max_moving_share: float = Field(0.4, gt=0.0, le=1.0, description="above this moving share of the frame, no regions")
     max_regions: int = Field(12, ge=1, le=256, description="largest regions looked at per detection")
+    # A region's cost grows with its area (times the roi profile's scale squared). On
+    # opencv_vtest the regions hold 85k px per frame at 768x576, 160k at 720p and 352k at
+    # 1080p (median), where they kept the detector ~0.4 s per frame and 39 of 60 frames
+    # went out fully masked. Crops are shrunk together to fit: where people fill that many
+    # pixels their faces are larger too (at 1080p the shrunk crops still show faces ~1.4x
+    # as large as the 768x576 crops do), and frames up to 720p keep about their resolution.
+    max_region_px: int = Field(
+        150_000, ge=0, le=1 << 26,
+        description="most region pixels (full resolution, all regions together) looked at per detection; "
+        "above it every crop is shrunk by one factor to fit; 0 = no cap",
+    )
 
 
 class LiveConfig(Strict):

@@ -33,13 +33,15 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from redactor.config import Limits
+from redactor.detect.base import Detector
 from redactor.errors import InvalidDetections
 from redactor.pipeline.engine import Engine
 from redactor.pipeline.frame import Redacted
-from redactor.pipeline.motion import MotionRegions
+from redactor.pipeline.motion import MotionRegions, fit_scale
 from redactor.pipeline.stream import StreamOutput, StreamSession, StreamSpec
 from redactor.track import Tracker, TrackerParams
 from redactor.types import Detections, Frame, FrameStatus
@@ -66,6 +68,9 @@ class LiveSession(StreamSession):
         self.budget_s = (spec.latency_budget_ms or limits.latency_budget_ms) / 1000
         self.tracker = Tracker(TrackerParams(hold_s=policy.hold_s))
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="detect")
+        # the closer look at moving regions runs beside the whole-frame pass: a detection
+        # then takes the longer of the two, not their sum (the latency a frame waits)
+        self._roi_pool = ThreadPoolExecutor(1, thread_name_prefix="detect-roi")
         self._in_flight: Future[Detections] | None = None
         # Detections submitted and not finished. A wedged detector finishes none, so
         # without this cap every due frame would queue a frame copy for good.
@@ -132,18 +137,15 @@ class LiveSession(StreamSession):
     def _detect(self, frame: Frame) -> Detections:
         """The detection job (on the worker thread, frames in order): the whole frame
         with the policy's profile, plus a closer look at the regions that moved."""
-        found = self.redactor.detect(frame)
         if self._motion is None or self._roi_detector is None:
-            return found
+            return self.redactor.detect(frame)
         bgr = frame.planes[0]
-        parts = [found]
-        for x0, y0, x1, y1 in self._motion.regions(bgr):
-            d = self._roi_detector.detect(np.ascontiguousarray(bgr[y0:y1, x0:x1]))
-            if not isinstance(d, Detections):
-                raise InvalidDetections(f"region detector returned {type(d).__name__}, expected Detections")
-            shift = np.array([x0, y0, x0, y0], np.float32)
-            parts.append(Detections(d.boxes + shift, d.scores, d.labels))
-        return merge_union(Detections.concat(parts), MERGE_IOU).clipped(frame.width, frame.height)
+        regions = self._motion.regions(bgr)  # here, in frame order: the model learns from each frame
+        closer = self._roi_pool.submit(look_closer, self._roi_detector, bgr, regions,
+                                       self._motion.cfg.max_region_px) if regions else None
+        found = self.redactor.detect(frame)
+        parts = closer.result() if closer is not None else []  # its failure fails the detection too
+        return merge_union(Detections.concat([found, *parts]), MERGE_IOU).clipped(frame.width, frame.height)
 
     def _finished(self, _: Future[Detections]) -> None:
         with self._unfinished_lock:  # runs on the detect thread
@@ -235,8 +237,30 @@ class LiveSession(StreamSession):
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._roi_pool.shutdown(wait=False, cancel_futures=True)
         self._pending.clear()
         super().close()
+
+
+def look_closer(detector: Detector, bgr: np.ndarray, regions: list[tuple[int, int, int, int]],
+                budget_px: int) -> list[Detections]:
+    """The region detector on each region's crop, boxes in frame pixels. Crops are first
+    shrunk by one common factor where together they exceed `budget_px` (0: no cap)."""
+    f = fit_scale(regions, budget_px)
+    out = []
+    for x0, y0, x1, y1 in regions:
+        crop = bgr[y0:y1, x0:x1]
+        w, h = max(1, round((x1 - x0) * f)), max(1, round((y1 - y0) * f))
+        if f < 1.0:
+            crop = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
+        d = detector.detect(np.ascontiguousarray(crop))
+        if not isinstance(d, Detections):
+            raise InvalidDetections(f"region detector returned {type(d).__name__}, expected Detections")
+        # back to frame pixels: the crop's own scale per axis, then its place in the frame
+        scale = np.array([(x1 - x0) / w, (y1 - y0) / h] * 2, np.float32)
+        shift = np.array([x0, y0, x0, y0], np.float32)
+        out.append(Detections(d.boxes * scale + shift, d.scores, d.labels))
+    return out
 
 
 def merge_union(found: Detections, iou: float) -> Detections:

@@ -24,11 +24,12 @@ import pytest
 from fault_helpers import HangingDetector, RaisingDetector, healthy
 
 from redactor import kernels
-from redactor.config import Config, ExportConfig, Limits
+from redactor.config import Config, ExportConfig, Limits, ProfileConfig
 from redactor.data import data_dir
 from redactor.ledger import Ledger
 from redactor.pipeline.engine import DetectorFactory
 from redactor.server.app import RunningServer, create_server
+from redactor.types import Detections
 from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
@@ -134,6 +135,55 @@ def test_detector_raising(tmp_path: Path, face_bgr: np.ndarray) -> None:
         for o in outs:
             assert o.status in (pb.FRAME_STATUS_FULLY_MASKED, pb.FRAME_STATUS_DROPPED), o.status_reason
             assert o.status == pb.FRAME_STATUS_DROPPED or flat(o.data)
+        assert healthy(running.address)
+    finally:
+        stop_and_verify(running)
+
+
+class _NothingFound:
+    """A whole-frame detector that works and finds nothing (fast, so the stream keeps up)."""
+
+    name = "nothing"
+    model_sha256 = ""
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        return Detections.empty()
+
+    def close(self) -> None:
+        pass
+
+
+def walker_frames(n: int, w: int = W, h: int = H) -> list[bytes]:
+    """A fixed camera's picture with one thing moving across it (motion regions appear)."""
+    rng = np.random.default_rng(2)
+    base = np.full((h, w, 3), 90, np.uint8) + rng.integers(0, 4, (h, w, 3), dtype=np.uint8)
+    out = []
+    for i in range(n):
+        img = base.copy()
+        x = 10 + 4 * i
+        img[80:150, x:x + 30] = (30, 200, 220)
+        out.append(img.tobytes())
+    return out
+
+
+def test_region_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None:
+    """The closer look at moving regions runs beside the whole-frame pass; when only it
+    fails, the detection has failed: no frame goes out masked from the whole-frame
+    pass alone once regions are being looked at."""
+    def factory(name: str, cfg: ProfileConfig) -> object:
+        return RaisingDetector() if name == Config().live.motion.profile else _NothingFound()
+
+    running = serve(tmp_path, factory=factory)  # type: ignore[arg-type]
+    try:
+        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112")
+        outs = stream(running.address, header, walker_frames(40), fps=10.0)
+        assert [o.seq for o in outs] == list(range(40))
+        failed = [o.seq for o in outs if "injected detector failure" in o.status_reason]
+        assert failed, "the region detector was never reached (no motion regions?)"
+        for o in outs:
+            if o.seq >= failed[0]:
+                assert o.status in (pb.FRAME_STATUS_FULLY_MASKED, pb.FRAME_STATUS_DROPPED), (o.seq, o.status_reason)
+                assert o.status == pb.FRAME_STATUS_DROPPED or flat(o.data)
         assert healthy(running.address)
     finally:
         stop_and_verify(running)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from redactor.config import MotionConfig
-from redactor.pipeline.motion import MotionRegions, merge_boxes
+from redactor.errors import InvalidDetections
+from redactor.pipeline.live import look_closer
+from redactor.pipeline.motion import MotionRegions, fit_scale, merge_boxes
+from redactor.types import Detections, Label
 
 
 def _frame(i: int, noise: np.random.Generator) -> np.ndarray:
@@ -43,3 +47,56 @@ def test_no_regions_while_learning_or_when_everything_moves() -> None:
 def test_merge_boxes_unions_overlaps() -> None:
     assert merge_boxes([(0, 0, 10, 10), (5, 5, 20, 20), (30, 30, 40, 40)]) == [(0, 0, 20, 20), (30, 30, 40, 40)]
     assert merge_boxes([(0, 0, 10, 10), (8, 0, 30, 10), (25, 0, 50, 10)]) == [(0, 0, 50, 10)]
+
+
+def test_fit_scale_shrinks_all_regions_together_to_the_budget() -> None:
+    regions = [(0, 0, 100, 100), (200, 0, 300, 200)]  # 30,000 px
+    assert fit_scale(regions, 0) == 1.0  # no cap
+    assert fit_scale(regions, 30_000) == 1.0
+    f = fit_scale(regions, 7_500)
+    assert f == pytest.approx(0.5)
+    assert sum((b[2] - b[0]) * (b[3] - b[1]) * f * f for b in regions) == pytest.approx(7_500)
+    assert fit_scale([], 100) == 1.0
+
+
+class _CentreDetector:
+    """Finds one 'face' in the middle quarter of whatever crop it is given, and records the crops."""
+
+    name = "centre"
+    model_sha256 = ""
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, ...]] = []
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        self.shapes.append(bgr.shape)
+        h, w = bgr.shape[:2]
+        return Detections.create(np.array([[w / 4, h / 4, 3 * w / 4, 3 * h / 4]]), [0.9], [int(Label.FACE)])
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("budget", [0, 1_000_000, 5_000])
+def test_look_closer_maps_boxes_back_to_the_frame_whatever_the_shrink(budget: int) -> None:
+    bgr = np.zeros((400, 600, 3), np.uint8)
+    regions = [(100, 40, 180, 200), (300, 100, 500, 300)]  # 12,800 + 40,000 px
+    det = _CentreDetector()
+    found = look_closer(det, bgr, regions, budget)
+    want = [[120, 80, 160, 160], [350, 150, 450, 250]]  # each region's middle quarter, frame px
+    np.testing.assert_allclose(np.array([d.boxes[0] for d in found]), want, atol=1.0)
+    area = sum(s[0] * s[1] for s in det.shapes)
+    if budget == 5_000:
+        assert area <= 5_000 * 1.05  # shrunk to the budget (rounding aside)
+        assert det.shapes[0][:2] != (160, 80)
+    else:
+        assert det.shapes == [(160, 80, 3), (200, 200, 3)]  # full resolution
+
+
+def test_look_closer_refuses_a_region_detector_that_returns_garbage() -> None:
+    class Garbage(_CentreDetector):
+        def detect(self, bgr: np.ndarray) -> Detections:
+            return [[1, 2, 3, 4]]  # type: ignore[return-value]
+
+    with pytest.raises(InvalidDetections, match="expected Detections"):
+        look_closer(Garbage(), np.zeros((50, 50, 3), np.uint8), [(0, 0, 20, 20)], 0)
