@@ -17,8 +17,11 @@ found when a face detection overlaps it with IoU >= 0.3. Even a black box is
 "found" a third of the time at the profile's low floor: the detector answers to
 the head and hair around the box. So each face is also masked with a control
 that keeps nothing of it (its box as one block of its own mean colour), and what
-a mask *gives away* is the share of faces found under it but not under the
-control. The goal (at most 1%) is on that share, at the profile's own floor.
+a mask gives away is how many more faces are found under it than under the
+control: paired per face, with a 95% upper bound. The goal (at most 1%) is on
+that bound, at the profile's own floor. (Counting only the faces found under
+the mask and not under the control would count the detector's flips near its
+floor as leaks: a black fill "gives away" 8% that way.)
 """
 
 from __future__ import annotations
@@ -392,6 +395,20 @@ class Redetection:
             return 0.0
         return float(np.mean(self.found(variant, level) & ~self.found(MEAN, level)))
 
+    def excess(self, variant: str, level: float) -> tuple[float, float]:
+        """(found under this mask less found under the control, its 95% upper bound), as shares of
+        the labelled faces. Paired: each face is seen under both, and a detector this close to
+        its floor flips either way (a black fill is found where the control is not for 8% of
+        faces), so the faces found under the control and not under the mask count too."""
+        n = len(self.sides)
+        if not n:
+            return 0.0, 0.0
+        a, c = self.found(variant, level), self.found(MEAN, level)
+        b_only, c_only = float(np.sum(a & ~c)), float(np.sum(c & ~a))
+        d = (b_only - c_only) / n
+        var = max(b_only + c_only - (b_only - c_only) ** 2 / n, 0.0) / n**2
+        return d, d + 1.96 * math.sqrt(var)
+
     def levels(self) -> tuple[float, ...]:
         return (self.floor, *SCORE_LEVELS[1:])
 
@@ -404,6 +421,8 @@ class Redetection:
                 name: {
                     "rate": {f"{lv:g}": self.rate(name, lv) for lv in self.levels()},
                     "given_away": {f"{lv:g}": self.given_away(name, lv) for lv in self.levels()},
+                    "excess": {f"{lv:g}": self.excess(name, lv)[0] for lv in self.levels()},
+                    "excess_upper95": {f"{lv:g}": self.excess(name, lv)[1] for lv in self.levels()},
                     "by_side": [
                         [lo, hi, int(np.sum(self.found(name, self.floor) & (self.sides >= lo) & (self.sides < hi))),
                          int(np.sum((self.sides >= lo) & (self.sides < hi)))]
@@ -414,6 +433,8 @@ class Redetection:
             },
             "default_rate": self.rate(self.default_variant, self.floor),
             "default_given_away": self.given_away(self.default_variant, self.floor),
+            "default_excess": self.excess(self.default_variant, self.floor)[0],
+            "default_excess_upper95": self.excess(self.default_variant, self.floor)[1],
         }
 
     def markdown(self) -> str:
@@ -428,8 +449,15 @@ class Redetection:
         ]
         lines.append(markdown(["variant"] + [f"score >= {lv:g}" for lv in levels],
                               [[n] + [f"{100 * self.rate(n, lv):.2f}%" for lv in levels] for n in self.scores]))
-        lines += ["", f"given away by the mask: found under it but not under the control ({MEAN}: the same box "
-                      "as one block of its mean colour, which keeps nothing of the face):", ""]
+        lines += ["", f"found again beyond the control ({MEAN}: the same box as one block of its mean colour, "
+                      "which keeps nothing of the face): found under the mask less found under the control, "
+                      "paired per face, with its 95% upper bound:", ""]
+        lines.append(markdown(["variant"] + [f"score >= {lv:g}" for lv in levels],
+                              [[n] + ["{:+.2f}% (<= {:+.2f}%)".format(*(100 * v for v in self.excess(n, lv)))
+                                      for lv in levels]
+                               for n in self.scores if n not in ("unmasked", MEAN)]))
+        lines += ["", "found under the mask but not under the control (one-sided: a detector near its floor "
+                      "also flips for masks that keep nothing, as the fill row shows):", ""]
         lines.append(markdown(["variant"] + [f"score >= {lv:g}" for lv in levels],
                               [[n] + [f"{100 * self.given_away(n, lv):.2f}%" for lv in levels]
                                for n in self.scores if n not in ("unmasked", MEAN)]))
@@ -440,12 +468,13 @@ class Redetection:
             rows.append([n] + [f"{int(np.sum(f & (self.sides >= lo) & (self.sides < hi)))}/"
                                f"{int(np.sum((self.sides >= lo) & (self.sides < hi)))}" for lo, hi in SIZE_BINS])
         lines += ["", f"found again at the floor ({self.floor:g}), by the face's long side:", "", markdown(header, rows)]
+        ex, upper = self.excess(self.default_variant, self.floor)
         lines += ["", f"default policy ({self.default_variant}): "
                       f"{100 * self.rate(self.default_variant, self.floor):.2f}% found again at the floor "
                       f"({100 * self.rate(MEAN, self.floor):.2f}% under the control, "
-                      f"{100 * self.rate('fill', self.floor):.2f}% under a black fill); "
-                      f"{100 * self.given_away(self.default_variant, self.floor):.2f}% given away by the mask "
-                      "(goal: at most 1%)"]
+                      f"{100 * self.rate('fill', self.floor):.2f}% under a black fill): "
+                      f"{100 * ex:+.2f}% beyond the control, at most {100 * upper:+.2f}% (95%) "
+                      f"(goal: at most 1%; {'met' if upper <= 0.01 else 'NOT met'})"]
         return "\n".join(lines)
 
 
