@@ -58,6 +58,15 @@ class MotionRegions:
         return boxes[: self.cfg.max_regions]
 
 
+def fit_scale(boxes: list[Box], budget_px: int) -> float:
+    """The one factor (<= 1) that shrinks every region so that together they hold at most
+    `budget_px` pixels; 1.0 when they fit or without a budget (0)."""
+    area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes)
+    if budget_px <= 0 or area <= budget_px:
+        return 1.0
+    return float(np.sqrt(budget_px / area))
+
+
 def merge_boxes(boxes: list[Box]) -> list[Box]:
     """Unions overlapping boxes until none overlap (a crop is cheaper once than twice)."""
     out = list(boxes)
