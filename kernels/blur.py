@@ -108,9 +108,7 @@ def blur_pass(src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8], ch: int, r
     half = np.empty(n, np.float64)  # floor(count / 2), count = cntx * cy
     inv = np.empty(n, np.float64)  # 1 / count
     for y in range(min(r, h - 1) + 1):
-        row = src[y]
-        for j in range(n):
-            acc[j] += row[j]
+        _add_row(acc, src[y])
     last_cy = -1.0
     for y in range(h):
         for j in range(n):
@@ -128,17 +126,29 @@ def blur_pass(src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8], ch: int, r
         for j in range(n):  # floor((sum + floor(count/2)) / count), exact (see _EPS)
             out[j] = np.uint8(np.int32((sums[j] + half[j]) * inv[j] + _EPS))
         if y + r + 1 < h and y - r >= 0:
-            ea, lv = src[y + r + 1], src[y - r]
-            for j in range(n):
-                acc[j] += np.int32(ea[j]) - np.int32(lv[j])
+            _slide_row(acc, src[y + r + 1], src[y - r])
         elif y + r + 1 < h:
-            ea = src[y + r + 1]
-            for j in range(n):
-                acc[j] += ea[j]
+            _add_row(acc, src[y + r + 1])
         elif y - r >= 0:
-            lv = src[y - r]
-            for j in range(n):
-                acc[j] -= lv[j]
+            _sub_row(acc, src[y - r])
+
+
+@jit_inline
+def _add_row(acc: npt.NDArray[np.int32], row: npt.NDArray[np.uint8]) -> None:
+    for j in range(acc.shape[0]):
+        acc[j] += row[j]
+
+
+@jit_inline
+def _slide_row(acc: npt.NDArray[np.int32], enter: npt.NDArray[np.uint8], leave: npt.NDArray[np.uint8]) -> None:
+    for j in range(acc.shape[0]):
+        acc[j] += np.int32(enter[j]) - np.int32(leave[j])
+
+
+@jit_inline
+def _sub_row(acc: npt.NDArray[np.int32], row: npt.NDArray[np.uint8]) -> None:
+    for j in range(acc.shape[0]):
+        acc[j] -= row[j]
 
 
 @jit
