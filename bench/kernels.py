@@ -413,6 +413,8 @@ class Redetection:
         return (self.floor, *SCORE_LEVELS[1:])
 
     def figures(self) -> dict[str, object]:
+        excess = {name: {f"{lv:g}": self.excess(name, lv) for lv in self.levels()} for name in self.scores}
+        default_excess = self.excess(self.default_variant, self.floor)
         return {
             "images": self.images, "every": self.every, "faces": int(len(self.sides)),
             "enlarge": self.enlarge, "detector": self.detector, "floor": self.floor,
@@ -421,8 +423,8 @@ class Redetection:
                 name: {
                     "rate": {f"{lv:g}": self.rate(name, lv) for lv in self.levels()},
                     "given_away": {f"{lv:g}": self.given_away(name, lv) for lv in self.levels()},
-                    "excess": {f"{lv:g}": self.excess(name, lv)[0] for lv in self.levels()},
-                    "excess_upper95": {f"{lv:g}": self.excess(name, lv)[1] for lv in self.levels()},
+                    "excess": {lv: e[0] for lv, e in excess[name].items()},
+                    "excess_upper95": {lv: e[1] for lv, e in excess[name].items()},
                     "by_side": [
                         [lo, hi, int(np.sum(self.found(name, self.floor) & (self.sides >= lo) & (self.sides < hi))),
                          int(np.sum((self.sides >= lo) & (self.sides < hi)))]
@@ -433,8 +435,8 @@ class Redetection:
             },
             "default_rate": self.rate(self.default_variant, self.floor),
             "default_given_away": self.given_away(self.default_variant, self.floor),
-            "default_excess": self.excess(self.default_variant, self.floor)[0],
-            "default_excess_upper95": self.excess(self.default_variant, self.floor)[1],
+            "default_excess": default_excess[0],
+            "default_excess_upper95": default_excess[1],
         }
 
     def markdown(self) -> str:

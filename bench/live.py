@@ -40,6 +40,7 @@ from redactor.server.app import create_server
 from redactor.types import Label
 
 COVER = 0.8
+CAMERA_FPS = 25.0  # a district camera's rate: the 1080p run of opencv_vtest is also played at it
 CLASSES = {int(Label.FACE), int(Label.PLATE)}  # what the default live policy masks
 
 
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=60, help="frames per clip (default: %(default)s)")
     p.add_argument("--streams", default="1,2,4", help="concurrent 720p stream counts (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="one clip, 20 frames, 1 stream")
-    p.add_argument("--fps", type=float, default=25.0,
+    p.add_argument("--fps", type=float, default=CAMERA_FPS,
                    help="camera rate of the extra 1080p run of opencv_vtest (default: %(default)s)")
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
