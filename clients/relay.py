@@ -104,10 +104,12 @@ def camera_access_units(source: str, size: tuple[int, int] | None = None, max_fr
 def relay(client: RedactorClient, source: str, *, recipient: str = "police-112", service: str = "",
           camera: str = "relay", size: tuple[int, int] | None = None, realtime: bool = True,
           max_frames: int = 0, output: Path | None = None, keep_masks: bool = False,
-          preencode: bool = False, rate: float | None = None) -> RelayResult:
+          preencode: bool = False, rate: float | None = None, budget_ms: int = 0) -> RelayResult:
     """Streams `source` through the service like a camera (of frame rate `rate`, if
-    given). `preencode` encodes every access unit before sending (a benchmark: the
-    camera's encoder then does not share this machine's cores with the service)."""
+    given), asking for at most `budget_ms` per frame inside the service (0: the
+    server's default). `preencode` encodes every access unit before sending (a
+    benchmark: the camera's encoder then does not share this machine's cores with
+    the service)."""
     fps, aus = camera_access_units(source, size, max_frames, rate)
     if preencode:
         aus = iter(list(aus))
@@ -128,7 +130,7 @@ def relay(client: RedactorClient, source: str, *, recipient: str = "police-112",
             yield OutFrame(seq, ts, au)
 
     header = pb.StreamHeader(camera_id=camera, recipient=recipient, service=service,
-                             format=pb.PIXEL_FORMAT_H264, fps=fps)
+                             format=pb.PIXEL_FORMAT_H264, fps=fps, latency_budget_ms=budget_ms)
     out = output.open("wb") if output else None
     t_start = time.perf_counter()
     try:
@@ -162,12 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=0, help="stop after this many frames (0 = all)")
     parser.add_argument("--fps", type=float, help="play the frames as a camera of this frame rate would send "
                         "them (default: the source's own rate)")
+    parser.add_argument("--budget-ms", type=int, default=0,
+                        help="latency budget per frame inside the service, ms (default: the server's)")
     parser.add_argument("--fast", action="store_true", help="send as fast as possible, not at the source rate")
     add_connection_args(parser)
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     if args.fps is not None and not 0 < args.fps <= 240:
         print(f"redactor-relay: --fps must be a frame rate in (0, 240], got {args.fps:g}", file=sys.stderr)
+        return 2
+    if args.budget_ms < 0:
+        print(f"redactor-relay: --budget-ms must be >= 0, got {args.budget_ms}", file=sys.stderr)
         return 2
     if not (args.source.startswith(("rtsp://", "rtmp://", "http://", "https://")) or os.path.exists(args.source)):
         print(f"redactor-relay: no such file: {args.source}", file=sys.stderr)
@@ -181,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = relay(client, args.source, recipient=args.recipient, service=args.service,
                            camera=args.camera, size=size, realtime=not args.fast,  # type: ignore[arg-type]
-                           max_frames=args.frames, output=args.output, rate=args.fps)
+                           max_frames=args.frames, output=args.output, rate=args.fps,
+                           budget_ms=args.budget_ms)
         except grpc.RpcError as e:
             print(f"redactor-relay: {rpc_error_line(e)}", file=sys.stderr)
             return 1

@@ -131,6 +131,11 @@ def _default_profiles() -> dict[str, ProfileConfig]:
 class DetectConfig(Strict):
     profiles: dict[str, ProfileConfig] = Field(default_factory=_default_profiles)
     threads: int = Field(1, ge=1, le=64, description="threads each detector runtime may use")
+    nice: int = Field(
+        10, ge=0, le=19,
+        description="niceness added to detection threads (streams, images, exports), so live frame "
+        "decode, masking and encode go first (redactor/detect/threads.py); 0 = same priority",
+    )
 
 
 # ---------------------------------------------------------------- masking policy
@@ -250,6 +255,14 @@ class Limits(Strict):
         500, ge=0, le=10000,
         description="live: a frame this much video time after the last detected one is detected too, "
         "even when the detector is busy (it then waits its turn), ms",
+    )
+    # A detection at 1080p takes longer than a relay's latency budget on a small machine:
+    # rather than wait it out (or fail the frame closed), a frame goes out masked from the
+    # tracks, which the detection moves once done. 1 = wait the whole budget.
+    detection_wait_share: float = Field(
+        0.5, gt=0.0, le=1.0,
+        description="live: share of the latency budget a frame waits for its own detection before it goes "
+        "out masked from the tracker's prediction (detections at most max_detection_age_ms old)",
     )
     max_detection_age_ms: int = Field(
         1000, ge=10, le=60000,

@@ -18,6 +18,7 @@ from redactor.config import (
     ProfileConfig,
 )
 from redactor.detect.base import Detector, check_frame, nms
+from redactor.detect.threads import lower_priority
 from redactor.types import Detections
 
 
@@ -57,7 +58,8 @@ class ProfileDetector:
     the slowest detector rather than the sum.
     """
 
-    def __init__(self, name: str, cfg: ProfileConfig, models_dir: Path | None = None, threads: int = 1) -> None:
+    def __init__(self, name: str, cfg: ProfileConfig, models_dir: Path | None = None, threads: int = 1,
+                 nice: int = 0) -> None:
         self.name = name
         self.cfg = cfg
         self.detectors: list[Detector] = []
@@ -69,7 +71,8 @@ class ProfileDetector:
             raise
         self.model_sha256 = ",".join(d.model_sha256 for d in self.detectors)
         self._pool = (
-            ThreadPoolExecutor(len(self.detectors), thread_name_prefix=f"detect-{name}")
+            ThreadPoolExecutor(len(self.detectors), thread_name_prefix=f"detect-{name}",
+                               initializer=lower_priority, initargs=(nice,))
             if cfg.parallel and len(self.detectors) > 1 else None
         )
 

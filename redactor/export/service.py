@@ -265,7 +265,7 @@ class ExportService:
 
     def _build_detector(self, profile: str) -> Detector:
         return ProfileDetector(profile, self.config.detect.profiles[profile], self.config.models.dir,
-                               self.config.detect.threads)
+                               self.config.detect.threads, self.config.detect.nice)
 
     def _worker(self) -> None:
         detector: Detector | None = None

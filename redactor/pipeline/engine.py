@@ -30,7 +30,8 @@ class Engine:
         self.router = PolicyRouter(config.policy)
         self.metrics = metrics or Metrics()
         factory = detector_factory or (
-            lambda name, cfg: ProfileDetector(name, cfg, config.models.dir, config.detect.threads)
+            lambda name, cfg: ProfileDetector(name, cfg, config.models.dir, config.detect.threads,
+                                            config.detect.nice)
         )
         # Single images detect on these threads, so a call can stop waiting for a
         # detector that hangs; at most this many detections run (or hang) at once.

@@ -10,17 +10,23 @@ regions where the picture moved (pipeline/motion.py): small faces far from the
 camera are found without paying for the whole frame at that scale.
 Frames are emitted strictly in input order:
 
-- a detect frame waits for its own detections, then the tracker folds them in;
-- a frame in between is masked with the tracker's prediction from the latest
-  detection before it (it is emitted after that detect frame, so the tracker
-  is never asked about the past);
+- a detect frame waits for its own detections, at most `detection_wait_share` of
+  the latency budget, then the tracker folds them in;
+- every other frame, and a detect frame whose detection is still running after
+  that wait, is masked from the tracks predicted to its time (Tracker.peek, with
+  the full uncertainty margin); a detection that finishes late moves the tracks
+  at its own frame's time, so later frames see it;
 - a frame that has waited longer than the latency budget is handled by the
-  policy's overload rule: sent fully masked, or dropped (and said so);
-- after a detection failure, frames stay fully masked until a detection
-  succeeds again: predictions from before a failure are not trusted.
+  policy's overload rule: sent fully masked, or dropped (and said so), as is a
+  frame that has nothing recent to predict from while its detection runs;
+- after a detection failure (late ones included), frames stay fully masked until
+  a detection succeeds again: predictions from before a failure are not trusted.
 
-So every frame leaves masked from detections at most one detection-time old,
-fully masked, or not at all. Latency is about one detection plus coding.
+So every frame leaves masked from detections at most `max_detection_age_ms` old,
+fully masked, or not at all. Latency is the wait plus coding: a 1080p detection
+(~300 ms on two cores) no longer sets it. Detection threads run at a lower CPU
+priority (redactor/detect/threads.py), so decode, masking and encode keep pace
+with the camera while detection takes what the cores have left.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import numpy as np
 
 from redactor.config import Limits
 from redactor.detect.base import Detector
+from redactor.detect.threads import lower_priority
 from redactor.errors import InvalidDetections
 from redactor.pipeline.engine import Engine
 from redactor.pipeline.frame import Redacted
@@ -66,11 +73,16 @@ class LiveSession(StreamSession):
         super().__init__(engine, spec, limits)
         policy = self.policy.policy
         self.budget_s = (spec.latency_budget_ms or limits.latency_budget_ms) / 1000
+        # how long a detect frame waits for its own detection; after that it goes out
+        # masked from the tracks (and the detection, once done, moves them)
+        self.wait_s = self.budget_s * limits.detection_wait_share
         self.tracker = Tracker(TrackerParams(hold_s=policy.hold_s))
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="detect")
+        nice = (engine.config.detect.nice,)  # detection yields the CPU to the frame path
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="detect", initializer=lower_priority, initargs=nice)
         # the closer look at moving regions runs beside the whole-frame pass: a detection
         # then takes the longer of the two, not their sum (the latency a frame waits)
-        self._roi_pool = ThreadPoolExecutor(1, thread_name_prefix="detect-roi")
+        self._roi_pool = ThreadPoolExecutor(1, thread_name_prefix="detect-roi", initializer=lower_priority,
+                                            initargs=nice)
         self._in_flight: Future[Detections] | None = None
         # Detections submitted and not finished. A wedged detector finishes none, so
         # without this cap every due frame would queue a frame copy for good.
@@ -161,16 +173,16 @@ class LiveSession(StreamSession):
             yield self._emit(self._pending.popleft())
 
     def _head_waiting(self, head: _Pending) -> bool:
-        """The head awaits its detection and still has time left in the budget."""
+        """The head awaits its detection and may still wait for it."""
         return (head.detection is not None and not head.detection.done()
-                and time.perf_counter() - head.received < self.budget_s)
+                and time.perf_counter() - head.received < self.wait_s)
 
     def _wait_for_head(self) -> None:
-        """Waits for the head's detection, at most until its latency budget runs out;
+        """Waits for the head's detection, at most its share of the latency budget;
         timeouts and failures are both handled by _emit."""
         head = self._pending[0]
         if head.detection is not None and not head.detection.done():
-            left = self.budget_s - (time.perf_counter() - head.received)
+            left = self.wait_s - (time.perf_counter() - head.received)
             try:
                 head.detection.result(timeout=max(left, 0))
             except Exception:  # noqa: BLE001
@@ -179,14 +191,12 @@ class LiveSession(StreamSession):
     def _emit(self, p: _Pending) -> StreamOutput:
         f = p.frame
         self._fold_late()
-        if p.detection is not None and not p.detection.done():
-            return self._overload(p, "detection did not finish within the latency budget")
         if p.starved:
             return self._overload(p, f"{self._max_unfinished} detections are still unfinished "
                                      "(limits.stream_queue_frames)")
         if time.perf_counter() - p.received > self.budget_s:
             return self._overload(p, f"frame waited longer than the latency budget ({self.budget_s * 1000:.0f} ms)")
-        if p.detection is not None:
+        if p.detection is not None and p.detection.done():
             error = p.detection.exception()
             if error is not None:
                 self._healthy = False
@@ -197,13 +207,19 @@ class LiveSession(StreamSession):
             tracked = self.tracker.update(p.detection.result(), f.timestamp_us)
             self.stats["detected"] += 1
         else:
+            late = p.detection is not None  # its own detection is still running
+            if late:
+                self._late.append((p.detection, f.timestamp_us))  # it moves the tracks once done
             if not self._healthy:
                 return self._finish(self._fail_closed(f, "the last detection failed"), p.received)
             age = None if self._last_detected_us is None else f.timestamp_us - self._last_detected_us
             if age is None or age > self._max_age_us:
                 why = "no detection yet" if age is None else f"newest detection is {age / 1000:.0f} ms old"
+                if late:  # behind: the policy's overload rule
+                    return self._overload(p, f"detection did not finish in {self.wait_s * 1000:.0f} ms "
+                                             f"and {why}", queued=True)
                 return self._finish(self._fail_closed(f, why), p.received)
-            tracked = self.tracker.update(None, f.timestamp_us)
+            tracked = self.tracker.peek(f.timestamp_us)
             self.stats["tracked"] += 1
         r = self.redactor.redact(f, tracked.detections, tracked.reasons)
         if r.status == FrameStatus.FULLY_MASKED:
@@ -214,18 +230,20 @@ class LiveSession(StreamSession):
         """Detections of frames that went out late still inform the tracker once done."""
         while self._late and self._late[0][0].done():
             fut, ts = self._late.popleft()
-            if fut.exception() is None:
-                self.tracker.update(fut.result(), ts)
-                self._healthy = True
-                self._last_detected_us = max(ts, self._last_detected_us or ts)
+            if fut.exception() is not None:
+                self._healthy = False  # later frames stay fully masked until one succeeds
+                continue
+            self.tracker.update(fut.result(), ts)
+            self._healthy = True
+            self._last_detected_us = max(ts, self._last_detected_us or ts)
 
     def _fail_closed(self, f: Frame, reason: str) -> Redacted:
         self.stats["fully_masked"] += 1
         return self.redactor.fail_closed(f, reason)
 
-    def _overload(self, p: _Pending, reason: str) -> StreamOutput:
+    def _overload(self, p: _Pending, reason: str, queued: bool = False) -> StreamOutput:
         f = p.frame
-        if p.detection is not None:
+        if p.detection is not None and not queued:
             self._late.append((p.detection, f.timestamp_us))
         if self.policy.policy.on_overload == "drop":
             self.stats["dropped"] += 1

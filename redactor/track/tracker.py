@@ -160,6 +160,34 @@ class Tracker:
             det_track = np.where(det_track >= 0, new_row[np.maximum(det_track, 0)], -1)
         return self._output(detections, det_track)
 
+    def peek(self, timestamp_us: int) -> TrackedFrame:
+        """What to mask at `timestamp_us` from the tracks as they are, changing nothing.
+
+        For frames that go out before a detection of their own (the live path):
+        the tracker then only moves when a detection is folded in, at that
+        detection's frame time, so detections that finish late still land at the
+        right moment of each track's path. Every box is a held one (TRACKED), and
+        its uncertainty margin is not capped (`sigma_cap`): such a frame may be a
+        detection time or more past its tracks, and a track seen once has no
+        velocity yet, so the mask widens with what the filter does not know.
+        """
+        ts = int(timestamp_us)
+        dt_us = 0 if self._last_input_us is None else max(0, ts - self._last_input_us)
+        saved = self._state, self._now_us
+        self._state = self._state.select(np.ones(len(self._ids), bool))  # a copy to predict
+        self._now_us += dt_us
+        try:
+            motion.predict(self._state, dt_us / _US_PER_S, self._noise)
+            live = self._now_us - self._last_seen_us <= self._hold_us
+            out = self._output(None, np.zeros(0, np.intp), capped=False)
+        finally:
+            self._state, self._now_us = saved
+        if live.all():
+            return out
+        d = out.detections
+        return TrackedFrame(Detections(d.boxes[live], d.scores[live], d.labels[live], d.track_ids[live]),
+                            out.reasons[live], out.det_index[live])
+
     # ---- steps -------------------------------------------------------------------------
 
     def _associate(self, dets: Detections) -> npt.NDArray[np.intp]:
@@ -225,7 +253,7 @@ class Tracker:
         self._last_seen_us = self._last_seen_us[keep]
         self._seen_size = self._seen_size[keep]
 
-    def _predicted_and_margin(self) -> tuple[motion.F64, motion.F64]:
+    def _predicted_and_margin(self, capped: bool = True) -> tuple[motion.F64, motion.F64]:
         """Per track: predicted (cx, cy, w, h), never smaller than last seen; the margin
         (px per side, x and y) a held box adds for time unseen and uncertainty."""
         x = self._state.x.copy()
@@ -233,20 +261,21 @@ class Tracker:
         unseen_s = (self._now_us - self._last_seen_us) / _US_PER_S
         steady = x[:, 2:] * (self.params.growth_per_s * unseen_s / 2)[:, None]
         # the centre's own uncertainty: large for a young track of unknown velocity
-        sigma = np.minimum(self.params.sigma_growth * np.sqrt(self._state.p00[:, :2]),
-                           self.params.sigma_cap * x[:, 2:])
+        sigma = self.params.sigma_growth * np.sqrt(self._state.p00[:, :2])
+        if capped:
+            sigma = np.minimum(sigma, self.params.sigma_cap * x[:, 2:])
         return x, steady + sigma
 
-    def _held_boxes(self) -> npt.NDArray[np.float32]:
+    def _held_boxes(self, capped: bool = True) -> npt.NDArray[np.float32]:
         """Each track's predicted box grown by its margin: what is masked while unseen."""
-        x, margin = self._predicted_and_margin()
+        x, margin = self._predicted_and_margin(capped)
         x[:, 2:] += 2 * margin
         return motion.cxcywh_to_boxes(x)
 
-    def _output(self, dets: Detections | None,
-                det_track: npt.NDArray[np.intp]) -> TrackedFrame:
+    def _output(self, dets: Detections | None, det_track: npt.NDArray[np.intp],
+                capped: bool = True) -> TrackedFrame:
         n = len(self._ids)
-        boxes = self._held_boxes()
+        boxes = self._held_boxes(capped)
         scores = self._scores.copy()
         reasons = np.full(n, int(MaskReason.TRACKED), np.int8)
         det_index = np.full(n, -1, np.intp)

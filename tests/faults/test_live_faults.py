@@ -24,7 +24,7 @@ import pytest
 from fault_helpers import HangingDetector, RaisingDetector, healthy
 
 from redactor import kernels
-from redactor.config import Config, ExportConfig, Limits, ProfileConfig
+from redactor.config import Config, ExportConfig, Limits, LiveConfig, MotionConfig, ProfileConfig
 from redactor.data import data_dir
 from redactor.ledger import Ledger
 from redactor.pipeline.engine import DetectorFactory
@@ -184,6 +184,48 @@ def test_region_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None
             if o.seq >= failed[0]:
                 assert o.status in (pb.FRAME_STATUS_FULLY_MASKED, pb.FRAME_STATUS_DROPPED), (o.seq, o.status_reason)
                 assert o.status == pb.FRAME_STATUS_DROPPED or flat(o.data)
+        assert healthy(running.address)
+    finally:
+        stop_and_verify(running)
+
+
+class _FailsLater:
+    """Slower than a frame may wait for it; works twice (finding nothing), then raises."""
+
+    name = "fails-later"
+    model_sha256 = ""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        self.calls += 1
+        time.sleep(0.15)
+        if self.calls > 2:
+            raise RuntimeError("injected late detector failure")
+        return Detections.empty()
+
+    def close(self) -> None:
+        pass
+
+
+def test_late_detection_failing_fails_the_next_frames_closed(tmp_path: Path) -> None:
+    """Frames that went out masked from the tracks while their detection ran: once a
+    detection that finished late has failed, no frame is masked from older tracks."""
+    det = _FailsLater()
+    limits = Limits(latency_budget_ms=300, detection_wait_share=0.25, detect_interval_ms=10_000)
+    cfg = Config(limits=limits, export=export_config(tmp_path), live=LiveConfig(motion=MotionConfig(enabled=False)))
+    running = create_server(cfg, "127.0.0.1:0", detector_factory=lambda name, pc: det)
+    try:
+        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112",
+                                 latency_budget_ms=300)
+        outs = stream(running.address, header, moving_frames(40), fps=25.0)
+        assert [o.seq for o in outs] == list(range(40))
+        assert any(o.status == pb.FRAME_STATUS_REDACTED for o in outs), "no frame went out from the tracks"
+        failed = [o.seq for o in outs if "detection failed" in o.status_reason]
+        assert failed, [o.status_reason for o in outs]
+        for o in outs[failed[0]:]:
+            assert o.status == pb.FRAME_STATUS_FULLY_MASKED and flat(o.data), (o.seq, o.status_reason)
         assert healthy(running.address)
     finally:
         stop_and_verify(running)

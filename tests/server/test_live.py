@@ -157,6 +157,38 @@ def test_overload_never_passes_unmasked(rule: str) -> None:
             assert len(np.unique(img)) == 1
 
 
+def test_slow_detection_frames_go_out_predicted_and_covered() -> None:
+    # Each detection takes longer than the share of the budget a frame may wait for
+    # it (detection_wait_share x 400 ms = 100 ms), yet far less than the budget: frames
+    # go out on time, masked from the tracks (TRACKED), and the late detections move
+    # the tracks. The first frames have no detection to predict from: fully masked.
+    limits = Limits(latency_budget_ms=400, detection_wait_share=0.25, detect_interval_ms=10_000)
+    det = SquareDetector(every=1, delay_s=0.16)
+    running = _serve(fill_config(limits), det)
+    try:
+        frames = _bgr_frames(40)
+        header = pb.StreamHeader(recipient="police-112", format=pb.PIXEL_FORMAT_BGR24, width=W, height=H)
+        with RedactorClient(running.address) as client:
+            outs = list(client.stream(header, _paced(frames, 25)))
+    finally:
+        running.stop(0)
+    assert [o.seq for o in outs] == list(range(40))
+    predicted = 0
+    for i, o in enumerate(outs):
+        img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
+        assert not (img[..., 1] > 200).any(), f"frame {i} ({pb.FrameStatus.Name(o.status)}) leaked the object"
+        if o.status == pb.FRAME_STATUS_FULLY_MASKED:
+            assert len(np.unique(img)) == 1
+            continue
+        assert o.status == pb.FRAME_STATUS_REDACTED, o.status_reason
+        assert _covered(o, square_box(square_frame(i))), f"frame {i}: not covered by {o.masks}"
+        if o.masks and all(m.reason == pb.MASK_REASON_TRACKED for m in o.masks):
+            predicted += 1
+    assert outs[0].status == pb.FRAME_STATUS_FULLY_MASKED  # nothing to predict from yet
+    assert predicted >= 20, f"only {predicted} of 40 frames went out predicted"
+    assert 2 <= det.calls < 40  # detection ran, on the newest frame whenever free
+
+
 def test_static_zone_always_masked() -> None:
     zone = ((200, 10), (300, 10), (300, 80), (200, 80))
     cfg = fill_config(zones=(ZoneConfig(camera_id="cam-z", polygon=zone),))

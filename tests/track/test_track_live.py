@@ -231,3 +231,37 @@ def test_fifty_boxes_for_a_thousand_frames() -> None:
 def test_params_reject_out_of_range_values(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):
         TrackerParams(**{field: value})  # type: ignore[arg-type]
+
+
+def test_peek_predicts_without_moving_the_tracks() -> None:
+    # The live path masks frames from peek() while their detections run, and folds
+    # each detection in at its own frame's time once done: peeking ahead must not
+    # change what that fold sees.
+    moving = [box(100 + 8 * i, 200, 40, 40) for i in range(12)]
+    plain, peeked = Tracker(), Tracker()
+    for i in range(0, 12, 3):
+        a = plain.update(dets([moving[i]]), i * FRAME_US)
+        for k in range(i + 1, 12):  # frames up to 8 ahead of this detection
+            peeked.peek(k * FRAME_US)
+        b = peeked.update(dets([moving[i]]), i * FRAME_US)
+        np.testing.assert_array_equal(a.detections.boxes, b.detections.boxes)
+        np.testing.assert_array_equal(a.detections.track_ids, b.detections.track_ids)
+    ahead = peeked.peek(11 * FRAME_US)
+    assert len(ahead) == 1 and ahead.reasons[0] == TRACKED
+    assert covered(moving[11], ahead.detections.boxes) == 1.0  # velocity known: predicted onto it
+
+
+def test_peek_widens_a_once_seen_track_by_its_uncertainty_and_ends_at_hold() -> None:
+    # A track seen once has no velocity: 360 ms ahead, an object moving 2.5 box sizes a
+    # second may be 0.9 box sizes away. The capped margin (sigma_cap 0.5) would not
+    # reach it; peek's does.
+    tracker = Tracker(TrackerParams(hold_s=0.5))
+    tracker.update(dets([box(100, 100, 40, 40)]), 0)
+    truth = box(100 + 36, 100, 40, 40)
+    assert covered(truth, tracker.peek(360_000).detections.boxes) == 1.0
+    assert covered(truth, tracker.update(None, 360_000).detections.boxes) < 1.0
+    assert len(Tracker(TrackerParams(hold_s=0.5)).peek(0)) == 0
+    tracker = Tracker(TrackerParams(hold_s=0.5))
+    tracker.update(dets([box(100, 100, 40, 40)]), 0)
+    assert len(tracker.peek(500_000)) == 1 and len(tracker.peek(500_001)) == 0
+    assert len(tracker) == 1  # peek dropped nothing
