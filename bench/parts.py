@@ -77,7 +77,7 @@ def detection(profile: str, limit: int | None, frames: bool) -> dict[str, Any]:
 def live_clip(address: str, clip: Path, size: tuple[int, int] | None, frames: int,
               rate: float | None = None) -> dict[str, Any]:
     """One clip streamed live at its own rate (or `rate`): fps, latency, leaks against the thorough reference."""
-    return asdict(bench_live.run_clip(address, clip, size, frames, rate))
+    return asdict(bench_live.run_clip(address, clip, size, bench_live.same_duration(clip, frames, rate), rate))
 
 
 def export(frames: int | None, workdir: Path) -> dict[str, Any]:

@@ -435,17 +435,18 @@ def _live(report: dict[str, Any]) -> list[str]:
     rows = []
     for c in live.get("clips", []):
         if "error" in c:
-            rows.append([c.get("clip", "?"), c.get("size", ""), "failed: " + c["error"]] + [""] * 9)
+            rows.append([c.get("clip", "?"), c.get("size", ""), "failed: " + c["error"]] + [""] * 10)
             continue
         st = ", ".join(f"{k.lower()} {v}" for k, v in sorted(c["statuses"].items()))
         rows.append([c["clip"], c["size"], _f(c["fps_source"], ".0f"), str(c["frames"]), _f(c["fps"]),
                      _f(c["p50_ms"], ".0f"),
                      _f(c["p95_ms"], ".0f"), _f(c["p99_ms"], ".0f"), str(c["reference_objects"]), str(c["leaks"]),
                      _pct(c["leak_rate"], 2) + f" ({st})",
-                     "-" if c.get("detector_leak_rate") is None else _pct(c["detector_leak_rate"], 2)])
+                     "-" if c.get("detector_leak_rate") is None else _pct(c["detector_leak_rate"], 2),
+                     "-" if c.get("masked_share") is None else _pct(c["masked_share"], 1)])
     out = _table(["clip", "size", "camera fps", "frames", "fps", "p50 ms", "p95 ms", "p99 ms",
                   "reference objects", "leaks",
-                  "leak rate (statuses)", "detector alone"], rows)
+                  "leak rate (statuses)", "detector alone", "masked share"], rows)
     out.append("")
     out.append("Reference: the `thorough` profile on every frame the relay sends; a leak is a reference face or "
                f"plate that the live masks of that frame cover less than {COVERED:.0%} (bench.live). Detector "

@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bench.live import BUDGET_MS
 from bench.live import leaks as live_leaks
 from bench.live import reference as live_reference
 from bench.server import ServerProcess
 from redactor.clients.client import OutFrame, RedactorClient
 from redactor.clients.relay import camera_access_units
-from redactor.config import Config
 from redactor.v1 import redactor_pb2 as pb
 
 RECIPIENT = "police-112"  # routed to the default live policy
@@ -81,7 +81,8 @@ def play(address: str, camera: str, fps: float, units: list[tuple[int, int, byte
                 run.frames_in += 1
             yield OutFrame(seq, ts, au)
 
-    header = pb.StreamHeader(camera_id=camera, recipient=RECIPIENT, format=pb.PIXEL_FORMAT_H264, fps=fps)
+    header = pb.StreamHeader(camera_id=camera, recipient=RECIPIENT, format=pb.PIXEL_FORMAT_H264, fps=fps,
+                             latency_budget_ms=BUDGET_MS)
     with RedactorClient(address) as client:
         for f in client.stream(header, frames()):
             now = time.perf_counter()
@@ -159,7 +160,7 @@ def level(server: ServerProcess, fps: float, units: list[tuple[int, int, bytes]]
 def sweep(server: ServerProcess, clip: Path, size_name: str, counts: list[int], frames: int,
           leaks: bool, on_level: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Every stream count for one frame size (all of them, served or not)."""
-    budget = float(Config().limits.latency_budget_ms)
+    budget = float(BUDGET_MS)
     size = SIZES[size_name]
     if leaks and on_level:
         on_level(f"{size_name} thorough reference")

@@ -11,7 +11,8 @@ camera are found without paying for the whole frame at that scale.
 Frames are emitted strictly in input order:
 
 - a detect frame waits for its own detections, at most `detection_wait_share` of
-  the latency budget, then the tracker folds them in;
+  the latency budget (not at all while detections typically take longer), then
+  the tracker folds them in;
 - every other frame, and a detect frame whose detection is still running after
   that wait, is masked from the tracks predicted to its time (Tracker.peek, with
   the full uncertainty margin); a detection that finishes late moves the tracks
@@ -38,6 +39,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -89,6 +91,7 @@ class LiveSession(StreamSession):
         self._unfinished = 0
         self._max_unfinished = limits.stream_queue_frames
         self._unfinished_lock = threading.Lock()
+        self._took_s: float | None = None  # recent detection time, submit to done (moving average)
         self._pending: deque[_Pending] = deque()
         motion = engine.config.live.motion
         self._motion = MotionRegions(motion) if motion.enabled else None
@@ -99,7 +102,9 @@ class LiveSession(StreamSession):
         self._interval_us = limits.detect_interval_ms * 1000
         self._last_submitted_us: int | None = None
         self._late: deque[tuple[Future[Detections], int]] = deque()  # detections of late frames
-        self.stats = {"detected": 0, "tracked": 0, "fully_masked": 0, "dropped": 0}
+        # frames masked from their own detection / from the tracks; detections folded in
+        # after their frame went out; frames fully masked; frames dropped
+        self.stats = {"detected": 0, "tracked": 0, "late_detections": 0, "fully_masked": 0, "dropped": 0}
 
     @property
     def has_pending(self) -> bool:
@@ -140,7 +145,8 @@ class LiveSession(StreamSession):
                 det = self._pool.submit(self._detect, Frame.from_bgr(bgr))
                 with self._unfinished_lock:
                     self._unfinished += 1
-                det.add_done_callback(self._finished)
+                submitted = time.perf_counter()
+                det.add_done_callback(partial(self._finished, submitted=submitted))
                 self._in_flight = det
             self._pending.append(_Pending(f, received, det, due and starved))
         out += list(self.ready(block=False))
@@ -153,15 +159,25 @@ class LiveSession(StreamSession):
             return self.redactor.detect(frame)
         bgr = frame.planes[0]
         regions = self._motion.regions(bgr)  # here, in frame order: the model learns from each frame
-        closer = self._roi_pool.submit(look_closer, self._roi_detector, bgr, regions,
-                                       self._motion.cfg.max_region_px) if regions else None
+        m = self._motion.cfg
+        closer = self._roi_pool.submit(look_closer, self._roi_detector, bgr, regions, m.max_region_px,
+                                       m.region_width) if regions else None
         found = self.redactor.detect(frame)
         parts = closer.result() if closer is not None else []  # its failure fails the detection too
         return merge_union(Detections.concat([found, *parts]), MERGE_IOU).clipped(frame.width, frame.height)
 
-    def _finished(self, _: Future[Detections]) -> None:
+    def _finished(self, _: Future[Detections], submitted: float) -> None:
+        took = time.perf_counter() - submitted
         with self._unfinished_lock:  # runs on the detect thread
             self._unfinished -= 1
+            self._took_s = took if self._took_s is None else 0.7 * self._took_s + 0.3 * took
+
+    def _wait_limit(self) -> float:
+        """How long the head may wait for its own detection: its share of the budget
+        while detections finish within it, none once they typically take longer
+        (1080p on two cores): waiting would then only add latency."""
+        took = self._took_s
+        return self.wait_s if took is None or took <= self.wait_s else 0.0
 
     def ready(self, block: bool) -> Iterator[StreamOutput]:
         """Emits frames from the head while they can go; with `block`, waits for all."""
@@ -175,14 +191,14 @@ class LiveSession(StreamSession):
     def _head_waiting(self, head: _Pending) -> bool:
         """The head awaits its detection and may still wait for it."""
         return (head.detection is not None and not head.detection.done()
-                and time.perf_counter() - head.received < self.wait_s)
+                and time.perf_counter() - head.received < self._wait_limit())
 
     def _wait_for_head(self) -> None:
         """Waits for the head's detection, at most its share of the latency budget;
         timeouts and failures are both handled by _emit."""
         head = self._pending[0]
         if head.detection is not None and not head.detection.done():
-            left = self.wait_s - (time.perf_counter() - head.received)
+            left = self._wait_limit() - (time.perf_counter() - head.received)
             try:
                 head.detection.result(timeout=max(left, 0))
             except Exception:  # noqa: BLE001
@@ -216,8 +232,7 @@ class LiveSession(StreamSession):
             if age is None or age > self._max_age_us:
                 why = "no detection yet" if age is None else f"newest detection is {age / 1000:.0f} ms old"
                 if late:  # behind: the policy's overload rule
-                    return self._overload(p, f"detection did not finish in {self.wait_s * 1000:.0f} ms "
-                                             f"and {why}", queued=True)
+                    return self._overload(p, f"detection still running and {why}", queued=True)
                 return self._finish(self._fail_closed(f, why), p.received)
             tracked = self.tracker.peek(f.timestamp_us)
             self.stats["tracked"] += 1
@@ -234,6 +249,7 @@ class LiveSession(StreamSession):
                 self._healthy = False  # later frames stay fully masked until one succeeds
                 continue
             self.tracker.update(fut.result(), ts)
+            self.stats["late_detections"] += 1
             self._healthy = True
             self._last_detected_us = max(ts, self._last_detected_us or ts)
 
@@ -261,10 +277,12 @@ class LiveSession(StreamSession):
 
 
 def look_closer(detector: Detector, bgr: np.ndarray, regions: list[tuple[int, int, int, int]],
-                budget_px: int) -> list[Detections]:
-    """The region detector on each region's crop, boxes in frame pixels. Crops are first
-    shrunk by one common factor where together they exceed `budget_px` (0: no cap)."""
-    f = fit_scale(regions, budget_px)
+                budget_px: int, width: int = 0) -> list[Detections]:
+    """The region detector on each region's crop, boxes in frame pixels. Crops of a frame
+    wider than `width` are first shrunk to that frame width's detail (0: never), then
+    by one common factor where together they still exceed `budget_px` (0: no cap)."""
+    f0 = min(1.0, width / bgr.shape[1]) if width > 0 else 1.0
+    f = f0 * fit_scale(regions, round(budget_px / (f0 * f0)) if budget_px > 0 else 0)
     out = []
     for x0, y0, x1, y1 in regions:
         crop = bgr[y0:y1, x0:x1]

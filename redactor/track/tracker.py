@@ -51,6 +51,11 @@ class TrackerParams:
     """a held box's half-sides also grow by this many std devs of its predicted centre"""
     sigma_cap: float = 0.5
     """that uncertainty margin is at most this many box sizes per side"""
+    peek_sigma_cap: float = 1.0
+    """... and this many on frames masked ahead of their detection (peek): a track seen
+    once, 360 ms on, may be 0.9 box sizes away at 2.5 box sizes a second. Uncapped, the
+    masks of tracks seen once (a low-score false positive, a long line of text taken
+    for a plate) covered up to 70% of some 1080p frames (bench.live, opencv_vtest)"""
     centre_gate: float = 1.5
     """no-overlap match allowed within this many box sizes + the held margin (0 = off)"""
     max_size_ratio: float = 2.0
@@ -70,6 +75,7 @@ class TrackerParams:
             ("max_tracks", self.max_tracks >= 1, ">= 1"),
             ("sigma_growth", self.sigma_growth >= 0.0, ">= 0"),
             ("sigma_cap", self.sigma_cap >= 0.0, ">= 0"),
+            ("peek_sigma_cap", self.peek_sigma_cap >= 0.0, ">= 0"),
             ("centre_gate", self.centre_gate >= 0.0, ">= 0"),
             ("max_size_ratio", self.max_size_ratio >= 1.0, ">= 1"),
             ("accel_std", self.accel_std > 0.0, "> 0"),
@@ -167,9 +173,10 @@ class Tracker:
         the tracker then only moves when a detection is folded in, at that
         detection's frame time, so detections that finish late still land at the
         right moment of each track's path. Every box is a held one (TRACKED), and
-        its uncertainty margin is not capped (`sigma_cap`): such a frame may be a
-        detection time or more past its tracks, and a track seen once has no
-        velocity yet, so the mask widens with what the filter does not know.
+        uncertainty margin is capped at `peek_sigma_cap` rather than `sigma_cap`:
+        such a frame may be a detection time or more past its tracks, and a track
+        seen once has no velocity yet, so the mask widens with what the filter
+        does not know.
         """
         ts = int(timestamp_us)
         dt_us = 0 if self._last_input_us is None else max(0, ts - self._last_input_us)
@@ -179,7 +186,7 @@ class Tracker:
         try:
             motion.predict(self._state, dt_us / _US_PER_S, self._noise)
             live = self._now_us - self._last_seen_us <= self._hold_us
-            out = self._output(None, np.zeros(0, np.intp), capped=False)
+            out = self._output(None, np.zeros(0, np.intp), cap=self.params.peek_sigma_cap)
         finally:
             self._state, self._now_us = saved
         if live.all():
@@ -253,7 +260,7 @@ class Tracker:
         self._last_seen_us = self._last_seen_us[keep]
         self._seen_size = self._seen_size[keep]
 
-    def _predicted_and_margin(self, capped: bool = True) -> tuple[motion.F64, motion.F64]:
+    def _predicted_and_margin(self, cap: float | None = None) -> tuple[motion.F64, motion.F64]:
         """Per track: predicted (cx, cy, w, h), never smaller than last seen; the margin
         (px per side, x and y) a held box adds for time unseen and uncertainty."""
         x = self._state.x.copy()
@@ -262,20 +269,19 @@ class Tracker:
         steady = x[:, 2:] * (self.params.growth_per_s * unseen_s / 2)[:, None]
         # the centre's own uncertainty: large for a young track of unknown velocity
         sigma = self.params.sigma_growth * np.sqrt(self._state.p00[:, :2])
-        if capped:
-            sigma = np.minimum(sigma, self.params.sigma_cap * x[:, 2:])
+        sigma = np.minimum(sigma, (self.params.sigma_cap if cap is None else cap) * x[:, 2:])
         return x, steady + sigma
 
-    def _held_boxes(self, capped: bool = True) -> npt.NDArray[np.float32]:
+    def _held_boxes(self, cap: float | None = None) -> npt.NDArray[np.float32]:
         """Each track's predicted box grown by its margin: what is masked while unseen."""
-        x, margin = self._predicted_and_margin(capped)
+        x, margin = self._predicted_and_margin(cap)
         x[:, 2:] += 2 * margin
         return motion.cxcywh_to_boxes(x)
 
     def _output(self, dets: Detections | None, det_track: npt.NDArray[np.intp],
-                capped: bool = True) -> TrackedFrame:
+                cap: float | None = None) -> TrackedFrame:
         n = len(self._ids)
-        boxes = self._held_boxes(capped)
+        boxes = self._held_boxes(cap)
         scores = self._scores.copy()
         reasons = np.full(n, int(MaskReason.TRACKED), np.int8)
         det_index = np.full(n, -1, np.intp)

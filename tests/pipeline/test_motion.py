@@ -93,6 +93,23 @@ def test_look_closer_maps_boxes_back_to_the_frame_whatever_the_shrink(budget: in
         assert det.shapes == [(160, 80, 3), (200, 200, 3)]  # full resolution
 
 
+def test_look_closer_takes_wide_frames_at_the_region_width_detail() -> None:
+    bgr = np.zeros((400, 1200, 3), np.uint8)
+    regions = [(200, 80, 360, 400), (600, 200, 1000, 400)]  # 51,200 + 80,000 px
+    det = _CentreDetector()
+    found = look_closer(det, bgr, regions, 0, width=600)  # half the detail
+    assert det.shapes == [(160, 80, 3), (100, 200, 3)]
+    np.testing.assert_allclose(np.array([d.boxes[0] for d in found]), [[240, 160, 320, 320], [700, 250, 900, 350]],
+                               atol=2.0)
+    det = _CentreDetector()
+    look_closer(det, bgr, regions, 8_000, width=600)  # the budget counts the shrunk pixels
+    assert sum(s[0] * s[1] for s in det.shapes) <= 8_000 * 1.05
+    assert det.shapes[0][0] < 160
+    det = _CentreDetector()
+    look_closer(det, bgr, regions, 0, width=2400)  # narrower than the width: as it is
+    assert det.shapes == [(320, 160, 3), (200, 400, 3)]
+
+
 def test_look_closer_refuses_a_region_detector_that_returns_garbage() -> None:
     class Garbage(_CentreDetector):
         def detect(self, bgr: np.ndarray) -> Detections:
