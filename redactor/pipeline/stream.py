@@ -49,6 +49,7 @@ class StreamSession:
         self.limits = limits
         self.policy = engine.router.for_recipient(spec.recipient, spec.service, spec.camera_id)
         self.redactor = engine.redactor(self.policy)
+        self._live = engine.config.live
         self._decoder = H264Decoder() if spec.format == PixelFormat.H264 else None
         self._encoder: H264Encoder | None = None
 
@@ -66,7 +67,9 @@ class StreamSession:
         if self.spec.format != PixelFormat.H264:
             return encode_like(frame, self.spec.format)
         if self._encoder is None:
-            self._encoder = H264Encoder(frame.width, frame.height, self.spec.fps or 25.0)
+            live = self._live
+            self._encoder = H264Encoder(frame.width, frame.height, self.spec.fps or 25.0, live.encoder_crf,
+                                        live.encoder_preset, live.encoder_threads)
         return self._encoder.encode(frame)
 
     def _finish(self, r: Redacted, received_at: float) -> StreamOutput:

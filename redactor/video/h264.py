@@ -78,7 +78,8 @@ def _pad(arr: np.ndarray, line_size: int) -> bytes:
 class H264Encoder:
     """Low-latency libx264: one access unit out per frame in."""
 
-    def __init__(self, width: int, height: int, fps: float = 25.0, crf: int = 23) -> None:
+    def __init__(self, width: int, height: int, fps: float = 25.0, crf: int = 23, preset: str = "superfast",
+                 threads: int = 1) -> None:
         self._ctx = av.CodecContext.create("libx264", "w")
         self._ctx.width = width
         self._ctx.height = height
@@ -87,7 +88,7 @@ class H264Encoder:
         rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(25)
         self._ctx.framerate = rate
         self._ctx.options = {
-            "preset": "veryfast", "tune": "zerolatency", "crf": str(crf),
+            "preset": preset, "tune": "zerolatency", "crf": str(crf), "threads": str(threads),
             "bframes": "0", "repeat-headers": "1",  # SPS/PPS in-band: a receiver can join any time
         }
         self._ctx.open()
