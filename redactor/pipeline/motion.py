@@ -67,8 +67,18 @@ def fit_scale(boxes: list[Box], budget_px: int) -> float:
     return float(np.sqrt(budget_px / area))
 
 
+def _area(b: Box) -> int:
+    return (b[2] - b[0]) * (b[3] - b[1])
+
+
 def merge_boxes(boxes: list[Box]) -> list[Box]:
-    """Unions overlapping boxes until none overlap (a crop is cheaper once than twice)."""
+    """Unions overlapping boxes while their union holds no more pixels than the two crops
+    would (their overlap is then looked at once, not twice), until no such pair is left.
+
+    Merging every overlap turns two blobs touching at a corner into a rectangle that
+    is mostly empty ground (on opencv_vtest at 1080p, every 3rd of 150 frames: median
+    region pixels 352k with that rule, 323k with this one). Overlapping crops that
+    stay apart each still hold their own blob with its margin."""
     out = list(boxes)
     changed = True
     while changed:
@@ -76,8 +86,10 @@ def merge_boxes(boxes: list[Box]) -> list[Box]:
         merged: list[Box] = []
         for b in out:
             for i, m in enumerate(merged):
-                if b[0] < m[2] and m[0] < b[2] and b[1] < m[3] and m[1] < b[3]:
-                    merged[i] = (min(b[0], m[0]), min(b[1], m[1]), max(b[2], m[2]), max(b[3], m[3]))
+                u = (min(b[0], m[0]), min(b[1], m[1]), max(b[2], m[2]), max(b[3], m[3]))
+                overlap = b[0] < m[2] and m[0] < b[2] and b[1] < m[3] and m[1] < b[3]
+                if overlap and _area(u) <= _area(b) + _area(m):
+                    merged[i] = u
                     changed = True
                     break
             else:
