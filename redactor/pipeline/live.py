@@ -14,9 +14,9 @@ Frames are emitted strictly in input order:
   the latency budget (not at all while detections typically take longer), then
   the tracker folds them in;
 - every other frame, and a detect frame whose detection is still running after
-  that wait, is masked from the tracks predicted to its time (Tracker.peek, with
-  the full uncertainty margin); a detection that finishes late moves the tracks
-  at its own frame's time, so later frames see it;
+  that wait, is masked from the tracks predicted to its time (Tracker.peek, whose
+  uncertainty margin reaches further than between detections); a detection that
+  finishes late moves the tracks at its own frame's time, so later frames see it;
 - a frame that has waited longer than the latency budget is handled by the
   policy's overload rule: sent fully masked, or dropped (and said so), as is a
   frame that has nothing recent to predict from while its detection runs;
