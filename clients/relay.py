@@ -41,6 +41,10 @@ class RelayResult:
     latencies_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
     masks: dict[int, list[tuple[float, float, float, float]]] = field(default_factory=dict)
+    first_redacted: int | None = None  # seq of the first frame masked from detections
+    # frames fully masked or dropped after that one; those before it are the stream's
+    # start-up (no detection yet), these are the service falling behind
+    lost_after_start: int = 0
 
     @property
     def fps(self) -> float:
@@ -53,7 +57,8 @@ class RelayResult:
         st = ", ".join(f"{k.lower()} {v}" for k, v in sorted(self.statuses.items()))
         return (f"{self.frames_out}/{self.frames_in} frames in {self.seconds:.1f} s: {self.fps:.1f} fps; "
                 f"latency p50 {self.percentile(50):.0f} ms, p95 {self.percentile(95):.0f} ms, "
-                f"p99 {self.percentile(99):.0f} ms; {st}")
+                f"p99 {self.percentile(99):.0f} ms; {st}"
+                + (f" ({self.lost_after_start} after the first redacted frame)" if self.lost_after_start else ""))
 
 
 def camera_access_units(source: str, size: tuple[int, int] | None = None, max_frames: int = 0,
@@ -142,6 +147,11 @@ def relay(client: RedactorClient, source: str, *, recipient: str = "police-112",
             result.frames_out += 1
             name = pb.FrameStatus.Name(f.status).removeprefix("FRAME_STATUS_")
             result.statuses[name] = result.statuses.get(name, 0) + 1
+            if f.status == pb.FRAME_STATUS_REDACTED:
+                if result.first_redacted is None:
+                    result.first_redacted = f.seq
+            elif result.first_redacted is not None:
+                result.lost_after_start += 1
             if keep_masks:
                 result.masks[f.seq] = [(m.box.x0, m.box.y0, m.box.x1, m.box.y1) for m in f.masks]
             if out and f.data:

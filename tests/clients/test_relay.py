@@ -55,3 +55,12 @@ def test_relay_at_camera_rate_through_the_server(server: RunningServer, short_cl
     assert "10/10 frames" in capsys.readouterr().out
     with av.open(str(out), format="h264") as c:
         assert sum(1 for _ in c.decode(video=0)) == 10
+
+
+def test_budget_flag_reaches_the_server_and_bad_values_are_usage_errors(
+        server: RunningServer, short_clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert relay_main([str(short_clip), "--budget-ms", "-1"]) == 2
+    assert "--budget-ms must be >= 0, got -1" in capsys.readouterr().err
+    # a budget hardly any frame can meet: every frame still comes back, masked
+    assert relay_main([str(short_clip), "--address", server.address, "--frames", "12", "--budget-ms", "1"]) == 0
+    assert "12/12 frames" in capsys.readouterr().out
