@@ -132,18 +132,31 @@ def test_tracked_mask_stays_through_misses() -> None:
     assert det.calls == 40
 
 
+def _stream_squares(cfg: Config, det: SquareDetector, n: int) -> list[pb.RedactedFrame]:
+    """n moving-square frames streamed at 25 fps through a real server; all come back, in order."""
+    running = _serve(cfg, det)
+    try:
+        header = pb.StreamHeader(recipient="police-112", format=pb.PIXEL_FORMAT_BGR24, width=W, height=H)
+        with RedactorClient(running.address) as client:
+            outs = list(client.stream(header, _paced(_bgr_frames(n), 25)))
+    finally:
+        running.stop(0)
+    assert [o.seq for o in outs] == list(range(n))
+    return outs
+
+
+def _assert_square_hidden(i: int, o: pb.RedactedFrame) -> None:
+    """No bright pixel of the square left; a fully masked frame is one flat value."""
+    img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
+    assert not (img[..., 1] > 200).any(), f"frame {i} ({pb.FrameStatus.Name(o.status)}) leaked the object"
+    if o.status == pb.FRAME_STATUS_FULLY_MASKED:
+        assert len(np.unique(img)) == 1
+
+
 @pytest.mark.parametrize("rule", ["mask", "drop"])
 def test_overload_never_passes_unmasked(rule: str) -> None:
     cfg = fill_config(Limits(latency_budget_ms=50, detect_interval_ms=0), on_overload=rule)
-    running = _serve(cfg, SquareDetector(every=1, delay_s=0.3))  # far slower than the budget
-    try:
-        frames = _bgr_frames(20)
-        header = pb.StreamHeader(recipient="police-112", format=pb.PIXEL_FORMAT_BGR24, width=W, height=H)
-        with RedactorClient(running.address) as client:
-            outs = list(client.stream(header, _paced(frames, 25)))
-    finally:
-        running.stop(0)
-    assert [o.seq for o in outs] == list(range(20))
+    outs = _stream_squares(cfg, SquareDetector(every=1, delay_s=0.3), 20)  # far slower than the budget
     statuses = {o.status for o in outs}
     expected_overload = pb.FRAME_STATUS_FULLY_MASKED if rule == "mask" else pb.FRAME_STATUS_DROPPED
     assert expected_overload in statuses
@@ -151,10 +164,7 @@ def test_overload_never_passes_unmasked(rule: str) -> None:
         if o.status == pb.FRAME_STATUS_DROPPED:
             assert not o.data and "overload" in o.status_reason
             continue
-        img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
-        assert not (img[..., 1] > 200).any(), f"frame {i} ({pb.FrameStatus.Name(o.status)}) leaked the object"
-        if o.status == pb.FRAME_STATUS_FULLY_MASKED:
-            assert len(np.unique(img)) == 1
+        _assert_square_hidden(i, o)
 
 
 def test_slow_detection_frames_go_out_predicted_and_covered() -> None:
@@ -164,21 +174,11 @@ def test_slow_detection_frames_go_out_predicted_and_covered() -> None:
     # the tracks. The first frames have no detection to predict from: fully masked.
     limits = Limits(latency_budget_ms=400, detection_wait_share=0.25, detect_interval_ms=10_000)
     det = SquareDetector(every=1, delay_s=0.16)
-    running = _serve(fill_config(limits), det)
-    try:
-        frames = _bgr_frames(40)
-        header = pb.StreamHeader(recipient="police-112", format=pb.PIXEL_FORMAT_BGR24, width=W, height=H)
-        with RedactorClient(running.address) as client:
-            outs = list(client.stream(header, _paced(frames, 25)))
-    finally:
-        running.stop(0)
-    assert [o.seq for o in outs] == list(range(40))
+    outs = _stream_squares(fill_config(limits), det, 40)
     predicted = 0
     for i, o in enumerate(outs):
-        img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
-        assert not (img[..., 1] > 200).any(), f"frame {i} ({pb.FrameStatus.Name(o.status)}) leaked the object"
+        _assert_square_hidden(i, o)
         if o.status == pb.FRAME_STATUS_FULLY_MASKED:
-            assert len(np.unique(img)) == 1
             continue
         assert o.status == pb.FRAME_STATUS_REDACTED, o.status_reason
         assert _covered(o, square_box(square_frame(i))), f"frame {i}: not covered by {o.masks}"
