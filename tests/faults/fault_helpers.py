@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
@@ -145,18 +144,22 @@ def start_server(config: Path, log: Path, max_file_bytes: int | None = None) -> 
     """`python -m redactor.cli serve --config CONFIG`; waits for its address line.
 
     `max_file_bytes` sets RLIMIT_FSIZE in the child: any write that would make a
-    file larger fails with EFBIG, as on a full disk (CPython ignores SIGXFSZ)."""
-
-    def limit() -> None:
-        if max_file_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
-
+    file larger fails with EFBIG, as on a full disk (CPython ignores SIGXFSZ).
+    The child sets it itself, first thing: a preexec_fn would run Python in a
+    fork of this process, whose gRPC threads (earlier tests' channels) then left
+    the child broken before its exec, once in a CI run ("epoll_wait error: Bad
+    file descriptor", no server)."""
+    args = ["serve", "--config", str(config), "--metrics-port", "0"]
+    if max_file_bytes is None:
+        cmd = [sys.executable, "-m", "redactor.cli", *args]
+    else:
+        launch = ("import resource, runpy, sys; "
+                  f"resource.setrlimit(resource.RLIMIT_FSIZE, ({max_file_bytes}, {max_file_bytes})); "
+                  f"sys.argv = ['redactor.cli', *{args!r}]; runpy.run_module('redactor.cli', run_name='__main__')")
+        cmd = [sys.executable, "-c", launch]
     err = log.open("a")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "redactor.cli", "serve", "--config", str(config), "--metrics-port", "0"],
-        stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=limit,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
     err.close()
     assert proc.stdout is not None
     line = ""
