@@ -207,32 +207,36 @@ class LiveSession(StreamSession):
     def _emit(self, p: _Pending) -> StreamOutput:
         f = p.frame
         self._fold_late()
+        over_budget = time.perf_counter() - p.received > self.budget_s
+        own = p.detection
+        if own is not None and (over_budget or not own.done()):
+            # not used on its own frame: it moves the tracks once done (and its failure,
+            # if it fails, fails the frames after it closed)
+            self._late.append((own, f.timestamp_us))
+            own = None
         if p.starved:
             return self._overload(p, f"{self._max_unfinished} detections are still unfinished "
                                      "(limits.stream_queue_frames)")
-        if time.perf_counter() - p.received > self.budget_s:
+        if over_budget:
             return self._overload(p, f"frame waited longer than the latency budget ({self.budget_s * 1000:.0f} ms)")
-        if p.detection is not None and p.detection.done():
-            error = p.detection.exception()
+        if own is not None:
+            error = own.exception()
             if error is not None:
                 self._healthy = False
                 reason = f"detection failed: {type(error).__name__}: {error}"
                 return self._finish(self._fail_closed(f, reason), p.received)
             self._healthy = True
             self._last_detected_us = f.timestamp_us
-            tracked = self.tracker.update(p.detection.result(), f.timestamp_us)
+            tracked = self.tracker.update(own.result(), f.timestamp_us)
             self.stats["detected"] += 1
         else:
-            late = p.detection is not None  # its own detection is still running
-            if late:
-                self._late.append((p.detection, f.timestamp_us))  # it moves the tracks once done
             if not self._healthy:
                 return self._finish(self._fail_closed(f, "the last detection failed"), p.received)
             age = None if self._last_detected_us is None else f.timestamp_us - self._last_detected_us
             if age is None or age > self._max_age_us:
                 why = "no detection yet" if age is None else f"newest detection is {age / 1000:.0f} ms old"
-                if late:  # behind: the policy's overload rule
-                    return self._overload(p, f"detection still running and {why}", queued=True)
+                if p.detection is not None:  # its own detection still running: behind, the overload rule
+                    return self._overload(p, f"detection still running and {why}")
                 return self._finish(self._fail_closed(f, why), p.received)
             tracked = self.tracker.peek(f.timestamp_us)
             self.stats["tracked"] += 1
@@ -257,10 +261,8 @@ class LiveSession(StreamSession):
         self.stats["fully_masked"] += 1
         return self.redactor.fail_closed(f, reason)
 
-    def _overload(self, p: _Pending, reason: str, queued: bool = False) -> StreamOutput:
+    def _overload(self, p: _Pending, reason: str) -> StreamOutput:
         f = p.frame
-        if p.detection is not None and not queued:
-            self._late.append((p.detection, f.timestamp_us))
         if self.policy.policy.on_overload == "drop":
             self.stats["dropped"] += 1
             log.warning("frame %d dropped: %s", f.seq, reason)

@@ -155,7 +155,7 @@ class Tracker:
         self._last_input_us = ts
         self._now_us += dt_us
         motion.predict(self._state, dt_us / _US_PER_S, self._noise)
-        self._keep(self._now_us - self._last_seen_us <= self._hold_us)
+        self._keep(self._held())
 
         n_det = 0 if detections is None else len(detections)
         det_track = np.full(n_det, -1, np.intp)  # row in the track arrays per detection
@@ -185,15 +185,17 @@ class Tracker:
         self._now_us += dt_us
         try:
             motion.predict(self._state, dt_us / _US_PER_S, self._noise)
-            live = self._now_us - self._last_seen_us <= self._hold_us
+            held = self._held()
             out = self._output(None, np.zeros(0, np.intp), cap=self.params.peek_sigma_cap)
         finally:
             self._state, self._now_us = saved
-        if live.all():
+        if held.all():
             return out
-        d = out.detections
-        return TrackedFrame(Detections(d.boxes[live], d.scores[live], d.labels[live], d.track_ids[live]),
-                            out.reasons[live], out.det_index[live])
+        return TrackedFrame(out.detections.select(held), out.reasons[held], out.det_index[held])
+
+    def _held(self) -> npt.NDArray[np.bool_]:
+        """Per track: seen within hold_s of the clock (the others are dropped)."""
+        return self._now_us - self._last_seen_us <= self._hold_us
 
     # ---- steps -------------------------------------------------------------------------
 
