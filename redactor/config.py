@@ -224,12 +224,6 @@ class MotionConfig(Strict):
     margin_px: int = Field(24, ge=0, le=1024, description="... and by at least this many full-resolution px")
     max_moving_share: float = Field(0.4, gt=0.0, le=1.0, description="above this moving share of the frame, no regions")
     max_regions: int = Field(12, ge=1, le=256, description="largest regions looked at per detection")
-    # A region's cost grows with its area (times the roi profile's scale squared). On
-    # opencv_vtest the regions hold 85k px per frame at 768x576, 160k at 720p and 352k at
-    # 1080p (median), where they kept the detector ~0.4 s per frame and 39 of 60 frames
-    # went out fully masked. Crops are shrunk together to fit: where people fill that many
-    # pixels their faces are larger too (at 1080p the shrunk crops still show faces ~1.4x
-    # as large as the 768x576 crops do), and frames up to 720p keep about their resolution.
     # The roi profile doubles its crops for the small faces of 576p-class cameras. On a
     # 1080p frame faces are already twice that size: its crops at the detail of a 960 px
     # frame (so seen at 1x) missed fewer of the thorough reference's objects than at 2x
@@ -240,6 +234,14 @@ class MotionConfig(Strict):
         description="crops of frames wider than this are shrunk to its detail before the roi profile, px; "
         "0 = never",
     )
+    # A region's cost grows with its area (times the roi profile's scale squared). On
+    # opencv_vtest the regions hold 85k px per frame at 768x576, 160k at 720p and 352k at
+    # 1080p (median), where they kept the detector ~0.4 s per frame and 39 of 60 frames
+    # went out fully masked. Crops are shrunk together to fit: where people fill that many
+    # pixels their faces are larger too (at 1080p the shrunk crops still show faces ~1.4x
+    # as large as the 768x576 crops do), and frames up to 720p keep about their resolution.
+    # (Measured before region_width: a 1080p frame's regions now come to a quarter of
+    # their full-resolution pixels, 88k median, and mostly fit.)
     max_region_px: int = Field(
         150_000, ge=0, le=1 << 26,
         description="most region pixels (after the region_width shrink, all regions together) looked at per "
