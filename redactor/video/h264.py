@@ -37,16 +37,22 @@ class H264Decoder:
 
 
 def to_frame(vf: av.VideoFrame, seq: int, timestamp_us: int) -> Frame:
-    """A decoded PyAV frame → I420 Frame with its own plane copies."""
+    """A decoded PyAV frame → I420 Frame with its own plane copies.
+
+    Always copies: the decoder's frame buffer is also its reference picture for the
+    frames that follow, so masking a view of it in place would corrupt every later
+    frame of the group of pictures (a fail-closed black frame 0 left the rest of the
+    GOP decoding as residuals over black)."""
     if vf.format.name != "yuv420p":
         vf = vf.reformat(format="yuv420p")
     w, h = vf.width, vf.height
     cw, ch = (w + 1) // 2, (h + 1) // 2
     planes = []
     for plane, (pw, ph) in zip(vf.planes, ((w, h), (cw, ch), (cw, ch)), strict=True):
-        # planes carry line padding: view with the stride, then cut to width
+        # planes carry line padding: view with the stride, then cut to width; a copy even
+        # where the stride is the width (np.ascontiguousarray would then return the view)
         buf = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:ph, :pw]
-        planes.append(np.ascontiguousarray(buf))
+        planes.append(np.array(buf, copy=True))
     return Frame("i420", tuple(planes), seq, timestamp_us)
 
 
