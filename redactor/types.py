@@ -175,6 +175,8 @@ class MaskReason(enum.IntEnum):
     TRACKED = 2
     ZONE = 3
     LOOKAHEAD = 4
+    MOTION = 5
+    STILL = 6
 
 
 @dataclass(frozen=True, slots=True)

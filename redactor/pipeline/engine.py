@@ -15,6 +15,7 @@ from redactor.detect.base import Detector
 from redactor.detect.registry import ProfileDetector
 from redactor.metrics import Metrics
 from redactor.pipeline.frame import FrameRedactor, Redacted
+from redactor.pipeline.sweep import Sweeper
 from redactor.policy import PolicyRouter, ResolvedPolicy
 from redactor.types import Frame
 
@@ -41,9 +42,17 @@ class Engine:
         if config.live.motion.enabled:
             used.add(config.live.motion.profile)
         self.detectors: dict[str, Detector] = {}
+        self.sweeper: Sweeper | None = None
         try:
             for name in sorted(used):
                 self.detectors[name] = factory(name, config.detect.profiles[name])
+            sweep = config.live.sweep
+            if sweep.enabled:
+                # its own instance: the profile's threads then run at the sweep's priority
+                cfg = config.detect.profiles[sweep.profile]
+                det = (detector_factory(sweep.profile, cfg) if detector_factory is not None else
+                       ProfileDetector(sweep.profile, cfg, config.models.dir, config.detect.threads, sweep.nice))
+                self.sweeper = Sweeper(det, sweep.nice, sweep.busy_share)
         except Exception:
             self.close()
             raise
@@ -80,6 +89,10 @@ class Engine:
 
     def close(self) -> None:
         self._deadline_pool.shutdown(wait=False, cancel_futures=True)
+        if self.sweeper is not None:
+            self.sweeper.close()
+            self.sweeper.detector.close()
+            self.sweeper = None
         for d in self.detectors.values():
             d.close()
         self.detectors.clear()

@@ -63,16 +63,17 @@ class FrameRedactor:
         return found.clipped(frame.width, frame.height)
 
     def redact(self, frame: Frame, detections: Detections | None = None,
-               reasons: npt.NDArray[np.int8] | None = None) -> Redacted:
+               reasons: npt.NDArray[np.int8] | None = None,
+               moving: npt.NDArray[np.float32] | None = None) -> Redacted:
         """Masks `frame` in place. Pass `detections` (and why each is masked) to skip
-        detection: tracked frames."""
+        detection: tracked frames; `moving`: boxes of what moved, masked as they are."""
         t0 = time.perf_counter()
         found = Detections.empty()
         try:
             found = self.detect(frame) if detections is None else detections
             detect_ms = (time.perf_counter() - t0) * 1000
             masks = masks_for(found, self.policy.policy, frame.width, frame.height,
-                              self.policy.zones, reasons)
+                              self.policy.zones, reasons, moving)
             apply_masks(frame, masks, self.policy.policy)
             return Redacted(frame, found, masks, FrameStatus.REDACTED, "", detect_ms)
         except Exception as e:  # noqa: BLE001 - any failure fails closed

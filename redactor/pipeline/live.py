@@ -1,13 +1,22 @@
 """A live stream, in order, with detection running beside it.
 
-Detection is slower than a camera's frame interval, so it runs in a worker
-thread on the newest frame whenever it is free, and on any frame that comes
-`detect_interval_ms` of video time after the last detected one, even if it
-must wait its turn (a file pushed faster than real time) ("detect frames").
-Each detection looks at the whole frame with the policy's profile and, since
-the cameras are fixed, closer (the `roi` profile, at twice the size) at the
-regions where the picture moved (pipeline/motion.py): small faces far from the
-camera are found without paying for the whole frame at that scale.
+A frame is masked from three sources, each covering what the others miss:
+
+- motion (pipeline/motion.py): the cameras are fixed, so a background model fed
+  every frame says what moved on that very frame; the top share of each moving
+  blob (policy `motion_cover`: where a walker's head is) is masked on it. No
+  detector runs for this, so it never falls behind the picture;
+- detections, tracked: detection is slower than a camera's frame interval, so it
+  runs in a worker thread on the newest frame whenever it is free, and on any
+  frame that comes `detect_interval_ms` of video time after the last detected one,
+  even if it must wait its turn (a file pushed faster than real time) ("detect
+  frames"). Each detection looks at the whole frame with the policy's profile
+  and closer (the `roi` profile) at the regions that moved: small faces far from
+  the camera are found without paying for the whole frame at that scale;
+- still ground (pipeline/sweep.py): now and then the server's one sweep thread
+  looks at a frame with the thorough profile; what it finds where nothing moved
+  stays masked on later frames.
+
 Frames are emitted strictly in input order:
 
 - a detect frame waits for its own detections, at most `detection_wait_share` of
@@ -21,7 +30,9 @@ Frames are emitted strictly in input order:
   policy's overload rule: sent fully masked, or dropped (and said so), as is a
   frame that has nothing recent to predict from while its detection runs;
 - after a detection failure (late ones included), frames stay fully masked until
-  a detection succeeds again: predictions from before a failure are not trusted.
+  a detection succeeds again: predictions from before a failure are not trusted;
+  likewise after a failed sweep, until one succeeds, and on a frame the motion
+  model failed on.
 
 So every frame leaves masked from detections at most `max_detection_age_ms` old,
 fully masked, or not at all. Latency is the wait plus coding: a 1080p detection
@@ -50,10 +61,11 @@ from redactor.detect.threads import lower_priority
 from redactor.errors import InvalidDetections
 from redactor.pipeline.engine import Engine
 from redactor.pipeline.frame import Redacted
-from redactor.pipeline.motion import MotionRegions, fit_scale
+from redactor.pipeline.motion import Box, Motion, MotionModel, fit_scale
 from redactor.pipeline.stream import StreamOutput, StreamSession, StreamSpec
+from redactor.pipeline.sweep import StillMasks
 from redactor.track import Tracker, TrackerParams
-from redactor.types import Detections, Frame, FrameStatus
+from redactor.types import Detections, Frame, FrameStatus, MaskReason
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +77,7 @@ class _Pending:
     frame: Frame
     received: float  # perf_counter when the request arrived
     detection: Future[Detections] | None  # set on detect frames
+    motion: Motion | None  # what moved on it; None: the motion model failed on it
     starved: bool = False  # due for detection, but too many detections were unfinished
 
 
@@ -94,8 +107,11 @@ class LiveSession(StreamSession):
         self._took_s: float | None = None  # recent detection time, submit to done (moving average)
         self._pending: deque[_Pending] = deque()
         motion = engine.config.live.motion
-        self._motion = MotionRegions(motion) if motion.enabled else None
+        self._motion = MotionModel(motion) if motion.enabled else None
         self._roi_detector = engine.detectors[motion.profile] if motion.enabled else None
+        self._cover = policy.motion_cover if motion.enabled else 0.0
+        self._still = (StillMasks(engine.sweeper, engine.config.live.sweep)
+                       if engine.sweeper is not None else None)
         self._healthy = True  # False after a failed detection, until one succeeds
         self._last_detected_us: int | None = None  # timestamp of the newest detections folded in
         self._max_age_us = limits.max_detection_age_ms * 1000
@@ -134,6 +150,9 @@ class LiveSession(StreamSession):
             out.append(StreamOutput(seq, timestamp_us, FrameStatus.DROPPED,
                                     "no picture in this access unit yet (decoder buffering)"))
         for f in frames:
+            motion = self._observe(f)
+            if self._still is not None and motion is not None:
+                self._still.offer(f, motion)
             det = None
             due = (self._last_submitted_us is None
                    or f.timestamp_us - self._last_submitted_us >= self._interval_us
@@ -142,23 +161,35 @@ class LiveSession(StreamSession):
             if (due or self._in_flight is None or self._in_flight.done()) and not starved:
                 self._last_submitted_us = f.timestamp_us
                 bgr = f.to_bgr().copy()  # the worker must not see pixels being masked
-                det = self._pool.submit(self._detect, Frame.from_bgr(bgr))
+                regions = motion.regions(self._motion.cfg, f.width, f.height) if (
+                    self._motion is not None and motion is not None and motion.trusted) else []
+                det = self._pool.submit(self._detect, Frame.from_bgr(bgr), regions)
                 with self._unfinished_lock:
                     self._unfinished += 1
                 submitted = time.perf_counter()
                 det.add_done_callback(partial(self._finished, submitted=submitted))
                 self._in_flight = det
-            self._pending.append(_Pending(f, received, det, due and starved))
+            self._pending.append(_Pending(f, received, det, motion, due and starved))
         out += list(self.ready(block=False))
         return out
 
-    def _detect(self, frame: Frame) -> Detections:
+    def _observe(self, f: Frame) -> Motion | None:
+        """What moved on `f` (the model learns from every frame, in order); None if the
+        model failed, which fails the frame closed."""
+        if self._motion is None:
+            return Motion.none()
+        try:
+            return self._motion.update(f)
+        except Exception:  # noqa: BLE001
+            log.exception("frame %d: motion model failed", f.seq)
+            return None
+
+    def _detect(self, frame: Frame, regions: list[Box]) -> Detections:
         """The detection job (on the worker thread, frames in order): the whole frame
         with the policy's profile, plus a closer look at the regions that moved."""
         if self._motion is None or self._roi_detector is None:
             return self.redactor.detect(frame)
         bgr = frame.planes[0]
-        regions = self._motion.regions(bgr)  # here, in frame order: the model learns from each frame
         m = self._motion.cfg
         closer = self._roi_pool.submit(look_closer, self._roi_detector, bgr, regions, m.max_region_px,
                                        m.region_width) if regions else None
@@ -240,7 +271,19 @@ class LiveSession(StreamSession):
                 return self._finish(self._fail_closed(f, why), p.received)
             tracked = self.tracker.peek(f.timestamp_us)
             self.stats["tracked"] += 1
-        r = self.redactor.redact(f, tracked.detections, tracked.reasons)
+        if p.motion is None:
+            return self._finish(self._fail_closed(f, "the motion model failed on this frame"), p.received)
+        dets, reasons = tracked.detections, tracked.reasons
+        if self._still is not None:
+            if self._still.failed is not None:  # what stands still is not known: nothing passes
+                return self._finish(self._fail_closed(f, self._still.failed), p.received)
+            still = self._still.held()
+            if len(still):
+                still = Detections(still.boxes, still.scores, still.labels, np.zeros(len(still), np.int64))
+                dets = Detections.concat([dets, still])
+                reasons = np.concatenate([reasons, np.full(len(still), int(MaskReason.STILL), np.int8)])
+        moving = p.motion.masks(self._cover, self._motion.cfg.mask_margin_px) if self._motion else None
+        r = self.redactor.redact(f, dets, reasons, moving)
         if r.status == FrameStatus.FULLY_MASKED:
             self.stats["fully_masked"] += 1
         return self._finish(r, p.received)

@@ -40,18 +40,26 @@ def masks_for(
     height: int,
     zones: tuple[npt.NDArray[np.int32], ...] = (),
     reasons: npt.NDArray[np.int8] | None = None,
+    moving: npt.NDArray[np.float32] | None = None,
 ) -> Masks:
-    """The regions a policy covers on one frame: its classes, enlarged and clipped."""
+    """The regions a policy covers on one frame: its classes, enlarged and clipped,
+    and the `moving` boxes (parts of blobs that moved: live streams, policy
+    motion_cover) as they are, whatever the classes: they carry their own margin."""
     wanted = np.isin(detections.labels, [int(_CLASS_LABEL[c]) for c in policy.classes])
     kept = detections.select(wanted)
     boxes = enlarge(kept.boxes, policy.enlarge)
-    np.clip(boxes[:, 0::2], 0, width, out=boxes[:, 0::2])
-    np.clip(boxes[:, 1::2], 0, height, out=boxes[:, 1::2])
+    labels = kept.labels.copy()
     if reasons is None:
         why = np.full(len(kept), int(MaskReason.DETECTED), np.int8)
     else:
         why = reasons[wanted].astype(np.int8)
-    return Masks(boxes, kept.labels.copy(), why, ellipse=policy.ellipse, zones=zones)
+    if moving is not None and len(moving):
+        boxes = np.concatenate([boxes, moving.astype(np.float32)])
+        labels = np.concatenate([labels, np.full(len(moving), int(Label.PERSON), np.int8)])
+        why = np.concatenate([why, np.full(len(moving), int(MaskReason.MOTION), np.int8)])
+    np.clip(boxes[:, 0::2], 0, width, out=boxes[:, 0::2])
+    np.clip(boxes[:, 1::2], 0, height, out=boxes[:, 1::2])
+    return Masks(boxes, labels, why, ellipse=policy.ellipse, zones=zones)
 
 
 def mask_everything(frame: Frame, color: tuple[int, int, int] = (0, 0, 0)) -> None:

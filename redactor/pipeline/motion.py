@@ -1,24 +1,89 @@
-"""Where something moved: regions of a fixed camera's frame worth a closer look.
+"""Where a fixed camera's picture moved, on every frame.
 
 The cameras are fixed, so people and cars are where the picture changes. A
-background model (OpenCV MOG2) on a downscaled frame finds the moving blobs;
-their boxes, grown and merged, are cropped at full resolution and given to a
-small-object detector at a larger scale than the whole frame could afford.
-Stateful: one per stream, fed frames in order.
+background model (OpenCV MOG2, on a small BGR copy of each frame) finds the
+moving blobs. They serve twice:
+
+- as masks: the top share of each blob (`PolicyConfig.motion_cover`: where a
+  walker's head is; all of it for policies that hide persons) is masked on
+  the very frame it is seen, so a moving face is covered between detections
+  without waiting for one, however small it is;
+- as regions: grown and merged, they are cropped at full resolution and given
+  to a small-object detector at a scale the whole frame could not afford.
+
+Stateful: one model per stream, fed every frame in order (the push thread), so
+the blobs of a frame are those of that frame. A frame's Motion also says what is
+foreground there, which tells whether a detection on background still holds
+(pipeline/sweep.py).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from redactor.config import MotionConfig
+from redactor.types import BoxArray, Frame
 
 Box = tuple[int, int, int, int]
 
 
-class MotionRegions:
+@dataclass(frozen=True, slots=True)
+class Motion:
+    """What moved on one frame. `blobs` are frame pixels; `fg` is at the model's work size."""
+
+    blobs: BoxArray  # (k, 4) xyxy: each moving blob's box, smallest blobs left out
+    fg: npt.NDArray[np.uint8]  # foreground (0 or 255), cleaned; all zero while untrusted
+    scale: float  # work px per frame px
+    trusted: bool  # the model has learned, and the picture did not change as a whole
+
+    @classmethod
+    def none(cls) -> Motion:
+        """Nothing known to move (motion off)."""
+        return cls(np.zeros((0, 4), np.float32), np.zeros((1, 1), np.uint8), 1.0, False)
+
+    def moving_share(self, boxes: BoxArray) -> npt.NDArray[np.float64]:
+        """Share of each box (frame px) that is foreground on this frame."""
+        out = np.zeros(len(boxes), np.float64)
+        if not self.trusted:
+            return out
+        h, w = self.fg.shape
+        for i, b in enumerate(boxes):
+            x0, y0 = int(np.clip(np.floor(b[0] * self.scale), 0, w)), int(np.clip(np.floor(b[1] * self.scale), 0, h))
+            x1, y1 = int(np.clip(np.ceil(b[2] * self.scale), 0, w)), int(np.clip(np.ceil(b[3] * self.scale), 0, h))
+            if x1 > x0 and y1 > y0:
+                out[i] = float(np.count_nonzero(self.fg[y0:y1, x0:x1])) / ((x1 - x0) * (y1 - y0))
+        return out
+
+    def masks(self, cover: float, margin_px: float) -> BoxArray:
+        """The top `cover` share of each blob, grown by `margin_px` on every side (frame px)."""
+        if cover <= 0 or not len(self.blobs):
+            return np.zeros((0, 4), np.float32)
+        b = self.blobs
+        out = np.stack([b[:, 0] - margin_px, b[:, 1] - margin_px, b[:, 2] + margin_px,
+                        b[:, 1] + cover * (b[:, 3] - b[:, 1]) + margin_px], axis=1)
+        return out.astype(np.float32)
+
+    def regions(self, cfg: MotionConfig, width: int, height: int) -> list[Box]:
+        """Regions worth a closer look (frame px): blobs grown by the margin, merged, largest first."""
+        boxes = []
+        for x0, y0, x1, y1 in self.blobs:
+            # a crop must not cut an object that only moved at its edges
+            mx = max((x1 - x0) * cfg.margin, cfg.margin_px)
+            my = max((y1 - y0) * cfg.margin, cfg.margin_px)
+            boxes.append((max(0, int(x0 - mx)), max(0, int(y0 - my)),
+                          min(width, int(np.ceil(x1 + mx))), min(height, int(np.ceil(y1 + my)))))
+        boxes = merge_boxes(boxes)
+        boxes.sort(key=_area, reverse=True)
+        return boxes[: cfg.max_regions]
+
+
+class MotionModel:
+    """One stream's background model; `update` once per frame, in order."""
+
     def __init__(self, cfg: MotionConfig) -> None:
         self.cfg = cfg
         self._bg = cv2.createBackgroundSubtractorMOG2(
@@ -27,35 +92,55 @@ class MotionRegions:
         self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self.frames = 0
 
-    def regions(self, bgr: npt.NDArray[np.uint8]) -> list[Box]:
-        """Moving regions in `bgr`'s pixels, grown by the margin and merged; [] while
-        the model is still learning or when most of the frame moves (shake, light)."""
-        h, w = bgr.shape[:2]
-        f = min(1.0, self.cfg.work_width / w)
-        small = cv2.resize(bgr, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA) if f < 1 else bgr
+    def update(self, frame: Frame) -> Motion:
+        """Learns from `frame` and says what moved on it: no blobs while the model is
+        still learning or when most of the frame moves (shake, a light switched on)."""
+        small, f = small_bgr(frame, self.cfg.work_width)
         fg = self._bg.apply(small)
         self.frames += 1
         if self.frames < self.cfg.warmup_frames:
-            return []
+            return Motion(np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False)
         fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, self._kernel)
         fg = cv2.dilate(fg, self._kernel, iterations=2)
         if np.count_nonzero(fg) > self.cfg.max_moving_share * fg.size:
-            return []
+            return Motion(np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False)
         n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
-        boxes = []
-        min_area = self.cfg.min_blob_px * f * f
-        for x, y, bw, bh, area in stats[1:n]:
-            if area < min_area:
-                continue
-            floor = self.cfg.margin_px * f  # a crop must not cut an object that only moved at its edges
-            mx, my = max(bw * self.cfg.margin, floor), max(bh * self.cfg.margin, floor)
-            boxes.append((
-                max(0, int((x - mx) / f)), max(0, int((y - my) / f)),
-                min(w, int(np.ceil((x + bw + mx) / f))), min(h, int(np.ceil((y + bh + my) / f))),
-            ))
-        boxes = merge_boxes(boxes)
-        boxes.sort(key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
-        return boxes[: self.cfg.max_regions]
+        keep = stats[1:n, cv2.CC_STAT_AREA] >= self.cfg.min_blob_px * f * f
+        s = stats[1:n][keep].astype(np.float32)
+        blobs = np.stack([s[:, 0], s[:, 1], s[:, 0] + s[:, 2], s[:, 1] + s[:, 3]], axis=1) / f
+        fx, fy = frame.width, frame.height
+        np.clip(blobs[:, 0::2], 0, fx, out=blobs[:, 0::2])
+        np.clip(blobs[:, 1::2], 0, fy, out=blobs[:, 1::2])
+        return Motion(blobs.astype(np.float32).reshape(-1, 4), fg, f, True)
+
+    def regions(self, bgr: npt.NDArray[np.uint8]) -> list[Box]:
+        """`update` on a BGR picture, then its regions: where the detector looks closer."""
+        h, w = bgr.shape[:2]
+        return self.update(Frame.from_bgr(bgr)).regions(self.cfg, w, h)
+
+
+def small_bgr(frame: Frame, width: int) -> tuple[npt.NDArray[np.uint8], float]:
+    """The frame at most `width` px wide, as BGR (the model sees colour: on opencv_vtest
+    luma alone, or YUV, found a quarter fewer of the moving heads), and its scale.
+    YUV frames are shrunk plane by plane before conversion, which costs a fraction of
+    converting the full frame."""
+    w, h = frame.width, frame.height
+    f = min(1.0, width / w)
+    if frame.layout == "bgr":
+        bgr = frame.planes[0]
+        if f < 1.0:
+            bgr = cv2.resize(bgr, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+        return bgr, f
+    sw, sh = max(2, round(w * f) // 2 * 2), max(2, round(h * f) // 2 * 2)
+    y = cv2.resize(frame.planes[0], (sw, sh), interpolation=cv2.INTER_AREA)
+    if frame.layout == "i420":
+        u, v = frame.planes[1], frame.planes[2]
+    else:
+        u, v = frame.planes[1][..., 0], frame.planes[1][..., 1]
+    u = cv2.resize(np.ascontiguousarray(u), (sw // 2, sh // 2), interpolation=cv2.INTER_AREA)
+    v = cv2.resize(np.ascontiguousarray(v), (sw // 2, sh // 2), interpolation=cv2.INTER_AREA)
+    packed = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(sh * 3 // 2, sw)
+    return cv2.cvtColor(packed, cv2.COLOR_YUV2BGR_I420), sw / w
 
 
 def fit_scale(boxes: list[Box], budget_px: int) -> float:

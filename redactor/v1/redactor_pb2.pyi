@@ -34,6 +34,8 @@ class MaskReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MASK_REASON_TRACKED: _ClassVar[MaskReason]
     MASK_REASON_ZONE: _ClassVar[MaskReason]
     MASK_REASON_LOOKAHEAD: _ClassVar[MaskReason]
+    MASK_REASON_MOTION: _ClassVar[MaskReason]
+    MASK_REASON_STILL: _ClassVar[MaskReason]
 
 class FrameStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -72,6 +74,8 @@ MASK_REASON_DETECTED: MaskReason
 MASK_REASON_TRACKED: MaskReason
 MASK_REASON_ZONE: MaskReason
 MASK_REASON_LOOKAHEAD: MaskReason
+MASK_REASON_MOTION: MaskReason
+MASK_REASON_STILL: MaskReason
 FRAME_STATUS_UNSPECIFIED: FrameStatus
 FRAME_STATUS_REDACTED: FrameStatus
 FRAME_STATUS_FULLY_MASKED: FrameStatus

@@ -192,6 +192,30 @@ def test_region_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None
         stop_and_verify(running)
 
 
+def test_sweep_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None:
+    """The slow thorough sweep says what stands still; when it fails, that is not
+    known, and frames stay fully masked until a sweep succeeds (never: it always
+    raises here), while the live detectors keep working."""
+    sweep = Config().live.sweep.profile
+
+    def factory(name: str, cfg: ProfileConfig) -> object:
+        return RaisingDetector() if name == sweep else _NothingFound()
+
+    running = serve(tmp_path, factory=factory)  # type: ignore[arg-type]
+    try:
+        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112")
+        outs = stream(running.address, header, walker_frames(30), fps=10.0)
+        assert [o.seq for o in outs] == list(range(30))
+        failed = [o.seq for o in outs if "sweep failed" in o.status_reason]
+        assert failed, [o.status_reason for o in outs]
+        assert failed[0] < 10, failed  # the first sweep goes to the first frame
+        for o in outs[failed[0]:]:
+            assert_closed(o)
+        assert healthy(running.address)
+    finally:
+        stop_and_verify(running)
+
+
 class _FailsLater:
     """Slower than a frame may wait for it; works twice (finding nothing), then raises."""
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from redactor.config import MotionConfig
 from redactor.errors import InvalidDetections
 from redactor.pipeline.live import look_closer
-from redactor.pipeline.motion import MotionRegions, fit_scale, merge_boxes
-from redactor.types import Detections, Label
+from redactor.pipeline.motion import Motion, MotionModel, fit_scale, merge_boxes
+from redactor.types import Detections, Frame, Label
 
 
 def _frame(i: int, noise: np.random.Generator) -> np.ndarray:
@@ -22,7 +23,7 @@ def _frame(i: int, noise: np.random.Generator) -> np.ndarray:
 
 def test_regions_cover_the_moving_object_only() -> None:
     rng = np.random.default_rng(0)
-    m = MotionRegions(MotionConfig(warmup_frames=3))
+    m = MotionModel(MotionConfig(warmup_frames=3))
     found = []
     for i in range(30):
         found = m.regions(_frame(i, rng))
@@ -36,7 +37,7 @@ def test_regions_cover_the_moving_object_only() -> None:
 
 def test_no_regions_while_learning_or_when_everything_moves() -> None:
     rng = np.random.default_rng(1)
-    m = MotionRegions(MotionConfig(warmup_frames=5))
+    m = MotionModel(MotionConfig(warmup_frames=5))
     assert m.regions(_frame(0, rng)) == []
     for i in range(10):
         m.regions(_frame(i, rng))
@@ -124,3 +125,60 @@ def test_look_closer_refuses_a_region_detector_that_returns_garbage() -> None:
 
     with pytest.raises(InvalidDetections, match="expected Detections"):
         look_closer(Garbage(), np.zeros((50, 50, 3), np.uint8), [(0, 0, 20, 20)], 0)
+
+
+def _i420(bgr: np.ndarray) -> Frame:
+    h, w = bgr.shape[:2]
+    yuv = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420).ravel()
+    y = yuv[: w * h].reshape(h, w)
+    u = yuv[w * h: w * h * 5 // 4].reshape(h // 2, w // 2)
+    v = yuv[w * h * 5 // 4:].reshape(h // 2, w // 2)
+    return Frame("i420", (y, u, v))
+
+
+def _nv12(bgr: np.ndarray) -> Frame:
+    f = _i420(bgr)
+    return Frame("nv12", (f.planes[0], np.dstack([f.planes[1], f.planes[2]])))
+
+
+def _walk(layout: str, frames: int = 30) -> Motion:
+    rng = np.random.default_rng(0)
+    m = MotionModel(MotionConfig(warmup_frames=3))
+    make = {"bgr": Frame.from_bgr, "i420": _i420, "nv12": _nv12}[layout]
+    motion = None
+    for i in range(frames):
+        motion = m.update(make(_frame(i, rng)))
+    assert motion is not None
+    return motion
+
+
+def test_moving_masks_cover_the_top_share_of_each_blob_on_its_own_frame() -> None:
+    motion = _walk("bgr")
+    assert motion.trusted
+    x = 40 + 6 * 29  # the walker of the last frame: (x, 150) to (x + 30, 210)
+    top = motion.masks(0.5, 3.0)
+    assert len(top) == 1, top
+    x0, y0, x1, y1 = top[0]
+    assert x0 <= x - 3 and x1 >= x + 30 + 3 and y0 <= 150 - 3, top  # the whole width, from the top
+    assert 175 <= y1 <= 195, top  # down to about the middle (the background model's dilation aside)
+    whole = motion.masks(1.0, 0.0)[0]
+    assert whole[3] >= 210 and whole[1] <= 150
+    assert len(motion.masks(0.0, 3.0)) == 0  # policy: no moving masks
+
+
+@pytest.mark.parametrize("layout", ["i420", "nv12"])
+def test_yuv_frames_move_like_their_bgr(layout: str) -> None:
+    """Frames from H.264 (I420) or NV12 are shrunk plane by plane before the model
+    sees them: the blobs land where the BGR frame puts them."""
+    want, got = _walk("bgr"), _walk(layout)
+    assert got.trusted and len(got.blobs) == len(want.blobs) == 1
+    np.testing.assert_allclose(got.blobs, want.blobs, atol=4.0)
+
+
+def test_moving_share_tells_moving_ground_from_still() -> None:
+    motion = _walk("bgr")
+    x = 40 + 6 * 29
+    share = motion.moving_share(np.array([[x, 150, x + 30, 210], [400, 20, 460, 80]], np.float32))
+    assert share[0] > 0.8 and share[1] == 0.0
+    still = MotionModel(MotionConfig(warmup_frames=3)).update(Frame.from_bgr(_frame(0, np.random.default_rng(0))))
+    assert not still.trusted and still.moving_share(np.array([[0, 0, 10, 10]], np.float32))[0] == 0.0

@@ -15,7 +15,15 @@ import pytest
 
 from redactor.clients.client import OutFrame, RedactorClient
 from redactor.clients.video import read_i420
-from redactor.config import Config, Limits, LiveConfig, MotionConfig, PolicyRouting, ZoneConfig
+from redactor.config import (
+    Config,
+    Limits,
+    LiveConfig,
+    MotionConfig,
+    PolicyRouting,
+    SweepConfig,
+    ZoneConfig,
+)
 from redactor.server.app import RunningServer, create_server
 from redactor.types import Detections, Frame, Label
 from redactor.v1 import redactor_pb2 as pb
@@ -76,10 +84,11 @@ def fill_config(limits: Limits | None = None, on_overload: str = "mask",
     a flat square keeps its colour; kernel strength is the kernel tests' business)."""
     policies = {name: p.model_copy(update={"style": "fill", "on_overload": on_overload})
                 for name, p in PolicyRouting().policies.items()}
-    # Motion regions off: SquareDetector misses by counting calls, and region crops
-    # would be extra calls (motion has its own tests in tests/pipeline/test_motion.py).
+    # Motion and sweeps off: these tests are about the detector and the tracker, and
+    # SquareDetector misses by counting calls, which region crops and sweeps would
+    # add to (they have tests of their own: tests/pipeline/, test_live_motion.py).
     return Config(policy=PolicyRouting(policies=policies, zones=zones), limits=limits or Limits(),
-                  live=LiveConfig(motion=MotionConfig(enabled=False)))
+                  live=LiveConfig(motion=MotionConfig(enabled=False), sweep=SweepConfig(enabled=False)))
 
 
 def _serve(cfg: Config, detector: SquareDetector) -> RunningServer:

@@ -1,0 +1,136 @@
+"""What a fixed camera sees that does not move, masked from a slow thorough look.
+
+Live detection is fast and coarse; the thorough profile finds small and faint
+faces (a person standing far off, a face on a poster) and the plates of parked
+cars, but costs seconds of CPU per frame. A fixed camera's still parts do not
+need it on every frame: a box found on an earlier frame still holds as long as
+the picture there has not changed. So each stream is swept now and then
+(`live.sweep.interval_s`), and what the sweep found on still ground (at most
+`max_moving_share` of the box moving on its frame) is masked on every later
+frame, together with the still boxes of the sweeps before it (`keep`): a
+detector at its floor finds a small face on some sweeps and not on others.
+What moves is masked by the motion blobs and the tracks instead.
+
+One `Sweeper` serves the whole server: a single thread at the lowest CPU
+priority, so the sweeps take only what the frame path and live detection leave,
+and at most one thorough detection's memory is in use at a time. Each stream
+has at most one sweep queued or running, so streams take turns. A sweep that
+fails makes its stream's frames fail closed until one succeeds (LiveSession).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from redactor.config import SweepConfig
+from redactor.detect.base import Detector
+from redactor.detect.threads import lower_priority
+from redactor.errors import InvalidDetections
+from redactor.pipeline.motion import Motion
+from redactor.types import Detections, Frame
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper:
+    """The server's one sweep thread, over one detector (the sweep profile's).
+
+    It is busy at most `busy_share` of the time: after a sweep of T seconds the next
+    starts T * (1 / busy_share - 1) later at the earliest. A low priority alone is not
+    enough where the two logical CPUs share one core (this project's 2-vCPU machines):
+    a thread on the sibling slows the frame path and live detection whatever its niceness."""
+
+    def __init__(self, detector: Detector, nice: int, busy_share: float = 1.0) -> None:
+        self.detector = detector
+        self.busy_share = busy_share
+        self._rest_until = 0.0  # perf_counter before which no sweep starts
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sweep", initializer=lower_priority,
+                                        initargs=(nice,))
+
+    def submit(self, frame: Frame) -> Future[Detections]:
+        return self._pool.submit(self._detect, frame)
+
+    def _detect(self, frame: Frame) -> Detections:
+        time.sleep(max(0.0, self._rest_until - time.perf_counter()))
+        t0 = time.perf_counter()
+        try:
+            found = self.detector.detect(frame.to_bgr())
+        finally:
+            took = time.perf_counter() - t0
+            self._rest_until = time.perf_counter() + took * (1 / self.busy_share - 1)
+        if not isinstance(found, Detections):
+            raise InvalidDetections(f"sweep detector returned {type(found).__name__}, expected Detections")
+        return found.clipped(frame.width, frame.height)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class StillMasks:
+    """One stream's sweeps: when to sweep, and the still boxes they found."""
+
+    def __init__(self, sweeper: Sweeper, cfg: SweepConfig) -> None:
+        self._sweeper = sweeper
+        self.cfg = cfg
+        self._interval_us = round(cfg.interval_s * 1_000_000)
+        self._in_flight: tuple[Future[Detections], Motion] | None = None
+        self._last_us: int | None = None  # timestamp of the newest frame sent to a sweep
+        self._found: deque[Detections] = deque(maxlen=cfg.keep)
+        self.failed: str | None = None  # why the newest sweep failed, until one succeeds
+        self.sweeps = 0  # sweeps done
+
+    def offer(self, frame: Frame, motion: Motion) -> None:
+        """Sends `frame` to a sweep if one is due and none of this stream's is unfinished.
+        `motion` is what moved on it: the boxes on still ground are the ones held."""
+        self.collect()
+        if self._in_flight is not None:
+            return
+        ts = frame.timestamp_us
+        due = (self._last_us is None or self.failed is not None or ts - self._last_us >= self._interval_us
+               or ts < self._last_us)  # clock went back: start afresh
+        if not due:
+            return
+        copy = Frame(frame.layout, tuple(p.copy() for p in frame.planes), frame.seq, ts)
+        try:
+            job = self._sweeper.submit(copy)
+        except RuntimeError as e:  # the server is closing
+            self.failed = f"sweep unavailable: {e}"
+            return
+        self._last_us = ts
+        self._in_flight = (job, motion)
+
+    def collect(self) -> None:
+        """Folds in a finished sweep: its still boxes join the held ones; its failure
+        is kept in `failed` until a sweep succeeds."""
+        if self._in_flight is None or not self._in_flight[0].done():
+            return
+        job, motion = self._in_flight
+        self._in_flight = None
+        error = job.exception()
+        if error is not None:
+            self.failed = f"sweep failed: {type(error).__name__}: {error}"
+            log.warning("%s", self.failed)
+            return
+        found = job.result()
+        still = motion.moving_share(found.boxes) <= self.cfg.max_moving_share
+        self._found.append(found.select(still))
+        self.failed = None
+        self.sweeps += 1
+
+    def held(self) -> Detections:
+        """The still boxes of the last `keep` sweeps (face and plate labels as found)."""
+        self.collect()
+        return Detections.concat(list(self._found))
+
+    def wait(self, timeout_s: float) -> None:
+        """Waits for the unfinished sweep, if any (tests, benchmarks)."""
+        if self._in_flight is not None:
+            try:
+                self._in_flight[0].result(timeout=timeout_s)
+            except Exception:  # noqa: BLE001 - collect() records it
+                pass
+        self.collect()
+

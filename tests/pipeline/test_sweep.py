@@ -1,0 +1,116 @@
+"""The sweep: still boxes held from a slow thorough look, moving ones left to motion."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from redactor.config import SweepConfig
+from redactor.pipeline.motion import Motion
+from redactor.pipeline.sweep import StillMasks, Sweeper
+from redactor.types import Detections, Frame, Label
+
+POSTER = [20.0, 20.0, 40.0, 44.0]  # a face on a wall: never moves
+WALKER = [100.0, 50.0, 120.0, 74.0]  # a face on someone walking
+
+
+class _Scripted:
+    """Returns the boxes of its script in turn (the last one for ever), or raises on None."""
+
+    name = "scripted"
+    model_sha256 = ""
+
+    def __init__(self, script: list[list[list[float]] | None], delay_s: float = 0.0) -> None:
+        self.script, self.delay_s = script, delay_s
+        self.calls = 0
+        self.started: list[float] = []
+        self.lock = threading.Lock()
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        with self.lock:
+            self.started.append(time.perf_counter())
+            boxes = self.script[min(self.calls, len(self.script) - 1)]
+            self.calls += 1
+        time.sleep(self.delay_s)
+        if boxes is None:
+            raise RuntimeError("injected sweep failure")
+        return Detections.create(np.array(boxes).reshape(-1, 4), [0.5] * len(boxes), Label.FACE)
+
+    def close(self) -> None:
+        pass
+
+
+def _motion() -> Motion:
+    """The walker's box moves on this frame, the poster's does not (work size = frame size)."""
+    fg = np.zeros((120, 160), np.uint8)
+    fg[45:80, 95:125] = 255
+    return Motion(np.array([[95, 45, 125, 80]], np.float32), fg, 1.0, True)
+
+
+def _frame(ts_us: int) -> Frame:
+    return Frame.from_bgr(np.zeros((120, 160, 3), np.uint8), 0, ts_us)
+
+
+def _sweep(masks: StillMasks, ts_us: int) -> None:
+    masks.offer(_frame(ts_us), _motion())
+    masks.wait(10)
+
+
+def test_holds_what_the_sweep_found_on_still_ground_only() -> None:
+    sweeper = Sweeper(_Scripted([[POSTER, WALKER]]), nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, keep=2))
+        assert len(masks.held()) == 0  # nothing swept yet
+        _sweep(masks, 0)
+        np.testing.assert_allclose(masks.held().boxes, [POSTER])  # the walker is motion's business
+        assert masks.failed is None and masks.sweeps == 1
+    finally:
+        sweeper.close()
+
+
+def test_sweeps_come_at_their_interval_and_the_last_keep_are_masked_together() -> None:
+    det = _Scripted([[POSTER], [], [], []])  # found once, at the detector's floor
+    sweeper = Sweeper(det, nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, keep=2))
+        _sweep(masks, 0)
+        _sweep(masks, 500_000)  # not due: half an interval later
+        assert det.calls == 1
+        _sweep(masks, 1_000_000)  # due: finds nothing, the poster is still held (keep = 2)
+        assert det.calls == 2 and len(masks.held()) == 1
+        _sweep(masks, 2_000_000)  # two sweeps without it: gone
+        assert det.calls == 3 and len(masks.held()) == 0
+    finally:
+        sweeper.close()
+
+
+def test_a_failed_sweep_is_reported_until_one_succeeds_and_retried_at_once() -> None:
+    det = _Scripted([None, [POSTER]])
+    sweeper = Sweeper(det, nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(interval_s=60.0))
+        _sweep(masks, 0)
+        assert masks.failed is not None and "injected sweep failure" in masks.failed
+        _sweep(masks, 40_000)  # the next frame, well within the interval: retried
+        assert det.calls == 2 and masks.failed is None
+        np.testing.assert_allclose(masks.held().boxes, [POSTER])
+    finally:
+        sweeper.close()
+
+
+def test_the_sweeper_rests_to_stay_within_its_busy_share() -> None:
+    det = _Scripted([[]], delay_s=0.1)
+    sweeper = Sweeper(det, nice=0, busy_share=0.5)  # busy 0.1 s, then rest 0.1 s
+    try:
+        a = StillMasks(sweeper, SweepConfig())
+        b = StillMasks(sweeper, SweepConfig())  # two streams, one sweeper: they take turns
+        a.offer(_frame(0), _motion())
+        b.offer(_frame(0), _motion())
+        a.wait(10)
+        b.wait(10)
+        assert det.calls == 2
+        assert det.started[1] - det.started[0] >= 0.19, det.started
+    finally:
+        sweeper.close()

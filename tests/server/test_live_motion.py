@@ -1,0 +1,188 @@
+"""Live streams of a fixed camera, against a real server: what moves is masked on its
+own frame from the motion blobs (the top share of each, per policy), and what a sweep
+found on still ground stays masked, with the live detectors finding nothing at all."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from redactor.clients.client import OutFrame, RedactorClient
+from redactor.config import (
+    Config,
+    Limits,
+    LiveConfig,
+    PolicyConfig,
+    PolicyRouting,
+    ProfileConfig,
+    SweepConfig,
+)
+from redactor.server.app import RunningServer, create_server
+from redactor.types import Detections, Label
+from redactor.v1 import redactor_pb2 as pb
+
+W, H = 320, 240
+WALKER = (30, 70)  # w, h: a person seen from afar, moving right 4 px a frame
+POSTER = [250.0, 30.0, 270.0, 54.0]  # a face on a wall: it never moves
+PLATE = [200.0, 200.0, 240.0, 212.0]  # a parked car's plate
+
+
+# clothes and skin have texture: a flat patch would only move at its edges
+TEXTURE = np.random.default_rng(42).integers(150, 250, (WALKER[1], WALKER[0], 3), dtype=np.uint8)
+
+
+def walker_frame(i: int) -> np.ndarray:
+    rng = np.random.default_rng(i)
+    img = np.full((H, W, 3), 90, np.uint8) + rng.integers(0, 4, (H, W, 3), dtype=np.uint8)
+    img[30:54, 250:270] = (140, 120, 100)  # the poster
+    x = 10 + 4 * i
+    img[100:100 + WALKER[1], x:x + WALKER[0]] = TEXTURE
+    return img
+
+
+class _Blind:
+    """A live detector that works and finds nothing: whatever is masked came from elsewhere."""
+
+    name = "blind"
+    model_sha256 = ""
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        return Detections.empty()
+
+    def close(self) -> None:
+        pass
+
+
+class _Thorough:
+    """The sweep's detector: finds the poster's face and the parked plate (they never move)."""
+
+    name = "thorough"
+    model_sha256 = ""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        self.calls += 1
+        return Detections.create([POSTER, PLATE], [0.3, 0.6], [int(Label.FACE), int(Label.PLATE)])
+
+    def close(self) -> None:
+        pass
+
+
+def _config(cover: float | None = None) -> Config:
+    """The default policies with style fill (an exact leak check), the sweep every 0.5 s."""
+    policies = {name: p.model_copy(update={"style": "fill"}) for name, p in PolicyRouting().policies.items()}
+    if cover is not None:
+        policies["default"] = PolicyConfig(style="fill", motion_cover=cover)
+    return Config(policy=PolicyRouting(policies=policies), limits=Limits(latency_budget_ms=2000),
+                  live=LiveConfig(sweep=SweepConfig(interval_s=0.5, busy_share=1.0)))
+
+
+@pytest.fixture()
+def thorough() -> _Thorough:
+    return _Thorough()
+
+
+def _serve(cfg: Config, thorough: _Thorough) -> RunningServer:
+    sweep = cfg.live.sweep.profile
+
+    def factory(name: str, pc: ProfileConfig) -> object:
+        return thorough if name == sweep else _Blind()
+
+    return create_server(cfg, "127.0.0.1:0", detector_factory=factory)  # type: ignore[arg-type]
+
+
+def _stream(running: RunningServer, n: int, recipient: str = "police-112", service: str = "",
+            fps: float = 10.0) -> list[pb.RedactedFrame]:
+    def frames() -> Iterator[OutFrame]:
+        t0 = time.perf_counter()
+        for i in range(n):
+            time.sleep(max(0.0, t0 + i / fps - time.perf_counter()))
+            yield OutFrame(i, int(i * 1e6 / fps), walker_frame(i).tobytes())
+
+    header = pb.StreamHeader(camera_id="cam-1", recipient=recipient, service=service,
+                             format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, fps=fps)
+    with RedactorClient(running.address) as client:
+        return list(client.stream(header, frames()))
+
+
+def _walker_rows_shown(o: pb.RedactedFrame) -> np.ndarray:
+    """Per row of the walker on this frame: do any of its pixels still show?"""
+    img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
+    x = 10 + 4 * o.seq
+    rows = img[100:100 + WALKER[1], x:x + WALKER[0]]
+    return (rows == TEXTURE).all(axis=2).any(axis=1)
+
+
+def test_moving_heads_masked_on_every_frame_without_a_detection(thorough: _Thorough) -> None:
+    running = _serve(_config(), thorough)
+    try:
+        outs = _stream(running, 30)
+    finally:
+        running.stop(0)
+    assert [o.seq for o in outs] == list(range(30))
+    warm = Config().live.motion.warmup_frames
+    redacted = [o for o in outs if o.status == pb.FRAME_STATUS_REDACTED]
+    assert len(redacted) >= 25, [o.status_reason for o in outs]
+    for o in outs:
+        assert o.status in (pb.FRAME_STATUS_REDACTED, pb.FRAME_STATUS_FULLY_MASKED), o.status_reason
+        if o.status != pb.FRAME_STATUS_REDACTED or o.seq < warm:
+            continue
+        shown = _walker_rows_shown(o)
+        # the default policy masks the top half of what moves: the head, on its own frame
+        assert not shown[: WALKER[1] // 2].any(), f"frame {o.seq}: top of the walker shows"
+        assert shown[-10:].all(), f"frame {o.seq}: the walker's feet are masked too"
+        assert any(m.reason == pb.MASK_REASON_MOTION for m in o.masks)
+
+
+def test_strict_policy_masks_whole_moving_objects(thorough: _Thorough) -> None:
+    running = _serve(_config(), thorough)
+    try:
+        outs = _stream(running, 20, recipient="an-agency-with-no-route")
+    finally:
+        running.stop(0)
+    checked = 0
+    for o in outs:
+        if o.status == pb.FRAME_STATUS_REDACTED and o.seq >= Config().live.motion.warmup_frames:
+            assert not _walker_rows_shown(o).any(), f"frame {o.seq}: part of the walker shows"
+            checked += 1
+    assert checked >= 10
+
+
+def test_no_moving_masks_where_the_policy_says_none(thorough: _Thorough) -> None:
+    """motion_cover = 0: the walker, whom no detector finds, is not masked (so the masks
+    of the tests above come from motion)."""
+    running = _serve(_config(cover=0.0), thorough)
+    try:
+        outs = _stream(running, 15)
+    finally:
+        running.stop(0)
+    late = [o for o in outs if o.status == pb.FRAME_STATUS_REDACTED and o.seq >= 8]
+    assert late and all(_walker_rows_shown(o).all() for o in late)
+    assert not any(m.reason == pb.MASK_REASON_MOTION for o in late for m in o.masks)
+
+
+@pytest.mark.parametrize(("service", "plate_masked"), [("", True), ("wanted-vehicle", False)])
+def test_what_the_sweep_found_on_still_ground_stays_masked(thorough: _Thorough, service: str,
+                                                           plate_masked: bool) -> None:
+    """The poster's face and the parked plate are found by the sweep alone; from its
+    first result on they are masked on every frame (reason STILL), under the policy's
+    classes: the wanted-vehicle search of the police leaves plates visible."""
+    running = _serve(_config(), thorough)
+    try:
+        outs = _stream(running, 30, service=service)
+    finally:
+        running.stop(0)
+    assert thorough.calls >= 2  # every 0.5 s of video, not on every frame
+    still = [o.seq for o in outs if any(m.reason == pb.MASK_REASON_STILL for m in o.masks)]
+    assert still and still[0] < 10, still
+    for o in outs[still[0]:]:
+        assert o.status == pb.FRAME_STATUS_REDACTED, o.status_reason
+        img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
+        assert not (img[30:54, 250:270] == (140, 120, 100)).all(axis=2).any(), f"frame {o.seq}: poster face shows"
+        labels = {m.label for m in o.masks if m.reason == pb.MASK_REASON_STILL}
+        assert (pb.LABEL_PLATE in labels) == plate_masked, (o.seq, labels)
