@@ -52,7 +52,8 @@ class Engine:
                 cfg = config.detect.profiles[sweep.profile]
                 det = (detector_factory(sweep.profile, cfg) if detector_factory is not None else
                        ProfileDetector(sweep.profile, cfg, config.models.dir, config.detect.threads, sweep.nice))
-                self.sweeper = Sweeper(det, sweep.nice, sweep.busy_share)
+                self.sweeper = Sweeper(det, sweep.nice, sweep.busy_share, self.detectors.get(sweep.profile),
+                                       config.detect.nice)
         except Exception:
             self.close()
             raise
@@ -91,7 +92,7 @@ class Engine:
         self._deadline_pool.shutdown(wait=False, cancel_futures=True)
         if self.sweeper is not None:
             self.sweeper.close()
-            self.sweeper.detector.close()
+            self.sweeper.detector.close()  # `first` is one of self.detectors, or this one
             self.sweeper = None
         for d in self.detectors.values():
             d.close()

@@ -110,6 +110,7 @@ class LiveSession(StreamSession):
         self._motion = MotionModel(motion) if motion.enabled else None
         self._roi_detector = engine.detectors[motion.profile] if motion.enabled else None
         self._cover = policy.motion_cover if motion.enabled else 0.0
+        self._mcfg = motion if motion.enabled else None
         self._still = (StillMasks(engine.sweeper, engine.config.live.sweep)
                        if engine.sweeper is not None else None)
         self._healthy = True  # False after a failed detection, until one succeeds
@@ -282,7 +283,7 @@ class LiveSession(StreamSession):
                 still = Detections(still.boxes, still.scores, still.labels, np.zeros(len(still), np.int64))
                 dets = Detections.concat([dets, still])
                 reasons = np.concatenate([reasons, np.full(len(still), int(MaskReason.STILL), np.int8)])
-        moving = p.motion.masks(self._cover, self._motion.cfg.mask_margin_px) if self._motion else None
+        moving = p.motion.masks(self._cover, m.mask_margin, m.mask_margin_px) if (m := self._mcfg) else None
         r = self.redactor.redact(f, dets, reasons, moving)
         if r.status == FrameStatus.FULLY_MASKED:
             self.stats["fully_masked"] += 1

@@ -58,13 +58,14 @@ class Motion:
                 out[i] = float(np.count_nonzero(self.fg[y0:y1, x0:x1])) / ((x1 - x0) * (y1 - y0))
         return out
 
-    def masks(self, cover: float, margin_px: float) -> BoxArray:
-        """The top `cover` share of each blob, grown by `margin_px` on every side (frame px)."""
+    def masks(self, cover: float, margin: float = 0.0, margin_px: float = 0.0) -> BoxArray:
+        """The top `cover` share of each blob, grown on every side by `margin` of its
+        width, and by at least `margin_px` (frame px)."""
         if cover <= 0 or not len(self.blobs):
             return np.zeros((0, 4), np.float32)
         b = self.blobs
-        out = np.stack([b[:, 0] - margin_px, b[:, 1] - margin_px, b[:, 2] + margin_px,
-                        b[:, 1] + cover * (b[:, 3] - b[:, 1]) + margin_px], axis=1)
+        m = np.maximum(margin * (b[:, 2] - b[:, 0]), margin_px)
+        out = np.stack([b[:, 0] - m, b[:, 1] - m, b[:, 2] + m, b[:, 1] + cover * (b[:, 3] - b[:, 1]) + m], axis=1)
         return out.astype(np.float32)
 
     def regions(self, cfg: MotionConfig, width: int, height: int) -> list[Box]:

@@ -12,10 +12,11 @@ detector at its floor finds a small face on some sweeps and not on others.
 What moves is masked by the motion blobs and the tracks instead.
 
 One `Sweeper` serves the whole server: a single thread at the lowest CPU
-priority, so the sweeps take only what the frame path and live detection leave,
-and at most one thorough detection's memory is in use at a time. Each stream
-has at most one sweep queued or running, so streams take turns. A sweep that
-fails makes its stream's frames fail closed until one succeeds (LiveSession).
+priority, busy at most a share of the time, so the sweeps take only what the
+frame path and live detection leave, and one thorough detection's memory is in
+use at a time (two while a stream's first sweep runs beside). Each stream has at
+most one sweep queued or running, so streams take turns. A sweep that fails
+makes its stream's frames fail closed until one succeeds (LiveSession).
 """
 
 from __future__ import annotations
@@ -36,37 +37,53 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    """The server's one sweep thread, over one detector (the sweep profile's).
+    """The server's sweep thread, over one detector (the sweep profile's).
 
     It is busy at most `busy_share` of the time: after a sweep of T seconds the next
     starts T * (1 / busy_share - 1) later at the earliest. A low priority alone is not
     enough where the two logical CPUs share one core (this project's 2-vCPU machines):
-    a thread on the sibling slows the frame path and live detection whatever its niceness."""
+    a thread on the sibling slows the frame path and live detection whatever its niceness.
 
-    def __init__(self, detector: Detector, nice: int, busy_share: float = 1.0) -> None:
+    A stream's first sweep cannot wait that long: until it is done, what stands still
+    is masked by nothing but the live detections. It runs on a second thread at live
+    detection's priority (`first_nice`), with `first` (the profile's detector that
+    exports use, where there is one), and counts towards no rest."""
+
+    def __init__(self, detector: Detector, nice: int, busy_share: float = 1.0,
+                 first: Detector | None = None, first_nice: int = 0) -> None:
         self.detector = detector
+        self.first = first or detector
         self.busy_share = busy_share
         self._rest_until = 0.0  # perf_counter before which no sweep starts
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="sweep", initializer=lower_priority,
                                         initargs=(nice,))
+        self._first_pool = ThreadPoolExecutor(1, thread_name_prefix="sweep-first", initializer=lower_priority,
+                                              initargs=(first_nice,))
 
-    def submit(self, frame: Frame) -> Future[Detections]:
-        return self._pool.submit(self._detect, frame)
+    def submit(self, frame: Frame, first: bool = False) -> Future[Detections]:
+        if first:
+            return self._first_pool.submit(_detect, self.first, frame)
+        return self._pool.submit(self._rested, frame)
 
-    def _detect(self, frame: Frame) -> Detections:
+    def _rested(self, frame: Frame) -> Detections:
         time.sleep(max(0.0, self._rest_until - time.perf_counter()))
         t0 = time.perf_counter()
         try:
-            found = self.detector.detect(frame.to_bgr())
+            return _detect(self.detector, frame)
         finally:
             took = time.perf_counter() - t0
             self._rest_until = time.perf_counter() + took * (1 / self.busy_share - 1)
-        if not isinstance(found, Detections):
-            raise InvalidDetections(f"sweep detector returned {type(found).__name__}, expected Detections")
-        return found.clipped(frame.width, frame.height)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._first_pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _detect(detector: Detector, frame: Frame) -> Detections:
+    found = detector.detect(frame.to_bgr())
+    if not isinstance(found, Detections):
+        raise InvalidDetections(f"sweep detector returned {type(found).__name__}, expected Detections")
+    return found.clipped(frame.width, frame.height)
 
 
 class StillMasks:
@@ -95,7 +112,7 @@ class StillMasks:
             return
         copy = Frame(frame.layout, tuple(p.copy() for p in frame.planes), frame.seq, ts)
         try:
-            job = self._sweeper.submit(copy)
+            job = self._sweeper.submit(copy, first=self.sweeps == 0)
         except RuntimeError as e:  # the server is closing
             self.failed = f"sweep unavailable: {e}"
             return

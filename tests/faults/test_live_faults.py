@@ -171,49 +171,41 @@ def walker_frames(n: int, w: int = W, h: int = H) -> list[bytes]:
     return out
 
 
-def test_region_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None:
-    """The closer look at moving regions runs beside the whole-frame pass; when only it
-    fails, the detection has failed: no frame goes out masked from the whole-frame
-    pass alone once regions are being looked at."""
+def _one_profile_raising(tmp_path: Path, profile: str, n: int, why: str) -> list[int]:
+    """Streams a walker through a server whose `profile` detector always raises and
+    whose other detectors find nothing; checks that every frame from the first that
+    says `why` on is closed and the server still answers. Returns those frames."""
     def factory(name: str, cfg: ProfileConfig) -> object:
-        return RaisingDetector() if name == Config().live.motion.profile else _NothingFound()
+        return RaisingDetector() if name == profile else _NothingFound()
 
     running = serve(tmp_path, factory=factory)  # type: ignore[arg-type]
     try:
         header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112")
-        outs = stream(running.address, header, walker_frames(40), fps=10.0)
-        assert [o.seq for o in outs] == list(range(40))
-        failed = [o.seq for o in outs if "injected detector failure" in o.status_reason]
-        assert failed, "the region detector was never reached (no motion regions?)"
+        outs = stream(running.address, header, walker_frames(n), fps=10.0)
+        assert [o.seq for o in outs] == list(range(n))
+        failed = [o.seq for o in outs if why in o.status_reason]
+        assert failed, f"the {profile} detector was never reached: {[o.status_reason for o in outs]}"
         for o in outs[failed[0]:]:
             assert_closed(o)
         assert healthy(running.address)
+        return failed
     finally:
         stop_and_verify(running)
+
+
+def test_region_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None:
+    """The closer look at moving regions runs beside the whole-frame pass; when only it
+    fails, the detection has failed: no frame goes out masked from the whole-frame
+    pass alone once regions are being looked at."""
+    _one_profile_raising(tmp_path, Config().live.motion.profile, 40, "injected detector failure")
 
 
 def test_sweep_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None:
     """The slow thorough sweep says what stands still; when it fails, that is not
     known, and frames stay fully masked until a sweep succeeds (never: it always
     raises here), while the live detectors keep working."""
-    sweep = Config().live.sweep.profile
-
-    def factory(name: str, cfg: ProfileConfig) -> object:
-        return RaisingDetector() if name == sweep else _NothingFound()
-
-    running = serve(tmp_path, factory=factory)  # type: ignore[arg-type]
-    try:
-        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112")
-        outs = stream(running.address, header, walker_frames(30), fps=10.0)
-        assert [o.seq for o in outs] == list(range(30))
-        failed = [o.seq for o in outs if "sweep failed" in o.status_reason]
-        assert failed, [o.status_reason for o in outs]
-        assert failed[0] < 10, failed  # the first sweep goes to the first frame
-        for o in outs[failed[0]:]:
-            assert_closed(o)
-        assert healthy(running.address)
-    finally:
-        stop_and_verify(running)
+    failed = _one_profile_raising(tmp_path, Config().live.sweep.profile, 30, "sweep failed")
+    assert failed[0] < 10, failed  # the first sweep goes to the first frame
 
 
 class _FailsLater:

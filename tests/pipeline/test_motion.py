@@ -156,14 +156,14 @@ def test_moving_masks_cover_the_top_share_of_each_blob_on_its_own_frame() -> Non
     motion = _walk("bgr")
     assert motion.trusted
     x = 40 + 6 * 29  # the walker of the last frame: (x, 150) to (x + 30, 210)
-    top = motion.masks(0.5, 3.0)
+    top = motion.masks(0.5, margin_px=3.0)
     assert len(top) == 1, top
     x0, y0, x1, y1 = top[0]
     assert x0 <= x - 3 and x1 >= x + 30 + 3 and y0 <= 150 - 3, top  # the whole width, from the top
     assert 175 <= y1 <= 195, top  # down to about the middle (the background model's dilation aside)
-    whole = motion.masks(1.0, 0.0)[0]
+    whole = motion.masks(1.0)[0]
     assert whole[3] >= 210 and whole[1] <= 150
-    assert len(motion.masks(0.0, 3.0)) == 0  # policy: no moving masks
+    assert len(motion.masks(0.0, margin_px=3.0)) == 0  # policy: no moving masks
 
 
 @pytest.mark.parametrize("layout", ["i420", "nv12"])
@@ -182,3 +182,10 @@ def test_moving_share_tells_moving_ground_from_still() -> None:
     assert share[0] > 0.8 and share[1] == 0.0
     still = MotionModel(MotionConfig(warmup_frames=3)).update(Frame.from_bgr(_frame(0, np.random.default_rng(0))))
     assert not still.trusted and still.moving_share(np.array([[0, 0, 10, 10]], np.float32))[0] == 0.0
+
+
+def test_moving_masks_grow_with_the_blob() -> None:
+    motion = Motion(np.array([[100, 50, 140, 150], [10, 10, 12, 14]], np.float32), np.zeros((1, 1), np.uint8),
+                    1.0, True)
+    got = motion.masks(0.5, margin=0.1, margin_px=3.0)
+    np.testing.assert_allclose(got, [[96, 46, 144, 104], [7, 7, 15, 15]])  # 0.1 of 40 px wide; at least 3 px

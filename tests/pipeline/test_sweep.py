@@ -100,17 +100,20 @@ def test_a_failed_sweep_is_reported_until_one_succeeds_and_retried_at_once() -> 
         sweeper.close()
 
 
-def test_the_sweeper_rests_to_stay_within_its_busy_share() -> None:
+def test_the_sweeper_rests_to_stay_within_its_busy_share_but_first_sweeps_do_not_wait() -> None:
     det = _Scripted([[]], delay_s=0.1)
     sweeper = Sweeper(det, nice=0, busy_share=0.5)  # busy 0.1 s, then rest 0.1 s
     try:
-        a = StillMasks(sweeper, SweepConfig())
-        b = StillMasks(sweeper, SweepConfig())  # two streams, one sweeper: they take turns
-        a.offer(_frame(0), _motion())
-        b.offer(_frame(0), _motion())
-        a.wait(10)
-        b.wait(10)
-        assert det.calls == 2
-        assert det.started[1] - det.started[0] >= 0.19, det.started
+        a, b = StillMasks(sweeper, SweepConfig(interval_s=0.01)), StillMasks(sweeper, SweepConfig(interval_s=0.01))
+        _sweep(a, 0)  # a's first: on the first-sweep thread
+        _sweep(a, 20_000)  # two streams' later sweeps, one sweeper: they take turns, with rests
+        b.sweeps = 1  # (b has had its first)
+        _sweep(b, 20_000)
+        assert det.calls == 3
+        assert det.started[2] - det.started[1] >= 0.19, det.started
+        c = StillMasks(sweeper, SweepConfig())  # a new stream, while the sweeper rests
+        t0 = time.perf_counter()
+        _sweep(c, 0)
+        assert det.started[3] - t0 < 0.05 and c.sweeps == 1
     finally:
         sweeper.close()
