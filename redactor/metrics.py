@@ -29,6 +29,14 @@ class Metrics:
         )
         self.stream_fps = Gauge("redactor_stream_fps", "frames per second sent, per stream", ["stream"], registry=r)
         self.streams = Gauge("redactor_streams_active", "live streams open", registry=r)
+        self.sweeps = Counter("redactor_sweeps", "thorough sweeps of live streams' still ground, by outcome",
+                              ["outcome"], registry=r)
+        self.sweep_seconds = Histogram("redactor_sweep_seconds", "time one sweep took", registry=r,
+                                       buckets=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0))
+
+    def sweep_done(self, ok: bool, seconds: float) -> None:
+        self.sweeps.labels("ok" if ok else "failed").inc()
+        self.sweep_seconds.observe(seconds)
 
     def forget_stream(self, stream_id: str) -> None:
         """Drops a closed stream's own series: ids are random, so keeping them would grow

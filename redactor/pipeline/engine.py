@@ -53,7 +53,7 @@ class Engine:
                 det = (detector_factory(sweep.profile, cfg) if detector_factory is not None else
                        ProfileDetector(sweep.profile, cfg, config.models.dir, config.detect.threads, sweep.nice))
                 self.sweeper = Sweeper(det, sweep.nice, sweep.busy_share, self.detectors.get(sweep.profile),
-                                       config.detect.nice)
+                                       config.detect.nice, self.metrics.sweep_done)
         except Exception:
             self.close()
             raise

@@ -64,7 +64,7 @@ from redactor.pipeline.frame import Redacted
 from redactor.pipeline.motion import Box, Motion, MotionModel, fit_scale
 from redactor.pipeline.stream import StreamOutput, StreamSession, StreamSpec
 from redactor.pipeline.sweep import StillMasks
-from redactor.track import Tracker, TrackerParams
+from redactor.track import TrackedFrame, Tracker, TrackerParams
 from redactor.types import Detections, Frame, FrameStatus, MaskReason
 
 log = logging.getLogger(__name__)
@@ -109,8 +109,7 @@ class LiveSession(StreamSession):
         motion = engine.config.live.motion
         self._motion = MotionModel(motion) if motion.enabled else None
         self._roi_detector = engine.detectors[motion.profile] if motion.enabled else None
-        self._cover = policy.motion_cover if motion.enabled else 0.0
-        self._mcfg = motion if motion.enabled else None
+        self._cover = policy.motion_cover  # share of each moving blob masked, from its top
         self._still = (StillMasks(engine.sweeper, engine.config.live.sweep)
                        if engine.sweeper is not None else None)
         self._healthy = True  # False after a failed detection, until one succeeds
@@ -272,6 +271,12 @@ class LiveSession(StreamSession):
                 return self._finish(self._fail_closed(f, why), p.received)
             tracked = self.tracker.peek(f.timestamp_us)
             self.stats["tracked"] += 1
+        return self._redact(p, tracked)
+
+    def _redact(self, p: _Pending, tracked: TrackedFrame) -> StreamOutput:
+        """Masks the frame from its tracks, the sweeps' still boxes and what moved on it;
+        fully, where either of the last two is not known."""
+        f = p.frame
         if p.motion is None:
             return self._finish(self._fail_closed(f, "the motion model failed on this frame"), p.received)
         dets, reasons = tracked.detections, tracked.reasons
@@ -279,11 +284,14 @@ class LiveSession(StreamSession):
             if self._still.failed is not None:  # what stands still is not known: nothing passes
                 return self._finish(self._fail_closed(f, self._still.failed), p.received)
             still = self._still.held()
-            if len(still):
+            if len(still):  # track id 0: not tracked
                 still = Detections(still.boxes, still.scores, still.labels, np.zeros(len(still), np.int64))
                 dets = Detections.concat([dets, still])
                 reasons = np.concatenate([reasons, np.full(len(still), int(MaskReason.STILL), np.int8)])
-        moving = p.motion.masks(self._cover, m.mask_margin, m.mask_margin_px) if (m := self._mcfg) else None
+        moving = None
+        if self._motion is not None:
+            m = self._motion.cfg
+            moving = p.motion.masks(self._cover, m.mask_margin, m.mask_margin_px)
         r = self.redactor.redact(f, dets, reasons, moving)
         if r.status == FrameStatus.FULLY_MASKED:
             self.stats["fully_masked"] += 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from redactor.config import SweepConfig
@@ -50,10 +51,12 @@ class Sweeper:
     exports use, where there is one), and counts towards no rest."""
 
     def __init__(self, detector: Detector, nice: int, busy_share: float = 1.0,
-                 first: Detector | None = None, first_nice: int = 0) -> None:
+                 first: Detector | None = None, first_nice: int = 0,
+                 on_done: Callable[[bool, float], None] | None = None) -> None:
         self.detector = detector
         self.first = first or detector
         self.busy_share = busy_share
+        self._on_done = on_done  # (succeeded, seconds) after each sweep: the metrics hook
         self._rest_until = 0.0  # perf_counter before which no sweep starts
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="sweep", initializer=lower_priority,
                                         initargs=(nice,))
@@ -62,17 +65,28 @@ class Sweeper:
 
     def submit(self, frame: Frame, first: bool = False) -> Future[Detections]:
         if first:
-            return self._first_pool.submit(_detect, self.first, frame)
+            return self._first_pool.submit(self._timed, self.first, frame)
         return self._pool.submit(self._rested, frame)
 
     def _rested(self, frame: Frame) -> Detections:
         time.sleep(max(0.0, self._rest_until - time.perf_counter()))
         t0 = time.perf_counter()
         try:
-            return _detect(self.detector, frame)
+            return self._timed(self.detector, frame)
         finally:
             took = time.perf_counter() - t0
             self._rest_until = time.perf_counter() + took * (1 / self.busy_share - 1)
+
+    def _timed(self, detector: Detector, frame: Frame) -> Detections:
+        t0 = time.perf_counter()
+        ok = False
+        try:
+            found = _detect(detector, frame)
+            ok = True
+            return found
+        finally:
+            if self._on_done is not None:
+                self._on_done(ok, time.perf_counter() - t0)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
