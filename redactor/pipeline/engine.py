@@ -43,17 +43,24 @@ class Engine:
             used.add(config.live.motion.profile)
         self.detectors: dict[str, Detector] = {}
         self.sweeper: Sweeper | None = None
+        self._sweep_detectors: list[Detector] = []
         try:
             for name in sorted(used):
                 self.detectors[name] = factory(name, config.detect.profiles[name])
             sweep = config.live.sweep
             if sweep.enabled:
-                # its own instance: the profile's threads then run at the sweep's priority
+                # Instances of their own: a profile's threads run at the priority they were
+                # made with, the sweeps' at sweep.nice, a stream's first sweep at detection's.
                 cfg = config.detect.profiles[sweep.profile]
                 det = (detector_factory(sweep.profile, cfg) if detector_factory is not None else
                        ProfileDetector(sweep.profile, cfg, config.models.dir, config.detect.threads, sweep.nice))
-                self.sweeper = Sweeper(det, sweep.nice, sweep.busy_share, self.detectors.get(sweep.profile),
-                                       config.detect.nice, self.metrics.sweep_done)
+                self._sweep_detectors.append(det)
+                first = (detector_factory(sweep.profile, cfg) if detector_factory is not None else
+                         ProfileDetector(sweep.profile, cfg, config.models.dir, config.detect.threads,
+                                         config.detect.nice))
+                self._sweep_detectors.append(first)
+                self.sweeper = Sweeper(det, sweep.nice, sweep.busy_share, first, config.detect.nice,
+                                       self.metrics.sweep_done)
         except Exception:
             self.close()
             raise
@@ -92,8 +99,10 @@ class Engine:
         self._deadline_pool.shutdown(wait=False, cancel_futures=True)
         if self.sweeper is not None:
             self.sweeper.close()
-            self.sweeper.detector.close()  # `first` is one of self.detectors, or this one
             self.sweeper = None
+        for d in self._sweep_detectors:
+            d.close()
+        self._sweep_detectors.clear()
         for d in self.detectors.values():
             d.close()
         self.detectors.clear()

@@ -47,8 +47,8 @@ class Sweeper:
 
     A stream's first sweep cannot wait that long: until it is done, what stands still
     is masked by nothing but the live detections. It runs on a second thread at live
-    detection's priority (`first_nice`), with `first` (the profile's detector that
-    exports use, where there is one), and counts towards no rest."""
+    detection's priority (`first_nice`), with `first` (an instance of the profile made
+    at that priority), and counts towards no rest."""
 
     def __init__(self, detector: Detector, nice: int, busy_share: float = 1.0,
                  first: Detector | None = None, first_nice: int = 0,
