@@ -105,7 +105,8 @@ def write_config(folder: Path, crf: int = 18, extra: str = "") -> Path:
         f'crf = {crf}\npreset = "ultrafast"\nencoder_threads = 1\n'
         f'[detect.profiles.realtime]\ndetectors = {detect}\n'
         f'[detect.profiles.thorough]\ndetectors = {detect}\n'
-        f'[detect.profiles.roi]\ndetectors = {detect}\n' + extra
+        f'[detect.profiles.roi]\ndetectors = {detect}\n'
+        f'[detect.profiles.sweep]\ndetectors = {detect}\n' + extra
     )
     return path
 
