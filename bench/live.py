@@ -35,7 +35,7 @@ import numpy as np
 from bench.eval_score import box_mask, coverage
 from redactor.clients.client import RedactorClient
 from redactor.clients.relay import RelayResult, camera_access_units, relay
-from redactor.config import Config
+from redactor.config import Config, LiveConfig, SweepConfig
 from redactor.data import data_dir
 from redactor.detect.registry import ProfileDetector
 from redactor.models import MODELS
@@ -224,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="one clip, 20 frames, 1 stream")
     p.add_argument("--fps", type=float, default=CAMERA_FPS,
                    help="camera rate of the extra 1080p run of opencv_vtest (default: %(default)s)")
+    p.add_argument("--no-sweep", action="store_true",
+                   help="serve without the still-ground sweep (live.sweep.enabled = false): what it costs")
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
     root = data_dir()
@@ -237,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     clips.append((root / "videos" / "opencv_vtest.avi", (1920, 1080), args.fps))
     if args.quick:
         clips = clips[:1]
-    running = create_server(Config(), "127.0.0.1:0")
+    config = Config(live=LiveConfig(sweep=SweepConfig(enabled=False))) if args.no_sweep else Config()
+    running = create_server(config, "127.0.0.1:0")
     report: dict[str, object] = {}
     try:
         rows = []

@@ -316,6 +316,11 @@ class SweepConfig(Strict):
         description="niceness added to the sweep's thread (one for the whole server): it takes only what "
         "the frame path and live detection leave of the CPU",
     )
+    first_nice: int = Field(
+        14, ge=0, le=19,
+        description="niceness of a stream's first sweep, which does not wait its turn: between live "
+        "detection's (detect.nice) and the other sweeps', so a stream's start leaves detection most of the CPU",
+    )
     busy_share: float = Field(
         0.1, gt=0.0, le=1.0,
         description="share of the time the sweep thread may be busy (it rests after each sweep): on two "

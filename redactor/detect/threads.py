@@ -18,12 +18,18 @@ log = logging.getLogger(__name__)
 
 
 def lower_priority(nice: int) -> None:
-    """Raises the calling thread's niceness by `nice` (at most to 19); a ThreadPoolExecutor
-    initializer. Where the platform cannot, detection runs at normal priority."""
+    """Sets the calling thread's niceness to `nice` above the process's (its main
+    thread's), at most 19, unless it is already lower in priority; a ThreadPoolExecutor
+    initializer. Relative to the process, not to the thread that happened to start
+    the worker: a pool's threads are started by whoever submits first, and a profile's
+    pool started from a detection thread would otherwise end at twice the niceness
+    (19 for everything, so a sweep and live detection at equal priority). Where the
+    platform cannot, detection runs at normal priority."""
     if nice <= 0 or not hasattr(os, "setpriority"):
         return
     tid = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+        target = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + nice)
+        os.setpriority(os.PRIO_PROCESS, tid, max(target, os.getpriority(os.PRIO_PROCESS, tid)))
     except OSError as e:  # not fatal: slower frames under load, never unmasked ones
         log.warning("cannot lower the priority of detection thread %d: %s", tid, e)

@@ -57,9 +57,9 @@ class Engine:
                 self._sweep_detectors.append(det)
                 first = (detector_factory(sweep.profile, cfg) if detector_factory is not None else
                          ProfileDetector(sweep.profile, cfg, config.models.dir, config.detect.threads,
-                                         config.detect.nice))
+                                         sweep.first_nice))
                 self._sweep_detectors.append(first)
-                self.sweeper = Sweeper(det, sweep.nice, sweep.busy_share, first, config.detect.nice,
+                self.sweeper = Sweeper(det, sweep.nice, sweep.busy_share, first, sweep.first_nice,
                                        self.metrics.sweep_done)
         except Exception:
             self.close()

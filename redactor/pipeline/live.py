@@ -258,12 +258,16 @@ class LiveSession(StreamSession):
                 return self._finish(self._fail_closed(f, reason), p.received)
             self._healthy = True
             self._last_detected_us = f.timestamp_us
+            if self._still is not None:
+                self._still.sweeper.pressure.report(id(self), False)
             tracked = self.tracker.update(own.result(), f.timestamp_us)
             self.stats["detected"] += 1
         else:
             if not self._healthy:
                 return self._finish(self._fail_closed(f, "the last detection failed"), p.received)
             age = None if self._last_detected_us is None else f.timestamp_us - self._last_detected_us
+            if self._still is not None:  # half the age limit gone: sweeps wait for detection
+                self._still.sweeper.pressure.report(id(self), age is not None and age > self._max_age_us // 2)
             if age is None or age > self._max_age_us:
                 why = "no detection yet" if age is None else f"newest detection is {age / 1000:.0f} ms old"
                 if p.detection is not None:  # its own detection still running: behind, the overload rule
@@ -324,6 +328,8 @@ class LiveSession(StreamSession):
         return self._finish(self._fail_closed(f, f"overload: {reason}"), p.received)
 
     def close(self) -> None:
+        if self._still is not None:
+            self._still.sweeper.pressure.report(id(self), False)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._roi_pool.shutdown(wait=False, cancel_futures=True)
         self._pending.clear()

@@ -22,6 +22,7 @@ makes its stream's frames fail closed until one succeeds (LiveSession).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -37,6 +38,32 @@ from redactor.types import Detections, Frame
 log = logging.getLogger(__name__)
 
 
+class Pressure:
+    """Which live streams' detections are falling behind: sweeps wait while any is.
+
+    On two logical CPUs a sweep slows live detection whatever its priority; a
+    stream whose detections fall behind goes fully masked, so while one does, the
+    CPU is better left to detection (still boxes already held stay masked)."""
+
+    def __init__(self) -> None:
+        self._behind: set[int] = set()
+        self._lock = threading.Lock()
+        self._clear = threading.Event()
+        self._clear.set()
+
+    def report(self, stream: int, behind: bool) -> None:
+        with self._lock:
+            if behind:
+                self._behind.add(stream)
+            else:
+                self._behind.discard(stream)
+            (self._clear.clear if self._behind else self._clear.set)()
+
+    def wait_clear(self, timeout_s: float) -> bool:
+        """Waits until no stream is behind; False if one still is after `timeout_s`."""
+        return self._clear.wait(timeout_s)
+
+
 class Sweeper:
     """The server's sweep thread, over one detector (the sweep profile's).
 
@@ -46,17 +73,21 @@ class Sweeper:
     a thread on the sibling slows the frame path and live detection whatever its niceness.
 
     A stream's first sweep cannot wait that long: until it is done, what stands still
-    is masked by nothing but the live detections. It runs on a second thread at live
-    detection's priority (`first_nice`), with `first` (an instance of the profile made
-    at that priority), and counts towards no rest."""
+    is masked by nothing but the live detections. It runs on a second thread, at a
+    priority between live detection's and the other sweeps' (`first_nice`), with
+    `first` (an instance of the profile made at that priority), and counts towards no
+    rest."""
 
     def __init__(self, detector: Detector, nice: int, busy_share: float = 1.0,
                  first: Detector | None = None, first_nice: int = 0,
-                 on_done: Callable[[bool, float], None] | None = None) -> None:
+                 on_done: Callable[[bool, float], None] | None = None,
+                 pressure: Pressure | None = None) -> None:
         self.detector = detector
         self.first = first or detector
         self.busy_share = busy_share
         self._on_done = on_done  # (succeeded, seconds) after each sweep: the metrics hook
+        self.pressure = pressure or Pressure()
+        self._closed = threading.Event()
         self._rest_until = 0.0  # perf_counter before which no sweep starts
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="sweep", initializer=lower_priority,
                                         initargs=(nice,))
@@ -78,6 +109,9 @@ class Sweeper:
             self._rest_until = time.perf_counter() + took * (1 / self.busy_share - 1)
 
     def _timed(self, detector: Detector, frame: Frame) -> Detections:
+        while not self.pressure.wait_clear(0.5):  # live detection first
+            if self._closed.is_set():
+                raise RuntimeError("the sweeper is closing")
         t0 = time.perf_counter()
         ok = False
         try:
@@ -89,6 +123,7 @@ class Sweeper:
                 self._on_done(ok, time.perf_counter() - t0)
 
     def close(self) -> None:
+        self._closed.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._first_pool.shutdown(wait=False, cancel_futures=True)
 
@@ -104,7 +139,7 @@ class StillMasks:
     """One stream's sweeps: when to sweep, and the still boxes they found."""
 
     def __init__(self, sweeper: Sweeper, cfg: SweepConfig) -> None:
-        self._sweeper = sweeper
+        self.sweeper = sweeper
         self.cfg = cfg
         self._interval_us = round(cfg.interval_s * 1_000_000)
         self._in_flight: tuple[Future[Detections], Motion] | None = None
@@ -126,7 +161,7 @@ class StillMasks:
             return
         copy = Frame(frame.layout, tuple(p.copy() for p in frame.planes), frame.seq, ts)
         try:
-            job = self._sweeper.submit(copy, first=self.sweeps == 0)
+            job = self.sweeper.submit(copy, first=self.sweeps == 0)
         except RuntimeError as e:  # the server is closing
             self.failed = f"sweep unavailable: {e}"
             return

@@ -117,3 +117,23 @@ def test_the_sweeper_rests_to_stay_within_its_busy_share_but_first_sweeps_do_not
         assert det.started[3] - t0 < 0.05 and c.sweeps == 1
     finally:
         sweeper.close()
+
+
+def test_sweeps_wait_while_a_stream_falls_behind() -> None:
+    """Live detection first: while any stream reports its detections behind, no sweep starts."""
+    det = _Scripted([[POSTER]])
+    sweeper = Sweeper(det, nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig())
+        sweeper.pressure.report(1, True)
+        masks.offer(_frame(0), _motion())
+        time.sleep(0.3)
+        assert det.calls == 0, "a sweep started while a stream was behind"
+        sweeper.pressure.report(2, False)  # another stream keeping up changes nothing
+        time.sleep(0.1)
+        assert det.calls == 0
+        sweeper.pressure.report(1, False)
+        masks.wait(10)
+        assert det.calls == 1 and len(masks.held()) == 1
+    finally:
+        sweeper.close()
