@@ -61,6 +61,12 @@ class PlateTextConfig(Strict):
     # covers plates as well as 1.25 x 1.8 with a quarter less of the image masked.
     grow_x: float = Field(1.1, ge=1.0, le=3.0, description="text box grown to plate width, along the text, factor")
     grow_y: float = Field(1.5, ge=1.0, le=4.0, description="text box grown to plate height, across the text, factor")
+    # A steep "text line" is a parking-bay line, a kerb or a cable: its box, axis-aligned,
+    # is square and large (on intel_person-bicycle-car, masks over empty parking bays
+    # covered a third of the live frames). Plates of cars on the ground are near level.
+    max_tilt_deg: float = Field(
+        40.0, ge=0.0, le=90.0, description="text lines tilted more than this from level are dropped, degrees; 90 = none"
+    )
 
 
 class PlateClassicConfig(Strict):

@@ -71,6 +71,13 @@ def text_boxes(
     return np.asarray(rects, np.float32).reshape(-1, 5), np.asarray(scores, np.float32)
 
 
+def tilt(rects: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Degrees (0-90) between each rotated box's long side and the horizontal."""
+    long_side = np.where(rects[:, 2] >= rects[:, 3], rects[:, 4], rects[:, 4] + 90.0)
+    t: npt.NDArray[np.float32] = np.abs((long_side + 90.0) % 180.0 - 90.0).astype(np.float32)
+    return t
+
+
 def grow_to_plate(rects: npt.NDArray[np.float32], grow_x: float, grow_y: float) -> npt.NDArray[np.float32]:
     """Axis-aligned (n, 4) boxes around rotated text boxes grown to plate shape.
 
@@ -117,7 +124,8 @@ class PlateTextDetector:
         rects, scores = text_boxes(prob, self.cfg.bin_threshold, self.cfg.min_score, self.cfg.unclip)
         short = np.minimum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2
         long = np.maximum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2
-        plate_like = (short >= self.cfg.min_text_px) & (long <= self.cfg.max_aspect * short)
+        plate_like = ((short >= self.cfg.min_text_px) & (long <= self.cfg.max_aspect * short)
+                      & (tilt(rects) <= self.cfg.max_tilt_deg))
         rects, scores = rects[plate_like], scores[plate_like]
         boxes = grow_to_plate(rects, self.cfg.grow_x, self.cfg.grow_y)
         boxes *= np.array([fx, fy, fx, fy], np.float32)

@@ -132,3 +132,19 @@ def test_fused_text_model_computes_what_the_file_does() -> None:
     want = session(path, 1, "file").run(None, {"x": x})[0]
     got = session(fused.SerializeToString(), 1, "fused").run(None, {"x": x})[0]
     np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def test_steep_text_lines_are_not_plates() -> None:
+    """Parking-bay lines and kerbs seen at an angle make long thin 'text' regions; their
+    axis-aligned boxes are large squares. Plates on the ground are near level."""
+    from redactor.detect.plate_text import tilt
+
+    rects = np.array([[50, 50, 40, 10, 0], [50, 50, 10, 40, 90], [50, 50, 40, 10, 15],
+                      [50, 50, 40, 10, 45], [50, 50, 10, 40, 30], [50, 50, 40, 10, 89]], np.float32)
+    np.testing.assert_allclose(tilt(rects), [0, 0, 15, 45, 60, 89], atol=1e-4)
+    prob = np.zeros((120, 120), np.float32)
+    cv2.line(prob, (10, 110), (110, 10), 1.0, 6)  # a 45-degree line
+    cv2.rectangle(prob, (20, 20), (60, 30), 1.0, -1)  # a level line of text
+    rects, _ = text_boxes(prob, 0.3, 0.5, 1.5)
+    assert len(rects) == 2
+    assert sorted(np.round(tilt(rects) / 45)) == [0, 1]
