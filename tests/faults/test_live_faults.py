@@ -446,3 +446,29 @@ def test_client_killed_mid_stream(one_stream_server: RunningServer) -> None:
     wait_idle(running)
     assert one_frame_stream(running.address) == [pb.FRAME_STATUS_REDACTED]
     assert healthy(running.address)
+
+
+def test_motion_model_failing_fails_its_frame_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The moving-blob masks come from the motion model; a frame it failed on leaves
+    fully masked (the others as usual), and the stream goes on."""
+    from redactor.pipeline import motion
+
+    real = motion.MotionModel.update
+
+    def update(self: motion.MotionModel, frame: object) -> motion.Motion:
+        if getattr(frame, "seq", -1) == 12:
+            raise RuntimeError("injected motion failure")
+        return real(self, frame)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(motion.MotionModel, "update", update)
+    running = serve(tmp_path, factory=lambda name, cfg: _NothingFound())
+    try:
+        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112")
+        outs = stream(running.address, header, walker_frames(20), fps=10.0)
+        assert [o.seq for o in outs] == list(range(20))
+        assert "motion model failed" in outs[12].status_reason
+        assert_closed(outs[12])
+        assert outs[15].status == pb.FRAME_STATUS_REDACTED, outs[15].status_reason
+        assert healthy(running.address)
+    finally:
+        stop_and_verify(running)
