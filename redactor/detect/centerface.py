@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from redactor.config import CenterFaceConfig
 from redactor.detect.base import nms, resize
-from redactor.detect.onnx_session import dynamic_image_model, session
+from redactor.detect.onnx_session import dynamic_image_model, shared_session
 from redactor.models import model_path, model_sha256
 from redactor.types import Detections, Label
 
@@ -73,7 +73,7 @@ class CenterFaceDetector:
             + (f"_faces{cfg.max_face_px:g}px" if cfg.max_face_px else "")
         )
         self.model_sha256 = model_sha256(_MODEL)
-        self._sess = session(dynamic_image_model(path, "centerface"), threads, "centerface")
+        self._sess = shared_session(path, threads, "centerface", dynamic_image_model)
         self._input = self._sess.get_inputs()[0].name
         # Outputs in the file's order: heatmap, log size, offset, landmarks (unused).
         self._outputs = [o.name for o in self._sess.get_outputs()[:3]]

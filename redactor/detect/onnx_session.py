@@ -7,6 +7,9 @@ Every session is CPU, fully optimised, with its thread count set explicitly
 from __future__ import annotations
 
 import collections
+import threading
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +40,34 @@ def session(model: Path | bytes, threads: int, what: str):  # type: ignore[no-un
         return ort.InferenceSession(source, sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime raises its own untyped errors
         raise DetectorUnavailable(f"{what}: onnxruntime cannot load the model: {e}") from e
+
+
+_shared: weakref.WeakValueDictionary[tuple[object, ...], object] = weakref.WeakValueDictionary()
+_shared_lock = threading.Lock()
+
+
+def shared_session(  # type: ignore[no-untyped-def]
+    path: Path, threads: int, what: str, prepare: Callable[[Path, str], bytes] | None = None
+):
+    """One session per model file, preparation and thread count in the process.
+
+    Profiles reuse models (CenterFace runs in realtime, roi, thorough and sweep at
+    several scales), and each onnxruntime session keeps a memory arena as large as
+    its biggest run: separate sessions held several copies, and one first used
+    minutes into a run (a sweep waiting out load) grew the process by 150 MB at
+    once. Run is thread-safe and runs on the calling thread (one intra-op thread),
+    so sharing costs no parallelism and each caller keeps its thread's priority.
+    The session lives while a detector holds it.
+    """
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size, threads,
+           None if prepare is None else f"{prepare.__module__}.{prepare.__qualname__}")
+    with _shared_lock:
+        found = _shared.get(key)
+        if found is None:
+            found = session(path if prepare is None else prepare(path, what), threads, what)
+            _shared[key] = found
+        return found
 
 
 def dynamic_image_model(path: Path, what: str) -> bytes:

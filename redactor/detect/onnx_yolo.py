@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from redactor.config import OnnxDetectorConfig
 from redactor.detect.base import nms
-from redactor.detect.onnx_session import session
+from redactor.detect.onnx_session import shared_session
 from redactor.errors import DetectorUnavailable, InvalidDetections
 from redactor.types import Detections, Label
 
@@ -69,7 +69,7 @@ class OnnxYoloDetector:
         self.cfg = cfg
         self.name = f"onnx_{cfg.label}_{path.stem}"
         self.model_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        self._sess = session(path, threads, self.name)
+        self._sess = shared_session(path, threads, self.name)
         self._input = self._sess.get_inputs()[0].name
         self._label = _LABELS[cfg.label]
 

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from redactor.config import PlateTextConfig
 from redactor.detect.base import nms, resize
-from redactor.detect.onnx_session import fuse_scalar_chains, session
+from redactor.detect.onnx_session import fuse_scalar_chains, shared_session
 from redactor.models import model_path, model_sha256
 from redactor.types import Detections, Label
 
@@ -101,7 +101,7 @@ class PlateTextDetector:
         self.cfg = cfg
         self.name = "plate_text" + (f"_max{cfg.max_side}" if cfg.max_side else "_full")
         self.model_sha256 = model_sha256(_MODEL)
-        self._sess = session(fuse_scalar_chains(path, "plate_text"), threads, "plate_text")
+        self._sess = shared_session(path, threads, "plate_text", fuse_scalar_chains)
         self._input = self._sess.get_inputs()[0].name
 
     def probability(self, bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], float, float]:
