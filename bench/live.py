@@ -7,7 +7,7 @@ at its own 10 fps and as a 25 fps camera would send its frames):
 the frames a camera would send (low-latency H.264, as redactor-relay sends them)
 are first run through the `thorough` profile one by one: that is the reference.
 Then the same clip is streamed live at its own frame rate through a real server
-on loopback. A leak is a reference face or plate (from a class the policy masks)
+(`redactor serve`, in a process of its own, as operators run it) on loopback. A leak is a reference face or plate (from a class the policy masks)
 that the live masks of that frame cover less than 80%: over the whole stream,
 and from its 5th second on (a stream's start-up has no detection and no sweep
 yet; a camera's stream lasts hours). The masked share says what it cost.
@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -33,14 +35,14 @@ import av
 import numpy as np
 
 from bench.eval_score import box_mask, coverage
+from bench.server import ServerProcess
 from redactor.clients.client import RedactorClient
 from redactor.clients.relay import RelayResult, camera_access_units, relay
-from redactor.config import Config, LiveConfig, SweepConfig
+from redactor.config import Config
 from redactor.data import data_dir
 from redactor.detect.registry import ProfileDetector
 from redactor.models import MODELS
 from redactor.pipeline.masking import masks_for
-from redactor.server.app import create_server
 from redactor.types import Label
 
 COVER = 0.8
@@ -239,8 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     clips.append((root / "videos" / "opencv_vtest.avi", (1920, 1080), args.fps))
     if args.quick:
         clips = clips[:1]
-    config = Config(live=LiveConfig(sweep=SweepConfig(enabled=False))) if args.no_sweep else Config()
-    running = create_server(config, "127.0.0.1:0")
+    counts = [1] if args.quick else [int(n) for n in args.streams.split(",")]
+    # The server runs as operators run it (`redactor serve`, its own process): the relay
+    # clients here are the hub's, and their Python must not share the server's GIL.
+    work = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    running = ServerProcess(work, work / "server.log", max(counts),
+                            "[live.sweep]\nenabled = false" if args.no_sweep else "").start()
     report: dict[str, object] = {}
     try:
         rows = []
@@ -260,7 +266,6 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r.detector_leak_rate:.2%} | {r.masked_share:.1%} | "
                   f"{', '.join(f'{k.lower()} {v}' for k, v in r.statuses.items())} |")
         report["clips"] = [asdict(r) for r in rows]
-        counts = [1] if args.quick else [int(n) for n in args.streams.split(",")]
         conc = [concurrent(running.address, root / "videos" / "opencv_vtest.avi", (1280, 720), n, frames)
                 for n in counts]
         print("\n| 720p streams | min fps per stream | p50 ms | p99 ms | frames | dropped or fully masked "
@@ -271,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{c['frames']} | {c['dropped_or_fully_masked']} | {c['lost_after_start']} |")
         report["concurrent_720p"] = conc
     finally:
-        running.stop(0)
+        running.stop()
+        shutil.rmtree(work, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0

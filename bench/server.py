@@ -105,11 +105,13 @@ class Window:
 class ServerProcess:
     """`redactor serve` on a free loopback port, with its own archive under `workdir`."""
 
-    def __init__(self, workdir: Path, log: Path, streams: int = 0) -> None:
+    def __init__(self, workdir: Path, log: Path, streams: int = 0, config: str = "") -> None:
         """`streams`: concurrent live streams the run needs; the stream limits (and gRPC
-        threads) are raised to fit where the embedded defaults are lower."""
+        threads) are raised to fit where the embedded defaults are lower. `config`: more
+        TOML for the server's configuration file (tables other than those set here)."""
         self.workdir = workdir
         self.streams = streams
+        self.extra = config
         self.log_path = log
         self.proc: subprocess.Popen[str] | None = None
         self.address = ""
@@ -125,7 +127,7 @@ class ServerProcess:
             text += (f"\n[limits]\nmax_streams = {max(self.streams, defaults.limits.max_streams)}\n"
                      f"max_streams_per_caller = {max(self.streams, defaults.limits.max_streams_per_caller)}\n")
             text += f"\n[server]\nworkers = {max(self.streams + SPARE_WORKERS, defaults.server.workers)}\n"
-        config.write_text(text)
+        config.write_text(text + (f"\n{self.extra}\n" if self.extra else ""))
         self._log = self.log_path.open("a")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "redactor.cli", "serve", "--config", str(config),
