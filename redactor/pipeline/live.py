@@ -287,7 +287,7 @@ class LiveSession(StreamSession):
         if self._still is not None:
             if self._still.failed is not None:  # what stands still is not known: nothing passes
                 return self._finish(self._fail_closed(f, self._still.failed), p.received)
-            still = self._still.held()
+            still = self._still.held(p.motion, f.timestamp_us)
             if len(still):  # track id 0: not tracked
                 still = Detections(still.boxes, still.scores, still.labels, np.zeros(len(still), np.int64))
                 dets = Detections.concat([dets, still])

@@ -19,7 +19,7 @@ foreground there, which tells whether a detection on background still holds
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -39,6 +39,9 @@ class Motion:
     fg: npt.NDArray[np.uint8]  # foreground (0 or 255), cleaned; all zero while untrusted
     scale: float  # work px per frame px
     trusted: bool  # the model has learned, and the picture did not change as a whole
+    # the frame at work size, as the model saw it: whether a still box's picture is as
+    # it was when swept (pipeline/sweep.py); empty where not known
+    small: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros((0, 0, 3), np.uint8))
 
     @classmethod
     def none(cls) -> Motion:
@@ -50,13 +53,17 @@ class Motion:
         out = np.zeros(len(boxes), np.float64)
         if not self.trusted:
             return out
-        h, w = self.fg.shape
         for i, b in enumerate(boxes):
-            x0, y0 = int(np.clip(np.floor(b[0] * self.scale), 0, w)), int(np.clip(np.floor(b[1] * self.scale), 0, h))
-            x1, y1 = int(np.clip(np.ceil(b[2] * self.scale), 0, w)), int(np.clip(np.ceil(b[3] * self.scale), 0, h))
+            x0, y0, x1, y1 = self.work_box(b)
             if x1 > x0 and y1 > y0:
                 out[i] = float(np.count_nonzero(self.fg[y0:y1, x0:x1])) / ((x1 - x0) * (y1 - y0))
         return out
+
+    def work_box(self, box: npt.NDArray[np.float32]) -> Box:
+        """A frame-px box at the model's work size, outward to whole pixels, within the picture."""
+        h, w = self.fg.shape
+        return (int(np.clip(np.floor(box[0] * self.scale), 0, w)), int(np.clip(np.floor(box[1] * self.scale), 0, h)),
+                int(np.clip(np.ceil(box[2] * self.scale), 0, w)), int(np.clip(np.ceil(box[3] * self.scale), 0, h)))
 
     def masks(self, cover: float, margin: float = 0.0, margin_px: float = 0.0) -> BoxArray:
         """The top `cover` share of each blob, grown on every side by `margin` of its
@@ -97,14 +104,16 @@ class MotionModel:
         """Learns from `frame` and says what moved on it: no blobs while the model is
         still learning or when most of the frame moves (shake, a light switched on)."""
         small, f = small_bgr(frame, self.cfg.work_width)
+        if small is frame.planes[0]:  # a narrow frame is its own work picture; it is masked later
+            small = small.copy()
         fg = self._bg.apply(small)
         self.frames += 1
         if self.frames < self.cfg.warmup_frames:
-            return Motion(np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False)
+            return Motion(np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False, small)
         fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, self._kernel)
         fg = cv2.dilate(fg, self._kernel, iterations=2)
         if np.count_nonzero(fg) > self.cfg.max_moving_share * fg.size:
-            return Motion(np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False)
+            return Motion(np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False, small)
         n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
         keep = stats[1:n, cv2.CC_STAT_AREA] >= self.cfg.min_blob_px * f * f
         s = stats[1:n][keep].astype(np.float32)
@@ -112,7 +121,7 @@ class MotionModel:
         fx, fy = frame.width, frame.height
         np.clip(blobs[:, 0::2], 0, fx, out=blobs[:, 0::2])
         np.clip(blobs[:, 1::2], 0, fy, out=blobs[:, 1::2])
-        return Motion(blobs.astype(np.float32).reshape(-1, 4), fg, f, True)
+        return Motion(blobs.astype(np.float32).reshape(-1, 4), fg, f, True, small)
 
     def regions(self, bgr: npt.NDArray[np.uint8]) -> list[Box]:
         """`update` on a BGR picture, then its regions: where the detector looks closer."""

@@ -7,9 +7,11 @@ need it on every frame: a box found on an earlier frame still holds as long as
 the picture there has not changed. So each stream is swept now and then
 (`live.sweep.interval_s`), and what the sweep found on still ground (at most
 `max_moving_share` of the box moving on its frame) is masked on every later
-frame, together with the still boxes of the sweeps before it (`keep`): a
-detector at its floor finds a small face on some sweeps and not on others.
-What moves is masked by the motion blobs and the tracks instead.
+frame while its picture stays as the sweep saw it (up to `hold_s`), not only
+until the next sweep: a detector at its floor finds a small face on some sweeps
+and not on others. A box goes once its picture has changed with nothing moving
+over it (what was there has left). What moves is masked by the motion blobs and
+the tracks instead.
 
 One `Sweeper` serves the whole server: a single thread at the lowest CPU
 priority, busy at most a share of the time, so the sweeps take only what the
@@ -24,18 +26,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
 
 from redactor.config import SweepConfig
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
 from redactor.errors import InvalidDetections
-from redactor.pipeline.motion import Motion
+from redactor.pipeline.motion import Box, Motion
+from redactor.track.association import iou_matrix
 from redactor.types import Detections, Frame
 
 log = logging.getLogger(__name__)
+
+SAME_OBJECT_IOU = 0.3  # a swept box overlapping a held one of its label this much is the same object
+
 
 
 class Pressure:
@@ -135,6 +145,19 @@ def _detect(detector: Detector, frame: Frame) -> Detections:
     return found.clipped(frame.width, frame.height)
 
 
+@dataclass(slots=True)
+class _Held:
+    """A still box, and its picture (work size) on the newest swept frame that showed it."""
+
+    box: npt.NDArray[np.float32]  # (4,) frame px
+    score: float
+    label: int
+    region: Box  # the box at the motion model's work size
+    picture: npt.NDArray[np.uint8]
+    work_shape: tuple[int, ...]  # of the whole work picture it was cut from
+    seen_us: int  # timestamp of that frame
+
+
 class StillMasks:
     """One stream's sweeps: when to sweep, and the still boxes they found."""
 
@@ -142,9 +165,10 @@ class StillMasks:
         self.sweeper = sweeper
         self.cfg = cfg
         self._interval_us = round(cfg.interval_s * 1_000_000)
-        self._in_flight: tuple[Future[Detections], Motion] | None = None
+        self._hold_us = round(cfg.hold_s * 1_000_000)
+        self._in_flight: tuple[Future[Detections], Motion, int] | None = None
         self._last_us: int | None = None  # timestamp of the newest frame sent to a sweep
-        self._found: deque[Detections] = deque(maxlen=cfg.keep)
+        self._held: list[_Held] = []
         self.failed: str | None = None  # why the newest sweep failed, until one succeeds
         self.sweeps = 0  # sweeps done
 
@@ -166,14 +190,14 @@ class StillMasks:
             self.failed = f"sweep unavailable: {e}"
             return
         self._last_us = ts
-        self._in_flight = (job, motion)
+        self._in_flight = (job, motion, ts)
 
     def collect(self) -> None:
-        """Folds in a finished sweep: its still boxes join the held ones; its failure
-        is kept in `failed` until a sweep succeeds."""
+        """Folds in a finished sweep: its still boxes join the held ones (replacing a held
+        box of the same object); its failure is kept in `failed` until a sweep succeeds."""
         if self._in_flight is None or not self._in_flight[0].done():
             return
-        job, motion = self._in_flight
+        job, motion, ts = self._in_flight
         self._in_flight = None
         error = job.exception()
         if error is not None:
@@ -181,15 +205,48 @@ class StillMasks:
             log.warning("%s", self.failed)
             return
         found = job.result()
-        still = motion.moving_share(found.boxes) <= self.cfg.max_moving_share
-        self._found.append(found.select(still))
+        still = found.select(motion.moving_share(found.boxes) <= self.cfg.max_moving_share)
+        for box, score, label in zip(still.boxes, still.scores, still.labels, strict=True):
+            if self._held:  # a new sighting of a held object replaces it
+                same = iou_matrix(box[None], np.stack([h.box for h in self._held]))[0] > SAME_OBJECT_IOU
+                self._held = [h for h, s in zip(self._held, same, strict=True) if not s or h.label != label]
+            region = motion.work_box(box)
+            x0, y0, x1, y1 = region
+            self._held.append(_Held(box.copy(), float(score), int(label), region,
+                                    motion.small[y0:y1, x0:x1].copy(), motion.small.shape, ts))
+        if len(self._held) > self.cfg.max_held:  # oldest sightings go first
+            self._held = sorted(self._held, key=lambda h: h.seen_us)[-self.cfg.max_held:]
         self.failed = None
         self.sweeps += 1
 
-    def held(self) -> Detections:
-        """The still boxes of the last `keep` sweeps (face and plate labels as found)."""
+    def held(self, motion: Motion, now_us: int) -> Detections:
+        """The still boxes that hold on the frame at `now_us`, whose `motion` says what moved
+        and shows its picture. A box goes `hold_s` after the newest sweep that found it, or
+        once its picture has changed (beyond `changed_level`) with nothing moving over it:
+        what was there has left. While something moves over it, it stays."""
         self.collect()
-        return Detections.concat(list(self._found))
+        keep: list[_Held] = []
+        for h in self._held:
+            if not 0 <= now_us - h.seen_us <= self._hold_us:
+                continue
+            if motion.small.shape != h.work_shape:  # another picture size: another picture
+                continue
+            if motion.trusted and self._left(h, motion):
+                continue
+            keep.append(h)
+        self._held = keep
+        if not keep:
+            return Detections.empty()
+        return Detections.create(np.stack([h.box for h in keep]), [h.score for h in keep],
+                                 [h.label for h in keep])
+
+    def _left(self, h: _Held, motion: Motion) -> bool:
+        """Nothing moves over `h` and its picture is no longer the swept one."""
+        if motion.moving_share(h.box[None])[0] > self.cfg.max_moving_share:
+            return False
+        x0, y0, x1, y1 = h.region
+        now = motion.small[y0:y1, x0:x1]
+        return bool(now.size) and float(cv2.absdiff(now, h.picture).mean()) > self.cfg.changed_level
 
     def wait(self, timeout_s: float) -> None:
         """Waits for the unfinished sweep, if any (tests, benchmarks)."""

@@ -189,3 +189,14 @@ def test_moving_masks_grow_with_the_blob() -> None:
                     1.0, True)
     got = motion.masks(0.5, margin=0.1, margin_px=3.0)
     np.testing.assert_allclose(got, [[96, 46, 144, 104], [7, 7, 15, 15]])  # 0.1 of 40 px wide; at least 3 px
+
+
+@pytest.mark.parametrize("width", [320, 1280])  # narrower than the work width, and wider
+def test_a_frames_work_picture_is_its_own_copy(width: int) -> None:
+    """The sweep compares a still box's picture now with the one it swept; the frame is
+    masked in place after its motion is known, so the work picture must not be its pixels."""
+    model = MotionModel(MotionConfig(warmup_frames=1))
+    bgr = np.full((width * 9 // 16, width, 3), 120, np.uint8)
+    motion = model.update(Frame.from_bgr(bgr))
+    bgr[:] = 0  # masked
+    assert motion.small.shape[1] == min(width, 480) and int(motion.small.min()) == 120

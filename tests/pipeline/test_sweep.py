@@ -42,11 +42,16 @@ class _Scripted:
         pass
 
 
-def _motion() -> Motion:
-    """The walker's box moves on this frame, the poster's does not (work size = frame size)."""
-    fg = np.zeros((120, 160), np.uint8)
+def _motion(poster_level: int = 0, poster_moving: bool = False, size: tuple[int, int] = (120, 160)) -> Motion:
+    """The walker's box moves on this frame, the poster's does not unless `poster_moving`
+    (work size = frame size); the picture is black but the poster's box, at `poster_level`."""
+    fg = np.zeros(size, np.uint8)
     fg[45:80, 95:125] = 255
-    return Motion(np.array([[95, 45, 125, 80]], np.float32), fg, 1.0, True)
+    small = np.zeros((*size, 3), np.uint8)
+    small[20:44, 20:40] = poster_level
+    if poster_moving:
+        fg[20:44, 20:40] = 255
+    return Motion(np.array([[95, 45, 125, 80]], np.float32), fg, 1.0, True, small)
 
 
 def _frame(ts_us: int) -> Frame:
@@ -61,27 +66,61 @@ def _sweep(masks: StillMasks, ts_us: int) -> None:
 def test_holds_what_the_sweep_found_on_still_ground_only() -> None:
     sweeper = Sweeper(_Scripted([[POSTER, WALKER]]), nice=0)
     try:
-        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, keep=2))
-        assert len(masks.held()) == 0  # nothing swept yet
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0))
+        assert len(masks.held(_motion(), 0)) == 0  # nothing swept yet
         _sweep(masks, 0)
-        np.testing.assert_allclose(masks.held().boxes, [POSTER])  # the walker is motion's business
+        np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, [POSTER])  # the walker is motion's
         assert masks.failed is None and masks.sweeps == 1
     finally:
         sweeper.close()
 
 
-def test_sweeps_come_at_their_interval_and_the_last_keep_are_masked_together() -> None:
-    det = _Scripted([[POSTER], [], [], []])  # found once, at the detector's floor
+def test_a_still_box_is_held_while_its_picture_stays_as_it_was() -> None:
+    """A detector at its floor finds a small face on some sweeps only: sweeps that miss
+    it do not drop it. Someone walking over it does not either; its picture changing
+    with nothing moving there (what was there has left) does."""
+    det = _Scripted([[POSTER], [], []])
     sweeper = Sweeper(det, nice=0)
     try:
-        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, keep=2))
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, hold_s=60.0))
         _sweep(masks, 0)
         _sweep(masks, 500_000)  # not due: half an interval later
         assert det.calls == 1
-        _sweep(masks, 1_000_000)  # due: finds nothing, the poster is still held (keep = 2)
-        assert det.calls == 2 and len(masks.held()) == 1
-        _sweep(masks, 2_000_000)  # two sweeps without it: gone
-        assert det.calls == 3 and len(masks.held()) == 0
+        _sweep(masks, 1_000_000)
+        _sweep(masks, 2_000_000)  # two sweeps without it
+        assert det.calls == 3
+        np.testing.assert_allclose(masks.held(_motion(), 2_000_000).boxes, [POSTER])
+        np.testing.assert_allclose(masks.held(_motion(4), 2_040_000).boxes, [POSTER])  # coding noise
+        walked_over = _motion(poster_level=200, poster_moving=True)
+        np.testing.assert_allclose(masks.held(walked_over, 2_080_000).boxes, [POSTER])
+        assert len(masks.held(_motion(poster_level=200), 2_120_000)) == 0  # changed, nothing moving: left
+        assert len(masks.held(_motion(), 2_160_000)) == 0  # and gone for good
+    finally:
+        sweeper.close()
+
+
+def test_a_still_box_goes_hold_s_after_the_newest_sweep_that_found_it() -> None:
+    det = _Scripted([[POSTER], [], [POSTER], []])
+    sweeper = Sweeper(det, nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, hold_s=5.0))
+        for ts in (0, 1_000_000, 2_000_000, 3_000_000):  # found at 0 s and again at 2 s
+            _sweep(masks, ts)
+        assert det.calls == 4
+        assert len(masks.held(_motion(), 4_000_000)) == 1  # a new sighting replaced the old one
+        assert len(masks.held(_motion(), 6_900_000)) == 1
+        assert len(masks.held(_motion(), 7_100_000)) == 0  # 5.1 s after it
+    finally:
+        sweeper.close()
+
+
+def test_a_picture_of_another_size_holds_none_of_the_old_boxes() -> None:
+    sweeper = Sweeper(_Scripted([[POSTER]]), nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(interval_s=60.0))
+        _sweep(masks, 0)
+        assert len(masks.held(_motion(), 40_000)) == 1
+        assert len(masks.held(_motion(size=(240, 320)), 80_000)) == 0
     finally:
         sweeper.close()
 
@@ -95,7 +134,7 @@ def test_a_failed_sweep_is_reported_until_one_succeeds_and_retried_at_once() -> 
         assert masks.failed is not None and "injected sweep failure" in masks.failed
         _sweep(masks, 40_000)  # the next frame, well within the interval: retried
         assert det.calls == 2 and masks.failed is None
-        np.testing.assert_allclose(masks.held().boxes, [POSTER])
+        np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, [POSTER])
     finally:
         sweeper.close()
 
@@ -134,6 +173,6 @@ def test_sweeps_wait_while_a_stream_falls_behind() -> None:
         assert det.calls == 0
         sweeper.pressure.report(1, False)
         masks.wait(10)
-        assert det.calls == 1 and len(masks.held()) == 1
+        assert det.calls == 1 and len(masks.held(_motion(), 0)) == 1
     finally:
         sweeper.close()
