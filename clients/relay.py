@@ -39,6 +39,7 @@ class RelayResult:
     frames_out: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
+    latency_seqs: list[int] = field(default_factory=list)  # the frame of each latency
     seconds: float = 0.0
     masks: dict[int, list[tuple[float, float, float, float]]] = field(default_factory=dict)
     first_redacted: int | None = None  # seq of the first frame masked from detections
@@ -50,8 +51,10 @@ class RelayResult:
     def fps(self) -> float:
         return self.frames_out / self.seconds if self.seconds else 0.0
 
-    def percentile(self, q: float) -> float:
-        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else 0.0
+    def percentile(self, q: float, first: int = 0) -> float:
+        """Latency percentile over the frames from seq `first` on."""
+        lat = [ms for ms, seq in zip(self.latencies_ms, self.latency_seqs, strict=True) if seq >= first]
+        return float(np.percentile(lat, q)) if lat else 0.0
 
     def summary(self) -> str:
         st = ", ".join(f"{k.lower()} {v}" for k, v in sorted(self.statuses.items()))
@@ -144,6 +147,7 @@ def relay(client: RedactorClient, source: str, *, recipient: str = "police-112",
             with lock:
                 sent = sent_at.pop(f.seq, now)
             result.latencies_ms.append((now - sent) * 1000)
+            result.latency_seqs.append(f.seq)
             result.frames_out += 1
             name = pb.FrameStatus.Name(f.status).removeprefix("FRAME_STATUS_")
             result.statuses[name] = result.statuses.get(name, 0) + 1
