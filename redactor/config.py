@@ -310,17 +310,22 @@ class SweepConfig(Strict):
     interval_s: float = Field(2.0, gt=0.0, le=3600.0, description="video seconds between a stream's sweeps, at least")
     # A detector at its floor finds a small still face on some sweeps and not on others
     # (1080p opencv_vtest, a sweep every 40 frames: a tripod's head on 3 of 13, a
-    # standing person's face far off on 4 and 6 of 13), so a box is held while its
-    # picture stays as it was rather than until the next sweep misses it.
+    # standing person's face far off on 4 and 6 of 13), so a box is held for the next
+    # `keep` sweeps whatever happens, and after them while its picture stays as it was.
+    keep: int = Field(
+        4, ge=1, le=100,
+        description="sweeps a still box is held for after the newest one that found it, whatever the "
+        "picture does there (a person standing may shift without the motion model seeing it)",
+    )
     hold_s: float = Field(
         120.0, gt=0.0, le=86400.0,
-        description="video seconds a still box stays masked after the newest sweep that found it, while "
-        "the picture there stays as it was",
+        description="video seconds a still box stays masked after the newest sweep that found it, once "
+        "past `keep` sweeps (and only while the picture there stays as it was)",
     )
     changed_level: float = Field(
         24.0, gt=0.0, le=255.0,
-        description="a held box goes once, with nothing moving over it, its picture differs from the swept "
-        "one by more than this (mean absolute difference, 0-255): what was there has left",
+        description="after `keep` sweeps, a held box goes once, with nothing moving over it, its picture "
+        "differs from the swept one by more than this (mean absolute difference, 0-255): what was there has left",
     )
     max_held: int = Field(256, ge=1, le=100_000, description="still boxes held per stream at most (oldest go)")
     max_moving_share: float = Field(

@@ -7,11 +7,11 @@ need it on every frame: a box found on an earlier frame still holds as long as
 the picture there has not changed. So each stream is swept now and then
 (`live.sweep.interval_s`), and what the sweep found on still ground (at most
 `max_moving_share` of the box moving on its frame) is masked on every later
-frame while its picture stays as the sweep saw it (up to `hold_s`), not only
-until the next sweep: a detector at its floor finds a small face on some sweeps
-and not on others. A box goes once its picture has changed with nothing moving
-over it (what was there has left). What moves is masked by the motion blobs and
-the tracks instead.
+frame for the next `keep` sweeps, and after them while its picture stays as the
+sweep saw it (up to `hold_s`): a detector at its floor finds a small face on some
+sweeps and not on others. Past `keep`, a box goes once its picture has changed
+with nothing moving over it (what was there has left). What moves is masked by
+the motion blobs and the tracks instead.
 
 One `Sweeper` serves the whole server: a single thread at the lowest CPU
 priority, busy at most a share of the time, so the sweeps take only what the
@@ -156,6 +156,7 @@ class _Held:
     picture: npt.NDArray[np.uint8]
     work_shape: tuple[int, ...]  # of the whole work picture it was cut from
     seen_us: int  # timestamp of that frame
+    seen_sweep: int  # that sweep's number in the stream
 
 
 class StillMasks:
@@ -213,7 +214,7 @@ class StillMasks:
             region = motion.work_box(box)
             x0, y0, x1, y1 = region
             self._held.append(_Held(box.copy(), float(score), int(label), region,
-                                    motion.small[y0:y1, x0:x1].copy(), motion.small.shape, ts))
+                                    motion.small[y0:y1, x0:x1].copy(), motion.small.shape, ts, self.sweeps))
         if len(self._held) > self.cfg.max_held:  # oldest sightings go first
             self._held = sorted(self._held, key=lambda h: h.seen_us)[-self.cfg.max_held:]
         self.failed = None
@@ -221,17 +222,18 @@ class StillMasks:
 
     def held(self, motion: Motion, now_us: int) -> Detections:
         """The still boxes that hold on the frame at `now_us`, whose `motion` says what moved
-        and shows its picture. A box goes `hold_s` after the newest sweep that found it, or
-        once its picture has changed (beyond `changed_level`) with nothing moving over it:
-        what was there has left. While something moves over it, it stays."""
+        and shows its picture. A box found by one of the last `keep` sweeps holds; after
+        those, while its picture stays as swept: it goes once that has changed (beyond
+        `changed_level`) with nothing moving over it (what was there has left), and at
+        the latest `hold_s` after the newest sweep that found it."""
         self.collect()
         keep: list[_Held] = []
         for h in self._held:
-            if not 0 <= now_us - h.seen_us <= self._hold_us:
-                continue
             if motion.small.shape != h.work_shape:  # another picture size: another picture
                 continue
-            if motion.trusted and self._left(h, motion):
+            recent = self.sweeps - h.seen_sweep <= self.cfg.keep  # found by one of the last `keep`
+            if not recent and (not 0 <= now_us - h.seen_us <= self._hold_us
+                               or (motion.trusted and self._left(h, motion))):
                 continue
             keep.append(h)
         self._held = keep

@@ -75,25 +75,28 @@ def test_holds_what_the_sweep_found_on_still_ground_only() -> None:
         sweeper.close()
 
 
-def test_a_still_box_is_held_while_its_picture_stays_as_it_was() -> None:
+def test_a_still_box_is_held_for_keep_sweeps_then_while_its_picture_stays_as_it_was() -> None:
     """A detector at its floor finds a small face on some sweeps only: sweeps that miss
-    it do not drop it. Someone walking over it does not either; its picture changing
-    with nothing moving there (what was there has left) does."""
+    it do not drop it. For `keep` sweeps nothing does (a person standing may shift
+    unseen by the motion model); after them, someone walking over it does not either,
+    but its picture changing with nothing moving there (what was there has left) does."""
     det = _Scripted([[POSTER], [], []])
     sweeper = Sweeper(det, nice=0)
     try:
-        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, hold_s=60.0))
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, hold_s=60.0, keep=2))
         _sweep(masks, 0)
         _sweep(masks, 500_000)  # not due: half an interval later
         assert det.calls == 1
-        _sweep(masks, 1_000_000)
+        _sweep(masks, 1_000_000)  # one sweep without it: still one of the last two to see it
+        changed = _motion(poster_level=200)
+        np.testing.assert_allclose(masks.held(changed, 1_000_000).boxes, [POSTER])
         _sweep(masks, 2_000_000)  # two sweeps without it
         assert det.calls == 3
         np.testing.assert_allclose(masks.held(_motion(), 2_000_000).boxes, [POSTER])
         np.testing.assert_allclose(masks.held(_motion(4), 2_040_000).boxes, [POSTER])  # coding noise
         walked_over = _motion(poster_level=200, poster_moving=True)
         np.testing.assert_allclose(masks.held(walked_over, 2_080_000).boxes, [POSTER])
-        assert len(masks.held(_motion(poster_level=200), 2_120_000)) == 0  # changed, nothing moving: left
+        assert len(masks.held(changed, 2_120_000)) == 0  # changed, nothing moving: left
         assert len(masks.held(_motion(), 2_160_000)) == 0  # and gone for good
     finally:
         sweeper.close()
@@ -103,7 +106,7 @@ def test_a_still_box_goes_hold_s_after_the_newest_sweep_that_found_it() -> None:
     det = _Scripted([[POSTER], [], [POSTER], []])
     sweeper = Sweeper(det, nice=0)
     try:
-        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, hold_s=5.0))
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, hold_s=5.0, keep=1))
         for ts in (0, 1_000_000, 2_000_000, 3_000_000):  # found at 0 s and again at 2 s
             _sweep(masks, ts)
         assert det.calls == 4
