@@ -99,6 +99,7 @@ class LiveSession(StreamSession):
         self._roi_pool = ThreadPoolExecutor(1, thread_name_prefix="detect-roi", initializer=lower_priority,
                                             initargs=nice)
         self._in_flight: Future[Detections] | None = None
+        self._queued: deque[_Pending] = deque()  # frames whose detections are unfinished
         # Detections submitted and not finished. A wedged detector finishes none, so
         # without this cap every due frame would queue a frame copy for good.
         self._unfinished = 0
@@ -157,8 +158,11 @@ class LiveSession(StreamSession):
             due = (self._last_submitted_us is None
                    or f.timestamp_us - self._last_submitted_us >= self._interval_us
                    or f.timestamp_us < self._last_submitted_us)  # clock went back: start afresh
+            wanted = due or self._in_flight is None or self._in_flight.done()
+            if wanted:
+                self._drop_stale_queued()
             starved = self._unfinished >= self._max_unfinished
-            if (due or self._in_flight is None or self._in_flight.done()) and not starved:
+            if wanted and not starved:
                 self._last_submitted_us = f.timestamp_us
                 bgr = f.to_bgr().copy()  # the worker must not see pixels being masked
                 regions = motion.regions(self._motion.cfg, f.width, f.height) if (
@@ -170,6 +174,8 @@ class LiveSession(StreamSession):
                 det.add_done_callback(partial(self._finished, submitted=submitted))
                 self._in_flight = det
             self._pending.append(_Pending(f, received, det, motion, due and starved))
+            if det is not None:
+                self._queued.append(self._pending[-1])
         out += list(self.ready(block=False))
         return out
 
@@ -197,10 +203,32 @@ class LiveSession(StreamSession):
         parts = closer.result() if closer is not None else []  # its failure fails the detection too
         return merge_union(Detections.concat([found, *parts]), MERGE_IOU).clipped(frame.width, frame.height)
 
-    def _finished(self, _: Future[Detections], submitted: float) -> None:
+    def _drop_stale_queued(self) -> None:
+        """Before a detection is submitted: cancels those submitted that have not started,
+        while frames do not wait for their own detections (detections take longer than the wait): its
+        frames would then only move the tracks once done, and a newer frame serves better.
+        Otherwise a detector slower than `detect_interval_ms` queues detections of ever
+        older frames (4 streams of 720p on 2 cores: detections 1.1 s old at the start,
+        3.4 s after 20 s, nearly every frame fully masked). Where frames do wait for their
+        detections (a file pushed faster than real time, a fast detector), all are kept."""
+        cancel = self._wait_limit() <= 0
+        left: deque[_Pending] = deque()
+        for q in self._queued:
+            d = q.detection
+            if d is None or d.done():
+                continue
+            if cancel and d.cancel():  # not started: its frame goes (or went) out masked from the tracks
+                q.detection = None
+                continue
+            left.append(q)  # running, or kept
+        self._queued = left
+
+    def _finished(self, fut: Future[Detections], submitted: float) -> None:
         took = time.perf_counter() - submitted
-        with self._unfinished_lock:  # runs on the detect thread
+        with self._unfinished_lock:  # runs on the detect thread (or here, when cancelled)
             self._unfinished -= 1
+            if fut.cancelled():
+                return
             self._took_s = took if self._took_s is None else 0.7 * self._took_s + 0.3 * took
 
     def _wait_limit(self) -> float:
@@ -305,6 +333,8 @@ class LiveSession(StreamSession):
         """Detections of frames that went out late still inform the tracker once done."""
         while self._late and self._late[0][0].done():
             fut, ts = self._late.popleft()
+            if fut.cancelled():  # replaced by a newer frame's detection (_drop_stale_queued)
+                continue
             if fut.exception() is not None:
                 self._healthy = False  # later frames stay fully masked until one succeeds
                 continue
