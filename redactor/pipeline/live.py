@@ -10,7 +10,9 @@ A frame is masked from three sources, each covering what the others miss:
   runs in a worker thread on the newest frame whenever it is free, and on any
   frame that comes `detect_interval_ms` of video time after the last detected one,
   even if it must wait its turn (a file pushed faster than real time) ("detect
-  frames"). Each detection looks at the whole frame with the policy's profile
+  frames"); while detections take longer than a frame may wait for them, a new
+  one cancels those not yet started, so a slow detector looks at new frames
+  rather than a growing backlog. Each detection looks at the whole frame with the policy's profile
   and closer (the `roi` profile) at the regions that moved: small faces far from
   the camera are found without paying for the whole frame at that scale;
 - still ground (pipeline/sweep.py): now and then the server's one sweep thread
