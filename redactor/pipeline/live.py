@@ -12,9 +12,10 @@ A frame is masked from three sources, each covering what the others miss:
   even if it must wait its turn (a file pushed faster than real time) ("detect
   frames"); while detections take longer than a frame may wait for them, a new
   one cancels those not yet started, so a slow detector looks at new frames
-  rather than a growing backlog. Each detection looks at the whole frame with the policy's profile
-  and closer (the `roi` profile) at the regions that moved: small faces far from
-  the camera are found without paying for the whole frame at that scale;
+  rather than a growing backlog. Each detection looks at the whole frame with
+  the policy's profile and closer (the `roi` profile) at the regions that moved:
+  small faces far from the camera are found without paying for the whole frame
+  at that scale;
 - still ground (pipeline/sweep.py): now and then the server's one sweep thread
   looks at a frame with the thorough profile; what it finds where nothing moved
   stays masked on later frames.
@@ -206,9 +207,10 @@ class LiveSession(StreamSession):
         return merge_union(Detections.concat([found, *parts]), MERGE_IOU).clipped(frame.width, frame.height)
 
     def _drop_stale_queued(self) -> None:
-        """Before a detection is submitted: cancels those submitted that have not started,
-        while frames do not wait for their own detections (detections take longer than the wait): its
-        frames would then only move the tracks once done, and a newer frame serves better.
+        """Before a detection is submitted: cancels the stream's detections that have not
+        started, while frames do not wait for their own detections (detections take longer
+        than the wait): those would only move the tracks once done, which a detection of a
+        newer frame does better.
         Otherwise a detector slower than `detect_interval_ms` queues detections of ever
         older frames (4 streams of 720p on 2 cores: detections 1.1 s old at the start,
         3.4 s after 20 s, nearly every frame fully masked). Where frames do wait for their

@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 SAME_OBJECT_IOU = 0.3  # a swept box overlapping a held one of its label this much is the same object
 
 
-
 class Pressure:
     """Which live streams' detections are falling behind: sweeps wait while any is.
 
