@@ -42,6 +42,7 @@ class RelayResult:
     latency_seqs: list[int] = field(default_factory=list)  # the frame of each latency
     seconds: float = 0.0
     masks: dict[int, list[tuple[float, float, float, float]]] = field(default_factory=dict)
+    mask_reasons: dict[int, list[int]] = field(default_factory=dict)  # MaskReason of each of masks[seq]
     first_redacted: int | None = None  # seq of the first frame masked from detections
     # frames fully masked or dropped after that one; those before it are the stream's
     # start-up (no detection yet), these are the service falling behind
@@ -158,6 +159,7 @@ def relay(client: RedactorClient, source: str, *, recipient: str = "police-112",
                 result.lost_after_start += 1
             if keep_masks:
                 result.masks[f.seq] = [(m.box.x0, m.box.y0, m.box.x1, m.box.y1) for m in f.masks]
+                result.mask_reasons[f.seq] = [int(m.reason) for m in f.masks]
             if out and f.data:
                 out.write(f.data)
     finally:

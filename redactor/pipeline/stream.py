@@ -2,11 +2,20 @@
 
 A session holds what a stream needs between frames (policy, H.264 codec
 state). It knows frames as bytes and arrays, never protobuf or gRPC.
+
+A masked frame is encoded on the stream's own encode thread while the next
+frames are decoded and masked: at 1080p the encoder is the frame path's largest
+cost (~18 ms of ~30 ms per frame on this project's 2-core machines), and one
+thread doing both left a 25 fps stream no slack once detection shared its core
+(frames queued up to the latency budget and went out fully masked). libx264
+releases the GIL while it works. Each output carries its encode (`encoding`)
+until `settle()`; the caller sends outputs in order as they settle.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from redactor.config import Limits
@@ -41,6 +50,21 @@ class StreamOutput:
     detections: Detections = field(default_factory=Detections.empty)
     masks: Masks = field(default_factory=Masks.none)
     service_ms: float = 0.0
+    encoding: Future[bytes] | None = None  # the masked frame's encode, until settled
+    received_at: float = 0.0  # perf_counter when its request arrived
+
+    def encoded(self) -> bool:
+        """Its data is ready (or it carries none)."""
+        return self.encoding is None or self.encoding.done()
+
+    def settle(self) -> StreamOutput:
+        """Waits for the encode: `data` and the time in the service are then final. An
+        encoder failure is raised here (the stream ends; the frame's pixels never leave)."""
+        if self.encoding is not None:
+            self.data = self.encoding.result()
+            self.encoding = None
+            self.service_ms = (time.perf_counter() - self.received_at) * 1000
+        return self
 
 
 class StreamSession:
@@ -51,7 +75,8 @@ class StreamSession:
         self.redactor = engine.redactor(self.policy)
         self._live = engine.config.live
         self._decoder = H264Decoder() if spec.format == PixelFormat.H264 else None
-        self._encoder: H264Encoder | None = None
+        self._encoder: H264Encoder | None = None  # used on the encode thread only
+        self._encode_pool = ThreadPoolExecutor(1, thread_name_prefix="encode")
 
     def decode(self, seq: int, timestamp_us: int, data: bytes) -> list[Frame]:
         if self._decoder is not None:
@@ -73,13 +98,16 @@ class StreamSession:
         return self._encoder.encode(frame)
 
     def _finish(self, r: Redacted, received_at: float) -> StreamOutput:
+        """The output of a masked frame, its encode started (in order, on the encode
+        thread). `r.frame` is no longer touched here: the encoder reads it."""
         f = r.frame
-        data = self.encode(f)
         return StreamOutput(
-            f.seq, f.timestamp_us, r.status, r.reason, data, f.width, f.height,
+            f.seq, f.timestamp_us, r.status, r.reason, b"", f.width, f.height,
             r.detections, r.masks, (time.perf_counter() - received_at) * 1000,
+            encoding=self._encode_pool.submit(self.encode, f), received_at=received_at,
         )
 
     def close(self) -> None:
+        self._encode_pool.shutdown(wait=False, cancel_futures=True)
         self._encoder = None
         self._decoder = None

@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 import grpc
@@ -26,6 +27,15 @@ from redactor.v1 import redactor_pb2_grpc as pb_grpc
 from redactor.video.images import decode_any, encode_like
 
 log = logging.getLogger(__name__)
+
+
+
+class _Wake:
+    """Put in a stream's inbox when one of its encodes is done."""
+
+
+_WAKE = _Wake()
+_Inbox = queue.Queue[tuple[pb.StreamRequest, float] | BaseException | _Wake | None]
 
 
 class RedactorServicer(pb_grpc.RedactorServicer):
@@ -85,9 +95,7 @@ class RedactorServicer(pb_grpc.RedactorServicer):
         # The reader thread takes requests off the wire into a bounded inbox, so
         # reading never waits on processing; when the inbox is full it blocks and
         # gRPC flow control pushes back on the sender.
-        inbox: queue.Queue[tuple[pb.StreamRequest, float] | BaseException | None] = queue.Queue(
-            maxsize=lim.stream_queue_frames
-        )
+        inbox: _Inbox = queue.Queue(maxsize=lim.stream_queue_frames)
         reader = threading.Thread(target=_read, args=(request_iterator, inbox, context),
                                   name=f"read-{stream_id}", daemon=True)
         session: LiveSession | None = None
@@ -103,6 +111,7 @@ class RedactorServicer(pb_grpc.RedactorServicer):
                 return
             if isinstance(item, BaseException):
                 raise item
+            assert not isinstance(item, _Wake)  # no encode before the header
             first = item[0]
             if first.WhichOneof("kind") != "header":
                 raise InvalidInput(
@@ -111,27 +120,52 @@ class RedactorServicer(pb_grpc.RedactorServicer):
             spec = serde.stream_spec_from_proto(first.header)
             session = LiveSession(self.engine, spec, lim)
 
-            def respond(outs: Iterable[StreamOutput]) -> Iterator[pb.StreamResponse]:
+            # Outputs in input order, each sent once its encode (on the session's encode
+            # thread) is done; at most stream_queue_frames of them, so an encoder slower
+            # than the camera pushes back on the sender like the other queues.
+            outgoing: deque[StreamOutput] = deque()
+
+            def wake(_: object) -> None:  # an encode finished: the loop below may send it
+                try:
+                    inbox.put_nowait(_WAKE)
+                except queue.Full:  # input is waiting: the loop runs anyway
+                    pass
+
+            def respond(outs: Iterable[StreamOutput], wait: bool = False) -> Iterator[pb.StreamResponse]:
+                """Queues `outs`, then sends what is encoded from the head (with `wait`, all)."""
                 nonlocal sent
                 for out in outs:
+                    outgoing.append(out)
+                    if out.encoding is not None:
+                        out.encoding.add_done_callback(wake)
+                while outgoing and (wait or outgoing[0].encoded()):
+                    out = outgoing.popleft().settle()
                     sent += 1
                     self._count(out, stream_id, sent, t_start)
                     yield pb.StreamResponse(frame=_frame_to_proto(out))
 
             yield pb.StreamResponse(accepted=pb.StreamAccepted(stream_id=stream_id, policy=session.policy.name))
             while True:
+                if len(outgoing) >= lim.stream_queue_frames:
+                    outgoing[0].settle()
+                    yield from respond([])
+                    continue
                 if session.pending >= lim.stream_queue_frames:
                     yield from respond(session.drain_head())
                     continue
                 idle = time.perf_counter() - last_message
+                busy = session.has_pending or bool(outgoing)
                 try:
                     item = inbox.get(timeout=0.01 if session.has_pending else max(lim.stream_idle_s - idle, 0))
                 except queue.Empty:
-                    if not session.has_pending and time.perf_counter() - last_message >= lim.stream_idle_s:
+                    if not busy and time.perf_counter() - last_message >= lim.stream_idle_s:
                         raise LimitExceeded(
                             f"no message for limits.stream_idle_s = {lim.stream_idle_s:g} s") from None
                     outs = list(session.ready(block=False))
                 else:
+                    if isinstance(item, _Wake):
+                        yield from respond(session.ready(block=False))
+                        continue
                     last_message = time.perf_counter()
                     if item is None:
                         break
@@ -147,7 +181,7 @@ class RedactorServicer(pb_grpc.RedactorServicer):
                     ts = serde.timestamp_us(f.timestamp_us, f"frame {f.seq}: timestamp_us")
                     outs = session.push(f.seq, ts, f.data, received)
                 yield from respond(outs)
-            yield from respond(session.ready(block=True))
+            yield from respond(session.ready(block=True), wait=True)
         finally:
             metrics.streams.dec()
             metrics.forget_stream(stream_id)
@@ -175,7 +209,7 @@ class RedactorServicer(pb_grpc.RedactorServicer):
 
 
 def _read(requests: Iterator[pb.StreamRequest],
-          inbox: queue.Queue[tuple[pb.StreamRequest, float] | BaseException | None],
+          inbox: _Inbox,
           context: grpc.ServicerContext) -> None:
     """Moves requests into the inbox with their arrival time; None marks the end."""
     try:

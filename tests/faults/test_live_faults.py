@@ -28,8 +28,9 @@ from redactor.config import Config, ExportConfig, Limits, LiveConfig, MotionConf
 from redactor.data import data_dir
 from redactor.ledger import Ledger
 from redactor.pipeline.engine import DetectorFactory
+from redactor.pipeline.stream import StreamSession
 from redactor.server.app import RunningServer, create_server
-from redactor.types import Detections
+from redactor.types import Detections, Frame
 from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
@@ -357,6 +358,39 @@ def test_kernel_failure_fully_masks(tmp_path: Path, face_bgr: np.ndarray, monkey
                 assert len(o.masks) == 0, "a frame needing a mask went out REDACTED with a broken kernel"
             elif o.status == pb.FRAME_STATUS_FULLY_MASKED:
                 assert flat(o.data, luma_only=w * h)
+    finally:
+        monkeypatch.undo()
+        stop_and_verify(running)
+
+
+# ---------------------------------------------------------------- encoder failing
+
+
+def test_encoder_failure_ends_the_stream_without_that_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frame's answer is encoded on the stream's encode thread while the next frames
+    are masked. When its encode fails, that frame never leaves, nor does any after it:
+    the stream ends INTERNAL after the frames before it went out, in order, and the
+    server keeps serving."""
+    real = StreamSession.encode
+
+    def failing(self: StreamSession, frame: Frame) -> bytes:
+        if frame.seq == 3:
+            raise RuntimeError("injected encoder failure")
+        return real(self, frame)
+
+    monkeypatch.setattr(StreamSession, "encode", failing)
+    running = serve(tmp_path)
+    try:
+        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112",
+                                 latency_budget_ms=30_000)
+        got: list[int] = []
+        with pytest.raises(grpc.RpcError) as e:
+            stream(running.address, header, moving_frames(10), fps=10, check=lambda f: got.append(f.seq))
+        assert e.value.code() == grpc.StatusCode.INTERNAL and "RuntimeError" in (e.value.details() or "")
+        assert got == [0, 1, 2]
+        monkeypatch.undo()
+        assert healthy(running.address, timeout=2)
+        assert [o.seq for o in stream(running.address, header, moving_frames(4), fps=10)] == [0, 1, 2, 3]
     finally:
         monkeypatch.undo()
         stop_and_verify(running)
