@@ -342,6 +342,15 @@ class SweepConfig(Strict):
         description="niceness of a stream's first sweep, which does not wait its turn: between live "
         "detection's (detect.nice) and the other sweeps', so a stream's start leaves detection most of the CPU",
     )
+    # Until a stream's first sweep is done, what stands still where the live detector
+    # cannot see it (a small face far off, a parked plate) is known to nobody. On 1080p
+    # opencv_vtest at 25 fps the first sweep takes 3-5 s, and the thorough reference's
+    # still objects left unmasked before it were about half of the stream's leaks.
+    wait_first: bool = Field(
+        True,
+        description="a stream's frames go out fully masked until its first sweep is done (as after a "
+        "failed sweep): nothing still and unseen passes at a stream's start",
+    )
     busy_share: float = Field(
         0.1, gt=0.0, le=1.0,
         description="share of the time the sweep thread may be busy (it rests after each sweep): on two "

@@ -34,8 +34,8 @@ Frames are emitted strictly in input order:
   frame that has nothing recent to predict from while its detection runs;
 - after a detection failure (late ones included), frames stay fully masked until
   a detection succeeds again: predictions from before a failure are not trusted;
-  likewise after a failed sweep, until one succeeds, and on a frame the motion
-  model failed on.
+  likewise after a failed sweep, until one succeeds, before a stream's first
+  sweep is done (`live.sweep.wait_first`), and on a frame the motion model failed on.
 
 So every frame leaves masked from detections at most `max_detection_age_ms` old,
 fully masked, or not at all. Latency is the wait plus coding: a 1080p detection
@@ -162,7 +162,12 @@ class LiveSession(StreamSession):
             due = (self._last_submitted_us is None
                    or f.timestamp_us - self._last_submitted_us >= self._interval_us
                    or f.timestamp_us < self._last_submitted_us)  # clock went back: start afresh
-            wanted = due or self._in_flight is None or self._in_flight.done()
+            # While the stream's first sweep runs, frames wait for it and then go out fully
+            # masked (live.sweep.wait_first): after the first frame's detection, the CPU
+            # goes to that sweep, not to detections no frame would use (it takes 3-5 s
+            # at 1080p on two cores alone, 11 s beside continuous detection).
+            wanted = ((due or self._in_flight is None or self._in_flight.done())
+                      and (self._last_submitted_us is None or self._first_sweep() is None))
             if wanted:
                 self._drop_stale_queued()
             starved = self._unfinished >= self._max_unfinished
@@ -182,6 +187,12 @@ class LiveSession(StreamSession):
                 self._queued.append(self._pending[-1])
         out += list(self.ready(block=False))
         return out
+
+    def _first_sweep(self) -> Future[Detections] | None:
+        """The stream's first sweep while frames wait for it (live.sweep.wait_first) and it runs."""
+        if self._still is None or not self._still.cfg.wait_first:
+            return None
+        return self._still.first_running()
 
     def _observe(self, f: Frame) -> Motion | None:
         """What moved on `f` (the model learns from every frame, in order); None if the
@@ -253,20 +264,22 @@ class LiveSession(StreamSession):
             yield self._emit(self._pending.popleft())
 
     def _head_waiting(self, head: _Pending) -> bool:
-        """The head awaits its detection and may still wait for it."""
-        return (head.detection is not None and not head.detection.done()
-                and time.perf_counter() - head.received < self._wait_limit())
+        """The head awaits its detection, or the stream's first sweep, and may still wait."""
+        waited = time.perf_counter() - head.received
+        return ((head.detection is not None and not head.detection.done() and waited < self._wait_limit())
+                or (self._first_sweep() is not None and waited < self.wait_s))
 
     def _wait_for_head(self) -> None:
-        """Waits for the head's detection, at most its share of the latency budget;
-        timeouts and failures are both handled by _emit."""
+        """Waits for the head's detection, at most its share of the latency budget, and
+        for the stream's first sweep (wait_first) within the same share; timeouts and
+        failures are handled by _emit."""
         head = self._pending[0]
-        if head.detection is not None and not head.detection.done():
-            left = self._wait_limit() - (time.perf_counter() - head.received)
-            try:
-                head.detection.result(timeout=max(left, 0))
-            except Exception:  # noqa: BLE001
-                pass
+        for job, limit in ((head.detection, self._wait_limit()), (self._first_sweep(), self.wait_s)):
+            if job is not None and not job.done():
+                try:
+                    job.result(timeout=max(limit - (time.perf_counter() - head.received), 0))
+                except Exception:  # noqa: BLE001
+                    pass
 
     def _emit(self, p: _Pending) -> StreamOutput:
         f = p.frame
@@ -318,8 +331,12 @@ class LiveSession(StreamSession):
             return self._finish(self._fail_closed(f, "the motion model failed on this frame"), p.received)
         dets, reasons = tracked.detections, tracked.reasons
         if self._still is not None:
+            self._still.collect()
             if self._still.failed is not None:  # what stands still is not known: nothing passes
                 return self._finish(self._fail_closed(f, self._still.failed), p.received)
+            if self._still.sweeps == 0 and self._still.cfg.wait_first:  # ... nor before the first one
+                return self._finish(self._fail_closed(f, "the stream's first sweep of still ground is not done"),
+                                    p.received)
             still = self._still.held(p.motion, f.timestamp_us)
             if len(still):  # track id 0: not tracked
                 still = Detections(still.boxes, still.scores, still.labels, np.zeros(len(still), np.int64))

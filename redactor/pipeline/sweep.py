@@ -192,6 +192,13 @@ class StillMasks:
         self._last_us = ts
         self._in_flight = (job, motion, ts)
 
+    def first_running(self) -> Future[Detections] | None:
+        """The stream's first sweep, while it runs (None once any sweep is done or failed)."""
+        self.collect()
+        if self.sweeps or self.failed is not None or self._in_flight is None:
+            return None
+        return self._in_flight[0]
+
     def collect(self) -> None:
         """Folds in a finished sweep: its still boxes join the held ones (replacing a held
         box of the same object); its failure is kept in `failed` until a sweep succeeds."""

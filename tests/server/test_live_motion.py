@@ -186,3 +186,49 @@ def test_what_the_sweep_found_on_still_ground_stays_masked(thorough: _Thorough, 
         assert not (img[30:54, 250:270] == (140, 120, 100)).all(axis=2).any(), f"frame {o.seq}: poster face shows"
         labels = {m.label for m in o.masks if m.reason == pb.MASK_REASON_STILL}
         assert (pb.LABEL_PLATE in labels) == plate_masked, (o.seq, labels)
+
+
+class _SlowThorough(_Thorough):
+    """The sweep's detector, taking `delay_s` per sweep (a thorough look at 1080p takes seconds)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        time.sleep(self.delay_s)
+        return super().detect(bgr)
+
+
+@pytest.mark.parametrize("wait_first", [True, False])
+def test_a_stream_waits_for_its_first_sweep(wait_first: bool) -> None:
+    """What stands still is unknown until the stream's first sweep is done: with
+    live.sweep.wait_first (the default) every frame before it goes out fully masked, so
+    the poster's face, which only the sweep finds, never shows; without it those frames
+    go out masked from motion and detection alone, and the poster shows on them."""
+    thorough = _SlowThorough(2.5)
+    cfg = _config()
+    cfg = cfg.model_copy(update={"live": LiveConfig(sweep=SweepConfig(interval_s=0.5, busy_share=1.0,
+                                                                       wait_first=wait_first))})
+    running = _serve(cfg, thorough)
+    try:
+        outs = _stream(running, 40)
+    finally:
+        running.stop(0)
+    assert [o.seq for o in outs] == list(range(40))
+    still = [o.seq for o in outs if any(m.reason == pb.MASK_REASON_STILL for m in o.masks)]
+    assert still, "the first sweep's boxes never arrived"
+    before = outs[: still[0]]
+    assert len(before) >= 5, "the sweep was not slower than a few frames"
+    shown = []
+    for o in outs:
+        if o.status == pb.FRAME_STATUS_REDACTED:
+            img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
+            if (img[30:54, 250:270] == (140, 120, 100)).all(axis=2).any():
+                shown.append(o.seq)
+    if wait_first:
+        assert all(o.status == pb.FRAME_STATUS_FULLY_MASKED for o in before), [o.status_reason for o in before]
+        assert any("first sweep" in o.status_reason for o in before)
+        assert not shown, f"the poster's face showed on frames {shown}"
+    else:
+        assert shown and shown[-1] < still[0], (shown, still[0])
