@@ -313,7 +313,9 @@ class LiveSession(StreamSession):
                 return self._finish(self._fail_closed(f, "the last detection failed"), p.received)
             age = None if self._last_detected_us is None else f.timestamp_us - self._last_detected_us
             if self._still is not None:  # half the age limit gone: sweeps wait for detection
-                self._still.sweeper.pressure.report(id(self), age is not None and age > self._max_age_us // 2)
+                # (not while this stream's detection itself waits for its first sweep)
+                behind = age is not None and age > self._max_age_us // 2 and self._first_sweep() is None
+                self._still.sweeper.pressure.report(id(self), behind)
             if age is None or age > self._max_age_us:
                 why = "no detection yet" if age is None else f"newest detection is {age / 1000:.0f} ms old"
                 if p.detection is not None:  # its own detection still running: behind, the overload rule

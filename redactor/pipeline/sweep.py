@@ -52,7 +52,11 @@ class Pressure:
 
     On two logical CPUs a sweep slows live detection whatever its priority; a
     stream whose detections fall behind goes fully masked, so while one does, the
-    CPU is better left to detection (still boxes already held stay masked)."""
+    CPU is better left to detection (still boxes already held stay masked). A
+    stream's first sweep does not wait: its stream is fully masked until it is done
+    (live.sweep.wait_first), and a stream waiting for it reports nothing (its own
+    detection waits for that sweep: 4 streams starting together otherwise held
+    each other's first sweeps back for good)."""
 
     def __init__(self) -> None:
         self._behind: set[int] = set()
@@ -104,8 +108,8 @@ class Sweeper:
                                               initargs=(first_nice,))
 
     def submit(self, frame: Frame, first: bool = False) -> Future[Detections]:
-        if first:
-            return self._first_pool.submit(self._timed, self.first, frame)
+        if first:  # not held back by other streams' pressure: a new stream is fully masked until it is done
+            return self._first_pool.submit(self._timed, self.first, frame, False)
         return self._pool.submit(self._rested, frame)
 
     def _rested(self, frame: Frame) -> Detections:
@@ -117,8 +121,8 @@ class Sweeper:
             took = time.perf_counter() - t0
             self._rest_until = time.perf_counter() + took * (1 / self.busy_share - 1)
 
-    def _timed(self, detector: Detector, frame: Frame) -> Detections:
-        while not self.pressure.wait_clear(0.5):  # live detection first
+    def _timed(self, detector: Detector, frame: Frame, yields: bool = True) -> Detections:
+        while yields and not self.pressure.wait_clear(0.5):  # live detection first
             if self._closed.is_set():
                 raise RuntimeError("the sweeper is closing")
         t0 = time.perf_counter()

@@ -162,11 +162,13 @@ def test_the_sweeper_rests_to_stay_within_its_busy_share_but_first_sweeps_do_not
 
 
 def test_sweeps_wait_while_a_stream_falls_behind() -> None:
-    """Live detection first: while any stream reports its detections behind, no sweep starts."""
+    """Live detection first: while any stream reports its detections behind, no sweep
+    starts, except a stream's first (until it is done that stream is fully masked)."""
     det = _Scripted([[POSTER]])
     sweeper = Sweeper(det, nice=0)
     try:
         masks = StillMasks(sweeper, SweepConfig())
+        masks.sweeps = 1  # it has had its first
         sweeper.pressure.report(1, True)
         masks.offer(_frame(0), _motion())
         time.sleep(0.3)
@@ -177,5 +179,11 @@ def test_sweeps_wait_while_a_stream_falls_behind() -> None:
         sweeper.pressure.report(1, False)
         masks.wait(10)
         assert det.calls == 1 and len(masks.held(_motion(), 0)) == 1
+
+        new = StillMasks(sweeper, SweepConfig())
+        sweeper.pressure.report(1, True)
+        new.offer(_frame(0), _motion())
+        new.wait(10)
+        assert det.calls == 2 and new.sweeps == 1, "a new stream's first sweep waited on another's pressure"
     finally:
         sweeper.close()
