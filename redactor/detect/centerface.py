@@ -91,13 +91,19 @@ class CenterFaceDetector:
         blob[0, :, :sh, :sw] = img[:, :, ::-1].transpose(2, 0, 1)
         # onnxruntime sessions may run concurrently: no lock needed.
         heat, log_size, offset = self._sess.run(self._outputs, {self._input: blob})
-        boxes, scores = decode(heat[0, 0], log_size[0], offset[0], self.cfg.min_score)
+        low = self.cfg.small_px > 0 and self.cfg.small_min_score < self.cfg.min_score
+        floor = self.cfg.small_min_score if low else self.cfg.min_score
+        boxes, scores = decode(heat[0, 0], log_size[0], offset[0], floor)
         keep = nms(boxes, scores, self.cfg.nms_iou)
         # Back to frame px: the true per-axis factor, since sizes were rounded.
         boxes = boxes[keep] * np.array([w / sw, h / sh, w / sw, h / sh], np.float32)
         scores = scores[keep]
+        side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        if low:  # below the floor only what is small enough
+            kept = (scores > self.cfg.min_score) | (side <= self.cfg.small_px)
+            boxes, scores, side = boxes[kept], scores[kept], side[kept]
         if self.cfg.max_face_px > 0:
-            small = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) <= self.cfg.max_face_px
+            small = side <= self.cfg.max_face_px
             boxes, scores = boxes[small], scores[small]
         return Detections.create(boxes, scores, Label.FACE).clipped(w, h)
 

@@ -106,3 +106,21 @@ def test_small_face_pass_keeps_only_small_faces_and_skips_large_frames(smoke_fac
     big = np.zeros((1000, 1000, 3), np.uint8)  # the cap would scale it by 0.8 < 1.5
     big[:375, :500] = img
     assert len(det.detect(big)) == 0
+
+
+@pytest.mark.data
+def test_a_lower_floor_for_small_faces_adds_only_small_faces(smoke_faces: list[LabelledImage]) -> None:
+    """small_px / small_min_score: faces up to small_px are kept from the lower floor;
+    everything found at the profile's own floor stays, and nothing larger is added."""
+    img = read(smoke_faces[0])  # faces of about 37 px; at half size about 18
+    img = np.ascontiguousarray(img[::2, ::2])
+    plain = CenterFaceDetector(CenterFaceConfig(min_score=0.5)).detect(img)
+    low = CenterFaceDetector(CenterFaceConfig(min_score=0.5, small_px=24, small_min_score=0.05)).detect(img)
+    off = CenterFaceDetector(CenterFaceConfig(min_score=0.5, small_px=0, small_min_score=0.05)).detect(img)
+    assert np.array_equal(off.boxes, plain.boxes)
+    assert len(low) > len(plain), "the lower floor found nothing more: the test image proves nothing"
+    side = np.maximum(low.boxes[:, 2] - low.boxes[:, 0], low.boxes[:, 3] - low.boxes[:, 1])
+    extra = low.scores <= 0.5
+    assert extra.any() and np.all(side[extra] <= 24) and np.all(low.scores[extra] > 0.05)
+    for box in plain.boxes:  # what the plain floor found is still there
+        assert np.any(np.all(np.abs(low.boxes - box) < 1.0, axis=1))
