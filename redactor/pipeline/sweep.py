@@ -113,7 +113,9 @@ class Sweeper:
         return self._pool.submit(self._rested, frame)
 
     def _rested(self, frame: Frame) -> Detections:
-        time.sleep(max(0.0, self._rest_until - time.perf_counter()))
+        # a rest can last minutes (a long sweep under load): closing must not wait it out
+        if self._closed.wait(max(0.0, self._rest_until - time.perf_counter())):
+            raise RuntimeError("the sweeper is closing")
         t0 = time.perf_counter()
         try:
             return self._timed(self.detector, frame)

@@ -187,3 +187,33 @@ def test_sweeps_wait_while_a_stream_falls_behind() -> None:
         assert det.calls == 2 and new.sweeps == 1, "a new stream's first sweep waited on another's pressure"
     finally:
         sweeper.close()
+
+
+def test_closing_does_not_wait_out_a_rest() -> None:
+    """After a sweep the thread rests (busy_share); a sweep queued behind that rest ends
+    at close() instead: a server stopping (or a process exiting, which joins the thread)
+    must not wait minutes for it."""
+    det = _Scripted([[POSTER]])
+    sweeper = Sweeper(det, nice=0, busy_share=1e-6)
+    masks = StillMasks(sweeper, SweepConfig())
+    masks.sweeps = 1  # past its first: later sweeps take turns and rest
+    masks.offer(_frame(0), _motion())
+    masks.wait(10)  # done; the next would rest a million times its time
+    assert det.calls == 1
+    masks.offer(_frame(10_000_000), _motion())
+    queued = masks._in_flight
+    assert queued is not None
+    time.sleep(0.1)
+    t0 = time.perf_counter()
+    sweeper.close()
+    try:
+        queued[0].result(timeout=2)
+    except RuntimeError as e:
+        assert "closing" in str(e)
+    else:
+        raise AssertionError("the rested sweep ran after close()")
+    assert time.perf_counter() - t0 < 1.5 and det.calls == 1
+    workers = [t for t in threading.enumerate() if t.name.startswith("sweep_")]
+    for t in workers:
+        t.join(2)
+    assert not any(t.is_alive() for t in workers)
