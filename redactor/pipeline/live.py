@@ -40,9 +40,10 @@ Frames are emitted strictly in input order:
 So every frame leaves masked from detections at most `max_detection_age_ms` old,
 fully masked, or not at all. Latency is the wait plus coding: a 1080p detection
 (~300 ms on two cores) no longer sets it; the encode runs on the stream's encode
-thread (pipeline/stream.py) while the next frames are decoded and masked. Detection threads run at a lower CPU
-priority (redactor/detect/threads.py), so decode, masking and encode keep pace
-with the camera while detection takes what the cores have left.
+thread (pipeline/stream.py) while the next frames are decoded and masked.
+Detection threads run at a lower CPU priority (redactor/detect/threads.py), so
+decode, masking and encode keep pace with the camera while detection takes what
+the cores have left.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ from redactor.video.images import decode_any, encode_like
 log = logging.getLogger(__name__)
 
 
-
 class _Wake:
     """Put in a stream's inbox when one of its encodes is done."""
 
