@@ -169,6 +169,23 @@ class DetectConfig(Strict):
         description="niceness added to detection threads (streams, images, exports), so live frame "
         "decode, masking and encode go first (redactor/detect/threads.py); 0 = same priority",
     )
+    # onnxruntime takes and first touches a run's memory on its first run of a size: the
+    # sweep's first 1080p detection took 4.9 s of the 2x CenterFace pass alone, 1.3 s from
+    # its second run on (2-core EPYC), and a new stream's frames wait fully masked for its
+    # first sweep (live.sweep.wait_first). Paid once at start instead; smaller frames then
+    # fit in what the largest one took.
+    warmup_size: tuple[int, int] = Field(
+        (1920, 1080),
+        description="width, height of a blank frame every profile the server uses (and the sweep's) "
+        "detects once at start, so no stream pays a detector's first run; (0, 0) = none",
+    )
+
+    @model_validator(mode="after")
+    def _warmup_size(self) -> DetectConfig:
+        w, h = self.warmup_size
+        if (w, h) != (0, 0) and not (16 <= w <= 8192 and 16 <= h <= 8192):
+            raise ValueError(f"warmup_size must be (0, 0) or 16..8192 px each way, got {w}x{h}")
+        return self
 
 
 # ---------------------------------------------------------------- masking policy
@@ -342,6 +359,15 @@ class SweepConfig(Strict):
         "differs from the swept one by more than this (mean absolute difference, 0-255): what was there has left",
     )
     max_held: int = Field(256, ge=1, le=100_000, description="still boxes held per stream at most (oldest go)")
+    # A face at the sweep's floor is found with a box a few px off the thorough one's: a
+    # tripod's head at 1080p, 21x24 px to thorough, masked 18x21 (after the policy's
+    # enlarge) from the sweep, left 96 of one live run's 151 steady leaks under 80%
+    # covered. At 24 px: 55 of 151, for 0.2% more of the frame masked.
+    min_box_px: float = Field(
+        24.0, ge=0.0, le=1024.0,
+        description="still boxes grown about their centre to at least this many px each way "
+        "(before the policy's enlarge); 0 = as found",
+    )
     max_moving_share: float = Field(
         0.2, ge=0.0, le=1.0,
         description="a swept box counts as still, and is held, when at most this share of it moved on its frame",

@@ -22,6 +22,7 @@ def test_embedded_defaults_are_valid() -> None:
         ("[limits]\nmax_width = 0\n", ["max_width", "greater than or equal to 16"]),
         ("[policy]\ndefault_policy = 'nope'\n", ["'nope' is not defined"]),
         ("not toml = = =", ["cannot read config"]),
+        ("[detect]\nwarmup_size = [8, 1080]\n", ["warmup_size", "8x1080"]),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, toml: str, words: list[str]) -> None:

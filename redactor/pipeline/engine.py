@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+
+import numpy as np
 
 from redactor import kernels
 from redactor.config import Config, ProfileConfig
@@ -64,8 +67,34 @@ class Engine:
         except Exception:
             self.close()
             raise
+        # profile -> seconds its warm-up detection took; the configured plugins only
+        # (a factory's detectors are test doubles, some made to hang)
+        self.warmed: dict[str, float] = self._warm_up() if detector_factory is None else {}
         kernels.warmup()  # compile cost stays out of the first frame
         log.info("engine ready: profiles %s", ", ".join(sorted(used)))
+
+    def _warm_up(self) -> dict[str, float]:
+        """One detection per profile on a blank frame of `detect.warmup_size`, the sweep's
+        first: the largest runs go first, so the others fit in the memory they took.
+        A failure is logged, not raised: detection fails closed on frames anyway."""
+        w, h = self.config.detect.warmup_size
+        if not w or not h:
+            return {}
+        blank = np.zeros((h, w, 3), np.uint8)
+        jobs = ([(self.config.live.sweep.profile, self._sweep_detectors[0])] if self._sweep_detectors else [])
+        jobs += [(n, d) for n, d in self.detectors.items() if n not in dict(jobs)]
+        took: dict[str, float] = {}
+        for name, det in jobs:
+            t0 = time.perf_counter()
+            try:
+                det.detect(blank)
+            except Exception:  # noqa: BLE001
+                log.exception("warm-up of profile %r failed", name)
+                continue
+            took[name] = time.perf_counter() - t0
+        log.info("detectors warmed up on a blank %dx%d frame: %s", w, h,
+                 ", ".join(f"{n} {s:.1f} s" for n, s in took.items()))
+        return took
 
     def redactor(self, policy: ResolvedPolicy) -> FrameRedactor:
         return FrameRedactor(

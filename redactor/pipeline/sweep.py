@@ -251,8 +251,8 @@ class StillMasks:
         self._held = keep
         if not keep:
             return Detections.empty()
-        return Detections.create(np.stack([h.box for h in keep]), [h.score for h in keep],
-                                 [h.label for h in keep])
+        return Detections.create(at_least(np.stack([h.box for h in keep]), self.cfg.min_box_px),
+                                 [h.score for h in keep], [h.label for h in keep])
 
     def _left(self, h: _Held, motion: Motion) -> bool:
         """Nothing moves over `h` and its picture is no longer the swept one."""
@@ -271,3 +271,12 @@ class StillMasks:
                 pass
         self.collect()
 
+
+
+def at_least(boxes: npt.NDArray[np.float32], side: float) -> npt.NDArray[np.float32]:
+    """`boxes` grown about their centres to at least `side` px each way (smaller sides only)."""
+    if side <= 0 or not len(boxes):
+        return boxes
+    c = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = np.maximum((boxes[:, 2:] - boxes[:, :2]) / 2, side / 2)
+    return np.concatenate([c - half, c + half], axis=1).astype(np.float32)

@@ -12,7 +12,7 @@ from redactor.pipeline.motion import Motion
 from redactor.pipeline.sweep import StillMasks, Sweeper
 from redactor.types import Detections, Frame, Label
 
-POSTER = [20.0, 20.0, 40.0, 44.0]  # a face on a wall: never moves
+POSTER = [20.0, 20.0, 44.0, 44.0]  # a face on a wall: never moves (24 px: min_box_px leaves it as is)
 WALKER = [100.0, 50.0, 120.0, 74.0]  # a face on someone walking
 
 
@@ -48,9 +48,9 @@ def _motion(poster_level: int = 0, poster_moving: bool = False, size: tuple[int,
     fg = np.zeros(size, np.uint8)
     fg[45:80, 95:125] = 255
     small = np.zeros((*size, 3), np.uint8)
-    small[20:44, 20:40] = poster_level
+    small[20:44, 20:44] = poster_level
     if poster_moving:
-        fg[20:44, 20:40] = 255
+        fg[20:44, 20:44] = 255
     return Motion(np.array([[95, 45, 125, 80]], np.float32), fg, 1.0, True, small)
 
 
@@ -71,6 +71,20 @@ def test_holds_what_the_sweep_found_on_still_ground_only() -> None:
         _sweep(masks, 0)
         np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, [POSTER])  # the walker is motion's
         assert masks.failed is None and masks.sweeps == 1
+    finally:
+        sweeper.close()
+
+
+def test_a_small_still_box_is_masked_at_least_min_box_px_each_way_about_its_centre() -> None:
+    small = [30.0, 30.0, 40.0, 42.0]  # 10x12 px, still: the sweep's box of a far face is a few px off
+    sweeper = Sweeper(_Scripted([[small]]), nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, min_box_px=24))
+        _sweep(masks, 0)
+        np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, [[23.0, 24.0, 47.0, 48.0]])
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, min_box_px=0))  # as found
+        _sweep(masks, 0)
+        np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, [small])
     finally:
         sweeper.close()
 
