@@ -81,8 +81,9 @@ class Engine:
         if not w or not h:
             return {}
         blank = np.zeros((h, w, 3), np.uint8)
-        jobs = ([(self.config.live.sweep.profile, self._sweep_detectors[0])] if self._sweep_detectors else [])
-        jobs += [(n, d) for n, d in self.detectors.items() if n not in dict(jobs)]
+        sweep = self.config.live.sweep.profile if self._sweep_detectors else None
+        jobs = [(sweep, self._sweep_detectors[0])] if sweep is not None else []
+        jobs += [(n, d) for n, d in self.detectors.items() if n != sweep]
         took: dict[str, float] = {}
         for name, det in jobs:
             t0 = time.perf_counter()

@@ -272,7 +272,6 @@ class StillMasks:
         self.collect()
 
 
-
 def at_least(boxes: npt.NDArray[np.float32], side: float) -> npt.NDArray[np.float32]:
     """`boxes` grown about their centres to at least `side` px each way (smaller sides only)."""
     if side <= 0 or not len(boxes):
