@@ -8,7 +8,9 @@ characters are one or a few such boxes; each is grown, along its own tilt, to
 the plate's shape (wider and taller than its characters) before it becomes an
 axis-aligned box. Only lines far longer than a plate's (captions, signs) are
 dropped: a plate's region line is its own short box, so a tight plate-aspect
-filter would lose plates.
+filter would lose plates. A region taller than DBNet reads text best is looked
+at again at that height (`confirmed`): large textured non-text (torsos, grilles)
+scores 0.99 at its own scale and nothing at a text's.
 """
 
 from __future__ import annotations
@@ -104,8 +106,8 @@ class PlateTextDetector:
         self._sess = shared_session(path, threads, "plate_text", fuse_scalar_chains)
         self._input = self._sess.get_inputs()[0].name
 
-    def probability(self, bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], float, float]:
-        """DBNet's text probability map, and the frame px per map px in x and y."""
+    def network_input(self, bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], float, float]:
+        """The frame as DBNet sees it, and the frame px per map px in x and y."""
         h, w = bgr.shape[:2]
         s = self.cfg.scale
         if self.cfg.max_side:
@@ -113,19 +115,52 @@ class PlateTextDetector:
         # Sides rounded to multiples of 32 (resized, not padded: PP-OCR's own practice).
         sw = max(PAD_TO, round(w * s / PAD_TO) * PAD_TO)
         sh = max(PAD_TO, round(h * s / PAD_TO) * PAD_TO)
-        img = resize(bgr, sw, sh)
+        return resize(bgr, sw, sh), w / sw, h / sh
+
+    def text_probability(self, img: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        """DBNet's text probability map of an image whose sides are multiples of 32."""
         blob = ((img.astype(np.float32) - _MEAN) / _STD).transpose(2, 0, 1)[None]
         (prob,) = self._sess.run(None, {self._input: np.ascontiguousarray(blob)})
-        return prob[0, 0], w / sw, h / sh
+        out: npt.NDArray[np.float32] = prob[0, 0]
+        return out
+
+    def probability(self, bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], float, float]:
+        """DBNet's text probability map, and the frame px per map px in x and y."""
+        img, fx, fy = self.network_input(bgr)
+        return self.text_probability(img), fx, fy
+
+    def confirmed(self, img: npt.NDArray[np.uint8], rect: npt.NDArray[np.float32]) -> float:
+        """Mean text probability inside `rect` (a text box in `img`'s px, as text_boxes
+        gives it) when DBNet looks again at it, with one text height of context around
+        it, scaled so its text is cfg.verify_text_px tall."""
+        cx, cy, rw, rh, angle = (float(v) for v in rect)
+        text = min(rw, rh)
+        pts = cv2.boxPoints(((cx, cy), (rw, rh), angle))
+        ih, iw = img.shape[:2]
+        x0, y0 = max(0, int(pts[:, 0].min() - text)), max(0, int(pts[:, 1].min() - text))
+        x1, y1 = min(iw, int(pts[:, 0].max() + text) + 1), min(ih, int(pts[:, 1].max() + text) + 1)
+        k = self.cfg.verify_text_px / text
+        cw = max(PAD_TO, round((x1 - x0) * k / PAD_TO) * PAD_TO)
+        ch = max(PAD_TO, round((y1 - y0) * k / PAD_TO) * PAD_TO)
+        prob = self.text_probability(resize(img[y0:y1, x0:x1], cw, ch))
+        sx, sy = cw / (x1 - x0), ch / (y1 - y0)
+        inside = np.zeros(prob.shape, np.uint8)
+        cv2.fillPoly(inside, [np.round((pts - (x0, y0)) * (sx, sy)).astype(np.int32)], 1)
+        return float(cv2.mean(prob, inside)[0]) if inside.any() else 0.0
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         h, w = bgr.shape[:2]
-        prob, fx, fy = self.probability(bgr)
-        rects, scores = text_boxes(prob, self.cfg.bin_threshold, self.cfg.min_score, self.cfg.unclip)
+        img, fx, fy = self.network_input(bgr)
+        rects, scores = text_boxes(self.text_probability(img), self.cfg.bin_threshold, self.cfg.min_score,
+                                   self.cfg.unclip)
         short = np.minimum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2
         long = np.maximum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2
         plate_like = ((short >= self.cfg.min_text_px) & (long <= self.cfg.max_aspect * short)
                       & (tilt(rects) <= self.cfg.max_tilt_deg))
+        if self.cfg.verify_text_px:
+            tall = plate_like & (np.minimum(rects[:, 2], rects[:, 3]) > self.cfg.verify_text_px)
+            for i in np.flatnonzero(tall):
+                plate_like[i] = self.confirmed(img, rects[i]) >= self.cfg.verify_min_score
         rects, scores = rects[plate_like], scores[plate_like]
         boxes = grow_to_plate(rects, self.cfg.grow_x, self.cfg.grow_y)
         boxes *= np.array([fx, fy, fx, fy], np.float32)

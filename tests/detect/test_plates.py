@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pytest
 from detect_helpers import recall
 
 from redactor.config import PlateClassicConfig, PlateTextConfig
-from redactor.data import LabelledImage
+from redactor.data import LabelledImage, data_dir
 from redactor.detect.plate_classic import PlateClassicDetector, count_characters
 from redactor.detect.plate_text import PlateTextDetector, grow_to_plate, text_boxes
 from redactor.types import Label
@@ -148,3 +149,47 @@ def test_steep_text_lines_are_not_plates() -> None:
     rects, _ = text_boxes(prob, 0.3, 0.5, 1.5)
     assert len(rects) == 2
     assert sorted(np.round(tilt(rects) / 45)) == [0, 1]
+
+
+def _drawn_plate_1080p() -> npt.NDArray[np.uint8]:
+    img = np.full((1080, 1920, 3), 90, np.uint8)
+    cv2.rectangle(img, (500, 400), (1400, 620), (255, 255, 255), -1)
+    cv2.putText(img, "12GA 3456", (540, 580), cv2.FONT_HERSHEY_SIMPLEX, 5.0, (0, 0, 0), 18)
+    return img
+
+
+def test_a_tall_plate_line_is_looked_at_again_and_kept() -> None:
+    """Characters far taller than DBNet reads best are still text at its height."""
+    cfg = PlateTextConfig(max_side=1280)
+    det = PlateTextDetector(cfg)
+    img = _drawn_plate_1080p()
+    small, _, _ = det.network_input(img)
+    rects, _ = text_boxes(det.text_probability(small), cfg.bin_threshold, cfg.min_score, cfg.unclip)
+    assert len(rects) == 1 and min(rects[0, 2], rects[0, 3]) > cfg.verify_text_px  # this path is taken
+    assert det.confirmed(small, rects[0]) >= cfg.verify_min_score
+    (box,) = det.detect(img).boxes
+    assert box[0] <= 540 and box[2] >= 1380 and box[1] <= 440 and box[3] >= 590
+
+
+@pytest.mark.data
+def test_tall_non_text_is_not_a_plate() -> None:
+    """Measured: on opencv_vtest's frame 68 at 1920x1080, DBNet at 1280 px reports a
+    294 px wide 'plate' (0.99) over two walkers' torsos and the ground between them;
+    looked at again with its 'text' 44 px tall it has none."""
+    root = data_dir()
+    if root is None or not (root / "videos" / "opencv_vtest.avi").exists():
+        pytest.skip("shared data not found (videos/opencv_vtest.avi): set REDACTOR_DATA or place it at ../shared/data")
+    cap = cv2.VideoCapture(str(root / "videos" / "opencv_vtest.avi"))
+    for _ in range(69):
+        ok, frame = cap.read()
+        assert ok
+    cap.release()
+    frame = cv2.resize(frame, (1920, 1080))
+
+    def widest(verify_text_px: float) -> float:
+        cfg = PlateTextConfig(max_side=1280, verify_text_px=verify_text_px)
+        boxes = PlateTextDetector(cfg).detect(frame).boxes
+        return float((boxes[:, 2] - boxes[:, 0]).max(initial=0.0))
+
+    assert widest(0.0) > 200  # the blob, unchecked
+    assert widest(44.0) < 100
