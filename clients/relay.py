@@ -41,7 +41,7 @@ class RelayResult:
     latencies_ms: list[float] = field(default_factory=list)
     latency_seqs: list[int] = field(default_factory=list)  # the frame of each latency
     seconds: float = 0.0  # the whole call: stream set-up and the last frame's latency included
-    out_span_s: float = 0.0  # from the first answered frame to the last
+    active_s: float = 0.0  # from the first frame sent to the last one answered
     masks: dict[int, list[tuple[float, float, float, float]]] = field(default_factory=dict)
     mask_reasons: dict[int, list[int]] = field(default_factory=dict)  # MaskReason of each of masks[seq]
     first_redacted: int | None = None  # seq of the first frame masked from detections
@@ -51,12 +51,12 @@ class RelayResult:
 
     @property
     def fps(self) -> float:
-        """The rate frames come out at, between the first answered frame and the last:
-        what the hub receives. (Frames over the whole call would count the stream's
-        set-up and one frame's latency as if they were throughput: a service keeping
-        up with a 25 fps camera for 500 frames read 24.9.)"""
-        if self.frames_out > 1 and self.out_span_s > 0:
-            return (self.frames_out - 1) / self.out_span_s
+        """Frames answered per second, from the first frame sent to the last answered.
+        (Over the whole call, the stream's set-up counted as if it were throughput: a
+        service keeping up with a 25 fps camera for 500 frames read 24.9. From the first
+        answer on, a start that holds frames back and then catches up read 25.2.)"""
+        if self.active_s > 0:
+            return self.frames_out / self.active_s
         return self.frames_out / self.seconds if self.seconds else 0.0
 
     def percentile(self, q: float, first: int = 0) -> float:
@@ -149,15 +149,15 @@ def relay(client: RedactorClient, source: str, *, recipient: str = "police-112",
                              format=pb.PIXEL_FORMAT_H264, fps=fps, latency_budget_ms=budget_ms)
     out = output.open("wb") if output else None
     t_start = time.perf_counter()
-    t_first_out: float | None = None
+    t_first_sent: float | None = None
     try:
         for f in client.stream(header, frames()):
             now = time.perf_counter()
-            if t_first_out is None:
-                t_first_out = now
-            result.out_span_s = now - t_first_out
             with lock:
+                if t_first_sent is None:
+                    t_first_sent = min(sent_at.values(), default=now)
                 sent = sent_at.pop(f.seq, now)
+            result.active_s = now - t_first_sent
             result.latencies_ms.append((now - sent) * 1000)
             result.latency_seqs.append(f.seq)
             result.frames_out += 1

@@ -66,10 +66,11 @@ def test_budget_flag_reaches_the_server_and_bad_values_are_usage_errors(
     assert "12/12 frames" in capsys.readouterr().out
 
 
-def test_fps_is_the_rate_frames_come_out_at() -> None:
-    """26 frames out over one second are 25 fps, however long the stream took to open."""
+def test_fps_counts_from_the_first_frame_sent_to_the_last_answered() -> None:
+    """25 frames answered within a second of the first one sent are 25 fps, however long
+    the stream took to open."""
     from redactor.clients.relay import RelayResult
 
-    assert RelayResult(frames_out=26, out_span_s=1.0, seconds=1.4).fps == pytest.approx(25.0)
-    assert RelayResult(frames_out=1, seconds=0.5).fps == pytest.approx(2.0)  # one frame: no span
+    assert RelayResult(frames_out=25, active_s=1.0, seconds=1.4).fps == pytest.approx(25.0)
+    assert RelayResult(frames_out=1, seconds=0.5).fps == pytest.approx(2.0)  # nothing timed: the call
     assert RelayResult().fps == 0.0
