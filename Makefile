@@ -34,7 +34,7 @@ proto: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check redactor kernels clients bench tests
-	$(VENV)/bin/mypy redactor kernels clients
+	$(VENV)/bin/mypy redactor kernels clients bench
 
 bench: setup
 	$(PY) -m bench

@@ -31,11 +31,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import av
 import numpy as np
+import numpy.typing as npt
 
 from bench.eval_score import box_mask, coverage
 from bench.server import ServerProcess
@@ -47,6 +50,9 @@ from redactor.detect.registry import ProfileDetector
 from redactor.models import MODELS
 from redactor.pipeline.masking import masks_for
 from redactor.types import Label
+
+# Mask boxes of each answered frame, by sequence number (RelayResult.masks)
+FrameBoxes = Mapping[int, Sequence[Sequence[float]]]
 
 COVER = 0.8
 CACHE = Path(__file__).resolve().parent / "results" / "cache"
@@ -106,8 +112,9 @@ def reference(source: str, size: tuple[int, int] | None, frames: int, offline: b
     ref, out = _reference(cfg, source, size, frames, offline, rate)
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, n=len(ref), **{f"ref{i}": r for i, r in enumerate(ref)},
-                        **{f"off{i}": o for i, o in enumerate(out)})
+    arrays: dict[str, Any] = {"n": len(ref), **{f"ref{i}": r for i, r in enumerate(ref)},
+                              **{f"off{i}": o for i, o in enumerate(out)}}
+    np.savez_compressed(tmp, **arrays)
     tmp.replace(cached)
     return ref, out
 
@@ -129,7 +136,7 @@ def _reference(cfg: Config, source: str, size: tuple[int, int] | None, frames: i
         _, aus = camera_access_units(source, size, frames, rate)
         for _seq, _ts, au in aus:
             for vf in dec.decode(av.Packet(au)):
-                bgr = vf.to_ndarray(format="bgr24")
+                bgr = cast(npt.NDArray[np.uint8], vf.to_ndarray(format="bgr24"))
                 d = det.detect(bgr)
                 ref.append(d.boxes[np.isin(d.labels, list(CLASSES))])
                 if offline:
@@ -140,7 +147,7 @@ def _reference(cfg: Config, source: str, size: tuple[int, int] | None, frames: i
     return ref, out
 
 
-def leaks(ref: list[np.ndarray], masks: dict[int, list[list[float]]] | list[np.ndarray],
+def leaks(ref: list[np.ndarray], masks: FrameBoxes | list[np.ndarray],
           width: int, height: int, first: int = 0) -> tuple[int, int]:
     """(reference objects, those covered less than COVER by the masks of their frame),
     over the frames from `first` on. A frame without masks in `masks` (dropped, not
@@ -150,14 +157,14 @@ def leaks(ref: list[np.ndarray], masks: dict[int, list[list[float]]] | list[np.n
         if not len(boxes) or seq < first:
             continue
         objects += len(boxes)
-        if isinstance(masks, dict) and seq not in masks:
+        if isinstance(masks, Mapping) and seq not in masks:
             continue
         m = np.array(masks[seq], np.float32).reshape(-1, 4)
         missed += int((coverage(box_mask(m, width, height), boxes) < COVER).sum())
     return objects, missed
 
 
-def masked_share(masks: dict[int, list[list[float]]], width: int, height: int) -> float:
+def masked_share(masks: FrameBoxes, width: int, height: int) -> float:
     """Mean share of the returned frames' pixels that the live masks cover: a leak rate
     means little without it (masking everything leaks nothing)."""
     shares = [float(box_mask(np.array(m, np.float32).reshape(-1, 4), width, height).mean())

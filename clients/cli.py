@@ -48,7 +48,7 @@ def redact_video(client: RedactorClient, src: Path, dst: Path, recipient: str, s
     counts = {"frames": 0, "fully_masked": 0, "dropped": 0, "detections": 0}
     t0 = time.perf_counter()
     try:
-        for out in client.stream(header, frames()):  # type: ignore[arg-type]
+        for out in client.stream(header, frames()):
             counts["frames"] += 1
             counts["detections"] += len(out.detections)
             if out.status == pb.FRAME_STATUS_DROPPED:

@@ -113,8 +113,9 @@ class RedactorClient:
                 options.append(("grpc.ssl_target_name_override", tls.server_name))
             self.channel = grpc.secure_channel(address, tls.credentials(), options=options)
         self.tls = tls
-        self.stub = pb_grpc.RedactorStub(self.channel)
-        self.exports = pb_grpc.ExportsStub(self.channel)
+        # grpcio-tools writes the stubs untyped
+        self.stub = pb_grpc.RedactorStub(self.channel)  # type: ignore[no-untyped-call]
+        self.exports = pb_grpc.ExportsStub(self.channel)  # type: ignore[no-untyped-call]
         self.metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self.timeout_s = timeout_s
 

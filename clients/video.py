@@ -58,7 +58,8 @@ def i420_bytes(vf: av.VideoFrame) -> bytes:
     dims = ((w, h), ((w + 1) // 2, (h + 1) // 2), ((w + 1) // 2, (h + 1) // 2))
     parts = []
     for plane, (pw, ph) in zip(vf.planes, dims, strict=True):
-        parts.append(np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:ph, :pw].tobytes())
+        rows = np.frombuffer(plane, np.uint8)  # type: ignore[call-overload]  # a VideoPlane is a buffer
+        parts.append(rows.reshape(-1, plane.line_size)[:ph, :pw].tobytes())
     return b"".join(parts)
 
 

@@ -47,7 +47,7 @@ def block_size(long_side: int, strength: float, align: int) -> int:
     give the strongest mask, not an integer overflow."""
     q = long_side / strength
     b = max(MIN_BLOCK, long_side if q >= long_side else int(math.ceil(q)))
-    return ((b + align - 1) // align) * align
+    return int(((b + align - 1) // align) * align)
 
 
 @jit
@@ -260,7 +260,7 @@ def _worth_parallel(
     w = np.clip(boxes[:, 2], 0, lw) - np.clip(boxes[:, 0], 0, lw)
     h = np.clip(boxes[:, 3], 0, lh) - np.clip(boxes[:, 1], 0, lh)
     share = float(np.sum(np.maximum(w, 0) * np.maximum(h, 0))) / (lw * lh)
-    return share * total >= PARALLEL_MIN_WORK
+    return bool(share * total >= PARALLEL_MIN_WORK)
 
 
 # One parallel launch at a time: a second stream masking meanwhile runs its

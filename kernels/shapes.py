@@ -105,7 +105,7 @@ def luma_alpha(lx: int, ly: int, lb: Box, ellipse: bool, feather: int) -> int:
     if q > 1.0:
         return 0
     dist = (1.0 - math.sqrt(q)) * min(ax, ay) + 0.5
-    return min(ALPHA_ONE, int(dist * ALPHA_ONE / (feather + 1) + 0.5))
+    return int(min(ALPHA_ONE, int(dist * ALPHA_ONE / (feather + 1) + 0.5)))
 
 
 @jit
@@ -236,4 +236,5 @@ def compose_ref(
     """orig and masked (h, w, ch) blended by alpha (h, w), integer rounding."""
     a = alpha[..., None]
     out = (masked.astype(np.int64) * a + orig.astype(np.int64) * (ALPHA_ONE - a) + ALPHA_ONE // 2) // ALPHA_ONE
-    return out.astype(np.uint8)
+    blended: npt.NDArray[np.uint8] = out.astype(np.uint8)
+    return blended

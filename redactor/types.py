@@ -66,12 +66,12 @@ class Frame:
             y, u, v = self.planes
             if h % 2 == 0 and w % 2 == 0:
                 packed = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(h * 3 // 2, w)
-                return cv2.cvtColor(packed, cv2.COLOR_YUV2BGR_I420)  # type: ignore[no-any-return]
+                return cv2.cvtColor(packed, cv2.COLOR_YUV2BGR_I420)  # type: ignore[return-value]
             yuv = np.dstack([y, _upsample(u, h, w), _upsample(v, h, w)])
-            return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)  # type: ignore[no-any-return]
+            return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)  # type: ignore[return-value]
         y, uv = self.planes
         yuv = np.dstack([y, _upsample(uv[..., 0], h, w), _upsample(uv[..., 1], h, w)])
-        return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)  # type: ignore[no-any-return]
+        return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)  # type: ignore[return-value]
 
 
 def _upsample(c: npt.NDArray[np.uint8], h: int, w: int) -> npt.NDArray[np.uint8]:

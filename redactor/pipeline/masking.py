@@ -89,11 +89,11 @@ def apply_masks(frame: Frame, masks: Masks, policy: PolicyConfig) -> None:
     if len(masks):
         boxes = masks.boxes
         if frame.layout == "bgr":
-            kernels.mask_bgr(frame.planes[0], boxes, **args)  # type: ignore[arg-type]
+            kernels.mask_bgr(frame.planes[0], boxes, **args)
         elif frame.layout == "i420":
-            kernels.mask_i420(*frame.planes, boxes, **args)  # type: ignore[arg-type]
+            kernels.mask_i420(*frame.planes, boxes, **args)
         else:
-            kernels.mask_nv12(*frame.planes, boxes, **args)  # type: ignore[arg-type]
+            kernels.mask_nv12(*frame.planes, boxes, **args)
     for polygon in masks.zones:
         _fill_zone(frame, polygon, policy.fill_color)
 

@@ -121,7 +121,7 @@ class MotionModel:
         fx, fy = frame.width, frame.height
         np.clip(blobs[:, 0::2], 0, fx, out=blobs[:, 0::2])
         np.clip(blobs[:, 1::2], 0, fy, out=blobs[:, 1::2])
-        return Motion(blobs.astype(np.float32).reshape(-1, 4), fg, f, True, small)
+        return Motion(blobs.astype(np.float32).reshape(-1, 4), fg, f, True, small)  # type: ignore[arg-type]
 
     def regions(self, bgr: npt.NDArray[np.uint8]) -> list[Box]:
         """`update` on a BGR picture, then its regions: where the detector looks closer."""
@@ -139,7 +139,7 @@ def small_bgr(frame: Frame, width: int) -> tuple[npt.NDArray[np.uint8], float]:
     if frame.layout == "bgr":
         bgr = frame.planes[0]
         if f < 1.0:
-            bgr = cv2.resize(bgr, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+            bgr = cv2.resize(bgr, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)  # type: ignore[assignment]
         return bgr, f
     sw, sh = max(2, round(w * f) // 2 * 2), max(2, round(h * f) // 2 * 2)
     y = cv2.resize(frame.planes[0], (sw, sh), interpolation=cv2.INTER_AREA)
@@ -147,10 +147,10 @@ def small_bgr(frame: Frame, width: int) -> tuple[npt.NDArray[np.uint8], float]:
         u, v = frame.planes[1], frame.planes[2]
     else:
         u, v = frame.planes[1][..., 0], frame.planes[1][..., 1]
-    u = cv2.resize(np.ascontiguousarray(u), (sw // 2, sh // 2), interpolation=cv2.INTER_AREA)
-    v = cv2.resize(np.ascontiguousarray(v), (sw // 2, sh // 2), interpolation=cv2.INTER_AREA)
+    u = cv2.resize(np.ascontiguousarray(u), (sw // 2, sh // 2), interpolation=cv2.INTER_AREA)  # type: ignore[assignment]
+    v = cv2.resize(np.ascontiguousarray(v), (sw // 2, sh // 2), interpolation=cv2.INTER_AREA)  # type: ignore[assignment]
     packed = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(sh * 3 // 2, sw)
-    return cv2.cvtColor(packed, cv2.COLOR_YUV2BGR_I420), sw / w
+    return cv2.cvtColor(packed, cv2.COLOR_YUV2BGR_I420), sw / w  # type: ignore[return-value]
 
 
 def fit_scale(boxes: list[Box], budget_px: int) -> float:

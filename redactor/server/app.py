@@ -84,7 +84,8 @@ def create_server(
         ],
     )
     closables: list[Any] = []
-    pb_grpc.add_RedactorServicer_to_server(RedactorServicer(config, engine), server)
+    # grpcio-tools writes these untyped
+    pb_grpc.add_RedactorServicer_to_server(RedactorServicer(config, engine), server)  # type: ignore[no-untyped-call]
     try:
         from redactor.server.exports import ExportsServicer
     except ImportError:  # the Exports service is being built; Redactor runs without it
@@ -92,7 +93,7 @@ def create_server(
     else:
         exports = ExportsServicer(config)
         closables.append(exports)
-        pb_grpc.add_ExportsServicer_to_server(exports, server)
+        pb_grpc.add_ExportsServicer_to_server(exports, server)  # type: ignore[no-untyped-call]
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -4,10 +4,11 @@ pipeline never sees protobuf."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from redactor.errors import InvalidInput
 from redactor.pipeline.stream import StreamSpec
-from redactor.types import Detections, Masks, PixelFormat
+from redactor.types import Detections, FrameStatus, Masks, PixelFormat
 from redactor.v1 import redactor_pb2 as pb
 
 _FORMAT_NAMES = ", ".join(f.name for f in PixelFormat)
@@ -25,6 +26,15 @@ def pixel_format(value: int, where: str) -> PixelFormat:
         ) from None
 
 
+# The domain enums are IntEnums numbered as the proto's (a test compares them).
+def format_to_proto(f: PixelFormat) -> pb.PixelFormat:
+    return cast("pb.PixelFormat", int(f))
+
+
+def status_to_proto(s: FrameStatus) -> pb.FrameStatus:
+    return cast("pb.FrameStatus", int(s))
+
+
 def box_to_proto(b: Sequence[float]) -> pb.Box:
     return pb.Box(x0=float(b[0]), y0=float(b[1]), x1=float(b[2]), y1=float(b[3]))
 
@@ -32,7 +42,8 @@ def box_to_proto(b: Sequence[float]) -> pb.Box:
 def detections_to_proto(d: Detections) -> list[pb.Detection]:
     tracks = d.track_ids if len(d.track_ids) == len(d) else [0] * len(d)
     return [
-        pb.Detection(box=box_to_proto(b), score=float(s), label=int(lab), track_id=int(t))
+        pb.Detection(box=box_to_proto(b), score=float(s), label=cast("pb.Label", int(lab)),
+                     track_id=int(t))
         for b, s, lab, t in zip(d.boxes, d.scores, d.labels, tracks, strict=True)
     ]
 
@@ -42,7 +53,8 @@ def masks_to_proto(m: Masks) -> list[pb.Mask]:
         return [pb.Mask(box=box_to_proto(m.boxes[0]), label=pb.LABEL_UNSPECIFIED,
                         reason=pb.MASK_REASON_UNSPECIFIED)]
     out = [
-        pb.Mask(box=box_to_proto(b), label=int(lab), reason=int(r), ellipse=m.ellipse)
+        pb.Mask(box=box_to_proto(b), label=cast("pb.Label", int(lab)),
+                reason=cast("pb.MaskReason", int(r)), ellipse=m.ellipse)
         for b, lab, r in zip(m.boxes, m.labels, m.reasons, strict=True)
     ]
     for poly in m.zones:

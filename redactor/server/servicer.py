@@ -63,10 +63,11 @@ class RedactorServicer(pb_grpc.RedactorServicer):
         self.engine.metrics.frames_out.labels("image", result.status.name).inc()
         self.engine.metrics.latency.labels("image").observe(ms / 1000)
         return pb.RedactImageResponse(
-            image=pb.Image(format=fmt, width=frame.width, height=frame.height, data=data),
+            image=pb.Image(format=serde.format_to_proto(fmt), width=frame.width, height=frame.height,
+                           data=data),
             detections=serde.detections_to_proto(result.detections),
             masks=serde.masks_to_proto(result.masks),
-            status=int(result.status),
+            status=serde.status_to_proto(result.status),
             status_reason=result.reason,
             service_ms=ms,
         )
@@ -230,7 +231,7 @@ def _read(requests: Iterator[pb.StreamRequest],
 
 def _frame_to_proto(out: StreamOutput) -> pb.RedactedFrame:
     return pb.RedactedFrame(
-        seq=out.seq, timestamp_us=out.timestamp_us, status=int(out.status),
+        seq=out.seq, timestamp_us=out.timestamp_us, status=serde.status_to_proto(out.status),
         status_reason=out.reason, data=out.data if out.status != FrameStatus.DROPPED else b"",
         width=out.width, height=out.height,
         detections=serde.detections_to_proto(out.detections),

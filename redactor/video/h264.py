@@ -51,7 +51,8 @@ def to_frame(vf: av.VideoFrame, seq: int, timestamp_us: int) -> Frame:
     for plane, (pw, ph) in zip(vf.planes, ((w, h), (cw, ch), (cw, ch)), strict=True):
         # planes carry line padding: view with the stride, then cut to width; a copy even
         # where the stride is the width (np.ascontiguousarray would then return the view)
-        buf = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:ph, :pw]
+        rows = np.frombuffer(plane, np.uint8)  # type: ignore[call-overload]  # a VideoPlane is a buffer
+        buf = rows.reshape(-1, plane.line_size)[:ph, :pw]
         planes.append(np.array(buf, copy=True))
     return Frame("i420", tuple(planes), seq, timestamp_us)
 

@@ -75,7 +75,7 @@ def decode_image(fmt: PixelFormat, data: bytes, max_width: int, max_height: int,
     if img is None:
         raise InvalidFrame(f"could not decode {fmt.name}: corrupt or truncated ({len(data)} bytes)")
     check_dimensions(img.shape[1], img.shape[0], max_width, max_height)
-    return Frame.from_bgr(img, seq, timestamp_us)
+    return Frame.from_bgr(img, seq, timestamp_us)  # type: ignore[arg-type]
 
 
 def encode_image(frame: Frame, fmt: PixelFormat, jpeg_quality: int = 90) -> bytes:
