@@ -79,24 +79,3 @@ def tiles(width: int, height: int, tile: int, overlap: float) -> list[tuple[int,
 
     return [(x, y, min(x + tile, width), min(y + tile, height))
             for y in starts(height) for x in starts(width)]
-
-
-def nms(boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32], iou: float) -> npt.NDArray[np.intp]:
-    """Greedy non-maximum suppression; indices kept, best first."""
-    if len(boxes) == 0:
-        return np.zeros(0, np.intp)
-    x0, y0, x1, y1 = boxes.T
-    area = np.maximum(x1 - x0, 0) * np.maximum(y1 - y0, 0)
-    order = np.argsort(-scores, kind="stable")
-    keep: list[int] = []
-    while order.size:
-        i = int(order[0])
-        keep.append(i)
-        rest = order[1:]
-        w = np.maximum(0, np.minimum(x1[i], x1[rest]) - np.maximum(x0[i], x0[rest]))
-        h = np.maximum(0, np.minimum(y1[i], y1[rest]) - np.maximum(y0[i], y0[rest]))
-        inter = w * h
-        union = area[i] + area[rest] - inter
-        ov = np.where(union > 0, inter / np.maximum(union, 1e-9), 0)
-        order = rest[ov <= iou]
-    return np.asarray(keep, np.intp)

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import nms
 from redactor.config import CenterFaceConfig
-from redactor.detect.base import nms, resize
+from redactor.detect.base import resize
 from redactor.detect.onnx_session import dynamic_image_model, shared_session
 from redactor.models import model_path, model_sha256
 from redactor.types import Detections, Label

@@ -18,8 +18,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import nms
 from redactor.config import MediaPipeFaceConfig
-from redactor.detect.base import nms, tiles
+from redactor.detect.base import tiles
 from redactor.models import model_path, model_sha256
 from redactor.types import Detections, Label
 

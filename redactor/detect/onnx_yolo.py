@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import nms
 from redactor.config import OnnxDetectorConfig
-from redactor.detect.base import nms
 from redactor.detect.onnx_session import shared_session
 from redactor.errors import DetectorUnavailable, InvalidDetections
 from redactor.types import Detections, Label

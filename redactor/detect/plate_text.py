@@ -21,8 +21,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import nms
 from redactor.config import PlateTextConfig
-from redactor.detect.base import nms, resize
+from redactor.detect.base import resize
 from redactor.detect.onnx_session import fuse_scalar_chains, shared_session
 from redactor.models import model_path, model_sha256
 from redactor.types import Detections, Label

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import suppress
 from redactor.config import (
     CenterFaceConfig,
     DetectorConfig,
@@ -17,7 +18,7 @@ from redactor.config import (
     PlateTextConfig,
     ProfileConfig,
 )
-from redactor.detect.base import Detector, check_frame, nms
+from redactor.detect.base import Detector, check_frame
 from redactor.detect.threads import lower_priority
 from redactor.types import Detections
 
@@ -83,7 +84,7 @@ class ProfileDetector:
             parts = [f.result() for f in futures]  # re-raises the first failure: fail closed
         else:
             parts = [d.detect(bgr) for d in self.detectors]
-        return merge(Detections.concat(parts), self.cfg.merge_iou)
+        return suppress(Detections.concat(parts), self.cfg.merge_iou)
 
     def close(self) -> None:
         if getattr(self, "_pool", None) is not None:
@@ -91,18 +92,3 @@ class ProfileDetector:
             self._pool = None
         for d in self.detectors:
             d.close()
-
-
-def merge(found: Detections, iou: float) -> Detections:
-    """Per label, keeps the best of boxes that overlap more than `iou`.
-
-    Boxes that overlap less all stay: the mask is their union, so a second
-    detector's box around the same face only adds coverage.
-    """
-    if len(found) < 2:
-        return found
-    keep: list[npt.NDArray[np.intp]] = []
-    for label in np.unique(found.labels):
-        idx = np.flatnonzero(found.labels == label)
-        keep.append(idx[nms(found.boxes[idx], found.scores[idx], iou)])
-    return found.select(np.sort(np.concatenate(keep)))

@@ -60,6 +60,7 @@ from functools import partial
 import cv2
 import numpy as np
 
+from redactor.boxes import merge_union
 from redactor.config import Limits
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
@@ -412,35 +413,3 @@ def look_closer(detector: Detector, bgr: np.ndarray, regions: list[tuple[int, in
         shift = np.array([x0, y0, x0, y0], np.float32)
         out.append(Detections(d.boxes * scale + shift, d.scores, d.labels))
     return out
-
-
-def merge_union(found: Detections, iou: float) -> Detections:
-    """Per label, boxes overlapping more than `iou` become their union (best score kept).
-
-    A crop can cut an object, so a region's box may be part of the whole-frame
-    box of the same object: suppressing one of them could keep the smaller, while
-    the union always covers both.
-    """
-    if len(found) < 2:
-        return found
-    order = np.argsort(-found.scores, kind="stable")
-    boxes: list[np.ndarray] = []
-    scores: list[float] = []
-    labels: list[int] = []
-    for i in order:
-        b, lab = found.boxes[i], int(found.labels[i])
-        for k, kb in enumerate(boxes):
-            if labels[k] != lab:
-                continue
-            w = min(b[2], kb[2]) - max(b[0], kb[0])
-            h = min(b[3], kb[3]) - max(b[1], kb[1])
-            inter = max(w, 0) * max(h, 0)
-            union = (b[2] - b[0]) * (b[3] - b[1]) + (kb[2] - kb[0]) * (kb[3] - kb[1]) - inter
-            if union > 0 and inter / union > iou:
-                boxes[k] = np.concatenate([np.minimum(b[:2], kb[:2]), np.maximum(b[2:], kb[2:])])
-                break
-        else:
-            boxes.append(b.copy())
-            scores.append(float(found.scores[i]))
-            labels.append(lab)
-    return Detections.create(np.array(boxes), scores, labels)

@@ -34,12 +34,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import iou_matrix
 from redactor.config import SweepConfig
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
 from redactor.errors import InvalidDetections
 from redactor.pipeline.motion import Box, Motion
-from redactor.track.association import iou_matrix
 from redactor.types import Detections, Frame
 
 log = logging.getLogger(__name__)

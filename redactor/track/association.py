@@ -13,23 +13,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
+from redactor.boxes import iou_matrix
+
 F32 = npt.NDArray[np.float32]
 
 _FORBIDDEN = 1e6  # cost of a pair that fails both gates; never kept
-
-
-def iou_matrix(a: F32, b: F32) -> npt.NDArray[np.float64]:
-    """(len(a), len(b)) intersection over union of xyxy boxes; 0 where both are empty."""
-    a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    lt = np.maximum(a64[:, None, :2], b64[None, :, :2])
-    rb = np.minimum(a64[:, None, 2:], b64[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(a64[:, 2:] - a64[:, :2], axis=1)
-    area_b = np.prod(b64[:, 2:] - b64[:, :2], axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    iou: npt.NDArray[np.float64] = np.divide(inter, union, out=np.zeros_like(inter),
-                                             where=union > 0)
-    return iou
 
 
 def match(track_boxes: F32, det_boxes: F32, iou_min: float, centre_gate: float,

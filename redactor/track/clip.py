@@ -39,8 +39,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import iou_matrix
 from redactor.errors import InvalidInput
-from redactor.track.association import iou_matrix
 from redactor.track.tracker import DEFAULT_PARAMS, TrackedFrame, Tracker, TrackerParams
 from redactor.types import Detections, MaskReason
 

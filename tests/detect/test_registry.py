@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from detect_helpers import read, recall
 
+from redactor.boxes import suppress as merge
 from redactor.config import Config, ProfileConfig
 from redactor.data import LabelledImage
-from redactor.detect.registry import ProfileDetector, build_detector, merge
+from redactor.detect.registry import ProfileDetector, build_detector
 from redactor.errors import InvalidFrame
 from redactor.models import model_sha256
 from redactor.types import Detections, Label

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from redactor.pipeline.live import merge_union
+from redactor.boxes import merge_union
 from redactor.types import Detections, Label
 
 

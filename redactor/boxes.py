@@ -1,0 +1,89 @@
+"""Box geometry, once for every stage: xyxy float32 arrays and `Detections`.
+
+Detectors, the tracker, the live path, exports and the benchmarks all measure
+overlap and merge boxes here, so "IoU" and "merged" mean the same everywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from redactor.types import Detections
+
+F32 = npt.NDArray[np.float32]
+
+
+def iou_matrix(a: F32, b: F32) -> npt.NDArray[np.float64]:
+    """(len(a), len(b)) intersection over union of xyxy boxes; 0 where both are empty."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    lt = np.maximum(a64[:, None, :2], b64[None, :, :2])
+    rb = np.minimum(a64[:, None, 2:], b64[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area_a = np.prod(a64[:, 2:] - a64[:, :2], axis=1)
+    area_b = np.prod(b64[:, 2:] - b64[:, :2], axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    iou: npt.NDArray[np.float64] = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return iou
+
+
+def nms(boxes: F32, scores: npt.NDArray[np.float32], iou: float) -> npt.NDArray[np.intp]:
+    """Greedy non-maximum suppression; indices kept, best first."""
+    if len(boxes) == 0:
+        return np.zeros(0, np.intp)
+    x0, y0, x1, y1 = boxes.T
+    area = np.maximum(x1 - x0, 0) * np.maximum(y1 - y0, 0)
+    order = np.argsort(-scores, kind="stable")
+    keep: list[int] = []
+    while order.size:
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        w = np.maximum(0, np.minimum(x1[i], x1[rest]) - np.maximum(x0[i], x0[rest]))
+        h = np.maximum(0, np.minimum(y1[i], y1[rest]) - np.maximum(y0[i], y0[rest]))
+        inter = w * h
+        union = area[i] + area[rest] - inter
+        ov = np.where(union > 0, inter / np.maximum(union, 1e-9), 0)
+        order = rest[ov <= iou]
+    return np.asarray(keep, np.intp)
+
+
+def suppress(found: Detections, iou: float) -> Detections:
+    """Per label, keeps the best of boxes that overlap more than `iou` (NMS per label).
+
+    Boxes that overlap less all stay: the mask is their union, so a second
+    detector's box around the same face only adds coverage.
+    """
+    if len(found) < 2:
+        return found
+    keep: list[npt.NDArray[np.intp]] = []
+    for label in np.unique(found.labels):
+        idx = np.flatnonzero(found.labels == label)
+        keep.append(idx[nms(found.boxes[idx], found.scores[idx], iou)])
+    return found.select(np.sort(np.concatenate(keep)))
+
+
+def merge_union(found: Detections, iou: float) -> Detections:
+    """Per label, boxes overlapping more than `iou` become their union (best score kept).
+
+    A crop can cut an object, so a region's box may be part of the whole-frame
+    box of the same object: suppressing one of them could keep the smaller, while
+    the union always covers both.
+    """
+    if len(found) < 2:
+        return found
+    order = np.argsort(-found.scores, kind="stable")
+    boxes: list[npt.NDArray[np.float32]] = []
+    scores: list[float] = []
+    labels: list[int] = []
+    for i in order:
+        b, lab = found.boxes[i], int(found.labels[i])
+        for k, kb in enumerate(boxes):
+            if labels[k] == lab and iou_matrix(b[None], kb[None])[0, 0] > iou:
+                boxes[k] = np.concatenate([np.minimum(b[:2], kb[:2]), np.maximum(b[2:], kb[2:])])
+                break
+        else:
+            boxes.append(b.copy())
+            scores.append(float(found.scores[i]))
+            labels.append(lab)
+    return Detections.create(np.array(boxes), scores, labels)
