@@ -63,28 +63,21 @@ class PlateTextConfig(Strict):
     max_side: int = Field(960, ge=0, le=8192, description="cap on the scaled long side in px; 0 = none")
     min_text_px: float = Field(0.0, ge=0.0, le=256.0, description="text boxes thinner than this in frame px are dropped")
     # A plate line holds at most about ten characters; longer lines are captions and
-    # signs. Measured: 8 loses no plate and a fifth of the text masked on face photos.
+    # signs (see docs/detection.md#plate-text).
     max_aspect: float = Field(8.0, ge=1.0, le=1000.0, description="text boxes longer than this x their height are dropped")
-    # Measured on the shared plates: 1.1 x 1.5 (before the policy's own enlargement)
-    # covers plates as well as 1.25 x 1.8 with a quarter less of the image masked.
+    # From a text line to a plate's shape, before the policy's enlarge (see docs/detection.md#plate-text).
     grow_x: float = Field(1.1, ge=1.0, le=3.0, description="text box grown to plate width, along the text, factor")
     grow_y: float = Field(1.5, ge=1.0, le=4.0, description="text box grown to plate height, across the text, factor")
-    # A steep "text line" is a parking-bay line, a kerb or a cable: its box, axis-aligned,
-    # is square and large (on intel_person-bicycle-car, masks over empty parking bays
-    # covered a third of the live frames). Plates of cars on the ground are near level.
+    # A steep "text line" is a parking-bay line, a kerb or a cable, whose axis-aligned box is
+    # square and large; plates of cars on the ground are near level (see docs/detection.md#plate-text).
     max_tilt_deg: float = Field(
         40.0, ge=0.0, le=90.0, description="text lines tilted more than this from level are dropped, degrees; 90 = none"
     )
-    # DBNet also fires, at 0.99, on large non-text (two walkers' torsos and the ground
-    # between them in 1080p opencv_vtest, a car's grille): looked at again with its "text"
-    # at a height DBNet reads best, such a region has none, while a real plate's line
-    # still has. Measured (regions over 44 map px tall, shared plates and 1080p vtest):
-    # every annotated plate's line kept at 0.26+ mean probability at 40 and 48 px, every
-    # vtest blob at most 3e-5; at 24-32 px two plates fell under 0.1, at 64 px a blob rose to 0.2.
+    # DBNet also scores large non-text (torsos, a car's grille) 0.99; re-read with its "text" at a
+    # height DBNet reads best, it has none, while a plate's line still has (see docs/detection.md#plate-text).
     verify_text_px: float = Field(
         44.0, ge=0.0, le=256.0,
-        description="text regions taller than this in DBNet's map are run again scaled to this height "
-        "and kept only if still text; 0 = off",
+        description="map px: taller text regions are re-read scaled to this height, kept if still text; 0 = off",
     )
     verify_min_score: float = Field(
         0.1, ge=0.0, le=1.0, description="mean text probability a re-run region needs to be kept"
@@ -126,12 +119,10 @@ class ProfileConfig(Strict):
 
 
 def _default_profiles() -> dict[str, ProfileConfig]:
-    # Measured with `python -m bench.eval` on the shared data (faces/, plates/);
-    # the figures and the choices behind them: redactor/detect/__init__.py.
+    # Chosen with `python -m bench.eval` on the shared data: docs/detection.md#profiles.
     return {
-        # One pass within 100 ms of CPU per 720p frame (detectors in parallel on
-        # 2 cores): CenterFace and text at most 640 px wide (small images run at
-        # full size), the classical localiser as a cheap second opinion.
+        # One fast pass per frame: CenterFace and text at most 640 px wide (small images
+        # run at full size), the classical localiser as a cheap second opinion.
         "realtime": ProfileConfig(
             detectors=(
                 CenterFaceConfig(scale=1.0, max_side=640, min_score=0.12),
@@ -153,16 +144,10 @@ def _default_profiles() -> dict[str, ProfileConfig]:
                 PlateTextConfig(max_side=1280),
             )
         ),
-        # Live streams' still ground (live.sweep): thorough with face floors at 0.7 of its
-        # own. A box on still ground costs little to mask, and a detector at its floor finds
-        # a small face on some frames only: on opencv_vtest at 1080p, a sweep every 50
-        # frames found thorough's steadiest still "faces" on 1 of 6 sweeps at its floors and
-        # on 6 of 6 at these, for 0.1-0.2% more of the frame masked.
-        # Faces up to 32 px are kept from 0.6 of those floors again: thorough's still small
-        # "faces" of 1080p opencv_vtest at 25 fps (a tripod's head, spots on a parked car)
-        # were 118 of the 160 steady leaks of one live run, each found by a sweep at these
-        # floors on 0-1 of 4 frames (0, 60, 120, 150) and at the lower small-face floor on
-        # 3-4 of 4, for 0.14-0.34% of the frame in boxes instead of 0.11-0.23%.
+        # Live streams' still ground (live.sweep): thorough with face floors at 0.7 of its own,
+        # and 0.6 of those again for small faces (small_px). A box on still ground costs little to
+        # mask, and a detector at its floor finds a small face on some frames only
+        # (see docs/tuning.md#sweep-profile).
         "sweep": ProfileConfig(
             detectors=(
                 CenterFaceConfig(scale=1.0, min_score=0.1, small_px=32, small_min_score=0.06),
@@ -180,18 +165,13 @@ class DetectConfig(Strict):
     threads: int = Field(1, ge=1, le=64, description="threads each detector runtime may use")
     nice: int = Field(
         10, ge=0, le=19,
-        description="niceness added to detection threads (streams, images, exports), so live frame "
-        "decode, masking and encode go first (redactor/detect/threads.py); 0 = same priority",
+        description="niceness added to detection threads, so the frame path runs first; 0 = same priority",
     )
-    # onnxruntime takes and first touches a run's memory on its first run of a size: the
-    # sweep's first 1080p detection took 4.9 s of the 2x CenterFace pass alone, 1.3 s from
-    # its second run on (2-core EPYC), and a new stream's frames wait fully masked for its
-    # first sweep (live.sweep.wait_first). Paid once at start instead; smaller frames then
-    # fit in what the largest one took.
+    # onnxruntime's first run of a size is several times slower, and a new stream waits fully
+    # masked for its first sweep: paid once at start instead (see docs/detection.md#warm-up).
     warmup_size: tuple[int, int] = Field(
         (1920, 1080),
-        description="width, height of a blank frame every profile the server uses (and the sweep's) "
-        "detects once at start, so no stream pays a detector's first run; (0, 0) = none",
+        description="px (width, height) of a blank frame every used profile detects once at start; (0, 0) = none",
     )
 
     @model_validator(mode="after")
@@ -216,14 +196,11 @@ class ZoneConfig(Strict):
 class PolicyConfig(Strict):
     classes: tuple[ClassName, ...] = Field(("face", "plate"), description="what is masked")
     style: Style = Field("pixelate", description="how a region is masked")
-    # 2 blocks across a face's long side. The thorough detector, at its floor, found
-    # again 68% of the shared set's faces pixelated at 8, 39% at 3, 30% at 2, and
-    # 35-40% under a black box or a box of the face's mean colour: below 3 blocks
-    # what it finds is the head around the mask, not the face (bench.kernels --redetect).
+    # 2 blocks across a face's long side: below 3 a detector finds the head around the
+    # mask, not the face (see docs/masks.md#why-strength-2).
     strength: float = Field(
         2.0, gt=0.0, le=64.0,
-        description="pixelate: blocks across a box's long side (fewer = stronger); "
-        "blur: radius as 1/strength of the box's long side",
+        description="pixelate: blocks across a box's long side; blur: radius = long side / strength",
     )
     ellipse: bool = Field(False, description="mask an ellipse inscribed in each box instead of the box")
     enlarge: float = Field(1.3, ge=1.0, le=3.0, description="boxes grown by this factor before masking")
@@ -232,22 +209,11 @@ class PolicyConfig(Strict):
         "mask", description="when behind: drop frames, or send them fully masked"
     )
     hold_s: float = Field(1.0, ge=0.0, le=30.0, description="seconds a tracked mask stays after the detector loses it")
-    # Live streams of fixed cameras: a walker's head is at the top of its moving blob, on
-    # every frame, found in a few ms where a detector at a reduced cadence falls behind
-    # and misses the smallest heads. The thorough detector's faces on moving blobs left
-    # less than 80% covered by the blob masks alone (live.motion's margin), and the share
-    # of the frame masked (opencv_vtest, 150 frames, the per-frame model alone):
-    #   top share   768x576        1920x1080
-    #   0.5         4.6%, 4.0%     10.8%, 4.0%
-    #   0.6         2.1%, 4.6%      6.0%, 4.6%
-    #   0.7           -             4.1%, 5.1%
-    #   1 (whole)   0.2%, 6%        3.2%, 5.3% (3 px margin)
-    # The tracks of detections cover part of the rest; what moves only in part (a
-    # person standing, talking) has heads outside any blob.
+    # Fixed cameras: a walker's head is at the top of its moving blob, masked on every frame
+    # without waiting for a detector (coverage against masked area: docs/tuning.md#motion-cover).
     motion_cover: float = Field(
         0.6, ge=0.0, le=1.0,
-        description="live: share of each moving blob, from its top, masked on every frame besides the "
-        "detections (heads are at the top; 1 = whole persons and vehicles); 0 = off",
+        description="live: share of each moving blob, from its top, masked on every frame; 1 = whole; 0 = off",
     )
     fill_color: tuple[int, int, int] = Field((0, 0, 0), description="BGR colour for style=fill and full-frame masks")
 
@@ -297,10 +263,7 @@ class MotionConfig(Strict):
     enabled: bool = Field(True, description="look closer where a fixed camera's picture moves")
     profile: str = Field("roi", description="detection profile run on each moving region's crop")
     work_width: int = Field(480, ge=64, le=4096, description="width the background model works at, px")
-    # MOG2 takes in what stops moving after about a tenth of its history: at 100 frames a
-    # person who stops is background in 0.4 s at 25 fps. 300 (1.2 s) left 17.4% instead of
-    # 19.8% of the thorough faces of 1080p opencv_vtest outside the moving masks, for
-    # 4.96% instead of 4.57% of the frame masked.
+    # MOG2 takes in what stops moving after about a tenth of its history (see docs/tuning.md#motion).
     history: int = Field(300, ge=2, le=10000, description="background model memory, in frames")
     var_threshold: float = Field(16.0, gt=0.0, le=1000.0, description="MOG2 variance threshold (higher = less motion)")
     warmup_frames: int = Field(5, ge=1, le=1000, description="frames before what moves is trusted")
@@ -309,10 +272,8 @@ class MotionConfig(Strict):
     margin_px: int = Field(24, ge=0, le=1024, description="... and by at least this many full-resolution px")
     max_moving_share: float = Field(0.4, gt=0.0, le=1.0, description="above this moving share of the frame, no regions")
     max_regions: int = Field(12, ge=1, le=256, description="largest regions looked at per detection")
-    # A blob's box is tight (the model's dilation aside): a head at its edge, or a blob
-    # cut in parts, needs more. 1080p opencv_vtest, top 0.6 of each blob: a 3 px margin
-    # left 8.7% of moving faces under 80% covered (3.3% of the frame masked), 0.1 of the
-    # blob's width 6.0% (4.6%).
+    # A blob's box is tight: a head at its edge, or a blob cut in parts, needs more
+    # (see docs/tuning.md#motion).
     mask_margin: float = Field(
         0.1, ge=0.0, le=2.0, description="moving-blob masks (policy motion_cover) grown by this share of the "
         "blob's width on each side"
@@ -320,28 +281,17 @@ class MotionConfig(Strict):
     mask_margin_px: float = Field(
         3.0, ge=0.0, le=256.0, description="... and by at least this many full-resolution px"
     )
-    # The roi profile doubles its crops for the small faces of 576p-class cameras. On a
-    # 1080p frame faces are already twice that size: its crops at the detail of a 960 px
-    # frame (so seen at 1x) missed fewer of the thorough reference's objects than at 2x
-    # (35% against 44%) for a third of the CPU (70 against 210 ms per frame, opencv_vtest
-    # at 1080p, every 5th of 150 frames).
+    # The roi profile doubles its crops for the small faces of 576p-class cameras; a 1080p
+    # frame's faces are already twice that size (see docs/tuning.md#motion).
     region_width: int = Field(
         960, ge=0, le=16384,
-        description="crops of frames wider than this are shrunk to its detail before the roi profile, px; "
-        "0 = never",
+        description="px: crops of wider frames are shrunk to this frame width's detail first; 0 = never",
     )
-    # A region's cost grows with its area (times the roi profile's scale squared). On
-    # opencv_vtest the regions hold 85k px per frame at 768x576, 160k at 720p and 352k at
-    # 1080p (median), where they kept the detector ~0.4 s per frame and 39 of 60 frames
-    # went out fully masked. Crops are shrunk together to fit: where people fill that many
-    # pixels their faces are larger too (at 1080p the shrunk crops still show faces ~1.4x
-    # as large as the 768x576 crops do), and frames up to 720p keep about their resolution.
-    # (Measured before region_width: a 1080p frame's regions now come to a quarter of
-    # their full-resolution pixels, 88k median, and mostly fit.)
+    # A region's cost grows with its area; where people fill many pixels their faces are
+    # larger too, so crops are shrunk together to fit (see docs/tuning.md#motion).
     max_region_px: int = Field(
         150_000, ge=0, le=1 << 26,
-        description="most region pixels (after the region_width shrink, all regions together) looked at per "
-        "detection; above it every crop is shrunk by one factor to fit; 0 = no cap",
+        description="px: all regions of a detection together at most this many, shrunk by one factor; 0 = no cap",
     )
 
 
@@ -353,79 +303,59 @@ class SweepConfig(Strict):
     enabled: bool = Field(True, description="sweep live streams' still ground now and then")
     profile: str = Field("sweep", description="detection profile of the sweep (thorough, lower floors)")
     interval_s: float = Field(2.0, gt=0.0, le=3600.0, description="video seconds between a stream's sweeps, at least")
-    # A detector at its floor finds a small still face on some sweeps and not on others
-    # (1080p opencv_vtest, a sweep every 40 frames: a tripod's head on 3 of 13, a
-    # standing person's face far off on 4 and 6 of 13), so a box is held for the next
-    # `keep` sweeps whatever happens, and after them while its picture stays as it was.
+    # A detector at its floor finds a small still face on some sweeps and not on others, so a
+    # box is held for `keep` sweeps, then while its picture stays as it was (see docs/tuning.md#sweep).
     keep: int = Field(
         4, ge=1, le=100,
-        description="sweeps a still box is held for after the newest one that found it, whatever the "
-        "picture does there (a person standing may shift without the motion model seeing it)",
+        description="sweeps a still box is held for after the newest that found it, whatever the picture does",
     )
     hold_s: float = Field(
         120.0, gt=0.0, le=86400.0,
-        description="video seconds a still box stays masked after the newest sweep that found it, once "
-        "past `keep` sweeps (and only while the picture there stays as it was)",
+        description="video seconds a still box stays at most after the newest sweep that found it",
     )
     changed_level: float = Field(
         24.0, gt=0.0, le=255.0,
-        description="after `keep` sweeps, a held box goes once, with nothing moving over it, its picture "
-        "differs from the swept one by more than this (mean absolute difference, 0-255): what was there has left",
+        description="past `keep`, a still box goes once its picture, nothing moving over it, differs more (mean abs, 0-255)",
     )
     max_held: int = Field(256, ge=1, le=100_000, description="still boxes held per stream at most (oldest go)")
-    # A face at the sweep's floor is found with a box a few px off the thorough one's: a
-    # tripod's head at 1080p, 21x24 px to thorough, masked 18x21 (after the policy's
-    # enlarge) from the sweep, left 96 of one live run's 151 steady leaks under 80%
-    # covered. At 24 px: 55 of 151, for 0.2% more of the frame masked.
+    # A small face's box at the sweep's floor is a few px off the thorough one's
+    # (see docs/tuning.md#sweep).
     min_box_px: float = Field(
         24.0, ge=0.0, le=1024.0,
-        description="still boxes grown about their centre to at least this many px each way "
-        "(before the policy's enlarge); 0 = as found",
+        description="px: still boxes grown about their centre to at least this each way, before enlarge; 0 = as found",
     )
     max_moving_share: float = Field(
         0.2, ge=0.0, le=1.0,
-        description="a swept box counts as still, and is held, when at most this share of it moved on its frame",
+        description="a swept box is still, and held, when at most this share of it moved on its frame",
     )
-    nice: int = Field(
-        19, ge=0, le=19,
-        description="niceness added to the sweep's thread (one for the whole server): it takes only what "
-        "the frame path and live detection leave of the CPU",
-    )
+    # One sweep thread for the whole server, taking only what the frame path and live
+    # detection leave; a stream's first sweep does not wait its turn (see docs/tuning.md#sweep).
+    nice: int = Field(19, ge=0, le=19, description="niceness added to the sweep's thread")
     first_nice: int = Field(
-        14, ge=0, le=19,
-        description="niceness of a stream's first sweep, which does not wait its turn: between live "
-        "detection's (detect.nice) and the other sweeps', so a stream's start leaves detection most of the CPU",
+        14, ge=0, le=19, description="niceness of a stream's first sweep (between detect.nice and nice)"
     )
     # Until a stream's first sweep is done, what stands still where the live detector
-    # cannot see it (a small face far off, a parked plate) is known to nobody. On 1080p
-    # opencv_vtest at 25 fps the first sweep takes 3-5 s, and the thorough reference's
-    # still objects left unmasked before it were about half of the stream's leaks.
+    # cannot see it is known to nobody (see docs/tuning.md#sweep).
     wait_first: bool = Field(
-        True,
-        description="a stream's frames go out fully masked until its first sweep is done (as after a "
-        "failed sweep): nothing still and unseen passes at a stream's start",
+        True, description="a stream's frames go out fully masked until its first sweep is done"
     )
+    # On two logical CPUs of one core, a thread at any priority slows the other.
     busy_share: float = Field(
-        0.1, gt=0.0, le=1.0,
-        description="share of the time the sweep thread may be busy (it rests after each sweep): on two "
-        "logical CPUs of one core, a thread at any priority slows the other",
+        0.1, gt=0.0, le=1.0, description="share of the time the sweep thread may be busy (it rests after each sweep)"
     )
 
 
 class LiveConfig(Strict):
     motion: MotionConfig = Field(default_factory=MotionConfig)
     sweep: SweepConfig = Field(default_factory=SweepConfig)
-    # The encoder is the frame path's largest cost. 1080p on this 2-core box, CPU per
-    # frame / bitrate at crf 23: veryfast with its own threads 26 ms / 3.1 Mbit/s,
-    # superfast on one thread 15 ms / 3.8 Mbit/s, ultrafast 10 ms / 4.8 Mbit/s. At 25 fps
-    # superfast leaves the detector a quarter of a core more than veryfast did.
+    # The encoder is the frame path's largest cost; superfast on one thread leaves detection
+    # more CPU than veryfast (see docs/tuning.md#encoder).
     encoder_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = Field(
         "superfast", description="libx264 speed preset of the streams' answers (zerolatency tuning always)"
     )
     encoder_threads: int = Field(
         1, ge=0, le=64,
-        description="threads each stream's encoder may use; 0 = x264's own choice (more CPU in all, "
-        "less per-frame delay)",
+        description="threads each stream's encoder may use; 0 = x264's own choice",
     )
     encoder_crf: int = Field(23, ge=0, le=51, description="libx264 constant rate factor of the streams' answers")
 
@@ -442,16 +372,13 @@ class Limits(Strict):
     latency_budget_ms: int = Field(500, ge=10, le=60000, description="default per-frame latency budget, ms")
     detect_interval_ms: int = Field(
         500, ge=0, le=10000,
-        description="live: a frame this much video time after the last detected one is detected too, "
-        "even when the detector is busy (it then waits its turn), ms",
+        description="live: ms of video after the last detected frame when a frame is detected even if busy",
     )
-    # A detection at 1080p takes longer than a relay's latency budget on a small machine:
-    # rather than wait it out (or fail the frame closed), a frame goes out masked from the
-    # tracks, which the detection moves once done. 1 = wait the whole budget.
+    # A large frame's detection can take longer than a relay's latency budget: rather than wait it
+    # out, a frame goes out masked from the tracks, which the detection moves once done.
     detection_wait_share: float = Field(
         0.5, gt=0.0, le=1.0,
-        description="live: share of the latency budget a frame waits for its own detection before it goes "
-        "out masked from the tracker's prediction (detections at most max_detection_age_ms old)",
+        description="live: share of the latency budget a frame waits for its own detection; 1 = all of it",
     )
     max_detection_age_ms: int = Field(
         1000, ge=10, le=60000,
@@ -459,13 +386,11 @@ class Limits(Strict):
     )
     max_streams: int = Field(
         12, ge=1, le=1024,
-        description="concurrent live streams, all callers together; must leave server.workers "
-        "threads for single images, exports and health checks",
+        description="concurrent live streams, all callers together (below server.workers)",
     )
     detect_timeout_ms: int = Field(
         10000, ge=10, le=600000,
-        description="single images: detection still running after this is abandoned and the "
-        "image goes back fully masked, ms",
+        description="single images: ms after which detection is abandoned and the image fully masked",
     )
     stream_idle_s: float = Field(
         60.0, gt=0.0, le=3600.0,
@@ -490,8 +415,7 @@ class ServerConfig(Strict):
     tls_cert: Path | None = Field(None, description="PEM certificate chain the server presents; None = no TLS")
     tls_key: Path | None = Field(None, description="PEM private key of tls_cert")
     tls_client_ca: Path | None = Field(
-        None, description="PEM CA certificates client certificates must chain to; set = mutual TLS, "
-        "every caller needs a certificate"
+        None, description="PEM CA that client certificates must chain to; set = mutual TLS"
     )
 
     @model_validator(mode="after")
@@ -522,8 +446,7 @@ class AuthConfig(Strict):
     required: bool = Field(False, description="reject calls without valid credentials (always on off loopback)")
     cert_roles: dict[str, Role] = Field(
         default_factory=dict,
-        description="mutual TLS: client certificate subject CN → role; a CN not listed takes its role "
-        "from the certificate's single OU naming a role",
+        description="mutual TLS: certificate CN → role; other CNs take the role their single OU names",
     )
 
     @model_validator(mode="after")
@@ -547,8 +470,7 @@ class ExportConfig(Strict):
     default_policy: str = Field("export", description="masking policy when a request names none (policy.policies)")
     lookahead_s: float = Field(
         2.0, ge=0.0, le=60.0,
-        description="seconds a mask extends before an object's first and after its last detection "
-        "(the tracker's hold, forward and backward)",
+        description="seconds a mask extends before an object's first and after its last detection",
     )
     subject_overlap: float = Field(
         0.5, gt=0.0, le=1.0,
