@@ -1,10 +1,8 @@
 """MediaPipe BlazeFace (short or full range) through the Tasks API.
 
-Fast (2-5 ms per image here) and good on faces near the camera; over tiles it
-also finds some mid-size faces. Small CCTV faces are CenterFace's job. On the
-shared faces/ set it found 0.16 (short) / 0.33 (full) of the faces alone and
-added at most 0.004 recall to either default profile while adding masked area,
-so neither default profile runs it; a profile for close-range cameras may.
+Fast and good on faces near the camera; over tiles it also finds some mid-size
+faces. Small CCTV faces are CenterFace's job, so neither default profile runs it
+(docs/detection.md#mediapipe-blazeface); a profile for close-range cameras may.
 MediaPipe exposes no thread setting: `threads` is accepted for a uniform
 plugin signature and ignored.
 """

@@ -26,9 +26,7 @@ def session(model: Path | bytes, threads: int, what: str):  # type: ignore[no-un
     `intra_op_num_threads` is set explicitly; spinning is off so idle worker
     threads do not burn the cores that other streams and detectors need. The memory
     pattern is off: it is planned per input shape, and live crops change shape every
-    detection; without it CenterFace on a moving region's crop took 46-49 ms instead of
-    69-71, a 1080p sweep's first run 2.3-3.2 s instead of 3.6-7.7 (and its second 1.3 s
-    instead of 5.7), and the process 1 GB less after a sweep (2-core EPYC).
+    detection (see docs/detection.md#onnxruntime-sessions).
     """
     import onnxruntime as ort  # local: heavy, and only detectors that use it pay for it
 
@@ -58,9 +56,7 @@ def shared_session(  # type: ignore[no-untyped-def]
 
     Profiles reuse models (CenterFace runs in realtime, roi, thorough and sweep at
     several scales), and each onnxruntime session keeps a memory arena as large as
-    its biggest run: separate sessions held several copies, and one first used
-    minutes into a run (a sweep waiting out load) grew the process by 150 MB at
-    once. Run is thread-safe and runs on the calling thread (one intra-op thread),
+    its biggest run, so separate sessions held several copies. Run is thread-safe and runs on the calling thread (one intra-op thread),
     so sharing costs no parallelism and each caller keeps its thread's priority.
     The session lives while a detector holds it.
     """
@@ -127,7 +123,7 @@ def fuse_scalar_chains(path: Path, what: str) -> bytes:
     -> Add(b) with scalar a, b, and hard-swish as Add(3) -> Clip(0, 6) -> Mul ->
     Div(6). onnxruntime fuses neither, so each costs full passes over large
     activations. The affine folds exactly into the convolution (W*a, bias*a + b)
-    and hard-swish becomes one HardSwish node: about a sixth less CPU per frame.
+    and hard-swish becomes one HardSwish node (docs/detection.md#plate-text).
     """
     try:
         model = onnx.load(str(path))

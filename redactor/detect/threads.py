@@ -1,11 +1,11 @@
 """Detection runs at a lower CPU priority than the frame path.
 
-On a live stream a frame's decode, masking and encode are on the critical path
-and cost ~20 ms at 1080p; a detection costs hundreds of ms of CPU and its result
-only has to be recent. With more runnable threads than cores (four detector
-threads per stream on two cores), equal priority slows every frame to the pace
-of the detectors. Detection threads therefore raise their own niceness (Linux
-applies it per thread): the frame path runs first, detection takes what is left.
+On a live stream a frame's decode, masking and encode are on the critical path; a
+detection costs many times as much CPU and its result only has to be recent. With
+more runnable threads than cores, equal priority slows every frame to the pace of
+the detectors. Detection threads therefore raise their own niceness (Linux applies
+it per thread): the frame path runs first, detection takes what is left
+(docs/detection.md#thread-priority).
 """
 
 from __future__ import annotations
