@@ -52,10 +52,8 @@ class TrackerParams:
     sigma_cap: float = 0.5
     """that uncertainty margin is at most this many box sizes per side"""
     peek_sigma_cap: float = 1.0
-    """... and this many on frames masked ahead of their detection (peek): a track seen
-    once, 360 ms on, may be 0.9 box sizes away at 2.5 box sizes a second. Uncapped, the
-    masks of tracks seen once (a low-score false positive, a long line of text taken
-    for a plate) covered up to 70% of some 1080p frames (bench.live, opencv_vtest)"""
+    """... and this many on frames masked ahead of their detection (peek); uncapped, the
+    masks of tracks seen once grow over much of a frame (see docs/tuning.md#tracker)"""
     centre_gate: float = 1.5
     """no-overlap match allowed within this many box sizes + the held margin (0 = off)"""
     max_size_ratio: float = 2.0
