@@ -55,16 +55,11 @@ ALPHA_ONE: Final = 256
 # threads on one big box, large enough that a task costs far more than its set-up.
 BAND_BYTES: Final = 1 << 16
 # Work from which one call runs its tasks on both cores, in bytes masked times a
-# cost per byte (below). A parallel region costs tens of microseconds on idle
-# cores but a scheduler slice (milliseconds) when a worker waits for a busy core:
-# measured on a loaded 2-core machine, a whole 4K frame pixelated took 21 ms in
-# parallel against ~2 ms serially. So only calls whose serial time is several
-# milliseconds go parallel: 50 face-sized blurs on a 1080p frame (2.3 MB x 24,
-# ~3 ms serially) do; any number of pixelated faces below 4K does not.
+# cost per byte (below). A parallel region costs a scheduler slice when a worker
+# waits for a busy core, so only calls whose serial time is several milliseconds
+# go parallel: face-sized blurs do, pixelated faces below 4K do not (see
+# docs/kernels.md#when-a-call-goes-parallel).
 PARALLEL_MIN_WORK: Final = 1 << 25
-# Serial cost per masked byte against pixelate, measured with bench.kernels
-# (1080p, 50 boxes): fill ~0.3, pixelate 1, one blur pass ~4 since the running
-# sums were vectorised (~10 before). Blur stays counted 24: a blur task is a
-# whole box, so the decision is really "do face-sized blurs go parallel", and
-# they should: 50 blurs on 1080p took 3.6 ms in parallel against 5.2 ms serially.
+# Cost per masked byte against pixelate. A blur task is a whole box, so its weight
+# decides whether face-sized blurs go parallel (they should: docs/kernels.md).
 WORK_PER_BYTE: Final = {"pixelate": 1, "fill": 1, "blur_pass": 24}

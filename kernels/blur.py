@@ -13,12 +13,12 @@ The division is a multiplication by a reciprocal plus a tiny epsilon:
 and windows hold under 2^39 pixels, so the floor is exactly the integer
 quotient and the kernel equals its integer reference.
 
-Speed notes (bench.kernels, face-sized BGR boxes, ~3x the first version):
-indices that LLVM cannot prove non-negative get a wrap-around check per access
-that stops vectorisation, hence the uint64 indices and the views made once per
-pass; `math.floor` returns an int in Numba (a float->int64 conversion that
-AVX2 cannot vectorise), hence `np.floor`; and with face-sized radii nearly
-every row is an edge row whose counts change, so no per-row division.
+Why the code looks as it does (docs/kernels.md#blur): indices that
+LLVM cannot prove non-negative get a wrap-around check per access that stops
+vectorisation, hence the uint64 indices and the views made once per pass;
+`math.floor` returns an int in Numba (a float->int64 conversion that AVX2 cannot
+vectorise), hence `np.floor`; and with face-sized radii nearly every row is an
+edge row whose counts change, so no per-row division.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def _running_sum(d: npt.NDArray[np.int32], sums: npt.NDArray[np.int32], w: int, 
     """sums[x*ch+k] = d[k] + d[ch+k] + ... + d[x*ch+k]: the window sums along the row.
 
     The differences d come from a separate vectorised loop: folding them into
-    this chain (two loads and a subtraction more per step) measured 15% slower."""
+    this chain (two loads and a subtraction more per step) was slower."""
     if ch == 3:
         s0, s1, s2 = 0, 0, 0
         one, two = np.uint64(1), np.uint64(2)
