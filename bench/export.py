@@ -40,10 +40,11 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.eval_score import box_mask, coverage
+from redactor.boxes import iou_matrix, suppress
 from redactor.config import Config, ExportConfig, MediaPipeFaceConfig, ProfileConfig
 from redactor.data import data_dir
 from redactor.detect.base import Detector
-from redactor.detect.registry import ProfileDetector, merge
+from redactor.detect.registry import ProfileDetector
 from redactor.export.archive import Archive
 from redactor.export.jobs import ExportRequest, ExportState
 from redactor.export.redact import DetectPass, plan_masks, track
@@ -185,25 +186,12 @@ def _reference(config: Config, recording: str,
             found.t_us.append(f.t_us)
             found.detections.append(d)
             faces = Detections.concat([d.of(Label.FACE), extra.detect(f.bgr).of(Label.FACE)])
-            reference.append(merge(faces, 0.3))
+            reference.append(suppress(faces, 0.3))
     finally:
         extra.close()
     if len(found) != len(export_found):
         raise SystemExit(f"the export saw {len(export_found)} frames, the reference {len(found)}")
     return found, reference
-
-
-def _iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float32)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return np.asarray(inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-6), np.float32)
 
 
 def reference_faces(found: DetectPass, reference: list[Detections],
@@ -214,7 +202,7 @@ def reference_faces(found: DetectPass, reference: list[Detections],
     for tf, export_d in zip(tracked, found.detections, strict=True):
         detected = tf.reasons == int(MaskReason.DETECTED)
         faces = export_d.of(Label.FACE).boxes
-        ious = _iou(tf.detections.boxes[detected], faces)
+        ious = iou_matrix(tf.detections.boxes[detected], faces)
         hit = ious.max(axis=1) >= MATCH_IOU if ious.size else np.zeros(int(detected.sum()), bool)
         qualifying.update(int(t) for t in tf.detections.track_ids[detected][hit])
     per_frame = []

@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from bench.eval_score import box_pixels
 from redactor import kernels
 from redactor.config import PolicyConfig
 from redactor.kernels import Style
@@ -99,14 +100,9 @@ def face_boxes(h: int, w: int, n: int, seed: int) -> npt.NDArray[np.float64]:
 
 
 def int_boxes(boxes: npt.NDArray[np.float64], h: int, w: int) -> list[tuple[int, int, int, int]]:
-    """The pixel boxes the kernels mask: clipped, rounded outward."""
-    out = []
-    for x0, y0, x1, y1 in boxes:
-        a, b = max(0, math.floor(x0)), max(0, math.floor(y0))
-        c, d = min(w, math.ceil(x1)), min(h, math.ceil(y1))
-        if c > a and d > b:
-            out.append((a, b, c, d))
-    return out
+    """The pixel boxes the kernels mask: clipped, rounded outward; empty ones left out."""
+    spans = (box_pixels(box, w, h) for box in boxes)
+    return [(x0, y0, x1, y1) for x0, y0, x1, y1 in spans if x1 > x0 and y1 > y0]
 
 
 def block_of(x0: int, y0: int, x1: int, y1: int) -> int:
@@ -333,21 +329,6 @@ def markdown(header: list[str], rows: list[list[str]]) -> str:
 # ------------------------------------------------------------------ re-detection
 
 
-def iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-    """(len(a), len(b)) IoU of xyxy boxes."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    out: npt.NDArray[np.float64] = inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
-    return out
-
-
 MEAN = "mean colour"  # the control: each box one block of its own mean colour (pixelate, strength 1)
 
 
@@ -484,10 +465,10 @@ def redetect(every: int, spec: str, enlarge_by: float | None = None) -> Redetect
     """Masks the labelled faces of faces/ as the default policy does, runs the thorough profile again.
 
     None without the shared data."""
+    from redactor.boxes import enlarge, iou_matrix
     from redactor.config import Config
     from redactor.data import data_dir, load_faces
     from redactor.detect.registry import ProfileDetector
-    from redactor.pipeline.masking import enlarge
     from redactor.types import Label
 
     images = load_faces()
@@ -524,7 +505,7 @@ def redetect(every: int, spec: str, enlarge_by: float | None = None) -> Redetect
                 if style is not None:
                     kernels.mask_bgr(img, enlarge(labelled, factor), style, strength, policy.ellipse)
                 det = detector.detect(img).of(Label.FACE)
-                match = iou(labelled, det.boxes) >= MATCH_IOU
+                match = iou_matrix(labelled, det.boxes) >= MATCH_IOU
                 scores[name].append(np.where(match, det.scores[None, :], 0.0).max(axis=1, initial=0.0))
             if (k + 1) % 25 == 0:
                 print(f"  {k + 1}/{len(images)} images, {time.perf_counter() - t0:.0f} s", file=sys.stderr)

@@ -1,7 +1,18 @@
 """Box geometry, once for every stage: xyxy float32 arrays and `Detections`.
 
 Detectors, the tracker, the live path, exports and the benchmarks all measure
-overlap and merge boxes here, so "IoU" and "merged" mean the same everywhere.
+overlap, grow, clip and merge boxes here, so "IoU", "enlarged" and "merged"
+mean the same everywhere:
+
+- overlap: `iou_matrix`, `nms`;
+- size and place: `enlarge` (by a factor), `at_least` (to a minimum side),
+  `clip` (to the frame; `Detections.clipped` calls it);
+- merging: `suppress` (NMS per label), `merge_union` (per label, the union of
+  overlapping boxes) and `merge_regions` (integer crop regions, united only
+  where that saves pixels).
+
+The benchmarks' scoring (coverage of labelled boxes by a mask) stays in
+bench/eval_score.py: the referee does not share code with what it scores.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ import numpy.typing as npt
 from redactor.types import Detections
 
 F32 = npt.NDArray[np.float32]
+Region = tuple[int, int, int, int]  # x0, y0, x1, y1 in whole pixels
 
 
 def iou_matrix(a: F32, b: F32) -> npt.NDArray[np.float64]:
@@ -46,6 +58,34 @@ def nms(boxes: F32, scores: npt.NDArray[np.float32], iou: float) -> npt.NDArray[
         ov = np.where(union > 0, inter / np.maximum(union, 1e-9), 0)
         order = rest[ov <= iou]
     return np.asarray(keep, np.intp)
+
+
+def enlarge(boxes: F32, factor: float) -> F32:
+    """Grows boxes about their centres by `factor` (width and height); always a new array."""
+    if factor == 1.0 or len(boxes) == 0:
+        return boxes.astype(np.float32, copy=True)
+    c = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]) * (factor / 2)
+    return np.concatenate([c - half, c + half], axis=1).astype(np.float32)
+
+
+def at_least(boxes: F32, side: float) -> F32:
+    """`boxes` grown about their centres to at least `side` px each way (smaller sides only).
+
+    `boxes` itself when there is nothing to grow (`side` <= 0 or no boxes)."""
+    if side <= 0 or not len(boxes):
+        return boxes
+    c = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = np.maximum((boxes[:, 2:] - boxes[:, :2]) / 2, side / 2)
+    return np.concatenate([c - half, c + half], axis=1).astype(np.float32)
+
+
+def clip(boxes: F32, width: int, height: int) -> F32:
+    """A copy of `boxes` clipped to a `width` x `height` frame; boxes left empty are kept."""
+    b = boxes.copy()
+    np.clip(b[:, 0::2], 0, width, out=b[:, 0::2])
+    np.clip(b[:, 1::2], 0, height, out=b[:, 1::2])
+    return b
 
 
 def suppress(found: Detections, iou: float) -> Detections:
@@ -87,3 +127,35 @@ def merge_union(found: Detections, iou: float) -> Detections:
             scores.append(float(found.scores[i]))
             labels.append(lab)
     return Detections.create(np.array(boxes), scores, labels)
+
+
+def region_area(r: Region) -> int:
+    """Pixels in a region."""
+    return (r[2] - r[0]) * (r[3] - r[1])
+
+
+def merge_regions(regions: list[Region]) -> list[Region]:
+    """Unions overlapping regions while their union holds no more pixels than the two crops
+    would (their overlap is then looked at once, not twice), until no such pair is left.
+
+    Merging every overlap turns two blobs touching at a corner into a rectangle that
+    is mostly empty ground (on opencv_vtest at 1080p, every 3rd of 150 frames: median
+    region pixels 352k with that rule, 323k with this one). Overlapping crops that
+    stay apart each still hold their own blob with its margin."""
+    out = list(regions)
+    changed = True
+    while changed:
+        changed = False
+        merged: list[Region] = []
+        for b in out:
+            for i, m in enumerate(merged):
+                u = (min(b[0], m[0]), min(b[1], m[1]), max(b[2], m[2]), max(b[3], m[3]))
+                overlap = b[0] < m[2] and m[0] < b[2] and b[1] < m[3] and m[1] < b[3]
+                if overlap and region_area(u) <= region_area(b) + region_area(m):
+                    merged[i] = u
+                    changed = True
+                    break
+            else:
+                merged.append(b)
+        out = merged
+    return out

@@ -149,10 +149,9 @@ class Detections:
 
     def clipped(self, width: int, height: int) -> Detections:
         """Boxes clipped to the frame; boxes left empty are kept (harmless, cheap)."""
-        b = self.boxes.copy()
-        np.clip(b[:, 0::2], 0, width, out=b[:, 0::2])
-        np.clip(b[:, 1::2], 0, height, out=b[:, 1::2])
-        return Detections(b, self.scores, self.labels, self.track_ids)
+        from redactor.boxes import clip  # here, not at the top: redactor.boxes imports this module
+
+        return Detections(clip(self.boxes, width, height), self.scores, self.labels, self.track_ids)
 
     @staticmethod
     def concat(parts: list[Detections]) -> Detections:

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor import kernels
+from redactor.boxes import clip, enlarge
 from redactor.config import PolicyConfig
 from redactor.types import Detections, Frame, Label, MaskReason, Masks
 
@@ -22,15 +23,6 @@ _STYLE = {
     "strong_blur": kernels.Style.STRONG_BLUR,
     "fill": kernels.Style.FILL,
 }
-
-
-def enlarge(boxes: npt.NDArray[np.float32], factor: float) -> npt.NDArray[np.float32]:
-    """Grows boxes about their centres by `factor` (width and height)."""
-    if factor == 1.0 or len(boxes) == 0:
-        return boxes.astype(np.float32, copy=True)
-    c = (boxes[:, :2] + boxes[:, 2:]) / 2
-    half = (boxes[:, 2:] - boxes[:, :2]) * (factor / 2)
-    return np.concatenate([c - half, c + half], axis=1).astype(np.float32)
 
 
 def masks_for(
@@ -57,9 +49,7 @@ def masks_for(
         boxes = np.concatenate([boxes, moving.astype(np.float32)])
         labels = np.concatenate([labels, np.full(len(moving), int(Label.PERSON), np.int8)])
         why = np.concatenate([why, np.full(len(moving), int(MaskReason.MOTION), np.int8)])
-    np.clip(boxes[:, 0::2], 0, width, out=boxes[:, 0::2])
-    np.clip(boxes[:, 1::2], 0, height, out=boxes[:, 1::2])
-    return Masks(boxes, labels, why, ellipse=policy.ellipse, zones=zones)
+    return Masks(clip(boxes, width, height), labels, why, ellipse=policy.ellipse, zones=zones)
 
 
 def mask_everything(frame: Frame, color: tuple[int, int, int] = (0, 0, 0)) -> None:

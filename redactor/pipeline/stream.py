@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from redactor.config import Limits
+from redactor.errors import InvalidInput
 from redactor.pipeline.engine import Engine
 from redactor.pipeline.frame import Redacted
 from redactor.types import Detections, Frame, FrameStatus, Masks, PixelFormat
@@ -36,6 +37,37 @@ class StreamSpec:
     height: int = 0
     fps: float = 0.0
     latency_budget_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFrame:
+    """One input frame: `data` in the header's format (one access unit for H.264)."""
+
+    seq: int
+    timestamp_us: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class BadMessage:
+    """A message a stream cannot take as it is. `kind` is what it says it is ("header",
+    "frame"; "" for an empty message); `error` what is wrong with its content. A stream
+    judges a message's kind before its content (the header comes first, then frames)."""
+
+    kind: str
+    error: InvalidInput
+
+
+# What a stream reads: its header, then frames.
+StreamMessage = StreamSpec | StreamFrame | BadMessage
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAccepted:
+    """Sent once, first, when the header is accepted."""
+
+    stream_id: str
+    policy: str  # the policy chosen for the header's recipient and service
 
 
 @dataclass(slots=True)

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import iou_matrix
+from redactor.boxes import at_least, iou_matrix
 from redactor.config import SweepConfig
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
@@ -270,12 +270,3 @@ class StillMasks:
             except Exception:  # noqa: BLE001 - collect() records it
                 pass
         self.collect()
-
-
-def at_least(boxes: npt.NDArray[np.float32], side: float) -> npt.NDArray[np.float32]:
-    """`boxes` grown about their centres to at least `side` px each way (smaller sides only)."""
-    if side <= 0 or not len(boxes):
-        return boxes
-    c = (boxes[:, :2] + boxes[:, 2:]) / 2
-    half = np.maximum((boxes[:, 2:] - boxes[:, :2]) / 2, side / 2)
-    return np.concatenate([c - half, c + half], axis=1).astype(np.float32)

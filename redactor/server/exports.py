@@ -22,6 +22,7 @@ from redactor.export.service import Clock, ExportService, utc_now
 from redactor.server.auth import caller_identity, require_role
 from redactor.server.serde_exports import (
     artifact_from_proto,
+    download_to_proto,
     export_job_to_proto,
     export_request_from_proto,
 )
@@ -82,9 +83,4 @@ class ExportsServicer(pb_grpc.ExportsServicer):
             self.service.refuse_download(request.id, str(request.artifact), actor, str(e))
             raise
         download = self.service.open_download(request.id, artifact, actor)
-        chunk = self.config.export.chunk_bytes
-        with download.file as f:
-            offset = 0
-            while data := f.read(chunk):
-                yield pb.DownloadChunk(data=data, offset=offset, total_size=download.size)
-                offset += len(data)
+        yield from download_to_proto(download, self.config.export.chunk_bytes)

@@ -6,8 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from redactor.errors import InvalidInput
-from redactor.pipeline.stream import StreamSpec
+from redactor.errors import InvalidInput, MissingField
+from redactor.pipeline.image import ImageRequest, ImageResult
+from redactor.pipeline.stream import (
+    BadMessage,
+    StreamAccepted,
+    StreamFrame,
+    StreamMessage,
+    StreamOutput,
+    StreamSpec,
+)
 from redactor.types import Detections, FrameStatus, Masks, PixelFormat
 from redactor.v1 import redactor_pb2 as pb
 
@@ -82,3 +90,53 @@ def timestamp_us(value: int, where: str) -> int:
     if not -MAX_TIMESTAMP_US <= value <= MAX_TIMESTAMP_US:
         raise InvalidInput(f"{where} must be within +-2**53 us (285 years), got {value}")
     return value
+
+
+def stream_message_from_proto(req: pb.StreamRequest) -> StreamMessage:
+    """A stream's message as the stream takes it. A header or frame whose content is
+    invalid becomes a BadMessage carrying the error: the stream refuses a message out
+    of its place for its kind, whatever its content."""
+    kind = req.WhichOneof("kind") or ""
+    try:
+        if kind == "header":
+            return stream_spec_from_proto(req.header)
+        if kind == "frame":
+            f = req.frame
+            return StreamFrame(f.seq, timestamp_us(f.timestamp_us, f"frame {f.seq}: timestamp_us"), f.data)
+    except InvalidInput as e:
+        return BadMessage(kind, e)
+    return BadMessage(kind, InvalidInput(f"a stream message is a header or a frame, got {kind or 'an empty message'}"))
+
+
+def redacted_frame_to_proto(out: StreamOutput) -> pb.RedactedFrame:
+    return pb.RedactedFrame(
+        seq=out.seq, timestamp_us=out.timestamp_us, status=status_to_proto(out.status),
+        status_reason=out.reason, data=out.data if out.status != FrameStatus.DROPPED else b"",
+        width=out.width, height=out.height,
+        detections=detections_to_proto(out.detections),
+        masks=masks_to_proto(out.masks), service_ms=out.service_ms,
+    )
+
+
+def stream_response_to_proto(event: StreamAccepted | StreamOutput) -> pb.StreamResponse:
+    if isinstance(event, StreamAccepted):
+        return pb.StreamResponse(accepted=pb.StreamAccepted(stream_id=event.stream_id, policy=event.policy))
+    return pb.StreamResponse(frame=redacted_frame_to_proto(event))
+
+
+def image_request_from_proto(req: pb.RedactImageRequest) -> ImageRequest:
+    if not req.HasField("image"):
+        raise MissingField("image")
+    img = req.image
+    return ImageRequest(pixel_format(img.format, "image.format"), img.width, img.height, img.data, req.policy)
+
+
+def image_result_to_proto(r: ImageResult) -> pb.RedactImageResponse:
+    return pb.RedactImageResponse(
+        image=pb.Image(format=format_to_proto(r.format), width=r.width, height=r.height, data=r.data),
+        detections=detections_to_proto(r.detections),
+        masks=masks_to_proto(r.masks),
+        status=status_to_proto(r.status),
+        status_reason=r.reason,
+        service_ms=r.service_ms,
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from redactor.errors import InvalidInput
 from redactor.export.jobs import ExportJob, ExportRequest, Subject
-from redactor.export.service import Artifact
+from redactor.export.service import Artifact, Download
 from redactor.v1 import redactor_pb2 as pb
 
 ARTIFACTS: dict[int, Artifact] = {pb.EXPORT_ARTIFACT_VIDEO: "video", pb.EXPORT_ARTIFACT_MANIFEST: "manifest"}
@@ -86,3 +87,12 @@ def artifact_from_proto(value: int) -> Artifact:
         raise InvalidInput(
             f"artifact must be EXPORT_ARTIFACT_VIDEO or EXPORT_ARTIFACT_MANIFEST, got {value}"
         ) from None
+
+
+def download_to_proto(download: Download, chunk_bytes: int) -> Iterator[pb.DownloadChunk]:
+    """An opened artifact as chunks of at most `chunk_bytes`; closes its file when done."""
+    with download.file as f:
+        offset = 0
+        while data := f.read(chunk_bytes):
+            yield pb.DownloadChunk(data=data, offset=offset, total_size=download.size)
+            offset += len(data)

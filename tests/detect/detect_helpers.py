@@ -9,10 +9,10 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.eval_score import COVERED, box_mask, coverage
+from redactor.boxes import enlarge
 from redactor.config import PolicyConfig
 from redactor.data import LabelledImage
 from redactor.detect.base import Detector
-from redactor.pipeline.masking import enlarge
 from redactor.types import Detections
 
 ENLARGE = PolicyConfig().enlarge  # boxes are scored as the default policy masks them

@@ -9,7 +9,7 @@ import pytest
 from redactor.config import MotionConfig
 from redactor.errors import InvalidDetections
 from redactor.pipeline.live import look_closer
-from redactor.pipeline.motion import Motion, MotionModel, fit_scale, merge_boxes
+from redactor.pipeline.motion import Motion, MotionModel, fit_scale
 from redactor.types import Detections, Frame, Label
 
 
@@ -43,18 +43,6 @@ def test_no_regions_while_learning_or_when_everything_moves() -> None:
         m.regions(_frame(i, rng))
     flash = rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)  # the whole picture changes
     assert m.regions(flash) == []
-
-
-def test_merge_boxes_unions_overlaps_where_that_is_no_more_pixels() -> None:
-    # a chain along a row: each union is smaller than its two parts together
-    assert merge_boxes([(0, 0, 10, 10), (8, 0, 30, 10), (25, 0, 50, 10)]) == [(0, 0, 50, 10)]
-    # one box mostly inside another: merged; a box far away: kept
-    assert merge_boxes([(0, 0, 20, 20), (5, 5, 22, 22), (30, 30, 40, 40)]) == [(0, 0, 22, 22), (30, 30, 40, 40)]
-    # two boxes touching at a corner: their union would be mostly empty ground (400 px
-    # against 100 + 225), so each is looked at on its own
-    assert merge_boxes([(0, 0, 10, 10), (5, 5, 20, 20)]) == [(0, 0, 10, 10), (5, 5, 20, 20)]
-    # not overlapping at all: never merged, however close
-    assert merge_boxes([(0, 0, 10, 10), (10, 0, 20, 10)]) == [(0, 0, 10, 10), (10, 0, 20, 10)]
 
 
 def test_fit_scale_shrinks_all_regions_together_to_the_budget() -> None:
