@@ -8,8 +8,8 @@ import pytest
 
 from redactor.config import MotionConfig
 from redactor.errors import InvalidDetections
-from redactor.pipeline.live import look_closer
 from redactor.pipeline.motion import Motion, MotionModel, fit_scale
+from redactor.pipeline.scheduler import look_closer
 from redactor.types import Detections, Frame, Label
 
 
