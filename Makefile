@@ -1,20 +1,22 @@
-# Two commands: `make run` and `make test`. Everything else is set-up they share.
+# Two commands: `make run` and `make test` (CI: .ci/run, `make lint` first). Everything
+# else is set-up they share.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
-# MediaPipe goes in with --no-deps: its wheel requires the GUI build
-# opencv-contrib-python, which would overwrite the headless cv2 (one cv2 only).
-MEDIAPIPE := mediapipe==1.2.3
 ADDRESS ?= 127.0.0.1:50051
+LINTED := redactor kernels clients bench
 
 .PHONY: run test setup models proto lint bench clean
 
+# Every version comes from constraints.txt (the complete tested set), pip's included.
+# MediaPipe goes in with --no-deps: its wheel requires the GUI build
+# opencv-contrib-python, which would overwrite the headless cv2 (one cv2 only).
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e '.[dev]'
-	$(PIP) install -q --no-deps $(MEDIAPIPE)
+	$(PIP) install -q --upgrade -c constraints.txt pip
+	$(PIP) install -q -c constraints.txt -e '.[dev,bench]'
+	$(PIP) install -q --no-deps -c constraints.txt mediapipe
 	touch $@
 
 setup: $(VENV)/.installed models
@@ -32,9 +34,11 @@ test: setup
 proto: $(VENV)/.installed
 	$(PY) proto/generate.py
 
+# ruff and mypy are pinned in pyproject's dev extra: a new release cannot fail an unchanged tree.
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check redactor kernels clients bench tests
-	$(VENV)/bin/mypy redactor kernels clients bench
+	$(VENV)/bin/ruff check $(LINTED) tests proto
+	$(VENV)/bin/ruff format --check $(LINTED) tests proto
+	$(VENV)/bin/mypy $(LINTED)
 
 bench: setup
 	$(PY) -m bench
