@@ -13,16 +13,6 @@ for the tests. Benchmark: `python -m bench.kernels`.
 
 from __future__ import annotations
 
-import os
-
-# Numba's OpenMP workers sleep as soon as a parallel region ends instead of
-# spinning: a server shares its two cores with decoders and detectors, and
-# spinning workers took ~1 ms of CPU from whatever ran next (measured with
-# bench.kernels: cv2.blur after a parallel blur, 3.4 ms against 2.7 ms).
-# Read by libgomp when it loads (at the first parallel call); a caller's own
-# setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 from redactor.kernels.api import Style, mask_bgr, mask_i420, mask_nv12, warmup
 from redactor.kernels.yuv import bgr_to_yuv
 
