@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from detect_helpers import read, recall
+from support.fakes import RaisingDetector
 
 from redactor.boxes import suppress as merge
 from redactor.config import Config, ProfileConfig
@@ -45,23 +46,12 @@ def test_default_profiles_build_with_faces_and_plates(name: str) -> None:
         det.close()  # idempotent
 
 
-class _Broken:
-    name = "broken"
-    model_sha256 = ""
-
-    def detect(self, bgr: np.ndarray) -> Detections:
-        raise RuntimeError("runtime failed")
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize("parallel", [True, False])
 def test_a_failing_detector_fails_the_frame(parallel: bool) -> None:
     """No partial result: the pipeline sees the error and fails closed."""
     cfg = Config().detect.profiles["realtime"].model_copy(update={"parallel": parallel})
     det = ProfileDetector("realtime", cfg)
-    det.detectors.append(_Broken())
+    det.detectors.append(RaisingDetector("broken", "runtime failed"))
     try:
         with pytest.raises(RuntimeError, match="runtime failed"):
             det.detect(np.zeros((64, 64, 3), np.uint8))

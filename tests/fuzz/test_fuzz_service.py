@@ -32,8 +32,10 @@ from fuzz_count import TRIED, record
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.configs import export_config
+from support.procs import rss_mb
 
-from redactor.config import Config, ExportConfig, Limits
+from redactor.config import Config, Limits
 from redactor.ledger import Ledger
 from redactor.server.app import RunningServer, create_server
 from redactor.types import Frame, PixelFormat
@@ -286,14 +288,6 @@ class Site:
     downloads_refused: int = 0
 
 
-def rss_mb() -> float:
-    with open(f"/proc/{os.getpid()}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("fuzz")
@@ -305,9 +299,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     (cam / "20240501T110000.mp4").write_bytes(good[: len(good) * 2 // 3])  # truncated recording
     (root / "archive" / "cam-2").mkdir()
     (root / "archive" / "cam-2" / "notes.txt").write_text("not a video")
-    cfg = Config(limits=LIMITS, export=ExportConfig(
-        archive_root=root / "archive", output_dir=root / "exports", ledger_path=root / "ledger.sqlite",
-        key_path=root / "keys" / "signing_key.pem"))
+    cfg = Config(limits=LIMITS, export=export_config(root))
     running = create_server(cfg, "127.0.0.1:0")
     with grpc.insecure_channel(running.address) as ch:  # warm-up before the memory baseline
         pb_grpc.RedactorStub(ch).RedactImage(  # type: ignore[no-untyped-call]

@@ -30,6 +30,7 @@ import grpc
 import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from support.procs import rss_mb
 
 from redactor.clients.client import OutFrame, RedactorClient
 from redactor.config import Config, ExportConfig, Limits, PolicyRouting
@@ -189,14 +190,6 @@ def run_stream(address: str, index: int, raw: bool, frames: list[np.ndarray], un
                     continue
                 img = pics[0].to_ndarray(format="gray")
             check_frame(t, where, o.status, list(o.detections), list(o.masks), img, raw)
-
-
-def rss_mb() -> float:
-    with open(f"/proc/{os.getpid()}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 @pytest.mark.slow

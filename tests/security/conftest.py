@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from security_pki import CA, TOKENS, Issued, export_config
+from security_pki import CA, TOKENS, Issued
+from support.configs import export_config
 
 from redactor.config import AuthConfig, Config, ServerConfig
 from redactor.server.app import RunningServer, create_server

@@ -1,8 +1,7 @@
 """A throwaway PKI for tests: a CA, a server certificate for localhost and client
 certificates with a CN and OU, made with `cryptography` in a temporary folder.
 Nothing here is committed: every key is generated per test session. Also the
-settings the security tests' servers share (TOKENS, export_config); the fixtures
-are in conftest.py."""
+tokens the security tests' servers share (TOKENS); the fixtures are in conftest.py."""
 
 from __future__ import annotations
 
@@ -16,14 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from redactor.config import ExportConfig
-
 TOKENS = {"relay": "relay-secret-0001", "auditor": "auditor-secret-0001", "operator": "operator-secret-0001"}
-
-
-def export_config(folder: Path) -> ExportConfig:
-    return ExportConfig(archive_root=folder / "archive", output_dir=folder / "exports",
-                        ledger_path=folder / "ledger.sqlite", key_path=folder / "keys" / "signing_key.pem")
 
 
 @dataclass(frozen=True)

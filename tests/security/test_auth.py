@@ -21,7 +21,8 @@ import grpc
 import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from security_pki import CA, TOKENS, Issued, export_config
+from security_pki import CA, TOKENS, Issued
+from support.configs import export_config
 
 from redactor.config import AuthConfig, Config, ServerConfig
 from redactor.errors import ConfigError

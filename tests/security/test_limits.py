@@ -15,11 +15,13 @@ import grpc
 import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from support.configs import export_config
+from support.fakes import EmptyDetector
 
-from redactor.config import Config, ExportConfig, Limits, ServerConfig
+from redactor.config import Config, Limits, ServerConfig
 from redactor.errors import ConfigError
 from redactor.server.app import RunningServer, create_server
-from redactor.types import Detections, Frame
+from redactor.types import Frame
 from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 from redactor.video.h264 import H264Encoder
@@ -30,11 +32,6 @@ LIMITS = Limits(max_message_bytes=1 << 20, max_width=640, max_height=480, max_st
 PNG = bytes(cv2.imencode(".png", np.full((24, 32, 3), 90, np.uint8))[1])
 RELAY = (("authorization", "Bearer relay-dev-token"),)
 OPERATOR = (("authorization", "Bearer operator-dev-token"),)
-
-
-def export_config(folder: Path) -> ExportConfig:
-    return ExportConfig(archive_root=folder / "archive", output_dir=folder / "exports",
-                        ledger_path=folder / "ledger.sqlite", key_path=folder / "keys" / "signing_key.pem")
 
 
 @pytest.fixture(scope="module")
@@ -226,20 +223,6 @@ def test_workers_must_outnumber_streams() -> None:
         create_server(cfg, "127.0.0.1:0")
 
 
-class SlowDetector:
-    """Takes 0.25 s a frame and finds nothing: the stream falls behind a fast sender."""
-
-    name = "slow"
-    model_sha256 = ""
-
-    def detect(self, bgr: np.ndarray) -> Detections:
-        time.sleep(0.25)
-        return Detections.empty()
-
-    def close(self) -> None:
-        pass
-
-
 def test_inbox_pushes_back_on_a_fast_sender(tmp_path: Path) -> None:
     """limits.stream_queue_frames bounds what a stream holds: a sender far faster than
     the service is held back by flow control instead of filling the server's memory."""
@@ -248,7 +231,8 @@ def test_inbox_pushes_back_on_a_fast_sender(tmp_path: Path) -> None:
     limits = Limits(stream_queue_frames=4, latency_budget_ms=60_000)
     n_frames = 80
     running = create_server(Config(limits=limits, export=export_config(tmp_path)), "127.0.0.1:0",
-                            detector_factory=lambda name, cfg: SlowDetector())
+                            # finds nothing, 0.25 s a frame: the stream falls behind a fast sender
+                            detector_factory=lambda name, cfg: EmptyDetector("slow", delay_s=0.25))
     sent = 0
     ahead: list[int] = []
     got = 0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 import pytest
+from support.boxes import box, covered, dets
 
 from redactor.errors import ConfigError
 from redactor.track import TrackedFrame, Tracker, TrackerParams
@@ -12,24 +12,6 @@ from redactor.types import Detections, Label, MaskReason
 
 FRAME_US = 40_000  # 25 fps
 DETECTED, TRACKED = int(MaskReason.DETECTED), int(MaskReason.TRACKED)
-
-
-def box(cx: float, cy: float, w: float, h: float) -> npt.NDArray[np.float64]:
-    return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
-
-
-def covered(truth: npt.NDArray[np.float64], masks: npt.NDArray[np.float32]) -> float:
-    """Fraction of `truth` inside the best single mask box."""
-    if len(masks) == 0:
-        return 0.0
-    lt = np.maximum(masks[:, :2], truth[:2])
-    rb = np.minimum(masks[:, 2:], truth[2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
-    return float(inter.max() / np.prod(truth[2:] - truth[:2]))
-
-
-def dets(boxes: list[npt.NDArray[np.float64]], label: Label = Label.FACE) -> Detections:
-    return Detections.create(np.array(boxes).reshape(-1, 4), np.full(len(boxes), 0.9), label)
 
 
 def id_of(frame: TrackedFrame, det_row: int) -> int:
