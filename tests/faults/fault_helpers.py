@@ -1,6 +1,7 @@
-"""Fault injection for tests: detectors that fail or hang, a real server run as a
-subprocess (`python -m redactor.cli serve`) that can be killed or starved of disk,
-and the auditor's ledger check (`redactor-audit ledger verify`) run as a command."""
+"""Fault injection for tests: a real server run as a subprocess (`python -m
+redactor.cli serve`) that can be killed or starved of disk, and the auditor's
+ledger check (`redactor-audit ledger verify`) run as a command. The detectors
+that fail or hang are in support.fakes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +17,6 @@ from pathlib import Path
 
 import av
 import grpc
-import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -29,43 +28,6 @@ AUDITOR = (("authorization", "Bearer auditor-dev-token"),)
 CAMERA = "cam-1"
 RECORDING_NAME = "20240501T080000.avi"
 START_TIMEOUT_S = 180.0  # a cold start on 2 busy cores loads three models and compiles kernels
-
-
-# ---------------------------------------------------------------- detectors
-
-
-class RaisingDetector:
-    """The detector runtime fails on every frame."""
-
-    name = "raising"
-    model_sha256 = ""
-
-    def detect(self, bgr: np.ndarray) -> object:
-        raise RuntimeError("injected detector failure")
-
-    def close(self) -> None:
-        pass
-
-
-class HangingDetector:
-    """Blocks every call until released (a wedged runtime), counting calls."""
-
-    name = "hanging"
-    model_sha256 = ""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def detect(self, bgr: np.ndarray) -> object:
-        with self._lock:
-            self.calls += 1
-        self.release.wait(120)
-        raise RuntimeError("released after hanging")
-
-    def close(self) -> None:
-        self.release.set()
 
 
 # ---------------------------------------------------------------- a server as a process

@@ -5,7 +5,6 @@ answering, and what a stream held is released."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -21,10 +20,12 @@ import cv2
 import grpc
 import numpy as np
 import pytest
-from fault_helpers import HangingDetector, RaisingDetector, healthy
+from fault_helpers import healthy
+from support.configs import export_config
+from support.fakes import EmptyDetector, HangingDetector, RaisingDetector
 
 from redactor import kernels
-from redactor.config import Config, ExportConfig, Limits, LiveConfig, MotionConfig, ProfileConfig
+from redactor.config import Config, Limits, LiveConfig, MotionConfig, ProfileConfig
 from redactor.data import data_dir
 from redactor.ledger import Ledger
 from redactor.pipeline.engine import DetectorFactory
@@ -35,11 +36,6 @@ from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
 W, H = 320, 240
-
-
-def export_config(folder: Path) -> ExportConfig:
-    return ExportConfig(archive_root=folder / "archive", output_dir=folder / "exports",
-                        ledger_path=folder / "ledger.sqlite", key_path=folder / "keys" / "signing_key.pem")
 
 
 def serve(tmp: Path, limits: Limits | None = None, factory: DetectorFactory | None = None) -> RunningServer:
@@ -111,14 +107,6 @@ def stream(address: str, header: pb.StreamHeader, frames: list[bytes], fps: floa
         return out
 
 
-def rss_mb() -> float:
-    with open(f"/proc/{os.getpid()}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
 def assert_closed(o: pb.RedactedFrame) -> None:
     """The frame went out fully masked (one flat value) or was dropped: nothing of it shows."""
     assert o.status in (pb.FRAME_STATUS_FULLY_MASKED, pb.FRAME_STATUS_DROPPED), (o.seq, o.status_reason)
@@ -146,19 +134,6 @@ def test_detector_raising(tmp_path: Path, face_bgr: np.ndarray) -> None:
         stop_and_verify(running)
 
 
-class _NothingFound:
-    """A whole-frame detector that works and finds nothing (fast, so the stream keeps up)."""
-
-    name = "nothing"
-    model_sha256 = ""
-
-    def detect(self, bgr: np.ndarray) -> Detections:
-        return Detections.empty()
-
-    def close(self) -> None:
-        pass
-
-
 def walker_frames(n: int, w: int = W, h: int = H) -> list[bytes]:
     """A fixed camera's picture with one thing moving across it (motion regions appear)."""
     rng = np.random.default_rng(2)
@@ -177,7 +152,8 @@ def _one_profile_raising(tmp_path: Path, profile: str, n: int, why: str) -> list
     whose other detectors find nothing; checks that every frame from the first that
     says `why` on is closed and the server still answers. Returns those frames."""
     def factory(name: str, cfg: ProfileConfig) -> object:
-        return RaisingDetector() if name == profile else _NothingFound()
+        # the others work and find nothing, fast, so the stream keeps up
+        return RaisingDetector() if name == profile else EmptyDetector("nothing")
 
     running = serve(tmp_path, factory=factory)  # type: ignore[arg-type]
     try:
@@ -495,7 +471,7 @@ def test_motion_model_failing_fails_its_frame_closed(tmp_path: Path, monkeypatch
         return real(self, frame)  # type: ignore[arg-type]
 
     monkeypatch.setattr(motion.MotionModel, "update", update)
-    running = serve(tmp_path, factory=lambda name, cfg: _NothingFound())
+    running = serve(tmp_path, factory=lambda name, cfg: EmptyDetector("nothing"))
     try:
         header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112")
         outs = stream(running.address, header, walker_frames(20), fps=10.0)

@@ -9,32 +9,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from support.fakes import GarbageDetector, RaisingDetector
 
 from redactor.clients.client import OutFrame, RedactorClient
 from redactor.clients.video import read_i420
 from redactor.config import Config
 from redactor.server.app import RunningServer, create_server
 from redactor.v1 import redactor_pb2 as pb
-
-
-class RaisingDetector:
-    """Fault injection: the detector runtime fails on every frame."""
-
-    name = "raising"
-    model_sha256 = ""
-
-    def detect(self, bgr: np.ndarray) -> object:
-        raise RuntimeError("injected detector failure")
-
-    def close(self) -> None:
-        pass
-
-
-class GarbageDetector(RaisingDetector):
-    name = "garbage"
-
-    def detect(self, bgr: np.ndarray) -> object:
-        return [[1, 2, 3]]  # not Detections
 
 
 @pytest.fixture(params=[RaisingDetector, GarbageDetector], ids=["raises", "garbage"])

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from support.fakes import EmptyDetector
 
 from redactor.clients.client import OutFrame, RedactorClient
 from redactor.config import (
@@ -41,19 +42,6 @@ def walker_frame(i: int) -> np.ndarray:
     x = 10 + 4 * i
     img[100:100 + WALKER[1], x:x + WALKER[0]] = TEXTURE
     return img
-
-
-class _Blind:
-    """A live detector that works and finds nothing: whatever is masked came from elsewhere."""
-
-    name = "blind"
-    model_sha256 = ""
-
-    def detect(self, bgr: np.ndarray) -> Detections:
-        return Detections.empty()
-
-    def close(self) -> None:
-        pass
 
 
 class _Thorough:
@@ -91,7 +79,8 @@ def _serve(cfg: Config, thorough: _Thorough) -> RunningServer:
     sweep = cfg.live.sweep.profile
 
     def factory(name: str, pc: ProfileConfig) -> object:
-        return thorough if name == sweep else _Blind()
+        # the live detectors work and find nothing: whatever is masked came from elsewhere
+        return thorough if name == sweep else EmptyDetector("blind")
 
     return create_server(cfg, "127.0.0.1:0", detector_factory=factory)  # type: ignore[arg-type]
 
