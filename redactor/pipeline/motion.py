@@ -131,8 +131,8 @@ class MotionModel:
 
 
 def small_bgr(frame: Frame, width: int) -> tuple[npt.NDArray[np.uint8], float]:
-    """The frame at most `width` px wide, as BGR (the model sees colour: on opencv_vtest
-    luma alone, or YUV, found a quarter fewer of the moving heads), and its scale.
+    """The frame at most `width` px wide, as BGR (the model sees colour: it finds more moving
+    heads than luma alone, see docs/tuning.md#motion), and its scale.
     YUV frames are shrunk plane by plane before conversion, which costs a fraction of
     converting the full frame."""
     w, h = frame.width, frame.height
