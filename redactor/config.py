@@ -483,8 +483,8 @@ class ExportConfig(Strict):
     encoder_threads: int = Field(2, ge=1, le=64, description="threads libx264 may use")
     workers: int = Field(1, ge=1, le=16, description="exports run at the same time")
     chunk_bytes: int = Field(1 << 20, ge=1 << 12, le=16 << 20, description="DownloadExport chunk size, bytes")
-    sweep_period_s: float = Field(
-        60.0, gt=0.0, le=86400.0, description="seconds between sweeps that delete expired exports"
+    expiry_period_s: float = Field(
+        60.0, gt=0.0, le=86400.0, description="seconds between checks that delete expired exports"
     )
 
 

@@ -22,5 +22,5 @@ How an export goes (redactor.export.service.ExportService; gRPC: redactor.server
    frame count and timing, policy, detectors and model hashes, masks per frame,
    requester fields, expiry; signed with the service's Ed25519 key
    (redactor.export.keys). `redactor-audit verify OUT.mp4 MANIFEST.json`.
-5. Expiry: a sweeper deletes expired exports and records expiry and deletion.
+5. Expiry: an expiry thread deletes expired exports and records expiry and deletion.
 """

@@ -1,7 +1,7 @@
 """Export requests and jobs (domain types), their validation, and the job table.
 
 Jobs are kept in a table of the ledger's SQLite file (separate from the
-hash-chained ledger table, since a job's state changes), so the expiry sweeper
+hash-chained ledger table, since a job's state changes), so the expiry thread
 still finds every export after a restart.
 """
 

@@ -1,8 +1,8 @@
 """The export service: requests in, redacted copies and signed manifests out, all on the ledger.
 
 Transport-free (the gRPC servicer is a thin layer over it). Jobs run on worker
-threads, one export at a time per worker; a sweeper thread deletes expired
-exports every `export.sweep_period_s` and records that on the ledger. Time
+threads, one export at a time per worker; an expiry thread deletes expired
+exports every `export.expiry_period_s` and records that on the ledger. Time
 comes from `clock` (injectable, so tests can move past an expiry without
 sleeping); every ledger row and job time uses it.
 
@@ -65,7 +65,7 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Download:
-    """An opened artifact: the handle stays readable even if the sweeper deletes the file."""
+    """An opened artifact: the handle stays readable even if expiry deletes the file."""
 
     file: BinaryIO
     size: int
@@ -106,7 +106,7 @@ class ExportService:
             threading.Thread(target=self._worker, name=f"export-{i}", daemon=True)
             for i in range(self.cfg.workers)
         ]
-        self._threads.append(threading.Thread(target=self._sweeper, name="export-sweeper", daemon=True))
+        self._threads.append(threading.Thread(target=self._expire_periodically, name="export-expiry", daemon=True))
         for t in self._threads:
             t.start()
 
@@ -231,7 +231,7 @@ class ExportService:
 
     # ------------------------------------------------------------ expiry
 
-    def sweep(self) -> list[str]:
+    def expire_due(self) -> list[str]:
         """Deletes every finished export past its expiry; returns their ids."""
         now = self.clock()
         with self._cond:
@@ -253,13 +253,13 @@ class ExportService:
             log.info("export %s expired and deleted", job.id)
         return [j.id for j in due]
 
-    def _sweeper(self) -> None:
+    def _expire_periodically(self) -> None:
         while not self._closed.is_set():
             try:
-                self.sweep()
+                self.expire_due()
             except Exception:
-                log.exception("expiry sweep failed")
-            self._closed.wait(self.cfg.sweep_period_s)
+                log.exception("expiring exports failed")
+            self._closed.wait(self.cfg.expiry_period_s)
 
     # ------------------------------------------------------------ running jobs
 
@@ -421,7 +421,7 @@ class ExportService:
     # ------------------------------------------------------------ shutdown
 
     def close(self) -> None:
-        """Stops workers and the sweeper; a running export stops at its next frame and fails."""
+        """Stops workers and the expiry thread; a running export stops at its next frame and fails."""
         if self._closed.is_set():
             return
         self._closed.set()

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from redactor.config import Limits
+from redactor.pipeline.background import BackgroundModel, Motion
 from redactor.pipeline.decision import Action, Decision, Facts, Source, decide
 from redactor.pipeline.engine import Engine
-from redactor.pipeline.motion import Motion, MotionModel
 from redactor.pipeline.scheduler import DetectionScheduler
 from redactor.pipeline.stream import StreamOutput, StreamSession, StreamSpec
 from redactor.pipeline.sweep import StillMasks
@@ -74,7 +74,7 @@ class LiveSession(StreamSession):
         # masked from the tracks (and the detection, once done, moves them)
         self.wait_s = self.budget_s * limits.detection_wait_share
         motion = engine.config.live.motion
-        self._motion = MotionModel(motion) if motion.enabled else None
+        self._motion = BackgroundModel(motion) if motion.enabled else None
         self._det = DetectionScheduler(
             self.redactor.detect, wait_s=self.wait_s, max_unfinished=limits.stream_queue_frames,
             interval_us=limits.detect_interval_ms * 1000, hold_s=policy.hold_s, nice=engine.config.detect.nice,

@@ -25,8 +25,8 @@ from redactor.config import MotionConfig
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
 from redactor.errors import InvalidDetections
+from redactor.pipeline.background import Box, Motion, fit_scale
 from redactor.pipeline.decision import Own
-from redactor.pipeline.motion import Box, Motion, fit_scale
 from redactor.track import TrackedFrame, Tracker, TrackerParams
 from redactor.types import Detections, Frame
 

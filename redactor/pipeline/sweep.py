@@ -39,7 +39,7 @@ from redactor.config import SweepConfig
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
 from redactor.errors import InvalidDetections
-from redactor.pipeline.motion import Box, Motion
+from redactor.pipeline.background import Box, Motion
 from redactor.types import Detections, Frame
 
 log = logging.getLogger(__name__)

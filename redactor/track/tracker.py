@@ -1,7 +1,7 @@
 """Keeps a mask on each face or plate between detections: a small SORT-style tracker.
 
 Per frame: every track is predicted to the frame's time (constant velocity,
-redactor.track.motion); tracks not seen for more than `hold_s` are dropped;
+redactor.track.kalman); tracks not seen for more than `hold_s` are dropped;
 detections are matched to tracks of the same label (faces and plates never
 match each other, redactor.track.association); matched tracks are corrected,
 and every unmatched detection starts a new track at once. There is no
@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.errors import ConfigError
-from redactor.track import association, motion
+from redactor.track import association, kalman
 from redactor.types import Detections, MaskReason
 
 _US_PER_S = 1_000_000
@@ -86,8 +86,8 @@ class TrackerParams:
                 raise ConfigError(f"track.{name} must be {want} and finite, got {value!r}")
 
     @property
-    def noise(self) -> motion.MotionNoise:
-        return motion.MotionNoise(self.accel_std, self.meas_std, self.init_vel_std)
+    def noise(self) -> kalman.MotionNoise:
+        return kalman.MotionNoise(self.accel_std, self.meas_std, self.init_vel_std)
 
 
 DEFAULT_PARAMS = TrackerParams()
@@ -125,7 +125,7 @@ class Tracker:
 
     def reset(self) -> None:
         """Forgets every track and the clock; ids start again at 1."""
-        self._state = motion.MotionState.empty()
+        self._state = kalman.MotionState.empty()
         self._ids = np.zeros(0, np.int64)
         self._labels = np.zeros(0, np.int8)
         self._scores = np.zeros(0, np.float32)
@@ -152,7 +152,7 @@ class Tracker:
         dt_us = 0 if self._last_input_us is None else max(0, ts - self._last_input_us)
         self._last_input_us = ts
         self._now_us += dt_us
-        motion.predict(self._state, dt_us / _US_PER_S, self._noise)
+        kalman.predict(self._state, dt_us / _US_PER_S, self._noise)
         self._keep(self._held())
 
         n_det = 0 if detections is None else len(detections)
@@ -182,7 +182,7 @@ class Tracker:
         self._state = self._state.select(np.ones(len(self._ids), bool))  # a copy to predict
         self._now_us += dt_us
         try:
-            motion.predict(self._state, dt_us / _US_PER_S, self._noise)
+            kalman.predict(self._state, dt_us / _US_PER_S, self._noise)
             held = self._held()
             out = self._output(None, np.zeros(0, np.intp), cap=self.params.peek_sigma_cap)
         finally:
@@ -208,22 +208,22 @@ class Tracker:
             t_rows = np.flatnonzero(self._labels == label)
             d_rows = np.flatnonzero(dets.labels == label)
             ti, di = association.match(
-                motion.cxcywh_to_boxes(predicted[t_rows]), dets.boxes[d_rows],
+                kalman.cxcywh_to_boxes(predicted[t_rows]), dets.boxes[d_rows],
                 self.params.iou_match, self.params.centre_gate, self.params.max_size_ratio,
                 slack[t_rows])
             det_track[d_rows[di]] = t_rows[ti]
         matched = det_track >= 0
         if matched.any():
             rows = det_track[matched]
-            motion.correct(self._state, rows, dets.boxes[matched], self._noise)
+            kalman.correct(self._state, rows, dets.boxes[matched], self._noise)
             self._scores[rows] = dets.scores[matched]
             self._last_seen_us[rows] = self._now_us
             self._seen_size[rows] = self._state.x[rows, 2:]
         new = np.flatnonzero(~matched)
         if len(new):
             first = len(self._ids)
-            self._state = motion.MotionState.concat(
-                self._state, motion.start(dets.boxes[new], self._noise))
+            self._state = kalman.MotionState.concat(
+                self._state, kalman.start(dets.boxes[new], self._noise))
             ids = np.arange(self._next_id, self._next_id + len(new), dtype=np.int64)
             self._next_id += len(new)
             self._ids = np.concatenate([self._ids, ids])
@@ -260,7 +260,7 @@ class Tracker:
         self._last_seen_us = self._last_seen_us[keep]
         self._seen_size = self._seen_size[keep]
 
-    def _predicted_and_margin(self, cap: float | None = None) -> tuple[motion.F64, motion.F64]:
+    def _predicted_and_margin(self, cap: float | None = None) -> tuple[kalman.F64, kalman.F64]:
         """Per track: predicted (cx, cy, w, h), never smaller than last seen; the margin
         (px per side, x and y) a held box adds for time unseen and uncertainty."""
         x = self._state.x.copy()
@@ -276,7 +276,7 @@ class Tracker:
         """Each track's predicted box grown by its margin: what is masked while unseen."""
         x, margin = self._predicted_and_margin(cap)
         x[:, 2:] += 2 * margin
-        return motion.cxcywh_to_boxes(x)
+        return kalman.cxcywh_to_boxes(x)
 
     def _output(self, dets: Detections | None, det_track: npt.NDArray[np.intp],
                 cap: float | None = None) -> TrackedFrame:

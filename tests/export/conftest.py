@@ -46,7 +46,7 @@ def make_config(tmp_path: Path, archive: Path) -> MakeConfig:
         policies = dict(Config().policy.policies)
         policies[FILL_POLICY] = policies["export"].model_copy(update={"style": "fill"})
         assert isinstance(policies[FILL_POLICY], PolicyConfig)
-        settings: dict[str, object] = {"sweep_period_s": 0.1, **export}
+        settings: dict[str, object] = {"expiry_period_s": 0.1, **export}
         return Config(
             auth=AuthConfig(required=True),
             policy=PolicyRouting(policies=policies),

@@ -209,11 +209,11 @@ def test_expired_export_is_deleted_and_the_deletion_is_on_the_ledger(served: Ser
     files = sorted(p.name for p in served.config.export.output_dir.iterdir())
     assert files == [f"{job.id}.manifest.json", f"{job.id}.mp4"]
 
-    # the service's clock moves past the expiry; its sweeper (every 0.1 s here) does the rest
+    # the service's clock moves past the expiry; its expiry thread (every 0.1 s here) does the rest
     served.exports.service.clock = lambda: datetime.now(UTC) + timedelta(days=1, seconds=1)
     deadline = time.monotonic() + 10
     while served.stub.GetExport(pb.GetExportRequest(id=job.id), metadata=AUDITOR).state != pb.EXPORT_STATE_EXPIRED:
-        assert time.monotonic() < deadline, "the sweeper did not expire the export"
+        assert time.monotonic() < deadline, "the expiry thread did not expire the export"
         time.sleep(0.05)
     assert list(served.config.export.output_dir.iterdir()) == []
     assert ledger_rows(served, job.id) == ["approved", "completed", "expired", "deleted"]

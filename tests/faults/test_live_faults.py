@@ -461,16 +461,16 @@ def test_client_killed_mid_stream(one_stream_server: RunningServer) -> None:
 def test_motion_model_failing_fails_its_frame_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The moving-blob masks come from the motion model; a frame it failed on leaves
     fully masked (the others as usual), and the stream goes on."""
-    from redactor.pipeline import motion
+    from redactor.pipeline import background
 
-    real = motion.MotionModel.update
+    real = background.BackgroundModel.update
 
-    def update(self: motion.MotionModel, frame: object) -> motion.Motion:
+    def update(self: background.BackgroundModel, frame: object) -> background.Motion:
         if getattr(frame, "seq", -1) == 12:
             raise RuntimeError("injected motion failure")
         return real(self, frame)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(motion.MotionModel, "update", update)
+    monkeypatch.setattr(background.BackgroundModel, "update", update)
     running = serve(tmp_path, factory=lambda name, cfg: EmptyDetector("nothing"))
     try:
         header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112")

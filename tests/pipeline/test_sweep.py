@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from redactor.config import SweepConfig
-from redactor.pipeline.motion import Motion
+from redactor.pipeline.background import Motion
 from redactor.pipeline.sweep import StillMasks, Sweeper
 from redactor.types import Detections, Frame, Label
 

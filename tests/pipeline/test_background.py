@@ -8,7 +8,7 @@ import pytest
 
 from redactor.config import MotionConfig
 from redactor.errors import InvalidDetections
-from redactor.pipeline.motion import Motion, MotionModel, fit_scale
+from redactor.pipeline.background import BackgroundModel, Motion, fit_scale
 from redactor.pipeline.scheduler import look_closer
 from redactor.types import Detections, Frame, Label
 
@@ -23,7 +23,7 @@ def _frame(i: int, noise: np.random.Generator) -> np.ndarray:
 
 def test_regions_cover_the_moving_object_only() -> None:
     rng = np.random.default_rng(0)
-    m = MotionModel(MotionConfig(warmup_frames=3))
+    m = BackgroundModel(MotionConfig(warmup_frames=3))
     found = []
     for i in range(30):
         found = m.regions(_frame(i, rng))
@@ -37,7 +37,7 @@ def test_regions_cover_the_moving_object_only() -> None:
 
 def test_no_regions_while_learning_or_when_everything_moves() -> None:
     rng = np.random.default_rng(1)
-    m = MotionModel(MotionConfig(warmup_frames=5))
+    m = BackgroundModel(MotionConfig(warmup_frames=5))
     assert m.regions(_frame(0, rng)) == []
     for i in range(10):
         m.regions(_frame(i, rng))
@@ -131,7 +131,7 @@ def _nv12(bgr: np.ndarray) -> Frame:
 
 def _walk(layout: str, frames: int = 30) -> Motion:
     rng = np.random.default_rng(0)
-    m = MotionModel(MotionConfig(warmup_frames=3))
+    m = BackgroundModel(MotionConfig(warmup_frames=3))
     make = {"bgr": Frame.from_bgr, "i420": _i420, "nv12": _nv12}[layout]
     motion = None
     for i in range(frames):
@@ -168,7 +168,7 @@ def test_moving_share_tells_moving_ground_from_still() -> None:
     x = 40 + 6 * 29
     share = motion.moving_share(np.array([[x, 150, x + 30, 210], [400, 20, 460, 80]], np.float32))
     assert share[0] > 0.8 and share[1] == 0.0
-    still = MotionModel(MotionConfig(warmup_frames=3)).update(Frame.from_bgr(_frame(0, np.random.default_rng(0))))
+    still = BackgroundModel(MotionConfig(warmup_frames=3)).update(Frame.from_bgr(_frame(0, np.random.default_rng(0))))
     assert not still.trusted and still.moving_share(np.array([[0, 0, 10, 10]], np.float32))[0] == 0.0
 
 
@@ -183,7 +183,7 @@ def test_moving_masks_grow_with_the_blob() -> None:
 def test_a_frames_work_picture_is_its_own_copy(width: int) -> None:
     """The sweep compares a still box's picture now with the one it swept; the frame is
     masked in place after its motion is known, so the work picture must not be its pixels."""
-    model = MotionModel(MotionConfig(warmup_frames=1))
+    model = BackgroundModel(MotionConfig(warmup_frames=1))
     bgr = np.full((width * 9 // 16, width, 3), 120, np.uint8)
     motion = model.update(Frame.from_bgr(bgr))
     bgr[:] = 0  # masked

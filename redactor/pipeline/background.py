@@ -90,7 +90,7 @@ class Motion:
         return boxes[: cfg.max_regions]
 
 
-class MotionModel:
+class BackgroundModel:
     """One stream's background model; `update` once per frame, in order."""
 
     def __init__(self, cfg: MotionConfig) -> None:
