@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import time
@@ -523,6 +524,8 @@ def redetect(every: int, spec: str, enlarge_by: float | None = None) -> Redetect
 
 
 def main(argv: list[str] | None = None) -> int:
+    # As `redactor serve` runs them (redactor/cli.py): idle OpenMP workers sleep (docs/kernels.md).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     ap = argparse.ArgumentParser(prog="python -m bench.kernels", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="1080p, 1 and 50 boxes, short runs; no re-detection")
     ap.add_argument("--redetect", action="store_true", help="only the re-detection measure, on every labelled face")

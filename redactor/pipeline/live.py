@@ -122,9 +122,7 @@ class LiveSession(StreamSession):
 
     def _first_sweep(self) -> Future[Detections] | None:
         """The stream's first sweep while frames wait for it (live.sweep.wait_first) and it runs."""
-        if self._still is None or not self._still.cfg.wait_first:
-            return None
-        return self._still.first_running()
+        return None if self._still is None else self._still.first_waited()
 
     def _observe(self, f: Frame) -> Motion | None:
         """What moved on `f` (the model learns from every frame, in order); None: it failed."""
@@ -201,9 +199,8 @@ class LiveSession(StreamSession):
         f = p.frame
         dets, reasons = tracked.detections, tracked.reasons
         if self._still is not None:
-            still = self._still.held(motion, f.timestamp_us)
-            if len(still):  # track id 0: not tracked
-                still = Detections(still.boxes, still.scores, still.labels, np.zeros(len(still), np.int64))
+            still = self._still.held_untracked(motion, f.timestamp_us)
+            if len(still):
                 dets = Detections.concat([dets, still])
                 reasons = np.concatenate([reasons, np.full(len(still), int(MaskReason.STILL), np.int8)])
         moving = None

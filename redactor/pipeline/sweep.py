@@ -205,6 +205,10 @@ class StillMasks:
             return None
         return self._in_flight[0]
 
+    def first_waited(self) -> Future[Detections] | None:
+        """The stream's first sweep while it runs and frames wait for it (wait_first)."""
+        return self.first_running() if self.cfg.wait_first else None
+
     def collect(self) -> None:
         """Folds in a finished sweep: its still boxes join the held ones (replacing a held
         box of the same object); its failure is kept in `failed` until a sweep succeeds."""
@@ -253,6 +257,11 @@ class StillMasks:
             return Detections.empty()
         return Detections.create(at_least(np.stack([h.box for h in keep]), self.cfg.min_box_px),
                                  [h.score for h in keep], [h.label for h in keep])
+
+    def held_untracked(self, motion: Motion, now_us: int) -> Detections:
+        """`held`, as detections beside a frame's tracks: track id 0, not tracked."""
+        still = self.held(motion, now_us)
+        return Detections(still.boxes, still.scores, still.labels, np.zeros(len(still), np.int64))
 
     def _left(self, h: _Held, motion: Motion) -> bool:
         """Nothing moves over `h` and its picture is no longer the swept one."""
