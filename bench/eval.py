@@ -71,7 +71,9 @@ def _read(path: Path) -> npt.NDArray[np.uint8]:
     return np.asarray(img, np.uint8)
 
 
-def mask_raster(found: Detections, policy: PolicyConfig, width: int, height: int) -> npt.NDArray[np.bool_]:
+def mask_raster(
+    found: Detections, policy: PolicyConfig, width: int, height: int
+) -> npt.NDArray[np.bool_]:
     """The pixels the policy masks for these detections, drawn by the real kernels.
 
     A blank frame is masked with style `fill` in white: whatever is white
@@ -101,7 +103,9 @@ def score_set(
         img = _read(item.path)
         h, w = img.shape[:2]
         if (w, h) != (item.width, item.height):
-            raise SystemExit(f"{item.path}: labels say {item.width}x{item.height}, the file is {w}x{h}")
+            raise SystemExit(
+                f"{item.path}: labels say {item.width}x{item.height}, the file is {w}x{h}"
+            )
         t0 = time.perf_counter()
         found = detector.detect(img)
         ms.append((time.perf_counter() - t0) * 1000)
@@ -129,7 +133,9 @@ def score_set(
     }
 
 
-def frame_timing(detector: ProfileDetector, sources: list[Path]) -> dict[str, dict[str, dict[str, float]]]:
+def frame_timing(
+    detector: ProfileDetector, sources: list[Path]
+) -> dict[str, dict[str, dict[str, float]]]:
     """Median ms per frame, wall clock and CPU (all threads), of the whole profile
     and of each detector alone, per frame size.
 
@@ -139,7 +145,10 @@ def frame_timing(detector: ProfileDetector, sources: list[Path]) -> dict[str, di
     out: dict[str, dict[str, dict[str, float]]] = {}
     images = [_read(p) for p in sources]
     for name, (w, h) in FRAME_SIZES.items():
-        frames = [np.asarray(cv2.resize(im, (w, h), interpolation=cv2.INTER_AREA), np.uint8) for im in images]
+        frames = [
+            np.asarray(cv2.resize(im, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
+            for im in images
+        ]
         if not frames:
             continue
         row: dict[str, dict[str, float]] = {}
@@ -154,7 +163,10 @@ def frame_timing(detector: ProfileDetector, sources: list[Path]) -> dict[str, di
                     run(f)
                     wall.append((time.perf_counter() - t0) * 1000)
                     cpu.append((time.process_time() - c0) * 1000)
-            row[what] = {"wall": float(statistics.median(wall)), "cpu": float(statistics.median(cpu))}
+            row[what] = {
+                "wall": float(statistics.median(wall)),
+                "cpu": float(statistics.median(cpu)),
+            }
         out[name] = row
     return out
 
@@ -178,13 +190,19 @@ def run_eval(
     """
     cfg = load_config(config)
     if profile not in cfg.detect.profiles:
-        raise SystemExit(f"profile {profile!r} is not defined; defined: {sorted(cfg.detect.profiles)}")
+        raise SystemExit(
+            f"profile {profile!r} is not defined; defined: {sorted(cfg.detect.profiles)}"
+        )
     faces = None if faces == SKIP else faces or faces_csv()
     plates = None if plates == SKIP else plates or plates_csv()
     if faces is None and plates is None:
-        raise SystemExit(f"no labelled data: set REDACTOR_DATA or pass --faces/--plates (looked in {data_dir()})")
+        raise SystemExit(
+            f"no labelled data: set REDACTOR_DATA or pass --faces/--plates (looked in {data_dir()})"
+        )
     policy_name, pol = policy_for(cfg, profile, policy)
-    detector = ProfileDetector(profile, cfg.detect.profiles[profile], cfg.models.dir, threads=cfg.detect.threads)
+    detector = ProfileDetector(
+        profile, cfg.detect.profiles[profile], cfg.models.dir, threads=cfg.detect.threads
+    )
     result: dict[str, Any] = {
         "profile": profile,
         "policy": policy_name,
@@ -200,16 +218,23 @@ def run_eval(
     }
     try:
         plate_sources: list[Path] = []
-        for kind, csv_path, label in (("faces", faces, Label.FACE), ("plates", plates, Label.PLATE)):
+        for kind, csv_path, label in (
+            ("faces", faces, Label.FACE),
+            ("plates", plates, Label.PLATE),
+        ):
             if csv_path is None:
                 continue
             items = load_labels(csv_path)[:limit] if limit else load_labels(csv_path)
             if kind == "plates":
-                plate_sources = [it.path for it in items if it.width * 9 == it.height * 16][:FRAME_SOURCES]
+                plate_sources = [it.path for it in items if it.width * 9 == it.height * 16][
+                    :FRAME_SOURCES
+                ]
             if progress:
                 print(f"{kind}: {len(items)} images", file=sys.stderr, flush=True)
             out_dir = masks_out / kind if masks_out else None
-            result[kind] = score_set(detector, pol, items, label, out_dir, csv_path.parent, progress)
+            result[kind] = score_set(
+                detector, pol, items, label, out_dir, csv_path.parent, progress
+            )
             result[kind]["csv"] = str(csv_path)
         if frames:
             sources = plate_sources
@@ -232,7 +257,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"Recall = share of labelled boxes with >= {result['covered_at']:.0%} of their pixels masked. "
         f"Masked share = mean share of the image under any mask (own label only in brackets).",
         "",
-        "| set | images | boxes | recall | " + " | ".join(b[0] for b in SIZE_BUCKETS)
+        "| set | images | boxes | recall | "
+        + " | ".join(b[0] for b in SIZE_BUCKETS)
         + " | masked share | ms per image (median) |",
         "|---|---|---|---|" + "---|" * len(SIZE_BUCKETS) + "---|---|",
     ]
@@ -242,7 +268,8 @@ def markdown(result: dict[str, Any]) -> str:
         r = result[kind]
         rec = r["recall"]
         cells = [
-            f"{rec[b[0]]['recall']:.3f} ({rec[b[0]]['n']})" if rec[b[0]]["n"] else "-" for b in SIZE_BUCKETS
+            f"{rec[b[0]]['recall']:.3f} ({rec[b[0]]['n']})" if rec[b[0]]["n"] else "-"
+            for b in SIZE_BUCKETS
         ]
         lines.append(
             f"| {kind} | {r['images']} | {r['boxes']} | **{rec['all']['recall']:.3f}** | "
@@ -259,7 +286,9 @@ def markdown(result: dict[str, Any]) -> str:
         ]
         for size, row in result["frame_ms"].items():
             lines.append(
-                f"| {size} | " + " | ".join(f"{row[n]['wall']:.0f} / {row[n]['cpu']:.0f}" for n in names) + " |"
+                f"| {size} | "
+                + " | ".join(f"{row[n]['wall']:.0f} / {row[n]['cpu']:.0f}" for n in names)
+                + " |"
             )
     machine = (
         f"Machine: {result['cpus']} CPUs, shared; 1-min load {result['load_before']:.1f} before, "
@@ -276,21 +305,44 @@ def markdown(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--profile", default="realtime", help="detection profile (default: %(default)s)")
+    ap.add_argument(
+        "--profile", default="realtime", help="detection profile (default: %(default)s)"
+    )
     ap.add_argument("--limit", type=int, default=None, help="first N images of each set")
-    ap.add_argument("--faces", type=Path, default=None,
-                    help="faces CSV (default: shared data faces/faces.csv; '-' skips faces)")
-    ap.add_argument("--plates", type=Path, default=None,
-                    help="plates CSV (default: shared data plates/plates.csv; '-' skips plates)")
-    ap.add_argument("--policy", default=None, help="masking policy (default: the one that uses the profile)")
-    ap.add_argument("--config", type=Path, default=None, help="TOML configuration (default: embedded)")
-    ap.add_argument("--masks-out", type=Path, default=None, help="write one mask PNG per image under DIR")
+    ap.add_argument(
+        "--faces",
+        type=Path,
+        default=None,
+        help="faces CSV (default: shared data faces/faces.csv; '-' skips faces)",
+    )
+    ap.add_argument(
+        "--plates",
+        type=Path,
+        default=None,
+        help="plates CSV (default: shared data plates/plates.csv; '-' skips plates)",
+    )
+    ap.add_argument(
+        "--policy", default=None, help="masking policy (default: the one that uses the profile)"
+    )
+    ap.add_argument(
+        "--config", type=Path, default=None, help="TOML configuration (default: embedded)"
+    )
+    ap.add_argument(
+        "--masks-out", type=Path, default=None, help="write one mask PNG per image under DIR"
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     ap.add_argument("--no-frames", action="store_true", help="skip the 720p/1080p frame timing")
     args = ap.parse_args(argv)
     result = run_eval(
-        args.profile, args.limit, faces=args.faces, plates=args.plates, policy=args.policy,
-        config=args.config, masks_out=args.masks_out, frames=not args.no_frames, progress=True,
+        args.profile,
+        args.limit,
+        faces=args.faces,
+        plates=args.plates,
+        policy=args.policy,
+        config=args.config,
+        masks_out=args.masks_out,
+        frames=not args.no_frames,
+        progress=True,
     )
     print(markdown(result))
     if args.json:

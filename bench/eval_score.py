@@ -28,7 +28,9 @@ def box_pixels(box: npt.NDArray[np.float32], width: int, height: int) -> tuple[i
     return x0, y0, x1, y1
 
 
-def coverage(mask: npt.NDArray[np.bool_], boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+def coverage(
+    mask: npt.NDArray[np.bool_], boxes: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float64]:
     """Share of each labelled box's pixels that `mask` (h, w) covers; 1.0 for empty boxes."""
     h, w = mask.shape
     out = np.ones(len(boxes), np.float64)
@@ -49,15 +51,24 @@ def box_mask(boxes: npt.NDArray[np.float32], width: int, height: int) -> npt.NDA
 
 
 def longest_side(boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    sides: npt.NDArray[np.float32] = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    sides: npt.NDArray[np.float32] = np.maximum(
+        boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    )
     return sides.astype(np.float32)
 
 
-def recall_table(covered: npt.NDArray[np.float64], sizes: npt.NDArray[np.float32]) -> dict[str, dict[str, float]]:
+def recall_table(
+    covered: npt.NDArray[np.float64], sizes: npt.NDArray[np.float32]
+) -> dict[str, dict[str, float]]:
     """Recall at COVERED overall and per size bucket: {bucket: {"n", "recall"}}."""
     hit = covered >= COVERED
-    rows: dict[str, dict[str, float]] = {"all": {"n": len(hit), "recall": float(hit.mean()) if len(hit) else 0.0}}
+    rows: dict[str, dict[str, float]] = {
+        "all": {"n": len(hit), "recall": float(hit.mean()) if len(hit) else 0.0}
+    }
     for name, lo, hi in SIZE_BUCKETS:
         sel = (sizes >= lo) & (sizes < hi)
-        rows[name] = {"n": int(sel.sum()), "recall": float(hit[sel].mean()) if sel.any() else float("nan")}
+        rows[name] = {
+            "n": int(sel.sum()),
+            "recall": float(hit[sel].mean()) if sel.any() else float("nan"),
+        }
     return rows

@@ -111,10 +111,14 @@ def _archive(tmp: Path, clip: Path, frames: int | None) -> str:
 
 
 def _config(tmp: Path) -> Config:
-    return Config(export=ExportConfig(
-        archive_root=tmp / "archive", output_dir=tmp / "exports",
-        ledger_path=tmp / "ledger.sqlite", key_path=tmp / "key.pem",
-    ))
+    return Config(
+        export=ExportConfig(
+            archive_root=tmp / "archive",
+            output_dir=tmp / "exports",
+            ledger_path=tmp / "ledger.sqlite",
+            key_path=tmp / "key.pem",
+        )
+    )
 
 
 class Recorder:
@@ -140,15 +144,24 @@ def measure_speed(tmp: Path, recording: str, clip_name: str) -> tuple[Speed, lis
     recorders: list[Recorder] = []
 
     def factory(profile: str) -> Detector:
-        recorders.append(Recorder(ProfileDetector(profile, config.detect.profiles[profile], config.models.dir)))
+        recorders.append(
+            Recorder(ProfileDetector(profile, config.detect.profiles[profile], config.models.dir))
+        )
         return recorders[-1]
 
     service = ExportService(config, detector_factory=factory)
     try:
         t0, c0 = time.perf_counter(), time.process_time()
-        job = service.create(ExportRequest(recording=recording, recipient="bench", officer="bench",
-                                           purpose="speed measurement", legal_basis="none (benchmark)"),
-                             "bench")
+        job = service.create(
+            ExportRequest(
+                recording=recording,
+                recipient="bench",
+                officer="bench",
+                purpose="speed measurement",
+                legal_basis="none (benchmark)",
+            ),
+            "bench",
+        )
         last = list(service.watch(job.id))[-1]
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         if last.state is not ExportState.DONE:
@@ -158,10 +171,18 @@ def measure_speed(tmp: Path, recording: str, clip_name: str) -> tuple[Speed, lis
         service.close()
     frames = doc["output"]["frame_count"]
     seconds = frames / eval_fraction(doc["output"]["frame_rate"])
-    speed = Speed(clip_name, frames, round(seconds, 2), round(wall, 2), round(cpu, 2),
-                  round(os.getloadavg()[0], 2), doc["detection"]["seconds"],
-                  round(seconds / wall, 3), doc["detection"]["profile"],
-                  [d["name"] for d in doc["detection"]["detectors"]])
+    speed = Speed(
+        clip_name,
+        frames,
+        round(seconds, 2),
+        round(wall, 2),
+        round(cpu, 2),
+        round(os.getloadavg()[0], 2),
+        doc["detection"]["seconds"],
+        round(seconds / wall, 3),
+        doc["detection"]["profile"],
+        [d["name"] for d in doc["detection"]["detectors"]],
+    )
     return speed, recorders[0].found
 
 
@@ -170,12 +191,21 @@ def eval_fraction(text: str) -> float:
     return float(num) / float(den or 1)
 
 
-def _reference(config: Config, recording: str,
-               export_found: list[Detections]) -> tuple[DetectPass, list[Detections]]:
+def _reference(
+    config: Config, recording: str, export_found: list[Detections]
+) -> tuple[DetectPass, list[Detections]]:
     """The export run's detections with frame times, and the reference per frame."""
-    extra = ProfileDetector("reference", ProfileConfig(detectors=(
-        MediaPipeFaceConfig(model="full", min_score=REFERENCE_MIN_SCORE, tile=REFERENCE_TILE),)),
-        config.models.dir)
+    extra = ProfileDetector(
+        "reference",
+        ProfileConfig(
+            detectors=(
+                MediaPipeFaceConfig(
+                    model="full", min_score=REFERENCE_MIN_SCORE, tile=REFERENCE_TILE
+                ),
+            )
+        ),
+        config.models.dir,
+    )
     selection = Archive(config.export.archive_root).select_file(recording)
     found = DetectPass(selection.info.width, selection.info.height)
     reference: list[Detections] = []
@@ -194,8 +224,9 @@ def _reference(config: Config, recording: str,
     return found, reference
 
 
-def reference_faces(found: DetectPass, reference: list[Detections],
-                    params: TrackerParams) -> tuple[list[npt.NDArray[np.float32]], int]:
+def reference_faces(
+    found: DetectPass, reference: list[Detections], params: TrackerParams
+) -> tuple[list[npt.NDArray[np.float32]], int]:
     """Per frame, the reference boxes of faces that the export profile finds somewhere."""
     tracked = track_clip(reference, found.t_us, params)
     qualifying: set[int] = set()
@@ -207,12 +238,16 @@ def reference_faces(found: DetectPass, reference: list[Detections],
         qualifying.update(int(t) for t in tf.detections.track_ids[detected][hit])
     per_frame = []
     for tf in tracked:
-        keep = (tf.reasons == int(MaskReason.DETECTED)) & np.isin(tf.detections.track_ids, list(qualifying))
+        keep = (tf.reasons == int(MaskReason.DETECTED)) & np.isin(
+            tf.detections.track_ids, list(qualifying)
+        )
         per_frame.append(tf.detections.boxes[keep])
     return per_frame, len(qualifying)
 
 
-def score(name: str, masks: list[Masks], ref: list[npt.NDArray[np.float32]], w: int, h: int) -> Variant:
+def score(
+    name: str, masks: list[Masks], ref: list[npt.NDArray[np.float32]], w: int, h: int
+) -> Variant:
     unmasked_frames = unmasked = 0
     area = 0.0
     for m, boxes in zip(masks, ref, strict=True):
@@ -228,12 +263,15 @@ def score(name: str, masks: list[Masks], ref: list[npt.NDArray[np.float32]], w: 
 def _save(path: Path, found: DetectPass, reference: list[Detections]) -> None:
     """The clip's frame times and both detectors' boxes, to analyse again without detecting."""
     arrays: dict[str, npt.NDArray[np.generic]] = {
-        "size": np.array([found.width, found.height]), "pts": np.array(found.pts, np.int64),
+        "size": np.array([found.width, found.height]),
+        "pts": np.array(found.pts, np.int64),
         "t_us": np.array(found.t_us, np.int64),
     }
     for name, per_frame in (("export", found.detections), ("reference", reference)):
-        rows = [np.column_stack([np.full(len(d), i), d.boxes, d.scores, d.labels])
-                for i, d in enumerate(per_frame)]
+        rows = [
+            np.column_stack([np.full(len(d), i), d.boxes, d.scores, d.labels])
+            for i, d in enumerate(per_frame)
+        ]
         arrays[name] = np.concatenate(rows) if rows else np.zeros((0, 7))
     np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
 
@@ -244,28 +282,43 @@ def _load(path: Path) -> tuple[DetectPass, list[Detections]]:
     n = len(found.pts)
 
     def per_frame(a: npt.NDArray[np.float64]) -> list[Detections]:
-        return [Detections.create(a[a[:, 0] == i, 1:5], a[a[:, 0] == i, 5], a[a[:, 0] == i, 6])
-                for i in range(n)]
+        return [
+            Detections.create(a[a[:, 0] == i, 1:5], a[a[:, 0] == i, 5], a[a[:, 0] == i, 6])
+            for i in range(n)
+        ]
 
     found.detections = per_frame(z["export"])
     return found, per_frame(z["reference"])
 
 
-def measure_lookahead(found: DetectPass, reference: list[Detections], config: Config,
-                      holds: list[float]) -> Lookahead:
+def measure_lookahead(
+    found: DetectPass, reference: list[Detections], config: Config, holds: list[float]
+) -> Lookahead:
     policy = config.policy.policies[config.export.default_policy]
     # the reference tracks are the same whatever hold the masks are made with
-    ref, n_faces = reference_faces(found, reference, TrackerParams(hold_s=config.export.lookahead_s))
+    ref, n_faces = reference_faces(
+        found, reference, TrackerParams(hold_s=config.export.lookahead_s)
+    )
     w, h = found.width, found.height
     detections_only = [masks_for(d, policy, w, h) for d in found.detections]
     variants = [score("detections only (no tracking)", detections_only, ref, w, h)]
     for hold in holds:
         params = TrackerParams(hold_s=hold)
         variants += [
-            score(f"live tracker, forward only, hold {hold:g} s",
-                  plan_masks(found, track(found, params, lookahead=False), policy).masks, ref, w, h),
-            score(f"export look-ahead, fwd+bwd, hold {hold:g} s",
-                  plan_masks(found, track(found, params, lookahead=True), policy).masks, ref, w, h),
+            score(
+                f"live tracker, forward only, hold {hold:g} s",
+                plan_masks(found, track(found, params, lookahead=False), policy).masks,
+                ref,
+                w,
+                h,
+            ),
+            score(
+                f"export look-ahead, fwd+bwd, hold {hold:g} s",
+                plan_masks(found, track(found, params, lookahead=True), policy).masks,
+                ref,
+                w,
+                h,
+            ),
         ]
     return Lookahead(len(found), n_faces, int(sum(len(r) for r in ref)), variants)
 
@@ -275,17 +328,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clip", default="videos/opencv_vtest.avi", help="path inside the shared data")
     p.add_argument("--frames", type=int, help="only the first N frames (default: the whole clip)")
     p.add_argument("--skip-lookahead", action="store_true")
-    p.add_argument("--holds", default="", help="hold/look-ahead seconds to compare, e.g. 1,2 "
-                   "(default: export.lookahead_s)")
-    p.add_argument("--detections", type=Path,
-                   help="save both detectors' boxes here (.npz); with --reuse, load them instead "
-                   "of exporting (no speed figure then)")
+    p.add_argument(
+        "--holds",
+        default="",
+        help="hold/look-ahead seconds to compare, e.g. 1,2 (default: export.lookahead_s)",
+    )
+    p.add_argument(
+        "--detections",
+        type=Path,
+        help="save both detectors' boxes here (.npz); with --reuse, load them instead "
+        "of exporting (no speed figure then)",
+    )
     p.add_argument("--reuse", action="store_true")
     p.add_argument("--json", type=Path, help="write the results here too")
     args = p.parse_args(argv)
     config = Config()
     holds = [float(x) for x in args.holds.split(",") if x] or [config.export.lookahead_s]
-    results: dict[str, object] = {"clip": args.clip, "when": datetime.now(UTC).isoformat(timespec="seconds")}
+    results: dict[str, object] = {
+        "clip": args.clip,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     if args.reuse and args.detections and args.detections.is_file():
         found, reference = _load(args.detections)
     else:
@@ -298,11 +360,14 @@ def main(argv: list[str] | None = None) -> int:
             recording = _archive(tmp, root / args.clip, args.frames)
             speed, export_found = measure_speed(tmp, recording, args.clip)
             results["speed"] = asdict(speed)
-            print(f"export of {speed.clip}: {speed.frames} frames ({speed.clip_seconds} s) in "
-                  f"{speed.wall_seconds} s = {speed.times_real_time}x real time; CPU {speed.cpu_seconds} s, "
-                  f"load average {speed.load_average} "
-                  f"(detection {speed.detect_seconds} s; profile {speed.profile}: "
-                  f"{', '.join(speed.detectors)})", flush=True)
+            print(
+                f"export of {speed.clip}: {speed.frames} frames ({speed.clip_seconds} s) in "
+                f"{speed.wall_seconds} s = {speed.times_real_time}x real time; CPU {speed.cpu_seconds} s, "
+                f"load average {speed.load_average} "
+                f"(detection {speed.detect_seconds} s; profile {speed.profile}: "
+                f"{', '.join(speed.detectors)})",
+                flush=True,
+            )
             if args.skip_lookahead:
                 found, reference = DetectPass(0, 0), []
             else:
@@ -312,12 +377,16 @@ def main(argv: list[str] | None = None) -> int:
     if len(found):
         la = measure_lookahead(found, reference, config, holds)
         results["lookahead"] = asdict(la)
-        print(f"look-ahead on {la.frames} frames: {la.reference_faces} reference faces found by the "
-              f"export profile somewhere, {la.reference_face_frames} face-frames")
+        print(
+            f"look-ahead on {la.frames} frames: {la.reference_faces} reference faces found by the "
+            f"export profile somewhere, {la.reference_face_frames} face-frames"
+        )
         for v in la.variants:
-            print(f"  {v.name:42s} frames with an unmasked face: {v.unmasked_frames:4d}   "
-                  f"face-frames unmasked: {v.unmasked_face_frames:4d}   "
-                  f"image masked: {100 * v.masked_area_share:.2f}%")
+            print(
+                f"  {v.name:42s} frames with an unmasked face: {v.unmasked_frames:4d}   "
+                f"face-frames unmasked: {v.unmasked_face_frames:4d}   "
+                f"image masked: {100 * v.masked_area_share:.2f}%"
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
     return 0

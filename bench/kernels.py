@@ -65,8 +65,9 @@ def measure(fn: Callable[[], object], min_time: float, min_reps: int = 5) -> flo
     return measure_together({"": fn}, min_time, min_reps)[""]
 
 
-def measure_together(fns: dict[str, Callable[[], object]], min_time: float, min_reps: int = 5,
-                     per_turn: int = 3) -> dict[str, float]:
+def measure_together(
+    fns: dict[str, Callable[[], object]], min_time: float, min_reps: int = 5, per_turn: int = 3
+) -> dict[str, float]:
     """Median seconds per call of each function, the functions taking turns.
 
     Turns, so that a change in the machine's load during the measurement weighs
@@ -118,7 +119,9 @@ def cv_pixelate(img: U8, ib: list[tuple[int, int, int, int]]) -> None:
     for x0, y0, x1, y1 in ib:
         roi = img[y0:y1, x0:x1]
         b = block_of(x0, y0, x1, y1)
-        small = cv2.resize(roi, (-(-(x1 - x0) // b), -(-(y1 - y0) // b)), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            roi, (-(-(x1 - x0) // b), -(-(y1 - y0) // b)), interpolation=cv2.INTER_AREA
+        )
         cv2.resize(small, (x1 - x0, y1 - y0), dst=roi, interpolation=cv2.INTER_NEAREST)
 
 
@@ -126,7 +129,9 @@ def cv_pixelate_ellipse(img: U8, ib: list[tuple[int, int, int, int]]) -> None:
     for x0, y0, x1, y1 in ib:
         roi = img[y0:y1, x0:x1]
         b = block_of(x0, y0, x1, y1)
-        small = cv2.resize(roi, (-(-(x1 - x0) // b), -(-(y1 - y0) // b)), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            roi, (-(-(x1 - x0) // b), -(-(y1 - y0) // b)), interpolation=cv2.INTER_AREA
+        )
         pix = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.ellipse(mask, (((x1 - x0) / 2, (y1 - y0) / 2), (x1 - x0, y1 - y0), 0), 255, -1)
@@ -187,19 +192,36 @@ class Row:
     def cells(self) -> list[str]:
         mbs = self.nbytes / self.numba_s / 1e6
         return [
-            self.size, str(self.n), self.kernel,
-            f"{self.numba_s * 1e3:.3f}", f"{self.cv_s * 1e3:.3f}", self.cv_name,
-            f"{self.copy_s * 1e3:.3f}", f"{mbs:,.0f}",
-            f"{self.cv_s / self.numba_s:.1f}x", f"{self.numba_s / self.copy_s:.1f}x",
+            self.size,
+            str(self.n),
+            self.kernel,
+            f"{self.numba_s * 1e3:.3f}",
+            f"{self.cv_s * 1e3:.3f}",
+            self.cv_name,
+            f"{self.copy_s * 1e3:.3f}",
+            f"{mbs:,.0f}",
+            f"{self.cv_s / self.numba_s:.1f}x",
+            f"{self.numba_s / self.copy_s:.1f}x",
         ]
 
 
-HEADER = ["frame", "boxes", "kernel", "numba ms", "OpenCV ms", "OpenCV way", "copy ms",
-          "numba MB/s", "OpenCV/numba", "numba/copy"]
+HEADER = [
+    "frame",
+    "boxes",
+    "kernel",
+    "numba ms",
+    "OpenCV ms",
+    "OpenCV way",
+    "copy ms",
+    "numba MB/s",
+    "OpenCV/numba",
+    "numba/copy",
+]
 
 
-def against(numba: Callable[[], object], cv_fns: dict[str, Callable[[], object]],
-            min_time: float) -> tuple[float, float, str]:
+def against(
+    numba: Callable[[], object], cv_fns: dict[str, Callable[[], object]], min_time: float
+) -> tuple[float, float, str]:
     """(numba s, best OpenCV s, its name), all measured together."""
     times = measure_together({"numba": numba, **cv_fns}, min_time)
     numba_s = times.pop("numba")
@@ -242,16 +264,27 @@ def case_rows(size: str, n: int, f: Frames, min_time: float) -> list[Row]:
     cases: list[tuple[str, Callable[[], object], dict[str, Callable[[], object]]]] = [
         ("pixelate", numba(Style.PIXELATE), {"resize area+nearest": lambda: cv_pixelate(img, ib)}),
         ("blur", numba(Style.BLUR), {"cv2.blur": lambda: cv_blur(img, ib)}),
-        ("strong_blur", numba(Style.STRONG_BLUR), {
-            "cv2.blur x3": lambda: cv_blur(img, ib, 3),
-            "GaussianBlur": lambda: cv_gaussian(img, ib),
-        }),
-        ("fill", numba(Style.FILL), {
-            "cv2.rectangle": lambda: cv_fill(img, ib),
-            "numpy slice": lambda: np_fill(img, ib),
-        }),
-        ("pixelate ellipse", numba(Style.PIXELATE, True),
-         {"resize + cv2.ellipse mask": lambda: cv_pixelate_ellipse(img, ib)}),
+        (
+            "strong_blur",
+            numba(Style.STRONG_BLUR),
+            {
+                "cv2.blur x3": lambda: cv_blur(img, ib, 3),
+                "GaussianBlur": lambda: cv_gaussian(img, ib),
+            },
+        ),
+        (
+            "fill",
+            numba(Style.FILL),
+            {
+                "cv2.rectangle": lambda: cv_fill(img, ib),
+                "numpy slice": lambda: np_fill(img, ib),
+            },
+        ),
+        (
+            "pixelate ellipse",
+            numba(Style.PIXELATE, True),
+            {"resize + cv2.ellipse mask": lambda: cv_pixelate_ellipse(img, ib)},
+        ),
     ]
     rows = []
     for name, fn, cv_fns in cases:
@@ -267,10 +300,23 @@ def case_rows(size: str, n: int, f: Frames, min_time: float) -> list[Row]:
     ybytes = sum((c - a) * (d - b) for a, b, c, d in ib)
     cbytes = sum((c - a) * (d - b) for a, b, c, d in cb)
     yp, up, vp = f.planes
-    numba_s, cv_s, _ = against(lambda: kernels.mask_i420(yp, up, vp, boxes, Style.PIXELATE, STRENGTH),
-                               {"resize per plane": lambda: cv_pixelate_i420(f.planes, ib)}, min_time)
-    rows.append(Row(size, n, "pixelate I420", numba_s, cv_s, "resize per plane",
-                    measure(copy420, min_time), ybytes + 2 * cbytes))
+    numba_s, cv_s, _ = against(
+        lambda: kernels.mask_i420(yp, up, vp, boxes, Style.PIXELATE, STRENGTH),
+        {"resize per plane": lambda: cv_pixelate_i420(f.planes, ib)},
+        min_time,
+    )
+    rows.append(
+        Row(
+            size,
+            n,
+            "pixelate I420",
+            numba_s,
+            cv_s,
+            "resize per plane",
+            measure(copy420, min_time),
+            ybytes + 2 * cbytes,
+        )
+    )
     return rows
 
 
@@ -290,16 +336,29 @@ def whole_frame_row(size: str, min_time: float) -> list[str]:
     src = np.random.default_rng(2).integers(0, 256, (h, w, 3), dtype=np.uint8)
     img, dst = src.copy(), np.empty_like(src)
     full = [[0, 0, w, h]]
-    t = measure_together({
-        "copy": lambda: np.copyto(dst, src),
-        "pixelate": lambda: kernels.mask_bgr(img, full, Style.PIXELATE, STRENGTH),
-        "cv pixelate": lambda: cv_pixelate(img, [(0, 0, w, h)]),
-    }, min_time)
+    t = measure_together(
+        {
+            "copy": lambda: np.copyto(dst, src),
+            "pixelate": lambda: kernels.mask_bgr(img, full, Style.PIXELATE, STRENGTH),
+            "cv pixelate": lambda: cv_pixelate(img, [(0, 0, w, h)]),
+        },
+        min_time,
+    )
     copy_s, pix_s, cv_s = t["copy"], t["pixelate"], t["cv pixelate"]
-    blur_s, cvb_s, _ = against(lambda: kernels.mask_bgr(img, full, Style.BLUR, STRENGTH),
-                               {"cv2.blur": lambda: cv_blur(img, [(0, 0, w, h)])}, min_time)
-    return [size, f"{copy_s * 1e3:.3f}", f"{pix_s * 1e3:.3f}", f"{pix_s / copy_s:.1f}x",
-            f"{cv_s * 1e3:.3f}", f"{blur_s * 1e3:.3f}", f"{cvb_s * 1e3:.3f}"]
+    blur_s, cvb_s, _ = against(
+        lambda: kernels.mask_bgr(img, full, Style.BLUR, STRENGTH),
+        {"cv2.blur": lambda: cv_blur(img, [(0, 0, w, h)])},
+        min_time,
+    )
+    return [
+        size,
+        f"{copy_s * 1e3:.3f}",
+        f"{pix_s * 1e3:.3f}",
+        f"{pix_s / copy_s:.1f}x",
+        f"{cv_s * 1e3:.3f}",
+        f"{blur_s * 1e3:.3f}",
+        f"{cvb_s * 1e3:.3f}",
+    ]
 
 
 def first_frame(n: int = 100) -> tuple[float, float]:
@@ -311,7 +370,9 @@ def first_frame(n: int = 100) -> tuple[float, float]:
     """
     h, w = SIZES["1080p"]
     boxes = face_boxes(h, w, 10, seed=10)
-    frames = [np.random.default_rng(i).integers(0, 256, (h, w, 3), dtype=np.uint8) for i in range(12)]
+    frames = [
+        np.random.default_rng(i).integers(0, 256, (h, w, 3), dtype=np.uint8) for i in range(12)
+    ]
     times = []
     for i in range(n + 1):
         f = frames[i % len(frames)]
@@ -330,17 +391,22 @@ def markdown(header: list[str], rows: list[list[str]]) -> str:
 # ------------------------------------------------------------------ re-detection
 
 
-MEAN = "mean colour"  # the control: each box one block of its own mean colour (pixelate, strength 1)
+MEAN = (
+    "mean colour"  # the control: each box one block of its own mean colour (pixelate, strength 1)
+)
 
 
 def parse_variants(spec: str, strength: float) -> list[tuple[str, Style | None, float]]:
-    """"pixelate:8,blur,fill" -> [(label, style, strength)]; a style without :S takes `strength`.
+    """ "pixelate:8,blur,fill" -> [(label, style, strength)]; a style without :S takes `strength`.
 
     Always holds "unmasked" (the detector's own recall), "fill" (black) and the
     control, MEAN: a box of one colour keeps nothing of the face's structure, so
     what the detector finds there comes from around the box and from that colour."""
-    out: list[tuple[str, Style | None, float]] = [("unmasked", None, 0.0), ("fill", Style.FILL, 1.0),
-                                                  (MEAN, Style.PIXELATE, 1.0)]
+    out: list[tuple[str, Style | None, float]] = [
+        ("unmasked", None, 0.0),
+        ("fill", Style.FILL, 1.0),
+        (MEAN, Style.PIXELATE, 1.0),
+    ]
     for part in filter(None, (p.strip() for p in spec.split(","))):
         name, _, value = part.partition(":")
         style = Style[name.upper()]
@@ -395,12 +461,20 @@ class Redetection:
         return (self.floor, *SCORE_LEVELS[1:])
 
     def figures(self) -> dict[str, object]:
-        excess = {name: {f"{lv:g}": self.excess(name, lv) for lv in self.levels()} for name in self.scores}
+        excess = {
+            name: {f"{lv:g}": self.excess(name, lv) for lv in self.levels()} for name in self.scores
+        }
         default_excess = self.excess(self.default_variant, self.floor)
         return {
-            "images": self.images, "every": self.every, "faces": int(len(self.sides)),
-            "enlarge": self.enlarge, "detector": self.detector, "floor": self.floor,
-            "default_variant": self.default_variant, "match_iou": MATCH_IOU, "control": MEAN,
+            "images": self.images,
+            "every": self.every,
+            "faces": int(len(self.sides)),
+            "enlarge": self.enlarge,
+            "detector": self.detector,
+            "floor": self.floor,
+            "default_variant": self.default_variant,
+            "match_iou": MATCH_IOU,
+            "control": MEAN,
             "variants": {
                 name: {
                     "rate": {f"{lv:g}": self.rate(name, lv) for lv in self.levels()},
@@ -408,8 +482,18 @@ class Redetection:
                     "excess": {lv: e[0] for lv, e in excess[name].items()},
                     "excess_upper95": {lv: e[1] for lv, e in excess[name].items()},
                     "by_side": [
-                        [lo, hi, int(np.sum(self.found(name, self.floor) & (self.sides >= lo) & (self.sides < hi))),
-                         int(np.sum((self.sides >= lo) & (self.sides < hi)))]
+                        [
+                            lo,
+                            hi,
+                            int(
+                                np.sum(
+                                    self.found(name, self.floor)
+                                    & (self.sides >= lo)
+                                    & (self.sides < hi)
+                                )
+                            ),
+                            int(np.sum((self.sides >= lo) & (self.sides < hi))),
+                        ]
                         for lo, hi in SIZE_BINS
                     ],
                 }
@@ -431,34 +515,79 @@ class Redetection:
             "found again, by the detection's confidence (the first column is the profile's own floor):",
             "",
         ]
-        lines.append(markdown(["variant"] + [f"score >= {lv:g}" for lv in levels],
-                              [[n] + [f"{100 * self.rate(n, lv):.2f}%" for lv in levels] for n in self.scores]))
-        lines += ["", f"found again beyond the control ({MEAN}: the same box as one block of its mean colour, "
-                      "which keeps nothing of the face): found under the mask less found under the control, "
-                      "paired per face, with its 95% upper bound:", ""]
-        lines.append(markdown(["variant"] + [f"score >= {lv:g}" for lv in levels],
-                              [[n] + ["{:+.2f}% (<= {:+.2f}%)".format(*(100 * v for v in self.excess(n, lv)))
-                                      for lv in levels]
-                               for n in self.scores if n not in ("unmasked", MEAN)]))
-        lines += ["", "found under the mask but not under the control (one-sided: a detector near its floor "
-                      "also flips for masks that keep nothing, as the fill row shows):", ""]
-        lines.append(markdown(["variant"] + [f"score >= {lv:g}" for lv in levels],
-                              [[n] + [f"{100 * self.given_away(n, lv):.2f}%" for lv in levels]
-                               for n in self.scores if n not in ("unmasked", MEAN)]))
-        header = ["variant"] + [f"side {lo}-{hi} px" if hi < 1 << 20 else f"side >= {lo} px" for lo, hi in SIZE_BINS]
+        lines.append(
+            markdown(
+                ["variant"] + [f"score >= {lv:g}" for lv in levels],
+                [[n] + [f"{100 * self.rate(n, lv):.2f}%" for lv in levels] for n in self.scores],
+            )
+        )
+        lines += [
+            "",
+            f"found again beyond the control ({MEAN}: the same box as one block of its mean colour, "
+            "which keeps nothing of the face): found under the mask less found under the control, "
+            "paired per face, with its 95% upper bound:",
+            "",
+        ]
+        lines.append(
+            markdown(
+                ["variant"] + [f"score >= {lv:g}" for lv in levels],
+                [
+                    [n]
+                    + [
+                        "{:+.2f}% (<= {:+.2f}%)".format(*(100 * v for v in self.excess(n, lv)))
+                        for lv in levels
+                    ]
+                    for n in self.scores
+                    if n not in ("unmasked", MEAN)
+                ],
+            )
+        )
+        lines += [
+            "",
+            "found under the mask but not under the control (one-sided: a detector near its floor "
+            "also flips for masks that keep nothing, as the fill row shows):",
+            "",
+        ]
+        lines.append(
+            markdown(
+                ["variant"] + [f"score >= {lv:g}" for lv in levels],
+                [
+                    [n] + [f"{100 * self.given_away(n, lv):.2f}%" for lv in levels]
+                    for n in self.scores
+                    if n not in ("unmasked", MEAN)
+                ],
+            )
+        )
+        header = ["variant"] + [
+            f"side {lo}-{hi} px" if hi < 1 << 20 else f"side >= {lo} px" for lo, hi in SIZE_BINS
+        ]
         rows = []
         for n in self.scores:
             f = self.found(n, self.floor)
-            rows.append([n] + [f"{int(np.sum(f & (self.sides >= lo) & (self.sides < hi)))}/"
-                               f"{int(np.sum((self.sides >= lo) & (self.sides < hi)))}" for lo, hi in SIZE_BINS])
-        lines += ["", f"found again at the floor ({self.floor:g}), by the face's long side:", "", markdown(header, rows)]
+            rows.append(
+                [n]
+                + [
+                    f"{int(np.sum(f & (self.sides >= lo) & (self.sides < hi)))}/"
+                    f"{int(np.sum((self.sides >= lo) & (self.sides < hi)))}"
+                    for lo, hi in SIZE_BINS
+                ]
+            )
+        lines += [
+            "",
+            f"found again at the floor ({self.floor:g}), by the face's long side:",
+            "",
+            markdown(header, rows),
+        ]
         ex, upper = self.excess(self.default_variant, self.floor)
-        lines += ["", f"default policy ({self.default_variant}): "
-                      f"{100 * self.rate(self.default_variant, self.floor):.2f}% found again at the floor "
-                      f"({100 * self.rate(MEAN, self.floor):.2f}% under the control, "
-                      f"{100 * self.rate('fill', self.floor):.2f}% under a black fill): "
-                      f"{100 * ex:+.2f}% beyond the control, at most {100 * upper:+.2f}% (95%) "
-                      f"(goal: at most 1%; {'met' if upper <= 0.01 else 'NOT met'})"]
+        lines += [
+            "",
+            f"default policy ({self.default_variant}): "
+            f"{100 * self.rate(self.default_variant, self.floor):.2f}% found again at the floor "
+            f"({100 * self.rate(MEAN, self.floor):.2f}% under the control, "
+            f"{100 * self.rate('fill', self.floor):.2f}% under a black fill): "
+            f"{100 * ex:+.2f}% beyond the control, at most {100 * upper:+.2f}% (95%) "
+            f"(goal: at most 1%; {'met' if upper <= 0.01 else 'NOT met'})",
+        ]
         return "\n".join(lines)
 
 
@@ -500,21 +629,35 @@ def redetect(every: int, spec: str, enlarge_by: float | None = None) -> Redetect
                 raise SystemExit(f"cannot read {im.path}")
             bgr = np.ascontiguousarray(read, dtype=np.uint8)
             labelled = im.boxes
-            sides.append(np.maximum(labelled[:, 2] - labelled[:, 0], labelled[:, 3] - labelled[:, 1]))
+            sides.append(
+                np.maximum(labelled[:, 2] - labelled[:, 0], labelled[:, 3] - labelled[:, 1])
+            )
             for name, style, strength in variants:
                 img = bgr.copy()
                 if style is not None:
-                    kernels.mask_bgr(img, enlarge(labelled, factor), style, strength, policy.ellipse)
+                    kernels.mask_bgr(
+                        img, enlarge(labelled, factor), style, strength, policy.ellipse
+                    )
                 det = detector.detect(img).of(Label.FACE)
                 match = iou_matrix(labelled, det.boxes) >= MATCH_IOU
-                scores[name].append(np.where(match, det.scores[None, :], 0.0).max(axis=1, initial=0.0))
+                scores[name].append(
+                    np.where(match, det.scores[None, :], 0.0).max(axis=1, initial=0.0)
+                )
             if (k + 1) % 25 == 0:
-                print(f"  {k + 1}/{len(images)} images, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+                print(
+                    f"  {k + 1}/{len(images)} images, {time.perf_counter() - t0:.0f} s",
+                    file=sys.stderr,
+                )
     finally:
         detector.close()
     floor = min(d.min_score for d in profile.detectors if d.kind == "centerface")
     return Redetection(
-        images=len(images), every=every, enlarge=factor, default_variant=default, floor=floor, detector=names,
+        images=len(images),
+        every=every,
+        enlarge=factor,
+        default_variant=default,
+        floor=floor,
+        detector=names,
         sides=np.concatenate(sides) if sides else np.zeros(0),
         scores={n: np.concatenate(v) if v else np.zeros(0) for n, v in scores.items()},
     )
@@ -527,16 +670,33 @@ def main(argv: list[str] | None = None) -> int:
     # As `redactor serve` runs them (redactor/cli.py): idle OpenMP workers sleep (docs/kernels.md).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     ap = argparse.ArgumentParser(prog="python -m bench.kernels", description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="1080p, 1 and 50 boxes, short runs; no re-detection")
-    ap.add_argument("--redetect", action="store_true", help="only the re-detection measure, on every labelled face")
-    ap.add_argument("--every", type=int, default=0,
-                    help="re-detection on every N-th image (default: 1 with --redetect, 8 in the full run)")
-    ap.add_argument("--variants", default="",
-                    help="re-detection masks, e.g. 'pixelate:8,pixelate:3,strong_blur:2,fill' "
-                         "(default: the default policy's style and strength, blur at that strength; "
-                         "fill is always measured, as the baseline)")
-    ap.add_argument("--enlarge", type=float, help="grow the labelled boxes by this factor before masking "
-                                                  "(default: the default policy's)")
+    ap.add_argument(
+        "--quick", action="store_true", help="1080p, 1 and 50 boxes, short runs; no re-detection"
+    )
+    ap.add_argument(
+        "--redetect",
+        action="store_true",
+        help="only the re-detection measure, on every labelled face",
+    )
+    ap.add_argument(
+        "--every",
+        type=int,
+        default=0,
+        help="re-detection on every N-th image (default: 1 with --redetect, 8 in the full run)",
+    )
+    ap.add_argument(
+        "--variants",
+        default="",
+        help="re-detection masks, e.g. 'pixelate:8,pixelate:3,strong_blur:2,fill' "
+        "(default: the default policy's style and strength, blur at that strength; "
+        "fill is always measured, as the baseline)",
+    )
+    ap.add_argument(
+        "--enlarge",
+        type=float,
+        help="grow the labelled boxes by this factor before masking "
+        "(default: the default policy's)",
+    )
     args = ap.parse_args(argv)
 
     if args.redetect:
@@ -555,22 +715,40 @@ def main(argv: list[str] | None = None) -> int:
     counts = (1, 50) if args.quick else BOX_COUNTS
     min_time = 0.01 if args.quick else 0.12
     layer = getattr(numba.config, "THREADING_LAYER", "?")
-    print(f"# masking kernels: numba {numba.__version__} ({numba.get_num_threads()} threads, "
-          f"{layer} layer), OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), "
-          f"strength {STRENGTH}, face-like boxes {FACE_SIDE[0]:.0%}-{FACE_SIDE[1]:.0%} of the frame height")
+    print(
+        f"# masking kernels: numba {numba.__version__} ({numba.get_num_threads()} threads, "
+        f"{layer} layer), OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), "
+        f"strength {STRENGTH}, face-like boxes {FACE_SIDE[0]:.0%}-{FACE_SIDE[1]:.0%} of the frame height"
+    )
     print(f"warmup (compile or load from cache): {warm_s:.2f} s")
     first, typical = first_frame(20 if args.quick else 100)
-    print(f"first frame after warmup: {first * 1e3:.3f} ms; median of the next: {typical * 1e3:.3f} ms "
-          "(1080p, 10 boxes, pixelate)\n")
+    print(
+        f"first frame after warmup: {first * 1e3:.3f} ms; median of the next: {typical * 1e3:.3f} ms "
+        "(1080p, 10 boxes, pixelate)\n"
+    )
     rows = table(sizes, counts, min_time)
     print(markdown(HEADER, [r.cells() for r in rows]))
     print("\nwhole frame (one box covering it):")
-    print(markdown(["frame", "copy ms", "pixelate ms", "pixelate/copy", "OpenCV pixelate ms",
-                    "blur ms", "cv2.blur ms"], [whole_frame_row(s, min_time) for s in sizes]))
+    print(
+        markdown(
+            [
+                "frame",
+                "copy ms",
+                "pixelate ms",
+                "pixelate/copy",
+                "OpenCV pixelate ms",
+                "blur ms",
+                "cv2.blur ms",
+            ],
+            [whole_frame_row(s, min_time) for s in sizes],
+        )
+    )
     goal = [r for r in rows if r.size == "1080p" and r.n == 50]
     if goal:
-        print("\n1080p, 50 boxes, numba / best OpenCV (goal <= 0.5): "
-              + ", ".join(f"{r.kernel} {r.numba_s / r.cv_s:.2f}" for r in goal))
+        print(
+            "\n1080p, 50 boxes, numba / best OpenCV (goal <= 0.5): "
+            + ", ".join(f"{r.kernel} {r.numba_s / r.cv_s:.2f}" for r in goal)
+        )
     if not args.quick:
         found = redetect(args.every or 8, args.variants, args.enlarge)
         if found is not None:

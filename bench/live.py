@@ -78,17 +78,26 @@ class ClipResult:
     statuses: dict[str, int]
     detector_leaks: int  # the live profile on every frame, offline: its own misses
     detector_leak_rate: float
-    masked_share: float  # mean share of a returned frame's pixels under live masks (fully masked = 1)
+    masked_share: (
+        float  # mean share of a returned frame's pixels under live masks (fully masked = 1)
+    )
     # the same leak rate over the frames from WARMUP_S of video on: a stream's first
     # seconds have no detection and no sweep yet, a camera's stream lasts hours
     steady_objects: int = 0
     steady_leaks: int = 0
     steady_leak_rate: float = 0.0
-    steady_p99_ms: float = 0.0  # latency p99 from WARMUP_S on (a stream's start-up decides the whole p99)
+    steady_p99_ms: float = (
+        0.0  # latency p99 from WARMUP_S on (a stream's start-up decides the whole p99)
+    )
 
 
-def reference(source: str, size: tuple[int, int] | None, frames: int, offline: bool = True,
-              rate: float | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def reference(
+    source: str,
+    size: tuple[int, int] | None,
+    frames: int,
+    offline: bool = True,
+    rate: float | None = None,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per frame, on exactly the frames the relay sends: the thorough boxes (the
     reference) and, if `offline`, the masks of the live policy's profile run on every frame.
 
@@ -98,22 +107,38 @@ def reference(source: str, size: tuple[int, int] | None, frames: int, offline: b
     cfg = Config()
     policy = cfg.policy.policies[cfg.policy.default_policy]
     st = Path(source).stat() if Path(source).exists() else None
-    key = json.dumps([source, st.st_size if st else 0, st.st_mtime_ns if st else 0, size, frames, rate, offline,
-                      cfg.detect.profiles["thorough"].model_dump(mode="json"),
-                      cfg.detect.profiles[policy.profile].model_dump(mode="json"),
-                      policy.model_dump(mode="json", include={"classes", "enlarge", "profile"}),
-                      model_hashes()], sort_keys=True)
+    key = json.dumps(
+        [
+            source,
+            st.st_size if st else 0,
+            st.st_mtime_ns if st else 0,
+            size,
+            frames,
+            rate,
+            offline,
+            cfg.detect.profiles["thorough"].model_dump(mode="json"),
+            cfg.detect.profiles[policy.profile].model_dump(mode="json"),
+            policy.model_dump(mode="json", include={"classes", "enlarge", "profile"}),
+            model_hashes(),
+        ],
+        sort_keys=True,
+    )
     cached = CACHE / f"live_reference_{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz"
     if cached.exists():
         with np.load(cached) as z:
             n = int(z["n"])
-            return ([z[f"ref{i}"] for i in range(n)],
-                    [z[f"off{i}"] for i in range(n)] if offline else [])
+            return (
+                [z[f"ref{i}"] for i in range(n)],
+                [z[f"off{i}"] for i in range(n)] if offline else [],
+            )
     ref, out = _reference(cfg, source, size, frames, offline, rate)
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp.npz")
-    arrays: dict[str, Any] = {"n": len(ref), **{f"ref{i}": r for i, r in enumerate(ref)},
-                              **{f"off{i}": o for i, o in enumerate(out)}}
+    arrays: dict[str, Any] = {
+        "n": len(ref),
+        **{f"ref{i}": r for i, r in enumerate(ref)},
+        **{f"off{i}": o for i, o in enumerate(out)},
+    }
     np.savez_compressed(tmp, **arrays)
     tmp.replace(cached)
     return ref, out
@@ -124,11 +149,21 @@ def model_hashes() -> list[str]:
     return sorted(f"{m.name}:{m.sha256}" for m in MODELS.values())
 
 
-def _reference(cfg: Config, source: str, size: tuple[int, int] | None, frames: int, offline: bool,
-               rate: float | None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _reference(
+    cfg: Config,
+    source: str,
+    size: tuple[int, int] | None,
+    frames: int,
+    offline: bool,
+    rate: float | None,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     policy = cfg.policy.policies[cfg.policy.default_policy]
-    det = ProfileDetector("thorough", cfg.detect.profiles["thorough"], cfg.models.dir, cfg.detect.threads)
-    live = ProfileDetector(policy.profile, cfg.detect.profiles[policy.profile], cfg.models.dir, cfg.detect.threads)
+    det = ProfileDetector(
+        "thorough", cfg.detect.profiles["thorough"], cfg.models.dir, cfg.detect.threads
+    )
+    live = ProfileDetector(
+        policy.profile, cfg.detect.profiles[policy.profile], cfg.models.dir, cfg.detect.threads
+    )
     dec = av.CodecContext.create("h264", "r")
     ref: list[np.ndarray] = []
     out: list[np.ndarray] = []
@@ -147,8 +182,13 @@ def _reference(cfg: Config, source: str, size: tuple[int, int] | None, frames: i
     return ref, out
 
 
-def leaks(ref: list[np.ndarray], masks: FrameBoxes | list[np.ndarray],
-          width: int, height: int, first: int = 0) -> tuple[int, int]:
+def leaks(
+    ref: list[np.ndarray],
+    masks: FrameBoxes | list[np.ndarray],
+    width: int,
+    height: int,
+    first: int = 0,
+) -> tuple[int, int]:
     """(reference objects, those covered less than COVER by the masks of their frame),
     over the frames from `first` on. A frame without masks in `masks` (dropped, not
     returned) left nothing, so leaked nothing."""
@@ -167,13 +207,16 @@ def leaks(ref: list[np.ndarray], masks: FrameBoxes | list[np.ndarray],
 def masked_share(masks: FrameBoxes, width: int, height: int) -> float:
     """Mean share of the returned frames' pixels that the live masks cover: a leak rate
     means little without it (masking everything leaks nothing)."""
-    shares = [float(box_mask(np.array(m, np.float32).reshape(-1, 4), width, height).mean())
-              for m in masks.values()]
+    shares = [
+        float(box_mask(np.array(m, np.float32).reshape(-1, 4), width, height).mean())
+        for m in masks.values()
+    ]
     return float(np.mean(shares)) if shares else 0.0
 
 
-def run_clip(address: str, path: Path, size: tuple[int, int] | None, frames: int,
-             rate: float | None = None) -> ClipResult:
+def run_clip(
+    address: str, path: Path, size: tuple[int, int] | None, frames: int, rate: float | None = None
+) -> ClipResult:
     """One clip, live at its own frame rate or as a camera of frame rate `rate`."""
     with av.open(str(path)) as c:
         s = c.streams.video[0]
@@ -181,18 +224,42 @@ def run_clip(address: str, path: Path, size: tuple[int, int] | None, frames: int
         fps = rate or float(s.average_rate or 25)
     ref, offline = reference(str(path), size, frames, rate=rate)
     with RedactorClient(address) as client:
-        live = relay(client, str(path), size=size, realtime=True, max_frames=frames, keep_masks=True,
-                     preencode=True, rate=rate, budget_ms=BUDGET_MS)
+        live = relay(
+            client,
+            str(path),
+            size=size,
+            realtime=True,
+            max_frames=frames,
+            keep_masks=True,
+            preencode=True,
+            rate=rate,
+            budget_ms=BUDGET_MS,
+        )
     objects, missed = leaks(ref, live.masks, w, h)
     _, missed_offline = leaks(ref, offline, w, h)
     first = round(WARMUP_S * fps)
     steady, steady_missed = leaks(ref, live.masks, w, h, first=first)
-    return ClipResult(path.name, f"{w}x{h}", live.frames_out, fps, live.fps, live.percentile(50),
-                      live.percentile(95), live.percentile(99), objects, missed,
-                      missed / objects if objects else 0.0, live.statuses,
-                      missed_offline, missed_offline / objects if objects else 0.0,
-                      masked_share(live.masks, w, h), steady, steady_missed,
-                      steady_missed / steady if steady else 0.0, live.percentile(99, first))
+    return ClipResult(
+        path.name,
+        f"{w}x{h}",
+        live.frames_out,
+        fps,
+        live.fps,
+        live.percentile(50),
+        live.percentile(95),
+        live.percentile(99),
+        objects,
+        missed,
+        missed / objects if objects else 0.0,
+        live.statuses,
+        missed_offline,
+        missed_offline / objects if objects else 0.0,
+        masked_share(live.masks, w, h),
+        steady,
+        steady_missed,
+        steady_missed / steady if steady else 0.0,
+        live.percentile(99, first),
+    )
 
 
 def same_duration(path: Path, frames: int, rate: float | None) -> int:
@@ -206,14 +273,24 @@ def same_duration(path: Path, frames: int, rate: float | None) -> int:
     return max(frames, round(frames * rate / own))
 
 
-def concurrent(address: str, path: Path, size: tuple[int, int], n: int, frames: int) -> dict[str, float]:
+def concurrent(
+    address: str, path: Path, size: tuple[int, int], n: int, frames: int
+) -> dict[str, float]:
     results: list[RelayResult] = []
     lock = threading.Lock()
 
     def one(i: int) -> None:
         with RedactorClient(address) as client:
-            r = relay(client, str(path), size=size, realtime=True, max_frames=frames, camera=f"cam-{i}",
-                      preencode=True, budget_ms=BUDGET_MS)
+            r = relay(
+                client,
+                str(path),
+                size=size,
+                realtime=True,
+                max_frames=frames,
+                camera=f"cam-{i}",
+                preencode=True,
+                budget_ms=BUDGET_MS,
+            )
         with lock:
             results.append(r)
 
@@ -224,22 +301,40 @@ def concurrent(address: str, path: Path, size: tuple[int, int], n: int, frames: 
         t.join()
     lat = np.concatenate([r.latencies_ms for r in results])
     bad = sum(r.statuses.get("DROPPED", 0) + r.statuses.get("FULLY_MASKED", 0) for r in results)
-    return {"streams": n, "fps_per_stream_min": min(r.fps for r in results),
-            "p50_ms": float(np.percentile(lat, 50)), "p99_ms": float(np.percentile(lat, 99)),
-            "frames": sum(r.frames_out for r in results), "dropped_or_fully_masked": bad,
-            "lost_after_start": sum(r.lost_after_start for r in results)}
+    return {
+        "streams": n,
+        "fps_per_stream_min": min(r.fps for r in results),
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p99_ms": float(np.percentile(lat, 99)),
+        "frames": sum(r.frames_out for r in results),
+        "dropped_or_fully_masked": bad,
+        "lost_after_start": sum(r.lost_after_start for r in results),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.live", description=__doc__.split("\n\n")[0])
-    p.add_argument("--frames", type=int, default=200,
-                   help="frames per clip at its own rate; the camera-rate run lasts as long (default: %(default)s)")
-    p.add_argument("--streams", default="1,2,4", help="concurrent 720p stream counts (default: %(default)s)")
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=200,
+        help="frames per clip at its own rate; the camera-rate run lasts as long (default: %(default)s)",
+    )
+    p.add_argument(
+        "--streams", default="1,2,4", help="concurrent 720p stream counts (default: %(default)s)"
+    )
     p.add_argument("--quick", action="store_true", help="one clip, 20 frames, 1 stream")
-    p.add_argument("--fps", type=float, default=CAMERA_FPS,
-                   help="camera rate of the extra 1080p run of opencv_vtest (default: %(default)s)")
-    p.add_argument("--no-sweep", action="store_true",
-                   help="serve without the still-ground sweep (live.sweep.enabled = false): what it costs")
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=CAMERA_FPS,
+        help="camera rate of the extra 1080p run of opencv_vtest (default: %(default)s)",
+    )
+    p.add_argument(
+        "--no-sweep",
+        action="store_true",
+        help="serve without the still-ground sweep (live.sweep.enabled = false): what it costs",
+    )
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
     root = data_dir()
@@ -248,7 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     videos = sorted((root / "videos").glob("*.avi")) + sorted((root / "videos").glob("*.mp4"))
     frames = 20 if args.quick else args.frames
-    clips: list[tuple[Path, tuple[int, int] | None, float | None]] = [(v, None, None) for v in videos]
+    clips: list[tuple[Path, tuple[int, int] | None, float | None]] = [
+        (v, None, None) for v in videos
+    ]
     clips.append((root / "videos" / "opencv_vtest.avi", (1920, 1080), None))
     clips.append((root / "videos" / "opencv_vtest.avi", (1920, 1080), args.fps))
     if args.quick:
@@ -257,8 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     # The server runs as operators run it (`redactor serve`, its own process): the relay
     # clients here are the hub's, and their Python must not share the server's GIL.
     work = Path(tempfile.mkdtemp(prefix="bench-live-"))
-    running = ServerProcess(work, work / "server.log", max(counts),
-                            "[live.sweep]\nenabled = false" if args.no_sweep else "").start()
+    running = ServerProcess(
+        work,
+        work / "server.log",
+        max(counts),
+        "[live.sweep]\nenabled = false" if args.no_sweep else "",
+    ).start()
     report: dict[str, object] = {}
     try:
         rows = []
@@ -266,28 +367,44 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             r = run_clip(running.address, path, size, same_duration(path, frames, rate), rate)
             rows.append(r)
-            print(f"  {r.clip} {r.size}: {r.fps:.1f} fps, p99 {r.p99_ms:.0f} ms, leak {r.leak_rate:.1%} "
-                  f"({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
-        print(f"| clip | size | frames | source fps | fps | p50 ms | p95 ms | p99 ms | p99 from {WARMUP_S:.0f} s on "
-              f"| reference objects | leaks | leak rate | from {WARMUP_S:.0f} s on | detector alone, every frame "
-              "| masked share | statuses |")
+            print(
+                f"  {r.clip} {r.size}: {r.fps:.1f} fps, p99 {r.p99_ms:.0f} ms, leak {r.leak_rate:.1%} "
+                f"({time.perf_counter() - t:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+        print(
+            f"| clip | size | frames | source fps | fps | p50 ms | p95 ms | p99 ms | p99 from {WARMUP_S:.0f} s on "
+            f"| reference objects | leaks | leak rate | from {WARMUP_S:.0f} s on | detector alone, every frame "
+            "| masked share | statuses |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
-            print(f"| {r.clip} | {r.size} | {r.frames} | {r.fps_source:.0f} | {r.fps:.1f} | {r.p50_ms:.0f} | "
-                  f"{r.p95_ms:.0f} | {r.p99_ms:.0f} | {r.steady_p99_ms:.0f} | {r.reference_objects} | {r.leaks} | "
-                  f"{r.leak_rate:.2%} | "
-                  f"{r.steady_leak_rate:.2%} ({r.steady_leaks}/{r.steady_objects}) | "
-                  f"{r.detector_leak_rate:.2%} | {r.masked_share:.1%} | "
-                  f"{', '.join(f'{k.lower()} {v}' for k, v in r.statuses.items())} |")
+            print(
+                f"| {r.clip} | {r.size} | {r.frames} | {r.fps_source:.0f} | {r.fps:.1f} | {r.p50_ms:.0f} | "
+                f"{r.p95_ms:.0f} | {r.p99_ms:.0f} | {r.steady_p99_ms:.0f} | {r.reference_objects} | {r.leaks} | "
+                f"{r.leak_rate:.2%} | "
+                f"{r.steady_leak_rate:.2%} ({r.steady_leaks}/{r.steady_objects}) | "
+                f"{r.detector_leak_rate:.2%} | {r.masked_share:.1%} | "
+                f"{', '.join(f'{k.lower()} {v}' for k, v in r.statuses.items())} |"
+            )
         report["clips"] = [asdict(r) for r in rows]
-        conc = [concurrent(running.address, root / "videos" / "opencv_vtest.avi", (1280, 720), n, frames)
-                for n in counts]
-        print("\n| 720p streams | min fps per stream | p50 ms | p99 ms | frames | dropped or fully masked "
-              "| of those, after a stream's first redacted frame |")
+        conc = [
+            concurrent(
+                running.address, root / "videos" / "opencv_vtest.avi", (1280, 720), n, frames
+            )
+            for n in counts
+        ]
+        print(
+            "\n| 720p streams | min fps per stream | p50 ms | p99 ms | frames | dropped or fully masked "
+            "| of those, after a stream's first redacted frame |"
+        )
         print("|---|---|---|---|---|---|---|")
         for c in conc:
-            print(f"| {c['streams']} | {c['fps_per_stream_min']:.1f} | {c['p50_ms']:.0f} | {c['p99_ms']:.0f} | "
-                  f"{c['frames']} | {c['dropped_or_fully_masked']} | {c['lost_after_start']} |")
+            print(
+                f"| {c['streams']} | {c['fps_per_stream_min']:.1f} | {c['p50_ms']:.0f} | {c['p99_ms']:.0f} | "
+                f"{c['frames']} | {c['dropped_or_fully_masked']} | {c['lost_after_start']} |"
+            )
         report["concurrent_720p"] = conc
     finally:
         running.stop()

@@ -26,8 +26,15 @@ KERNEL_MIN_TIME_QUICK = 0.01  # seconds per cell
 KERNEL_MIN_TIME = 0.12
 FIRST_FRAME_CALLS_QUICK = 20
 FIRST_FRAME_CALLS = 100
-WHOLE_FRAME_HEADER = ["frame", "copy ms", "pixelate ms", "pixelate/copy", "OpenCV pixelate ms", "blur ms",
-                      "cv2.blur ms"]  # bench.kernels' whole_frame_row cells, as its main prints them
+WHOLE_FRAME_HEADER = [
+    "frame",
+    "copy ms",
+    "pixelate ms",
+    "pixelate/copy",
+    "OpenCV pixelate ms",
+    "blur ms",
+    "cv2.blur ms",
+]  # bench.kernels' whole_frame_row cells, as its main prints them
 REDETECT_EVERY = 8  # every 8th labelled face image for the re-detection measure (full run)
 
 
@@ -38,7 +45,9 @@ def kernels(quick: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     k.warmup()
     warmup_s = time.perf_counter() - t0
-    first, typical = bench_kernels.first_frame(FIRST_FRAME_CALLS_QUICK if quick else FIRST_FRAME_CALLS)
+    first, typical = bench_kernels.first_frame(
+        FIRST_FRAME_CALLS_QUICK if quick else FIRST_FRAME_CALLS
+    )
     sizes = KERNEL_SIZES_QUICK if quick else list(bench_kernels.SIZES)
     counts = KERNEL_COUNTS_QUICK if quick else bench_kernels.BOX_COUNTS
     rows = bench_kernels.table(sizes, counts, KERNEL_MIN_TIME_QUICK if quick else KERNEL_MIN_TIME)
@@ -49,15 +58,23 @@ def kernels(quick: bool) -> dict[str, Any]:
         "first_frame_case": "1080p, 10 boxes, pixelate",
         "strength": bench_kernels.STRENGTH,
         "rows": [
-            {**asdict(r), "numba_ms": r.numba_s * 1e3, "cv_ms": r.cv_s * 1e3, "copy_ms": r.copy_s * 1e3,
-             "numba_mb_s": r.nbytes / r.numba_s / 1e6, "cv_over_numba": r.cv_s / r.numba_s,
-             "numba_over_copy": r.numba_s / r.copy_s}
+            {
+                **asdict(r),
+                "numba_ms": r.numba_s * 1e3,
+                "cv_ms": r.cv_s * 1e3,
+                "copy_ms": r.copy_s * 1e3,
+                "numba_mb_s": r.nbytes / r.numba_s / 1e6,
+                "cv_over_numba": r.cv_s / r.numba_s,
+                "numba_over_copy": r.numba_s / r.copy_s,
+            }
             for r in rows
         ],
     }
     out["whole_frame_header"] = WHOLE_FRAME_HEADER
-    out["whole_frame"] = [bench_kernels.whole_frame_row(s, KERNEL_MIN_TIME_QUICK if quick else KERNEL_MIN_TIME)
-                          for s in sizes]
+    out["whole_frame"] = [
+        bench_kernels.whole_frame_row(s, KERNEL_MIN_TIME_QUICK if quick else KERNEL_MIN_TIME)
+        for s in sizes
+    ]
     if not quick:
         found = bench_kernels.redetect(REDETECT_EVERY, "")  # "": its default variants
         if found is not None:
@@ -74,10 +91,13 @@ def detection(profile: str, limit: int | None, frames: bool) -> dict[str, Any]:
     return result
 
 
-def live_clip(address: str, clip: Path, size: tuple[int, int] | None, frames: int,
-              rate: float | None = None) -> dict[str, Any]:
+def live_clip(
+    address: str, clip: Path, size: tuple[int, int] | None, frames: int, rate: float | None = None
+) -> dict[str, Any]:
     """One clip streamed live at its own rate (or `rate`): fps, latency, leaks against the thorough reference."""
-    return asdict(bench_live.run_clip(address, clip, size, bench_live.same_duration(clip, frames, rate), rate))
+    return asdict(
+        bench_live.run_clip(address, clip, size, bench_live.same_duration(clip, frames, rate), rate)
+    )
 
 
 def export(frames: int | None, workdir: Path) -> dict[str, Any]:

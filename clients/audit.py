@@ -32,15 +32,18 @@ def _when(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO date such as 2024-05-01 or "
-                                         f"2024-05-01T08:00:00+09:00, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO date such as 2024-05-01 or 2024-05-01T08:00:00+09:00, got {text!r}"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _head(text: str) -> tuple[int, str]:
     seq, _, h = text.partition(":")
     if not seq.isdigit() or len(h) != 64:
-        raise argparse.ArgumentTypeError(f"expected SEQ:SHA256HEX (as printed by ledger verify), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected SEQ:SHA256HEX (as printed by ledger verify), got {text!r}"
+        )
     return int(seq), h.lower()
 
 
@@ -52,15 +55,22 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="check an export's video against its signed manifest")
     v.add_argument("video", type=Path)
     v.add_argument("manifest", type=Path)
-    v.add_argument("--key", type=Path, help="the center's public key (PEM) the manifest must be signed by")
+    v.add_argument(
+        "--key", type=Path, help="the center's public key (PEM) the manifest must be signed by"
+    )
 
     led = sub.add_parser("ledger", help="the provision ledger")
     lsub = led.add_subparsers(dest="ledger_command", required=True)
     lv = lsub.add_parser("verify", help="walk the hash chain; name the first broken row")
     lv.add_argument("--db", type=Path, help="ledger SQLite file (default: export.ledger_path)")
-    lv.add_argument("--key", type=Path,
-                    help="public key (PEM) to check row signatures (default: export.key_path + .pub where present)")
-    lv.add_argument("--head", type=_head, help="SEQ:HASH noted earlier; fails if it is no longer in the chain")
+    lv.add_argument(
+        "--key",
+        type=Path,
+        help="public key (PEM) to check row signatures (default: export.key_path + .pub where present)",
+    )
+    lv.add_argument(
+        "--head", type=_head, help="SEQ:HASH noted earlier; fails if it is no longer in the chain"
+    )
     ls = lsub.add_parser("show", help="list provisions")
     ls.add_argument("--db", type=Path, help="ledger SQLite file (default: export.ledger_path)")
     ls.add_argument("--camera")
@@ -78,8 +88,14 @@ def _verify(args: argparse.Namespace) -> int:
     for c in result.checks:
         print(f"{'OK    ' if c.ok else 'FAILED'} {c.name}: {c.message}")
     if result.ok:
-        print(f"VERIFIED: {args.video.name} is the export its manifest describes"
-              + ("" if trusted else " (signer not pinned: pass --key to check it is the center's key)"))
+        print(
+            f"VERIFIED: {args.video.name} is the export its manifest describes"
+            + (
+                ""
+                if trusted
+                else " (signer not pinned: pass --key to check it is the center's key)"
+            )
+        )
         return 0
     print(f"NOT VERIFIED: {', '.join(c.name for c in result.failed)} failed", file=sys.stderr)
     return 1
@@ -90,7 +106,9 @@ def _ledger_verify(args: argparse.Namespace, db: Path, default_pub: Path) -> int
     public = keys.load_public(pub_path) if pub_path else None
     with Ledger(db, create=False) as ledger:
         r = ledger.verify(public, args.head)
-    sig = f", signatures checked with {pub_path}" if public else ", signatures not checked (no --key)"
+    sig = (
+        f", signatures checked with {pub_path}" if public else ", signatures not checked (no --key)"
+    )
     if r.ok:
         print(f"OK: {r.rows} rows, chain intact{sig}")
         print(f"head: {r.head_seq}:{r.head_hash}  (note it; --head checks it later)")
@@ -102,19 +120,39 @@ def _ledger_verify(args: argparse.Namespace, db: Path, default_pub: Path) -> int
 
 def _ledger_show(args: argparse.Namespace, db: Path) -> int:
     with Ledger(db, create=False) as ledger:
-        rows = ledger.entries(camera_id=args.camera, recipient=args.recipient,
-                              export_id=args.export_id, since=args.since, until=args.until)
+        rows = ledger.entries(
+            camera_id=args.camera,
+            recipient=args.recipient,
+            export_id=args.export_id,
+            since=args.since,
+            until=args.until,
+        )
     for e in rows:
         if args.json:
-            print(json.dumps({"seq": e.seq, "at": e.at.isoformat(), "event": str(e.event),
-                              "export_id": e.export_id, "actor": e.actor, "camera_id": e.camera_id,
-                              "recipient": e.recipient, "detail": e.detail, "hash": e.hash},
-                             ensure_ascii=False, sort_keys=True))
+            print(
+                json.dumps(
+                    {
+                        "seq": e.seq,
+                        "at": e.at.isoformat(),
+                        "event": str(e.event),
+                        "export_id": e.export_id,
+                        "actor": e.actor,
+                        "camera_id": e.camera_id,
+                        "recipient": e.recipient,
+                        "detail": e.detail,
+                        "hash": e.hash,
+                    },
+                    ensure_ascii=False,
+                    sort_keys=True,
+                )
+            )
         else:
             detail = json.dumps(e.detail, ensure_ascii=False, sort_keys=True)
-            print(f"{e.seq:6d}  {e.at.isoformat(timespec='seconds')}  {e.event!s:16s} "
-                  f"{e.export_id or '-':16s}  {e.camera_id or '-':10s}  {e.recipient or '-':14s} "
-                  f"{e.actor}  {detail}")
+            print(
+                f"{e.seq:6d}  {e.at.isoformat(timespec='seconds')}  {e.event!s:16s} "
+                f"{e.export_id or '-':16s}  {e.camera_id or '-':10s}  {e.recipient or '-':14s} "
+                f"{e.actor}  {detail}"
+            )
     if not args.json:
         print(f"{len(rows)} rows", file=sys.stderr)
     return 0

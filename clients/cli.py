@@ -23,11 +23,16 @@ from redactor.clients.video import Mp4Writer, probe, read_i420
 from redactor.v1 import redactor_pb2 as pb
 
 FILE_LATENCY_BUDGET_MS = 60_000
-_IMAGE_FORMATS = {".jpg": pb.PIXEL_FORMAT_JPEG, ".jpeg": pb.PIXEL_FORMAT_JPEG, ".png": pb.PIXEL_FORMAT_PNG}
+_IMAGE_FORMATS = {
+    ".jpg": pb.PIXEL_FORMAT_JPEG,
+    ".jpeg": pb.PIXEL_FORMAT_JPEG,
+    ".png": pb.PIXEL_FORMAT_PNG,
+}
 
 
-def redact_video(client: RedactorClient, src: Path, dst: Path, recipient: str, service: str,
-                 camera: str) -> dict[str, float]:
+def redact_video(
+    client: RedactorClient, src: Path, dst: Path, recipient: str, service: str, camera: str
+) -> dict[str, float]:
     """Streams `src` through the service as I420 frames and writes H.264 MP4 to `dst`."""
     info = probe(src)
     to_us = info.time_base * 1_000_000
@@ -39,8 +44,13 @@ def redact_video(client: RedactorClient, src: Path, dst: Path, recipient: str, s
             yield OutFrame(f.index, int(round(Fraction(f.pts) * to_us)), f.i420)
 
     header = pb.StreamHeader(
-        camera_id=camera, recipient=recipient, service=service, format=pb.PIXEL_FORMAT_I420,
-        width=info.width, height=info.height, fps=float(info.rate),
+        camera_id=camera,
+        recipient=recipient,
+        service=service,
+        format=pb.PIXEL_FORMAT_I420,
+        width=info.width,
+        height=info.height,
+        fps=float(info.rate),
         # a file is not live: frames may wait their turn rather than be masked for lateness
         latency_budget_ms=FILE_LATENCY_BUDGET_MS,
     )
@@ -65,7 +75,9 @@ def redact_video(client: RedactorClient, src: Path, dst: Path, recipient: str, s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="redactor-client", description="Redact files through a redactor server; request exports.")
+        prog="redactor-client",
+        description="Redact files through a redactor server; request exports.",
+    )
     add_connection_args(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v = sub.add_parser("redact", help="redact a video file into an H.264 MP4 (no audio)")
@@ -76,7 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--camera", default="file", help="camera id (static zones are per camera)")
     i = sub.add_parser("image", help="redact one JPEG or PNG image")
     i.add_argument("input", type=Path, help="a .jpg/.jpeg/.png file")
-    i.add_argument("-o", "--output", type=Path, required=True, help="where to write the redacted image (same format)")
+    i.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="where to write the redacted image (same format)",
+    )
     i.add_argument("--policy", default="", help="policy name (default: the server's default)")
     sub.add_parser("health", help="print the server's health status (SERVING when it takes calls)")
     add_export_parser(sub)
@@ -114,13 +132,17 @@ def _run(client: RedactorClient, args: argparse.Namespace) -> int:
             raise UsageError(f"expected a .jpg/.jpeg/.png file, got {args.input.name}")
         resp = client.redact_image(pb.Image(format=fmt, data=args.input.read_bytes()), args.policy)
         args.output.write_bytes(resp.image.data)
-        print(f"{args.output}: {len(resp.detections)} detections, {len(resp.masks)} masks, "
-              f"status {pb.FrameStatus.Name(resp.status)}, {resp.service_ms:.1f} ms")
+        print(
+            f"{args.output}: {len(resp.detections)} detections, {len(resp.masks)} masks, "
+            f"status {pb.FrameStatus.Name(resp.status)}, {resp.service_ms:.1f} ms"
+        )
         return 0
     stats = redact_video(client, args.input, args.output, args.recipient, args.service, args.camera)
-    print(f"{args.output}: {stats['frames']:.0f} frames in {stats['seconds']:.1f} s ({stats['fps']:.1f} fps), "
-          f"{stats['detections']:.0f} detections, {stats['fully_masked']:.0f} fully masked, "
-          f"{stats['dropped']:.0f} dropped")
+    print(
+        f"{args.output}: {stats['frames']:.0f} frames in {stats['seconds']:.1f} s ({stats['fps']:.1f} fps), "
+        f"{stats['detections']:.0f} detections, {stats['fully_masked']:.0f} fully masked, "
+        f"{stats['dropped']:.0f} dropped"
+    )
     return 0
 
 

@@ -65,7 +65,9 @@ class Tls:
     def __post_init__(self) -> None:
         if (self.cert is None) != (self.key is None):
             given, missing = ("cert", "key") if self.key is None else ("key", "cert")
-            raise TlsError(missing, None, f"a client {given} needs its {missing} (mutual TLS takes both)")
+            raise TlsError(
+                missing, None, f"a client {given} needs its {missing} (mutual TLS takes both)"
+            )
         if self.server_name is not None and not self.server_name.strip():
             raise TlsError("server_name", None, "is empty")
 
@@ -76,7 +78,9 @@ class Tls:
 
     def credentials(self) -> grpc.ChannelCredentials:
         ca, key, cert = self.read()
-        return grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
+        return grpc.ssl_channel_credentials(
+            root_certificates=ca, private_key=key, certificate_chain=cert
+        )
 
 
 def _pem(field: str, path: Path | None) -> bytes | None:
@@ -96,16 +100,25 @@ def _pem(field: str, path: Path | None) -> bytes | None:
 
 
 class RedactorClient:
-    def __init__(self, address: str = "127.0.0.1:50051", token: str | None = None,
-                 timeout_s: float | None = None, tls: Tls | None = None) -> None:
+    def __init__(
+        self,
+        address: str = "127.0.0.1:50051",
+        token: str | None = None,
+        timeout_s: float | None = None,
+        tls: Tls | None = None,
+    ) -> None:
         """`tls` None: plaintext, for loopback only: a token is never sent in the
         clear to another machine (ValueError). TlsError if a TLS file cannot be used."""
         if token and tls is None and not is_loopback(address):
-            raise ValueError(f"refusing to send a token in plaintext to {address}: use TLS "
-                             "(a redactor off loopback only listens with TLS)")
+            raise ValueError(
+                f"refusing to send a token in plaintext to {address}: use TLS "
+                "(a redactor off loopback only listens with TLS)"
+            )
         self.address = address
-        options: list[tuple[str, object]] = [("grpc.max_receive_message_length", MAX_MESSAGE),
-                                             ("grpc.max_send_message_length", MAX_MESSAGE)]
+        options: list[tuple[str, object]] = [
+            ("grpc.max_receive_message_length", MAX_MESSAGE),
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+        ]
         if tls is None:
             self.channel = grpc.insecure_channel(address, options=options)
         else:
@@ -128,11 +141,16 @@ class RedactorClient:
     def redact_image(self, image: pb.Image, policy: str = "") -> pb.RedactImageResponse:
         return self.stub.RedactImage(  # type: ignore[no-any-return]
             pb.RedactImageRequest(image=image, policy=policy),
-            timeout=self.timeout_s, metadata=self.metadata,
+            timeout=self.timeout_s,
+            metadata=self.metadata,
         )
 
-    def stream(self, header: pb.StreamHeader, frames: Iterable[OutFrame],
-               accepted: list[pb.StreamAccepted] | None = None) -> Iterator[pb.RedactedFrame]:
+    def stream(
+        self,
+        header: pb.StreamHeader,
+        frames: Iterable[OutFrame],
+        accepted: list[pb.StreamAccepted] | None = None,
+    ) -> Iterator[pb.RedactedFrame]:
         """Sends the header then `frames` (in a gRPC thread, overlapping with receiving)
         and yields redacted frames in order. `accepted`, if given, receives the
         server's StreamAccepted."""
@@ -143,7 +161,9 @@ class RedactorClient:
             for f in frames:
                 if stop.is_set():
                     return
-                yield pb.StreamRequest(frame=pb.StreamFrame(seq=f.seq, timestamp_us=f.timestamp_us, data=f.data))
+                yield pb.StreamRequest(
+                    frame=pb.StreamFrame(seq=f.seq, timestamp_us=f.timestamp_us, data=f.data)
+                )
 
         call = self.stub.RedactStream(requests(), timeout=self.timeout_s, metadata=self.metadata)
         try:
@@ -162,28 +182,37 @@ class RedactorClient:
 
     def create_export(self, request: pb.CreateExportRequest) -> pb.ExportJob:
         return self.exports.CreateExport(  # type: ignore[no-any-return]
-            request, timeout=self.timeout_s or UNARY_TIMEOUT_S, metadata=self.metadata)
+            request, timeout=self.timeout_s or UNARY_TIMEOUT_S, metadata=self.metadata
+        )
 
     def get_export(self, export_id: str) -> pb.ExportJob:
         return self.exports.GetExport(  # type: ignore[no-any-return]
-            pb.GetExportRequest(id=export_id), timeout=self.timeout_s or UNARY_TIMEOUT_S, metadata=self.metadata)
+            pb.GetExportRequest(id=export_id),
+            timeout=self.timeout_s or UNARY_TIMEOUT_S,
+            metadata=self.metadata,
+        )
 
     def list_exports(self, camera_id: str = "", recipient: str = "") -> list[pb.ExportJob]:
-        resp = self.exports.ListExports(pb.ListExportsRequest(camera_id=camera_id, recipient=recipient),
-                                        timeout=self.timeout_s or UNARY_TIMEOUT_S, metadata=self.metadata)
+        resp = self.exports.ListExports(
+            pb.ListExportsRequest(camera_id=camera_id, recipient=recipient),
+            timeout=self.timeout_s or UNARY_TIMEOUT_S,
+            metadata=self.metadata,
+        )
         return list(resp.jobs)
 
     def watch_export(self, export_id: str) -> Iterator[pb.ExportJob]:
         """The job now, then after every change, until it is DONE, FAILED or EXPIRED."""
-        call = self.exports.WatchExport(pb.WatchExportRequest(id=export_id), timeout=self.timeout_s,
-                                        metadata=self.metadata)
+        call = self.exports.WatchExport(
+            pb.WatchExportRequest(id=export_id), timeout=self.timeout_s, metadata=self.metadata
+        )
         try:
             yield from call
         finally:
             call.cancel()
 
-    def download_export(self, export_id: str, artifact: pb.ExportArtifact, dst: Path,
-                        expect_sha256: str = "") -> str:
+    def download_export(
+        self, export_id: str, artifact: pb.ExportArtifact, dst: Path, expect_sha256: str = ""
+    ) -> str:
         """Streams an artifact into `dst` through a temporary file beside it, renamed
         over `dst` only once every byte arrived in order and the size (and
         `expect_sha256`, if given) match: `dst` is never left half-written. Returns
@@ -194,13 +223,18 @@ class RedactorClient:
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as f:
-                call = self.exports.DownloadExport(pb.DownloadExportRequest(id=export_id, artifact=artifact),
-                                                   timeout=self.timeout_s, metadata=self.metadata)
+                call = self.exports.DownloadExport(
+                    pb.DownloadExportRequest(id=export_id, artifact=artifact),
+                    timeout=self.timeout_s,
+                    metadata=self.metadata,
+                )
                 try:
                     received, total = 0, -1
                     for chunk in call:
                         if chunk.offset != received:
-                            raise DownloadError(f"chunk at offset {chunk.offset}, expected {received}")
+                            raise DownloadError(
+                                f"chunk at offset {chunk.offset}, expected {received}"
+                            )
                         f.write(chunk.data)
                         digest.update(chunk.data)
                         received += len(chunk.data)
@@ -212,7 +246,9 @@ class RedactorClient:
             if total >= 0 and received != total:
                 raise DownloadError(f"received {received} bytes, the server announced {total}")
             if expect_sha256 and digest.hexdigest() != expect_sha256.lower():
-                raise DownloadError(f"SHA-256 {digest.hexdigest()} differs from the export's {expect_sha256}")
+                raise DownloadError(
+                    f"SHA-256 {digest.hexdigest()} differs from the export's {expect_sha256}"
+                )
             os.replace(tmp, dst)
         except BaseException:
             tmp.unlink(missing_ok=True)

@@ -44,25 +44,54 @@ def _env_path(name: str) -> Path | None:
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
     """Adds the shared connection flags (defaults from the environment, read now)."""
     g = parser.add_argument_group(
-        "connection", "where the server is and how to prove who you are; any --tls-* flag turns TLS on")
-    g.add_argument("--address", default=os.environ.get("REDACTOR_ADDRESS") or DEFAULT_ADDRESS,
-                   help=f"server host:port (default: $REDACTOR_ADDRESS, else {DEFAULT_ADDRESS})")
-    g.add_argument("--token", default=os.environ.get("REDACTOR_TOKEN") or None,
-                   help="bearer token of your role (default: $REDACTOR_TOKEN); on mutual TLS the "
-                        "client certificate decides the role instead")
-    g.add_argument("--tls", action="store_true",
-                   help="use TLS, verifying the server with the system's CA certificates")
-    g.add_argument("--tls-ca", type=Path, default=_env_path("REDACTOR_TLS_CA"), metavar="FILE",
-                   help="PEM CA certificate(s) that verify the server (default: $REDACTOR_TLS_CA, "
-                        "else the system's)")
-    g.add_argument("--tls-cert", type=Path, default=_env_path("REDACTOR_TLS_CERT"), metavar="FILE",
-                   help="PEM client certificate for mutual TLS; needs --tls-key (default: $REDACTOR_TLS_CERT)")
-    g.add_argument("--tls-key", type=Path, default=_env_path("REDACTOR_TLS_KEY"), metavar="FILE",
-                   help="PEM private key of --tls-cert (default: $REDACTOR_TLS_KEY)")
-    g.add_argument("--tls-server-name", default=os.environ.get("REDACTOR_TLS_SERVER_NAME") or None,
-                   metavar="NAME",
-                   help="check the server's certificate for this name instead of the address's host "
-                        "(default: $REDACTOR_TLS_SERVER_NAME)")
+        "connection",
+        "where the server is and how to prove who you are; any --tls-* flag turns TLS on",
+    )
+    g.add_argument(
+        "--address",
+        default=os.environ.get("REDACTOR_ADDRESS") or DEFAULT_ADDRESS,
+        help=f"server host:port (default: $REDACTOR_ADDRESS, else {DEFAULT_ADDRESS})",
+    )
+    g.add_argument(
+        "--token",
+        default=os.environ.get("REDACTOR_TOKEN") or None,
+        help="bearer token of your role (default: $REDACTOR_TOKEN); on mutual TLS the "
+        "client certificate decides the role instead",
+    )
+    g.add_argument(
+        "--tls",
+        action="store_true",
+        help="use TLS, verifying the server with the system's CA certificates",
+    )
+    g.add_argument(
+        "--tls-ca",
+        type=Path,
+        default=_env_path("REDACTOR_TLS_CA"),
+        metavar="FILE",
+        help="PEM CA certificate(s) that verify the server (default: $REDACTOR_TLS_CA, "
+        "else the system's)",
+    )
+    g.add_argument(
+        "--tls-cert",
+        type=Path,
+        default=_env_path("REDACTOR_TLS_CERT"),
+        metavar="FILE",
+        help="PEM client certificate for mutual TLS; needs --tls-key (default: $REDACTOR_TLS_CERT)",
+    )
+    g.add_argument(
+        "--tls-key",
+        type=Path,
+        default=_env_path("REDACTOR_TLS_KEY"),
+        metavar="FILE",
+        help="PEM private key of --tls-cert (default: $REDACTOR_TLS_KEY)",
+    )
+    g.add_argument(
+        "--tls-server-name",
+        default=os.environ.get("REDACTOR_TLS_SERVER_NAME") or None,
+        metavar="NAME",
+        help="check the server's certificate for this name instead of the address's host "
+        "(default: $REDACTOR_TLS_SERVER_NAME)",
+    )
 
 
 def tls_from_args(args: argparse.Namespace) -> Tls | None:
@@ -71,10 +100,16 @@ def tls_from_args(args: argparse.Namespace) -> Tls | None:
     if not (args.tls or args.tls_ca or args.tls_cert or args.tls_key or args.tls_server_name):
         return None
     if (args.tls_cert is None) != (args.tls_key is None):
-        given, missing = ("--tls-cert", "--tls-key") if args.tls_key is None else ("--tls-key", "--tls-cert")
-        raise UsageError(f"--tls-cert and --tls-key go together (mutual TLS): got {given} without {missing}")
+        given, missing = (
+            ("--tls-cert", "--tls-key") if args.tls_key is None else ("--tls-key", "--tls-cert")
+        )
+        raise UsageError(
+            f"--tls-cert and --tls-key go together (mutual TLS): got {given} without {missing}"
+        )
     try:
-        tls = Tls(ca=args.tls_ca, cert=args.tls_cert, key=args.tls_key, server_name=args.tls_server_name)
+        tls = Tls(
+            ca=args.tls_ca, cert=args.tls_cert, key=args.tls_key, server_name=args.tls_server_name
+        )
         tls.read()  # every file exists, is readable and PEM, before any connection is tried
     except TlsError as e:
         flag, env = TLS_FLAGS[e.field]
@@ -92,8 +127,10 @@ def client_from_args(args: argparse.Namespace, timeout_s: float | None = None) -
         raise UsageError("--address is empty; give host:port, e.g. 127.0.0.1:50051")
     tls = tls_from_args(args)
     if args.token and tls is None and not is_loopback(address):
-        raise UsageError(f"refusing to send --token in plaintext to {address}; give --tls-ca (or --tls) "
-                         "for a TLS server, or leave the token out")
+        raise UsageError(
+            f"refusing to send --token in plaintext to {address}; give --tls-ca (or --tls) "
+            "for a TLS server, or leave the token out"
+        )
     return RedactorClient(address, args.token, timeout_s=timeout_s, tls=tls)
 
 

@@ -27,12 +27,16 @@ from redactor.clients.client import RedactorClient
 from redactor.clients.connect import UsageError
 from redactor.v1 import redactor_pb2 as pb
 
-ARTIFACTS = {"video": (pb.EXPORT_ARTIFACT_VIDEO, ".mp4"), "manifest": (pb.EXPORT_ARTIFACT_MANIFEST, ".manifest.json")}
+ARTIFACTS = {
+    "video": (pb.EXPORT_ARTIFACT_VIDEO, ".mp4"),
+    "manifest": (pb.EXPORT_ARTIFACT_MANIFEST, ".manifest.json"),
+}
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _TERMINAL = (pb.EXPORT_STATE_DONE, pb.EXPORT_STATE_FAILED, pb.EXPORT_STATE_EXPIRED)
 
 
 # ---------------------------------------------------------------- arguments
+
 
 def _instant(text: str) -> datetime:
     """ISO 8601 with a UTC offset: a time without one would silently mean UTC or
@@ -42,10 +46,12 @@ def _instant(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected an ISO 8601 time such as 2024-05-01T08:00:00Z or 2024-05-01T17:00:00+09:00, "
-            f"got {text!r}") from None
+            f"got {text!r}"
+        ) from None
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(
-            f"{text!r} has no UTC offset; add Z (UTC) or the offset, e.g. {text}+09:00")
+            f"{text!r} has no UTC offset; add Z (UTC) or the offset, e.g. {text}+09:00"
+        )
     return value
 
 
@@ -56,7 +62,9 @@ def _box(text: str) -> tuple[float, float, float, float]:
     except ValueError:
         values = ()
     if len(values) != 4:
-        raise argparse.ArgumentTypeError(f"expected X0,Y0,X1,Y1 in pixels, e.g. 120,80,220,200; got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected X0,Y0,X1,Y1 in pixels, e.g. 120,80,220,200; got {text!r}"
+        )
     return values
 
 
@@ -66,13 +74,17 @@ def _seconds(text: str) -> float:
     except ValueError:
         value = -1.0
     if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected seconds from the recording's start (>= 0), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected seconds from the recording's start (>= 0), got {text!r}"
+        )
     return value
 
 
 def _days(text: str) -> int:
     if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number of days (0 = the server's default), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of days (0 = the server's default), got {text!r}"
+        )
     return int(text)
 
 
@@ -81,56 +93,121 @@ def add_export_parser(sub: Any) -> None:
     fmt = argparse.ArgumentParser(add_help=False)
     fmt.add_argument("--json", action="store_true", help="print jobs as JSON objects, one per line")
 
-    e = sub.add_parser("export", help="request, follow and download redacted exports (auditors)",
-                       description=__doc__.split("\n\n")[0])
+    e = sub.add_parser(
+        "export",
+        help="request, follow and download redacted exports (auditors)",
+        description=__doc__.split("\n\n")[0],
+    )
     esub = e.add_subparsers(dest="export_command", required=True, metavar="COMMAND")
 
-    c = esub.add_parser("create", parents=[fmt], help="request an export; prints its id",
-                        description="Request a redacted export of a camera's time range or of one recording. "
-                                    "The server refuses (INVALID_ARGUMENT, on its ledger) a request without "
-                                    "recipient, officer, purpose or legal basis.")
+    c = esub.add_parser(
+        "create",
+        parents=[fmt],
+        help="request an export; prints its id",
+        description="Request a redacted export of a camera's time range or of one recording. "
+        "The server refuses (INVALID_ARGUMENT, on its ledger) a request without "
+        "recipient, officer, purpose or legal basis.",
+    )
     src = c.add_argument_group("what to export: --camera with --start and --end, or --recording")
     src.add_argument("--camera", default="", metavar="ID", help="camera id, e.g. cam-7")
-    src.add_argument("--start", type=_instant, metavar="TIME", help="first instant, ISO 8601 with offset, e.g. 2024-05-01T08:00:00Z")
-    src.add_argument("--end", type=_instant, metavar="TIME", help="instant after the last, ISO 8601 with offset")
-    src.add_argument("--recording", default="", metavar="PATH", help="one recording, relative to the archive root, "
-                                                     "e.g. cam-7/20240501T080000.mp4")
+    src.add_argument(
+        "--start",
+        type=_instant,
+        metavar="TIME",
+        help="first instant, ISO 8601 with offset, e.g. 2024-05-01T08:00:00Z",
+    )
+    src.add_argument(
+        "--end", type=_instant, metavar="TIME", help="instant after the last, ISO 8601 with offset"
+    )
+    src.add_argument(
+        "--recording",
+        default="",
+        metavar="PATH",
+        help="one recording, relative to the archive root, e.g. cam-7/20240501T080000.mp4",
+    )
     who = c.add_argument_group("the request (the law requires each)")
-    who.add_argument("--recipient", default="", metavar="AGENCY", help="receiving agency, e.g. police-112")
-    who.add_argument("--officer", default="", metavar="NAME", help="requesting officer, e.g. 'Insp. Kim 1234'")
+    who.add_argument(
+        "--recipient", default="", metavar="AGENCY", help="receiving agency, e.g. police-112"
+    )
+    who.add_argument(
+        "--officer", default="", metavar="NAME", help="requesting officer, e.g. 'Insp. Kim 1234'"
+    )
     who.add_argument("--purpose", default="", metavar="TEXT", help="why the footage is needed")
-    who.add_argument("--legal-basis", default="", metavar="TEXT", help="the article relied on, e.g. 'PIPA art. 18(2)7'")
-    c.add_argument("--policy", default="", metavar="NAME", help="masking policy (default: the server's export policy)")
-    c.add_argument("--expiry-days", type=_days, default=0, metavar="DAYS",
-                   help="days until the export is deleted (default 0: the server's setting)")
-    c.add_argument("--subject-at", type=_seconds, metavar="SECONDS",
-                   help="subject access: seconds from the recording's start where --subject-box shows the "
-                        "person whose track stays visible (everyone else is masked)")
-    c.add_argument("--subject-box", type=_box, metavar="X0,Y0,X1,Y1",
-                   help="subject access: the person's box in pixels at --subject-at")
-    c.add_argument("--wait", action="store_true",
-                   help="follow the export until it ends, progress on stderr; exit 1 unless DONE")
+    who.add_argument(
+        "--legal-basis",
+        default="",
+        metavar="TEXT",
+        help="the article relied on, e.g. 'PIPA art. 18(2)7'",
+    )
+    c.add_argument(
+        "--policy",
+        default="",
+        metavar="NAME",
+        help="masking policy (default: the server's export policy)",
+    )
+    c.add_argument(
+        "--expiry-days",
+        type=_days,
+        default=0,
+        metavar="DAYS",
+        help="days until the export is deleted (default 0: the server's setting)",
+    )
+    c.add_argument(
+        "--subject-at",
+        type=_seconds,
+        metavar="SECONDS",
+        help="subject access: seconds from the recording's start where --subject-box shows the "
+        "person whose track stays visible (everyone else is masked)",
+    )
+    c.add_argument(
+        "--subject-box",
+        type=_box,
+        metavar="X0,Y0,X1,Y1",
+        help="subject access: the person's box in pixels at --subject-at",
+    )
+    c.add_argument(
+        "--wait",
+        action="store_true",
+        help="follow the export until it ends, progress on stderr; exit 1 unless DONE",
+    )
 
     g = esub.add_parser("get", parents=[fmt], help="show one export")
     g.add_argument("id", help="export id (as create printed it)")
     ls = esub.add_parser("list", parents=[fmt], help="list exports")
     ls.add_argument("--camera", default="", metavar="ID", help="only this camera")
     ls.add_argument("--recipient", default="", metavar="AGENCY", help="only this recipient")
-    w = esub.add_parser("watch", parents=[fmt], help="follow an export until it ends; exit 1 unless DONE")
+    w = esub.add_parser(
+        "watch", parents=[fmt], help="follow an export until it ends; exit 1 unless DONE"
+    )
     w.add_argument("id", help="export id")
-    d = esub.add_parser("download", parents=[fmt], help="download an export's video and signed manifest",
-                        description="Writes DIR/ID.mp4 and DIR/ID.manifest.json, each through a temporary "
-                                    "file renamed once complete; the video's SHA-256 is checked against "
-                                    "the export's. Check them with redactor-audit verify.")
+    d = esub.add_parser(
+        "download",
+        parents=[fmt],
+        help="download an export's video and signed manifest",
+        description="Writes DIR/ID.mp4 and DIR/ID.manifest.json, each through a temporary "
+        "file renamed once complete; the video's SHA-256 is checked against "
+        "the export's. Check them with redactor-audit verify.",
+    )
     d.add_argument("id", help="export id")
-    d.add_argument("-o", "--output-dir", type=Path, required=True, metavar="DIR",
-                   help="folder to write into (made if absent)")
-    d.add_argument("--artifact", choices=("all", *ARTIFACTS), default="all",
-                   help="what to download (default: %(default)s)")
+    d.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder to write into (made if absent)",
+    )
+    d.add_argument(
+        "--artifact",
+        choices=("all", *ARTIFACTS),
+        default="all",
+        help="what to download (default: %(default)s)",
+    )
     d.add_argument("--force", action="store_true", help="replace files that already exist")
 
 
 # ---------------------------------------------------------------- output
+
 
 def _state(job: pb.ExportJob) -> str:
     return str(pb.ExportState.Name(job.state)).removeprefix("EXPORT_STATE_")
@@ -143,7 +220,9 @@ def _time(job: Any, name: str) -> str:
 
 
 def _job_json(job: pb.ExportJob) -> str:
-    d = MessageToDict(job, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+    d = MessageToDict(
+        job, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
     return json.dumps(d, ensure_ascii=False, sort_keys=True)
 
 
@@ -164,16 +243,28 @@ def _details(job: pb.ExportJob) -> str:
     r = job.request
     rows = [
         ("export", job.id),
-        ("state", f"{_state(job)} ({job.progress * 100:.0f}%, {job.frames_done}/{job.frames_total} frames)"),
+        (
+            "state",
+            f"{_state(job)} ({job.progress * 100:.0f}%, {job.frames_done}/{job.frames_total} frames)",
+        ),
         ("source", _source(r)),
-        ("recipient", r.recipient), ("officer", r.officer), ("purpose", r.purpose),
-        ("legal basis", r.legal_basis), ("policy", r.policy or "(server default)"),
-        ("requested by", job.requested_by), ("created", _time(job, "created_at")),
+        ("recipient", r.recipient),
+        ("officer", r.officer),
+        ("purpose", r.purpose),
+        ("legal basis", r.legal_basis),
+        ("policy", r.policy or "(server default)"),
+        ("requested by", job.requested_by),
+        ("created", _time(job, "created_at")),
         ("expires", _time(job, "expires_at")),
     ]
     if r.HasField("subject"):
         b = r.subject.box
-        rows.append(("subject", f"at {r.subject.timestamp_us / 1e6:.3f} s, box {b.x0:g},{b.y0:g},{b.x1:g},{b.y1:g}"))
+        rows.append(
+            (
+                "subject",
+                f"at {r.subject.timestamp_us / 1e6:.3f} s, box {b.x0:g},{b.y0:g},{b.x1:g},{b.y1:g}",
+            )
+        )
     if job.output_sha256:
         rows.append(("video sha256", job.output_sha256))
     if job.error:
@@ -183,23 +274,34 @@ def _details(job: pb.ExportJob) -> str:
 
 def _summary_line(job: pb.ExportJob) -> str:
     r = job.request
-    return (f"{job.id:16s}  {_state(job):8s} {job.progress * 100:4.0f}%  {_time(job, 'created_at'):25s}  "
-            f"{r.recipient:14s} {_source(r)}")
+    return (
+        f"{job.id:16s}  {_state(job):8s} {job.progress * 100:4.0f}%  {_time(job, 'created_at'):25s}  "
+        f"{r.recipient:14s} {_source(r)}"
+    )
 
 
 # ---------------------------------------------------------------- commands
 
+
 def _create_request(args: argparse.Namespace) -> pb.CreateExportRequest:
     req = pb.CreateExportRequest(
-        camera_id=args.camera, recording=args.recording, recipient=args.recipient, officer=args.officer,
-        purpose=args.purpose, legal_basis=args.legal_basis, policy=args.policy, expiry_days=args.expiry_days,
+        camera_id=args.camera,
+        recording=args.recording,
+        recipient=args.recipient,
+        officer=args.officer,
+        purpose=args.purpose,
+        legal_basis=args.legal_basis,
+        policy=args.policy,
+        expiry_days=args.expiry_days,
     )
     if args.start is not None:
         req.start.FromDatetime(args.start.astimezone(UTC))
     if args.end is not None:
         req.end.FromDatetime(args.end.astimezone(UTC))
     if (args.subject_at is None) != (args.subject_box is None):
-        raise UsageError("--subject-at and --subject-box go together (where and when the subject is)")
+        raise UsageError(
+            "--subject-at and --subject-box go together (where and when the subject is)"
+        )
     if args.subject_box is not None:
         x0, y0, x1, y1 = args.subject_box
         req.subject.timestamp_us = round(args.subject_at * 1_000_000)
@@ -214,27 +316,37 @@ def _follow(client: RedactorClient, export_id: str, as_json: bool, out: Any) -> 
             print(_job_json(job) if as_json else _progress(job), file=out, flush=True)
             last = job
     except KeyboardInterrupt:
-        print(f"redactor-client: stopped following; export {export_id} goes on on the server "
-              f"(redactor-client export watch {export_id})", file=sys.stderr)
+        print(
+            f"redactor-client: stopped following; export {export_id} goes on on the server "
+            f"(redactor-client export watch {export_id})",
+            file=sys.stderr,
+        )
         raise
     return last
 
 
 def _ended(job: pb.ExportJob | None, export_id: str) -> int:
     if job is None or job.state not in _TERMINAL:
-        print(f"redactor-client: export {export_id}: the server stopped reporting before the export ended",
-              file=sys.stderr)
+        print(
+            f"redactor-client: export {export_id}: the server stopped reporting before the export ended",
+            file=sys.stderr,
+        )
         return 1
     if job.state != pb.EXPORT_STATE_DONE:
-        print(f"redactor-client: export {export_id} {_state(job)}" + (f": {job.error}" if job.error else ""),
-              file=sys.stderr)
+        print(
+            f"redactor-client: export {export_id} {_state(job)}"
+            + (f": {job.error}" if job.error else ""),
+            file=sys.stderr,
+        )
         return 1
     return 0
 
 
 def _download(client: RedactorClient, args: argparse.Namespace) -> int:
     if not _SAFE_ID.match(args.id):
-        raise UsageError(f"export id {args.id!r} cannot name a file (letters, digits, '.', '_', '-')")
+        raise UsageError(
+            f"export id {args.id!r} cannot name a file (letters, digits, '.', '_', '-')"
+        )
     folder: Path = args.output_dir
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"-o {folder}: not a folder")
@@ -242,22 +354,28 @@ def _download(client: RedactorClient, args: argparse.Namespace) -> int:
     targets = {n: folder / f"{args.id}{ARTIFACTS[n][1]}" for n in names}
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not args.force:
-        raise UsageError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
-                         "--force replaces")
+        raise UsageError(
+            f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
+            "--force replaces"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     job = client.get_export(args.id)
     files = []
     for name, path in targets.items():
         expect = job.output_sha256 if name == "video" else ""
         digest = client.download_export(args.id, ARTIFACTS[name][0], path, expect_sha256=expect)
-        files.append({"artifact": name, "path": str(path), "bytes": path.stat().st_size, "sha256": digest})
+        files.append(
+            {"artifact": name, "path": str(path), "bytes": path.stat().st_size, "sha256": digest}
+        )
         if not args.json:
             print(f"{path}  {path.stat().st_size} bytes  sha256 {digest}")
     if args.json:
         print(json.dumps({"id": args.id, "files": files}, sort_keys=True))
     elif set(targets) == set(ARTIFACTS):
-        print(f"check: redactor-audit verify {targets['video']} {targets['manifest']} --key CENTER_PUBLIC_KEY.pem",
-              file=sys.stderr)
+        print(
+            f"check: redactor-audit verify {targets['video']} {targets['manifest']} --key CENTER_PUBLIC_KEY.pem",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -271,14 +389,18 @@ def run_export(client: RedactorClient, args: argparse.Namespace) -> int:
         print(_job_json(job) if args.json else job.id, flush=True)
         if not args.wait:
             return 0
-        return _ended(_follow(client, job.id, args.json, sys.stdout if args.json else sys.stderr), job.id)
+        return _ended(
+            _follow(client, job.id, args.json, sys.stdout if args.json else sys.stderr), job.id
+        )
     if cmd == "get":
         job = client.get_export(args.id)
         print(_job_json(job) if args.json else _details(job))
         return 0
     if cmd == "list":
-        jobs = sorted(client.list_exports(args.camera, args.recipient),
-                      key=lambda j: (j.created_at.seconds, j.created_at.nanos, j.id))
+        jobs = sorted(
+            client.list_exports(args.camera, args.recipient),
+            key=lambda j: (j.created_at.seconds, j.created_at.nanos, j.id),
+        )
         for job in jobs:
             print(_job_json(job) if args.json else _summary_line(job))
         if not args.json:
@@ -289,4 +411,3 @@ def run_export(client: RedactorClient, args: argparse.Namespace) -> int:
     if cmd == "download":
         return _download(client, args)
     raise AssertionError(cmd)
-

@@ -43,7 +43,9 @@ class RelayResult:
     seconds: float = 0.0  # the whole call: stream set-up and the last frame's latency included
     active_s: float = 0.0  # from the first frame sent to the last one answered
     masks: dict[int, list[tuple[float, float, float, float]]] = field(default_factory=dict)
-    mask_reasons: dict[int, list[int]] = field(default_factory=dict)  # MaskReason of each of masks[seq]
+    mask_reasons: dict[int, list[int]] = field(
+        default_factory=dict
+    )  # MaskReason of each of masks[seq]
     first_redacted: int | None = None  # seq of the first frame masked from detections
     # frames fully masked or dropped after that one; those before it are the stream's
     # start-up (no detection yet), these are the service falling behind
@@ -61,19 +63,28 @@ class RelayResult:
 
     def percentile(self, q: float, first: int = 0) -> float:
         """Latency percentile over the frames from seq `first` on."""
-        lat = [ms for ms, seq in zip(self.latencies_ms, self.latency_seqs, strict=True) if seq >= first]
+        lat = [
+            ms for ms, seq in zip(self.latencies_ms, self.latency_seqs, strict=True) if seq >= first
+        ]
         return float(np.percentile(lat, q)) if lat else 0.0
 
     def summary(self) -> str:
         st = ", ".join(f"{k.lower()} {v}" for k, v in sorted(self.statuses.items()))
-        return (f"{self.frames_out}/{self.frames_in} frames in {self.seconds:.1f} s: {self.fps:.1f} fps; "
-                f"latency p50 {self.percentile(50):.0f} ms, p95 {self.percentile(95):.0f} ms, "
-                f"p99 {self.percentile(99):.0f} ms; {st}"
-                + (f" ({self.lost_after_start} after the first redacted frame)" if self.lost_after_start else ""))
+        return (
+            f"{self.frames_out}/{self.frames_in} frames in {self.seconds:.1f} s: {self.fps:.1f} fps; "
+            f"latency p50 {self.percentile(50):.0f} ms, p95 {self.percentile(95):.0f} ms, "
+            f"p99 {self.percentile(99):.0f} ms; {st}"
+            + (
+                f" ({self.lost_after_start} after the first redacted frame)"
+                if self.lost_after_start
+                else ""
+            )
+        )
 
 
-def camera_access_units(source: str, size: tuple[int, int] | None = None, max_frames: int = 0,
-                        rate: float | None = None) -> tuple[float, Iterator[tuple[int, int, bytes]]]:
+def camera_access_units(
+    source: str, size: tuple[int, int] | None = None, max_frames: int = 0, rate: float | None = None
+) -> tuple[float, Iterator[tuple[int, int, bytes]]]:
     """(fps, iterator of (seq, timestamp_us, access unit)) like a camera would send.
 
     `rate` plays the source's frames as a camera of that frame rate would send
@@ -101,8 +112,12 @@ def camera_access_units(source: str, size: tuple[int, int] | None = None, max_fr
                     enc.width, enc.height, enc.pix_fmt = vf.width, vf.height, "yuv420p"
                     enc.time_base = Fraction(1, 1_000_000)
                     enc.framerate = Fraction(fps).limit_denominator(1001)
-                    enc.options = {"preset": "veryfast", "tune": "zerolatency", "bframes": "0",
-                                   "repeat-headers": "1"}
+                    enc.options = {
+                        "preset": "veryfast",
+                        "tune": "zerolatency",
+                        "bframes": "0",
+                        "repeat-headers": "1",
+                    }
                     enc.open()
                 if rate is None and vf.pts is not None:
                     ts = int(round(Fraction(vf.pts) * tb * 1_000_000))
@@ -117,10 +132,22 @@ def camera_access_units(source: str, size: tuple[int, int] | None = None, max_fr
     return fps, gen()
 
 
-def relay(client: RedactorClient, source: str, *, recipient: str = "police-112", service: str = "",
-          camera: str = "relay", size: tuple[int, int] | None = None, realtime: bool = True,
-          max_frames: int = 0, output: Path | None = None, keep_masks: bool = False,
-          preencode: bool = False, rate: float | None = None, budget_ms: int = 0) -> RelayResult:
+def relay(
+    client: RedactorClient,
+    source: str,
+    *,
+    recipient: str = "police-112",
+    service: str = "",
+    camera: str = "relay",
+    size: tuple[int, int] | None = None,
+    realtime: bool = True,
+    max_frames: int = 0,
+    output: Path | None = None,
+    keep_masks: bool = False,
+    preencode: bool = False,
+    rate: float | None = None,
+    budget_ms: int = 0,
+) -> RelayResult:
     """Streams `source` through the service like a camera (of frame rate `rate`, if
     given), asking for at most `budget_ms` per frame inside the service (0: the
     server's default). `preencode` encodes every access unit before sending (a
@@ -145,8 +172,14 @@ def relay(client: RedactorClient, source: str, *, recipient: str = "police-112",
                 result.frames_in += 1
             yield OutFrame(seq, ts, au)
 
-    header = pb.StreamHeader(camera_id=camera, recipient=recipient, service=service,
-                             format=pb.PIXEL_FORMAT_H264, fps=fps, latency_budget_ms=budget_ms)
+    header = pb.StreamHeader(
+        camera_id=camera,
+        recipient=recipient,
+        service=service,
+        format=pb.PIXEL_FORMAT_H264,
+        fps=fps,
+        latency_budget_ms=budget_ms,
+    )
     out = output.open("wb") if output else None
     t_start = time.perf_counter()
     t_first_sent: float | None = None
@@ -183,27 +216,49 @@ def relay(client: RedactorClient, source: str, *, recipient: str = "police-112",
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="redactor-relay", description=__doc__.split("\n\n")[0])
     parser.add_argument("source", help="video file or URL PyAV can open (e.g. rtsp://...)")
-    parser.add_argument("-o", "--output", type=Path, help="write the redacted stream as raw H.264 here")
-    parser.add_argument("--recipient", default="police-112", help="receiving agency; chooses the policy")
+    parser.add_argument(
+        "-o", "--output", type=Path, help="write the redacted stream as raw H.264 here"
+    )
+    parser.add_argument(
+        "--recipient", default="police-112", help="receiving agency; chooses the policy"
+    )
     parser.add_argument("--service", default="", help="service within the agency")
     parser.add_argument("--camera", default="relay", help="camera id (static zones are per camera)")
     parser.add_argument("--size", help="scale to WxH first, e.g. 1920x1080")
-    parser.add_argument("--frames", type=int, default=0, help="stop after this many frames (0 = all)")
-    parser.add_argument("--fps", type=float, help="play the frames as a camera of this frame rate would send "
-                        "them (default: the source's own rate)")
-    parser.add_argument("--budget-ms", type=int, default=0,
-                        help="latency budget per frame inside the service, ms (default: the server's)")
-    parser.add_argument("--fast", action="store_true", help="send as fast as possible, not at the source rate")
+    parser.add_argument(
+        "--frames", type=int, default=0, help="stop after this many frames (0 = all)"
+    )
+    parser.add_argument(
+        "--fps",
+        type=float,
+        help="play the frames as a camera of this frame rate would send "
+        "them (default: the source's own rate)",
+    )
+    parser.add_argument(
+        "--budget-ms",
+        type=int,
+        default=0,
+        help="latency budget per frame inside the service, ms (default: the server's)",
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help="send as fast as possible, not at the source rate"
+    )
     add_connection_args(parser)
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     if args.fps is not None and not 0 < args.fps <= 240:
-        print(f"redactor-relay: --fps must be a frame rate in (0, 240], got {args.fps:g}", file=sys.stderr)
+        print(
+            f"redactor-relay: --fps must be a frame rate in (0, 240], got {args.fps:g}",
+            file=sys.stderr,
+        )
         return 2
     if args.budget_ms < 0:
         print(f"redactor-relay: --budget-ms must be >= 0, got {args.budget_ms}", file=sys.stderr)
         return 2
-    if not (args.source.startswith(("rtsp://", "rtmp://", "http://", "https://")) or os.path.exists(args.source)):
+    if not (
+        args.source.startswith(("rtsp://", "rtmp://", "http://", "https://"))
+        or os.path.exists(args.source)
+    ):
         print(f"redactor-relay: no such file: {args.source}", file=sys.stderr)
         return 2
     try:
@@ -213,10 +268,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with client:
         try:
-            result = relay(client, args.source, recipient=args.recipient, service=args.service,
-                           camera=args.camera, size=size, realtime=not args.fast,  # type: ignore[arg-type]
-                           max_frames=args.frames, output=args.output, rate=args.fps,
-                           budget_ms=args.budget_ms)
+            result = relay(
+                client,
+                args.source,
+                recipient=args.recipient,
+                service=args.service,
+                camera=args.camera,
+                size=size,  # type: ignore[arg-type]
+                realtime=not args.fast,
+                max_frames=args.frames,
+                output=args.output,
+                rate=args.fps,
+                budget_ms=args.budget_ms,
+            )
         except grpc.RpcError as e:
             print(f"redactor-relay: {rpc_error_line(e)}", file=sys.stderr)
             return 1

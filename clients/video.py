@@ -33,7 +33,9 @@ def probe(path: str | Path) -> SourceInfo:
         s = c.streams.video[0]
         rate = s.average_rate or s.guessed_rate or Fraction(25)
         tb = s.time_base or Fraction(1, int(rate))
-        return SourceInfo(s.codec_context.width, s.codec_context.height, Fraction(rate), Fraction(tb), s.frames)
+        return SourceInfo(
+            s.codec_context.width, s.codec_context.height, Fraction(rate), Fraction(tb), s.frames
+        )
 
 
 def read_i420(path: str | Path) -> Iterator[SourceFrame]:

@@ -41,6 +41,7 @@ def jit_parallel(fn: F) -> F:
     """Compiles `fn` with JIT_PARALLEL: its `prange` loops run on Numba's threads."""
     return cast(F, njit(**JIT_PARALLEL)(fn))
 
+
 # Pixelate: the smallest block side in px (1 would leave pixels untouched).
 MIN_BLOCK: Final = 2
 # Strong blur: box passes of the same radius (3 passes approximate a Gaussian).

@@ -18,7 +18,9 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 
-def copy_bytes(dst: npt.NDArray[np.uint8], d: int, src: npt.NDArray[np.uint8], s: int, n: int) -> None:
+def copy_bytes(
+    dst: npt.NDArray[np.uint8], d: int, src: npt.NDArray[np.uint8], s: int, n: int
+) -> None:
     """dst[d:d+n] = src[s:s+n] for 1-D contiguous uint8 arrays that do not overlap there."""
     dst[d : d + n] = src[s : s + n]
 
@@ -71,8 +73,12 @@ _memcpy_row: Any = intrinsic(_memcpy_row_typer)
 @overload(copy_to_row, inline="always")
 def _copy_to_row_jit(dst: Any, y: Any, d: Any, src: Any, s: Any, n: Any) -> Any:
     ok = (
-        isinstance(dst, types.Array) and dst.dtype == types.uint8 and dst.ndim == 2
-        and isinstance(src, types.Array) and src.dtype == types.uint8 and src.ndim == 1
+        isinstance(dst, types.Array)
+        and dst.dtype == types.uint8
+        and dst.ndim == 2
+        and isinstance(src, types.Array)
+        and src.dtype == types.uint8
+        and src.ndim == 1
     )
     if not ok:
         return None
@@ -86,7 +92,9 @@ def _copy_to_row_jit(dst: Any, y: Any, d: Any, src: Any, s: Any, n: Any) -> Any:
 
 @overload(copy_bytes, inline="always")
 def _copy_bytes_jit(dst: Any, d: Any, src: Any, s: Any, n: Any) -> Any:
-    ok = all(isinstance(a, types.Array) and a.dtype == types.uint8 and a.ndim == 1 for a in (dst, src))
+    ok = all(
+        isinstance(a, types.Array) and a.dtype == types.uint8 and a.ndim == 1 for a in (dst, src)
+    )
     if not ok:
         return None
 

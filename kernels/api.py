@@ -51,7 +51,20 @@ def mask_bgr(
     b, st, strength, feather, bgr = _params(boxes, style, strength, feather, color)
     if len(b):
         values = np.array([bgr, bgr, bgr], np.uint8)
-        _run([img.reshape(h, w * 3)], _BGR_CH, _ONE, values, b, w, h, 1, st, strength, ellipse, feather)
+        _run(
+            [img.reshape(h, w * 3)],
+            _BGR_CH,
+            _ONE,
+            values,
+            b,
+            w,
+            h,
+            1,
+            st,
+            strength,
+            ellipse,
+            feather,
+        )
 
 
 def mask_i420(
@@ -96,8 +109,20 @@ def mask_nv12(
         yy, uu, vv = bgr_to_yuv(bgr)
         hc, wc = chroma_shape(h, w)
         values = np.array([[yy, 0, 0], [uu, vv, 0], [0, 0, 0]], np.uint8)
-        _run([y, uv.reshape(hc, wc * 2)], _NV12_CH, _NV12_S, values, b, w, h, 2, st, strength,
-             ellipse, feather)
+        _run(
+            [y, uv.reshape(hc, wc * 2)],
+            _NV12_CH,
+            _NV12_S,
+            values,
+            b,
+            w,
+            h,
+            2,
+            st,
+            strength,
+            ellipse,
+            feather,
+        )
 
 
 def warmup() -> None:
@@ -124,8 +149,9 @@ def warmup() -> None:
     # the parallel path (taken only for large masks)
     for st in Style:
         lb, wb, par, tasks, phases = plane.plan(boxes, 22, 20, 1, 1, 3, int(st), 4.0, 1)
-        plane._execute_parallel(tasks, phases, img.reshape(20, 66), 3, lb, wb, par, 1,
-                                False, 0, np.zeros(3, np.uint8))
+        plane._execute_parallel(
+            tasks, phases, img.reshape(20, 66), 3, lb, wb, par, 1, False, 0, np.zeros(3, np.uint8)
+        )
 
 
 # ------------------------------------------------------------------ validation
@@ -142,11 +168,15 @@ def _plane(a: object, name: str, ch: int, hw: tuple[int, int] | None = None) -> 
     if a.ndim != ndim or (ch and a.shape[2] != ch):
         raise ValueError(f"{name} must have shape {want}, got {a.shape}")
     if hw is not None and a.shape[:2] != hw:
-        raise ValueError(f"{name} must have shape {hw + a.shape[2:]} (half the luma, rounded up), got {a.shape}")
+        raise ValueError(
+            f"{name} must have shape {hw + a.shape[2:]} (half the luma, rounded up), got {a.shape}"
+        )
     if a.shape[0] == 0 or a.shape[1] == 0:
         raise ValueError(f"{name} must not be empty, got shape {a.shape}")
     if not a.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous, got strides {a.strides} for shape {a.shape}")
+        raise ValueError(
+            f"{name} must be C-contiguous, got strides {a.strides} for shape {a.shape}"
+        )
     if not a.flags.writeable:
         raise ValueError(f"{name} must be writeable (masking is in place), got a read-only array")
 
@@ -160,7 +190,9 @@ def _params(
     try:
         b = np.asarray(boxes, dtype=np.float64)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"boxes must be an (n, 4) array of numbers, got {type(boxes).__name__}: {e}") from e
+        raise TypeError(
+            f"boxes must be an (n, 4) array of numbers, got {type(boxes).__name__}: {e}"
+        ) from e
     if b.size == 0:
         b = np.zeros((0, 4), np.float64)
     if b.ndim != 2 or b.shape[1] != 4:
@@ -208,5 +240,18 @@ def _run(
 ) -> None:
     ensure_fresh()
     passes = STRONG_PASSES if style == Style.STRONG_BLUR else 1
-    mask_planes(planes, chs, ss, values, boxes, lw, lh, align, int(style), strength, passes,
-                bool(ellipse), feather)
+    mask_planes(
+        planes,
+        chs,
+        ss,
+        values,
+        boxes,
+        lw,
+        lh,
+        align,
+        int(style),
+        strength,
+        passes,
+        bool(ellipse),
+        feather,
+    )

@@ -37,7 +37,9 @@ _EPS = 2.0**-40
 
 
 @jit_inline
-def _first_window(acc: npt.NDArray[np.int32], d: npt.NDArray[np.int32], w: int, ch: int, r: int) -> None:
+def _first_window(
+    acc: npt.NDArray[np.int32], d: npt.NDArray[np.int32], w: int, ch: int, r: int
+) -> None:
     """d[k] = window sum of pixel 0, channel k: acc over pixels 0..min(r, w-1)."""
     m = min(r, w - 1) + 1
     if ch == 3:  # BGR: three independent chains
@@ -140,7 +142,9 @@ def _add_row(acc: npt.NDArray[np.int32], row: npt.NDArray[np.uint8]) -> None:
 
 
 @jit_inline
-def _slide_row(acc: npt.NDArray[np.int32], enter: npt.NDArray[np.uint8], leave: npt.NDArray[np.uint8]) -> None:
+def _slide_row(
+    acc: npt.NDArray[np.int32], enter: npt.NDArray[np.uint8], leave: npt.NDArray[np.uint8]
+) -> None:
     for j in range(acc.shape[0]):
         acc[j] += np.int32(enter[j]) - np.int32(leave[j])
 

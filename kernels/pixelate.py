@@ -24,7 +24,9 @@ _U16_ROWS = 257
 
 
 @jit
-def _sum_rows16(plane: npt.NDArray[np.uint8], ya: int, yb: int, a: int, acc: npt.NDArray[np.uint16]) -> None:
+def _sum_rows16(
+    plane: npt.NDArray[np.uint8], ya: int, yb: int, a: int, acc: npt.NDArray[np.uint16]
+) -> None:
     n = acc.shape[0]
     for j in range(n):
         acc[j] = 0
@@ -43,7 +45,11 @@ def _sum_rows16(plane: npt.NDArray[np.uint8], ya: int, yb: int, a: int, acc: npt
 
 @jit
 def _sum_rows32(
-    plane: npt.NDArray[np.uint8], ya: int, yb: int, a: int, acc16: npt.NDArray[np.uint16],
+    plane: npt.NDArray[np.uint8],
+    ya: int,
+    yb: int,
+    a: int,
+    acc16: npt.NDArray[np.uint16],
     acc: npt.NDArray[np.int32],
 ) -> None:
     """Tall blocks: uint16 sums of up to _U16_ROWS rows at a time, added into int32."""

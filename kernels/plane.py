@@ -121,8 +121,10 @@ def plan(
         w = 0
         for j in range(i):
             if (
-                wb[j, 0] < wb[i, 2] and wb[i, 0] < wb[j, 2]
-                and wb[j, 1] < wb[i, 3] and wb[i, 1] < wb[j, 3]
+                wb[j, 0] < wb[i, 2]
+                and wb[i, 0] < wb[j, 2]
+                and wb[j, 1] < wb[i, 3]
+                and wb[i, 1] < wb[j, 3]
             ):
                 w = max(w, wave[j] + 1)
         wave[i] = w
@@ -174,7 +176,9 @@ def _run_task(
     kind, i, a, b, p = tasks[k, 0], tasks[k, 1], tasks[k, 2], tasks[k, 3], tasks[k, 4]
     box = (lb[i, 0], lb[i, 1], lb[i, 2], lb[i, 3])
     if kind == _PIX:
-        pixelate_band(plane, ch, wb[i], a, b, par[i, 0], par[i, 1], par[i, 2], box, s, ellipse, feather)
+        pixelate_band(
+            plane, ch, wb[i], a, b, par[i, 0], par[i, 1], par[i, 2], box, s, ellipse, feather
+        )
     elif kind == _FILL:
         fill_band(plane, ch, wb[i], a, b, value, box, s, ellipse, feather)
     else:
@@ -243,17 +247,28 @@ def mask_serial(
     subsampling ss[k] and fill value values[k, :chs[k]]."""
     for k in range(nplanes):
         plane = p0 if k == 0 else (p1 if k == 1 else p2)
-        lb, wb, par, tasks, phases = plan(boxes, lw, lh, ss[k], align, chs[k], style, strength, passes)
-        _execute_serial(tasks, phases, plane, chs[k], lb, wb, par, ss[k], ellipse, feather, values[k])
+        lb, wb, par, tasks, phases = plan(
+            boxes, lw, lh, ss[k], align, chs[k], style, strength, passes
+        )
+        _execute_serial(
+            tasks, phases, plane, chs[k], lb, wb, par, ss[k], ellipse, feather, values[k]
+        )
 
 
 def _worth_parallel(
-    planes: list[npt.NDArray[np.uint8]], boxes: npt.NDArray[np.float64], lw: int, lh: int, style: int,
+    planes: list[npt.NDArray[np.uint8]],
+    boxes: npt.NDArray[np.float64],
+    lw: int,
+    lh: int,
+    style: int,
     passes: int,
 ) -> bool:
     """Whether masking the boxes is at least PARALLEL_MIN_WORK (overlaps counted twice)."""
-    per_byte = WORK_PER_BYTE["blur_pass"] * passes if style in (BLUR, STRONG_BLUR) else \
-        WORK_PER_BYTE["pixelate" if style == PIXELATE else "fill"]
+    per_byte = (
+        WORK_PER_BYTE["blur_pass"] * passes
+        if style in (BLUR, STRONG_BLUR)
+        else WORK_PER_BYTE["pixelate" if style == PIXELATE else "fill"]
+    )
     total = sum(p.nbytes for p in planes) * per_byte
     if total < PARALLEL_MIN_WORK:
         return False
@@ -285,17 +300,46 @@ def mask_planes(
     feather: int,
 ) -> None:
     """Masks `boxes` (luma px, float64 (n, 4)) on validated (h, w*ch) planes, in place."""
-    if _worth_parallel(planes, boxes, lw, lh, style, passes) and _parallel_gate.acquire(blocking=False):
+    if _worth_parallel(planes, boxes, lw, lh, style, passes) and _parallel_gate.acquire(
+        blocking=False
+    ):
         try:
             for k, plane in enumerate(planes):
                 lb, wb, par, tasks, phases = plan(
                     boxes, lw, lh, int(ss[k]), align, int(chs[k]), style, strength, passes
                 )
-                _execute_parallel(tasks, phases, plane, int(chs[k]), lb, wb, par, int(ss[k]),
-                                  ellipse, feather, values[k])
+                _execute_parallel(
+                    tasks,
+                    phases,
+                    plane,
+                    int(chs[k]),
+                    lb,
+                    wb,
+                    par,
+                    int(ss[k]),
+                    ellipse,
+                    feather,
+                    values[k],
+                )
         finally:
             _parallel_gate.release()
         return
     p = planes + [planes[0]] * (3 - len(planes))
-    mask_serial(p[0], p[1], p[2], len(planes), chs, ss, values, boxes, lw, lh, align, style,
-                strength, passes, ellipse, feather)
+    mask_serial(
+        p[0],
+        p[1],
+        p[2],
+        len(planes),
+        chs,
+        ss,
+        values,
+        boxes,
+        lw,
+        lh,
+        align,
+        style,
+        strength,
+        passes,
+        ellipse,
+        feather,
+    )

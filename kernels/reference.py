@@ -25,12 +25,16 @@ from redactor.kernels.yuv import bgr_to_yuv
 U8 = npt.NDArray[np.uint8]
 
 
-def rounded_box(box: Sequence[float] | npt.NDArray[np.float64], w: int, h: int) -> tuple[int, int, int, int]:
+def rounded_box(
+    box: Sequence[float] | npt.NDArray[np.float64], w: int, h: int
+) -> tuple[int, int, int, int]:
     """Clipped to the frame, x0/y0 floored and x1/y1 ceiled."""
     x0, y0, x1, y1 = (float(v) for v in box)
     return (
-        math.floor(min(max(x0, 0), w)), math.floor(min(max(y0, 0), h)),
-        math.ceil(min(max(x1, 0), w)), math.ceil(min(max(y1, 0), h)),
+        math.floor(min(max(x0, 0), w)),
+        math.floor(min(max(y0, 0), h)),
+        math.ceil(min(max(x1, 0), w)),
+        math.ceil(min(max(y1, 0), h)),
     )
 
 
@@ -67,8 +71,13 @@ def _mask_plane_ref(
 
 
 def mask_bgr_ref(
-    img: U8, boxes: npt.ArrayLike, style: Style = Style.PIXELATE, strength: float = 8.0,
-    ellipse: bool = False, feather: int = 0, color: Sequence[int] = (0, 0, 0),
+    img: U8,
+    boxes: npt.ArrayLike,
+    style: Style = Style.PIXELATE,
+    strength: float = 8.0,
+    ellipse: bool = False,
+    feather: int = 0,
+    color: Sequence[int] = (0, 0, 0),
 ) -> U8:
     """A masked copy of a BGR image."""
     out = img.copy()
@@ -81,8 +90,13 @@ def mask_bgr_ref(
 
 
 def mask_yuv420_ref(
-    y: U8, chroma: Sequence[U8], boxes: npt.ArrayLike, style: Style = Style.PIXELATE,
-    strength: float = 8.0, ellipse: bool = False, feather: int = 0,
+    y: U8,
+    chroma: Sequence[U8],
+    boxes: npt.ArrayLike,
+    style: Style = Style.PIXELATE,
+    strength: float = 8.0,
+    ellipse: bool = False,
+    feather: int = 0,
     color: Sequence[int] = (0, 0, 0),
 ) -> tuple[U8, list[U8]]:
     """Masked copies of a 4:2:0 frame: Y (h, w) and chroma planes (I420: U, V; NV12: UV)."""

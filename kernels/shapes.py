@@ -218,13 +218,21 @@ def alpha_ref(
             a = np.where(inside, ALPHA_ONE, 0)
         else:
             d = (1.0 - np.sqrt(np.minimum(q, 1.0))) * min(ax, ay) + 0.5
-            a = np.where(inside, np.minimum(ALPHA_ONE, (d * ALPHA_ONE / (feather + 1) + 0.5).astype(np.int64)), 0)
+            a = np.where(
+                inside,
+                np.minimum(ALPHA_ONE, (d * ALPHA_ONE / (feather + 1) + 0.5).astype(np.int64)),
+                0,
+            )
     else:
         if feather == 0:
             a = np.where(inbox, ALPHA_ONE, 0)
         else:
             d = np.minimum.reduce([lx - lx0 + 1, lx1 - lx, ly - ly0 + 1, ly1 - ly])
-            a = np.where(inbox, np.minimum(ALPHA_ONE, (2 * ALPHA_ONE * d + feather + 1) // (2 * (feather + 1))), 0)
+            a = np.where(
+                inbox,
+                np.minimum(ALPHA_ONE, (2 * ALPHA_ONE * d + feather + 1) // (2 * (feather + 1))),
+                0,
+            )
     # a plane pixel takes the strongest of its s x s luma pixels
     out: npt.NDArray[np.int64] = a.reshape(plane_h, s, plane_w, s).max(axis=(1, 3)).astype(np.int64)
     return out
@@ -235,6 +243,8 @@ def compose_ref(
 ) -> npt.NDArray[np.uint8]:
     """orig and masked (h, w, ch) blended by alpha (h, w), integer rounding."""
     a = alpha[..., None]
-    out = (masked.astype(np.int64) * a + orig.astype(np.int64) * (ALPHA_ONE - a) + ALPHA_ONE // 2) // ALPHA_ONE
+    out = (
+        masked.astype(np.int64) * a + orig.astype(np.int64) * (ALPHA_ONE - a) + ALPHA_ONE // 2
+    ) // ALPHA_ONE
     blended: npt.NDArray[np.uint8] = out.astype(np.uint8)
     return blended

@@ -35,7 +35,9 @@ def iou_matrix(a: F32, b: F32) -> npt.NDArray[np.float64]:
     area_a = np.prod(a64[:, 2:] - a64[:, :2], axis=1)
     area_b = np.prod(b64[:, 2:] - b64[:, :2], axis=1)
     union = area_a[:, None] + area_b[None, :] - inter
-    iou: npt.NDArray[np.float64] = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    iou: npt.NDArray[np.float64] = np.divide(
+        inter, union, out=np.zeros_like(inter), where=union > 0
+    )
     return iou
 
 

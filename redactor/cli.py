@@ -19,11 +19,16 @@ def bench(args: list[str]) -> int:
     """`redactor bench ARGS` = `python -m bench ARGS`. bench/ lives in the repository and is not
     installed with the package, so this works from the repository's root only."""
     root = Path.cwd()
-    if not (root / "bench" / "__main__.py").is_file() or not (root / "redactor" / "cli.py").is_file():
-        print(f"redactor bench: expected to run in the redactor repository's root (the folder holding "
-              f"bench/ and redactor/), but {root} has no bench/__main__.py; bench/ is not installed with "
-              f"the package: cd to the repository and run `redactor bench` or `python -m bench` there",
-              file=sys.stderr)
+    if (
+        not (root / "bench" / "__main__.py").is_file()
+        or not (root / "redactor" / "cli.py").is_file()
+    ):
+        print(
+            f"redactor bench: expected to run in the redactor repository's root (the folder holding "
+            f"bench/ and redactor/), but {root} has no bench/__main__.py; bench/ is not installed with "
+            f"the package: cd to the repository and run `redactor bench` or `python -m bench` there",
+            file=sys.stderr,
+        )
         return 2
     sys.path.insert(0, str(root))
     module = importlib.import_module("bench.__main__")
@@ -34,21 +39,32 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:  # its options are the benchmark's own, passed through untouched
         return bench(argv[1:])
-    parser = argparse.ArgumentParser(prog="redactor", description="Privacy-preserving video redaction service.")
+    parser = argparse.ArgumentParser(
+        prog="redactor", description="Privacy-preserving video redaction service."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="start the gRPC server")
     serve.add_argument("--config", type=Path, help="TOML file overriding the embedded defaults")
     serve.add_argument("--address", help="host:port (default: server.address, 127.0.0.1:50051)")
-    serve.add_argument("--metrics-port", type=int, default=9464,
-                       help="Prometheus /metrics on 127.0.0.1 (0 = off; default: %(default)s)")
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        default=9464,
+        help="Prometheus /metrics on 127.0.0.1 (0 = off; default: %(default)s)",
+    )
     serve.add_argument("--log-level", default="INFO")
-    check = sub.add_parser("check-config", help="validate a configuration file and print the result")
+    check = sub.add_parser(
+        "check-config", help="validate a configuration file and print the result"
+    )
     check.add_argument("config", type=Path, nargs="?")
     models = sub.add_parser("models", help="fetch, verify or list model files")
     models.add_argument("action", choices=["fetch", "verify", "list"])
-    sub.add_parser("bench", add_help=False,
-                   help="run the benchmark, same as `python -m bench` (from the repository root; "
-                   "`redactor bench --help` for its options)")
+    sub.add_parser(
+        "bench",
+        add_help=False,
+        help="run the benchmark, same as `python -m bench` (from the repository root; "
+        "`redactor bench --help` for its options)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "models":
@@ -66,11 +82,15 @@ def main(argv: list[str] | None = None) -> int:
 
     # Before any thread pool starts: idle OpenMP workers sleep, not spin on shared cores (docs/kernels.md).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         cfg = load_config(args.config)
         if args.metrics_port and not cfg.server.metrics_port:
-            cfg = cfg.model_copy(update={"server": cfg.server.model_copy(update={"metrics_port": args.metrics_port})})
+            cfg = cfg.model_copy(
+                update={"server": cfg.server.model_copy(update={"metrics_port": args.metrics_port})}
+            )
         from redactor.server.app import create_server
 
         running = create_server(cfg, args.address)

@@ -26,57 +26,100 @@ class Strict(BaseModel):
 
 class MediaPipeFaceConfig(Strict):
     kind: Literal["mediapipe_face"] = "mediapipe_face"
-    model: Literal["short", "full"] = Field("full", description="BlazeFace short range (near faces) or full range")
+    model: Literal["short", "full"] = Field(
+        "full", description="BlazeFace short range (near faces) or full range"
+    )
     min_score: float = Field(0.5, ge=0.0, le=1.0, description="minimum detection confidence")
     tile: int = Field(0, ge=0, le=4096, description="tile side in px; 0 = whole frame only")
-    tile_overlap: float = Field(0.25, ge=0.0, lt=1.0, description="overlap between tiles, share of tile side")
+    tile_overlap: float = Field(
+        0.25, ge=0.0, lt=1.0, description="overlap between tiles, share of tile side"
+    )
 
 
 class CenterFaceConfig(Strict):
     kind: Literal["centerface"] = "centerface"
     min_score: float = Field(0.2, ge=0.0, le=1.0, description="minimum detection confidence")
-    scale: float = Field(1.0, gt=0.0, le=4.0, description="input scale before the network (2.0 = upscale 2x)")
-    max_side: int = Field(0, ge=0, le=8192, description="cap on the scaled long side in px; 0 = none")
+    scale: float = Field(
+        1.0, gt=0.0, le=4.0, description="input scale before the network (2.0 = upscale 2x)"
+    )
+    max_side: int = Field(
+        0, ge=0, le=8192, description="cap on the scaled long side in px; 0 = none"
+    )
     min_scale: float = Field(
-        0.0, ge=0.0, le=4.0, description="skip frames the cap would scale by less than this (a pass for small frames)"
+        0.0,
+        ge=0.0,
+        le=4.0,
+        description="skip frames the cap would scale by less than this (a pass for small frames)",
     )
     max_face_px: float = Field(
-        0.0, ge=0.0, le=8192.0, description="keep only faces up to this long side in frame px (a small-face pass); 0 = all"
+        0.0,
+        ge=0.0,
+        le=8192.0,
+        description="keep only faces up to this long side in frame px (a small-face pass); 0 = all",
     )
     small_px: float = Field(
-        0.0, ge=0.0, le=8192.0,
+        0.0,
+        ge=0.0,
+        le=8192.0,
         description="faces up to this long side in frame px are kept from small_min_score instead; 0 = off",
     )
     small_min_score: float = Field(
-        0.0, ge=0.0, le=1.0,
+        0.0,
+        ge=0.0,
+        le=1.0,
         description="confidence floor of faces up to small_px (a small box costs little to mask)",
     )
-    nms_iou: float = Field(0.3, gt=0.0, le=1.0, description="IoU above which overlapping boxes merge")
+    nms_iou: float = Field(
+        0.3, gt=0.0, le=1.0, description="IoU above which overlapping boxes merge"
+    )
 
 
 class PlateTextConfig(Strict):
     kind: Literal["plate_text"] = "plate_text"
-    min_score: float = Field(0.5, ge=0.0, le=1.0, description="DBNet box score (mean text probability) threshold")
-    bin_threshold: float = Field(0.3, gt=0.0, lt=1.0, description="text probability above which a map pixel is text")
-    unclip: float = Field(1.5, ge=0.0, le=4.0, description="DBNet unclip ratio (growth of shrunk text regions)")
-    scale: float = Field(1.0, gt=0.0, le=4.0, description="input scale before the network (2.0 = upscale 2x)")
-    max_side: int = Field(960, ge=0, le=8192, description="cap on the scaled long side in px; 0 = none")
-    min_text_px: float = Field(0.0, ge=0.0, le=256.0, description="text boxes thinner than this in frame px are dropped")
+    min_score: float = Field(
+        0.5, ge=0.0, le=1.0, description="DBNet box score (mean text probability) threshold"
+    )
+    bin_threshold: float = Field(
+        0.3, gt=0.0, lt=1.0, description="text probability above which a map pixel is text"
+    )
+    unclip: float = Field(
+        1.5, ge=0.0, le=4.0, description="DBNet unclip ratio (growth of shrunk text regions)"
+    )
+    scale: float = Field(
+        1.0, gt=0.0, le=4.0, description="input scale before the network (2.0 = upscale 2x)"
+    )
+    max_side: int = Field(
+        960, ge=0, le=8192, description="cap on the scaled long side in px; 0 = none"
+    )
+    min_text_px: float = Field(
+        0.0, ge=0.0, le=256.0, description="text boxes thinner than this in frame px are dropped"
+    )
     # A plate line holds at most about ten characters; longer lines are captions and
     # signs (see docs/detection.md#plate-text).
-    max_aspect: float = Field(8.0, ge=1.0, le=1000.0, description="text boxes longer than this x their height are dropped")
+    max_aspect: float = Field(
+        8.0, ge=1.0, le=1000.0, description="text boxes longer than this x their height are dropped"
+    )
     # From a text line to a plate's shape, before the policy's enlarge (see docs/detection.md#plate-text).
-    grow_x: float = Field(1.1, ge=1.0, le=3.0, description="text box grown to plate width, along the text, factor")
-    grow_y: float = Field(1.5, ge=1.0, le=4.0, description="text box grown to plate height, across the text, factor")
+    grow_x: float = Field(
+        1.1, ge=1.0, le=3.0, description="text box grown to plate width, along the text, factor"
+    )
+    grow_y: float = Field(
+        1.5, ge=1.0, le=4.0, description="text box grown to plate height, across the text, factor"
+    )
     # A steep "text line" is a parking-bay line, a kerb or a cable, whose axis-aligned box is
     # square and large; plates of cars on the ground are near level (see docs/detection.md#plate-text).
     max_tilt_deg: float = Field(
-        40.0, ge=0.0, le=90.0, description="text lines tilted more than this from level are dropped, degrees; 90 = none"
+        40.0,
+        ge=0.0,
+        le=90.0,
+        description="text lines tilted more than this from level are dropped, degrees; 90 = none",
     )
     # DBNet also scores large non-text (torsos, a car's grille) 0.99; re-read with its "text" at a
     # height DBNet reads best, it has none, while a plate's line still has (see docs/detection.md#plate-text).
     verify_text_px: float = Field(
-        44.0, ge=0.0, le=256.0,
+        44.0,
+        ge=0.0,
+        le=256.0,
         description="map px: taller text regions are re-read scaled to this height, kept if still text; 0 = off",
     )
     verify_min_score: float = Field(
@@ -86,12 +129,22 @@ class PlateTextConfig(Strict):
 
 class PlateClassicConfig(Strict):
     kind: Literal["plate_classic"] = "plate_classic"
-    max_side: int = Field(960, ge=64, le=8192, description="long side the localiser works at in px (never upscaled)")
-    min_aspect: float = Field(1.5, gt=0.0, le=20.0, description="narrowest plate candidate, width / height")
-    max_aspect: float = Field(7.0, gt=0.0, le=20.0, description="widest plate candidate, width / height")
-    min_fill: float = Field(0.5, ge=0.0, le=1.0, description="share of its box a candidate blob must fill")
+    max_side: int = Field(
+        960, ge=64, le=8192, description="long side the localiser works at in px (never upscaled)"
+    )
+    min_aspect: float = Field(
+        1.5, gt=0.0, le=20.0, description="narrowest plate candidate, width / height"
+    )
+    max_aspect: float = Field(
+        7.0, gt=0.0, le=20.0, description="widest plate candidate, width / height"
+    )
+    min_fill: float = Field(
+        0.5, ge=0.0, le=1.0, description="share of its box a candidate blob must fill"
+    )
     light_text: bool = Field(False, description="also look for light characters on dark plates")
-    min_chars: int = Field(3, ge=0, le=12, description="character-like blobs a candidate must hold; 0 = no check")
+    min_chars: int = Field(
+        3, ge=0, le=12, description="character-like blobs a candidate must hold; 0 = no check"
+    )
 
 
 class OnnxDetectorConfig(Strict):
@@ -99,23 +152,38 @@ class OnnxDetectorConfig(Strict):
     path: Path = Field(description="a user-supplied ONNX detector (YOLO-style output)")
     label: Literal["face", "plate", "person"] = Field("plate", description="what it finds")
     min_score: float = Field(0.3, ge=0.0, le=1.0, description="minimum confidence")
-    input_size: int = Field(640, ge=32, le=4096, description="square network input in px (letterboxed)")
-    layout: Literal["yolov8", "yolov5"] = Field(
-        "yolov8", description="output layout: yolov8 (1, 4+C, N) or yolov5 (1, N, 5+C), boxes cx,cy,w,h"
+    input_size: int = Field(
+        640, ge=32, le=4096, description="square network input in px (letterboxed)"
     )
-    nms_iou: float = Field(0.5, gt=0.0, le=1.0, description="IoU above which overlapping boxes merge")
+    layout: Literal["yolov8", "yolov5"] = Field(
+        "yolov8",
+        description="output layout: yolov8 (1, 4+C, N) or yolov5 (1, N, 5+C), boxes cx,cy,w,h",
+    )
+    nms_iou: float = Field(
+        0.5, gt=0.0, le=1.0, description="IoU above which overlapping boxes merge"
+    )
 
 
 DetectorConfig = Annotated[
-    MediaPipeFaceConfig | CenterFaceConfig | PlateTextConfig | PlateClassicConfig | OnnxDetectorConfig,
+    MediaPipeFaceConfig
+    | CenterFaceConfig
+    | PlateTextConfig
+    | PlateClassicConfig
+    | OnnxDetectorConfig,
     Field(discriminator="kind"),
 ]
 
 
 class ProfileConfig(Strict):
-    detectors: tuple[DetectorConfig, ...] = Field(description="detectors run on each frame; boxes merged")
-    merge_iou: float = Field(0.5, gt=0.0, le=1.0, description="IoU above which boxes of one label merge")
-    parallel: bool = Field(True, description="run a frame's detectors at once (latency of the slowest, not the sum)")
+    detectors: tuple[DetectorConfig, ...] = Field(
+        description="detectors run on each frame; boxes merged"
+    )
+    merge_iou: float = Field(
+        0.5, gt=0.0, le=1.0, description="IoU above which boxes of one label merge"
+    )
+    parallel: bool = Field(
+        True, description="run a frame's detectors at once (latency of the slowest, not the sum)"
+    )
 
 
 def _default_profiles() -> dict[str, ProfileConfig]:
@@ -132,7 +200,9 @@ def _default_profiles() -> dict[str, ProfileConfig]:
         ),
         # Live streams: crops of where a fixed camera's picture moved (redactor/pipeline/
         # motion.py), at twice their size, so small faces far away are found in real time.
-        "roi": ProfileConfig(detectors=(CenterFaceConfig(scale=2.0, max_side=1280, min_score=0.12),)),
+        "roi": ProfileConfig(
+            detectors=(CenterFaceConfig(scale=2.0, max_side=1280, min_score=0.12),)
+        ),
         # Recall first: CenterFace at full and double size, plus a 3x pass for the
         # tiniest faces of low-resolution frames (long side up to 682 px), text at
         # up to 1280 px. No classical localiser: it adds masked area, not plates.
@@ -140,7 +210,9 @@ def _default_profiles() -> dict[str, ProfileConfig]:
             detectors=(
                 CenterFaceConfig(scale=1.0, min_score=0.15),
                 CenterFaceConfig(scale=2.0, max_side=3840, min_score=0.1),
-                CenterFaceConfig(scale=3.0, max_side=2048, min_scale=2.5, max_face_px=24, min_score=0.1),
+                CenterFaceConfig(
+                    scale=3.0, max_side=2048, min_scale=2.5, max_face_px=24, min_score=0.1
+                ),
                 PlateTextConfig(max_side=1280),
             )
         ),
@@ -151,9 +223,18 @@ def _default_profiles() -> dict[str, ProfileConfig]:
         "sweep": ProfileConfig(
             detectors=(
                 CenterFaceConfig(scale=1.0, min_score=0.1, small_px=32, small_min_score=0.06),
-                CenterFaceConfig(scale=2.0, max_side=3840, min_score=0.07, small_px=32, small_min_score=0.042),
-                CenterFaceConfig(scale=3.0, max_side=2048, min_scale=2.5, max_face_px=24, min_score=0.07,
-                                 small_px=32, small_min_score=0.042),
+                CenterFaceConfig(
+                    scale=2.0, max_side=3840, min_score=0.07, small_px=32, small_min_score=0.042
+                ),
+                CenterFaceConfig(
+                    scale=3.0,
+                    max_side=2048,
+                    min_scale=2.5,
+                    max_face_px=24,
+                    min_score=0.07,
+                    small_px=32,
+                    small_min_score=0.042,
+                ),
                 PlateTextConfig(max_side=1280),
             )
         ),
@@ -164,7 +245,9 @@ class DetectConfig(Strict):
     profiles: dict[str, ProfileConfig] = Field(default_factory=_default_profiles)
     threads: int = Field(1, ge=1, le=64, description="threads each detector runtime may use")
     nice: int = Field(
-        10, ge=0, le=19,
+        10,
+        ge=0,
+        le=19,
         description="niceness added to detection threads, so the frame path runs first; 0 = same priority",
     )
     # onnxruntime's first run of a size is several times slower, and a new stream waits fully
@@ -199,29 +282,43 @@ class PolicyConfig(Strict):
     # 2 blocks across a face's long side: below 3 a detector finds the head around the
     # mask, not the face (see docs/masks.md#why-strength-2).
     strength: float = Field(
-        2.0, gt=0.0, le=64.0,
+        2.0,
+        gt=0.0,
+        le=64.0,
         description="pixelate: blocks across a box's long side; blur: radius = long side / strength",
     )
-    ellipse: bool = Field(False, description="mask an ellipse inscribed in each box instead of the box")
-    enlarge: float = Field(1.3, ge=1.0, le=3.0, description="boxes grown by this factor before masking")
+    ellipse: bool = Field(
+        False, description="mask an ellipse inscribed in each box instead of the box"
+    )
+    enlarge: float = Field(
+        1.3, ge=1.0, le=3.0, description="boxes grown by this factor before masking"
+    )
     profile: str = Field("realtime", description="detection profile (detect.profiles)")
     on_overload: Literal["drop", "mask"] = Field(
         "mask", description="when behind: drop frames, or send them fully masked"
     )
-    hold_s: float = Field(1.0, ge=0.0, le=30.0, description="seconds a tracked mask stays after the detector loses it")
+    hold_s: float = Field(
+        1.0, ge=0.0, le=30.0, description="seconds a tracked mask stays after the detector loses it"
+    )
     # Fixed cameras: a walker's head is at the top of its moving blob, masked on every frame
     # without waiting for a detector (coverage against masked area: docs/tuning.md#motion-cover).
     motion_cover: float = Field(
-        0.6, ge=0.0, le=1.0,
+        0.6,
+        ge=0.0,
+        le=1.0,
         description="live: share of each moving blob, from its top, masked on every frame; 1 = whole; 0 = off",
     )
-    fill_color: tuple[int, int, int] = Field((0, 0, 0), description="BGR colour for style=fill and full-frame masks")
+    fill_color: tuple[int, int, int] = Field(
+        (0, 0, 0), description="BGR colour for style=fill and full-frame masks"
+    )
 
 
 def _default_policies() -> dict[str, PolicyConfig]:
     return {
         # Unknown recipients get this one: everything masked, strongly.
-        "strict": PolicyConfig(classes=("face", "plate", "person"), strength=2.0, enlarge=1.4, motion_cover=1.0),
+        "strict": PolicyConfig(
+            classes=("face", "plate", "person"), strength=2.0, enlarge=1.4, motion_cover=1.0
+        ),
         "default": PolicyConfig(),
         "police-wanted-vehicle": PolicyConfig(classes=("face",)),
         "export": PolicyConfig(profile="thorough"),
@@ -238,19 +335,27 @@ class PolicyRouting(Strict):
     policies: dict[str, PolicyConfig] = Field(default_factory=_default_policies)
     routes: tuple[RouteConfig, ...] = Field(
         (
-            RouteConfig(recipient="police-112", service="wanted-vehicle", policy="police-wanted-vehicle"),
+            RouteConfig(
+                recipient="police-112", service="wanted-vehicle", policy="police-wanted-vehicle"
+            ),
             RouteConfig(recipient="police-112", policy="default"),
             RouteConfig(recipient="fire-119", policy="default"),
         ),
     )
     default_policy: str = Field("default", description="policy for single-image calls without one")
-    unknown_recipient_policy: str = Field("strict", description="policy for recipients with no route")
+    unknown_recipient_policy: str = Field(
+        "strict", description="policy for recipients with no route"
+    )
     zones: tuple[ZoneConfig, ...] = Field((), description="static privacy zones, always masked")
 
     @model_validator(mode="after")
     def _names_exist(self) -> PolicyRouting:
         names = set(self.policies)
-        for ref in [self.default_policy, self.unknown_recipient_policy, *(r.policy for r in self.routes)]:
+        for ref in [
+            self.default_policy,
+            self.unknown_recipient_policy,
+            *(r.policy for r in self.routes),
+        ]:
             if ref not in names:
                 raise ValueError(f"policy {ref!r} is not defined; defined: {sorted(names)}")
         return self
@@ -262,21 +367,38 @@ class PolicyRouting(Strict):
 class MotionConfig(Strict):
     enabled: bool = Field(True, description="look closer where a fixed camera's picture moves")
     profile: str = Field("roi", description="detection profile run on each moving region's crop")
-    work_width: int = Field(480, ge=64, le=4096, description="width the background model works at, px")
+    work_width: int = Field(
+        480, ge=64, le=4096, description="width the background model works at, px"
+    )
     # MOG2 takes in what stops moving after about a tenth of its history (see docs/tuning.md#motion).
     history: int = Field(300, ge=2, le=10000, description="background model memory, in frames")
-    var_threshold: float = Field(16.0, gt=0.0, le=1000.0, description="MOG2 variance threshold (higher = less motion)")
+    var_threshold: float = Field(
+        16.0, gt=0.0, le=1000.0, description="MOG2 variance threshold (higher = less motion)"
+    )
     warmup_frames: int = Field(5, ge=1, le=1000, description="frames before what moves is trusted")
-    min_blob_px: int = Field(60, ge=1, le=1_000_000, description="smallest moving blob kept, full-resolution px^2")
-    margin: float = Field(0.4, ge=0.0, le=4.0, description="region grown by this share of its size on each side")
-    margin_px: int = Field(24, ge=0, le=1024, description="... and by at least this many full-resolution px")
-    max_moving_share: float = Field(0.4, gt=0.0, le=1.0, description="above this moving share of the frame, no regions")
-    max_regions: int = Field(12, ge=1, le=256, description="largest regions looked at per detection")
+    min_blob_px: int = Field(
+        60, ge=1, le=1_000_000, description="smallest moving blob kept, full-resolution px^2"
+    )
+    margin: float = Field(
+        0.4, ge=0.0, le=4.0, description="region grown by this share of its size on each side"
+    )
+    margin_px: int = Field(
+        24, ge=0, le=1024, description="... and by at least this many full-resolution px"
+    )
+    max_moving_share: float = Field(
+        0.4, gt=0.0, le=1.0, description="above this moving share of the frame, no regions"
+    )
+    max_regions: int = Field(
+        12, ge=1, le=256, description="largest regions looked at per detection"
+    )
     # A blob's box is tight: a head at its edge, or a blob cut in parts, needs more
     # (see docs/tuning.md#motion).
     mask_margin: float = Field(
-        0.1, ge=0.0, le=2.0, description="moving-blob masks (policy motion_cover) grown by this share of the "
-        "blob's width on each side"
+        0.1,
+        ge=0.0,
+        le=2.0,
+        description="moving-blob masks (policy motion_cover) grown by this share of the "
+        "blob's width on each side",
     )
     mask_margin_px: float = Field(
         3.0, ge=0.0, le=256.0, description="... and by at least this many full-resolution px"
@@ -284,13 +406,17 @@ class MotionConfig(Strict):
     # The roi profile doubles its crops for the small faces of 576p-class cameras; a 1080p
     # frame's faces are already twice that size (see docs/tuning.md#motion).
     region_width: int = Field(
-        960, ge=0, le=16384,
+        960,
+        ge=0,
+        le=16384,
         description="px: crops of wider frames are shrunk to this frame width's detail first; 0 = never",
     )
     # A region's cost grows with its area; where people fill many pixels their faces are
     # larger too, so crops are shrunk together to fit (see docs/tuning.md#motion).
     max_region_px: int = Field(
-        150_000, ge=0, le=1 << 26,
+        150_000,
+        ge=0,
+        le=1 << 26,
         description="px: all regions of a detection together at most this many, shrunk by one factor; 0 = no cap",
     )
 
@@ -301,38 +427,57 @@ class SweepConfig(Strict):
     stays masked from it while the picture there stays still."""
 
     enabled: bool = Field(True, description="sweep live streams' still ground now and then")
-    profile: str = Field("sweep", description="detection profile of the sweep (thorough, lower floors)")
-    interval_s: float = Field(2.0, gt=0.0, le=3600.0, description="video seconds between a stream's sweeps, at least")
+    profile: str = Field(
+        "sweep", description="detection profile of the sweep (thorough, lower floors)"
+    )
+    interval_s: float = Field(
+        2.0, gt=0.0, le=3600.0, description="video seconds between a stream's sweeps, at least"
+    )
     # A detector at its floor finds a small still face on some sweeps and not on others, so a
     # box is held for `keep` sweeps, then while its picture stays as it was (see docs/tuning.md#sweep).
     keep: int = Field(
-        4, ge=1, le=100,
+        4,
+        ge=1,
+        le=100,
         description="sweeps a still box is held for after the newest that found it, whatever the picture does",
     )
     hold_s: float = Field(
-        120.0, gt=0.0, le=86400.0,
+        120.0,
+        gt=0.0,
+        le=86400.0,
         description="video seconds a still box stays at most after the newest sweep that found it",
     )
     changed_level: float = Field(
-        24.0, gt=0.0, le=255.0,
+        24.0,
+        gt=0.0,
+        le=255.0,
         description="past `keep`, a still box goes once its picture, nothing moving over it, differs more (mean abs, 0-255)",
     )
-    max_held: int = Field(256, ge=1, le=100_000, description="still boxes held per stream at most (oldest go)")
+    max_held: int = Field(
+        256, ge=1, le=100_000, description="still boxes held per stream at most (oldest go)"
+    )
     # A small face's box at the sweep's floor is a few px off the thorough one's
     # (see docs/tuning.md#sweep).
     min_box_px: float = Field(
-        24.0, ge=0.0, le=1024.0,
+        24.0,
+        ge=0.0,
+        le=1024.0,
         description="px: still boxes grown about their centre to at least this each way, before enlarge; 0 = as found",
     )
     max_moving_share: float = Field(
-        0.2, ge=0.0, le=1.0,
+        0.2,
+        ge=0.0,
+        le=1.0,
         description="a swept box is still, and held, when at most this share of it moved on its frame",
     )
     # One sweep thread for the whole server, taking only what the frame path and live
     # detection leave; a stream's first sweep does not wait its turn (see docs/tuning.md#sweep).
     nice: int = Field(19, ge=0, le=19, description="niceness added to the sweep's thread")
     first_nice: int = Field(
-        14, ge=0, le=19, description="niceness of a stream's first sweep (between detect.nice and nice)"
+        14,
+        ge=0,
+        le=19,
+        description="niceness of a stream's first sweep (between detect.nice and nice)",
     )
     # Until a stream's first sweep is done, what stands still where the live detector
     # cannot see it is known to nobody (see docs/tuning.md#sweep).
@@ -341,7 +486,10 @@ class SweepConfig(Strict):
     )
     # On two logical CPUs of one core, a thread at any priority slows the other.
     busy_share: float = Field(
-        0.1, gt=0.0, le=1.0, description="share of the time the sweep thread may be busy (it rests after each sweep)"
+        0.1,
+        gt=0.0,
+        le=1.0,
+        description="share of the time the sweep thread may be busy (it rests after each sweep)",
     )
 
 
@@ -350,50 +498,77 @@ class LiveConfig(Strict):
     sweep: SweepConfig = Field(default_factory=SweepConfig)
     # The encoder is the frame path's largest cost; superfast on one thread leaves detection
     # more CPU than veryfast (see docs/tuning.md#encoder).
-    encoder_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = Field(
-        "superfast", description="libx264 speed preset of the streams' answers (zerolatency tuning always)"
+    encoder_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = (
+        Field(
+            "superfast",
+            description="libx264 speed preset of the streams' answers (zerolatency tuning always)",
+        )
     )
     encoder_threads: int = Field(
-        1, ge=0, le=64,
+        1,
+        ge=0,
+        le=64,
         description="threads each stream's encoder may use; 0 = x264's own choice",
     )
-    encoder_crf: int = Field(23, ge=0, le=51, description="libx264 constant rate factor of the streams' answers")
+    encoder_crf: int = Field(
+        23, ge=0, le=51, description="libx264 constant rate factor of the streams' answers"
+    )
 
 
 # ---------------------------------------------------------------- service
 
 
 class Limits(Strict):
-    max_message_bytes: int = Field(32 << 20, ge=1 << 16, le=1 << 30, description="largest gRPC message, bytes")
+    max_message_bytes: int = Field(
+        32 << 20, ge=1 << 16, le=1 << 30, description="largest gRPC message, bytes"
+    )
     max_width: int = Field(7680, ge=16, le=16384, description="widest frame accepted, px")
     max_height: int = Field(4320, ge=16, le=16384, description="tallest frame accepted, px")
-    max_streams_per_caller: int = Field(16, ge=1, le=1024, description="concurrent live streams per caller")
-    stream_queue_frames: int = Field(8, ge=1, le=1024, description="frames queued per stream before overload")
-    latency_budget_ms: int = Field(500, ge=10, le=60000, description="default per-frame latency budget, ms")
+    max_streams_per_caller: int = Field(
+        16, ge=1, le=1024, description="concurrent live streams per caller"
+    )
+    stream_queue_frames: int = Field(
+        8, ge=1, le=1024, description="frames queued per stream before overload"
+    )
+    latency_budget_ms: int = Field(
+        500, ge=10, le=60000, description="default per-frame latency budget, ms"
+    )
     detect_interval_ms: int = Field(
-        500, ge=0, le=10000,
+        500,
+        ge=0,
+        le=10000,
         description="live: ms of video after the last detected frame when a frame is detected even if busy",
     )
     # A large frame's detection can take longer than a relay's latency budget: rather than wait it
     # out, a frame goes out masked from the tracks, which the detection moves once done.
     detection_wait_share: float = Field(
-        0.5, gt=0.0, le=1.0,
+        0.5,
+        gt=0.0,
+        le=1.0,
         description="live: share of the latency budget a frame waits for its own detection; 1 = all of it",
     )
     max_detection_age_ms: int = Field(
-        1000, ge=10, le=60000,
+        1000,
+        ge=10,
+        le=60000,
         description="live frames masked from detections older than this are fully masked instead, ms",
     )
     max_streams: int = Field(
-        12, ge=1, le=1024,
+        12,
+        ge=1,
+        le=1024,
         description="concurrent live streams, all callers together (below server.workers)",
     )
     detect_timeout_ms: int = Field(
-        10000, ge=10, le=600000,
+        10000,
+        ge=10,
+        le=600000,
         description="single images: ms after which detection is abandoned and the image fully masked",
     )
     stream_idle_s: float = Field(
-        60.0, gt=0.0, le=3600.0,
+        60.0,
+        gt=0.0,
+        le=3600.0,
         description="a live stream that sends no message for this long is ended, s",
     )
 
@@ -410,9 +585,15 @@ class ServerConfig(Strict):
 
     address: str = Field("127.0.0.1:50051", description="host:port to listen on")
     workers: int = Field(16, ge=2, le=1024, description="gRPC handler threads")
-    grace_s: float = Field(5.0, ge=0.0, le=600.0, description="seconds in-flight calls get at shutdown")
-    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port on 127.0.0.1; 0 = off")
-    tls_cert: Path | None = Field(None, description="PEM certificate chain the server presents; None = no TLS")
+    grace_s: float = Field(
+        5.0, ge=0.0, le=600.0, description="seconds in-flight calls get at shutdown"
+    )
+    metrics_port: int = Field(
+        0, ge=0, le=65535, description="Prometheus port on 127.0.0.1; 0 = off"
+    )
+    tls_cert: Path | None = Field(
+        None, description="PEM certificate chain the server presents; None = no TLS"
+    )
     tls_key: Path | None = Field(None, description="PEM private key of tls_cert")
     tls_client_ca: Path | None = Field(
         None, description="PEM CA that client certificates must chain to; set = mutual TLS"
@@ -423,14 +604,19 @@ class ServerConfig(Strict):
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("server.tls_cert and server.tls_key go together; got only one of them")
         if self.tls_client_ca is not None and self.tls_cert is None:
-            raise ValueError("server.tls_client_ca (mutual TLS) needs server.tls_cert and server.tls_key")
+            raise ValueError(
+                "server.tls_client_ca (mutual TLS) needs server.tls_cert and server.tls_key"
+            )
         return self
 
 
 Role = Literal["relay", "auditor", "operator"]
 # The embedded loopback tokens: public, so never accepted on a non-loopback listener.
-DEV_TOKENS: dict[Role, str] = {"relay": "relay-dev-token", "auditor": "auditor-dev-token",
-                               "operator": "operator-dev-token"}
+DEV_TOKENS: dict[Role, str] = {
+    "relay": "relay-dev-token",
+    "auditor": "auditor-dev-token",
+    "operator": "operator-dev-token",
+}
 
 
 class AuthConfig(Strict):
@@ -443,7 +629,9 @@ class AuthConfig(Strict):
         default_factory=lambda: dict(DEV_TOKENS),
         description="bearer token per role, sent as 'authorization: Bearer <token>' (at least 8 characters)",
     )
-    required: bool = Field(False, description="reject calls without valid credentials (always on off loopback)")
+    required: bool = Field(
+        False, description="reject calls without valid credentials (always on off loopback)"
+    )
     cert_roles: dict[str, Role] = Field(
         default_factory=dict,
         description="mutual TLS: certificate CN → role; other CNs take the role their single OU names",
@@ -464,32 +652,46 @@ class ExportConfig(Strict):
     ledger_path: Path = Field(
         Path("var/ledger.sqlite"), description="SQLite provision ledger (also holds the job table)"
     )
-    key_path: Path = Field(Path("var/signing_key.pem"), description="Ed25519 signing key (made if absent)")
+    key_path: Path = Field(
+        Path("var/signing_key.pem"), description="Ed25519 signing key (made if absent)"
+    )
     expiry_days: int = Field(30, ge=1, le=3650, description="default days before an export expires")
-    max_expiry_days: int = Field(365, ge=1, le=3650, description="longest expiry a request may ask for, days")
-    default_policy: str = Field("export", description="masking policy when a request names none (policy.policies)")
+    max_expiry_days: int = Field(
+        365, ge=1, le=3650, description="longest expiry a request may ask for, days"
+    )
+    default_policy: str = Field(
+        "export", description="masking policy when a request names none (policy.policies)"
+    )
     lookahead_s: float = Field(
-        2.0, ge=0.0, le=60.0,
+        2.0,
+        ge=0.0,
+        le=60.0,
         description="seconds a mask extends before an object's first and after its last detection",
     )
     subject_overlap: float = Field(
-        0.5, gt=0.0, le=1.0,
+        0.5,
+        gt=0.0,
+        le=1.0,
         description="share of a face box inside a subject-access box for that face to be the subject",
     )
     crf: int = Field(18, ge=0, le=51, description="libx264 constant rate factor (lower = better)")
-    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(
-        "veryfast", description="libx264 speed preset"
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = (
+        Field("veryfast", description="libx264 speed preset")
     )
     encoder_threads: int = Field(2, ge=1, le=64, description="threads libx264 may use")
     workers: int = Field(1, ge=1, le=16, description="exports run at the same time")
-    chunk_bytes: int = Field(1 << 20, ge=1 << 12, le=16 << 20, description="DownloadExport chunk size, bytes")
+    chunk_bytes: int = Field(
+        1 << 20, ge=1 << 12, le=16 << 20, description="DownloadExport chunk size, bytes"
+    )
     expiry_period_s: float = Field(
         60.0, gt=0.0, le=86400.0, description="seconds between checks that delete expired exports"
     )
 
 
 class ModelsConfig(Strict):
-    dir: Path | None = Field(None, description="model cache; None = $REDACTOR_MODEL_DIR or ~/.cache/redactor/models")
+    dir: Path | None = Field(
+        None, description="model cache; None = $REDACTOR_MODEL_DIR or ~/.cache/redactor/models"
+    )
 
 
 class Config(Strict):

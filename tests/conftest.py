@@ -51,5 +51,8 @@ def cut_clip(src: Path, dst: Path, frames: int) -> Path:
 @pytest.fixture(scope="session")
 def short_clip(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """3 s (30 frames at 10 fps) of opencv_vtest.avi as H.264 MP4."""
-    return cut_clip(shared_data / "videos" / "opencv_vtest.avi",
-                    tmp_path_factory.mktemp("clips") / "vtest_3s.mp4", 30)
+    return cut_clip(
+        shared_data / "videos" / "opencv_vtest.avi",
+        tmp_path_factory.mktemp("clips") / "vtest_3s.mp4",
+        30,
+    )

@@ -25,11 +25,25 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # folder -> the name it imports as (pyproject's package-dir maps kernels/ and clients/)
-PACKAGES = {"redactor": "redactor", "kernels": "redactor.kernels", "clients": "redactor.clients",
-            "bench": "bench", "proto": "proto", "tests": "tests"}
+PACKAGES = {
+    "redactor": "redactor",
+    "kernels": "redactor.kernels",
+    "clients": "redactor.clients",
+    "bench": "bench",
+    "proto": "proto",
+    "tests": "tests",
+}
 SERVICE = ("redactor", "kernels", "clients")  # what gets installed
 
-GRPC = ("grpc", "grpc_health", "grpc_reflection", "grpc_status", "grpc_tools", "google.protobuf", "redactor.v1")
+GRPC = (
+    "grpc",
+    "grpc_health",
+    "grpc_reflection",
+    "grpc_status",
+    "grpc_tools",
+    "google.protobuf",
+    "redactor.v1",
+)
 GRPC_HOMES = ("redactor.server", "redactor.v1", "redactor.clients")
 # RedactorClient.stream takes a pb.StreamHeader: the clients' public API is written in the
 # contract's messages, so their callers (bench/) may build those, but never open gRPC themselves.
@@ -56,8 +70,14 @@ OTHER_VENV = ("bench/deface_masks.py",)
 
 
 def sources(*folders: str) -> list[Path]:
-    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py")
-                  if not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(ROOT).parts))
+    return sorted(
+        p
+        for folder in folders
+        for p in (ROOT / folder).rglob("*.py")
+        if not any(
+            part.startswith(".") or part == "__pycache__" for part in p.relative_to(ROOT).parts
+        )
+    )
 
 
 def module_of(path: Path) -> str:
@@ -82,9 +102,14 @@ def imports(path: Path) -> Iterator[tuple[int, str]]:
                 base = ".".join([*anchor, base] if base else anchor)
             for alias in node.names:
                 yield node.lineno, base if alias.name == "*" else f"{base}.{alias.name}"
-        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-              and isinstance(node.args[0].value, str)
-              and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("import_module", "__import__")):
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and getattr(node.func, "attr", getattr(node.func, "id", None))
+            in ("import_module", "__import__")
+        ):
             yield node.lineno, node.args[0].value
 
 
@@ -97,33 +122,52 @@ def where(path: Path, line: int, name: str) -> str:
 
 
 def test_grpc_and_protobuf_stay_in_server_v1_and_clients() -> None:
-    found = [where(path, line, name)
-             for path in sources(*SERVICE, "bench") if not under(module_of(path), GRPC_HOMES)
-             for line, name in imports(path)
-             if under(name, GRPC) and not (under(module_of(path), ("bench",)) and under(name, BENCH_MAY_USE))]
-    assert not found, "gRPC/protobuf outside redactor/server, redactor/v1 and clients/:\n" + "\n".join(found)
+    found = [
+        where(path, line, name)
+        for path in sources(*SERVICE, "bench")
+        if not under(module_of(path), GRPC_HOMES)
+        for line, name in imports(path)
+        if under(name, GRPC)
+        and not (under(module_of(path), ("bench",)) and under(name, BENCH_MAY_USE))
+    ]
+    assert not found, (
+        "gRPC/protobuf outside redactor/server, redactor/v1 and clients/:\n" + "\n".join(found)
+    )
 
 
 def test_clients_use_only_the_public_modules() -> None:
-    found = [where(path, line, name)
-             for path in sources("clients") for line, name in imports(path)
-             if under(name, ("redactor",)) and not under(name, CLIENTS_MAY_USE)]
-    assert not found, "clients/ reaches into the service (or add the module to CLIENTS_MAY_USE):\n" + "\n".join(found)
+    found = [
+        where(path, line, name)
+        for path in sources("clients")
+        for line, name in imports(path)
+        if under(name, ("redactor",)) and not under(name, CLIENTS_MAY_USE)
+    ]
+    assert not found, (
+        "clients/ reaches into the service (or add the module to CLIENTS_MAY_USE):\n"
+        + "\n".join(found)
+    )
 
 
 def loaded_by(modules: list[str]) -> set[str]:
     """The redactor.* modules a fresh interpreter holds after importing `modules`."""
-    code = ("import importlib, sys\n"
-            f"for m in {modules!r}: importlib.import_module(m)\n"
-            "print('\\n'.join(n for n in sys.modules if n == 'redactor' or n.startswith('redactor.')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "print('\\n'.join(n for n in sys.modules if n == 'redactor' or n.startswith('redactor.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert out.returncode == 0, out.stderr
     return set(out.stdout.split())
 
 
-@pytest.mark.parametrize(("folder", "may_use"), [("clients", tuple(CLIENTS_MAY_USE)),
-                                                 ("kernels", ("redactor.kernels",))])
-def test_importing_a_part_loads_nothing_else_of_the_service(folder: str, may_use: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("folder", "may_use"), [("clients", tuple(CLIENTS_MAY_USE)), ("kernels", ("redactor.kernels",))]
+)
+def test_importing_a_part_loads_nothing_else_of_the_service(
+    folder: str, may_use: tuple[str, ...]
+) -> None:
     """The allowed modules do not drag the internals in behind them."""
     parents = {p.rsplit(".", n)[0] for p in may_use for n in range(1, p.count(".") + 1)}
     loaded = loaded_by([module_of(p) for p in sources(folder)])
@@ -132,15 +176,19 @@ def test_importing_a_part_loads_nothing_else_of_the_service(folder: str, may_use
 
 
 def test_kernels_import_only_themselves_numpy_and_numba() -> None:
-    found = [where(path, line, name)
-             for path in sources("kernels") for line, name in imports(path)
-             if name.split(".")[0] not in sys.stdlib_module_names and not under(name, KERNELS_MAY_USE)]
+    found = [
+        where(path, line, name)
+        for path in sources("kernels")
+        for line, name in imports(path)
+        if name.split(".")[0] not in sys.stdlib_module_names and not under(name, KERNELS_MAY_USE)
+    ]
     assert not found, "kernels/ are pure functions over arrays:\n" + "\n".join(found)
 
 
 def touches_environment(tree: ast.Module) -> Iterator[int]:
     """Lines that read or write os.environ (or call getenv/putenv/unsetenv) while the module
     is imported: function bodies run later, their defaults and decorators do not."""
+
     def walk(node: ast.AST) -> Iterator[int]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             deferred = node.body if isinstance(node.body, list) else [node.body]
@@ -148,7 +196,13 @@ def touches_environment(tree: ast.Module) -> Iterator[int]:
                 if child not in deferred:
                     yield from walk(child)
             return
-        if isinstance(node, ast.Attribute) and node.attr in ("environ", "environb", "getenv", "putenv", "unsetenv"):
+        if isinstance(node, ast.Attribute) and node.attr in (
+            "environ",
+            "environb",
+            "getenv",
+            "putenv",
+            "unsetenv",
+        ):
             yield node.lineno
         elif isinstance(node, ast.Name) and node.id in ("environ", "getenv", "putenv"):
             yield node.lineno
@@ -161,8 +215,11 @@ def touches_environment(tree: ast.Module) -> Iterator[int]:
 def test_no_environment_read_or_written_at_import() -> None:
     """Configuration is read once at start-up; what a process needs set goes at its entry point
     (redactor serve sets OMP_WAIT_POLICY)."""
-    found = [f"{path.relative_to(ROOT)}:{line}"
-             for path in sources(*SERVICE) for line in touches_environment(ast.parse(path.read_text()))]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sources(*SERVICE)
+        for line in touches_environment(ast.parse(path.read_text()))
+    ]
     assert not found, "os.environ at import time:\n" + "\n".join(found)
 
 
@@ -177,7 +234,11 @@ def names(requirements: list[str]) -> set[str]:
 def third_party(folders: tuple[str, ...], skip: tuple[str, ...] = ()) -> dict[str, set[str]]:
     """Distribution -> the files that import it, over the third-party imports of `folders`."""
     # the tests import their helper modules by bare name (pytest puts their folders on sys.path)
-    local = set(PACKAGES) | {p.stem for p in sources("tests")} | {p.parent.name for p in sources("tests")}
+    local = (
+        set(PACKAGES)
+        | {p.stem for p in sources("tests")}
+        | {p.parent.name for p in sources("tests")}
+    )
     dists = importlib.metadata.packages_distributions()
     used: dict[str, set[str]] = {}
     for path in sources(*folders):
@@ -187,7 +248,9 @@ def third_party(folders: tuple[str, ...], skip: tuple[str, ...] = ()) -> dict[st
             top = name.split(".")[0]
             if top in sys.stdlib_module_names or top in local:
                 continue
-            assert top in dists, f"{path.relative_to(ROOT)} imports {top}, which no installed distribution provides"
+            assert top in dists, (
+                f"{path.relative_to(ROOT)} imports {top}, which no installed distribution provides"
+            )
             for dist in dists[top]:
                 used.setdefault(normal(dist), set()).add(str(path.relative_to(ROOT)))
     return used
@@ -200,13 +263,23 @@ def test_dependencies_are_what_each_part_imports() -> None:
     runtime = names(project["dependencies"])
     extras = {k: names(v) for k, v in project["optional-dependencies"].items()}
     apart = set(INSTALLED_APART)
-    needs = names([r.split(";")[0] for d in INSTALLED_APART for r in importlib.metadata.requires(d) or []])
+    needs = names(
+        [r.split(";")[0] for d in INSTALLED_APART for r in importlib.metadata.requires(d) or []]
+    )
 
     service = third_party(SERVICE)
     bench = third_party(("bench",), skip=OTHER_VENV)
     rest = third_party(("tests", "proto"))
-    assert set(service) - runtime - apart == set(), "imported by the service, not in [project] dependencies"
-    assert set(bench) - runtime - apart - extras["bench"] == set(), "imported by bench/, not in the bench extra"
-    assert set(rest) - runtime - apart - extras["bench"] - extras["dev"] == set(), "imported by tests, not in dev"
-    assert runtime - set(service) - needs == set(), "runtime dependencies nothing in the service imports"
+    assert set(service) - runtime - apart == set(), (
+        "imported by the service, not in [project] dependencies"
+    )
+    assert set(bench) - runtime - apart - extras["bench"] == set(), (
+        "imported by bench/, not in the bench extra"
+    )
+    assert set(rest) - runtime - apart - extras["bench"] - extras["dev"] == set(), (
+        "imported by tests, not in dev"
+    )
+    assert runtime - set(service) - needs == set(), (
+        "runtime dependencies nothing in the service imports"
+    )
     assert extras["bench"] - set(bench) == set(), "bench extra entries nothing in bench/ imports"

@@ -32,7 +32,9 @@ def _slow_iou(a: F32, b: F32) -> npt.NDArray[np.float64]:
     out = np.zeros((len(a), len(b)))
     for i, (ax0, ay0, ax1, ay1) in enumerate(a.tolist()):
         for j, (bx0, by0, bx1, by1) in enumerate(b.tolist()):
-            inter = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+            inter = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(
+                0.0, min(ay1, by1) - max(ay0, by0)
+            )
             union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
             out[i, j] = inter / union if union > 0 else 0.0
     return out
@@ -47,20 +49,24 @@ def _random_boxes(rng: np.random.Generator, n: int, size: float = 100.0, top: fl
 # ------------------------------------------------------------------ iou_matrix
 
 
-@pytest.mark.parametrize(("a", "b", "want"), [
-    pytest.param((0, 0, 10, 10), (20, 20, 30, 30), 0.0, id="disjoint"),
-    pytest.param((0, 0, 10, 10), (10, 0, 20, 10), 0.0, id="touching-edge"),
-    pytest.param((0, 0, 10, 10), (0, 0, 10, 10), 1.0, id="identical"),
-    pytest.param((5, 5, 10, 10), (0, 0, 20, 20), 0.0625, id="nested"),
-    pytest.param((0, 0, 20, 20), (5, 5, 10, 10), 0.0625, id="nested-other-way"),
-    pytest.param((0, 0, 10, 10), (5, 0, 15, 10), 1 / 3, id="half-overlap"),
-    pytest.param((0, 0, 10, 10), (0, 0, 10, 20), 0.5, id="one-in-two"),
-    pytest.param((5, 5, 5, 5), (0, 0, 10, 10), 0.0, id="zero-area-inside"),
-    pytest.param((5, 5, 5, 5), (5, 5, 5, 5), 0.0, id="both-zero-area"),
-    pytest.param((0, 0, 0, 10), (0, 0, 10, 10), 0.0, id="zero-width"),
-])
-def test_iou_matrix_table(a: tuple[float, float, float, float], b: tuple[float, float, float, float],
-                          want: float) -> None:
+@pytest.mark.parametrize(
+    ("a", "b", "want"),
+    [
+        pytest.param((0, 0, 10, 10), (20, 20, 30, 30), 0.0, id="disjoint"),
+        pytest.param((0, 0, 10, 10), (10, 0, 20, 10), 0.0, id="touching-edge"),
+        pytest.param((0, 0, 10, 10), (0, 0, 10, 10), 1.0, id="identical"),
+        pytest.param((5, 5, 10, 10), (0, 0, 20, 20), 0.0625, id="nested"),
+        pytest.param((0, 0, 20, 20), (5, 5, 10, 10), 0.0625, id="nested-other-way"),
+        pytest.param((0, 0, 10, 10), (5, 0, 15, 10), 1 / 3, id="half-overlap"),
+        pytest.param((0, 0, 10, 10), (0, 0, 10, 20), 0.5, id="one-in-two"),
+        pytest.param((5, 5, 5, 5), (0, 0, 10, 10), 0.0, id="zero-area-inside"),
+        pytest.param((5, 5, 5, 5), (5, 5, 5, 5), 0.0, id="both-zero-area"),
+        pytest.param((0, 0, 0, 10), (0, 0, 10, 10), 0.0, id="zero-width"),
+    ],
+)
+def test_iou_matrix_table(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float], want: float
+) -> None:
     got = iou_matrix(_boxes(a), _boxes(b))
     assert got.shape == (1, 1) and got.dtype == np.float64
     assert got[0, 0] == pytest.approx(want, abs=1e-12)
@@ -91,24 +97,47 @@ def _slow_nms(boxes: F32, scores: npt.NDArray[np.float32], iou: float) -> list[i
     while left:
         best = left.pop(0)
         keep.append(best)
-        left = [i for i in left if _slow_iou(boxes[best:best + 1], boxes[i:i + 1])[0, 0] <= iou]
+        left = [i for i in left if _slow_iou(boxes[best : best + 1], boxes[i : i + 1])[0, 0] <= iou]
     return keep
 
 
-@pytest.mark.parametrize(("boxes", "scores", "iou", "want"), [
-    pytest.param([], [], 0.5, [], id="none"),
-    pytest.param([(0, 0, 10, 10)], [0.3], 0.5, [0], id="one"),
-    pytest.param([(0, 0, 10, 10), (1, 0, 11, 10), (50, 50, 60, 60)], [0.5, 0.9, 0.7], 0.5, [1, 2],
-                 id="best-first"),
-    pytest.param([(0, 0, 10, 10), (0, 0, 10, 10)], [0.8, 0.8], 0.5, [0], id="tie-keeps-the-first"),
-    # IoU exactly 0.5: suppressed only above the threshold, not at it
-    pytest.param([(0, 0, 10, 10), (0, 0, 10, 20)], [0.9, 0.8], 0.5, [0, 1], id="iou-equal-threshold-kept"),
-    pytest.param([(0, 0, 10, 10), (0, 0, 10, 20)], [0.9, 0.8], 0.49, [0], id="iou-above-threshold-dropped"),
-    pytest.param([(0, 0, 10, 10), (20, 0, 30, 10)], [0.9, 0.8], 0.0, [0, 1], id="disjoint-at-zero"),
-    pytest.param([(5, 5, 5, 5), (0, 0, 10, 10)], [0.9, 0.8], 0.0, [0, 1], id="zero-area-never-suppresses"),
-])
-def test_nms_table(boxes: list[tuple[float, float, float, float]], scores: list[float], iou: float,
-                   want: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("boxes", "scores", "iou", "want"),
+    [
+        pytest.param([], [], 0.5, [], id="none"),
+        pytest.param([(0, 0, 10, 10)], [0.3], 0.5, [0], id="one"),
+        pytest.param(
+            [(0, 0, 10, 10), (1, 0, 11, 10), (50, 50, 60, 60)],
+            [0.5, 0.9, 0.7],
+            0.5,
+            [1, 2],
+            id="best-first",
+        ),
+        pytest.param(
+            [(0, 0, 10, 10), (0, 0, 10, 10)], [0.8, 0.8], 0.5, [0], id="tie-keeps-the-first"
+        ),
+        # IoU exactly 0.5: suppressed only above the threshold, not at it
+        pytest.param(
+            [(0, 0, 10, 10), (0, 0, 10, 20)], [0.9, 0.8], 0.5, [0, 1], id="iou-equal-threshold-kept"
+        ),
+        pytest.param(
+            [(0, 0, 10, 10), (0, 0, 10, 20)],
+            [0.9, 0.8],
+            0.49,
+            [0],
+            id="iou-above-threshold-dropped",
+        ),
+        pytest.param(
+            [(0, 0, 10, 10), (20, 0, 30, 10)], [0.9, 0.8], 0.0, [0, 1], id="disjoint-at-zero"
+        ),
+        pytest.param(
+            [(5, 5, 5, 5), (0, 0, 10, 10)], [0.9, 0.8], 0.0, [0, 1], id="zero-area-never-suppresses"
+        ),
+    ],
+)
+def test_nms_table(
+    boxes: list[tuple[float, float, float, float]], scores: list[float], iou: float, want: list[int]
+) -> None:
     got = nms(_boxes(*boxes), np.array(scores, np.float32), iou)
     assert got.dtype == np.intp
     assert got.tolist() == want
@@ -154,12 +183,17 @@ def test_merge_union_covers_both_and_keeps_the_best_score() -> None:
     assert got.scores[0] == pytest.approx(0.95)
 
 
-@pytest.mark.parametrize(("labels", "iou", "want"), [
-    pytest.param([Label.FACE, Label.PLATE], 0.5, 2, id="labels-kept-apart"),
-    pytest.param([Label.FACE, Label.FACE], 0.5, 1, id="same-label-merged"),
-    pytest.param([Label.FACE, Label.FACE], 0.9, 2, id="below-threshold-apart"),
-])
-def test_merge_union_merges_one_label_above_the_threshold(labels: list[Label], iou: float, want: int) -> None:
+@pytest.mark.parametrize(
+    ("labels", "iou", "want"),
+    [
+        pytest.param([Label.FACE, Label.PLATE], 0.5, 2, id="labels-kept-apart"),
+        pytest.param([Label.FACE, Label.FACE], 0.5, 1, id="same-label-merged"),
+        pytest.param([Label.FACE, Label.FACE], 0.9, 2, id="below-threshold-apart"),
+    ],
+)
+def test_merge_union_merges_one_label_above_the_threshold(
+    labels: list[Label], iou: float, want: int
+) -> None:
     d = Detections.create([[0, 0, 10, 10], [1, 0, 11, 10]], [0.9, 0.8], labels)  # IoU 9/11
     assert len(merge_union(d, iou)) == want
 
@@ -168,27 +202,39 @@ def test_merge_union_holds_every_box_inside_one_of_its_label() -> None:
     """Unlike suppress, nothing found is lost: each input box lies inside an output box of its label."""
     rng = np.random.default_rng(3)
     for _ in range(20):
-        d = Detections.create(_random_boxes(rng, 15, 150), rng.uniform(0.1, 1, 15),
-                              rng.choice([int(Label.FACE), int(Label.PLATE)], 15))
+        d = Detections.create(
+            _random_boxes(rng, 15, 150),
+            rng.uniform(0.1, 1, 15),
+            rng.choice([int(Label.FACE), int(Label.PLATE)], 15),
+        )
         merged = merge_union(d, 0.3)
         for i in range(len(d)):
             b, lab = d.boxes[i], d.labels[i]
-            inside = ((merged.labels == lab) & (merged.boxes[:, 0] <= b[0]) & (merged.boxes[:, 1] <= b[1])
-                      & (merged.boxes[:, 2] >= b[2]) & (merged.boxes[:, 3] >= b[3]))
+            inside = (
+                (merged.labels == lab)
+                & (merged.boxes[:, 0] <= b[0])
+                & (merged.boxes[:, 1] <= b[1])
+                & (merged.boxes[:, 2] >= b[2])
+                & (merged.boxes[:, 3] >= b[3])
+            )
             assert inside.any()
 
 
 # ------------------------------------------------------------------ enlarge, at_least, clip
 
 
-@pytest.mark.parametrize(("box", "factor", "want"), [
-    pytest.param((10, 10, 20, 30), 1.0, (10, 10, 20, 30), id="factor-one"),
-    pytest.param((10, 10, 20, 30), 2.0, (5, 0, 25, 40), id="doubled"),
-    pytest.param((10, 10, 20, 30), 0.5, (12.5, 15, 17.5, 25), id="halved"),
-    pytest.param((10, 10, 10, 10), 3.0, (10, 10, 10, 10), id="point-stays-a-point"),
-])
-def test_enlarge_grows_about_the_centre(box: tuple[float, float, float, float], factor: float,
-                                        want: tuple[float, float, float, float]) -> None:
+@pytest.mark.parametrize(
+    ("box", "factor", "want"),
+    [
+        pytest.param((10, 10, 20, 30), 1.0, (10, 10, 20, 30), id="factor-one"),
+        pytest.param((10, 10, 20, 30), 2.0, (5, 0, 25, 40), id="doubled"),
+        pytest.param((10, 10, 20, 30), 0.5, (12.5, 15, 17.5, 25), id="halved"),
+        pytest.param((10, 10, 10, 10), 3.0, (10, 10, 10, 10), id="point-stays-a-point"),
+    ],
+)
+def test_enlarge_grows_about_the_centre(
+    box: tuple[float, float, float, float], factor: float, want: tuple[float, float, float, float]
+) -> None:
     b = _boxes(box)
     got = enlarge(b, factor)
     assert got.dtype == np.float32 and got is not b
@@ -203,14 +249,18 @@ def test_enlarge_leaves_its_input_alone() -> None:
     assert enlarge(np.zeros((0, 4), np.float32), 1.3).shape == (0, 4)
 
 
-@pytest.mark.parametrize(("box", "side", "want"), [
-    pytest.param((10, 10, 14, 20), 8, (8, 10, 16, 20), id="narrow-grows-wide-stays"),
-    pytest.param((10, 10, 12, 12), 8, (7, 7, 15, 15), id="both-grow"),
-    pytest.param((0, 0, 30, 30), 8, (0, 0, 30, 30), id="big-enough"),
-    pytest.param((10, 10, 10, 10), 4, (8, 8, 12, 12), id="point"),
-])
-def test_at_least_grows_small_sides_to_the_minimum(box: tuple[float, float, float, float], side: float,
-                                                   want: tuple[float, float, float, float]) -> None:
+@pytest.mark.parametrize(
+    ("box", "side", "want"),
+    [
+        pytest.param((10, 10, 14, 20), 8, (8, 10, 16, 20), id="narrow-grows-wide-stays"),
+        pytest.param((10, 10, 12, 12), 8, (7, 7, 15, 15), id="both-grow"),
+        pytest.param((0, 0, 30, 30), 8, (0, 0, 30, 30), id="big-enough"),
+        pytest.param((10, 10, 10, 10), 4, (8, 8, 12, 12), id="point"),
+    ],
+)
+def test_at_least_grows_small_sides_to_the_minimum(
+    box: tuple[float, float, float, float], side: float, want: tuple[float, float, float, float]
+) -> None:
     got = at_least(_boxes(box), side)
     assert got.dtype == np.float32
     assert got[0].tolist() == pytest.approx(want)
@@ -224,13 +274,18 @@ def test_at_least_without_a_minimum_is_its_input(side: float) -> None:
     assert at_least(empty, 8) is empty
 
 
-@pytest.mark.parametrize(("box", "want"), [
-    pytest.param((10, 10, 20, 20), (10, 10, 20, 20), id="inside"),
-    pytest.param((-5, -5, 20, 20), (0, 0, 20, 20), id="past-top-left"),
-    pytest.param((90, 40, 120, 70), (90, 40, 100, 50), id="past-bottom-right"),
-    pytest.param((200, 10, 300, 20), (100, 10, 100, 20), id="outside-kept-empty"),
-])
-def test_clip_to_the_frame(box: tuple[float, float, float, float], want: tuple[float, float, float, float]) -> None:
+@pytest.mark.parametrize(
+    ("box", "want"),
+    [
+        pytest.param((10, 10, 20, 20), (10, 10, 20, 20), id="inside"),
+        pytest.param((-5, -5, 20, 20), (0, 0, 20, 20), id="past-top-left"),
+        pytest.param((90, 40, 120, 70), (90, 40, 100, 50), id="past-bottom-right"),
+        pytest.param((200, 10, 300, 20), (100, 10, 100, 20), id="outside-kept-empty"),
+    ],
+)
+def test_clip_to_the_frame(
+    box: tuple[float, float, float, float], want: tuple[float, float, float, float]
+) -> None:
     b = _boxes(box)
     got = clip(b, 100, 50)
     assert got.dtype == np.float32 and got is not b
@@ -239,8 +294,12 @@ def test_clip_to_the_frame(box: tuple[float, float, float, float], want: tuple[f
 
 
 def test_detections_clipped_clips_with_boxes_clip_and_keeps_the_rest() -> None:
-    d = Detections(_boxes((-5, 10, 120, 70)), np.array([0.7], np.float32), np.array([1], np.int8),
-                   np.array([42], np.int64))
+    d = Detections(
+        _boxes((-5, 10, 120, 70)),
+        np.array([0.7], np.float32),
+        np.array([1], np.int8),
+        np.array([42], np.int64),
+    )
     got = d.clipped(100, 50)
     assert got.boxes.tolist() == clip(d.boxes, 100, 50).tolist() == [[0, 10, 100, 50]]
     assert got.scores is d.scores and got.labels is d.labels and got.track_ids is d.track_ids
@@ -249,21 +308,36 @@ def test_detections_clipped_clips_with_boxes_clip_and_keeps_the_rest() -> None:
 # ------------------------------------------------------------------ merge_regions
 
 
-@pytest.mark.parametrize(("regions", "want"), [
-    pytest.param([], [], id="none"),
-    # a chain along a row: each union is smaller than its two parts together
-    pytest.param([(0, 0, 10, 10), (8, 0, 30, 10), (25, 0, 50, 10)], [(0, 0, 50, 10)], id="chain"),
-    # one box mostly inside another: merged; a box far away: kept
-    pytest.param([(0, 0, 20, 20), (5, 5, 22, 22), (30, 30, 40, 40)], [(0, 0, 22, 22), (30, 30, 40, 40)],
-                 id="mostly-inside"),
-    # touching at a corner: the union would be mostly empty ground (400 px against 100 + 225)
-    pytest.param([(0, 0, 10, 10), (5, 5, 20, 20)], [(0, 0, 10, 10), (5, 5, 20, 20)], id="corner-apart"),
-    # not overlapping at all: never merged, however close
-    pytest.param([(0, 0, 10, 10), (10, 0, 20, 10)], [(0, 0, 10, 10), (10, 0, 20, 10)], id="adjacent-apart"),
-    pytest.param([(0, 0, 10, 10), (0, 0, 10, 10)], [(0, 0, 10, 10)], id="identical"),
-])
-def test_merge_regions_unions_overlaps_where_that_is_no_more_pixels(regions: list[Region],
-                                                                     want: list[Region]) -> None:
+@pytest.mark.parametrize(
+    ("regions", "want"),
+    [
+        pytest.param([], [], id="none"),
+        # a chain along a row: each union is smaller than its two parts together
+        pytest.param(
+            [(0, 0, 10, 10), (8, 0, 30, 10), (25, 0, 50, 10)], [(0, 0, 50, 10)], id="chain"
+        ),
+        # one box mostly inside another: merged; a box far away: kept
+        pytest.param(
+            [(0, 0, 20, 20), (5, 5, 22, 22), (30, 30, 40, 40)],
+            [(0, 0, 22, 22), (30, 30, 40, 40)],
+            id="mostly-inside",
+        ),
+        # touching at a corner: the union would be mostly empty ground (400 px against 100 + 225)
+        pytest.param(
+            [(0, 0, 10, 10), (5, 5, 20, 20)], [(0, 0, 10, 10), (5, 5, 20, 20)], id="corner-apart"
+        ),
+        # not overlapping at all: never merged, however close
+        pytest.param(
+            [(0, 0, 10, 10), (10, 0, 20, 10)],
+            [(0, 0, 10, 10), (10, 0, 20, 10)],
+            id="adjacent-apart",
+        ),
+        pytest.param([(0, 0, 10, 10), (0, 0, 10, 10)], [(0, 0, 10, 10)], id="identical"),
+    ],
+)
+def test_merge_regions_unions_overlaps_where_that_is_no_more_pixels(
+    regions: list[Region], want: list[Region]
+) -> None:
     assert merge_regions(regions) == want
 
 
@@ -273,23 +347,33 @@ def test_merge_regions_unions_overlaps_where_that_is_no_more_pixels(regions: lis
 def _slow_coverage(mask: npt.NDArray[np.bool_], box: tuple[float, float, float, float]) -> float:
     """Pixel by pixel: a pixel belongs to a box when the box reaches into it at all."""
     h, w = mask.shape
-    inside = [(y, x) for y in range(h) for x in range(w)
-              if box[0] < x + 1 and x < box[2] and box[1] < y + 1 and y < box[3]]
+    inside = [
+        (y, x)
+        for y in range(h)
+        for x in range(w)
+        if box[0] < x + 1 and x < box[2] and box[1] < y + 1 and y < box[3]
+    ]
     return sum(bool(mask[y, x]) for y, x in inside) / len(inside) if inside else 1.0
 
 
-@pytest.mark.parametrize(("masked", "box", "want"), [
-    pytest.param([(0, 0, 10, 10)], (0, 0, 10, 10), 1.0, id="exact"),
-    pytest.param([(0, 0, 5, 10)], (0, 0, 10, 10), 0.5, id="half"),
-    pytest.param([(0, 0, 5, 10), (5, 0, 10, 10)], (0, 0, 10, 10), 1.0, id="union-of-two"),
-    pytest.param([], (2, 2, 6, 6), 0.0, id="nothing-masked"),
-    pytest.param([(0, 0, 1, 1)], (0.5, 0.5, 1.5, 1.5), 0.25, id="rounded-outward"),
-    pytest.param([(0, 0, 10, 10)], (3, 3, 3, 8), 1.0, id="empty-box-counts-covered"),
-    pytest.param([(0, 0, 10, 10)], (25, 25, 30, 30), 1.0, id="outside-the-frame"),
-    pytest.param([(0, 0, 20, 20)], (15, 15, 30, 30), 1.0, id="cut-by-the-frame"),
-])
-def test_coverage_table(masked: list[tuple[float, float, float, float]], box: tuple[float, float, float, float],
-                        want: float) -> None:
+@pytest.mark.parametrize(
+    ("masked", "box", "want"),
+    [
+        pytest.param([(0, 0, 10, 10)], (0, 0, 10, 10), 1.0, id="exact"),
+        pytest.param([(0, 0, 5, 10)], (0, 0, 10, 10), 0.5, id="half"),
+        pytest.param([(0, 0, 5, 10), (5, 0, 10, 10)], (0, 0, 10, 10), 1.0, id="union-of-two"),
+        pytest.param([], (2, 2, 6, 6), 0.0, id="nothing-masked"),
+        pytest.param([(0, 0, 1, 1)], (0.5, 0.5, 1.5, 1.5), 0.25, id="rounded-outward"),
+        pytest.param([(0, 0, 10, 10)], (3, 3, 3, 8), 1.0, id="empty-box-counts-covered"),
+        pytest.param([(0, 0, 10, 10)], (25, 25, 30, 30), 1.0, id="outside-the-frame"),
+        pytest.param([(0, 0, 20, 20)], (15, 15, 30, 30), 1.0, id="cut-by-the-frame"),
+    ],
+)
+def test_coverage_table(
+    masked: list[tuple[float, float, float, float]],
+    box: tuple[float, float, float, float],
+    want: float,
+) -> None:
     mask = box_mask(_boxes(*masked), 20, 20)
     got = coverage(mask, _boxes(box))
     assert got.dtype == np.float64

@@ -20,7 +20,11 @@ def test_every_package_is_declared() -> None:
             if "__pycache__" in rel.parts:
                 continue
             sub = ".".join((name, *rel.parts)) if rel.parts else name
-            if not any(sub != n and sub.startswith(n + ".") and n in mapping and n != name for n in mapping):
+            if not any(
+                sub != n and sub.startswith(n + ".") and n in mapping and n != name for n in mapping
+            ):
                 found.add(sub)
     # sub-folders of redactor/ that are mapped elsewhere are not redactor's
-    assert found - declared == set(), f"add to [tool.setuptools] packages: {sorted(found - declared)}"
+    assert found - declared == set(), (
+        f"add to [tool.setuptools] packages: {sorted(found - declared)}"
+    )

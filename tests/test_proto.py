@@ -25,17 +25,25 @@ def test_generated_code_matches_proto(tmp_path: Path) -> None:
         rel = path.relative_to(tmp_path)
         committed = ROOT / rel
         assert committed.is_file(), f"{rel} is generated but not committed: run `make proto`"
-        assert committed.read_bytes() == path.read_bytes(), f"{rel} differs from its .proto: run `make proto`"
+        assert committed.read_bytes() == path.read_bytes(), (
+            f"{rel} differs from its .proto: run `make proto`"
+        )
 
 
-@pytest.mark.parametrize("domain, proto, prefix", [
-    (types.Label, pb.Label, "LABEL_"),
-    (types.MaskReason, pb.MaskReason, "MASK_REASON_"),
-    (types.FrameStatus, pb.FrameStatus, "FRAME_STATUS_"),
-    (types.PixelFormat, pb.PixelFormat, "PIXEL_FORMAT_"),
-])
+@pytest.mark.parametrize(
+    "domain, proto, prefix",
+    [
+        (types.Label, pb.Label, "LABEL_"),
+        (types.MaskReason, pb.MaskReason, "MASK_REASON_"),
+        (types.FrameStatus, pb.FrameStatus, "FRAME_STATUS_"),
+        (types.PixelFormat, pb.PixelFormat, "PIXEL_FORMAT_"),
+    ],
+)
 def test_domain_enums_are_numbered_as_the_proto(domain: type, proto: object, prefix: str) -> None:
     ours = {m.name: int(m) for m in domain}  # type: ignore[attr-defined]
-    theirs = {name.removeprefix(prefix): number for name, number in proto.items()  # type: ignore[attr-defined]
-              if number != 0}
+    theirs = {
+        name.removeprefix(prefix): number
+        for name, number in proto.items()  # type: ignore[attr-defined]
+        if number != 0
+    }
     assert ours == theirs

@@ -48,13 +48,21 @@ def resize(bgr: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArray[n
         return bgr
     strong = width < w * AREA_BELOW or height < h * AREA_BELOW
     return np.asarray(
-        cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA if strong else cv2.INTER_LINEAR), np.uint8
+        cv2.resize(
+            bgr, (width, height), interpolation=cv2.INTER_AREA if strong else cv2.INTER_LINEAR
+        ),
+        np.uint8,
     )
 
 
 def check_frame(bgr: object) -> None:
     """Raises InvalidFrame unless `bgr` is a non-empty (h, w, 3) uint8 array."""
-    if not isinstance(bgr, np.ndarray) or bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.dtype != np.uint8:
+    if (
+        not isinstance(bgr, np.ndarray)
+        or bgr.ndim != 3
+        or bgr.shape[2] != 3
+        or bgr.dtype != np.uint8
+    ):
         got = f"{bgr.dtype} {bgr.shape}" if isinstance(bgr, np.ndarray) else type(bgr).__name__
         raise InvalidFrame(f"detectors take a BGR (h, w, 3) uint8 frame, got {got}")
     if bgr.shape[0] == 0 or bgr.shape[1] == 0:
@@ -77,5 +85,8 @@ def tiles(width: int, height: int, tile: int, overlap: float) -> list[tuple[int,
         s.append(extent - tile)
         return sorted(set(s))
 
-    return [(x, y, min(x + tile, width), min(y + tile, height))
-            for y in starts(height) for x in starts(width)]
+    return [
+        (x, y, min(x + tile, width), min(y + tile, height))
+        for y in starts(height)
+        for x in starts(width)
+    ]

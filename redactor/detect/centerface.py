@@ -23,7 +23,9 @@ from redactor.types import Detections, Label
 
 STRIDE = 4  # output grid cell, input px
 PAD_TO = 32  # the network downsamples 5 times
-SNAP = 0.03  # largest extra shrink taken to avoid padding a side (padding costs time, finds nothing)
+SNAP = (
+    0.03  # largest extra shrink taken to avoid padding a side (padding costs time, finds nothing)
+)
 # The network was trained on RGB pixels 0..255, with no mean or scale.
 _MODEL = "centerface"
 
@@ -65,7 +67,9 @@ def work_scale(width: int, height: int, scale: float, max_side: int) -> float:
 
 
 class CenterFaceDetector:
-    def __init__(self, cfg: CenterFaceConfig, models_dir: Path | None = None, threads: int = 1) -> None:
+    def __init__(
+        self, cfg: CenterFaceConfig, models_dir: Path | None = None, threads: int = 1
+    ) -> None:
         path = model_path(_MODEL, models_dir)
         self.cfg = cfg
         self.name = (
@@ -83,7 +87,9 @@ class CenterFaceDetector:
         h, w = bgr.shape[:2]
         s = work_scale(w, h, self.cfg.scale, self.cfg.max_side)
         if s < self.cfg.min_scale:
-            return Detections.empty()  # a pass meant for smaller frames; another pass covers this one
+            return (
+                Detections.empty()
+            )  # a pass meant for smaller frames; another pass covers this one
         sw, sh = max(1, round(w * s)), max(1, round(h * s))
         img = resize(bgr, sw, sh)
         pw, ph = -(-sw // PAD_TO) * PAD_TO, -(-sh // PAD_TO) * PAD_TO

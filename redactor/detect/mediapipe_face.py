@@ -24,7 +24,9 @@ from redactor.types import Detections, Label
 
 
 class MediaPipeFaceDetector:
-    def __init__(self, cfg: MediaPipeFaceConfig, models_dir: Path | None = None, threads: int = 1) -> None:
+    def __init__(
+        self, cfg: MediaPipeFaceConfig, models_dir: Path | None = None, threads: int = 1
+    ) -> None:
         # Imported here: mediapipe is heavy and only needed when this plugin is used.
         import mediapipe as mp
         from mediapipe.tasks.python import vision
@@ -46,13 +48,17 @@ class MediaPipeFaceDetector:
         self._closed = False
 
     def _run(self, rgb: npt.NDArray[np.uint8]) -> tuple[list[list[float]], list[float]]:
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        image = self._mp.Image(
+            image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)
+        )
         with self._lock:
             result = self._det.detect(image)
         boxes, scores = [], []
         for d in result.detections:
             bb = d.bounding_box
-            boxes.append([bb.origin_x, bb.origin_y, bb.origin_x + bb.width, bb.origin_y + bb.height])
+            boxes.append(
+                [bb.origin_x, bb.origin_y, bb.origin_x + bb.width, bb.origin_y + bb.height]
+            )
             scores.append(d.categories[0].score if d.categories else 0.0)
         return boxes, scores
 

@@ -61,8 +61,13 @@ def shared_session(  # type: ignore[no-untyped-def]
     The session lives while a detector holds it.
     """
     st = path.stat()
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size, threads,
-           None if prepare is None else f"{prepare.__module__}.{prepare.__qualname__}")
+    key = (
+        str(path.resolve()),
+        st.st_mtime_ns,
+        st.st_size,
+        threads,
+        None if prepare is None else f"{prepare.__module__}.{prepare.__qualname__}",
+    )
     with _shared_lock:
         found = _shared.get(key)
         if found is None:
@@ -132,7 +137,9 @@ def fuse_scalar_chains(path: Path, what: str) -> bytes:
     if _opset(model) < HARDSWISH_OPSET:
         model = version_converter.convert_version(model, HARDSWISH_OPSET)
     graph = model.graph
-    values: dict[str, npt.NDArray[np.float32]] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    values: dict[str, npt.NDArray[np.float32]] = {
+        t.name: numpy_helper.to_array(t) for t in graph.initializer
+    }
     for node in graph.node:
         if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
             values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
@@ -166,12 +173,16 @@ def fuse_scalar_chains(path: Path, what: str) -> bytes:
             if mul is None or add is None or a is None or b is None:
                 continue
             w = values[node.input[1]]
-            bias = values[node.input[2]] if len(node.input) > 2 else np.zeros(w.shape[0], np.float32)
+            bias = (
+                values[node.input[2]] if len(node.input) > 2 else np.zeros(w.shape[0], np.float32)
+            )
             wn, bn = f"{node.output[0]}__w_affine", f"{node.output[0]}__b_affine"
-            graph.initializer.extend([
-                numpy_helper.from_array((w * a).astype(np.float32), wn),
-                numpy_helper.from_array((bias * a + b).astype(np.float32), bn),
-            ])
+            graph.initializer.extend(
+                [
+                    numpy_helper.from_array((w * a).astype(np.float32), wn),
+                    numpy_helper.from_array((bias * a + b).astype(np.float32), bn),
+                ]
+            )
             x = node.input[0]
             del node.input[:]
             node.input.extend([x, wn, bn])
@@ -182,7 +193,11 @@ def fuse_scalar_chains(path: Path, what: str) -> bytes:
             if x is None or scalar(other(node, x)) != 3.0:
                 continue
             clip = sole_user(node.output[0], "Clip")
-            if clip is None or len(clip.input) != 3 or (scalar(clip.input[1]), scalar(clip.input[2])) != (0.0, 6.0):
+            if (
+                clip is None
+                or len(clip.input) != 3
+                or (scalar(clip.input[1]), scalar(clip.input[2])) != (0.0, 6.0)
+            ):
                 continue
             mul = sole_user(clip.output[0], "Mul")
             if mul is None or other(mul, clip.output[0]) != x:
@@ -190,7 +205,11 @@ def fuse_scalar_chains(path: Path, what: str) -> bytes:
             div = sole_user(mul.output[0], "Div")
             if div is None or div.input[0] != mul.output[0] or scalar(div.input[1]) != 6.0:
                 continue
-            graph.node.append(helper.make_node("HardSwish", [x], [div.output[0]], name=f"{div.output[0]}__hardswish"))
+            graph.node.append(
+                helper.make_node(
+                    "HardSwish", [x], [div.output[0]], name=f"{div.output[0]}__hardswish"
+                )
+            )
             drop.update((id(node), id(clip), id(mul), id(div)))
     kept = [n for n in graph.node if id(n) not in drop]
     del graph.node[:]

@@ -77,7 +77,9 @@ class OnnxYoloDetector:
         h, w = bgr.shape[:2]
         blob, s, (px, py) = letterbox(bgr, self.cfg.input_size)
         out = self._sess.run(None, {self._input: blob})[0]
-        boxes, scores = decode_yolo(np.asarray(out, np.float32), self.cfg.layout, self.cfg.min_score)
+        boxes, scores = decode_yolo(
+            np.asarray(out, np.float32), self.cfg.layout, self.cfg.min_score
+        )
         keep = nms(boxes, scores, self.cfg.nms_iou)
         boxes = (boxes[keep] - np.array([px, py, px, py], np.float32)) / np.float32(s)
         return Detections.create(boxes, scores[keep], self._label).clipped(w, h)

@@ -43,10 +43,14 @@ def plate_candidates(
     if peak <= 0:
         return np.zeros((0, 4), np.float32)
     grad8 = cv2.GaussianBlur((grad * (255.0 / peak)).astype(np.uint8), (5, 5), 0)
-    joined = cv2.morphologyEx(grad8, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, _CLOSE_KERNEL))
+    joined = cv2.morphologyEx(
+        grad8, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, _CLOSE_KERNEL)
+    )
     _, binary = cv2.threshold(joined, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     square = np.ones((3, 3), np.uint8)
-    binary = cv2.dilate(cv2.erode(binary, square, iterations=_CLEAN_ITER), square, iterations=_CLEAN_ITER)
+    binary = cv2.dilate(
+        cv2.erode(binary, square, iterations=_CLEAN_ITER), square, iterations=_CLEAN_ITER
+    )
     contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     h, w = grey.shape
     out: list[tuple[int, int, int, int]] = []
@@ -98,7 +102,12 @@ class PlateClassicDetector:
             grey = np.asarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA), np.uint8)
         parts = [
             plate_candidates(
-                grey, self.cfg.min_aspect, self.cfg.max_aspect, self.cfg.min_fill, dark, self.cfg.min_chars
+                grey,
+                self.cfg.min_aspect,
+                self.cfg.max_aspect,
+                self.cfg.min_fill,
+                dark,
+                self.cfg.min_chars,
             )
             for dark in ((True, False) if self.cfg.light_text else (True,))
         ]

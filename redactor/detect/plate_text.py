@@ -81,7 +81,9 @@ def tilt(rects: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return t
 
 
-def grow_to_plate(rects: npt.NDArray[np.float32], grow_x: float, grow_y: float) -> npt.NDArray[np.float32]:
+def grow_to_plate(
+    rects: npt.NDArray[np.float32], grow_x: float, grow_y: float
+) -> npt.NDArray[np.float32]:
     """Axis-aligned (n, 4) boxes around rotated text boxes grown to plate shape.
 
     The text's long side is its reading direction: it grows by grow_x, the short
@@ -99,7 +101,9 @@ def grow_to_plate(rects: npt.NDArray[np.float32], grow_x: float, grow_y: float) 
 
 
 class PlateTextDetector:
-    def __init__(self, cfg: PlateTextConfig, models_dir: Path | None = None, threads: int = 1) -> None:
+    def __init__(
+        self, cfg: PlateTextConfig, models_dir: Path | None = None, threads: int = 1
+    ) -> None:
         path = model_path(_MODEL, models_dir)
         self.cfg = cfg
         self.name = "plate_text" + (f"_max{cfg.max_side}" if cfg.max_side else "_full")
@@ -107,7 +111,9 @@ class PlateTextDetector:
         self._sess = shared_session(path, threads, "plate_text", fuse_scalar_chains)
         self._input = self._sess.get_inputs()[0].name
 
-    def network_input(self, bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], float, float]:
+    def network_input(
+        self, bgr: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.uint8], float, float]:
         """The frame as DBNet sees it, and the frame px per map px in x and y."""
         h, w = bgr.shape[:2]
         s = self.cfg.scale
@@ -125,7 +131,9 @@ class PlateTextDetector:
         out: npt.NDArray[np.float32] = prob[0, 0]
         return out
 
-    def probability(self, bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], float, float]:
+    def probability(
+        self, bgr: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.float32], float, float]:
         """DBNet's text probability map, and the frame px per map px in x and y."""
         img, fx, fy = self.network_input(bgr)
         return self.text_probability(img), fx, fy
@@ -152,12 +160,16 @@ class PlateTextDetector:
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         h, w = bgr.shape[:2]
         img, fx, fy = self.network_input(bgr)
-        rects, scores = text_boxes(self.text_probability(img), self.cfg.bin_threshold, self.cfg.min_score,
-                                   self.cfg.unclip)
+        rects, scores = text_boxes(
+            self.text_probability(img), self.cfg.bin_threshold, self.cfg.min_score, self.cfg.unclip
+        )
         short = np.minimum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2
         long = np.maximum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2
-        plate_like = ((short >= self.cfg.min_text_px) & (long <= self.cfg.max_aspect * short)
-                      & (tilt(rects) <= self.cfg.max_tilt_deg))
+        plate_like = (
+            (short >= self.cfg.min_text_px)
+            & (long <= self.cfg.max_aspect * short)
+            & (tilt(rects) <= self.cfg.max_tilt_deg)
+        )
         if self.cfg.verify_text_px:
             tall = plate_like & (np.minimum(rects[:, 2], rects[:, 3]) > self.cfg.verify_text_px)
             for i in np.flatnonzero(tall):

@@ -23,7 +23,9 @@ from redactor.detect.threads import lower_priority
 from redactor.types import Detections
 
 
-def build_detector(cfg: DetectorConfig, models_dir: Path | None = None, threads: int = 1) -> Detector:
+def build_detector(
+    cfg: DetectorConfig, models_dir: Path | None = None, threads: int = 1
+) -> Detector:
     """One plugin per config kind. Imports are local so unused runtimes never load.
 
     `threads` is what each runtime may use (DetectConfig.threads).
@@ -48,7 +50,9 @@ def build_detector(cfg: DetectorConfig, models_dir: Path | None = None, threads:
         from redactor.detect.mediapipe_face import MediaPipeFaceDetector
 
         return MediaPipeFaceDetector(cfg, models_dir, threads)
-    raise NotImplementedError(f"detector kind {getattr(cfg, 'kind', type(cfg).__name__)!r} has no plugin")
+    raise NotImplementedError(
+        f"detector kind {getattr(cfg, 'kind', type(cfg).__name__)!r} has no plugin"
+    )
 
 
 class ProfileDetector:
@@ -59,8 +63,14 @@ class ProfileDetector:
     the slowest detector rather than the sum.
     """
 
-    def __init__(self, name: str, cfg: ProfileConfig, models_dir: Path | None = None, threads: int = 1,
-                 nice: int = 0) -> None:
+    def __init__(
+        self,
+        name: str,
+        cfg: ProfileConfig,
+        models_dir: Path | None = None,
+        threads: int = 1,
+        nice: int = 0,
+    ) -> None:
         self.name = name
         self.cfg = cfg
         self.detectors: list[Detector] = []
@@ -72,9 +82,14 @@ class ProfileDetector:
             raise
         self.model_sha256 = ",".join(d.model_sha256 for d in self.detectors)
         self._pool = (
-            ThreadPoolExecutor(len(self.detectors), thread_name_prefix=f"detect-{name}",
-                               initializer=lower_priority, initargs=(nice,))
-            if cfg.parallel and len(self.detectors) > 1 else None
+            ThreadPoolExecutor(
+                len(self.detectors),
+                thread_name_prefix=f"detect-{name}",
+                initializer=lower_priority,
+                initargs=(nice,),
+            )
+            if cfg.parallel and len(self.detectors) > 1
+            else None
         )
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:

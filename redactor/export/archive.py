@@ -109,7 +109,11 @@ class Archive:
         if not relative or "\x00" in relative:
             raise InvalidInput("recording must be a non-empty path relative to the archive root")
         pure = PurePosixPath(relative.replace("\\", "/"))
-        if pure.is_absolute() or relative.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", relative):
+        if (
+            pure.is_absolute()
+            or relative.startswith(("/", "~"))
+            or re.match(r"^[A-Za-z]:", relative)
+        ):
             raise InvalidInput(f"recording must be relative to the archive root, got {relative!r}")
         if any(part == ".." for part in pure.parts):
             raise InvalidInput(f"recording may not contain '..', got {relative!r}")
@@ -147,16 +151,21 @@ class Archive:
         if not folder.is_dir():
             raise NotFound(f"no recordings for camera {camera_id!r} in the archive")
         recordings = sorted(
-            (t, p) for p in folder.iterdir()
+            (t, p)
+            for p in folder.iterdir()
             if p.suffix.lower() in VIDEO_EXTENSIONS and (t := _name_time(p)) is not None
         )
         before = [(t, p) for t, p in recordings if t <= start]
         if not before:
-            raise NotFound(f"no recording of camera {camera_id!r} starts at or before {start.isoformat()}")
+            raise NotFound(
+                f"no recording of camera {camera_id!r} starts at or before {start.isoformat()}"
+            )
         rec_start, path = before[-1]
         resolved = path.resolve()
         if not resolved.is_relative_to(root) or not resolved.is_file():
-            raise InvalidInput(f"recording {path.name} of camera {camera_id!r} resolves outside the archive root")
+            raise InvalidInput(
+                f"recording {path.name} of camera {camera_id!r} resolves outside the archive root"
+            )
         info = probe(resolved)
         rec_end = rec_start + timedelta(microseconds=info.duration_us)
         if start >= rec_end:
@@ -172,8 +181,13 @@ class Archive:
                 f"{rec_end.isoformat()}{more}: an export covers one recording, split the range"
             )
         return Selection(
-            resolved, resolved.relative_to(root).as_posix(), camera_id, rec_start,
-            _us_between(rec_start, start), _us_between(rec_start, end), info,
+            resolved,
+            resolved.relative_to(root).as_posix(),
+            camera_id,
+            rec_start,
+            _us_between(rec_start, start),
+            _us_between(rec_start, end),
+            info,
         )
 
 

@@ -72,7 +72,9 @@ class ExportRequest:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
-                raise InvalidInput(f"{f.name} may hold at most {MAX_FIELD_CHARS} characters, got {len(value)}")
+                raise InvalidInput(
+                    f"{f.name} may hold at most {MAX_FIELD_CHARS} characters, got {len(value)}"
+                )
         if self.recording:
             if self.camera_id or self.start is not None or self.end is not None:
                 raise InvalidInput(
@@ -87,13 +89,19 @@ class ExportRequest:
             if self.end is None:
                 raise MissingField("end", f"camera {self.camera_id!r} needs a time range")
         if not 0 <= self.expiry_days <= max_expiry_days:
-            raise InvalidInput(f"expiry_days must be in [0, {max_expiry_days}], got {self.expiry_days}")
+            raise InvalidInput(
+                f"expiry_days must be in [0, {max_expiry_days}], got {self.expiry_days}"
+            )
         if self.subject is not None:
             x0, y0, x1, y1 = self.subject.box
             if not all(math.isfinite(v) for v in self.subject.box) or x1 <= x0 or y1 <= y0:
-                raise InvalidInput(f"subject.box must be finite with x1 > x0 and y1 > y0, got {self.subject.box}")
+                raise InvalidInput(
+                    f"subject.box must be finite with x1 > x0 and y1 > y0, got {self.subject.box}"
+                )
             if self.subject.timestamp_us < 0:
-                raise InvalidInput(f"subject.timestamp_us must be >= 0, got {self.subject.timestamp_us}")
+                raise InvalidInput(
+                    f"subject.timestamp_us must be >= 0, got {self.subject.timestamp_us}"
+                )
 
     def to_json(self, clip: bool = False) -> dict[str, Any]:
         """For the ledger, the manifest and the job table.
@@ -120,8 +128,9 @@ class ExportRequest:
             "legal_basis": self.legal_basis,
             "policy": self.policy,
             "expiry_days": self.expiry_days,
-            "subject": None if self.subject is None else {
-                "timestamp_us": self.subject.timestamp_us, "box": list(self.subject.box)},
+            "subject": None
+            if self.subject is None
+            else {"timestamp_us": self.subject.timestamp_us, "box": list(self.subject.box)},
         }
 
     @classmethod
@@ -213,7 +222,9 @@ class JobStore:
     def __init__(self, path: Path) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), timeout=10.0, isolation_level=None, check_same_thread=False)
+        self._db = sqlite3.connect(
+            str(path), timeout=10.0, isolation_level=None, check_same_thread=False
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
@@ -222,8 +233,15 @@ class JobStore:
             self._db.execute(
                 "INSERT OR REPLACE INTO exports (id, state, created_at, expires_at, camera_id, recipient, doc) "
                 "VALUES (?,?,?,?,?,?,?)",
-                (job.id, job.state.name, job.created_at.isoformat(), job.expires_at.isoformat(),
-                 job.camera_id, job.request.recipient, json.dumps(job.to_json(), sort_keys=True)),
+                (
+                    job.id,
+                    job.state.name,
+                    job.created_at.isoformat(),
+                    job.expires_at.isoformat(),
+                    job.camera_id,
+                    job.request.recipient,
+                    json.dumps(job.to_json(), sort_keys=True),
+                ),
             )
 
     def load(self) -> list[ExportJob]:

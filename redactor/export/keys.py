@@ -29,14 +29,20 @@ def load_or_create(key_path: Path) -> Ed25519PrivateKey:
         try:
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         except (OSError, ValueError, TypeError) as e:
-            raise ConfigError(f"export.key_path {key_path}: cannot read an Ed25519 PEM key: {e}") from e
+            raise ConfigError(
+                f"export.key_path {key_path}: cannot read an Ed25519 PEM key: {e}"
+            ) from e
         if not isinstance(key, Ed25519PrivateKey):
-            raise ConfigError(f"export.key_path {key_path}: expected an Ed25519 key, got {type(key).__name__}")
+            raise ConfigError(
+                f"export.key_path {key_path}: expected an Ed25519 key, got {type(key).__name__}"
+            )
     else:
         key = Ed25519PrivateKey.generate()
         key_path.parent.mkdir(parents=True, exist_ok=True)
         pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
         # O_EXCL: two services starting at once never overwrite each other's key
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -49,7 +55,9 @@ def load_or_create(key_path: Path) -> Ed25519PrivateKey:
 
 
 def public_pem(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def raw_public(key: Ed25519PublicKey) -> bytes:
@@ -73,7 +81,9 @@ def load_public(path: Path) -> Ed25519PublicKey:
     except ValueError:
         priv = serialization.load_pem_private_key(data, password=None)
         if not isinstance(priv, Ed25519PrivateKey):
-            raise ConfigError(f"{path}: expected an Ed25519 key, got {type(priv).__name__}") from None
+            raise ConfigError(
+                f"{path}: expected an Ed25519 key, got {type(priv).__name__}"
+            ) from None
         return priv.public_key()
     if not isinstance(key, Ed25519PublicKey):
         raise ConfigError(f"{path}: expected an Ed25519 public key, got {type(key).__name__}")

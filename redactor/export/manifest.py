@@ -81,7 +81,9 @@ class Verification:
         return tuple(c for c in self.checks if not c.ok)
 
 
-def verify(video: Path, manifest_path: Path, trusted: Ed25519PublicKey | None = None) -> Verification:
+def verify(
+    video: Path, manifest_path: Path, trusted: Ed25519PublicKey | None = None
+) -> Verification:
     """Checks the manifest's signature, the video's SHA-256 and (given `trusted`) the key.
 
     Every check runs even when an earlier one fails, so the report says all that
@@ -98,40 +100,63 @@ def verify(video: Path, manifest_path: Path, trusted: Ed25519PublicKey | None = 
         expected_hash = str(body["output"]["sha256"])
     except (OSError, ValueError, KeyError, TypeError) as e:
         return Verification((Check("manifest", False, f"cannot read {manifest_path}: {e}"),))
-    checks.append(Check("manifest", True, f"{FORMAT if body.get('format') == FORMAT else 'unknown format'}"))
+    checks.append(
+        Check("manifest", True, f"{FORMAT if body.get('format') == FORMAT else 'unknown format'}")
+    )
 
     signer: Ed25519PublicKey | None = None
     try:
         if sig.get("algorithm") != ALGORITHM:
             raise ValueError(f"expected algorithm {ALGORITHM}, got {sig.get('algorithm')!r}")
         signer = keys.public_from_b64(str(sig["public_key"]))
-        signer.verify(base64.b64decode(str(sig["value"]), validate=True), canonical_json(body).encode())
-        checks.append(Check("signature", True, f"valid Ed25519 signature by key {keys.fingerprint(signer)[:16]}…"))
+        signer.verify(
+            base64.b64decode(str(sig["value"]), validate=True), canonical_json(body).encode()
+        )
+        checks.append(
+            Check(
+                "signature",
+                True,
+                f"valid Ed25519 signature by key {keys.fingerprint(signer)[:16]}…",
+            )
+        )
     except InvalidSignature:
-        checks.append(Check("signature", False,
-                            "the signature does not match the manifest: the manifest was altered "
-                            "after signing (or signed by another key)"))
+        checks.append(
+            Check(
+                "signature",
+                False,
+                "the signature does not match the manifest: the manifest was altered "
+                "after signing (or signed by another key)",
+            )
+        )
     except (ValueError, KeyError, TypeError) as e:
         checks.append(Check("signature", False, f"the signature block is malformed: {e}"))
 
     if trusted is not None:
         want = keys.fingerprint(trusted)
         got = keys.fingerprint(signer) if signer is not None else "none"
-        checks.append(Check(
-            "key", signer is not None and got == want,
-            f"signed by the trusted key {want[:16]}…" if got == want
-            else f"signed by key {got[:16]}…, expected the trusted key {want[:16]}…",
-        ))
+        checks.append(
+            Check(
+                "key",
+                signer is not None and got == want,
+                f"signed by the trusted key {want[:16]}…"
+                if got == want
+                else f"signed by key {got[:16]}…, expected the trusted key {want[:16]}…",
+            )
+        )
 
     try:
         actual = sha256_file(video)
     except OSError as e:
         checks.append(Check("video_sha256", False, f"cannot read {video}: {e}"))
     else:
-        checks.append(Check(
-            "video_sha256", actual == expected_hash,
-            f"SHA-256 {actual} matches the manifest" if actual == expected_hash
-            else f"SHA-256 of the video is {actual}, the manifest says {expected_hash}: "
-                 "the video was altered or is another file",
-        ))
+        checks.append(
+            Check(
+                "video_sha256",
+                actual == expected_hash,
+                f"SHA-256 {actual} matches the manifest"
+                if actual == expected_hash
+                else f"SHA-256 of the video is {actual}, the manifest says {expected_hash}: "
+                "the video was altered or is another file",
+            )
+        )
     return Verification(tuple(checks))

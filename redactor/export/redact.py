@@ -69,7 +69,9 @@ class Plan:
     subject_frames: int = 0  # frames where the subject is left visible
 
 
-def detect_clip(selection: Selection, detector: Detector, progress: Progress | None = None) -> DetectPass:
+def detect_clip(
+    selection: Selection, detector: Detector, progress: Progress | None = None
+) -> DetectPass:
     """Pass 1: runs the detector on every frame of the selection."""
     info = selection.info
     out = DetectPass(info.width, info.height)
@@ -77,15 +79,23 @@ def detect_clip(selection: Selection, detector: Detector, progress: Progress | N
     for f in read_frames(selection.path, selection.start_us, selection.end_us):
         h, w = f.bgr.shape[:2]
         if (w, h) != (out.width, out.height):
-            raise InvalidInput(f"frame {f.index} is {w}x{h}, the recording says {out.width}x{out.height}")
+            raise InvalidInput(
+                f"frame {f.index} is {w}x{h}, the recording says {out.width}x{out.height}"
+            )
         try:
             found = detector.detect(f.bgr)
             if not isinstance(found, Detections):
-                raise InvalidDetections(f"detector returned {type(found).__name__}, expected Detections")
+                raise InvalidDetections(
+                    f"detector returned {type(found).__name__}, expected Detections"
+                )
             found = found.clipped(w, h)
         except Exception as e:  # noqa: BLE001 - fail closed on this frame, keep the export going
-            log.warning("export frame %d (pts %d): detector failed, frame fully masked: %s",
-                        f.index, f.pts, e)
+            log.warning(
+                "export frame %d (pts %d): detector failed, frame fully masked: %s",
+                f.index,
+                f.pts,
+                e,
+            )
             out.failed[f.index] = f"detector failed: {type(e).__name__}: {e}"
             found = Detections.empty()
         out.pts.append(f.pts)
@@ -126,8 +136,16 @@ def plan_masks(
             plan.masks.append(Masks.everything(found.width, found.height, found.failed[i]))
             continue
         hide = ~keep_visible
-        plan.masks.append(masks_for(t.detections.select(hide), policy, found.width, found.height,
-                                    zones=zones, reasons=t.reasons[hide]))
+        plan.masks.append(
+            masks_for(
+                t.detections.select(hide),
+                policy,
+                found.width,
+                found.height,
+                zones=zones,
+                reasons=t.reasons[hide],
+            )
+        )
     return plan
 
 
@@ -162,7 +180,9 @@ def _subject_rows(
     hits = faces[_share_inside(d.boxes[faces], sel) >= min_overlap]
     where = f"the subject box {tuple(round(v) for v in subject.box)} at {int(t[k])} us"
     if len(hits) == 0:
-        raise FailedPrecondition(f"{where} holds no detected face (draw it around the subject's face)")
+        raise FailedPrecondition(
+            f"{where} holds no detected face (draw it around the subject's face)"
+        )
     groups = _touching_groups(d.boxes[hits])
     if groups > 1:
         raise FailedPrecondition(
@@ -177,8 +197,9 @@ def _subject_rows(
             last_i = i = k
             while 0 <= i < len(tracked):
                 tf = tracked[i]
-                rows = np.flatnonzero((tf.detections.track_ids == tid)
-                                      & np.isin(tf.reasons, ok_reasons))
+                rows = np.flatnonzero(
+                    (tf.detections.track_ids == tid) & np.isin(tf.reasons, ok_reasons)
+                )
                 if len(rows) > 1:
                     break  # two boxes under one id: a switch; stop showing it
                 if len(rows) == 1 and i not in found.failed:
@@ -193,7 +214,9 @@ def _subject_rows(
             continue
         det = tf.detections
         for row in np.flatnonzero(~shown & (det.labels == int(Label.FACE))):
-            inside = max(float(_share_inside(det.boxes[row:row + 1], b)[0]) for b in det.boxes[shown])
+            inside = max(
+                float(_share_inside(det.boxes[row : row + 1], b)[0]) for b in det.boxes[shown]
+            )
             if inside >= SUBJECT_DUPLICATE_INSIDE:
                 shown[row] = True
     return ids, visible
@@ -211,13 +234,16 @@ def _touching_groups(boxes: npt.NDArray[np.float32]) -> int:
 
     for a in range(n):
         for b in range(a + 1, n):
-            if (min(boxes[a, 2], boxes[b, 2]) > max(boxes[a, 0], boxes[b, 0])
-                    and min(boxes[a, 3], boxes[b, 3]) > max(boxes[a, 1], boxes[b, 1])):
+            if min(boxes[a, 2], boxes[b, 2]) > max(boxes[a, 0], boxes[b, 0]) and min(
+                boxes[a, 3], boxes[b, 3]
+            ) > max(boxes[a, 1], boxes[b, 1]):
                 parent[root(a)] = root(b)
     return len({root(a) for a in range(n)})
 
 
-def _share_inside(boxes: npt.NDArray[np.float32], sel: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+def _share_inside(
+    boxes: npt.NDArray[np.float32], sel: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float64]:
     """Per box, the share of its area inside `sel`."""
     if len(boxes) == 0:
         return np.zeros(0)
@@ -255,7 +281,9 @@ def encode_clip(
     """Pass 2: decodes again, masks per plan, burns in the mark, encodes to `out`."""
     info = selection.info
     t0 = time.perf_counter()
-    writer = Mp4Writer(out, found.width, found.height, info.rate, info.time_base, crf, preset, threads)
+    writer = Mp4Writer(
+        out, found.width, found.height, info.rate, info.time_base, crf, preset, threads
+    )
     n = 0
     try:
         for f in read_frames(selection.path, selection.start_us, selection.end_us):
@@ -272,8 +300,10 @@ def encode_clip(
             if progress is not None:
                 progress(n)
         if n != len(found):
-            raise FailedPrecondition(f"the recording changed while exporting: pass 2 read {n} "
-                                     f"frames, pass 1 read {len(found)}")
+            raise FailedPrecondition(
+                f"the recording changed while exporting: pass 2 read {n} "
+                f"frames, pass 1 read {len(found)}"
+            )
         writer.close()
     except BaseException:
         writer.abort()

@@ -84,8 +84,10 @@ class ExportService:
         self.cfg = config.export
         self.clock = clock
         if self.cfg.default_policy not in config.policy.policies:
-            raise ConfigError(f"export.default_policy {self.cfg.default_policy!r} is not defined; "
-                              f"defined: {sorted(config.policy.policies)}")
+            raise ConfigError(
+                f"export.default_policy {self.cfg.default_policy!r} is not defined; "
+                f"defined: {sorted(config.policy.policies)}"
+            )
         self.profile = config.policy.policies[self.cfg.default_policy].profile
         self._detector_factory = detector_factory or self._build_detector
         self.router = PolicyRouter(config.policy)
@@ -106,7 +108,9 @@ class ExportService:
             threading.Thread(target=self._worker, name=f"export-{i}", daemon=True)
             for i in range(self.cfg.workers)
         ]
-        self._threads.append(threading.Thread(target=self._expire_periodically, name="export-expiry", daemon=True))
+        self._threads.append(
+            threading.Thread(target=self._expire_periodically, name="export-expiry", daemon=True)
+        )
         for t in self._threads:
             t.start()
 
@@ -115,8 +119,13 @@ class ExportService:
     def refuse(self, request: ExportRequest, actor: str, reason: str) -> None:
         """Records a request refused before it reached `create` (e.g. the caller's role)."""
         self._ledger_request(request, actor)
-        self.ledger.append(Event.REFUSED, actor=actor, camera_id=_clip(request.camera_id),
-                           recipient=_clip(request.recipient), detail={"reason": _clip(reason)})
+        self.ledger.append(
+            Event.REFUSED,
+            actor=actor,
+            camera_id=_clip(request.camera_id),
+            recipient=_clip(request.recipient),
+            detail={"reason": _clip(reason)},
+        )
 
     def create(self, request: ExportRequest, actor: str) -> ExportJob:
         """Validates, approves and queues an export; every outcome is on the ledger."""
@@ -130,21 +139,39 @@ class ExportService:
                 assert request.start is not None and request.end is not None  # validated
                 selection = self.archive.select_range(request.camera_id, request.start, request.end)
         except RedactorError as e:
-            self.ledger.append(Event.REFUSED, actor=actor, camera_id=_clip(request.camera_id),
-                               recipient=_clip(request.recipient), detail={"reason": _clip(str(e))})
+            self.ledger.append(
+                Event.REFUSED,
+                actor=actor,
+                camera_id=_clip(request.camera_id),
+                recipient=_clip(request.recipient),
+                detail={"reason": _clip(str(e))},
+            )
             raise
         now = self.clock()
         days = request.expiry_days or self.cfg.expiry_days
         job = ExportJob(
-            id=secrets.token_hex(8), request=request, requested_by=actor, created_at=now,
-            expires_at=now + timedelta(days=days), camera_id=selection.camera_id,
-            source=selection.relative, policy=resolved.name,
+            id=secrets.token_hex(8),
+            request=request,
+            requested_by=actor,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+            camera_id=selection.camera_id,
+            source=selection.relative,
+            policy=resolved.name,
             frames_total=_estimate_frames(selection),
         )
-        self.ledger.append(Event.APPROVED, export_id=job.id, actor=actor, camera_id=job.camera_id,
-                           recipient=request.recipient,
-                           detail={"source": job.source, "policy": job.policy,
-                                   "expires_at": job.expires_at.isoformat()})
+        self.ledger.append(
+            Event.APPROVED,
+            export_id=job.id,
+            actor=actor,
+            camera_id=job.camera_id,
+            recipient=request.recipient,
+            detail={
+                "source": job.source,
+                "policy": job.policy,
+                "expires_at": job.expires_at.isoformat(),
+            },
+        )
         with self._cond:
             self._jobs[job.id] = job
             self._selections[job.id] = selection
@@ -154,8 +181,13 @@ class ExportService:
         return snap
 
     def _ledger_request(self, request: ExportRequest, actor: str) -> None:
-        self.ledger.append(Event.REQUESTED, actor=actor, camera_id=_clip(request.camera_id),
-                           recipient=_clip(request.recipient), detail=request.to_json(clip=True))
+        self.ledger.append(
+            Event.REQUESTED,
+            actor=actor,
+            camera_id=_clip(request.camera_id),
+            recipient=_clip(request.recipient),
+            detail=request.to_json(clip=True),
+        )
 
     # ------------------------------------------------------------ reading jobs
 
@@ -168,11 +200,16 @@ class ExportService:
 
     def list_jobs(self, camera_id: str = "", recipient: str = "") -> list[ExportJob]:
         with self._cond:
-            return [j.snapshot() for j in self._jobs.values()
-                    if (not camera_id or j.camera_id == camera_id)
-                    and (not recipient or j.request.recipient == recipient)]
+            return [
+                j.snapshot()
+                for j in self._jobs.values()
+                if (not camera_id or j.camera_id == camera_id)
+                and (not recipient or j.request.recipient == recipient)
+            ]
 
-    def watch(self, export_id: str, active: Callable[[], bool] = lambda: True) -> Iterator[ExportJob]:
+    def watch(
+        self, export_id: str, active: Callable[[], bool] = lambda: True
+    ) -> Iterator[ExportJob]:
         """The job now, then after every change, until it ends (or the caller leaves)."""
         seen = -1
         while True:
@@ -196,10 +233,14 @@ class ExportService:
     def refuse_download(self, export_id: str, artifact: str, actor: str, reason: str) -> None:
         with self._cond:
             job = self._jobs.get(export_id)
-        self.ledger.append(Event.DOWNLOAD_REFUSED, export_id=_clip(export_id), actor=actor,
-                           camera_id=job.camera_id if job else "",
-                           recipient=job.request.recipient if job else "",
-                           detail={"artifact": artifact, "reason": _clip(reason)})
+        self.ledger.append(
+            Event.DOWNLOAD_REFUSED,
+            export_id=_clip(export_id),
+            actor=actor,
+            camera_id=job.camera_id if job else "",
+            recipient=job.request.recipient if job else "",
+            detail={"artifact": artifact, "reason": _clip(reason)},
+        )
 
     def open_download(self, export_id: str, artifact: Artifact, actor: str) -> Download:
         """Opens an artifact of a finished export and records the provision."""
@@ -209,12 +250,16 @@ class ExportService:
                 if job is None:
                     raise NotFound(f"no export {export_id!r}")
                 if job.state is ExportState.EXPIRED:
-                    raise FailedPrecondition(f"export {export_id} expired at {job.expires_at.isoformat()} "
-                                             "and was deleted")
+                    raise FailedPrecondition(
+                        f"export {export_id} expired at {job.expires_at.isoformat()} "
+                        "and was deleted"
+                    )
                 if job.state is not ExportState.DONE:
                     raise FailedPrecondition(f"export {export_id} is {job.state.name}, not DONE")
                 if self.clock() >= job.expires_at:
-                    raise FailedPrecondition(f"export {export_id} expired at {job.expires_at.isoformat()}")
+                    raise FailedPrecondition(
+                        f"export {export_id} expired at {job.expires_at.isoformat()}"
+                    )
                 path = Path(job.video_path if artifact == "video" else job.manifest_path)
                 f = path.open("rb")
         except (RedactorError, OSError) as e:
@@ -224,9 +269,14 @@ class ExportService:
             raise
         size = os.fstat(f.fileno()).st_size
         digest = job.output_sha256 if artifact == "video" else manifest.sha256_file(path)
-        self.ledger.append(Event.DOWNLOADED, export_id=export_id, actor=actor, camera_id=job.camera_id,
-                           recipient=job.request.recipient,
-                           detail={"artifact": artifact, "bytes": size, "sha256": digest})
+        self.ledger.append(
+            Event.DOWNLOADED,
+            export_id=export_id,
+            actor=actor,
+            camera_id=job.camera_id,
+            recipient=job.request.recipient,
+            detail={"artifact": artifact, "bytes": size, "sha256": digest},
+        )
         return Download(f, size, digest, path.name)
 
     # ------------------------------------------------------------ expiry
@@ -235,20 +285,33 @@ class ExportService:
         """Deletes every finished export past its expiry; returns their ids."""
         now = self.clock()
         with self._cond:
-            due = [j for j in self._jobs.values()
-                   if j.state is ExportState.DONE and j.expires_at <= now]
+            due = [
+                j
+                for j in self._jobs.values()
+                if j.state is ExportState.DONE and j.expires_at <= now
+            ]
         for job in due:
             deleted: list[dict[str, Any]] = []
             for p in (job.video_path, job.manifest_path):
                 if p and Path(p).exists():
                     Path(p).unlink()
                     deleted.append({"file": Path(p).name})
-            self.ledger.append(Event.EXPIRED, export_id=job.id, actor="service",
-                               camera_id=job.camera_id, recipient=job.request.recipient,
-                               detail={"expires_at": job.expires_at.isoformat()})
-            self.ledger.append(Event.DELETED, export_id=job.id, actor="service",
-                               camera_id=job.camera_id, recipient=job.request.recipient,
-                               detail={"files": deleted, "output_sha256": job.output_sha256})
+            self.ledger.append(
+                Event.EXPIRED,
+                export_id=job.id,
+                actor="service",
+                camera_id=job.camera_id,
+                recipient=job.request.recipient,
+                detail={"expires_at": job.expires_at.isoformat()},
+            )
+            self.ledger.append(
+                Event.DELETED,
+                export_id=job.id,
+                actor="service",
+                camera_id=job.camera_id,
+                recipient=job.request.recipient,
+                detail={"files": deleted, "output_sha256": job.output_sha256},
+            )
             self._update(job, state=ExportState.EXPIRED, video_path="", manifest_path="")
             log.info("export %s expired and deleted", job.id)
         return [j.id for j in due]
@@ -264,8 +327,13 @@ class ExportService:
     # ------------------------------------------------------------ running jobs
 
     def _build_detector(self, profile: str) -> Detector:
-        return ProfileDetector(profile, self.config.detect.profiles[profile], self.config.models.dir,
-                               self.config.detect.threads, self.config.detect.nice)
+        return ProfileDetector(
+            profile,
+            self.config.detect.profiles[profile],
+            self.config.models.dir,
+            self.config.detect.threads,
+            self.config.detect.nice,
+        )
 
     def _worker(self) -> None:
         detector: Detector | None = None
@@ -294,19 +362,45 @@ class ExportService:
         partial_doc = doc_path.with_name(doc_path.name + _PARTIAL)
         try:
             source_sha = manifest.sha256_file(selection.path)
-            found = detect_clip(selection, detector, lambda n: self._progress(job, frames_detected=n))
+            found = detect_clip(
+                selection, detector, lambda n: self._progress(job, frames_detected=n)
+            )
             self._update(job, frames_total=len(found), quiet=True)
             params = TrackerParams(hold_s=self.cfg.lookahead_s)
-            plan = plan_masks(found, track(found, params, lookahead=True), resolved.policy,
-                              resolved.zones, job.request.subject, self.cfg.subject_overlap)
+            plan = plan_masks(
+                found,
+                track(found, params, lookahead=True),
+                resolved.policy,
+                resolved.zones,
+                job.request.subject,
+                self.cfg.subject_overlap,
+            )
             result = encode_clip(
-                selection, found, plan, resolved.policy, mark_text(job.id, job.request.recipient),
-                partial_video, self.cfg.crf, self.cfg.preset, self.cfg.encoder_threads,
+                selection,
+                found,
+                plan,
+                resolved.policy,
+                mark_text(job.id, job.request.recipient),
+                partial_video,
+                self.cfg.crf,
+                self.cfg.preset,
+                self.cfg.encoder_threads,
                 lambda n: self._progress(job, frames_done=n),
             )
             output_sha = manifest.sha256_file(partial_video)
-            body = self._manifest(job, selection, source_sha, output_sha, found, plan, detector,
-                                  resolved.name, resolved.policy.model_dump(mode="json"), params, result)
+            body = self._manifest(
+                job,
+                selection,
+                source_sha,
+                output_sha,
+                found,
+                plan,
+                detector,
+                resolved.name,
+                resolved.policy.model_dump(mode="json"),
+                params,
+                result,
+            )
             manifest.write(manifest.sign(body, self.key), partial_doc)
             os.replace(partial_video, video)
             os.replace(partial_doc, doc_path)
@@ -316,22 +410,51 @@ class ExportService:
             raise
         # on the ledger before the job says DONE: whoever sees DONE finds the row
         self.ledger.append(
-            Event.COMPLETED, export_id=job.id, actor="service", camera_id=job.camera_id,
+            Event.COMPLETED,
+            export_id=job.id,
+            actor="service",
+            camera_id=job.camera_id,
             recipient=job.request.recipient,
-            detail={"source": job.source, "source_sha256": source_sha, "output_sha256": output_sha,
-                    "manifest_sha256": manifest.sha256_file(doc_path), "frames": result.frames,
-                    "fully_masked_frames": result.fully_masked,
-                    "subject_tracks": plan.subject_tracks},
+            detail={
+                "source": job.source,
+                "source_sha256": source_sha,
+                "output_sha256": output_sha,
+                "manifest_sha256": manifest.sha256_file(doc_path),
+                "frames": result.frames,
+                "fully_masked_frames": result.fully_masked,
+                "subject_tracks": plan.subject_tracks,
+            },
         )
-        self._update(job, state=ExportState.DONE, output_sha256=output_sha, video_path=str(video),
-                     manifest_path=str(doc_path), frames_done=result.frames)
-        log.info("export %s done: %d frames (detect %.1fs, encode %.1fs)", job.id, result.frames,
-                 found.seconds, result.seconds)
+        self._update(
+            job,
+            state=ExportState.DONE,
+            output_sha256=output_sha,
+            video_path=str(video),
+            manifest_path=str(doc_path),
+            frames_done=result.frames,
+        )
+        log.info(
+            "export %s done: %d frames (detect %.1fs, encode %.1fs)",
+            job.id,
+            result.frames,
+            found.seconds,
+            result.seconds,
+        )
 
-    def _manifest(self, job: ExportJob, selection: Selection, source_sha: str, output_sha: str,
-                  found: DetectPass, plan: Plan, detector: Detector, policy_name: str,
-                  policy: dict[str, Any], params: TrackerParams,
-                  result: EncodeResult) -> dict[str, Any]:
+    def _manifest(
+        self,
+        job: ExportJob,
+        selection: Selection,
+        source_sha: str,
+        output_sha: str,
+        found: DetectPass,
+        plan: Plan,
+        detector: Detector,
+        policy_name: str,
+        policy: dict[str, Any],
+        params: TrackerParams,
+        result: EncodeResult,
+    ) -> dict[str, Any]:
         info = selection.info
         parts = getattr(detector, "detectors", [detector])
         return {
@@ -341,18 +464,32 @@ class ExportService:
             "expires_at": job.expires_at.isoformat(),
             "requested_by": job.requested_by,
             "request": job.request.to_json(),
-            "sources": [{
-                "path": selection.relative, "sha256": source_sha,
-                "camera_id": selection.camera_id,
-                "recording_start": selection.recording_start.isoformat() if selection.recording_start else None,
-                "start_us": selection.start_us, "end_us": selection.end_us,
-            }],
+            "sources": [
+                {
+                    "path": selection.relative,
+                    "sha256": source_sha,
+                    "camera_id": selection.camera_id,
+                    "recording_start": selection.recording_start.isoformat()
+                    if selection.recording_start
+                    else None,
+                    "start_us": selection.start_us,
+                    "end_us": selection.end_us,
+                }
+            ],
             "output": {
-                "file": f"{job.id}.mp4", "sha256": output_sha, "container": "mp4", "codec": "h264",
-                "pix_fmt": "yuv420p", "audio": False, "width": found.width + found.width % 2,
-                "height": found.height + found.height % 2, "frame_count": result.frames,
-                "time_base": str(info.time_base), "frame_rate": str(info.rate),
-                "first_pts": found.pts[0], "last_pts": found.pts[-1],
+                "file": f"{job.id}.mp4",
+                "sha256": output_sha,
+                "container": "mp4",
+                "codec": "h264",
+                "pix_fmt": "yuv420p",
+                "audio": False,
+                "width": found.width + found.width % 2,
+                "height": found.height + found.height % 2,
+                "frame_count": result.frames,
+                "time_base": str(info.time_base),
+                "frame_rate": str(info.rate),
+                "first_pts": found.pts[0],
+                "last_pts": found.pts[-1],
                 "mark": mark_text(job.id, job.request.recipient),
             },
             "policy": {"name": policy_name, **policy},
@@ -361,19 +498,26 @@ class ExportService:
                 "detectors": [{"name": d.name, "model_sha256": d.model_sha256} for d in parts],
                 "seconds": round(found.seconds, 3),
             },
-            "lookahead": {"method": "redactor.track.track_clip (forward + backward)",
-                          "hold_s": params.hold_s},
-            "subject": None if job.request.subject is None else {
-                "track_ids": plan.subject_tracks, "visible_frames": plan.subject_frames},
+            "lookahead": {
+                "method": "redactor.track.track_clip (forward + backward)",
+                "hold_s": params.hold_s,
+            },
+            "subject": None
+            if job.request.subject is None
+            else {"track_ids": plan.subject_tracks, "visible_frames": plan.subject_frames},
             "frames": {
                 "count": result.frames,
-                "fully_masked": [{"frame": i, "pts": found.pts[i], "reason": r}
-                                 for i, r in sorted(found.failed.items())],
+                "fully_masked": [
+                    {"frame": i, "pts": found.pts[i], "reason": r}
+                    for i, r in sorted(found.failed.items())
+                ],
             },
             # per frame: [x0, y0, x1, y1, label, reason] (px, redactor.v1 Label / MaskReason)
             "masks": [
-                [[round(float(v), 1) for v in b] + [int(lab), int(r)]
-                 for b, lab, r in zip(m.boxes, m.labels, m.reasons, strict=True)]
+                [
+                    [round(float(v), 1) for v in b] + [int(lab), int(r)]
+                    for b, lab, r in zip(m.boxes, m.labels, m.reasons, strict=True)
+                ]
                 for m in plan.masks
             ],
         }
@@ -385,9 +529,17 @@ class ExportService:
             self._selections.pop(export_id, None)
         if job is None:
             return
-        reason = str(e) if isinstance(e, RedactorError) else f"internal error: {type(e).__name__}: {e}"
-        self.ledger.append(Event.FAILED, export_id=export_id, actor="service", camera_id=job.camera_id,
-                           recipient=job.request.recipient, detail={"reason": reason})
+        reason = (
+            str(e) if isinstance(e, RedactorError) else f"internal error: {type(e).__name__}: {e}"
+        )
+        self.ledger.append(
+            Event.FAILED,
+            export_id=export_id,
+            actor="service",
+            camera_id=job.camera_id,
+            recipient=job.request.recipient,
+            detail={"reason": reason},
+        )
         self._update(job, state=ExportState.FAILED, error=reason)
 
     def _progress(self, job: ExportJob, **counts: int) -> None:
@@ -412,11 +564,17 @@ class ExportService:
             self._jobs[job.id] = job
             if job.state in (ExportState.QUEUED, ExportState.RUNNING):
                 for suffix in (".mp4", ".manifest.json"):
-                    for p in (self.output_dir / f"{job.id}{suffix}",
-                              self.output_dir / f"{job.id}{suffix}{_PARTIAL}"):
+                    for p in (
+                        self.output_dir / f"{job.id}{suffix}",
+                        self.output_dir / f"{job.id}{suffix}{_PARTIAL}",
+                    ):
                         p.unlink(missing_ok=True)
-                self._fail(job.id, FailedPrecondition("the service stopped while the export was "
-                                                      f"{job.state.name.lower()}"))
+                self._fail(
+                    job.id,
+                    FailedPrecondition(
+                        f"the service stopped while the export was {job.state.name.lower()}"
+                    ),
+                )
 
     # ------------------------------------------------------------ shutdown
 

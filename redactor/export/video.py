@@ -44,7 +44,9 @@ class SourceFrame:
     bgr: npt.NDArray[np.uint8]
 
 
-def read_frames(path: Path, start_us: int | None = None, end_us: int | None = None) -> Iterator[SourceFrame]:
+def read_frames(
+    path: Path, start_us: int | None = None, end_us: int | None = None
+) -> Iterator[SourceFrame]:
     """Decodes the first video stream; yields the frames with start_us <= t < end_us.
 
     t is measured from the recording's first decoded frame. A frame without a
@@ -96,7 +98,9 @@ class Mp4Writer:
         self.width, self.height = width, height
         self._out = av.open(str(self.path), mode="w", format="mp4")
         try:
-            s = self._out.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": preset})
+            s = self._out.add_stream(
+                "libx264", rate=rate, options={"crf": str(crf), "preset": preset}
+            )
             s.width = width + width % 2
             s.height = height + height % 2
             s.pix_fmt = "yuv420p"
@@ -117,8 +121,12 @@ class Mp4Writer:
                 f"{self.width}x{self.height} (the size may not change within an export)"
             )
         if self.width % 2 or self.height % 2:
-            bgr = np.asarray(cv2.copyMakeBorder(bgr, 0, self.height % 2, 0, self.width % 2,
-                                                cv2.BORDER_CONSTANT, value=(0, 0, 0)), np.uint8)
+            bgr = np.asarray(
+                cv2.copyMakeBorder(
+                    bgr, 0, self.height % 2, 0, self.width % 2, cv2.BORDER_CONSTANT, value=(0, 0, 0)
+                ),
+                np.uint8,
+            )
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr), format="bgr24")
         frame.pts = pts
         frame.time_base = self._time_base
@@ -147,7 +155,9 @@ def mark_text(export_id: str, recipient: str) -> str:
     anything else is written as its code point, e.g. \\uacbd, and stays traceable."""
     text = f"EXPORT {export_id} FOR {recipient}"
     ascii_text = text.encode("ascii", "backslashreplace").decode("ascii")
-    return ascii_text if len(ascii_text) <= MARK_MAX_CHARS else ascii_text[: MARK_MAX_CHARS - 1] + "~"
+    return (
+        ascii_text if len(ascii_text) <= MARK_MAX_CHARS else ascii_text[: MARK_MAX_CHARS - 1] + "~"
+    )
 
 
 def burn_mark(bgr: npt.NDArray[np.uint8], text: str) -> None:
@@ -158,6 +168,14 @@ def burn_mark(bgr: npt.NDArray[np.uint8], text: str) -> None:
     (tw, th), base = cv2.getTextSize(text, MARK_FONT, scale, thickness)
     box_w, box_h = min(w, tw + 2 * MARK_PAD_PX), min(h, th + base + 2 * MARK_PAD_PX)
     for x0, y0 in ((0, 0), (max(0, w - box_w), max(0, h - box_h))):
-        bgr[y0:y0 + box_h, x0:x0 + box_w] = 0
-        cv2.putText(bgr, text, (x0 + MARK_PAD_PX, y0 + MARK_PAD_PX + th), MARK_FONT, scale,
-                    (255, 255, 255), thickness, cv2.LINE_AA)
+        bgr[y0 : y0 + box_h, x0 : x0 + box_w] = 0
+        cv2.putText(
+            bgr,
+            text,
+            (x0 + MARK_PAD_PX, y0 + MARK_PAD_PX + th),
+            MARK_FONT,
+            scale,
+            (255, 255, 255),
+            thickness,
+            cv2.LINE_AA,
+        )

@@ -109,11 +109,20 @@ def _iso(at: datetime) -> str:
 
 
 def row_hash(
-    seq: int, at: str, event: str, export_id: str, actor: str, camera_id: str,
-    recipient: str, detail: str, prev_hash: str,
+    seq: int,
+    at: str,
+    event: str,
+    export_id: str,
+    actor: str,
+    camera_id: str,
+    recipient: str,
+    detail: str,
+    prev_hash: str,
 ) -> str:
     """SHA-256 over the row's stored text (detail already canonical JSON)."""
-    body = canonical_json([seq, at, event, export_id, actor, camera_id, recipient, detail, prev_hash])
+    body = canonical_json(
+        [seq, at, event, export_id, actor, camera_id, recipient, detail, prev_hash]
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -178,26 +187,51 @@ class Ledger:
                     "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1"
                 ).fetchone()
                 seq, prev = (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, str(last[1]))
-                h = row_hash(seq, at, str(event), export_id, actor, camera_id, recipient,
-                             detail_json, prev)
+                h = row_hash(
+                    seq, at, str(event), export_id, actor, camera_id, recipient, detail_json, prev
+                )
                 sig = self._key.sign(bytes.fromhex(h)).hex() if self._key is not None else ""
                 self._db.execute(
                     f"INSERT INTO ledger ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (seq, at, str(event), export_id, actor, camera_id, recipient, detail_json,
-                     prev, h, sig),
+                    (
+                        seq,
+                        at,
+                        str(event),
+                        export_id,
+                        actor,
+                        camera_id,
+                        recipient,
+                        detail_json,
+                        prev,
+                        h,
+                        sig,
+                    ),
                 )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return Entry(seq, datetime.fromisoformat(at), event, export_id, actor, camera_id,
-                     recipient, json.loads(detail_json), prev, h, sig)
+        return Entry(
+            seq,
+            datetime.fromisoformat(at),
+            event,
+            export_id,
+            actor,
+            camera_id,
+            recipient,
+            json.loads(detail_json),
+            prev,
+            h,
+            sig,
+        )
 
     # ------------------------------------------------------------ reading
 
     def _rows(self, where: str = "", args: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         with self._lock:
-            rows = self._db.execute(f"SELECT {_COLUMNS} FROM ledger {where} ORDER BY seq", args).fetchall()
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM ledger {where} ORDER BY seq", args
+            ).fetchall()
         yield from rows
 
     def entries(
@@ -213,8 +247,12 @@ class Ledger:
         """Rows matching every given filter, oldest first. `until` is exclusive."""
         conds: list[str] = []
         args: list[Any] = []
-        for col, val in (("camera_id", camera_id), ("recipient", recipient),
-                         ("export_id", export_id), ("event", event)):
+        for col, val in (
+            ("camera_id", camera_id),
+            ("recipient", recipient),
+            ("export_id", export_id),
+            ("event", event),
+        ):
             if val is not None:
                 conds.append(f"{col} = ?")
                 args.append(str(val))
@@ -230,7 +268,9 @@ class Ledger:
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the last row; (0, GENESIS_HASH) for an empty ledger."""
         with self._lock:
-            last = self._db.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+            last = self._db.execute(
+                "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
         return (0, GENESIS_HASH) if last is None else (int(last[0]), str(last[1]))
 
     def verify(
@@ -252,13 +292,21 @@ class Ledger:
             seq, at, event, export_id, actor, camera_id, recipient, detail, stored_prev, h, sig = r
             problem = ""
             if seq != prev_seq + 1:
-                problem = (f"expected seq {prev_seq + 1} after {prev_seq}, found {seq}: "
-                           "a row was deleted or rows were reordered")
+                problem = (
+                    f"expected seq {prev_seq + 1} after {prev_seq}, found {seq}: "
+                    "a row was deleted or rows were reordered"
+                )
             elif stored_prev != prev_hash:
-                problem = (f"prev_hash {str(stored_prev)[:12]}… does not match row {prev_seq}'s "
-                           f"hash {prev_hash[:12]}…: a row before it was deleted, edited or moved")
-            elif row_hash(seq, at, event, export_id, actor, camera_id, recipient, detail,
-                          stored_prev) != h:
+                problem = (
+                    f"prev_hash {str(stored_prev)[:12]}… does not match row {prev_seq}'s "
+                    f"hash {prev_hash[:12]}…: a row before it was deleted, edited or moved"
+                )
+            elif (
+                row_hash(
+                    seq, at, event, export_id, actor, camera_id, recipient, detail, stored_prev
+                )
+                != h
+            ):
                 problem = "its content does not match its hash: the row was edited"
             elif public_key is not None:
                 try:
@@ -266,17 +314,22 @@ class Ledger:
                 except (InvalidSignature, ValueError):
                     problem = "its signature does not verify with the service key: the chain was rewritten"
             if problem:
-                return VerifyResult(False, n, int(seq), f"row {seq}: {problem}", prev_seq, prev_hash)
+                return VerifyResult(
+                    False, n, int(seq), f"row {seq}: {problem}", prev_seq, prev_hash
+                )
             if expect_head is not None and (seq, h) == tuple(expect_head):
                 seen_head = True
             prev_seq, prev_hash = int(seq), str(h)
         if not seen_head:
             assert expect_head is not None
             return VerifyResult(
-                False, n, int(expect_head[0]),
+                False,
+                n,
+                int(expect_head[0]),
                 f"row {expect_head[0]} with hash {expect_head[1][:12]}… noted earlier is no longer "
                 f"in the chain (head is now row {prev_seq}): rows were cut from the end",
-                prev_seq, prev_hash,
+                prev_seq,
+                prev_hash,
             )
         return VerifyResult(True, n, None, "", prev_seq, prev_hash)
 

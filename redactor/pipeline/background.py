@@ -63,8 +63,12 @@ class Motion:
     def work_box(self, box: npt.NDArray[np.float32]) -> Box:
         """A frame-px box at the model's work size, outward to whole pixels, within the picture."""
         h, w = self.fg.shape
-        return (int(np.clip(np.floor(box[0] * self.scale), 0, w)), int(np.clip(np.floor(box[1] * self.scale), 0, h)),
-                int(np.clip(np.ceil(box[2] * self.scale), 0, w)), int(np.clip(np.ceil(box[3] * self.scale), 0, h)))
+        return (
+            int(np.clip(np.floor(box[0] * self.scale), 0, w)),
+            int(np.clip(np.floor(box[1] * self.scale), 0, h)),
+            int(np.clip(np.ceil(box[2] * self.scale), 0, w)),
+            int(np.clip(np.ceil(box[3] * self.scale), 0, h)),
+        )
 
     def masks(self, cover: float, margin: float = 0.0, margin_px: float = 0.0) -> BoxArray:
         """The top `cover` share of each blob, grown on every side by `margin` of its
@@ -73,7 +77,10 @@ class Motion:
             return np.zeros((0, 4), np.float32)
         b = self.blobs
         m = np.maximum(margin * (b[:, 2] - b[:, 0]), margin_px)
-        out = np.stack([b[:, 0] - m, b[:, 1] - m, b[:, 2] + m, b[:, 1] + cover * (b[:, 3] - b[:, 1]) + m], axis=1)
+        out = np.stack(
+            [b[:, 0] - m, b[:, 1] - m, b[:, 2] + m, b[:, 1] + cover * (b[:, 3] - b[:, 1]) + m],
+            axis=1,
+        )
         return out.astype(np.float32)
 
     def regions(self, cfg: MotionConfig, width: int, height: int) -> list[Box]:
@@ -83,8 +90,14 @@ class Motion:
             # a crop must not cut an object that only moved at its edges
             mx = max((x1 - x0) * cfg.margin, cfg.margin_px)
             my = max((y1 - y0) * cfg.margin, cfg.margin_px)
-            boxes.append((max(0, int(x0 - mx)), max(0, int(y0 - my)),
-                          min(width, int(np.ceil(x1 + mx))), min(height, int(np.ceil(y1 + my)))))
+            boxes.append(
+                (
+                    max(0, int(x0 - mx)),
+                    max(0, int(y0 - my)),
+                    min(width, int(np.ceil(x1 + mx))),
+                    min(height, int(np.ceil(y1 + my))),
+                )
+            )
         boxes = merge_regions(boxes)
         boxes.sort(key=region_area, reverse=True)
         return boxes[: cfg.max_regions]
@@ -140,7 +153,9 @@ def small_bgr(frame: Frame, width: int) -> tuple[npt.NDArray[np.uint8], float]:
     if frame.layout == "bgr":
         bgr = frame.planes[0]
         if f < 1.0:
-            bgr = cv2.resize(bgr, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)  # type: ignore[assignment]
+            bgr = cv2.resize(
+                bgr, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA
+            )  # type: ignore[assignment]
         return bgr, f
     sw, sh = max(2, round(w * f) // 2 * 2), max(2, round(h * f) // 2 * 2)
     y = cv2.resize(frame.planes[0], (sw, sh), interpolation=cv2.INTER_AREA)

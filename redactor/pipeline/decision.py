@@ -78,7 +78,9 @@ class Decision:
 def decide(x: Facts) -> Decision:
     """The rules, first match wins."""
     if x.starved:
-        return _overload(x, f"{x.max_unfinished} detections are still unfinished (limits.stream_queue_frames)")
+        return _overload(
+            x, f"{x.max_unfinished} detections are still unfinished (limits.stream_queue_frames)"
+        )
     if x.over_budget:
         return _overload(x, f"frame waited longer than the latency budget ({x.budget_ms:.0f} ms)")
     behind = None
@@ -92,24 +94,38 @@ def decide(x: Facts) -> Decision:
         if not x.healthy:  # predictions from before a failure are not trusted
             return Decision(Action.FAIL_CLOSED, why="the last detection failed")
         age = x.age_us
-        if x.sweeps:  # half the age limit gone: sweeps wait for detection (not while it waits for a sweep)
+        if (
+            x.sweeps
+        ):  # half the age limit gone: sweeps wait for detection (not while it waits for a sweep)
             behind = age is not None and age > x.max_age_us // 2 and not x.first_sweep_waited
         if age is None or age > x.max_age_us:
-            why = "no detection yet" if age is None else f"newest detection is {age / 1000:.0f} ms old"
+            why = (
+                "no detection yet"
+                if age is None
+                else f"newest detection is {age / 1000:.0f} ms old"
+            )
             if x.own is Own.RUNNING:  # behind on its own detection: the overload rule
                 return _overload(x, f"detection still running and {why}", behind)
             return Decision(Action.FAIL_CLOSED, why=why, behind=behind)
         source = Source.TRACKS
     if x.motion_failed:
-        return Decision(Action.FAIL_CLOSED, source, "the motion model failed on this frame", behind=behind)
+        return Decision(
+            Action.FAIL_CLOSED, source, "the motion model failed on this frame", behind=behind
+        )
     if x.sweeps:
         if x.sweep_failed is not None:  # what stands still is not known: nothing passes
             return Decision(Action.FAIL_CLOSED, source, x.sweep_failed, behind=behind)
         if not x.first_sweep_done and x.wait_first:  # ... nor before the first sweep
-            return Decision(Action.FAIL_CLOSED, source, "the stream's first sweep of still ground is not done",
-                            behind=behind)
+            return Decision(
+                Action.FAIL_CLOSED,
+                source,
+                "the stream's first sweep of still ground is not done",
+                behind=behind,
+            )
     return Decision(Action.REDACT, source, behind=behind)
 
 
 def _overload(x: Facts, why: str, behind: bool | None = None) -> Decision:
-    return Decision(Action.OVERLOAD_DROP if x.drop_on_overload else Action.OVERLOAD_MASK, why=why, behind=behind)
+    return Decision(
+        Action.OVERLOAD_DROP if x.drop_on_overload else Action.OVERLOAD_MASK, why=why, behind=behind
+    )

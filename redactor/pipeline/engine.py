@@ -28,19 +28,26 @@ DetectorFactory = Callable[[str, ProfileConfig], Detector]
 
 
 class Engine:
-    def __init__(self, config: Config, detector_factory: DetectorFactory | None = None,
-                 metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        detector_factory: DetectorFactory | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.config = config
         self.router = PolicyRouter(config.policy)
         self.metrics = metrics or Metrics()
         factory = detector_factory or (
-            lambda name, cfg: ProfileDetector(name, cfg, config.models.dir, config.detect.threads,
-                                            config.detect.nice)
+            lambda name, cfg: ProfileDetector(
+                name, cfg, config.models.dir, config.detect.threads, config.detect.nice
+            )
         )
         # Single images detect on these threads, so a call can stop waiting for a
         # detector that hangs; at most this many detections run (or hang) at once.
         self._deadline_slots = threading.BoundedSemaphore(config.server.workers)
-        self._deadline_pool = ThreadPoolExecutor(config.server.workers, thread_name_prefix="detect-image")
+        self._deadline_pool = ThreadPoolExecutor(
+            config.server.workers, thread_name_prefix="detect-image"
+        )
         used = {p.profile for p in config.policy.policies.values()}
         if config.live.motion.enabled:
             used.add(config.live.motion.profile)
@@ -55,15 +62,34 @@ class Engine:
                 # Instances of their own: a profile's threads run at the priority they were
                 # made with, the sweeps' at sweep.nice, a stream's first sweep at detection's.
                 cfg = config.detect.profiles[sweep.profile]
-                det = (detector_factory(sweep.profile, cfg) if detector_factory is not None else
-                       ProfileDetector(sweep.profile, cfg, config.models.dir, config.detect.threads, sweep.nice))
+                det = (
+                    detector_factory(sweep.profile, cfg)
+                    if detector_factory is not None
+                    else ProfileDetector(
+                        sweep.profile, cfg, config.models.dir, config.detect.threads, sweep.nice
+                    )
+                )
                 self._sweep_detectors.append(det)
-                first = (detector_factory(sweep.profile, cfg) if detector_factory is not None else
-                         ProfileDetector(sweep.profile, cfg, config.models.dir, config.detect.threads,
-                                         sweep.first_nice))
+                first = (
+                    detector_factory(sweep.profile, cfg)
+                    if detector_factory is not None
+                    else ProfileDetector(
+                        sweep.profile,
+                        cfg,
+                        config.models.dir,
+                        config.detect.threads,
+                        sweep.first_nice,
+                    )
+                )
                 self._sweep_detectors.append(first)
-                self.sweeper = Sweeper(det, sweep.nice, sweep.busy_share, first, sweep.first_nice,
-                                       self.metrics.sweep_done)
+                self.sweeper = Sweeper(
+                    det,
+                    sweep.nice,
+                    sweep.busy_share,
+                    first,
+                    sweep.first_nice,
+                    self.metrics.sweep_done,
+                )
         except Exception:
             self.close()
             raise
@@ -93,8 +119,12 @@ class Engine:
                 log.exception("warm-up of profile %r failed", name)
                 continue
             took[name] = time.perf_counter() - t0
-        log.info("detectors warmed up on a blank %dx%d frame: %s", w, h,
-                 ", ".join(f"{n} {s:.1f} s" for n, s in took.items()))
+        log.info(
+            "detectors warmed up on a blank %dx%d frame: %s",
+            w,
+            h,
+            ", ".join(f"{n} {s:.1f} s" for n, s in took.items()),
+        )
         return took
 
     def redactor(self, policy: ResolvedPolicy) -> FrameRedactor:
@@ -108,8 +138,11 @@ class Engine:
         leaves the frame fully masked. An overrunning detection is abandoned, not killed:
         it keeps its slot until it returns."""
         if not self._deadline_slots.acquire(blocking=False):
-            return redactor.fail_closed(frame, "detector busy: every detection slot is held by "
-                                               "detections past limits.detect_timeout_ms")
+            return redactor.fail_closed(
+                frame,
+                "detector busy: every detection slot is held by "
+                "detections past limits.detect_timeout_ms",
+            )
         try:
             job = self._deadline_pool.submit(redactor.detect, frame)
         except RuntimeError as e:  # the engine is closing
@@ -120,7 +153,9 @@ class Engine:
             found = job.result(timeout=timeout_s)
         except FutureTimeout:
             return redactor.fail_closed(
-                frame, f"detection did not finish within limits.detect_timeout_ms = {timeout_s * 1000:.0f} ms")
+                frame,
+                f"detection did not finish within limits.detect_timeout_ms = {timeout_s * 1000:.0f} ms",
+            )
         except Exception as e:  # noqa: BLE001 - any detector failure fails closed
             return redactor.fail_closed(frame, f"{type(e).__name__}: {e}")
         return redactor.redact(frame, found)

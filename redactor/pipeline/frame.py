@@ -62,9 +62,13 @@ class FrameRedactor:
             )
         return found.clipped(frame.width, frame.height)
 
-    def redact(self, frame: Frame, detections: Detections | None = None,
-               reasons: npt.NDArray[np.int8] | None = None,
-               moving: npt.NDArray[np.float32] | None = None) -> Redacted:
+    def redact(
+        self,
+        frame: Frame,
+        detections: Detections | None = None,
+        reasons: npt.NDArray[np.int8] | None = None,
+        moving: npt.NDArray[np.float32] | None = None,
+    ) -> Redacted:
         """Masks `frame` in place. Pass `detections` (and why each is masked) to skip
         detection: tracked frames; `moving`: boxes of what moved, masked as they are."""
         t0 = time.perf_counter()
@@ -72,8 +76,15 @@ class FrameRedactor:
         try:
             found = self.detect(frame) if detections is None else detections
             detect_ms = (time.perf_counter() - t0) * 1000
-            masks = masks_for(found, self.policy.policy, frame.width, frame.height,
-                              self.policy.zones, reasons, moving)
+            masks = masks_for(
+                found,
+                self.policy.policy,
+                frame.width,
+                frame.height,
+                self.policy.zones,
+                reasons,
+                moving,
+            )
             apply_masks(frame, masks, self.policy.policy)
             return Redacted(frame, found, masks, FrameStatus.REDACTED, "", detect_ms)
         except Exception as e:  # noqa: BLE001 - any failure fails closed

@@ -33,12 +33,16 @@ class ImageResult:
     service_ms: float
 
 
-def redact_image(engine: Engine, image: ImageRequest, limits: Limits, started: float | None = None) -> ImageResult:
+def redact_image(
+    engine: Engine, image: ImageRequest, limits: Limits, started: float | None = None
+) -> ImageResult:
     """Masks one image, giving detection at most `limits.detect_timeout_ms` (then the
     image is fully masked), and counts it in the engine's metrics. `started`: when the
     call arrived (perf_counter), so the time in the service counts from there."""
     t0 = time.perf_counter() if started is None else started
-    frame = decode_any(image.format, image.width, image.height, image.data, limits.max_width, limits.max_height)
+    frame = decode_any(
+        image.format, image.width, image.height, image.data, limits.max_width, limits.max_height
+    )
     metrics = engine.metrics
     metrics.frames_in.labels("image").inc()
     policy = engine.router.by_name(image.policy)
@@ -47,5 +51,14 @@ def redact_image(engine: Engine, image: ImageRequest, limits: Limits, started: f
     ms = (time.perf_counter() - t0) * 1000
     metrics.frames_out.labels("image", result.status.name).inc()
     metrics.latency.labels("image").observe(ms / 1000)
-    return ImageResult(image.format, frame.width, frame.height, data, result.detections, result.masks,
-                       result.status, result.reason, ms)
+    return ImageResult(
+        image.format,
+        frame.width,
+        frame.height,
+        data,
+        result.detections,
+        result.masks,
+        result.status,
+        result.reason,
+        ms,
+    )

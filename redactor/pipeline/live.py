@@ -76,12 +76,21 @@ class LiveSession(StreamSession):
         motion = engine.config.live.motion
         self._motion = BackgroundModel(motion) if motion.enabled else None
         self._det = DetectionScheduler(
-            self.redactor.detect, wait_s=self.wait_s, max_unfinished=limits.stream_queue_frames,
-            interval_us=limits.detect_interval_ms * 1000, hold_s=policy.hold_s, nice=engine.config.detect.nice,
-            roi=(engine.detectors[motion.profile], motion) if motion.enabled else None)
+            self.redactor.detect,
+            wait_s=self.wait_s,
+            max_unfinished=limits.stream_queue_frames,
+            interval_us=limits.detect_interval_ms * 1000,
+            hold_s=policy.hold_s,
+            nice=engine.config.detect.nice,
+            roi=(engine.detectors[motion.profile], motion) if motion.enabled else None,
+        )
         self._pending: deque[_Pending] = deque()
         self._cover = policy.motion_cover  # share of each moving blob masked, from its top
-        self._still = StillMasks(engine.sweeper, engine.config.live.sweep) if engine.sweeper is not None else None
+        self._still = (
+            StillMasks(engine.sweeper, engine.config.live.sweep)
+            if engine.sweeper is not None
+            else None
+        )
         self.stats = LiveStats()
 
     @property
@@ -105,8 +114,14 @@ class LiveSession(StreamSession):
         frames = self.decode(seq, timestamp_us, data)
         out: list[StreamOutput] = []
         if not frames:
-            out.append(StreamOutput(seq, timestamp_us, FrameStatus.DROPPED,
-                                    "no picture in this access unit yet (decoder buffering)"))
+            out.append(
+                StreamOutput(
+                    seq,
+                    timestamp_us,
+                    FrameStatus.DROPPED,
+                    "no picture in this access unit yet (decoder buffering)",
+                )
+            )
         for f in frames:
             motion = self._observe(f)
             if self._still is not None and motion is not None:
@@ -145,14 +160,20 @@ class LiveSession(StreamSession):
     def _head_waiting(self, head: _Pending) -> bool:
         """The head awaits its detection, or the stream's first sweep, and may still wait."""
         waited = time.perf_counter() - head.received
-        return ((head.detection is not None and not head.detection.done() and waited < self._det.wait_limit())
-                or (self._first_sweep() is not None and waited < self.wait_s))
+        return (
+            head.detection is not None
+            and not head.detection.done()
+            and waited < self._det.wait_limit()
+        ) or (self._first_sweep() is not None and waited < self.wait_s)
 
     def _wait_for_head(self) -> None:
         """Waits for the head's detection (at most its share of the latency budget) and the
         stream's first sweep (wait_first, the same share); _emit handles timeouts and failures."""
         head = self._pending[0]
-        for job, limit in ((head.detection, self._det.wait_limit()), (self._first_sweep(), self.wait_s)):
+        for job, limit in (
+            (head.detection, self._det.wait_limit()),
+            (self._first_sweep(), self.wait_s),
+        ):
             if job is not None and not job.done():
                 try:
                     job.result(timeout=max(limit - (time.perf_counter() - head.received), 0))
@@ -168,14 +189,26 @@ class LiveSession(StreamSession):
             self._still.sweeper.pressure.report(id(self), d.behind)
         if d.unhealthy:
             self._det.healthy = False
-        tracked = (self._det.fold(p.detection.result(), ts) if d.source is Source.OWN and p.detection is not None
-                   else self._det.tracker.peek(ts) if d.source is Source.TRACKS else None)
+        tracked = (
+            self._det.fold(p.detection.result(), ts)
+            if d.source is Source.OWN and p.detection is not None
+            else self._det.tracker.peek(ts)
+            if d.source is Source.TRACKS
+            else None
+        )
         if d.action is Action.REDACT and tracked is not None and p.motion is not None:
             return self._redact(p, p.motion, tracked)
         if d.action is Action.OVERLOAD_DROP:
             log.warning("frame %d dropped: %s", f.seq, d.why)
-            return StreamOutput(f.seq, ts, FrameStatus.DROPPED, d.reason, width=f.width, height=f.height,
-                                service_ms=(time.perf_counter() - p.received) * 1000)
+            return StreamOutput(
+                f.seq,
+                ts,
+                FrameStatus.DROPPED,
+                d.reason,
+                width=f.width,
+                height=f.height,
+                service_ms=(time.perf_counter() - p.received) * 1000,
+            )
         return self._finish(self.redactor.fail_closed(f, d.reason), p.received)
 
     def _facts(self, p: _Pending, over_budget: bool) -> Facts:
@@ -186,13 +219,23 @@ class LiveSession(StreamSession):
         if still is not None:
             still.collect()
         return Facts(
-            own=own, own_error=error, over_budget=over_budget, budget_ms=self.budget_s * 1000,
-            starved=p.starved, max_unfinished=self._det.max_unfinished, healthy=self._det.healthy,
-            age_us=None if last is None else ts - last, max_age_us=self.limits.max_detection_age_ms * 1000,
-            motion_failed=p.motion is None, sweeps=still is not None,
-            sweep_failed=None if still is None else still.failed, first_sweep_done=still is not None and still.sweeps > 0,
-            wait_first=still is not None and still.cfg.wait_first, first_sweep_waited=waited,
-            drop_on_overload=self.policy.policy.on_overload == "drop")
+            own=own,
+            own_error=error,
+            over_budget=over_budget,
+            budget_ms=self.budget_s * 1000,
+            starved=p.starved,
+            max_unfinished=self._det.max_unfinished,
+            healthy=self._det.healthy,
+            age_us=None if last is None else ts - last,
+            max_age_us=self.limits.max_detection_age_ms * 1000,
+            motion_failed=p.motion is None,
+            sweeps=still is not None,
+            sweep_failed=None if still is None else still.failed,
+            first_sweep_done=still is not None and still.sweeps > 0,
+            wait_first=still is not None and still.cfg.wait_first,
+            first_sweep_waited=waited,
+            drop_on_overload=self.policy.policy.on_overload == "drop",
+        )
 
     def _redact(self, p: _Pending, motion: Motion, tracked: TrackedFrame) -> StreamOutput:
         """Masks the frame from its tracks, the sweeps' still boxes and what moved on it."""
@@ -202,7 +245,9 @@ class LiveSession(StreamSession):
             still = self._still.held_untracked(motion, f.timestamp_us)
             if len(still):
                 dets = Detections.concat([dets, still])
-                reasons = np.concatenate([reasons, np.full(len(still), int(MaskReason.STILL), np.int8)])
+                reasons = np.concatenate(
+                    [reasons, np.full(len(still), int(MaskReason.STILL), np.int8)]
+                )
         moving = None
         if self._motion is not None:
             m = self._motion.cfg

@@ -74,8 +74,9 @@ def apply_masks(frame: Frame, masks: Masks, policy: PolicyConfig) -> None:
         mask_everything(frame, policy.fill_color)
         return
     style = _STYLE[policy.style]
-    args = dict(style=style, strength=policy.strength, ellipse=masks.ellipse,
-                color=policy.fill_color)
+    args = dict(
+        style=style, strength=policy.strength, ellipse=masks.ellipse, color=policy.fill_color
+    )
     if len(masks):
         boxes = masks.boxes
         if frame.layout == "bgr":

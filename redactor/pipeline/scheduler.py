@@ -43,9 +43,17 @@ class DetectionScheduler:
     """One stream's detections and the tracker they move. Used from the session's thread,
     except `_finished` (the detect thread, under the lock)."""
 
-    def __init__(self, detect: Callable[[Frame], Detections], *, wait_s: float, max_unfinished: int,
-                 interval_us: int, hold_s: float, nice: int,
-                 roi: tuple[Detector, MotionConfig] | None = None) -> None:
+    def __init__(
+        self,
+        detect: Callable[[Frame], Detections],
+        *,
+        wait_s: float,
+        max_unfinished: int,
+        interval_us: int,
+        hold_s: float,
+        nice: int,
+        roi: tuple[Detector, MotionConfig] | None = None,
+    ) -> None:
         self.tracker = Tracker(TrackerParams(hold_s=hold_s))
         self.healthy = True  # False after a failed detection, until one succeeds
         self.last_detected_us: int | None = None  # timestamp of the newest detections folded in
@@ -55,12 +63,14 @@ class DetectionScheduler:
         self._detect_frame = detect
         self._roi = roi  # the region detector and the motion settings of the closer look
         self._interval_us = interval_us
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="detect", initializer=lower_priority,
-                                        initargs=(nice,))  # detection yields the CPU to the frame path
+        self._pool = ThreadPoolExecutor(
+            1, thread_name_prefix="detect", initializer=lower_priority, initargs=(nice,)
+        )  # detection yields the CPU to the frame path
         # the closer look at moving regions runs beside the whole-frame pass: a detection
         # then takes the longer of the two, not their sum (the latency a frame waits)
-        self._roi_pool = ThreadPoolExecutor(1, thread_name_prefix="detect-roi", initializer=lower_priority,
-                                            initargs=(nice,))
+        self._roi_pool = ThreadPoolExecutor(
+            1, thread_name_prefix="detect-roi", initializer=lower_priority, initargs=(nice,)
+        )
         self._in_flight: Future[Detections] | None = None
         self._queued: deque[Waiting] = deque()  # frames whose detections are unfinished
         # Detections submitted and not finished. A wedged detector finishes none, so
@@ -70,22 +80,32 @@ class DetectionScheduler:
         self._took_s: float | None = None  # recent detection time, submit to done (moving average)
         self._late: deque[tuple[Future[Detections], int]] = deque()  # detections of late frames
 
-    def offer(self, frame: Frame, motion: Motion | None, hold: bool) -> tuple[Future[Detections] | None, bool]:
+    def offer(
+        self, frame: Frame, motion: Motion | None, hold: bool
+    ) -> tuple[Future[Detections] | None, bool]:
         """Submits `frame`'s detection when it is due (`detect_interval_ms` of video after the
         last submitted frame) or none is running, unless `hold` (frames wait for a sweep:
         after the stream's first detection, none). Returns its detection, and whether it was
         due but too many detections were unfinished (starved)."""
         last = self.last_submitted_us
-        due = (last is None or frame.timestamp_us - last >= self._interval_us
-               or frame.timestamp_us < last)  # clock went back: start afresh
-        wanted = (due or self._in_flight is None or self._in_flight.done()) and (last is None or not hold)
+        due = (
+            last is None
+            or frame.timestamp_us - last >= self._interval_us
+            or frame.timestamp_us < last
+        )  # clock went back: start afresh
+        wanted = (due or self._in_flight is None or self._in_flight.done()) and (
+            last is None or not hold
+        )
         if wanted:
             self.drop_stale_queued()
         starved = self._unfinished >= self.max_unfinished
         if not wanted or starved:
             return None, due and starved
-        regions = motion.regions(self._roi[1], frame.width, frame.height) if (
-            self._roi is not None and motion is not None and motion.trusted) else []
+        regions = (
+            motion.regions(self._roi[1], frame.width, frame.height)
+            if (self._roi is not None and motion is not None and motion.trusted)
+            else []
+        )
         return self._submit(frame, regions), False
 
     def _submit(self, frame: Frame, regions: list[Box]) -> Future[Detections]:
@@ -131,13 +151,17 @@ class DetectionScheduler:
             d = q.detection
             if d is None or d.done():
                 continue
-            if cancel and d.cancel():  # not started: its frame goes (or went) out masked from the tracks
+            if (
+                cancel and d.cancel()
+            ):  # not started: its frame goes (or went) out masked from the tracks
                 q.detection = None
                 continue
             left.append(q)  # running, or kept
         self._queued = left
 
-    def claim(self, detection: Future[Detections] | None, timestamp_us: int, over_budget: bool) -> tuple[Own, str]:
+    def claim(
+        self, detection: Future[Detections] | None, timestamp_us: int, over_budget: bool
+    ) -> tuple[Own, str]:
         """A frame's own detection as the frame goes out, and its failure ("Type: message").
         One not used on its frame (still running, or the frame is over budget) moves the
         tracks once done instead (and its failure, if it fails, fails later frames closed)."""
@@ -180,19 +204,31 @@ class DetectionScheduler:
             return self._detect_frame(frame)
         detector, m = self._roi
         bgr = frame.planes[0]
-        closer = self._roi_pool.submit(look_closer, detector, bgr, regions, m.max_region_px,
-                                       m.region_width) if regions else None
+        closer = (
+            self._roi_pool.submit(
+                look_closer, detector, bgr, regions, m.max_region_px, m.region_width
+            )
+            if regions
+            else None
+        )
         found = self._detect_frame(frame)
         parts = closer.result() if closer is not None else []  # its failure fails the detection too
-        return merge_union(Detections.concat([found, *parts]), MERGE_IOU).clipped(frame.width, frame.height)
+        return merge_union(Detections.concat([found, *parts]), MERGE_IOU).clipped(
+            frame.width, frame.height
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._roi_pool.shutdown(wait=False, cancel_futures=True)
 
 
-def look_closer(detector: Detector, bgr: np.ndarray, regions: list[tuple[int, int, int, int]],
-                budget_px: int, width: int = 0) -> list[Detections]:
+def look_closer(
+    detector: Detector,
+    bgr: np.ndarray,
+    regions: list[tuple[int, int, int, int]],
+    budget_px: int,
+    width: int = 0,
+) -> list[Detections]:
     """The region detector on each region's crop, boxes in frame pixels. Crops of a frame
     wider than `width` are first shrunk to that frame width's detail (0: never), then
     by one common factor where together they still exceed `budget_px` (0: no cap)."""
@@ -206,7 +242,9 @@ def look_closer(detector: Detector, bgr: np.ndarray, regions: list[tuple[int, in
             crop = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
         d = detector.detect(np.ascontiguousarray(crop))
         if not isinstance(d, Detections):
-            raise InvalidDetections(f"region detector returned {type(d).__name__}, expected Detections")
+            raise InvalidDetections(
+                f"region detector returned {type(d).__name__}, expected Detections"
+            )
         # back to frame pixels: the crop's own scale per axis, then its place in the frame
         scale = np.array([(x1 - x0) / w, (y1 - y0) / h] * 2, np.float32)
         shift = np.array([x0, y0, x0, y0], np.float32)

@@ -117,16 +117,32 @@ class StreamSession:
                 check_dimensions(f.width, f.height, self.limits.max_width, self.limits.max_height)
             return frames
         s = self.spec
-        return [decode_any(s.format, s.width, s.height, data, self.limits.max_width,
-                           self.limits.max_height, seq, timestamp_us)]
+        return [
+            decode_any(
+                s.format,
+                s.width,
+                s.height,
+                data,
+                self.limits.max_width,
+                self.limits.max_height,
+                seq,
+                timestamp_us,
+            )
+        ]
 
     def encode(self, frame: Frame) -> bytes:
         if self.spec.format != PixelFormat.H264:
             return encode_like(frame, self.spec.format)
         if self._encoder is None:
             live = self._live
-            self._encoder = H264Encoder(frame.width, frame.height, self.spec.fps or 25.0, live.encoder_crf,
-                                        live.encoder_preset, live.encoder_threads)
+            self._encoder = H264Encoder(
+                frame.width,
+                frame.height,
+                self.spec.fps or 25.0,
+                live.encoder_crf,
+                live.encoder_preset,
+                live.encoder_threads,
+            )
         return self._encoder.encode(frame)
 
     def _finish(self, r: Redacted, received_at: float) -> StreamOutput:
@@ -134,9 +150,18 @@ class StreamSession:
         thread). `r.frame` is no longer touched here: the encoder reads it."""
         f = r.frame
         return StreamOutput(
-            f.seq, f.timestamp_us, r.status, r.reason, b"", f.width, f.height,
-            r.detections, r.masks, (time.perf_counter() - received_at) * 1000,
-            encoding=self._encode_pool.submit(self.encode, f), received_at=received_at,
+            f.seq,
+            f.timestamp_us,
+            r.status,
+            r.reason,
+            b"",
+            f.width,
+            f.height,
+            r.detections,
+            r.masks,
+            (time.perf_counter() - received_at) * 1000,
+            encoding=self._encode_pool.submit(self.encode, f),
+            received_at=received_at,
         )
 
     def close(self) -> None:

@@ -63,7 +63,9 @@ class Session(Protocol):
     def pending(self) -> int: ...
     @property
     def has_pending(self) -> bool: ...
-    def push(self, seq: int, timestamp_us: int, data: bytes, received: float) -> Iterable[StreamOutput]: ...
+    def push(
+        self, seq: int, timestamp_us: int, data: bytes, received: float
+    ) -> Iterable[StreamOutput]: ...
     def ready(self, block: bool) -> Iterable[StreamOutput]: ...
     def drain_head(self) -> Iterable[StreamOutput]: ...
     def close(self) -> None: ...
@@ -96,9 +98,15 @@ class StreamLoop:
     still reads the outputs: a reader blocked on a full inbox gives up once not.
     """
 
-    def __init__(self, messages: Iterable[StreamMessage], open_session: Callable[[StreamSpec], Session],
-                 limits: Limits, metrics: Metrics, active: Callable[[], bool] = lambda: True,
-                 stream_id: str | None = None) -> None:
+    def __init__(
+        self,
+        messages: Iterable[StreamMessage],
+        open_session: Callable[[StreamSpec], Session],
+        limits: Limits,
+        metrics: Metrics,
+        active: Callable[[], bool] = lambda: True,
+        stream_id: str | None = None,
+    ) -> None:
         self.stream_id = stream_id or uuid.uuid4().hex[:12]
         self.sent = 0
         self._messages = messages
@@ -130,8 +138,14 @@ class StreamLoop:
             self._metrics.forget_stream(self.stream_id)
             if session is not None:
                 session.close()
-                log.info("stream %s (%s → %s) closed: %d frames out, %s", self.stream_id,
-                         session.spec.camera_id, session.spec.recipient, self.sent, session.stats)
+                log.info(
+                    "stream %s (%s → %s) closed: %d frames out, %s",
+                    self.stream_id,
+                    session.spec.camera_id,
+                    session.spec.recipient,
+                    self.sent,
+                    session.stats,
+                )
 
     def _read(self) -> None:
         """Moves messages into the inbox with their arrival time; None marks the end."""
@@ -174,7 +188,9 @@ class StreamLoop:
             self._metrics.frames_in.labels("stream").inc()
             return msg
         if isinstance(msg, BadMessage) and msg.kind == "frame":
-            self._metrics.frames_in.labels("stream").inc()  # a frame all the same, if not a valid one
+            self._metrics.frames_in.labels(
+                "stream"
+            ).inc()  # a frame all the same, if not a valid one
             raise msg.error
         raise InvalidInput(f"after the header a stream takes frames, got {kind(msg)}")
 
@@ -195,10 +211,14 @@ class StreamLoop:
             outs: Iterable[StreamOutput]
             try:
                 # while frames are pending, look again soon: their detections finish unannounced
-                item = self._inbox.get(timeout=0.01 if session.has_pending else max(idle_s - idle, 0))
+                item = self._inbox.get(
+                    timeout=0.01 if session.has_pending else max(idle_s - idle, 0)
+                )
             except queue.Empty:
                 if not busy and time.perf_counter() - self._last_message >= idle_s:
-                    raise LimitExceeded(f"no message for limits.stream_idle_s = {idle_s:g} s") from None
+                    raise LimitExceeded(
+                        f"no message for limits.stream_idle_s = {idle_s:g} s"
+                    ) from None
                 outs = list(session.ready(block=False))
             else:
                 if isinstance(item, _Wake):
@@ -276,7 +296,9 @@ class StreamSlots:
         lim = self._limits
         with self._lock:
             if sum(self._open.values()) >= lim.max_streams:
-                raise LimitExceeded(f"limits.max_streams = {lim.max_streams} streams are already open")
+                raise LimitExceeded(
+                    f"limits.max_streams = {lim.max_streams} streams are already open"
+                )
             if self._open.get(caller, 0) >= lim.max_streams_per_caller:
                 raise LimitExceeded(
                     f"limits.max_streams_per_caller = {lim.max_streams_per_caller} "

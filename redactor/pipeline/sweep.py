@@ -44,7 +44,9 @@ from redactor.types import Detections, Frame
 
 log = logging.getLogger(__name__)
 
-SAME_OBJECT_IOU = 0.3  # a swept box overlapping a held one of its label this much is the same object
+SAME_OBJECT_IOU = (
+    0.3  # a swept box overlapping a held one of its label this much is the same object
+)
 
 
 class Pressure:
@@ -91,10 +93,16 @@ class Sweeper:
     `first` (an instance of the profile made at that priority), and counts towards no
     rest."""
 
-    def __init__(self, detector: Detector, nice: int, busy_share: float = 1.0,
-                 first: Detector | None = None, first_nice: int = 0,
-                 on_done: Callable[[bool, float], None] | None = None,
-                 pressure: Pressure | None = None) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        nice: int,
+        busy_share: float = 1.0,
+        first: Detector | None = None,
+        first_nice: int = 0,
+        on_done: Callable[[bool, float], None] | None = None,
+        pressure: Pressure | None = None,
+    ) -> None:
         self.detector = detector
         self.first = first or detector
         self.busy_share = busy_share
@@ -102,10 +110,12 @@ class Sweeper:
         self.pressure = pressure or Pressure()
         self._closed = threading.Event()
         self._rest_until = 0.0  # perf_counter before which no sweep starts
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sweep", initializer=lower_priority,
-                                        initargs=(nice,))
-        self._first_pool = ThreadPoolExecutor(1, thread_name_prefix="sweep-first", initializer=lower_priority,
-                                              initargs=(first_nice,))
+        self._pool = ThreadPoolExecutor(
+            1, thread_name_prefix="sweep", initializer=lower_priority, initargs=(nice,)
+        )
+        self._first_pool = ThreadPoolExecutor(
+            1, thread_name_prefix="sweep-first", initializer=lower_priority, initargs=(first_nice,)
+        )
 
     def submit(self, frame: Frame, first: bool = False) -> Future[Detections]:
         if first:  # not held back by other streams' pressure: a new stream is fully masked until it is done
@@ -146,7 +156,9 @@ class Sweeper:
 def _detect(detector: Detector, frame: Frame) -> Detections:
     found = detector.detect(frame.to_bgr())
     if not isinstance(found, Detections):
-        raise InvalidDetections(f"sweep detector returned {type(found).__name__}, expected Detections")
+        raise InvalidDetections(
+            f"sweep detector returned {type(found).__name__}, expected Detections"
+        )
     return found.clipped(frame.width, frame.height)
 
 
@@ -185,8 +197,12 @@ class StillMasks:
         if self._in_flight is not None:
             return
         ts = frame.timestamp_us
-        due = (self._last_us is None or self.failed is not None or ts - self._last_us >= self._interval_us
-               or ts < self._last_us)  # clock went back: start afresh
+        due = (
+            self._last_us is None
+            or self.failed is not None
+            or ts - self._last_us >= self._interval_us
+            or ts < self._last_us
+        )  # clock went back: start afresh
         if not due:
             return
         copy = Frame(frame.layout, tuple(p.copy() for p in frame.planes), frame.seq, ts)
@@ -225,14 +241,29 @@ class StillMasks:
         still = found.select(motion.moving_share(found.boxes) <= self.cfg.max_moving_share)
         for box, score, label in zip(still.boxes, still.scores, still.labels, strict=True):
             if self._held:  # a new sighting of a held object replaces it
-                same = iou_matrix(box[None], np.stack([h.box for h in self._held]))[0] > SAME_OBJECT_IOU
-                self._held = [h for h, s in zip(self._held, same, strict=True) if not s or h.label != label]
+                same = (
+                    iou_matrix(box[None], np.stack([h.box for h in self._held]))[0]
+                    > SAME_OBJECT_IOU
+                )
+                self._held = [
+                    h for h, s in zip(self._held, same, strict=True) if not s or h.label != label
+                ]
             region = motion.work_box(box)
             x0, y0, x1, y1 = region
-            self._held.append(_Held(box.copy(), float(score), int(label), region,
-                                    motion.small[y0:y1, x0:x1].copy(), motion.small.shape, ts, self.sweeps))
+            self._held.append(
+                _Held(
+                    box.copy(),
+                    float(score),
+                    int(label),
+                    region,
+                    motion.small[y0:y1, x0:x1].copy(),
+                    motion.small.shape,
+                    ts,
+                    self.sweeps,
+                )
+            )
         if len(self._held) > self.cfg.max_held:  # oldest sightings go first
-            self._held = sorted(self._held, key=lambda h: h.seen_us)[-self.cfg.max_held:]
+            self._held = sorted(self._held, key=lambda h: h.seen_us)[-self.cfg.max_held :]
         self.failed = None
         self.sweeps += 1
 
@@ -248,15 +279,20 @@ class StillMasks:
             if motion.small.shape != h.work_shape:  # another picture size: another picture
                 continue
             recent = self.sweeps - h.seen_sweep <= self.cfg.keep  # found by one of the last `keep`
-            if not recent and (not 0 <= now_us - h.seen_us <= self._hold_us
-                               or (motion.trusted and self._left(h, motion))):
+            if not recent and (
+                not 0 <= now_us - h.seen_us <= self._hold_us
+                or (motion.trusted and self._left(h, motion))
+            ):
                 continue
             keep.append(h)
         self._held = keep
         if not keep:
             return Detections.empty()
-        return Detections.create(at_least(np.stack([h.box for h in keep]), self.cfg.min_box_px),
-                                 [h.score for h in keep], [h.label for h in keep])
+        return Detections.create(
+            at_least(np.stack([h.box for h in keep]), self.cfg.min_box_px),
+            [h.score for h in keep],
+            [h.label for h in keep],
+        )
 
     def held_untracked(self, motion: Motion, now_us: int) -> Detections:
         """`held`, as detections beside a frame's tracks: track id 0, not tracked."""

@@ -33,7 +33,9 @@ class PolicyRouter:
     def zones_for(self, camera_id: str) -> tuple[npt.NDArray[np.int32], ...]:
         return self._zones.get(camera_id, ())
 
-    def for_recipient(self, recipient: str, service: str = "", camera_id: str = "") -> ResolvedPolicy:
+    def for_recipient(
+        self, recipient: str, service: str = "", camera_id: str = ""
+    ) -> ResolvedPolicy:
         best = None
         for r in self.cfg.routes:
             if r.recipient != recipient:

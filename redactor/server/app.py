@@ -73,7 +73,9 @@ def create_server(
     injection in tests); by default the configured plugins are used.
     """
     address = address or config.server.address
-    credentials = server_credentials(config, address)  # refuses an unsafe listener before loading models
+    credentials = server_credentials(
+        config, address
+    )  # refuses an unsafe listener before loading models
     engine = Engine(config, detector_factory)
     limit = config.limits.max_message_bytes
     server = grpc.server(
@@ -98,7 +100,11 @@ def create_server(
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (*SERVICES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        (
+            *SERVICES,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
         server,
     )
     try:
@@ -113,7 +119,9 @@ def create_server(
     if config.server.metrics_port:
         from prometheus_client import start_http_server
 
-        http, _thread = start_http_server(config.server.metrics_port, "127.0.0.1", engine.metrics.registry)
+        http, _thread = start_http_server(
+            config.server.metrics_port, "127.0.0.1", engine.metrics.registry
+        )
         closables.append(_HttpCloser(http))
     for name in ("", *SERVICES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -143,10 +151,13 @@ def server_credentials(config: Config, address: str) -> grpc.ServerCredentials |
             problems.append("auth.required = true")
         dev = sorted(r for r, t in auth.tokens.items() if DEV_TOKENS.get(r) == t)
         if dev:
-            problems.append(f"auth.tokens other than the embedded dev tokens (roles {', '.join(dev)})")
+            problems.append(
+                f"auth.tokens other than the embedded dev tokens (roles {', '.join(dev)})"
+            )
         if problems:
-            raise ConfigError(f"refusing to listen on {address} (not loopback) without: "
-                              + "; ".join(problems))
+            raise ConfigError(
+                f"refusing to listen on {address} (not loopback) without: " + "; ".join(problems)
+            )
     if srv.tls_cert is None or srv.tls_key is None:
         return None
     try:

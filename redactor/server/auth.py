@@ -72,7 +72,9 @@ def _cert_role(pem: bytes, auth: AuthConfig) -> tuple[str, str | None]:
     cn = str(cns[0].value) if cns else ""
     if cn and cn in auth.cert_roles:
         return cn, auth.cert_roles[cn]
-    ous = {str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)}
+    ous = {
+        str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    }
     named = ous & set(ROLES)
     return cn, (named.pop() if len(named) == 1 else None)
 
@@ -94,7 +96,7 @@ def caller(context: grpc.ServicerContext, auth: AuthConfig) -> Caller:
         if key != "authorization":
             continue
         if isinstance(value, str) and value.startswith(_BEARER):
-            token = value[len(_BEARER):].encode()
+            token = value[len(_BEARER) :].encode()
             for role, expected in auth.tokens.items():
                 if hmac.compare_digest(token, expected.encode()):
                     return Caller(role, "token", role)
@@ -132,8 +134,9 @@ def _peer_host(peer: str) -> str:
     return peer
 
 
-def require_role(context: grpc.ServicerContext, auth: AuthConfig, *roles: str,
-                 anonymous: bool = False) -> str:
+def require_role(
+    context: grpc.ServicerContext, auth: AuthConfig, *roles: str, anonymous: bool = False
+) -> str:
     """The caller's role if it is one of `roles` (any role where none are named).
 
     Without credentials: "anonymous" where `anonymous` is set and `auth.required`
@@ -159,5 +162,7 @@ def require_role(context: grpc.ServicerContext, auth: AuthConfig, *roles: str,
             "with a valid token; got neither"
         )
     if roles and c.role not in roles:
-        raise PolicyDenied(f"this call needs role {' or '.join(roles)}; the caller has role {c.role}")
+        raise PolicyDenied(
+            f"this call needs role {' or '.join(roles)}; the caller has role {c.role}"
+        )
     return c.role

@@ -43,7 +43,9 @@ class ExportsServicer(pb_grpc.ExportsServicer):
         self.service.close()
 
     @unary
-    def CreateExport(self, request: pb.CreateExportRequest, context: grpc.ServicerContext) -> pb.ExportJob:
+    def CreateExport(
+        self, request: pb.CreateExportRequest, context: grpc.ServicerContext
+    ) -> pb.ExportJob:
         actor = caller_identity(context, self.config.auth)
         try:
             require_role(context, self.config.auth, *CREATE_ROLES)
@@ -54,27 +56,32 @@ class ExportsServicer(pb_grpc.ExportsServicer):
         return export_job_to_proto(self.service.create(req, actor))
 
     @unary
-    def GetExport(self, request: pb.GetExportRequest, context: grpc.ServicerContext) -> pb.ExportJob:
+    def GetExport(
+        self, request: pb.GetExportRequest, context: grpc.ServicerContext
+    ) -> pb.ExportJob:
         require_role(context, self.config.auth, *READ_ROLES)
         return export_job_to_proto(self.service.get(request.id))
 
     @streaming
-    def WatchExport(self, request: pb.WatchExportRequest,
-                    context: grpc.ServicerContext) -> Iterator[pb.ExportJob]:
+    def WatchExport(
+        self, request: pb.WatchExportRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.ExportJob]:
         require_role(context, self.config.auth, *READ_ROLES)
         for job in self.service.watch(request.id, context.is_active):
             yield export_job_to_proto(job)
 
     @unary
-    def ListExports(self, request: pb.ListExportsRequest,
-                    context: grpc.ServicerContext) -> pb.ListExportsResponse:
+    def ListExports(
+        self, request: pb.ListExportsRequest, context: grpc.ServicerContext
+    ) -> pb.ListExportsResponse:
         require_role(context, self.config.auth, *READ_ROLES)
         jobs = self.service.list_jobs(request.camera_id, request.recipient)
         return pb.ListExportsResponse(jobs=[export_job_to_proto(j) for j in jobs])
 
     @streaming
-    def DownloadExport(self, request: pb.DownloadExportRequest,
-                       context: grpc.ServicerContext) -> Iterator[pb.DownloadChunk]:
+    def DownloadExport(
+        self, request: pb.DownloadExportRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.DownloadChunk]:
         actor = caller_identity(context, self.config.auth)
         try:
             require_role(context, self.config.auth, *CREATE_ROLES)

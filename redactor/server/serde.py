@@ -50,19 +50,29 @@ def box_to_proto(b: Sequence[float]) -> pb.Box:
 def detections_to_proto(d: Detections) -> list[pb.Detection]:
     tracks = d.track_ids if len(d.track_ids) == len(d) else [0] * len(d)
     return [
-        pb.Detection(box=box_to_proto(b), score=float(s), label=cast("pb.Label", int(lab)),
-                     track_id=int(t))
+        pb.Detection(
+            box=box_to_proto(b), score=float(s), label=cast("pb.Label", int(lab)), track_id=int(t)
+        )
         for b, s, lab, t in zip(d.boxes, d.scores, d.labels, tracks, strict=True)
     ]
 
 
 def masks_to_proto(m: Masks) -> list[pb.Mask]:
     if m.full_frame:
-        return [pb.Mask(box=box_to_proto(m.boxes[0]), label=pb.LABEL_UNSPECIFIED,
-                        reason=pb.MASK_REASON_UNSPECIFIED)]
+        return [
+            pb.Mask(
+                box=box_to_proto(m.boxes[0]),
+                label=pb.LABEL_UNSPECIFIED,
+                reason=pb.MASK_REASON_UNSPECIFIED,
+            )
+        ]
     out = [
-        pb.Mask(box=box_to_proto(b), label=cast("pb.Label", int(lab)),
-                reason=cast("pb.MaskReason", int(r)), ellipse=m.ellipse)
+        pb.Mask(
+            box=box_to_proto(b),
+            label=cast("pb.Label", int(lab)),
+            reason=cast("pb.MaskReason", int(r)),
+            ellipse=m.ellipse,
+        )
         for b, lab, r in zip(m.boxes, m.labels, m.reasons, strict=True)
     ]
     for poly in m.zones:
@@ -74,15 +84,23 @@ def masks_to_proto(m: Masks) -> list[pb.Mask]:
 
 def stream_spec_from_proto(h: pb.StreamHeader) -> StreamSpec:
     fmt = pixel_format(h.format, "header.format")
-    if fmt in (PixelFormat.BGR24, PixelFormat.I420, PixelFormat.NV12) and (not h.width or not h.height):
+    if fmt in (PixelFormat.BGR24, PixelFormat.I420, PixelFormat.NV12) and (
+        not h.width or not h.height
+    ):
         raise InvalidInput(
             f"header.width and header.height are required for raw format {fmt.name}, got {h.width}x{h.height}"
         )
     if h.fps < 0 or h.fps > 1000:
         raise InvalidInput(f"header.fps must be in [0, 1000], got {h.fps}")
     return StreamSpec(
-        camera_id=h.camera_id, recipient=h.recipient, service=h.service, format=fmt,
-        width=h.width, height=h.height, fps=h.fps, latency_budget_ms=h.latency_budget_ms,
+        camera_id=h.camera_id,
+        recipient=h.recipient,
+        service=h.service,
+        format=fmt,
+        width=h.width,
+        height=h.height,
+        fps=h.fps,
+        latency_budget_ms=h.latency_budget_ms,
     )
 
 
@@ -102,25 +120,37 @@ def stream_message_from_proto(req: pb.StreamRequest) -> StreamMessage:
             return stream_spec_from_proto(req.header)
         if kind == "frame":
             f = req.frame
-            return StreamFrame(f.seq, timestamp_us(f.timestamp_us, f"frame {f.seq}: timestamp_us"), f.data)
+            return StreamFrame(
+                f.seq, timestamp_us(f.timestamp_us, f"frame {f.seq}: timestamp_us"), f.data
+            )
     except InvalidInput as e:
         return BadMessage(kind, e)
-    return BadMessage(kind, InvalidInput(f"a stream message is a header or a frame, got {kind or 'an empty message'}"))
+    return BadMessage(
+        kind,
+        InvalidInput(f"a stream message is a header or a frame, got {kind or 'an empty message'}"),
+    )
 
 
 def redacted_frame_to_proto(out: StreamOutput) -> pb.RedactedFrame:
     return pb.RedactedFrame(
-        seq=out.seq, timestamp_us=out.timestamp_us, status=status_to_proto(out.status),
-        status_reason=out.reason, data=out.data if out.status != FrameStatus.DROPPED else b"",
-        width=out.width, height=out.height,
+        seq=out.seq,
+        timestamp_us=out.timestamp_us,
+        status=status_to_proto(out.status),
+        status_reason=out.reason,
+        data=out.data if out.status != FrameStatus.DROPPED else b"",
+        width=out.width,
+        height=out.height,
         detections=detections_to_proto(out.detections),
-        masks=masks_to_proto(out.masks), service_ms=out.service_ms,
+        masks=masks_to_proto(out.masks),
+        service_ms=out.service_ms,
     )
 
 
 def stream_response_to_proto(event: StreamAccepted | StreamOutput) -> pb.StreamResponse:
     if isinstance(event, StreamAccepted):
-        return pb.StreamResponse(accepted=pb.StreamAccepted(stream_id=event.stream_id, policy=event.policy))
+        return pb.StreamResponse(
+            accepted=pb.StreamAccepted(stream_id=event.stream_id, policy=event.policy)
+        )
     return pb.StreamResponse(frame=redacted_frame_to_proto(event))
 
 
@@ -128,12 +158,16 @@ def image_request_from_proto(req: pb.RedactImageRequest) -> ImageRequest:
     if not req.HasField("image"):
         raise MissingField("image")
     img = req.image
-    return ImageRequest(pixel_format(img.format, "image.format"), img.width, img.height, img.data, req.policy)
+    return ImageRequest(
+        pixel_format(img.format, "image.format"), img.width, img.height, img.data, req.policy
+    )
 
 
 def image_result_to_proto(r: ImageResult) -> pb.RedactImageResponse:
     return pb.RedactImageResponse(
-        image=pb.Image(format=format_to_proto(r.format), width=r.width, height=r.height, data=r.data),
+        image=pb.Image(
+            format=format_to_proto(r.format), width=r.width, height=r.height, data=r.data
+        ),
         detections=detections_to_proto(r.detections),
         masks=masks_to_proto(r.masks),
         status=status_to_proto(r.status),

@@ -12,7 +12,10 @@ from redactor.export.jobs import ExportJob, ExportRequest, Subject
 from redactor.export.service import Artifact, Download
 from redactor.v1 import redactor_pb2 as pb
 
-ARTIFACTS: dict[int, Artifact] = {pb.EXPORT_ARTIFACT_VIDEO: "video", pb.EXPORT_ARTIFACT_MANIFEST: "manifest"}
+ARTIFACTS: dict[int, Artifact] = {
+    pb.EXPORT_ARTIFACT_VIDEO: "video",
+    pb.EXPORT_ARTIFACT_MANIFEST: "manifest",
+}
 
 
 def _time(msg: pb.CreateExportRequest, name: str, lenient: bool) -> datetime | None:
@@ -55,8 +58,14 @@ def export_request_from_proto(msg: pb.CreateExportRequest, lenient: bool = False
 
 def export_request_to_proto(r: ExportRequest) -> pb.CreateExportRequest:
     msg = pb.CreateExportRequest(
-        camera_id=r.camera_id, recording=r.recording, recipient=r.recipient, officer=r.officer,
-        purpose=r.purpose, legal_basis=r.legal_basis, policy=r.policy, expiry_days=r.expiry_days,
+        camera_id=r.camera_id,
+        recording=r.recording,
+        recipient=r.recipient,
+        officer=r.officer,
+        purpose=r.purpose,
+        legal_basis=r.legal_basis,
+        policy=r.policy,
+        expiry_days=r.expiry_days,
     )
     if r.start is not None:
         msg.start.FromDatetime(r.start)
@@ -71,9 +80,15 @@ def export_request_to_proto(r: ExportRequest) -> pb.CreateExportRequest:
 
 def export_job_to_proto(j: ExportJob) -> pb.ExportJob:
     msg = pb.ExportJob(
-        id=j.id, state=pb.ExportState.Value(f"EXPORT_STATE_{j.state.name}"), progress=j.progress, frames_done=j.frames_done,
-        frames_total=j.frames_total, error=j.error, request=export_request_to_proto(j.request),
-        output_sha256=j.output_sha256, requested_by=j.requested_by,
+        id=j.id,
+        state=pb.ExportState.Value(f"EXPORT_STATE_{j.state.name}"),
+        progress=j.progress,
+        frames_done=j.frames_done,
+        frames_total=j.frames_total,
+        error=j.error,
+        request=export_request_to_proto(j.request),
+        output_sha256=j.output_sha256,
+        requested_by=j.requested_by,
     )
     msg.created_at.FromDatetime(j.created_at)
     msg.expires_at.FromDatetime(j.expires_at)

@@ -30,19 +30,29 @@ class RedactorServicer(pb_grpc.RedactorServicer):
         self.streams = StreamSlots(config.limits)
 
     @unary
-    def RedactImage(self, request: pb.RedactImageRequest, context: grpc.ServicerContext) -> pb.RedactImageResponse:
+    def RedactImage(
+        self, request: pb.RedactImageRequest, context: grpc.ServicerContext
+    ) -> pb.RedactImageResponse:
         started = time.perf_counter()  # the time in the service counts the whole call
         require_role(context, self.config.auth, *REDACT_ROLES, anonymous=True)
         image = serde.image_request_from_proto(request)
-        return serde.image_result_to_proto(redact_image(self.engine, image, self.config.limits, started))
+        return serde.image_result_to_proto(
+            redact_image(self.engine, image, self.config.limits, started)
+        )
 
     @streaming
-    def RedactStream(self, request_iterator: Iterator[pb.StreamRequest],
-                     context: grpc.ServicerContext) -> Iterator[pb.StreamResponse]:
+    def RedactStream(
+        self, request_iterator: Iterator[pb.StreamRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.StreamResponse]:
         require_role(context, self.config.auth, *REDACT_ROLES, anonymous=True)
         with self.streams.hold(caller_key(context, self.config.auth)):
-            loop = StreamLoop(_messages(request_iterator), self._session, self.config.limits,
-                              self.engine.metrics, active=context.is_active)
+            loop = StreamLoop(
+                _messages(request_iterator),
+                self._session,
+                self.config.limits,
+                self.engine.metrics,
+                active=context.is_active,
+            )
             # closed with this call, however it ends, so the session is closed at once
             with closing(loop.run()) as events:
                 for event in events:

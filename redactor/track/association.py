@@ -20,9 +20,14 @@ F32 = npt.NDArray[np.float32]
 _FORBIDDEN = 1e6  # cost of a pair that fails both gates; never kept
 
 
-def match(track_boxes: F32, det_boxes: F32, iou_min: float, centre_gate: float,
-          max_size_ratio: float, slack_px: npt.NDArray[np.float64] | None = None,
-          ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+def match(
+    track_boxes: F32,
+    det_boxes: F32,
+    iou_min: float,
+    centre_gate: float,
+    max_size_ratio: float,
+    slack_px: npt.NDArray[np.float64] | None = None,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Optimal one-to-one pairs (track rows, detection rows) that pass a gate.
 
     Gates: IoU >= iou_min, or centre distance <= centre_gate x the pair's mean

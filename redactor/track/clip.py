@@ -49,21 +49,28 @@ _TRACKED = int(MaskReason.TRACKED)
 _LOOKAHEAD = int(MaskReason.LOOKAHEAD)
 
 
-def track_clip(per_frame: Sequence[Detections | None], timestamps_us: Sequence[int],
-               params: TrackerParams = DEFAULT_PARAMS) -> list[TrackedFrame]:
+def track_clip(
+    per_frame: Sequence[Detections | None],
+    timestamps_us: Sequence[int],
+    params: TrackerParams = DEFAULT_PARAMS,
+) -> list[TrackedFrame]:
     """Forward and backward tracking of a clip, merged per frame (see the module doc).
 
     `per_frame[i]` is frame i's detections (None where the detector did not run);
     `timestamps_us` must not decrease.
     """
     if len(per_frame) != len(timestamps_us):
-        raise InvalidInput(f"track_clip needs one timestamp per frame, got {len(per_frame)} "
-                           f"frames and {len(timestamps_us)} timestamps")
+        raise InvalidInput(
+            f"track_clip needs one timestamp per frame, got {len(per_frame)} "
+            f"frames and {len(timestamps_us)} timestamps"
+        )
     ts = np.asarray(timestamps_us, np.int64)
     if len(ts) > 1 and np.any(np.diff(ts) < 0):
         i = int(np.flatnonzero(np.diff(ts) < 0)[0])
-        raise InvalidInput(f"timestamps_us must not decrease: frame {i} at {ts[i]} us, "
-                           f"frame {i + 1} at {ts[i + 1]} us")
+        raise InvalidInput(
+            f"timestamps_us must not decrease: frame {i} at {ts[i]} us, "
+            f"frame {i + 1} at {ts[i + 1]} us"
+        )
 
     tracker = Tracker(params)
     forward = [tracker.update(d, int(t)) for d, t in zip(per_frame, ts, strict=True)]
@@ -78,7 +85,8 @@ def track_clip(per_frame: Sequence[Detections | None], timestamps_us: Sequence[i
 
     tracker = Tracker(params)
     backward_as_fwd: list[tuple[Detections, npt.NDArray[np.int8]]] = [
-        (Detections.empty(), np.zeros(0, np.int8))] * len(forward)
+        (Detections.empty(), np.zeros(0, np.int8))
+    ] * len(forward)
     to_fwd: dict[int, int] = {}
     for i in range(len(per_frame) - 1, -1, -1):
         b = tracker.update(per_frame[i], -int(ts[i]))
@@ -101,8 +109,9 @@ def _merge(fwd: TrackedFrame, bwd: Detections, bwd_reasons: npt.NDArray[np.int8]
     reasons: list[int] = []
     det_index: list[int] = []
 
-    def add(box: npt.NDArray[np.float32], score: float, label: int, tid: int, why: int,
-            row: int) -> None:
+    def add(
+        box: npt.NDArray[np.float32], score: float, label: int, tid: int, why: int, row: int
+    ) -> None:
         boxes.append(box)
         scores.append(score)
         labels.append(label)
@@ -117,24 +126,46 @@ def _merge(fwd: TrackedFrame, bwd: Detections, bwd_reasons: npt.NDArray[np.int8]
         f_det = f_rows[detected[f_rows]]
         if len(f_det):
             r = int(f_det[0])
-            add(fd.boxes[r], float(fd.scores[r]), int(fd.labels[r]), int(tid), _DETECTED,
-                int(fwd.det_index[r]))
+            add(
+                fd.boxes[r],
+                float(fd.scores[r]),
+                int(fd.labels[r]),
+                int(tid),
+                _DETECTED,
+                int(fwd.det_index[r]),
+            )
             others = b_rows[bwd_reasons[b_rows] != _DETECTED]
             if len(others):
-                apart = iou_matrix(bwd.boxes[others], fd.boxes[r:r + 1])[:, 0] <= 0.0
+                apart = iou_matrix(bwd.boxes[others], fd.boxes[r : r + 1])[:, 0] <= 0.0
                 for o in others[apart]:
-                    add(bwd.boxes[o], float(bwd.scores[o]), int(bwd.labels[o]), int(tid),
-                        _LOOKAHEAD, -1)
+                    add(
+                        bwd.boxes[o],
+                        float(bwd.scores[o]),
+                        int(bwd.labels[o]),
+                        int(tid),
+                        _LOOKAHEAD,
+                        -1,
+                    )
             continue
         group = np.concatenate([fd.boxes[f_rows], bwd.boxes[b_rows]])
         enclosing = np.concatenate([group[:, :2].min(axis=0), group[:, 2:].max(axis=0)])
         score = float(np.concatenate([fd.scores[f_rows], bwd.scores[b_rows]]).max())
         label = int(fd.labels[f_rows[0]]) if len(f_rows) else int(bwd.labels[b_rows[0]])
-        add(enclosing.astype(np.float32), score, label, int(tid),
-            _TRACKED if len(f_rows) else _LOOKAHEAD, -1)
+        add(
+            enclosing.astype(np.float32),
+            score,
+            label,
+            int(tid),
+            _TRACKED if len(f_rows) else _LOOKAHEAD,
+            -1,
+        )
 
     if not ids:
         return TrackedFrame.empty()
-    out = Detections(np.stack(boxes).astype(np.float32), np.asarray(scores, np.float32),
-                     np.asarray(labels, np.int8), np.asarray(ids, np.int64))
+    out = Detections(
+        np.stack(boxes).astype(np.float32),
+        np.asarray(scores, np.float32),
+        np.asarray(labels, np.int8),
+        np.asarray(ids, np.int64),
+    )
     return TrackedFrame(out, np.asarray(reasons, np.int8), np.asarray(det_index, np.intp))

@@ -61,13 +61,18 @@ class MotionState:
         return int(self.x.shape[0])
 
     def select(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> MotionState:
-        return MotionState(self.x[keep], self.v[keep], self.p00[keep], self.p01[keep],
-                           self.p11[keep])
+        return MotionState(
+            self.x[keep], self.v[keep], self.p00[keep], self.p01[keep], self.p11[keep]
+        )
 
     @staticmethod
     def concat(a: MotionState, b: MotionState) -> MotionState:
-        return MotionState(*(np.concatenate([getattr(a, f), getattr(b, f)])
-                             for f in ("x", "v", "p00", "p01", "p11")))
+        return MotionState(
+            *(
+                np.concatenate([getattr(a, f), getattr(b, f)])
+                for f in ("x", "v", "p00", "p01", "p11")
+            )
+        )
 
 
 def boxes_to_cxcywh(boxes: npt.NDArray[np.float32]) -> F64:
@@ -104,13 +109,14 @@ def predict(st: MotionState, dt_s: float, noise: MotionNoise) -> None:
     q = (noise.accel_std * _scale(st.x)) ** 2  # (n, 1), broadcast over the 4 coordinates
     st.x += st.v * dt_s
     np.maximum(st.x[:, 2:], MIN_SIZE_PX, out=st.x[:, 2:])
-    st.p00 += 2 * dt_s * st.p01 + dt_s * dt_s * st.p11 + q * (dt_s ** 3 / 3)
-    st.p01 += dt_s * st.p11 + q * (dt_s ** 2 / 2)
+    st.p00 += 2 * dt_s * st.p01 + dt_s * dt_s * st.p11 + q * (dt_s**3 / 3)
+    st.p01 += dt_s * st.p11 + q * (dt_s**2 / 2)
     st.p11 += q * dt_s
 
 
-def correct(st: MotionState, rows: npt.NDArray[np.intp], boxes: npt.NDArray[np.float32],
-            noise: MotionNoise) -> None:
+def correct(
+    st: MotionState, rows: npt.NDArray[np.intp], boxes: npt.NDArray[np.float32], noise: MotionNoise
+) -> None:
     """Folds one measured box into each of `rows`' filters, in place."""
     if len(rows) == 0:
         return

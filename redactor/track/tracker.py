@@ -208,9 +208,13 @@ class Tracker:
             t_rows = np.flatnonzero(self._labels == label)
             d_rows = np.flatnonzero(dets.labels == label)
             ti, di = association.match(
-                kalman.cxcywh_to_boxes(predicted[t_rows]), dets.boxes[d_rows],
-                self.params.iou_match, self.params.centre_gate, self.params.max_size_ratio,
-                slack[t_rows])
+                kalman.cxcywh_to_boxes(predicted[t_rows]),
+                dets.boxes[d_rows],
+                self.params.iou_match,
+                self.params.centre_gate,
+                self.params.max_size_ratio,
+                slack[t_rows],
+            )
             det_track[d_rows[di]] = t_rows[ti]
         matched = det_track >= 0
         if matched.any():
@@ -223,14 +227,16 @@ class Tracker:
         if len(new):
             first = len(self._ids)
             self._state = kalman.MotionState.concat(
-                self._state, kalman.start(dets.boxes[new], self._noise))
+                self._state, kalman.start(dets.boxes[new], self._noise)
+            )
             ids = np.arange(self._next_id, self._next_id + len(new), dtype=np.int64)
             self._next_id += len(new)
             self._ids = np.concatenate([self._ids, ids])
             self._labels = np.concatenate([self._labels, dets.labels[new]])
             self._scores = np.concatenate([self._scores, dets.scores[new]])
             self._last_seen_us = np.concatenate(
-                [self._last_seen_us, np.full(len(new), self._now_us, np.int64)])
+                [self._last_seen_us, np.full(len(new), self._now_us, np.int64)]
+            )
             self._seen_size = np.concatenate([self._seen_size, self._state.x[first:, 2:]])
             det_track[new] = np.arange(first, first + len(new))
         return det_track
@@ -278,8 +284,9 @@ class Tracker:
         x[:, 2:] += 2 * margin
         return kalman.cxcywh_to_boxes(x)
 
-    def _output(self, dets: Detections | None, det_track: npt.NDArray[np.intp],
-                cap: float | None = None) -> TrackedFrame:
+    def _output(
+        self, dets: Detections | None, det_track: npt.NDArray[np.intp], cap: float | None = None
+    ) -> TrackedFrame:
         n = len(self._ids)
         boxes = self._held_boxes(cap)
         scores = self._scores.copy()

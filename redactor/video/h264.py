@@ -32,7 +32,9 @@ class H264Decoder:
         try:
             decoded = self._ctx.decode(packet)
         except av.error.FFmpegError as e:
-            raise InvalidFrame(f"frame {seq}: corrupt H.264 access unit ({len(access_unit)} bytes): {e}") from e
+            raise InvalidFrame(
+                f"frame {seq}: corrupt H.264 access unit ({len(access_unit)} bytes): {e}"
+            ) from e
         return [to_frame(f, seq, timestamp_us) for f in decoded]
 
 
@@ -60,7 +62,9 @@ def to_frame(vf: av.VideoFrame, seq: int, timestamp_us: int) -> Frame:
 def from_frame(frame: Frame) -> av.VideoFrame:
     """An I420 (or BGR) Frame → PyAV frame for encoding."""
     if frame.layout == "bgr":
-        return av.VideoFrame.from_ndarray(frame.planes[0], format="bgr24").reformat(format="yuv420p")
+        return av.VideoFrame.from_ndarray(frame.planes[0], format="bgr24").reformat(
+            format="yuv420p"
+        )
     if frame.layout == "nv12":
         y, uv = frame.planes
         vf = av.VideoFrame(frame.width, frame.height, "nv12")
@@ -85,8 +89,15 @@ def _pad(arr: np.ndarray, line_size: int) -> bytes:
 class H264Encoder:
     """Low-latency libx264: one access unit out per frame in."""
 
-    def __init__(self, width: int, height: int, fps: float = 25.0, crf: int = 23, preset: str = "superfast",
-                 threads: int = 1) -> None:
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        fps: float = 25.0,
+        crf: int = 23,
+        preset: str = "superfast",
+        threads: int = 1,
+    ) -> None:
         self._ctx = av.CodecContext.create("libx264", "w")
         self._ctx.width = width
         self._ctx.height = height
@@ -95,8 +106,12 @@ class H264Encoder:
         rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(25)
         self._ctx.framerate = rate
         self._ctx.options = {
-            "preset": preset, "tune": "zerolatency", "crf": str(crf), "threads": str(threads),
-            "bframes": "0", "repeat-headers": "1",  # SPS/PPS in-band: a receiver can join any time
+            "preset": preset,
+            "tune": "zerolatency",
+            "crf": str(crf),
+            "threads": str(threads),
+            "bframes": "0",
+            "repeat-headers": "1",  # SPS/PPS in-band: a receiver can join any time
         }
         self._ctx.open()
 

@@ -32,23 +32,22 @@ def check_dimensions(width: int, height: int, max_width: int, max_height: int) -
         )
 
 
-def decode_raw(fmt: PixelFormat, width: int, height: int, data: bytes, seq: int = 0,
-               timestamp_us: int = 0) -> Frame:
+def decode_raw(
+    fmt: PixelFormat, width: int, height: int, data: bytes, seq: int = 0, timestamp_us: int = 0
+) -> Frame:
     """Wraps raw bytes as a Frame (a copy: the caller's buffer stays untouched)."""
     expected = raw_size(fmt, width, height)
     if len(data) != expected:
-        raise InvalidFrame(
-            f"{fmt.name} {width}x{height} needs {expected} bytes, got {len(data)}"
-        )
+        raise InvalidFrame(f"{fmt.name} {width}x{height} needs {expected} bytes, got {len(data)}")
     buf = np.frombuffer(data, np.uint8).copy()
     if fmt == PixelFormat.BGR24:
         return Frame("bgr", (buf.reshape(height, width, 3),), seq, timestamp_us)
     cw, ch = (width + 1) // 2, (height + 1) // 2
     y = buf[: width * height].reshape(height, width)
-    rest = buf[width * height:]
+    rest = buf[width * height :]
     if fmt == PixelFormat.I420:
         u = rest[: cw * ch].reshape(ch, cw)
-        v = rest[cw * ch:].reshape(ch, cw)
+        v = rest[cw * ch :].reshape(ch, cw)
         return Frame("i420", (y, u, v), seq, timestamp_us)
     return Frame("nv12", (y, rest.reshape(ch, cw, 2)), seq, timestamp_us)
 
@@ -57,8 +56,14 @@ def encode_raw(frame: Frame) -> bytes:
     return b"".join(np.ascontiguousarray(p).tobytes() for p in frame.planes)
 
 
-def decode_image(fmt: PixelFormat, data: bytes, max_width: int, max_height: int,
-                 seq: int = 0, timestamp_us: int = 0) -> Frame:
+def decode_image(
+    fmt: PixelFormat,
+    data: bytes,
+    max_width: int,
+    max_height: int,
+    seq: int = 0,
+    timestamp_us: int = 0,
+) -> Frame:
     """JPEG or PNG bytes → BGR Frame. Checks the magic bytes before decoding."""
     if not data:
         raise InvalidFrame(f"expected {fmt.name} bytes, got an empty buffer")
@@ -100,25 +105,33 @@ def _header_size(fmt: PixelFormat, data: bytes) -> tuple[int, int]:
             continue
         marker = data[i + 1]
         if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+            return int.from_bytes(data[i + 7 : i + 9], "big"), int.from_bytes(
+                data[i + 5 : i + 7], "big"
+            )
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
             i += 2 if marker != 0xFF else 1
             continue
-        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
     return 0, 0
 
 
-def decode_any(fmt: PixelFormat, width: int, height: int, data: bytes, max_width: int,
-               max_height: int, seq: int = 0, timestamp_us: int = 0) -> Frame:
+def decode_any(
+    fmt: PixelFormat,
+    width: int,
+    height: int,
+    data: bytes,
+    max_width: int,
+    max_height: int,
+    seq: int = 0,
+    timestamp_us: int = 0,
+) -> Frame:
     """Raw or encoded picture → Frame, checking limits. H.264 is not a picture format."""
     if fmt in RAW_FORMATS:
         check_dimensions(width, height, max_width, max_height)
         return decode_raw(fmt, width, height, data, seq, timestamp_us)
     if fmt in IMAGE_FORMATS:
         return decode_image(fmt, data, max_width, max_height, seq, timestamp_us)
-    raise InvalidFrame(
-        f"expected a picture format (BGR24, I420, NV12, JPEG, PNG), got {fmt.name}"
-    )
+    raise InvalidFrame(f"expected a picture format (BGR24, I420, NV12, JPEG, PNG), got {fmt.name}")
 
 
 def encode_like(frame: Frame, fmt: PixelFormat) -> bytes:

@@ -19,14 +19,28 @@ QUICK_TIMEOUT_S = 540  # ~2.5 min on a shared 2-core machine; the test budget is
 @pytest.mark.slow
 def test_quick_run_writes_a_report_with_every_section(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--no-peers-setup", "--out", str(out)],
-                          cwd=repo_root(), capture_output=True, text=True, timeout=QUICK_TIMEOUT_S)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--no-peers-setup", "--out", str(out)],
+        cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        timeout=QUICK_TIMEOUT_S,
+    )
     log = (out / "bench.log").read_text() if (out / "bench.log").is_file() else ""
     assert proc.returncode == 0, f"stderr:\n{proc.stderr[-3000:]}\nbench.log:\n{log[-5000:]}"
     assert "expected about" in proc.stderr  # the run says how long it expects to take
 
     report = json.loads((out / "report.json").read_text())
-    for section in ("machine", "kernels", "detection", "live", "streams", "export", "peers", "comparisons"):
+    for section in (
+        "machine",
+        "kernels",
+        "detection",
+        "live",
+        "streams",
+        "export",
+        "peers",
+        "comparisons",
+    ):
         assert section in report, section
     m = report["machine"]
     assert m["cores_usable"] >= 1 and m["memory_bytes"] > 0 and m["cpu_model"]
@@ -35,9 +49,18 @@ def test_quick_run_writes_a_report_with_every_section(tmp_path: Path) -> None:
     assert report["mode"] == "quick" and report["expected_seconds"] > 0
 
     md = (out / "report.md").read_text()
-    for heading in ("## Answers", "## redactor beside its peers", "## Live streams: how many cameras",
-                    "## Live streams: single clips", "## Detection quality", "## Exports", "## Masking kernels",
-                    "## Plots", "## Machine and versions", "## Steps"):
+    for heading in (
+        "## Answers",
+        "## redactor beside its peers",
+        "## Live streams: how many cameras",
+        "## Live streams: single clips",
+        "## Detection quality",
+        "## Exports",
+        "## Masking kernels",
+        "## Plots",
+        "## Machine and versions",
+        "## Steps",
+    ):
         assert heading in md, heading
 
     if data_dir() is None:  # only the kernels can run; every other section says why it is empty
@@ -70,9 +93,13 @@ def test_ratios_are_redactor_over_peer() -> None:
     recall = {"all": {"n": 10, "recall": 0.9}}
     report = {
         "detection": {"realtime": {"faces": {"recall": recall, "masked_share": 0.1}}},
-        "peers": {"redactor_clip": {"fps": 12.0},
-                  "opencv_haar": {"faces": {"recall": {"all": {"n": 10, "recall": 0.3}}, "masked_share": 0.05},
-                                  "clip": {"fps": 4.0}}},
+        "peers": {
+            "redactor_clip": {"fps": 12.0},
+            "opencv_haar": {
+                "faces": {"recall": {"all": {"n": 10, "recall": 0.3}}, "masked_share": 0.05},
+                "clip": {"fps": 4.0},
+            },
+        },
     }
     r = comparisons(report)["ratios_vs_redactor_realtime"]["OpenCV Haar + GaussianBlur"]
     assert r["fps_redactor_over_peer"] == pytest.approx(3.0)
@@ -81,7 +108,8 @@ def test_ratios_are_redactor_over_peer() -> None:
 
 
 def test_redactor_bench_outside_the_repository_says_where_to_run(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert redactor_main(["bench", "--quick"]) == 2
     err = capsys.readouterr().err
@@ -89,7 +117,8 @@ def test_redactor_bench_outside_the_repository_says_where_to_run(
 
 
 def test_redactor_bench_passes_its_options_to_the_benchmark(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(repo_root())
     with pytest.raises(SystemExit) as e:
         redactor_main(["bench", "--help"])
@@ -101,16 +130,36 @@ def test_a_report_whose_parts_all_failed_still_says_why(tmp_path: Path) -> None:
     from bench.report import write
 
     report = {
-        "mode": "full", "command": "python -m bench", "started": "2026-01-01T00:00:00", "seconds": 1.0,
-        "expected_seconds": 60.0, "load_1min_end": 0.1,
-        "machine": {"cpu_model": "cpu", "cores_usable": 2, "memory_bytes": 1 << 30, "load_1min": 0.1,
-                    "versions": {"numpy": "2"}, "python": "3.11", "os": "Linux"},
+        "mode": "full",
+        "command": "python -m bench",
+        "started": "2026-01-01T00:00:00",
+        "seconds": 1.0,
+        "expected_seconds": 60.0,
+        "load_1min_end": 0.1,
+        "machine": {
+            "cpu_model": "cpu",
+            "cores_usable": 2,
+            "memory_bytes": 1 << 30,
+            "load_1min": 0.1,
+            "versions": {"numpy": "2"},
+            "python": "3.11",
+            "os": "Linux",
+        },
         "kernels": {"error": "RuntimeError: boom"},
-        "detection": {"realtime": {"skipped": "no shared data"}, "thorough": {"skipped": "no shared data"}},
-        "live": {"skipped": "no shared data"}, "streams": {"720p": {"error": "OSError: port"}},
+        "detection": {
+            "realtime": {"skipped": "no shared data"},
+            "thorough": {"skipped": "no shared data"},
+        },
+        "live": {"skipped": "no shared data"},
+        "streams": {"720p": {"error": "OSError: port"}},
         "export": {"skipped": "no shared data"},
-        "peers": {"deface": {"skipped": "not set up"}, "opencv_haar": {"skipped": "no shared data"}},
-        "steps": [{"key": "kernels", "title": "masking kernels", "seconds": 1.0, "status": "failed"}],
+        "peers": {
+            "deface": {"skipped": "not set up"},
+            "opencv_haar": {"skipped": "no shared data"},
+        },
+        "steps": [
+            {"key": "kernels", "title": "masking kernels", "seconds": 1.0, "status": "failed"}
+        ],
     }
     json_path, md_path = write(report, tmp_path)
     md = md_path.read_text()

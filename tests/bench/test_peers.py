@@ -12,7 +12,13 @@ from redactor.data import LabelledImage, load_faces
 
 
 def _item(boxes: list[list[float]], w: int = 100, h: int = 80) -> LabelledImage:
-    return LabelledImage(Path("synthetic.png"), w, h, np.asarray(boxes, np.float32).reshape(-1, 4), ("",) * len(boxes))
+    return LabelledImage(
+        Path("synthetic.png"),
+        w,
+        h,
+        np.asarray(boxes, np.float32).reshape(-1, 4),
+        ("",) * len(boxes),
+    )
 
 
 def test_score_counts_a_box_protected_at_80_percent_cover() -> None:

@@ -23,9 +23,20 @@ def _timeline(path: Path) -> tuple[list[Fraction], Fraction, int, str]:
 def test_redact_video_keeps_timing(server: RunningServer, short_clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.mp4"
     proc = subprocess.run(
-        [sys.executable, "-m", "redactor.clients.cli", "--address", server.address,
-         "redact", str(short_clip), "-o", str(out)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "redactor.clients.cli",
+            "--address",
+            server.address,
+            "redact",
+            str(short_clip),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "30 frames" in proc.stdout and "fps" in proc.stdout
@@ -39,9 +50,20 @@ def test_redact_video_keeps_timing(server: RunningServer, short_clip: Path, tmp_
 
 def test_missing_input_is_a_clear_error(server: RunningServer, tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "redactor.clients.cli", "--address", server.address,
-         "redact", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "o.mp4")],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "redactor.clients.cli",
+            "--address",
+            server.address,
+            "redact",
+            str(tmp_path / "nope.mp4"),
+            "-o",
+            str(tmp_path / "o.mp4"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "no such file" in proc.stderr

@@ -42,27 +42,50 @@ def test_rate_must_be_positive(short_clip: Path) -> None:
 
 
 @pytest.mark.parametrize("value", ["0", "-25", "nan", "1000"])
-def test_bad_fps_flag_is_a_usage_error(short_clip: Path, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_fps_flag_is_a_usage_error(
+    short_clip: Path, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert relay_main([str(short_clip), "--fps", value]) == 2
     assert "--fps must be a frame rate in (0, 240]" in capsys.readouterr().err
 
 
-def test_relay_at_camera_rate_through_the_server(server: RunningServer, short_clip: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_relay_at_camera_rate_through_the_server(
+    server: RunningServer, short_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out.h264"
-    assert relay_main([str(short_clip), "--address", server.address, "--fps", "25", "--frames", "10",
-                       "-o", str(out)]) == 0
+    assert (
+        relay_main(
+            [
+                str(short_clip),
+                "--address",
+                server.address,
+                "--fps",
+                "25",
+                "--frames",
+                "10",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "10/10 frames" in capsys.readouterr().out
     with av.open(str(out), format="h264") as c:
         assert sum(1 for _ in c.decode(video=0)) == 10
 
 
 def test_budget_flag_reaches_the_server_and_bad_values_are_usage_errors(
-        server: RunningServer, short_clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    server: RunningServer, short_clip: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert relay_main([str(short_clip), "--budget-ms", "-1"]) == 2
     assert "--budget-ms must be >= 0, got -1" in capsys.readouterr().err
     # a budget hardly any frame can meet: every frame still comes back, masked
-    assert relay_main([str(short_clip), "--address", server.address, "--frames", "12", "--budget-ms", "1"]) == 0
+    assert (
+        relay_main(
+            [str(short_clip), "--address", server.address, "--frames", "12", "--budget-ms", "1"]
+        )
+        == 0
+    )
     assert "12/12 frames" in capsys.readouterr().out
 
 
@@ -72,5 +95,7 @@ def test_fps_counts_from_the_first_frame_sent_to_the_last_answered() -> None:
     from redactor.clients.relay import RelayResult
 
     assert RelayResult(frames_out=25, active_s=1.0, seconds=1.4).fps == pytest.approx(25.0)
-    assert RelayResult(frames_out=1, seconds=0.5).fps == pytest.approx(2.0)  # nothing timed: the call
+    assert RelayResult(frames_out=1, seconds=0.5).fps == pytest.approx(
+        2.0
+    )  # nothing timed: the call
     assert RelayResult().fps == 0.0

@@ -11,7 +11,9 @@ from redactor.data import LabelledImage, load_faces, load_plates
 def smoke_faces() -> list[LabelledImage]:
     items = load_faces(smoke=True)
     if not items:
-        pytest.skip("shared data not found (faces_smoke/): set REDACTOR_DATA or place it at ../shared/data")
+        pytest.skip(
+            "shared data not found (faces_smoke/): set REDACTOR_DATA or place it at ../shared/data"
+        )
     return items
 
 
@@ -20,5 +22,7 @@ def plate_sample() -> list[LabelledImage]:
     """A fixed spread of 15 of the labelled plate photos (us, eu, br)."""
     items = load_plates()
     if not items:
-        pytest.skip("shared data not found (plates/): set REDACTOR_DATA or place it at ../shared/data")
+        pytest.skip(
+            "shared data not found (plates/): set REDACTOR_DATA or place it at ../shared/data"
+        )
     return items[::24]

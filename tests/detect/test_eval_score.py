@@ -24,7 +24,9 @@ def test_coverage_counts_the_union_of_masks() -> None:
         ([1.0], [16], 1.0, 0),  # 16 px belongs to 16-32
     ],
 )
-def test_recall_table(covered: list[float], sizes: list[float], recall: float, n_small: int) -> None:
+def test_recall_table(
+    covered: list[float], sizes: list[float], recall: float, n_small: int
+) -> None:
     table = recall_table(np.array(covered), np.array(sizes, np.float32))
     assert table["all"]["recall"] == pytest.approx(recall)
     assert table["<16"]["n"] == n_small

@@ -22,8 +22,12 @@ def _constant_model(path: Path, output: np.ndarray) -> Path:
 
     The output depends on the input (times zero) so the graph is a real one.
     """
-    const = helper.make_node("Constant", [], ["c"], value=helper.make_tensor(
-        "c", TensorProto.FLOAT, output.shape, output.ravel().tolist()))
+    const = helper.make_node(
+        "Constant",
+        [],
+        ["c"],
+        value=helper.make_tensor("c", TensorProto.FLOAT, output.shape, output.ravel().tolist()),
+    )
     nodes = [
         const,
         helper.make_node("ReduceMean", ["images"], ["m"], keepdims=1),
@@ -32,7 +36,8 @@ def _constant_model(path: Path, output: np.ndarray) -> Path:
         helper.make_node("Add", ["c", "z1"], ["output0"]),
     ]
     graph = helper.make_graph(
-        nodes, "constant",
+        nodes,
+        "constant",
         [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
         [helper.make_tensor_value_info("output0", TensorProto.FLOAT, list(output.shape))],
         initializer=[
@@ -72,7 +77,9 @@ def test_a_user_model_runs_and_boxes_map_back_to_the_frame(tmp_path: Path) -> No
     det = OnnxYoloDetector(OnnxDetectorConfig(path=path, label="plate", input_size=SIZE))
     found = det.detect(np.zeros((50, 100, 3), np.uint8))  # scale 0.64, padded 16 px above
     assert len(found) == 1 and found.labels[0] == int(Label.PLATE)
-    np.testing.assert_allclose(found.boxes[0], [(24 - 0) / 0.64, (28 - 16) / 0.64, 40 / 0.64, (36 - 16) / 0.64], rtol=1e-4)
+    np.testing.assert_allclose(
+        found.boxes[0], [(24 - 0) / 0.64, (28 - 16) / 0.64, 40 / 0.64, (36 - 16) / 0.64], rtol=1e-4
+    )
     assert len(det.model_sha256) == 64
 
 

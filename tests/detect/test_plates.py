@@ -17,7 +17,9 @@ from redactor.detect.plate_text import PlateTextDetector, grow_to_plate, text_bo
 from redactor.types import Label
 
 
-def _map_with(rects: list[tuple[int, int, int, int]], value: float = 0.9, shape: tuple[int, int] = (100, 200)):
+def _map_with(
+    rects: list[tuple[int, int, int, int]], value: float = 0.9, shape: tuple[int, int] = (100, 200)
+):
     prob = np.zeros(shape, np.float32)
     for x0, y0, x1, y1 in rects:
         prob[y0:y1, x0:x1] = value
@@ -41,7 +43,11 @@ def test_text_boxes_finds_each_region_and_unclips_it() -> None:
 
 @pytest.mark.parametrize(
     ("value", "box_threshold", "expected"),
-    [(0.9, 0.5, 1), (0.4, 0.5, 0), (0.2, 0.1, 0)],  # a low region fails the score, a faint one the binarisation
+    [
+        (0.9, 0.5, 1),
+        (0.4, 0.5, 0),
+        (0.2, 0.1, 0),
+    ],  # a low region fails the score, a faint one the binarisation
 )
 def test_text_boxes_thresholds(value: float, box_threshold: float, expected: int) -> None:
     prob = _map_with([(20, 30, 80, 40)], value)
@@ -106,14 +112,18 @@ def test_plate_text_runs_on_any_size_and_finds_nothing_on_a_blank_frame(
 
 
 @pytest.mark.data
-def test_plate_text_finds_real_plates(plate_sample: list[LabelledImage], plate_text: PlateTextDetector) -> None:
+def test_plate_text_finds_real_plates(
+    plate_sample: list[LabelledImage], plate_text: PlateTextDetector
+) -> None:
     """Measured 15/15. (DBNet reads text in either colour order, so no colour-swap test here:
     a wrong normalisation or a broken model fails this floor.)"""
     assert recall(plate_text.detect, plate_sample) >= 0.9
 
 
 @pytest.mark.data
-def test_classic_localiser_is_a_second_opinion_on_real_plates(plate_sample: list[LabelledImage]) -> None:
+def test_classic_localiser_is_a_second_opinion_on_real_plates(
+    plate_sample: list[LabelledImage],
+) -> None:
     """Measured 10/15."""
     assert recall(PlateClassicDetector(PlateClassicConfig(min_chars=3)).detect, plate_sample) >= 0.5
 
@@ -140,8 +150,17 @@ def test_steep_text_lines_are_not_plates() -> None:
     axis-aligned boxes are large squares. Plates on the ground are near level."""
     from redactor.detect.plate_text import tilt
 
-    rects = np.array([[50, 50, 40, 10, 0], [50, 50, 10, 40, 90], [50, 50, 40, 10, 15],
-                      [50, 50, 40, 10, 45], [50, 50, 10, 40, 30], [50, 50, 40, 10, 89]], np.float32)
+    rects = np.array(
+        [
+            [50, 50, 40, 10, 0],
+            [50, 50, 10, 40, 90],
+            [50, 50, 40, 10, 15],
+            [50, 50, 40, 10, 45],
+            [50, 50, 10, 40, 30],
+            [50, 50, 40, 10, 89],
+        ],
+        np.float32,
+    )
     np.testing.assert_allclose(tilt(rects), [0, 0, 15, 45, 60, 89], atol=1e-4)
     prob = np.zeros((120, 120), np.float32)
     cv2.line(prob, (10, 110), (110, 10), 1.0, 6)  # a 45-degree line
@@ -165,7 +184,9 @@ def test_a_tall_plate_line_is_looked_at_again_and_kept() -> None:
     img = _drawn_plate_1080p()
     small, _, _ = det.network_input(img)
     rects, _ = text_boxes(det.text_probability(small), cfg.bin_threshold, cfg.min_score, cfg.unclip)
-    assert len(rects) == 1 and min(rects[0, 2], rects[0, 3]) > cfg.verify_text_px  # this path is taken
+    assert (
+        len(rects) == 1 and min(rects[0, 2], rects[0, 3]) > cfg.verify_text_px
+    )  # this path is taken
     assert det.confirmed(small, rects[0]) >= cfg.verify_min_score
     (box,) = det.detect(img).boxes
     assert box[0] <= 540 and box[2] >= 1380 and box[1] <= 440 and box[3] >= 590
@@ -178,7 +199,9 @@ def test_tall_non_text_is_not_a_plate() -> None:
     looked at again with its 'text' 44 px tall it has none."""
     root = data_dir()
     if root is None or not (root / "videos" / "opencv_vtest.avi").exists():
-        pytest.skip("shared data not found (videos/opencv_vtest.avi): set REDACTOR_DATA or place it at ../shared/data")
+        pytest.skip(
+            "shared data not found (videos/opencv_vtest.avi): set REDACTOR_DATA or place it at ../shared/data"
+        )
     cap = cv2.VideoCapture(str(root / "videos" / "opencv_vtest.avi"))
     for _ in range(69):
         ok, frame = cap.read()

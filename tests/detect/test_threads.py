@@ -15,7 +15,9 @@ def _niceness() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
-@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities on this platform")
+@pytest.mark.skipif(
+    not hasattr(os, "setpriority"), reason="no per-thread priorities on this platform"
+)
 def test_lower_priority_applies_to_the_pool_threads_only() -> None:
     before = _niceness()
     with ThreadPoolExecutor(2, initializer=lower_priority, initargs=(5,)) as pool:
@@ -26,7 +28,9 @@ def test_lower_priority_applies_to_the_pool_threads_only() -> None:
         assert pool.submit(_niceness).result() == before
 
 
-@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities on this platform")
+@pytest.mark.skipif(
+    not hasattr(os, "setpriority"), reason="no per-thread priorities on this platform"
+)
 def test_a_pool_started_from_a_niced_thread_gets_its_own_niceness_not_the_sum() -> None:
     """A profile's detector pool is started by the first thread that submits to it (a
     live stream's detection thread): its threads get their niceness above the

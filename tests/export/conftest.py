@@ -77,5 +77,3 @@ def served(config: Config) -> Iterator[Served]:
     finally:
         channel.close()
         running.stop(0)
-
-

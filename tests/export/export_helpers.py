@@ -59,12 +59,14 @@ def cut_clip(src: Path, dst: Path, seconds: float) -> None:
             out.mux(packet)
 
 
-
 def request(**fields: object) -> pb.CreateExportRequest:
     """A complete request for the test recording; `fields` override."""
     base: dict[str, object] = {
-        "recording": RECORDING, "recipient": "police-112", "officer": "Insp. Kim 1234",
-        "purpose": "hit-and-run investigation", "legal_basis": "PIPA art. 18(2)7",
+        "recording": RECORDING,
+        "recipient": "police-112",
+        "officer": "Insp. Kim 1234",
+        "purpose": "hit-and-run investigation",
+        "legal_basis": "PIPA art. 18(2)7",
     }
     base.update(fields)
     return pb.CreateExportRequest(**base)  # type: ignore[arg-type]
@@ -72,14 +74,22 @@ def request(**fields: object) -> pb.CreateExportRequest:
 
 def wait_done(stub: pb_grpc.ExportsStub, export_id: str) -> list[pb.ExportJob]:
     """Every update WatchExport sends, until the job ends."""
-    return list(stub.WatchExport(pb.WatchExportRequest(id=export_id), metadata=AUDITOR, timeout=WAIT_S))
+    return list(
+        stub.WatchExport(pb.WatchExportRequest(id=export_id), metadata=AUDITOR, timeout=WAIT_S)
+    )
 
 
-def download(stub: pb_grpc.ExportsStub, export_id: str, artifact: pb.ExportArtifact, dst: Path,
-             metadata: tuple[tuple[str, str], ...] = AUDITOR) -> Path:
+def download(
+    stub: pb_grpc.ExportsStub,
+    export_id: str,
+    artifact: pb.ExportArtifact,
+    dst: Path,
+    metadata: tuple[tuple[str, str], ...] = AUDITOR,
+) -> Path:
     data = bytearray()
-    for chunk in stub.DownloadExport(pb.DownloadExportRequest(id=export_id, artifact=artifact),
-                                     metadata=metadata, timeout=WAIT_S):
+    for chunk in stub.DownloadExport(
+        pb.DownloadExportRequest(id=export_id, artifact=artifact), metadata=metadata, timeout=WAIT_S
+    ):
         assert chunk.offset == len(data)
         data += chunk.data
         assert chunk.total_size >= len(data)

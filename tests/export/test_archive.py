@@ -26,7 +26,9 @@ def root(tmp_path: Path, clip_file: Path) -> Path:
 
 
 def test_range_picks_the_covering_recording_and_offsets(root: Path) -> None:
-    sel = Archive(root).select_range("gate-1", T + timedelta(seconds=11), T + timedelta(seconds=12, milliseconds=500))
+    sel = Archive(root).select_range(
+        "gate-1", T + timedelta(seconds=11), T + timedelta(seconds=12, milliseconds=500)
+    )
     assert sel.relative == "gate-1/20240501T080010.avi"
     assert (sel.start_us, sel.end_us) == (1_000_000, 2_500_000)
     assert sel.camera_id == "gate-1" and sel.info.rate == 10 and sel.info.frames == 30
@@ -41,9 +43,13 @@ def test_range_picks_the_covering_recording_and_offsets(root: Path) -> None:
         (2, 1, InvalidInput, "must be after"),
     ],
 )
-def test_range_errors(root: Path, start_s: int, end_s: int, error: type[RedactorError], words: str) -> None:
+def test_range_errors(
+    root: Path, start_s: int, end_s: int, error: type[RedactorError], words: str
+) -> None:
     with pytest.raises(error, match=words):
-        Archive(root).select_range("gate-1", T + timedelta(seconds=start_s), T + timedelta(seconds=end_s))
+        Archive(root).select_range(
+            "gate-1", T + timedelta(seconds=start_s), T + timedelta(seconds=end_s)
+        )
 
 
 @pytest.mark.parametrize(
@@ -61,8 +67,9 @@ def test_range_errors(root: Path, start_s: int, end_s: int, error: type[Redactor
         ("", InvalidInput),
     ],
 )
-def test_paths_outside_the_root_are_refused(root: Path, tmp_path: Path, name: str,
-                                            error: type[RedactorError]) -> None:
+def test_paths_outside_the_root_are_refused(
+    root: Path, tmp_path: Path, name: str, error: type[RedactorError]
+) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "x.avi").write_bytes(b"secret")

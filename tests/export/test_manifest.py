@@ -16,8 +16,12 @@ def signed(tmp_path: Path) -> tuple[Path, Path, Ed25519PrivateKey]:
     key = Ed25519PrivateKey.generate()
     video = tmp_path / "x.mp4"
     video.write_bytes(b"\x00\x01 not really a video, but bytes with a hash")
-    body = {"format": manifest.FORMAT, "export_id": "abc", "output": {"sha256": manifest.sha256_file(video)},
-            "request": {"recipient": "police-112", "officer": "경위 김"}}
+    body = {
+        "format": manifest.FORMAT,
+        "export_id": "abc",
+        "output": {"sha256": manifest.sha256_file(video)},
+        "request": {"recipient": "police-112", "officer": "경위 김"},
+    }
     doc = tmp_path / "x.manifest.json"
     manifest.write(manifest.sign(body, key), doc)
     return video, doc, key
@@ -41,7 +45,9 @@ def test_reformatting_keeps_the_signature(signed: tuple[Path, Path, Ed25519Priva
     assert manifest.verify(video, doc).ok
 
 
-def test_each_failure_is_named(signed: tuple[Path, Path, Ed25519PrivateKey], tmp_path: Path) -> None:
+def test_each_failure_is_named(
+    signed: tuple[Path, Path, Ed25519PrivateKey], tmp_path: Path
+) -> None:
     video, doc, key = signed
     original = json.loads(doc.read_text())
 
@@ -50,10 +56,14 @@ def test_each_failure_is_named(signed: tuple[Path, Path, Ed25519PrivateKey], tmp
     doc.write_text(json.dumps(changed))
     assert failed(manifest.verify(video, doc)) == ["signature"]
 
-    resigned = manifest.sign(changed["manifest"], Ed25519PrivateKey.generate())  # a forger's own key
+    resigned = manifest.sign(
+        changed["manifest"], Ed25519PrivateKey.generate()
+    )  # a forger's own key
     doc.write_text(json.dumps(resigned))
     assert manifest.verify(video, doc).ok  # self-consistent ...
-    assert failed(manifest.verify(video, doc, key.public_key())) == ["key"]  # ... but not the center's
+    assert failed(manifest.verify(video, doc, key.public_key())) == [
+        "key"
+    ]  # ... but not the center's
 
     doc.write_text(json.dumps(original))
     video.write_bytes(video.read_bytes() + b"!")
@@ -70,4 +80,6 @@ def test_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
     b = keys.load_or_create(path)
     assert keys.fingerprint(a.public_key()) == keys.fingerprint(b.public_key())
     assert path.stat().st_mode & 0o077 == 0
-    assert keys.fingerprint(keys.load_public(keys.public_path(path))) == keys.fingerprint(a.public_key())
+    assert keys.fingerprint(keys.load_public(keys.public_path(path))) == keys.fingerprint(
+        a.public_key()
+    )

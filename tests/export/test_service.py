@@ -26,9 +26,15 @@ from redactor.types import Detections, MaskReason
 
 START = datetime(2024, 5, 1, 8, 0, 0, tzinfo=UTC)  # the test recording's start
 # the first second (10 frames): enough for these tests, quick with the thorough profile
-REQUEST = ExportRequest(camera_id=CAMERA, start=START, end=START + timedelta(seconds=1),
-                        recipient="police-112", officer="Insp. Kim", purpose="investigation",
-                        legal_basis="PIPA art. 18(2)7")
+REQUEST = ExportRequest(
+    camera_id=CAMERA,
+    start=START,
+    end=START + timedelta(seconds=1),
+    recipient="police-112",
+    officer="Insp. Kim",
+    purpose="investigation",
+    legal_basis="PIPA art. 18(2)7",
+)
 FAILING_FRAMES = {5, 6}
 
 
@@ -142,8 +148,9 @@ def test_lookahead_masks_more_and_never_less(detected: DetectPass) -> None:
     assert (reasons == int(MaskReason.LOOKAHEAD)).sum() > 0
     for i, (a, b) in enumerate(zip(ahead, live, strict=True)):
         for box in b.detections.boxes:  # every box the live tracker masks is masked here too
-            inside = ((a.detections.boxes[:, :2] <= box[:2] + 0.5).all(axis=1)
-                      & (a.detections.boxes[:, 2:] >= box[2:] - 0.5).all(axis=1))
+            inside = (a.detections.boxes[:, :2] <= box[:2] + 0.5).all(axis=1) & (
+                a.detections.boxes[:, 2:] >= box[2:] - 0.5
+            ).all(axis=1)
             assert inside.any(), f"frame {i}: look-ahead lost a box the live tracker has"
     # before its first detection, a face is covered only with look-ahead
     first_seen: dict[int, int] = {}
@@ -151,6 +158,9 @@ def test_lookahead_masks_more_and_never_less(detected: DetectPass) -> None:
         for tid, why in zip(t.detections.track_ids, t.reasons, strict=True):
             if why == int(MaskReason.DETECTED):
                 first_seen.setdefault(int(tid), i)
-    early = [(tid, f) for tid, f in first_seen.items() if f > 0
-             and any(tid in ahead[j].detections.track_ids for j in range(f))]
+    early = [
+        (tid, f)
+        for tid, f in first_seen.items()
+        if f > 0 and any(tid in ahead[j].detections.track_ids for j in range(f))
+    ]
     assert early, "no face was covered before its first detection"

@@ -65,10 +65,10 @@ def write_config(folder: Path, crf: int = 18, extra: str = "") -> Path:
         f'[export]\narchive_root = "{folder}/archive"\noutput_dir = "{folder}/exports"\n'
         f'ledger_path = "{folder}/ledger.sqlite"\nkey_path = "{folder}/keys/signing_key.pem"\n'
         f'crf = {crf}\npreset = "ultrafast"\nencoder_threads = 1\n'
-        f'[detect.profiles.realtime]\ndetectors = {detect}\n'
-        f'[detect.profiles.thorough]\ndetectors = {detect}\n'
-        f'[detect.profiles.roi]\ndetectors = {detect}\n'
-        f'[detect.profiles.sweep]\ndetectors = {detect}\n' + extra
+        f"[detect.profiles.realtime]\ndetectors = {detect}\n"
+        f"[detect.profiles.thorough]\ndetectors = {detect}\n"
+        f"[detect.profiles.roi]\ndetectors = {detect}\n"
+        f"[detect.profiles.sweep]\ndetectors = {detect}\n" + extra
     )
     return path
 
@@ -116,13 +116,20 @@ def start_server(config: Path, log: Path, max_file_bytes: int | None = None) -> 
     if max_file_bytes is None:
         cmd = [sys.executable, "-m", "redactor.cli", *args]
     else:
-        launch = ("import resource, runpy, sys; "
-                  f"resource.setrlimit(resource.RLIMIT_FSIZE, ({max_file_bytes}, {max_file_bytes})); "
-                  f"sys.argv = ['redactor.cli', *{args!r}]; runpy.run_module('redactor.cli', run_name='__main__')")
+        launch = (
+            "import resource, runpy, sys; "
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({max_file_bytes}, {max_file_bytes})); "
+            f"sys.argv = ['redactor.cli', *{args!r}]; runpy.run_module('redactor.cli', run_name='__main__')"
+        )
         cmd = [sys.executable, "-c", launch]
     err = log.open("a")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=err,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     err.close()
     assert proc.stdout is not None
     line = ""
@@ -140,21 +147,30 @@ def start_server(config: Path, log: Path, max_file_bytes: int | None = None) -> 
 
 def healthy(address: str, timeout: float = 5.0) -> bool:
     with grpc.insecure_channel(address) as ch:
-        resp = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+        resp = health_pb2_grpc.HealthStub(ch).Check(
+            health_pb2.HealthCheckRequest(), timeout=timeout
+        )
     return bool(resp.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 def export_request(**fields: object) -> pb.CreateExportRequest:
     base: dict[str, object] = {
-        "recording": f"{CAMERA}/{RECORDING_NAME}", "recipient": "police-112", "officer": "Insp. Kim 1234",
-        "purpose": "fault test", "legal_basis": "PIPA art. 18(2)7",
+        "recording": f"{CAMERA}/{RECORDING_NAME}",
+        "recipient": "police-112",
+        "officer": "Insp. Kim 1234",
+        "purpose": "fault test",
+        "legal_basis": "PIPA art. 18(2)7",
     }
     base.update(fields)
     return pb.CreateExportRequest(**base)  # type: ignore[arg-type]
 
 
-def watch(stub: pb_grpc.ExportsStub, export_id: str, timeout: float = 300.0) -> Iterator[pb.ExportJob]:
-    yield from stub.WatchExport(pb.WatchExportRequest(id=export_id), metadata=AUDITOR, timeout=timeout)
+def watch(
+    stub: pb_grpc.ExportsStub, export_id: str, timeout: float = 300.0
+) -> Iterator[pb.ExportJob]:
+    yield from stub.WatchExport(
+        pb.WatchExportRequest(id=export_id), metadata=AUDITOR, timeout=timeout
+    )
 
 
 # ---------------------------------------------------------------- the auditor's checks
@@ -162,8 +178,12 @@ def watch(stub: pb_grpc.ExportsStub, export_id: str, timeout: float = 300.0) -> 
 
 def audit(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`redactor-audit --config CONFIG ARGS...` as the auditor runs it."""
-    return subprocess.run([sys.executable, "-m", "redactor.clients.audit", "--config", str(config), *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "redactor.clients.audit", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def ledger_verify(config: Path, head: str | None = None) -> str:

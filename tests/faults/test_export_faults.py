@@ -56,7 +56,11 @@ def _final(address: str, export_id: str, until_running: bool = False) -> pb.Expo
         last = None
         for job in watch(stub, export_id):
             last = job
-            if until_running and job.state == pb.EXPORT_STATE_RUNNING and job.frames_done + job.progress > 0:
+            if (
+                until_running
+                and job.state == pb.EXPORT_STATE_RUNNING
+                and job.frames_done + job.progress > 0
+            ):
                 return job
         assert last is not None
         return last

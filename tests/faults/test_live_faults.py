@@ -38,9 +38,14 @@ from redactor.v1 import redactor_pb2_grpc as pb_grpc
 W, H = 320, 240
 
 
-def serve(tmp: Path, limits: Limits | None = None, factory: DetectorFactory | None = None) -> RunningServer:
-    return create_server(Config(limits=limits or Limits(), export=export_config(tmp)), "127.0.0.1:0",
-                         detector_factory=factory)
+def serve(
+    tmp: Path, limits: Limits | None = None, factory: DetectorFactory | None = None
+) -> RunningServer:
+    return create_server(
+        Config(limits=limits or Limits(), export=export_config(tmp)),
+        "127.0.0.1:0",
+        detector_factory=factory,
+    )
 
 
 def stop_and_verify(running: RunningServer) -> None:
@@ -80,11 +85,17 @@ def moving_frames(n: int, w: int = W, h: int = H) -> list[bytes]:
     return [np.roll(base, 3 * i, axis=1).tobytes() for i in range(n)]
 
 
-def stream(address: str, header: pb.StreamHeader, frames: list[bytes], fps: float = 25.0,
-           timeout: float = 120, check: Callable[[pb.RedactedFrame], None] | None = None,
-           ) -> list[pb.RedactedFrame]:
+def stream(
+    address: str,
+    header: pb.StreamHeader,
+    frames: list[bytes],
+    fps: float = 25.0,
+    timeout: float = 120,
+    check: Callable[[pb.RedactedFrame], None] | None = None,
+) -> list[pb.RedactedFrame]:
     """Sends `frames` at `fps`; returns the redacted frames. With `check`, each frame is
     checked as it arrives and kept without its pixels (memory stays flat)."""
+
     def requests() -> Iterator[pb.StreamRequest]:
         yield pb.StreamRequest(header=header)
         t0 = time.perf_counter()
@@ -92,9 +103,13 @@ def stream(address: str, header: pb.StreamHeader, frames: list[bytes], fps: floa
             delay = t0 + i / fps - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            yield pb.StreamRequest(frame=pb.StreamFrame(seq=i, timestamp_us=int(i * 1e6 / fps), data=data))
+            yield pb.StreamRequest(
+                frame=pb.StreamFrame(seq=i, timestamp_us=int(i * 1e6 / fps), data=data)
+            )
 
-    with grpc.insecure_channel(address, options=[("grpc.max_receive_message_length", 64 << 20)]) as ch:
+    with grpc.insecure_channel(
+        address, options=[("grpc.max_receive_message_length", 64 << 20)]
+    ) as ch:
         stub = pb_grpc.RedactorStub(ch)  # type: ignore[no-untyped-call]
         out = []
         for r in stub.RedactStream(requests(), timeout=timeout):
@@ -109,7 +124,10 @@ def stream(address: str, header: pb.StreamHeader, frames: list[bytes], fps: floa
 
 def assert_closed(o: pb.RedactedFrame) -> None:
     """The frame went out fully masked (one flat value) or was dropped: nothing of it shows."""
-    assert o.status in (pb.FRAME_STATUS_FULLY_MASKED, pb.FRAME_STATUS_DROPPED), (o.seq, o.status_reason)
+    assert o.status in (pb.FRAME_STATUS_FULLY_MASKED, pb.FRAME_STATUS_DROPPED), (
+        o.seq,
+        o.status_reason,
+    )
     assert o.status == pb.FRAME_STATUS_DROPPED or flat(o.data), o.seq
 
 
@@ -122,9 +140,14 @@ def test_detector_raising(tmp_path: Path, face_bgr: np.ndarray) -> None:
         with grpc.insecure_channel(running.address) as ch:
             stub = pb_grpc.RedactorStub(ch)  # type: ignore[no-untyped-call]
             r = stub.RedactImage(pb.RedactImageRequest(image=bgr_image(face_bgr)), timeout=30)
-        assert r.status == pb.FRAME_STATUS_FULLY_MASKED and "injected detector failure" in r.status_reason
+        assert (
+            r.status == pb.FRAME_STATUS_FULLY_MASKED
+            and "injected detector failure" in r.status_reason
+        )
         assert flat(r.image.data)
-        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112")
+        header = pb.StreamHeader(
+            format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112"
+        )
         outs = stream(running.address, header, moving_frames(15))
         assert [o.seq for o in outs] == list(range(15))
         for o in outs:
@@ -142,7 +165,7 @@ def walker_frames(n: int, w: int = W, h: int = H) -> list[bytes]:
     for i in range(n):
         img = base.copy()
         x = 10 + 4 * i
-        img[80:150, x:x + 30] = (30, 200, 220)
+        img[80:150, x : x + 30] = (30, 200, 220)
         out.append(img.tobytes())
     return out
 
@@ -151,18 +174,23 @@ def _one_profile_raising(tmp_path: Path, profile: str, n: int, why: str) -> list
     """Streams a walker through a server whose `profile` detector always raises and
     whose other detectors find nothing; checks that every frame from the first that
     says `why` on is closed and the server still answers. Returns those frames."""
+
     def factory(name: str, cfg: ProfileConfig) -> object:
         # the others work and find nothing, fast, so the stream keeps up
         return RaisingDetector() if name == profile else EmptyDetector("nothing")
 
     running = serve(tmp_path, factory=factory)  # type: ignore[arg-type]
     try:
-        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112")
+        header = pb.StreamHeader(
+            format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112"
+        )
         outs = stream(running.address, header, walker_frames(n), fps=10.0)
         assert [o.seq for o in outs] == list(range(n))
         failed = [o.seq for o in outs if why in o.status_reason]
-        assert failed, f"the {profile} detector was never reached: {[o.status_reason for o in outs]}"
-        for o in outs[failed[0]:]:
+        assert failed, (
+            f"the {profile} detector was never reached: {[o.status_reason for o in outs]}"
+        )
+        for o in outs[failed[0] :]:
             assert_closed(o)
         assert healthy(running.address)
         return failed
@@ -210,18 +238,32 @@ def test_late_detection_failing_fails_the_next_frames_closed(tmp_path: Path) -> 
     detection that finished late has failed, no frame is masked from older tracks."""
     det = _FailsLater()
     limits = Limits(latency_budget_ms=300, detection_wait_share=0.25, detect_interval_ms=10_000)
-    cfg = Config(limits=limits, export=export_config(tmp_path), live=LiveConfig(motion=MotionConfig(enabled=False)))
+    cfg = Config(
+        limits=limits,
+        export=export_config(tmp_path),
+        live=LiveConfig(motion=MotionConfig(enabled=False)),
+    )
     running = create_server(cfg, "127.0.0.1:0", detector_factory=lambda name, pc: det)
     try:
-        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112",
-                                 latency_budget_ms=300)
+        header = pb.StreamHeader(
+            format=pb.PIXEL_FORMAT_BGR24,
+            width=W,
+            height=H,
+            recipient="police-112",
+            latency_budget_ms=300,
+        )
         outs = stream(running.address, header, moving_frames(40), fps=25.0)
         assert [o.seq for o in outs] == list(range(40))
-        assert any(o.status == pb.FRAME_STATUS_REDACTED for o in outs), "no frame went out from the tracks"
+        assert any(o.status == pb.FRAME_STATUS_REDACTED for o in outs), (
+            "no frame went out from the tracks"
+        )
         failed = [o.seq for o in outs if "detection failed" in o.status_reason]
         assert failed, [o.status_reason for o in outs]
-        for o in outs[failed[0]:]:
-            assert o.status == pb.FRAME_STATUS_FULLY_MASKED and flat(o.data), (o.seq, o.status_reason)
+        for o in outs[failed[0] :]:
+            assert o.status == pb.FRAME_STATUS_FULLY_MASKED and flat(o.data), (
+                o.seq,
+                o.status_reason,
+            )
         assert healthy(running.address)
     finally:
         stop_and_verify(running)
@@ -239,6 +281,7 @@ def test_detector_hanging_single_images(tmp_path: Path, face_bgr: np.ndarray) ->
     running = serve(tmp_path, limits, lambda name, cfg: hang)
     calls = running.engine.config.server.workers + 6
     try:
+
         def one(_: int) -> tuple[pb.RedactImageResponse, float]:
             with grpc.insecure_channel(running.address) as ch:
                 stub = pb_grpc.RedactorStub(ch)  # type: ignore[no-untyped-call]
@@ -285,7 +328,9 @@ def test_detector_hanging_stream_stays_bounded(tmp_path: Path) -> None:
             if o.seq in (60, n - 10):
                 heap[o.seq] = tracemalloc.get_traced_memory()[0]
 
-        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=w, height=h, recipient="police-112", fps=fps)
+        header = pb.StreamHeader(
+            format=pb.PIXEL_FORMAT_BGR24, width=w, height=h, recipient="police-112", fps=fps
+        )
         tracemalloc.start()
         try:
             outs = stream(running.address, header, frames, fps, check=check)
@@ -303,9 +348,12 @@ def test_detector_hanging_stream_stays_bounded(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- kernel failing
 
 
-def test_kernel_failure_fully_masks(tmp_path: Path, face_bgr: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kernel_failure_fully_masks(
+    tmp_path: Path, face_bgr: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The masking kernel fails halfway (it has already written part of a mask): the
     frame must come out fully masked, not half-masked. Real detectors find the faces."""
+
     def broken(*planes_and_boxes: object, **kw: object) -> None:
         plane = planes_and_boxes[0]
         assert isinstance(plane, np.ndarray)
@@ -320,18 +368,32 @@ def test_kernel_failure_fully_masks(tmp_path: Path, face_bgr: np.ndarray, monkey
             stub = pb_grpc.RedactorStub(ch)  # type: ignore[no-untyped-call]
             r = stub.RedactImage(pb.RedactImageRequest(image=bgr_image(face_bgr)), timeout=60)
         assert len(r.detections) > 0, "the test image must have faces for the kernel to run"
-        assert r.status == pb.FRAME_STATUS_FULLY_MASKED and "injected kernel failure" in r.status_reason
+        assert (
+            r.status == pb.FRAME_STATUS_FULLY_MASKED
+            and "injected kernel failure" in r.status_reason
+        )
         assert flat(r.image.data)
 
         h, w = (d - d % 2 for d in face_bgr.shape[:2])
-        i420 = cv2.cvtColor(np.ascontiguousarray(face_bgr[:h, :w]), cv2.COLOR_BGR2YUV_I420).tobytes()
-        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_I420, width=w, height=h, recipient="police-112",
-                                 latency_budget_ms=30_000)
+        i420 = cv2.cvtColor(
+            np.ascontiguousarray(face_bgr[:h, :w]), cv2.COLOR_BGR2YUV_I420
+        ).tobytes()
+        header = pb.StreamHeader(
+            format=pb.PIXEL_FORMAT_I420,
+            width=w,
+            height=h,
+            recipient="police-112",
+            latency_budget_ms=30_000,
+        )
         outs = stream(running.address, header, [i420] * 6, fps=10)
-        assert any(o.status == pb.FRAME_STATUS_FULLY_MASKED and "kernel" in o.status_reason for o in outs)
+        assert any(
+            o.status == pb.FRAME_STATUS_FULLY_MASKED and "kernel" in o.status_reason for o in outs
+        )
         for o in outs:
             if o.status == pb.FRAME_STATUS_REDACTED:
-                assert len(o.masks) == 0, "a frame needing a mask went out REDACTED with a broken kernel"
+                assert len(o.masks) == 0, (
+                    "a frame needing a mask went out REDACTED with a broken kernel"
+                )
             elif o.status == pb.FRAME_STATUS_FULLY_MASKED:
                 assert flat(o.data, luma_only=w * h)
     finally:
@@ -342,7 +404,9 @@ def test_kernel_failure_fully_masks(tmp_path: Path, face_bgr: np.ndarray, monkey
 # ---------------------------------------------------------------- encoder failing
 
 
-def test_encoder_failure_ends_the_stream_without_that_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_encoder_failure_ends_the_stream_without_that_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A frame's answer is encoded on the stream's encode thread while the next frames
     are masked. When its encode fails, that frame never leaves, nor does any after it:
     the stream ends INTERNAL after the frames before it went out, in order, and the
@@ -357,16 +421,34 @@ def test_encoder_failure_ends_the_stream_without_that_frame(tmp_path: Path, monk
     monkeypatch.setattr(StreamSession, "encode", failing)
     running = serve(tmp_path)
     try:
-        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112",
-                                 latency_budget_ms=30_000)
+        header = pb.StreamHeader(
+            format=pb.PIXEL_FORMAT_BGR24,
+            width=W,
+            height=H,
+            recipient="police-112",
+            latency_budget_ms=30_000,
+        )
         got: list[int] = []
         with pytest.raises(grpc.RpcError) as e:
-            stream(running.address, header, moving_frames(10), fps=10, check=lambda f: got.append(f.seq))
-        assert e.value.code() == grpc.StatusCode.INTERNAL and "RuntimeError" in (e.value.details() or "")
+            stream(
+                running.address,
+                header,
+                moving_frames(10),
+                fps=10,
+                check=lambda f: got.append(f.seq),
+            )
+        assert e.value.code() == grpc.StatusCode.INTERNAL and "RuntimeError" in (
+            e.value.details() or ""
+        )
         assert got == [0, 1, 2]
         monkeypatch.undo()
         assert healthy(running.address, timeout=2)
-        assert [o.seq for o in stream(running.address, header, moving_frames(4), fps=10)] == [0, 1, 2, 3]
+        assert [o.seq for o in stream(running.address, header, moving_frames(4), fps=10)] == [
+            0,
+            1,
+            2,
+            3,
+        ]
     finally:
         monkeypatch.undo()
         stop_and_verify(running)
@@ -438,13 +520,17 @@ def test_client_cancels_mid_stream(one_stream_server: RunningServer) -> None:
     call.cancel()
     ch.close()
     wait_idle(running)
-    assert one_frame_stream(running.address) == [pb.FRAME_STATUS_REDACTED]  # the caller's slot is free again
+    assert one_frame_stream(running.address) == [
+        pb.FRAME_STATUS_REDACTED
+    ]  # the caller's slot is free again
 
 
 def test_client_killed_mid_stream(one_stream_server: RunningServer) -> None:
     """The client process dies with SIGKILL (no goodbye on the wire but a reset)."""
     running = one_stream_server
-    proc = subprocess.Popen([sys.executable, "-c", CLIENT, running.address], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLIENT, running.address], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         kinds = [proc.stdout.readline().strip() for _ in range(4)]
@@ -458,7 +544,9 @@ def test_client_killed_mid_stream(one_stream_server: RunningServer) -> None:
     assert healthy(running.address)
 
 
-def test_motion_model_failing_fails_its_frame_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_motion_model_failing_fails_its_frame_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The moving-blob masks come from the motion model; a frame it failed on leaves
     fully masked (the others as usual), and the stream goes on."""
     from redactor.pipeline import background
@@ -473,7 +561,9 @@ def test_motion_model_failing_fails_its_frame_closed(tmp_path: Path, monkeypatch
     monkeypatch.setattr(background.BackgroundModel, "update", update)
     running = serve(tmp_path, factory=lambda name, cfg: EmptyDetector("nothing"))
     try:
-        header = pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112")
+        header = pb.StreamHeader(
+            format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112"
+        )
         outs = stream(running.address, header, walker_frames(20), fps=10.0)
         assert [o.seq for o in outs] == list(range(20))
         assert "motion model failed" in outs[12].status_reason

@@ -26,7 +26,11 @@ BOX = [[1, 1, 5, 5]]
         (lambda: mask_bgr([[0]], BOX), TypeError, "numpy.ndarray"),
         (lambda: mask_bgr(img().astype(np.float32), BOX), TypeError, "uint8, got float32"),
         (lambda: mask_bgr(np.zeros((8, 10), np.uint8), BOX), ValueError, "(h, w, 3), got (8, 10)"),
-        (lambda: mask_bgr(np.zeros((8, 10, 4), np.uint8), BOX), ValueError, "(h, w, 3), got (8, 10, 4)"),
+        (
+            lambda: mask_bgr(np.zeros((8, 10, 4), np.uint8), BOX),
+            ValueError,
+            "(h, w, 3), got (8, 10, 4)",
+        ),
         (lambda: mask_bgr(np.zeros((0, 10, 3), np.uint8), BOX), ValueError, "not be empty"),
         (lambda: mask_bgr(img(8, 20)[:, ::2], BOX), ValueError, "C-contiguous"),
         (lambda: mask_bgr(np.broadcast_to(img(), (8, 10, 3)), BOX), ValueError, "writeable"),
@@ -43,14 +47,36 @@ BOX = [[1, 1, 5, 5]]
         (lambda: mask_bgr(img(), BOX, feather=1.5), ValueError, "got 1.5"),  # type: ignore[arg-type]
         (lambda: mask_bgr(img(), BOX, color=(0, 0, 256)), ValueError, "0..255"),
         (lambda: mask_bgr(img(), BOX, color=(0, 0)), ValueError, "3 ints"),
-        (lambda: mask_i420(np.zeros((9, 11), np.uint8), np.zeros((4, 6), np.uint8),
-                           np.zeros((5, 6), np.uint8), BOX), ValueError, "(5, 6) (half the luma, rounded up), got (4, 6)"),
-        (lambda: mask_i420(np.zeros((9, 11, 1), np.uint8), np.zeros((5, 6), np.uint8),
-                           np.zeros((5, 6), np.uint8), BOX), ValueError, "y must have shape (h, w)"),
-        (lambda: mask_nv12(np.zeros((9, 11), np.uint8), np.zeros((5, 6), np.uint8), BOX),
-         ValueError, "uv must have shape (h, w, 2)"),
-        (lambda: mask_nv12(np.zeros((9, 11), np.uint8), np.zeros((5, 5, 2), np.uint8), BOX),
-         ValueError, "(5, 6, 2)"),
+        (
+            lambda: mask_i420(
+                np.zeros((9, 11), np.uint8),
+                np.zeros((4, 6), np.uint8),
+                np.zeros((5, 6), np.uint8),
+                BOX,
+            ),
+            ValueError,
+            "(5, 6) (half the luma, rounded up), got (4, 6)",
+        ),
+        (
+            lambda: mask_i420(
+                np.zeros((9, 11, 1), np.uint8),
+                np.zeros((5, 6), np.uint8),
+                np.zeros((5, 6), np.uint8),
+                BOX,
+            ),
+            ValueError,
+            "y must have shape (h, w)",
+        ),
+        (
+            lambda: mask_nv12(np.zeros((9, 11), np.uint8), np.zeros((5, 6), np.uint8), BOX),
+            ValueError,
+            "uv must have shape (h, w, 2)",
+        ),
+        (
+            lambda: mask_nv12(np.zeros((9, 11), np.uint8), np.zeros((5, 5, 2), np.uint8), BOX),
+            ValueError,
+            "(5, 6, 2)",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_what_was_expected(call: object, error: type, words: str) -> None:
@@ -60,8 +86,13 @@ def test_bad_input_is_refused_with_what_was_expected(call: object, error: type, 
 
 
 def test_boxes_of_any_numeric_kind_are_accepted() -> None:
-    for boxes in ([[1, 1, 5, 5]], np.array([[1, 1, 5, 5]], np.float32), np.array([[1, 1, 5, 5]], np.int32),
-                  np.array([[1.5, 1.5, 5.5, 5.5]])[:, [0, 1, 2, 3]].T.T, ((1, 1, 5, 5),)):
+    for boxes in (
+        [[1, 1, 5, 5]],
+        np.array([[1, 1, 5, 5]], np.float32),
+        np.array([[1, 1, 5, 5]], np.int32),
+        np.array([[1.5, 1.5, 5.5, 5.5]])[:, [0, 1, 2, 3]].T.T,
+        ((1, 1, 5, 5),),
+    ):
         a = img()
         a[:] = 9
         mask_bgr(a, boxes, Style.FILL)
@@ -73,7 +104,9 @@ def test_warmup_compiles_everything_the_api_uses() -> None:
 
     warmup()
     dispatchers = [
-        obj for mod in (blur, fill, pixelate, plane, shapes) for obj in vars(mod).values()
+        obj
+        for mod in (blur, fill, pixelate, plane, shapes)
+        for obj in vars(mod).values()
         if hasattr(obj, "signatures") and hasattr(obj, "py_func")
     ]
     if not dispatchers:
@@ -84,7 +117,10 @@ def test_warmup_compiles_everything_the_api_uses() -> None:
     y = frame[..., 0].copy()
     u = frame[:360, :640, 1].copy()
     uv = frame[:360, :640, :2].copy()
-    for boxes in ([[10.5, 20, 300, 400]], np.array([[0, 0, 1280, 720], [5, 5, 50, 50]], np.float32)):
+    for boxes in (
+        [[10.5, 20, 300, 400]],
+        np.array([[0, 0, 1280, 720], [5, 5, 50, 50]], np.float32),
+    ):
         for style in Style:
             for ellipse, feather in ((False, 0), (True, 0), (False, 4)):
                 mask_bgr(frame, boxes, style, 6.0, ellipse, feather, (1, 2, 3))

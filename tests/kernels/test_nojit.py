@@ -19,8 +19,18 @@ SUBSET = "small or chroma or round or empty or fill_leaves or bad_input or overl
 def test_small_cases_pass_with_jit_disabled() -> None:
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
     cmd = [
-        sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-k", SUBSET,
-        "tests/kernels/test_reference.py", "tests/kernels/test_semantics.py", "tests/kernels/test_api.py",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-x",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        SUBSET,
+        "tests/kernels/test_reference.py",
+        "tests/kernels/test_semantics.py",
+        "tests/kernels/test_api.py",
     ]
     run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

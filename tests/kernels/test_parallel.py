@@ -12,28 +12,56 @@ ONE = np.ones(3, np.int64)
 BGR = np.full(3, 3, np.int64)
 
 
-def serial(img: np.ndarray, boxes: np.ndarray, style: Style, strength: float, ellipse: bool,
-           feather: int, color: tuple[int, int, int]) -> None:
+def serial(
+    img: np.ndarray,
+    boxes: np.ndarray,
+    style: Style,
+    strength: float,
+    ellipse: bool,
+    feather: int,
+    color: tuple[int, int, int],
+) -> None:
     h, w = img.shape[:2]
     p = img.reshape(h, w * 3)
     values = np.array([color] * 3, np.uint8)
     passes = 3 if style == Style.STRONG_BLUR else 1
-    plane.mask_serial(p, p, p, 1, BGR, ONE, values, boxes, w, h, 1, int(style), strength, passes,
-                      ellipse, feather)
+    plane.mask_serial(
+        p, p, p, 1, BGR, ONE, values, boxes, w, h, 1, int(style), strength, passes, ellipse, feather
+    )
 
 
-def parallel(img: np.ndarray, boxes: np.ndarray, style: Style, strength: float, ellipse: bool,
-             feather: int, color: tuple[int, int, int]) -> None:
+def parallel(
+    img: np.ndarray,
+    boxes: np.ndarray,
+    style: Style,
+    strength: float,
+    ellipse: bool,
+    feather: int,
+    color: tuple[int, int, int],
+) -> None:
     h, w = img.shape[:2]
     passes = 3 if style == Style.STRONG_BLUR else 1
     lb, wb, par, tasks, phases = plane.plan(boxes, w, h, 1, 1, 3, int(style), strength, passes)
-    plane._execute_parallel(tasks, phases, img.reshape(h, w * 3), 3, lb, wb, par, 1, ellipse,
-                            feather, np.array(color, np.uint8))
+    plane._execute_parallel(
+        tasks,
+        phases,
+        img.reshape(h, w * 3),
+        3,
+        lb,
+        wb,
+        par,
+        1,
+        ellipse,
+        feather,
+        np.array(color, np.uint8),
+    )
 
 
 @pytest.mark.parametrize("style", list(Style))
 @pytest.mark.parametrize(("ellipse", "feather"), [(False, 0), (True, 3)])
-def test_parallel_equals_serial_with_many_overlapping_boxes(style: Style, ellipse: bool, feather: int) -> None:
+def test_parallel_equals_serial_with_many_overlapping_boxes(
+    style: Style, ellipse: bool, feather: int
+) -> None:
     rng = np.random.default_rng(int(style))
     h, w = 203, 311
     c = rng.uniform(0, [w, h], (40, 2))
@@ -46,7 +74,9 @@ def test_parallel_equals_serial_with_many_overlapping_boxes(style: Style, ellips
         serial(a, boxes, style, 6.0, ellipse, feather, (1, 2, 3))
         parallel(b, boxes, style, 6.0, ellipse, feather, (1, 2, 3))
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(a, mask_bgr_ref(img, boxes, style, 6.0, ellipse, feather, (1, 2, 3)))
+    np.testing.assert_array_equal(
+        a, mask_bgr_ref(img, boxes, style, 6.0, ellipse, feather, (1, 2, 3))
+    )
 
 
 def test_large_masks_take_the_parallel_path_with_the_same_result() -> None:

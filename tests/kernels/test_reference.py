@@ -15,7 +15,12 @@ from redactor.kernels import Style, mask_bgr, mask_i420, mask_nv12
 from redactor.kernels.reference import mask_bgr_ref, mask_yuv420_ref
 
 SIZES = {"small": (23, 31), "odd": (57, 83), "big": (241, 331)}
-SHAPES = {"rect": (False, 0), "ellipse": (True, 0), "feather": (False, 3), "ellipsefeather": (True, 4)}
+SHAPES = {
+    "rect": (False, 0),
+    "ellipse": (True, 0),
+    "feather": (False, 3),
+    "ellipsefeather": (True, 4),
+}
 
 
 def random_boxes(rng: np.random.Generator, h: int, w: int, n: int) -> npt.NDArray[np.float64]:
@@ -27,12 +32,12 @@ def random_boxes(rng: np.random.Generator, h: int, w: int, n: int) -> npt.NDArra
     b[whole] = np.round(b[whole])
     extra = np.array(
         [
-            [-10, -10, -1, -1],        # fully outside
-            [5, 5, 5, 9],              # empty (zero width)
-            [w + 1, 0, w + 9, h],      # right of the frame
-            [1.5, 2.5, 2.5, 3.5],      # one pixel, fractional
-            [0, 0, w, h],              # the whole frame
-            [3, 3, 3.2, 40],           # a sliver
+            [-10, -10, -1, -1],  # fully outside
+            [5, 5, 5, 9],  # empty (zero width)
+            [w + 1, 0, w + 9, h],  # right of the frame
+            [1.5, 2.5, 2.5, 3.5],  # one pixel, fractional
+            [0, 0, w, h],  # the whole frame
+            [3, 3, 3.2, 40],  # a sliver
         ],
         np.float64,
     )
@@ -78,7 +83,9 @@ def test_i420_equals_reference(size: str, style: Style, shape: str, seed: int) -
     boxes = random_boxes(rng, h, w, 12)
     strength = float(rng.choice([1.5, 4.0, 8.0, 13.0]))
     color = tuple(int(c) for c in rng.integers(0, 256, 3))
-    want_y, (want_u, want_v) = mask_yuv420_ref(y, [u, v], boxes, style, strength, ellipse, feather, color)
+    want_y, (want_u, want_v) = mask_yuv420_ref(
+        y, [u, v], boxes, style, strength, ellipse, feather, color
+    )
     mask_i420(y, u, v, boxes, style, strength, ellipse, feather, color)
     np.testing.assert_array_equal(y, want_y)
     np.testing.assert_array_equal(u, want_u)

@@ -163,9 +163,15 @@ def test_fill_leaves_no_original_pixel_in_the_core(ellipse: bool, feather: int) 
     mask_bgr(img, [[10, 10, 70, 60]], Style.FILL, ellipse=ellipse, feather=feather, color=(7, 8, 9))
     assert (img[25:46, 30:51] == (7, 8, 9)).all()  # 12+ px inside the shape's edge
     y, u, v = yuv(80, 90, 9)
-    mask_i420(y, u, v, [[10, 10, 70, 60]], Style.FILL, ellipse=ellipse, feather=feather, color=(7, 8, 9))
+    mask_i420(
+        y, u, v, [[10, 10, 70, 60]], Style.FILL, ellipse=ellipse, feather=feather, color=(7, 8, 9)
+    )
     yy, uu, vv = bgr_to_yuv((7, 8, 9))
-    assert (y[30:41, 30:51] == yy).all() and (u[15:20, 15:25] == uu).all() and (v[15:20, 15:25] == vv).all()
+    assert (
+        (y[30:41, 30:51] == yy).all()
+        and (u[15:20, 15:25] == uu).all()
+        and (v[15:20, 15:25] == vv).all()
+    )
 
 
 @pytest.mark.parametrize("ellipse", [False, True])
@@ -199,7 +205,9 @@ def test_bgr_to_yuv_matches_opencv_i420() -> None:
 def test_fill_colour_comes_back_through_opencv_i420_to_bgr() -> None:
     y, u, v = yuv(16, 16, 12)
     mask_i420(y, u, v, [[0, 0, 16, 16]], Style.FILL, color=(40, 200, 90))
-    bgr = cv2.cvtColor(np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(24, 16), cv2.COLOR_YUV2BGR_I420)
+    bgr = cv2.cvtColor(
+        np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(24, 16), cv2.COLOR_YUV2BGR_I420
+    )
     assert np.abs(bgr.astype(int) - (40, 200, 90)).max() <= 3
 
 

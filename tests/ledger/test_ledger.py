@@ -35,7 +35,8 @@ def fill(path: Path, key: Ed25519PrivateKey | None = None, rows: int = 6) -> Led
     for i in range(rows):
         ledger.append(
             [Event.REQUESTED, Event.APPROVED, Event.COMPLETED, Event.DOWNLOADED][i % 4],
-            export_id=f"exp{i // 4}", actor="auditor@ipv4:127.0.0.1:1",
+            export_id=f"exp{i // 4}",
+            actor="auditor@ipv4:127.0.0.1:1",
             camera_id="gate-1" if i < 4 else "gate-2",
             recipient="police-112" if i % 2 == 0 else "fire-119",
             detail={"i": i, "purpose": "사건 조사"},
@@ -54,7 +55,9 @@ def test_rows_chain_and_verify(tmp_path: Path) -> None:
         assert r.ok and r.rows == 6 and (r.head_seq, r.head_hash) == (6, rows[-1].hash)
         assert rows[0].detail["purpose"] == "사건 조사"
     # WAL mode, on disk
-    assert sqlite3.connect(tmp_path / "l.sqlite").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert (
+        sqlite3.connect(tmp_path / "l.sqlite").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    )
 
 
 def _edit(db: sqlite3.Connection) -> None:
@@ -126,8 +129,10 @@ def test_rewritten_chain_fails_signature_check(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     db.execute("UPDATE ledger SET recipient = 'someone-else' WHERE seq = 2")
     prev = db.execute("SELECT hash FROM ledger WHERE seq = 1").fetchone()[0]
-    for row in db.execute("SELECT seq, at, event, export_id, actor, camera_id, recipient, detail "
-                          "FROM ledger WHERE seq >= 2 ORDER BY seq").fetchall():
+    for row in db.execute(
+        "SELECT seq, at, event, export_id, actor, camera_id, recipient, detail "
+        "FROM ledger WHERE seq >= 2 ORDER BY seq"
+    ).fetchall():
         seq, at, event, export_id, actor, camera_id, recipient, detail = row
         h = row_hash(seq, at, event, export_id, actor, camera_id, recipient, detail, prev)
         db.execute("UPDATE ledger SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, row[0]))
@@ -196,8 +201,21 @@ def test_audit_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert audit(["ledger", "show", "--db", str(path), "--camera", "gate-2", "--json"]) == 0
     shown = capsys.readouterr().out.strip().splitlines()
     assert len(shown) == 2 and all('"camera_id": "gate-2"' in s for s in shown)
-    assert audit(["ledger", "show", "--db", str(path), "--recipient", "fire-119",
-                  "--since", "2024-05-01T08:03:00"]) == 0
+    assert (
+        audit(
+            [
+                "ledger",
+                "show",
+                "--db",
+                str(path),
+                "--recipient",
+                "fire-119",
+                "--since",
+                "2024-05-01T08:03:00",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().err.strip() == "2 rows"
 
     db = sqlite3.connect(path)

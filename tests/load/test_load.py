@@ -80,7 +80,9 @@ def _clip() -> list[np.ndarray]:
         for i, vf in enumerate(c.decode(video=0)):
             if i >= CLIP_FRAMES:
                 break
-            frames.append(cv2.resize(vf.to_ndarray(format="bgr24"), (W, H), interpolation=cv2.INTER_AREA))
+            frames.append(
+                cv2.resize(vf.to_ndarray(format="bgr24"), (W, H), interpolation=cv2.INTER_AREA)
+            )
     return frames
 
 
@@ -89,17 +91,30 @@ def _h264(frames: list[np.ndarray]) -> list[bytes]:
     out = []
     for i, img in enumerate(frames):
         yuv = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420)
-        planes = (yuv[:H], yuv[H:H + H // 4].reshape(H // 2, W // 2), yuv[H + H // 4:].reshape(H // 2, W // 2))
+        planes = (
+            yuv[:H],
+            yuv[H : H + H // 4].reshape(H // 2, W // 2),
+            yuv[H + H // 4 :].reshape(H // 2, W // 2),
+        )
         out.append(enc.encode(Frame("i420", planes, i, int(i * 1e6 / FPS))))
     assert all(out), "the low-latency encoder gives one access unit per frame"
     return out
 
 
 def _fill_config(tmp: Path) -> Config:
-    policies = {name: p.model_copy(update={"style": "fill"}) for name, p in PolicyRouting().policies.items()}
-    return Config(policy=PolicyRouting(policies=policies), limits=Limits(detect_interval_ms=DETECT_INTERVAL_MS),
-                  export=ExportConfig(archive_root=tmp / "archive", output_dir=tmp / "exports",
-                                      ledger_path=tmp / "ledger.sqlite", key_path=tmp / "keys" / "key.pem"))
+    policies = {
+        name: p.model_copy(update={"style": "fill"}) for name, p in PolicyRouting().policies.items()
+    }
+    return Config(
+        policy=PolicyRouting(policies=policies),
+        limits=Limits(detect_interval_ms=DETECT_INTERVAL_MS),
+        export=ExportConfig(
+            archive_root=tmp / "archive",
+            output_dir=tmp / "exports",
+            ledger_path=tmp / "ledger.sqlite",
+            key_path=tmp / "keys" / "key.pem",
+        ),
+    )
 
 
 def _inner(box: pb.Box, shrink: int, w: int, h: int) -> tuple[int, int, int, int] | None:
@@ -108,8 +123,15 @@ def _inner(box: pb.Box, shrink: int, w: int, h: int) -> tuple[int, int, int, int
     return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
 
-def check_frame(t: Tally, where: str, status: int, detections: list[pb.Detection], masks: list[pb.Mask],
-                luma_or_bgr: np.ndarray, raw: bool) -> None:
+def check_frame(
+    t: Tally,
+    where: str,
+    status: int,
+    detections: list[pb.Detection],
+    masks: list[pb.Mask],
+    luma_or_bgr: np.ndarray,
+    raw: bool,
+) -> None:
     """The leak checks for one output frame (raw BGR exact, H.264 luma approximate)."""
     t.frames += 1
     t.statuses[pb.FrameStatus.Name(status).removeprefix("FRAME_STATUS_")] += 1
@@ -132,8 +154,13 @@ def check_frame(t: Tally, where: str, status: int, detections: list[pb.Detection
         if x1 <= x0 or y1 <= y0:
             continue
         t.detections_checked += 1
-        if not any(m.box.x0 <= x0 + 0.5 and m.box.y0 <= y0 + 0.5 and m.box.x1 >= x1 - 0.5
-                   and m.box.y1 >= y1 - 0.5 for m in masks):
+        if not any(
+            m.box.x0 <= x0 + 0.5
+            and m.box.y0 <= y0 + 0.5
+            and m.box.x1 >= x1 - 0.5
+            and m.box.y1 >= y1 - 0.5
+            for m in masks
+        ):
             t.leak(f"{where}: detection {(x0, y0, x1, y1)} not covered by any mask")
     for m in masks:
         inner = _inner(m.box, 0 if raw else 4, w, h)
@@ -148,8 +175,15 @@ def check_frame(t: Tally, where: str, status: int, detections: list[pb.Detection
             t.leak(f"{where}: mask {inner} not filled (luma p99 {np.percentile(region, 99):.0f})")
 
 
-def run_stream(address: str, index: int, raw: bool, frames: list[np.ndarray], units: list[bytes],
-               stop_at: float, t: Tally) -> None:
+def run_stream(
+    address: str,
+    index: int,
+    raw: bool,
+    frames: list[np.ndarray],
+    units: list[bytes],
+    stop_at: float,
+    t: Tally,
+) -> None:
     n = len(frames)
 
     def source() -> Iterator[OutFrame]:
@@ -164,10 +198,17 @@ def run_stream(address: str, index: int, raw: bool, frames: list[np.ndarray], un
             yield OutFrame(i, int(i * 1e6 / FPS), data)
             i += 1
 
-    header = pb.StreamHeader(camera_id=f"load-{index}", recipient="police-112", fps=FPS,
-                             latency_budget_ms=BUDGET_MS,
-                             **({"format": pb.PIXEL_FORMAT_BGR24, "width": W, "height": H} if raw
-                                else {"format": pb.PIXEL_FORMAT_H264}))
+    header = pb.StreamHeader(
+        camera_id=f"load-{index}",
+        recipient="police-112",
+        fps=FPS,
+        latency_budget_ms=BUDGET_MS,
+        **(
+            {"format": pb.PIXEL_FORMAT_BGR24, "width": W, "height": H}
+            if raw
+            else {"format": pb.PIXEL_FORMAT_H264}
+        ),
+    )
     decoder = None if raw else av.CodecContext.create("h264", "r")
     expect = 0
     with RedactorClient(address, timeout_s=SECONDS + 120) as client:
@@ -214,11 +255,15 @@ def test_eight_streams_and_single_images_for_a_minute(tmp_path: Path) -> None:
                 target = t_start + i / UNARY_PER_S
                 if target > time.perf_counter():
                     time.sleep(target - time.perf_counter())
-                r = client.redact_image(pb.Image(format=pb.PIXEL_FORMAT_JPEG, data=jpegs[i % len(jpegs)]))
+                r = client.redact_image(
+                    pb.Image(format=pb.PIXEL_FORMAT_JPEG, data=jpegs[i % len(jpegs)])
+                )
                 unary.latencies_ms.append(r.service_ms)
                 # JPEG is lossy: check masks on the decoded luma like H.264
                 img = cv2.imdecode(np.frombuffer(r.image.data, np.uint8), cv2.IMREAD_GRAYSCALE)
-                check_frame(unary, f"image {i}", r.status, list(r.detections), list(r.masks), img, raw=False)
+                check_frame(
+                    unary, f"image {i}", r.status, list(r.detections), list(r.masks), img, raw=False
+                )
                 i += 1
 
     def health() -> None:
@@ -247,8 +292,10 @@ def test_eight_streams_and_single_images_for_a_minute(tmp_path: Path) -> None:
 
         return threading.Thread(target=run, daemon=True)
 
-    threads = [guarded(run_stream, running.address, i, i % 2 == 0, frames, units, stop_at, tallies[i])
-               for i in range(STREAMS)]
+    threads = [
+        guarded(run_stream, running.address, i, i % 2 == 0, frames, units, stop_at, tallies[i])
+        for i in range(STREAMS)
+    ]
     threads.append(guarded(single_images))
     watcher = threading.Thread(target=health, daemon=True)
     try:
@@ -277,17 +324,27 @@ def test_eight_streams_and_single_images_for_a_minute(tmp_path: Path) -> None:
     growth = max(warm) - warm[0] if warm else 0.0
     per_stream_fps = [t.frames / elapsed for t in tallies]
     lat = np.array([x for t in tallies for x in t.latencies_ms])
-    print(f"\nload: {STREAMS} streams x {SECONDS:.0f} s at {FPS:g} fps ({W}x{H}, half raw, half H.264, "
-          f"detection due every {DETECT_INTERVAL_MS} ms) "
-          f"+ {unary.frames / elapsed:.2f} single images/s")
-    print(f"  stream frames out: {sum(t.frames for t in tallies)} ({min(per_stream_fps):.1f}-"
-          f"{max(per_stream_fps):.1f} fps per stream); statuses {dict(total.statuses)}")
-    print(f"  stream service ms p50 {np.percentile(lat, 50):.0f} p95 {np.percentile(lat, 95):.0f}; "
-          f"single image ms p50 {np.percentile(unary.latencies_ms, 50):.0f}")
-    print(f"  checked: {total.frames} frames, {total.detections_checked} detections, "
-          f"{total.masks_checked} masks; leaked frames: {len(total.leaks)}")
-    print(f"  health: {len(health_ms)} checks, failures {len(health_failures)}, max {max(health_ms):.0f} ms; "
-          f"RSS after warm-up grew {growth:.0f} MB (from {warm[0] if warm else 0:.0f} MB)")
+    print(
+        f"\nload: {STREAMS} streams x {SECONDS:.0f} s at {FPS:g} fps ({W}x{H}, half raw, half H.264, "
+        f"detection due every {DETECT_INTERVAL_MS} ms) "
+        f"+ {unary.frames / elapsed:.2f} single images/s"
+    )
+    print(
+        f"  stream frames out: {sum(t.frames for t in tallies)} ({min(per_stream_fps):.1f}-"
+        f"{max(per_stream_fps):.1f} fps per stream); statuses {dict(total.statuses)}"
+    )
+    print(
+        f"  stream service ms p50 {np.percentile(lat, 50):.0f} p95 {np.percentile(lat, 95):.0f}; "
+        f"single image ms p50 {np.percentile(unary.latencies_ms, 50):.0f}"
+    )
+    print(
+        f"  checked: {total.frames} frames, {total.detections_checked} detections, "
+        f"{total.masks_checked} masks; leaked frames: {len(total.leaks)}"
+    )
+    print(
+        f"  health: {len(health_ms)} checks, failures {len(health_failures)}, max {max(health_ms):.0f} ms; "
+        f"RSS after warm-up grew {growth:.0f} MB (from {warm[0] if warm else 0:.0f} MB)"
+    )
 
     assert total.leaks == [], total.leaks[:20]
     assert health_failures == [], health_failures[:10]
@@ -296,7 +353,9 @@ def test_eight_streams_and_single_images_for_a_minute(tmp_path: Path) -> None:
     for i, t in enumerate(tallies):  # every frame sent was answered, in order
         assert t.frames >= expected * 0.9, f"stream {i}: {t.frames} frames out of ~{expected:.0f}"
     assert unary.frames >= SECONDS * UNARY_PER_S * 0.5, f"{unary.frames} single images"
-    assert total.statuses["REDACTED"] > 0, "nothing was redacted at all: the checks above were vacuous"
+    assert total.statuses["REDACTED"] > 0, (
+        "nothing was redacted at all: the checks above were vacuous"
+    )
     assert total.detections_checked > 0
     assert growth < RSS_GROWTH_MB, f"RSS grew {growth:.0f} MB after warm-up"
     assert active == 0

@@ -17,7 +17,7 @@ def _frame(i: int, noise: np.random.Generator) -> np.ndarray:
     img = np.full((360, 640, 3), 90, np.uint8)
     img += noise.integers(0, 4, img.shape, dtype=np.uint8)  # sensor noise, not motion
     x = 40 + 6 * i
-    img[150:210, x:x + 30] = (30, 200, 220)  # a walker
+    img[150:210, x : x + 30] = (30, 200, 220)  # a walker
     return img
 
 
@@ -30,7 +30,9 @@ def test_regions_cover_the_moving_object_only() -> None:
     assert found, "no region around a moving object"
     x = 40 + 6 * 29
     obj = (x, 150, x + 30, 210)
-    assert any(b[0] <= obj[0] and b[1] <= obj[1] and b[2] >= obj[2] and b[3] >= obj[3] for b in found), found
+    assert any(
+        b[0] <= obj[0] and b[1] <= obj[1] and b[2] >= obj[2] and b[3] >= obj[3] for b in found
+    ), found
     area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in found)
     assert area < 0.1 * 640 * 360, "regions should be small where little moves"
 
@@ -67,7 +69,9 @@ class _CentreDetector:
     def detect(self, bgr: np.ndarray) -> Detections:
         self.shapes.append(bgr.shape)
         h, w = bgr.shape[:2]
-        return Detections.create(np.array([[w / 4, h / 4, 3 * w / 4, 3 * h / 4]]), [0.9], [int(Label.FACE)])
+        return Detections.create(
+            np.array([[w / 4, h / 4, 3 * w / 4, 3 * h / 4]]), [0.9], [int(Label.FACE)]
+        )
 
     def close(self) -> None:
         pass
@@ -95,8 +99,11 @@ def test_look_closer_takes_wide_frames_at_the_region_width_detail() -> None:
     det = _CentreDetector()
     found = look_closer(det, bgr, regions, 0, width=600)  # half the detail
     assert det.shapes == [(160, 80, 3), (100, 200, 3)]
-    np.testing.assert_allclose(np.array([d.boxes[0] for d in found]), [[240, 160, 320, 320], [700, 250, 900, 350]],
-                               atol=2.0)
+    np.testing.assert_allclose(
+        np.array([d.boxes[0] for d in found]),
+        [[240, 160, 320, 320], [700, 250, 900, 350]],
+        atol=2.0,
+    )
     det = _CentreDetector()
     look_closer(det, bgr, regions, 8_000, width=600)  # the budget counts the shrunk pixels
     assert sum(s[0] * s[1] for s in det.shapes) <= 8_000 * 1.05
@@ -119,8 +126,8 @@ def _i420(bgr: np.ndarray) -> Frame:
     h, w = bgr.shape[:2]
     yuv = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420).ravel()
     y = yuv[: w * h].reshape(h, w)
-    u = yuv[w * h: w * h * 5 // 4].reshape(h // 2, w // 2)
-    v = yuv[w * h * 5 // 4:].reshape(h // 2, w // 2)
+    u = yuv[w * h : w * h * 5 // 4].reshape(h // 2, w // 2)
+    v = yuv[w * h * 5 // 4 :].reshape(h // 2, w // 2)
     return Frame("i420", (y, u, v))
 
 
@@ -168,15 +175,25 @@ def test_moving_share_tells_moving_ground_from_still() -> None:
     x = 40 + 6 * 29
     share = motion.moving_share(np.array([[x, 150, x + 30, 210], [400, 20, 460, 80]], np.float32))
     assert share[0] > 0.8 and share[1] == 0.0
-    still = BackgroundModel(MotionConfig(warmup_frames=3)).update(Frame.from_bgr(_frame(0, np.random.default_rng(0))))
-    assert not still.trusted and still.moving_share(np.array([[0, 0, 10, 10]], np.float32))[0] == 0.0
+    still = BackgroundModel(MotionConfig(warmup_frames=3)).update(
+        Frame.from_bgr(_frame(0, np.random.default_rng(0)))
+    )
+    assert (
+        not still.trusted and still.moving_share(np.array([[0, 0, 10, 10]], np.float32))[0] == 0.0
+    )
 
 
 def test_moving_masks_grow_with_the_blob() -> None:
-    motion = Motion(np.array([[100, 50, 140, 150], [10, 10, 12, 14]], np.float32), np.zeros((1, 1), np.uint8),
-                    1.0, True)
+    motion = Motion(
+        np.array([[100, 50, 140, 150], [10, 10, 12, 14]], np.float32),
+        np.zeros((1, 1), np.uint8),
+        1.0,
+        True,
+    )
     got = motion.masks(0.5, margin=0.1, margin_px=3.0)
-    np.testing.assert_allclose(got, [[96, 46, 144, 104], [7, 7, 15, 15]])  # 0.1 of 40 px wide; at least 3 px
+    np.testing.assert_allclose(
+        got, [[96, 46, 144, 104], [7, 7, 15, 15]]
+    )  # 0.1 of 40 px wide; at least 3 px
 
 
 @pytest.mark.parametrize("width", [320, 1280])  # narrower than the work width, and wider

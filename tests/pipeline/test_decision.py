@@ -15,72 +15,218 @@ from redactor.pipeline.decision import Action, Decision, Facts, Own, Source, dec
 
 MAX_AGE_US = 1_000_000
 # a frame every rule lets through: healthy, detected 40 ms ago, swept, motion known
-OK = Facts(own=Own.NONE, budget_ms=400.0, max_unfinished=8, healthy=True, age_us=40_000, max_age_us=MAX_AGE_US,
-           sweeps=True, first_sweep_done=True, wait_first=True)
-MASK, DROP, FAIL, REDACT = Action.OVERLOAD_MASK, Action.OVERLOAD_DROP, Action.FAIL_CLOSED, Action.REDACT
+OK = Facts(
+    own=Own.NONE,
+    budget_ms=400.0,
+    max_unfinished=8,
+    healthy=True,
+    age_us=40_000,
+    max_age_us=MAX_AGE_US,
+    sweeps=True,
+    first_sweep_done=True,
+    wait_first=True,
+)
+MASK, DROP, FAIL, REDACT = (
+    Action.OVERLOAD_MASK,
+    Action.OVERLOAD_DROP,
+    Action.FAIL_CLOSED,
+    Action.REDACT,
+)
 
 ROWS = [
     # name, facts changed from OK, action, source, reason (substring)
     ("own detection → masked from it", dict(own=Own.DONE), REDACT, Source.OWN, ""),
     ("no own detection → masked from the tracks", {}, REDACT, Source.TRACKS, ""),
-    ("own detection still running → masked from the tracks", dict(own=Own.RUNNING), REDACT, Source.TRACKS, ""),
-    ("over the latency budget → overload", dict(over_budget=True), MASK, Source.NONE,
-     "overload: frame waited longer than the latency budget (400 ms)"),
-    ("over the budget, policy drops → dropped", dict(over_budget=True, drop_on_overload=True), DROP, Source.NONE,
-     "overload: frame waited longer than the latency budget"),
-    ("too many unfinished detections → overload", dict(starved=True), MASK, Source.NONE,
-     "overload: 8 detections are still unfinished (limits.stream_queue_frames)"),
-    ("starved, policy drops → dropped", dict(starved=True, drop_on_overload=True), DROP, Source.NONE,
-     "8 detections are still unfinished"),
-    ("own detection failed → fail closed", dict(own=Own.FAILED, own_error="RuntimeError: boom"), FAIL,
-     Source.NONE, "detection failed: RuntimeError: boom"),
-    ("last detection failed (unhealthy) → fail closed", dict(healthy=False), FAIL, Source.NONE,
-     "the last detection failed"),
+    (
+        "own detection still running → masked from the tracks",
+        dict(own=Own.RUNNING),
+        REDACT,
+        Source.TRACKS,
+        "",
+    ),
+    (
+        "over the latency budget → overload",
+        dict(over_budget=True),
+        MASK,
+        Source.NONE,
+        "overload: frame waited longer than the latency budget (400 ms)",
+    ),
+    (
+        "over the budget, policy drops → dropped",
+        dict(over_budget=True, drop_on_overload=True),
+        DROP,
+        Source.NONE,
+        "overload: frame waited longer than the latency budget",
+    ),
+    (
+        "too many unfinished detections → overload",
+        dict(starved=True),
+        MASK,
+        Source.NONE,
+        "overload: 8 detections are still unfinished (limits.stream_queue_frames)",
+    ),
+    (
+        "starved, policy drops → dropped",
+        dict(starved=True, drop_on_overload=True),
+        DROP,
+        Source.NONE,
+        "8 detections are still unfinished",
+    ),
+    (
+        "own detection failed → fail closed",
+        dict(own=Own.FAILED, own_error="RuntimeError: boom"),
+        FAIL,
+        Source.NONE,
+        "detection failed: RuntimeError: boom",
+    ),
+    (
+        "last detection failed (unhealthy) → fail closed",
+        dict(healthy=False),
+        FAIL,
+        Source.NONE,
+        "the last detection failed",
+    ),
     ("no detection yet → fail closed", dict(age_us=None), FAIL, Source.NONE, "no detection yet"),
-    ("newest detection too old → fail closed", dict(age_us=MAX_AGE_US + 1_000), FAIL, Source.NONE,
-     "newest detection is 1001 ms old"),
-    ("detection exactly max age old → masked from the tracks", dict(age_us=MAX_AGE_US), REDACT, Source.TRACKS, ""),
-    ("no detection yet, own running → overload", dict(age_us=None, own=Own.RUNNING), MASK, Source.NONE,
-     "overload: detection still running and no detection yet"),
-    ("too old, own running, policy drops → dropped",
-     dict(age_us=2 * MAX_AGE_US, own=Own.RUNNING, drop_on_overload=True), DROP, Source.NONE,
-     "overload: detection still running and newest detection is 2000 ms old"),
-    ("motion model failed, tracks → fail closed", dict(motion_failed=True), FAIL, Source.TRACKS,
-     "the motion model failed on this frame"),
-    ("motion model failed, own detection → fail closed, yet it moves the tracks",
-     dict(motion_failed=True, own=Own.DONE), FAIL, Source.OWN, "the motion model failed on this frame"),
-    ("a failed sweep → fail closed", dict(sweep_failed="sweep failed: OSError: disk"), FAIL, Source.TRACKS,
-     "sweep failed: OSError: disk"),
-    ("first sweep not done, wait_first → fail closed", dict(first_sweep_done=False), FAIL, Source.TRACKS,
-     "the stream's first sweep of still ground is not done"),
-    ("first sweep not done, no wait_first → masked", dict(first_sweep_done=False, wait_first=False), REDACT,
-     Source.TRACKS, ""),
-    ("no sweeps: their facts do not count", dict(sweeps=False, sweep_failed="x", first_sweep_done=False), REDACT,
-     Source.TRACKS, ""),
+    (
+        "newest detection too old → fail closed",
+        dict(age_us=MAX_AGE_US + 1_000),
+        FAIL,
+        Source.NONE,
+        "newest detection is 1001 ms old",
+    ),
+    (
+        "detection exactly max age old → masked from the tracks",
+        dict(age_us=MAX_AGE_US),
+        REDACT,
+        Source.TRACKS,
+        "",
+    ),
+    (
+        "no detection yet, own running → overload",
+        dict(age_us=None, own=Own.RUNNING),
+        MASK,
+        Source.NONE,
+        "overload: detection still running and no detection yet",
+    ),
+    (
+        "too old, own running, policy drops → dropped",
+        dict(age_us=2 * MAX_AGE_US, own=Own.RUNNING, drop_on_overload=True),
+        DROP,
+        Source.NONE,
+        "overload: detection still running and newest detection is 2000 ms old",
+    ),
+    (
+        "motion model failed, tracks → fail closed",
+        dict(motion_failed=True),
+        FAIL,
+        Source.TRACKS,
+        "the motion model failed on this frame",
+    ),
+    (
+        "motion model failed, own detection → fail closed, yet it moves the tracks",
+        dict(motion_failed=True, own=Own.DONE),
+        FAIL,
+        Source.OWN,
+        "the motion model failed on this frame",
+    ),
+    (
+        "a failed sweep → fail closed",
+        dict(sweep_failed="sweep failed: OSError: disk"),
+        FAIL,
+        Source.TRACKS,
+        "sweep failed: OSError: disk",
+    ),
+    (
+        "first sweep not done, wait_first → fail closed",
+        dict(first_sweep_done=False),
+        FAIL,
+        Source.TRACKS,
+        "the stream's first sweep of still ground is not done",
+    ),
+    (
+        "first sweep not done, no wait_first → masked",
+        dict(first_sweep_done=False, wait_first=False),
+        REDACT,
+        Source.TRACKS,
+        "",
+    ),
+    (
+        "no sweeps: their facts do not count",
+        dict(sweeps=False, sweep_failed="x", first_sweep_done=False),
+        REDACT,
+        Source.TRACKS,
+        "",
+    ),
     # two rules at once: the earlier one decides
-    ("starved and over budget → starved", dict(starved=True, over_budget=True), MASK, Source.NONE,
-     "detections are still unfinished"),
-    ("over budget and own failed → overload", dict(over_budget=True, own=Own.FAILED, own_error="E: x"), MASK,
-     Source.NONE, "latency budget"),
-    ("own failed and unhealthy → own failure", dict(own=Own.FAILED, own_error="E: x", healthy=False), FAIL,
-     Source.NONE, "detection failed: E: x"),
-    ("own done while unhealthy → masked from it", dict(own=Own.DONE, healthy=False, age_us=None), REDACT,
-     Source.OWN, ""),
-    ("unhealthy and no detection yet → unhealthy", dict(healthy=False, age_us=None), FAIL, Source.NONE,
-     "the last detection failed"),
-    ("unhealthy, own running → fail closed, not overload", dict(healthy=False, own=Own.RUNNING, age_us=None), FAIL,
-     Source.NONE, "the last detection failed"),
-    ("too old and motion failed → too old", dict(age_us=None, motion_failed=True), FAIL, Source.NONE,
-     "no detection yet"),
-    ("motion failed and sweep failed → motion", dict(motion_failed=True, sweep_failed="sweep failed: E: x"), FAIL,
-     Source.TRACKS, "the motion model failed"),
-    ("sweep failed before the first is done → sweep failed", dict(sweep_failed="sweep unavailable: closing",
-                                                                 first_sweep_done=False), FAIL,
-     Source.TRACKS, "sweep unavailable: closing"),
+    (
+        "starved and over budget → starved",
+        dict(starved=True, over_budget=True),
+        MASK,
+        Source.NONE,
+        "detections are still unfinished",
+    ),
+    (
+        "over budget and own failed → overload",
+        dict(over_budget=True, own=Own.FAILED, own_error="E: x"),
+        MASK,
+        Source.NONE,
+        "latency budget",
+    ),
+    (
+        "own failed and unhealthy → own failure",
+        dict(own=Own.FAILED, own_error="E: x", healthy=False),
+        FAIL,
+        Source.NONE,
+        "detection failed: E: x",
+    ),
+    (
+        "own done while unhealthy → masked from it",
+        dict(own=Own.DONE, healthy=False, age_us=None),
+        REDACT,
+        Source.OWN,
+        "",
+    ),
+    (
+        "unhealthy and no detection yet → unhealthy",
+        dict(healthy=False, age_us=None),
+        FAIL,
+        Source.NONE,
+        "the last detection failed",
+    ),
+    (
+        "unhealthy, own running → fail closed, not overload",
+        dict(healthy=False, own=Own.RUNNING, age_us=None),
+        FAIL,
+        Source.NONE,
+        "the last detection failed",
+    ),
+    (
+        "too old and motion failed → too old",
+        dict(age_us=None, motion_failed=True),
+        FAIL,
+        Source.NONE,
+        "no detection yet",
+    ),
+    (
+        "motion failed and sweep failed → motion",
+        dict(motion_failed=True, sweep_failed="sweep failed: E: x"),
+        FAIL,
+        Source.TRACKS,
+        "the motion model failed",
+    ),
+    (
+        "sweep failed before the first is done → sweep failed",
+        dict(sweep_failed="sweep unavailable: closing", first_sweep_done=False),
+        FAIL,
+        Source.TRACKS,
+        "sweep unavailable: closing",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("changes", "action", "source", "reason"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS])
+@pytest.mark.parametrize(
+    ("changes", "action", "source", "reason"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS]
+)
 def test_rule(changes: dict[str, object], action: Action, source: Source, reason: str) -> None:
     d = decide(dataclasses.replace(OK, **changes))  # type: ignore[arg-type]
     assert (d.action, d.source) == (action, source)
@@ -89,19 +235,28 @@ def test_rule(changes: dict[str, object], action: Action, source: Source, reason
     assert d.unhealthy == (changes.get("own") is Own.FAILED and action is FAIL)
 
 
-@pytest.mark.parametrize(("changes", "behind"), [
-    (dict(own=Own.DONE), False),  # its own detection: not behind
-    ({}, False),  # 40 ms old
-    (dict(age_us=MAX_AGE_US // 2 + 1), True),  # half the age limit gone: sweeps wait for detection
-    (dict(age_us=MAX_AGE_US // 2 + 1, first_sweep_waited=True), False),  # ... not while it waits for a sweep
-    (dict(age_us=None), False),  # nothing detected yet
-    (dict(age_us=2 * MAX_AGE_US), True),  # reported, though the frame fails closed
-    (dict(sweeps=False), None),  # no sweeps: nothing to tell
-    (dict(healthy=False), None),  # the rules stopped before
-    (dict(starved=True), None),
-    (dict(over_budget=True), None),
-    (dict(own=Own.FAILED), None),
-])
+@pytest.mark.parametrize(
+    ("changes", "behind"),
+    [
+        (dict(own=Own.DONE), False),  # its own detection: not behind
+        ({}, False),  # 40 ms old
+        (
+            dict(age_us=MAX_AGE_US // 2 + 1),
+            True,
+        ),  # half the age limit gone: sweeps wait for detection
+        (
+            dict(age_us=MAX_AGE_US // 2 + 1, first_sweep_waited=True),
+            False,
+        ),  # ... not while it waits for a sweep
+        (dict(age_us=None), False),  # nothing detected yet
+        (dict(age_us=2 * MAX_AGE_US), True),  # reported, though the frame fails closed
+        (dict(sweeps=False), None),  # no sweeps: nothing to tell
+        (dict(healthy=False), None),  # the rules stopped before
+        (dict(starved=True), None),
+        (dict(over_budget=True), None),
+        (dict(own=Own.FAILED), None),
+    ],
+)
 def test_what_the_sweeps_are_told(changes: dict[str, object], behind: bool | None) -> None:
     assert decide(dataclasses.replace(OK, **changes)).behind is behind  # type: ignore[arg-type]
 

@@ -31,7 +31,9 @@ from redactor.policy import PolicyRouter
 from redactor.types import FrameStatus, PixelFormat
 
 HEADER = StreamSpec(camera_id="cam-1", recipient="police-112", service="", format=PixelFormat.PNG)
-EMPTY = BadMessage("", InvalidInput("a stream message is a header or a frame, got an empty message"))
+EMPTY = BadMessage(
+    "", InvalidInput("a stream message is a header or a frame, got an empty message")
+)
 POLICY = PolicyRouter(PolicyRouting()).by_name("default")
 
 
@@ -43,7 +45,9 @@ class FakeSession:
     """Each frame becomes one output at once, its encode the Future in `encodes` (if
     any); with `hold`, frames stay pending until `drain_head` or `ready(block=True)`."""
 
-    def __init__(self, spec: StreamSpec, hold: bool = False, encodes: dict[int, Future[bytes]] | None = None):
+    def __init__(
+        self, spec: StreamSpec, hold: bool = False, encodes: dict[int, Future[bytes]] | None = None
+    ):
         self.spec, self.hold, self.encodes = spec, hold, encodes or {}
         self.policy = POLICY
         self.stats: dict[str, int] = {}
@@ -61,8 +65,16 @@ class FakeSession:
 
     def push(self, seq: int, timestamp_us: int, data: bytes, received: float) -> list[StreamOutput]:
         self.pushed += 1
-        self.queue.append(StreamOutput(seq, timestamp_us, FrameStatus.REDACTED, data=data,
-                                       encoding=self.encodes.get(seq), received_at=received))
+        self.queue.append(
+            StreamOutput(
+                seq,
+                timestamp_us,
+                FrameStatus.REDACTED,
+                data=data,
+                encoding=self.encodes.get(seq),
+                received_at=received,
+            )
+        )
         self.most_pending = max(self.most_pending, len(self.queue))
         return list(self.ready(block=False))
 
@@ -106,8 +118,13 @@ class Wire:
 class Run:
     """Runs a loop on a thread of its own, as a server's handler would, keeping what it yields."""
 
-    def __init__(self, messages: Wire | list[StreamMessage], limits: Limits | None = None,
-                 hold: bool = False, encodes: dict[int, Future[bytes]] | None = None) -> None:
+    def __init__(
+        self,
+        messages: Wire | list[StreamMessage],
+        limits: Limits | None = None,
+        hold: bool = False,
+        encodes: dict[int, Future[bytes]] | None = None,
+    ) -> None:
         self.metrics = Metrics()
         self.sessions: list[FakeSession] = []
         self.events: list[StreamAccepted | StreamOutput] = []
@@ -117,7 +134,9 @@ class Run:
             self.sessions.append(FakeSession(spec, hold, encodes))
             return self.sessions[-1]
 
-        self.loop = StreamLoop(messages, open_session, limits or Limits(), self.metrics, stream_id="s1")
+        self.loop = StreamLoop(
+            messages, open_session, limits or Limits(), self.metrics, stream_id="s1"
+        )
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -150,19 +169,41 @@ def wait_for(cond: Callable[[], object], timeout: float = 5.0) -> None:
 
 REFUSED = [
     ("frame first", [frame(1)], "the first message of a stream must be a header, got frame"),
-    ("empty first", [EMPTY], "the first message of a stream must be a header, got an empty message"),
-    ("invalid frame first: its place decides",
-     [BadMessage("frame", InvalidInput("frame 1: timestamp_us must be within +-2**53 us"))],
-     "the first message of a stream must be a header, got frame"),
-    ("invalid header", [BadMessage("header", InvalidInput("header.fps must be in [0, 1000], got -1.0"))],
-     "header.fps must be in [0, 1000], got -1.0"),
-    ("second header", [HEADER, frame(1), HEADER], "after the header a stream takes frames, got header"),
-    ("empty after header", [HEADER, EMPTY], "after the header a stream takes frames, got an empty message"),
-    ("invalid header after header: its place decides",
-     [HEADER, BadMessage("header", InvalidInput("header.fps must be in [0, 1000], got -1.0"))],
-     "after the header a stream takes frames, got header"),
-    ("invalid frame", [HEADER, BadMessage("frame", InvalidInput("frame 3: timestamp_us must be within"))],
-     "frame 3: timestamp_us must be within"),
+    (
+        "empty first",
+        [EMPTY],
+        "the first message of a stream must be a header, got an empty message",
+    ),
+    (
+        "invalid frame first: its place decides",
+        [BadMessage("frame", InvalidInput("frame 1: timestamp_us must be within +-2**53 us"))],
+        "the first message of a stream must be a header, got frame",
+    ),
+    (
+        "invalid header",
+        [BadMessage("header", InvalidInput("header.fps must be in [0, 1000], got -1.0"))],
+        "header.fps must be in [0, 1000], got -1.0",
+    ),
+    (
+        "second header",
+        [HEADER, frame(1), HEADER],
+        "after the header a stream takes frames, got header",
+    ),
+    (
+        "empty after header",
+        [HEADER, EMPTY],
+        "after the header a stream takes frames, got an empty message",
+    ),
+    (
+        "invalid header after header: its place decides",
+        [HEADER, BadMessage("header", InvalidInput("header.fps must be in [0, 1000], got -1.0"))],
+        "after the header a stream takes frames, got header",
+    ),
+    (
+        "invalid frame",
+        [HEADER, BadMessage("frame", InvalidInput("frame 3: timestamp_us must be within"))],
+        "frame 3: timestamp_us must be within",
+    ),
 ]
 
 
@@ -252,7 +293,12 @@ def test_outputs_leave_in_input_order_as_encodes_finish() -> None:
     wire.end()
     run.join()
     assert run.error is None
-    assert [e.data for e in run.events if isinstance(e, StreamOutput)] == [b"enc0", b"enc1", b"enc2", b"enc3"]
+    assert [e.data for e in run.events if isinstance(e, StreamOutput)] == [
+        b"enc0",
+        b"enc1",
+        b"enc2",
+        b"enc3",
+    ]
     assert run.loop.sent == 4
 
 
@@ -281,7 +327,9 @@ def test_end_of_input_waits_for_unfinished_encodes() -> None:
 def test_a_full_session_is_drained_from_its_head() -> None:
     """More than stream_queue_frames pending: the loop waits for the oldest before
     it reads on, so a slow session pushes back on the sender."""
-    run = Run([HEADER, *(frame(seq) for seq in range(6))], Limits(stream_queue_frames=2), hold=True).join()
+    run = Run(
+        [HEADER, *(frame(seq) for seq in range(6))], Limits(stream_queue_frames=2), hold=True
+    ).join()
     assert run.error is None and run.seqs == list(range(6))
     session = run.sessions[0]
     assert session.drained >= 3 and session.most_pending <= 2
@@ -303,8 +351,14 @@ def test_the_reader_gives_up_once_nobody_reads() -> None:
     """A reader blocked on a full inbox stops once the call is over."""
     active = threading.Event()
     active.set()
-    loop = StreamLoop((frame(seq) for seq in range(100)), FakeSession, Limits(stream_queue_frames=2),
-                      Metrics(), active=active.is_set, stream_id="gives-up")
+    loop = StreamLoop(
+        (frame(seq) for seq in range(100)),
+        FakeSession,
+        Limits(stream_queue_frames=2),
+        Metrics(),
+        active=active.is_set,
+        stream_id="gives-up",
+    )
     with pytest.raises(InvalidInput, match="must be a header, got frame"):
         next(loop.run())
 

@@ -12,7 +12,12 @@ from redactor.pipeline.background import Motion
 from redactor.pipeline.sweep import StillMasks, Sweeper
 from redactor.types import Detections, Frame, Label
 
-POSTER = [20.0, 20.0, 44.0, 44.0]  # a face on a wall: never moves (24 px: min_box_px leaves it as is)
+POSTER = [
+    20.0,
+    20.0,
+    44.0,
+    44.0,
+]  # a face on a wall: never moves (24 px: min_box_px leaves it as is)
 WALKER = [100.0, 50.0, 120.0, 74.0]  # a face on someone walking
 
 
@@ -42,7 +47,9 @@ class _Scripted:
         pass
 
 
-def _motion(poster_level: int = 0, poster_moving: bool = False, size: tuple[int, int] = (120, 160)) -> Motion:
+def _motion(
+    poster_level: int = 0, poster_moving: bool = False, size: tuple[int, int] = (120, 160)
+) -> Motion:
     """The walker's box moves on this frame, the poster's does not unless `poster_moving`
     (work size = frame size); the picture is black but the poster's box, at `poster_level`."""
     fg = np.zeros(size, np.uint8)
@@ -69,14 +76,21 @@ def test_holds_what_the_sweep_found_on_still_ground_only() -> None:
         masks = StillMasks(sweeper, SweepConfig(interval_s=1.0))
         assert len(masks.held(_motion(), 0)) == 0  # nothing swept yet
         _sweep(masks, 0)
-        np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, [POSTER])  # the walker is motion's
+        np.testing.assert_allclose(
+            masks.held(_motion(), 40_000).boxes, [POSTER]
+        )  # the walker is motion's
         assert masks.failed is None and masks.sweeps == 1
     finally:
         sweeper.close()
 
 
 def test_a_small_still_box_is_masked_at_least_min_box_px_each_way_about_its_centre() -> None:
-    small = [30.0, 30.0, 40.0, 42.0]  # 10x12 px, still: the sweep's box of a far face is a few px off
+    small = [
+        30.0,
+        30.0,
+        40.0,
+        42.0,
+    ]  # 10x12 px, still: the sweep's box of a far face is a few px off
     sweeper = Sweeper(_Scripted([[small]]), nice=0)
     try:
         masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, min_box_px=24))
@@ -107,7 +121,9 @@ def test_a_still_box_is_held_for_keep_sweeps_then_while_its_picture_stays_as_it_
         _sweep(masks, 2_000_000)  # two sweeps without it
         assert det.calls == 3
         np.testing.assert_allclose(masks.held(_motion(), 2_000_000).boxes, [POSTER])
-        np.testing.assert_allclose(masks.held(_motion(4), 2_040_000).boxes, [POSTER])  # coding noise
+        np.testing.assert_allclose(
+            masks.held(_motion(4), 2_040_000).boxes, [POSTER]
+        )  # coding noise
         walked_over = _motion(poster_level=200, poster_moving=True)
         np.testing.assert_allclose(masks.held(walked_over, 2_080_000).boxes, [POSTER])
         assert len(masks.held(changed, 2_120_000)) == 0  # changed, nothing moving: left
@@ -160,7 +176,10 @@ def test_the_sweeper_rests_to_stay_within_its_busy_share_but_first_sweeps_do_not
     det = _Scripted([[]], delay_s=0.1)
     sweeper = Sweeper(det, nice=0, busy_share=0.5)  # busy 0.1 s, then rest 0.1 s
     try:
-        a, b = StillMasks(sweeper, SweepConfig(interval_s=0.01)), StillMasks(sweeper, SweepConfig(interval_s=0.01))
+        a, b = (
+            StillMasks(sweeper, SweepConfig(interval_s=0.01)),
+            StillMasks(sweeper, SweepConfig(interval_s=0.01)),
+        )
         _sweep(a, 0)  # a's first: on the first-sweep thread
         _sweep(a, 20_000)  # two streams' later sweeps, one sweeper: they take turns, with rests
         b.sweeps = 1  # (b has had its first)
@@ -198,7 +217,9 @@ def test_sweeps_wait_while_a_stream_falls_behind() -> None:
         sweeper.pressure.report(1, True)
         new.offer(_frame(0), _motion())
         new.wait(10)
-        assert det.calls == 2 and new.sweeps == 1, "a new stream's first sweep waited on another's pressure"
+        assert det.calls == 2 and new.sweeps == 1, (
+            "a new stream's first sweep waited on another's pressure"
+        )
     finally:
         sweeper.close()
 

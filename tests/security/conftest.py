@@ -19,11 +19,14 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Issued | CA]:
     ca = CA(folder / "ca")
     rogue = CA(folder / "rogue", "rogue CA")
     return {
-        "ca": ca, "server": ca.server(),
+        "ca": ca,
+        "server": ca.server(),
         "relay": ca.client("hub-seoul-1", "relay"),  # role from the OU
         "operator": ca.client("ops-desk", "operator"),
         "auditor": ca.client("audit-desk-7"),  # role from auth.cert_roles (no OU)
-        "mapped-over-ou": ca.client("hub-busan-2", "auditor"),  # cert_roles says relay: the map wins
+        "mapped-over-ou": ca.client(
+            "hub-busan-2", "auditor"
+        ),  # cert_roles says relay: the map wins
         "norole": ca.client("printer", "facilities"),
         "two-roles": ca.client("greedy", "relay", "auditor"),
         "expired": ca.client("old-hub", "relay", valid_days=-1),
@@ -32,13 +35,18 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Issued | CA]:
 
 
 @pytest.fixture(scope="module")
-def mtls_server(pki: dict[str, Issued | CA], tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def mtls_server(
+    pki: dict[str, Issued | CA], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
     ca, srv = pki["ca"], pki["server"]
     assert isinstance(ca, CA) and isinstance(srv, Issued)
     cfg = Config(
         server=ServerConfig(tls_cert=srv.cert, tls_key=srv.key, tls_client_ca=ca.issued.cert),
-        auth=AuthConfig(required=True, tokens=TOKENS,
-                        cert_roles={"audit-desk-7": "auditor", "hub-busan-2": "relay"}),
+        auth=AuthConfig(
+            required=True,
+            tokens=TOKENS,
+            cert_roles={"audit-desk-7": "auditor", "hub-busan-2": "relay"},
+        ),
         export=export_config(tmp_path_factory.mktemp("mtls")),
     )
     running = create_server(cfg, "127.0.0.1:0")

@@ -27,8 +27,15 @@ from redactor.v1 import redactor_pb2_grpc as pb_grpc
 from redactor.video.h264 import H264Encoder
 
 EXHAUSTED = grpc.StatusCode.RESOURCE_EXHAUSTED
-LIMITS = Limits(max_message_bytes=1 << 20, max_width=640, max_height=480, max_streams=3,
-                max_streams_per_caller=2, stream_idle_s=2.0, stream_queue_frames=4)
+LIMITS = Limits(
+    max_message_bytes=1 << 20,
+    max_width=640,
+    max_height=480,
+    max_streams=3,
+    max_streams_per_caller=2,
+    stream_idle_s=2.0,
+    stream_queue_frames=4,
+)
 PNG = bytes(cv2.imencode(".png", np.full((24, 32, 3), 90, np.uint8))[1])
 RELAY = (("authorization", "Bearer relay-dev-token"),)
 OPERATOR = (("authorization", "Bearer operator-dev-token"),)
@@ -36,8 +43,10 @@ OPERATOR = (("authorization", "Bearer operator-dev-token"),)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = create_server(Config(limits=LIMITS, export=export_config(tmp_path_factory.mktemp("limits"))),
-                            "127.0.0.1:0")
+    running = create_server(
+        Config(limits=LIMITS, export=export_config(tmp_path_factory.mktemp("limits"))),
+        "127.0.0.1:0",
+    )
     yield running
     running.stop(0)
 
@@ -50,15 +59,21 @@ def active_streams(server: RunningServer) -> float:
 def wait_streams(server: RunningServer, n: int, timeout: float = 10.0) -> None:
     t0 = time.monotonic()
     while active_streams(server) != n:
-        assert time.monotonic() - t0 < timeout, f"{active_streams(server)} streams open, expected {n}"
+        assert time.monotonic() - t0 < timeout, (
+            f"{active_streams(server)} streams open, expected {n}"
+        )
         time.sleep(0.02)
 
 
 class HeldStream:
     """A stream kept open by its caller: `first` requests, then nothing until `release()`."""
 
-    def __init__(self, address: str, first: list[pb.StreamRequest],
-                 metadata: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(
+        self,
+        address: str,
+        first: list[pb.StreamRequest],
+        metadata: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.channel = grpc.insecure_channel(address)  # its own connection: another peer port
         self.release_event = threading.Event()
         self.responses: list[pb.StreamResponse] = []
@@ -91,7 +106,9 @@ class HeldStream:
         self.channel.close()
 
 
-HEADER = pb.StreamRequest(header=pb.StreamHeader(format=pb.PIXEL_FORMAT_PNG, recipient="police-112"))
+HEADER = pb.StreamRequest(
+    header=pb.StreamHeader(format=pb.PIXEL_FORMAT_PNG, recipient="police-112")
+)
 
 
 def stream_once(address: str, metadata: tuple[tuple[str, str], ...] = ()) -> list[int]:
@@ -99,14 +116,21 @@ def stream_once(address: str, metadata: tuple[tuple[str, str], ...] = ()) -> lis
     reqs = [HEADER, pb.StreamRequest(frame=pb.StreamFrame(seq=1, data=PNG))]
     with grpc.insecure_channel(address) as ch:
         stub = pb_grpc.RedactorStub(ch)  # type: ignore[no-untyped-call]
-        return [r.frame.status for r in stub.RedactStream(iter(reqs), metadata=metadata, timeout=30)
-                if r.WhichOneof("kind") == "frame"]
+        return [
+            r.frame.status
+            for r in stub.RedactStream(iter(reqs), metadata=metadata, timeout=30)
+            if r.WhichOneof("kind") == "frame"
+        ]
 
 
 def test_max_message_bytes_on_a_stream(server: RunningServer) -> None:
     big = b"\0" * (LIMITS.max_message_bytes + 1)
-    reqs = [pb.StreamRequest(header=pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=640, height=480)),
-            pb.StreamRequest(frame=pb.StreamFrame(seq=1, data=big))]
+    reqs = [
+        pb.StreamRequest(
+            header=pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=640, height=480)
+        ),
+        pb.StreamRequest(frame=pb.StreamFrame(seq=1, data=big)),
+    ]
     with grpc.insecure_channel(server.address) as ch:
         stub = pb_grpc.RedactorStub(ch)  # type: ignore[no-untyped-call]
         with pytest.raises(grpc.RpcError) as e:
@@ -125,13 +149,23 @@ def _png_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.parametrize("image", [
-    pb.Image(format=pb.PIXEL_FORMAT_BGR24, width=641, height=480, data=b"\0" * (641 * 480 * 3)),
-    pb.Image(format=pb.PIXEL_FORMAT_I420, width=640, height=481, data=b"\0"),
-    pb.Image(format=pb.PIXEL_FORMAT_PNG, data=_png_claiming(100_000, 100_000)),
-    pb.Image(format=pb.PIXEL_FORMAT_PNG, data=bytes(cv2.imencode(".png", np.zeros((482, 8, 3), np.uint8))[1])),
-    pb.Image(format=pb.PIXEL_FORMAT_JPEG, data=bytes(cv2.imencode(".jpg", np.zeros((8, 700, 3), np.uint8))[1])),
-], ids=["bgr-wide", "i420-tall", "png-header-absurd", "png-tall", "jpeg-wide"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        pb.Image(format=pb.PIXEL_FORMAT_BGR24, width=641, height=480, data=b"\0" * (641 * 480 * 3)),
+        pb.Image(format=pb.PIXEL_FORMAT_I420, width=640, height=481, data=b"\0"),
+        pb.Image(format=pb.PIXEL_FORMAT_PNG, data=_png_claiming(100_000, 100_000)),
+        pb.Image(
+            format=pb.PIXEL_FORMAT_PNG,
+            data=bytes(cv2.imencode(".png", np.zeros((482, 8, 3), np.uint8))[1]),
+        ),
+        pb.Image(
+            format=pb.PIXEL_FORMAT_JPEG,
+            data=bytes(cv2.imencode(".jpg", np.zeros((8, 700, 3), np.uint8))[1]),
+        ),
+    ],
+    ids=["bgr-wide", "i420-tall", "png-header-absurd", "png-tall", "jpeg-wide"],
+)
 def test_frame_dimensions_single_image(server: RunningServer, image: pb.Image) -> None:
     with grpc.insecure_channel(server.address) as ch:
         stub = pb_grpc.RedactorStub(ch)  # type: ignore[no-untyped-call]
@@ -142,20 +176,32 @@ def test_frame_dimensions_single_image(server: RunningServer, image: pb.Image) -
 
 
 def test_frame_dimensions_stream_raw_and_h264(server: RunningServer) -> None:
-    raw = [pb.StreamRequest(header=pb.StreamHeader(format=pb.PIXEL_FORMAT_NV12, width=100_000, height=2)),
-           pb.StreamRequest(frame=pb.StreamFrame(seq=1, data=b"\0" * 16))]
+    raw = [
+        pb.StreamRequest(
+            header=pb.StreamHeader(format=pb.PIXEL_FORMAT_NV12, width=100_000, height=2)
+        ),
+        pb.StreamRequest(frame=pb.StreamFrame(seq=1, data=b"\0" * 16)),
+    ]
     enc = H264Encoder(800, 128, 10)
-    planes = (np.zeros((128, 800), np.uint8), np.full((64, 400), 128, np.uint8), np.full((64, 400), 128, np.uint8))
+    planes = (
+        np.zeros((128, 800), np.uint8),
+        np.full((64, 400), 128, np.uint8),
+        np.full((64, 400), 128, np.uint8),
+    )
     au = enc.encode(Frame("i420", planes, 0, 0))
-    h264 = [pb.StreamRequest(header=pb.StreamHeader(format=pb.PIXEL_FORMAT_H264)),
-            pb.StreamRequest(frame=pb.StreamFrame(seq=1, data=au))]
+    h264 = [
+        pb.StreamRequest(header=pb.StreamHeader(format=pb.PIXEL_FORMAT_H264)),
+        pb.StreamRequest(frame=pb.StreamFrame(seq=1, data=au)),
+    ]
     with grpc.insecure_channel(server.address) as ch:
         stub = pb_grpc.RedactorStub(ch)  # type: ignore[no-untyped-call]
         for reqs, size in ((raw, "100000x2"), (h264, "800x128")):
             with pytest.raises(grpc.RpcError) as e:
                 list(stub.RedactStream(iter(reqs), timeout=30))
             assert e.value.code() == EXHAUSTED
-            assert size in (e.value.details() or "") and "limits.max_width" in (e.value.details() or "")
+            assert size in (e.value.details() or "") and "limits.max_width" in (
+                e.value.details() or ""
+            )
 
 
 def test_max_streams_per_caller_counts_the_caller_not_the_connection(server: RunningServer) -> None:
@@ -187,17 +233,26 @@ def test_max_streams_in_all_counts_streams_without_header(server: RunningServer)
         wait_streams(server, LIMITS.max_streams)
         t0 = time.perf_counter()
         with grpc.insecure_channel(server.address) as ch:
-            assert health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2).status == \
-                health_pb2.HealthCheckResponse.SERVING
+            assert (
+                health_pb2_grpc.HealthStub(ch)
+                .Check(health_pb2.HealthCheckRequest(), timeout=2)
+                .status
+                == health_pb2.HealthCheckResponse.SERVING
+            )
         assert time.perf_counter() - t0 < 2
         extra = HeldStream(server.address, [HEADER], RELAY)
         extra.thread.join(30)
-        assert extra.code == EXHAUSTED and f"limits.max_streams = {LIMITS.max_streams}" in extra.details
+        assert (
+            extra.code == EXHAUSTED
+            and f"limits.max_streams = {LIMITS.max_streams}" in extra.details
+        )
         extra.release()
         for h in held:
             h.thread.join(LIMITS.stream_idle_s + 10)
             assert h.code == EXHAUSTED, (h.code, h.details)
-            assert f"no header within limits.stream_idle_s = {LIMITS.stream_idle_s:g} s" in h.details
+            assert (
+                f"no header within limits.stream_idle_s = {LIMITS.stream_idle_s:g} s" in h.details
+            )
         assert time.perf_counter() - t0 < LIMITS.stream_idle_s + 10
     finally:
         for h in held:
@@ -206,10 +261,14 @@ def test_max_streams_in_all_counts_streams_without_header(server: RunningServer)
 
 
 def test_stream_idle_after_frames(server: RunningServer) -> None:
-    h = HeldStream(server.address, [HEADER, pb.StreamRequest(frame=pb.StreamFrame(seq=5, data=PNG))])
+    h = HeldStream(
+        server.address, [HEADER, pb.StreamRequest(frame=pb.StreamFrame(seq=5, data=PNG))]
+    )
     try:
         h.thread.join(LIMITS.stream_idle_s + 15)
-        assert h.code == EXHAUSTED and f"limits.stream_idle_s = {LIMITS.stream_idle_s:g}" in h.details
+        assert (
+            h.code == EXHAUSTED and f"limits.stream_idle_s = {LIMITS.stream_idle_s:g}" in h.details
+        )
         frames = [r.frame for r in h.responses if r.WhichOneof("kind") == "frame"]
         assert [f.seq for f in frames] == [5]  # what came before the silence went out
     finally:
@@ -219,7 +278,9 @@ def test_stream_idle_after_frames(server: RunningServer) -> None:
 
 def test_workers_must_outnumber_streams() -> None:
     cfg = Config(server=ServerConfig(workers=8), limits=Limits(max_streams=6))
-    with pytest.raises(ConfigError, match="server.workers = 8 must be at least limits.max_streams = 6"):
+    with pytest.raises(
+        ConfigError, match="server.workers = 8 must be at least limits.max_streams = 6"
+    ):
         create_server(cfg, "127.0.0.1:0")
 
 
@@ -227,12 +288,17 @@ def test_inbox_pushes_back_on_a_fast_sender(tmp_path: Path) -> None:
     """limits.stream_queue_frames bounds what a stream holds: a sender far faster than
     the service is held back by flow control instead of filling the server's memory."""
     w, h = 640, 480
-    frame = np.random.default_rng(0).integers(0, 255, (h, w, 3), np.uint8).tobytes()  # 900 KB, incompressible
+    frame = (
+        np.random.default_rng(0).integers(0, 255, (h, w, 3), np.uint8).tobytes()
+    )  # 900 KB, incompressible
     limits = Limits(stream_queue_frames=4, latency_budget_ms=60_000)
     n_frames = 80
-    running = create_server(Config(limits=limits, export=export_config(tmp_path)), "127.0.0.1:0",
-                            # finds nothing, 0.25 s a frame: the stream falls behind a fast sender
-                            detector_factory=lambda name, cfg: EmptyDetector("slow", delay_s=0.25))
+    running = create_server(
+        Config(limits=limits, export=export_config(tmp_path)),
+        "127.0.0.1:0",
+        # finds nothing, 0.25 s a frame: the stream falls behind a fast sender
+        detector_factory=lambda name, cfg: EmptyDetector("slow", delay_s=0.25),
+    )
     sent = 0
     ahead: list[int] = []
     got = 0
@@ -240,8 +306,11 @@ def test_inbox_pushes_back_on_a_fast_sender(tmp_path: Path) -> None:
 
     def requests() -> Iterator[pb.StreamRequest]:
         nonlocal sent
-        yield pb.StreamRequest(header=pb.StreamHeader(format=pb.PIXEL_FORMAT_BGR24, width=w, height=h,
-                                                      latency_budget_ms=60_000))
+        yield pb.StreamRequest(
+            header=pb.StreamHeader(
+                format=pb.PIXEL_FORMAT_BGR24, width=w, height=h, latency_budget_ms=60_000
+            )
+        )
         for i in range(n_frames):
             with lock:
                 sent += 1
@@ -249,7 +318,9 @@ def test_inbox_pushes_back_on_a_fast_sender(tmp_path: Path) -> None:
             yield pb.StreamRequest(frame=pb.StreamFrame(seq=i, timestamp_us=i * 1000, data=frame))
 
     try:
-        with grpc.insecure_channel(running.address, options=[("grpc.max_receive_message_length", 8 << 20)]) as ch:
+        with grpc.insecure_channel(
+            running.address, options=[("grpc.max_receive_message_length", 8 << 20)]
+        ) as ch:
             stub = pb_grpc.RedactorStub(ch)  # type: ignore[no-untyped-call]
             for r in stub.RedactStream(requests(), timeout=120):
                 if r.WhichOneof("kind") == "frame":

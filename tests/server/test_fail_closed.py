@@ -30,21 +30,29 @@ def test_unary_fully_masked(failing_server: RunningServer, shared_data: Path) ->
     img = cv2.imread(str(next((shared_data / "faces_smoke" / "images").glob("*.jpg"))))
     h, w = img.shape[:2]
     with RedactorClient(failing_server.address) as client:
-        resp = client.redact_image(pb.Image(format=pb.PIXEL_FORMAT_BGR24, width=w, height=h, data=img.tobytes()))
+        resp = client.redact_image(
+            pb.Image(format=pb.PIXEL_FORMAT_BGR24, width=w, height=h, data=img.tobytes())
+        )
     assert resp.status == pb.FRAME_STATUS_FULLY_MASKED
     assert resp.status_reason
     out = np.frombuffer(resp.image.data, np.uint8)
     assert out.size == img.size
     assert np.all(out == 0), "a fully masked frame must contain no original pixel"
     m = failing_server.engine.metrics.registry
-    counted = sum(s.value for metric in m.collect() for s in metric.samples
-                  if s.name == "redactor_frames_fully_masked_for_safety_total")
+    counted = sum(
+        s.value
+        for metric in m.collect()
+        for s in metric.samples
+        if s.name == "redactor_frames_fully_masked_for_safety_total"
+    )
     assert counted == 1, "the fully masked image is counted once"
 
 
 def test_stream_every_frame_fully_masked(failing_server: RunningServer, short_clip: Path) -> None:
     frames = [OutFrame(f.index, f.index * 100_000, f.i420) for f in read_i420(short_clip)][:10]
-    header = pb.StreamHeader(format=pb.PIXEL_FORMAT_I420, width=768, height=576, recipient="police-112")
+    header = pb.StreamHeader(
+        format=pb.PIXEL_FORMAT_I420, width=768, height=576, recipient="police-112"
+    )
     with RedactorClient(failing_server.address) as client:
         outs = list(client.stream(header, frames))
     assert [o.seq for o in outs] == [f.seq for f in frames]
@@ -54,6 +62,10 @@ def test_stream_every_frame_fully_masked(failing_server: RunningServer, short_cl
         assert len(np.unique(y)) == 1, "fully masked luma must be one flat value"
         assert o.data != f.data
     m = failing_server.engine.metrics.registry
-    total = sum(s.value for metric in m.collect() for s in metric.samples
-                if s.name == "redactor_frames_fully_masked_for_safety_total")
+    total = sum(
+        s.value
+        for metric in m.collect()
+        for s in metric.samples
+        if s.name == "redactor_frames_fully_masked_for_safety_total"
+    )
     assert total >= len(frames)

@@ -37,7 +37,7 @@ def square_frame(i: int) -> np.ndarray:
     """A grey frame with one bright square moving right by 4 px a frame."""
     img = np.full((H, W, 3), 60, np.uint8)
     x = 20 + 4 * i
-    img[100:100 + SQUARE, x:x + SQUARE] = 250
+    img[100 : 100 + SQUARE, x : x + SQUARE] = 250
     return img
 
 
@@ -65,7 +65,9 @@ class SquareDetector:
     def detect(self, bgr: np.ndarray) -> Detections:
         found = (bgr[..., 1] > 200).any()
         box = square_box(bgr) if found else []
-        index = round((box[0] - 20) / 4) if found else -1  # square_frame(i) puts the square at x = 20 + 4 i
+        index = (
+            round((box[0] - 20) / 4) if found else -1
+        )  # square_frame(i) puts the square at x = 20 + 4 i
         with self.lock:
             self.calls += 1
             self.started.append(index)
@@ -81,17 +83,23 @@ class SquareDetector:
         pass
 
 
-def fill_config(limits: Limits | None = None, on_overload: str = "mask",
-                zones: tuple[ZoneConfig, ...] = ()) -> Config:
+def fill_config(
+    limits: Limits | None = None, on_overload: str = "mask", zones: tuple[ZoneConfig, ...] = ()
+) -> Config:
     """The default policies with style `fill`, so a leak check is exact (pixelating
     a flat square keeps its colour; kernel strength is the kernel tests' business)."""
-    policies = {name: p.model_copy(update={"style": "fill", "on_overload": on_overload})
-                for name, p in PolicyRouting().policies.items()}
+    policies = {
+        name: p.model_copy(update={"style": "fill", "on_overload": on_overload})
+        for name, p in PolicyRouting().policies.items()
+    }
     # Motion and sweeps off: these tests are about the detector and the tracker, and
     # SquareDetector misses by counting calls, which region crops and sweeps would
     # add to (they have tests of their own: tests/pipeline/, test_live_motion.py).
-    return Config(policy=PolicyRouting(policies=policies, zones=zones), limits=limits or Limits(),
-                  live=LiveConfig(motion=MotionConfig(enabled=False), sweep=SweepConfig(enabled=False)))
+    return Config(
+        policy=PolicyRouting(policies=policies, zones=zones),
+        limits=limits or Limits(),
+        live=LiveConfig(motion=MotionConfig(enabled=False), sweep=SweepConfig(enabled=False)),
+    )
 
 
 def _serve(cfg: Config, detector: SquareDetector) -> RunningServer:
@@ -103,8 +111,10 @@ def _bgr_frames(n: int, step_us: int = 40_000) -> list[OutFrame]:
 
 
 def _covered(o: pb.RedactedFrame, box: list[float]) -> bool:
-    return any(m.box.x0 <= box[0] and m.box.y0 <= box[1] and m.box.x1 >= box[2] and m.box.y1 >= box[3]
-               for m in o.masks)
+    return any(
+        m.box.x0 <= box[0] and m.box.y0 <= box[1] and m.box.x1 >= box[2] and m.box.y1 >= box[3]
+        for m in o.masks
+    )
 
 
 def _paced(frames: list[OutFrame], fps: float) -> Iterator[OutFrame]:
@@ -121,12 +131,21 @@ def test_tracked_mask_stays_through_misses() -> None:
     # frames in 4: the frames in between are masked by the tracker alone. The
     # budget is generous so a busy machine delays frames instead of masking them.
     det = SquareDetector(every=4)
-    cfg = fill_config(Limits(detect_interval_ms=0, stream_queue_frames=64, latency_budget_ms=60_000))
+    cfg = fill_config(
+        Limits(detect_interval_ms=0, stream_queue_frames=64, latency_budget_ms=60_000)
+    )
     running = _serve(cfg, det)
     try:
         frames = _bgr_frames(40)
-        header = pb.StreamHeader(camera_id="c", recipient="police-112", format=pb.PIXEL_FORMAT_BGR24,
-                                 width=W, height=H, fps=25, latency_budget_ms=60_000)
+        header = pb.StreamHeader(
+            camera_id="c",
+            recipient="police-112",
+            format=pb.PIXEL_FORMAT_BGR24,
+            width=W,
+            height=H,
+            fps=25,
+            latency_budget_ms=60_000,
+        )
         with RedactorClient(running.address) as client:
             outs = list(client.stream(header, _paced(frames, 25)))
     finally:
@@ -148,7 +167,9 @@ def _stream_squares(cfg: Config, det: SquareDetector, n: int) -> list[pb.Redacte
     """n moving-square frames streamed at 25 fps through a real server; all come back, in order."""
     running = _serve(cfg, det)
     try:
-        header = pb.StreamHeader(recipient="police-112", format=pb.PIXEL_FORMAT_BGR24, width=W, height=H)
+        header = pb.StreamHeader(
+            recipient="police-112", format=pb.PIXEL_FORMAT_BGR24, width=W, height=H
+        )
         with RedactorClient(running.address) as client:
             outs = list(client.stream(header, _paced(_bgr_frames(n), 25)))
     finally:
@@ -160,7 +181,9 @@ def _stream_squares(cfg: Config, det: SquareDetector, n: int) -> list[pb.Redacte
 def _assert_square_hidden(i: int, o: pb.RedactedFrame) -> None:
     """No bright pixel of the square left; a fully masked frame is one flat value."""
     img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
-    assert not (img[..., 1] > 200).any(), f"frame {i} ({pb.FrameStatus.Name(o.status)}) leaked the object"
+    assert not (img[..., 1] > 200).any(), (
+        f"frame {i} ({pb.FrameStatus.Name(o.status)}) leaked the object"
+    )
     if o.status == pb.FRAME_STATUS_FULLY_MASKED:
         assert len(np.unique(img)) == 1
 
@@ -168,7 +191,9 @@ def _assert_square_hidden(i: int, o: pb.RedactedFrame) -> None:
 @pytest.mark.parametrize("rule", ["mask", "drop"])
 def test_overload_never_passes_unmasked(rule: str) -> None:
     cfg = fill_config(Limits(latency_budget_ms=50, detect_interval_ms=0), on_overload=rule)
-    outs = _stream_squares(cfg, SquareDetector(every=1, delay_s=0.3), 20)  # far slower than the budget
+    outs = _stream_squares(
+        cfg, SquareDetector(every=1, delay_s=0.3), 20
+    )  # far slower than the budget
     statuses = {o.status for o in outs}
     expected_overload = pb.FRAME_STATUS_FULLY_MASKED if rule == "mask" else pb.FRAME_STATUS_DROPPED
     assert expected_overload in statuses
@@ -183,8 +208,12 @@ def test_a_slow_detector_looks_at_new_frames_not_a_backlog() -> None:
     """A detection is due every 2 frames and takes 12 frame intervals: due detections that
     have not started give way to the newest, so each detection that runs looks at a frame
     from about when it starts (a queue of them would look ever further back: 0, 2, 4...)."""
-    limits = Limits(latency_budget_ms=400, detection_wait_share=0.25, detect_interval_ms=80,
-                    stream_queue_frames=64)
+    limits = Limits(
+        latency_budget_ms=400,
+        detection_wait_share=0.25,
+        detect_interval_ms=80,
+        stream_queue_frames=64,
+    )
     det = SquareDetector(every=1, delay_s=0.48)
     outs = _stream_squares(fill_config(limits), det, 50)
     # (No leak check here: with motion masks off, tracks predicted half a second ahead
@@ -192,7 +221,9 @@ def test_a_slow_detector_looks_at_new_frames_not_a_backlog() -> None:
     # coverage where detections take less than the frame's wait.)
     ran = det.started[1:]  # the second was queued before the first showed how slow detection is
     assert len(ran) >= 3, det.started
-    assert all(b - a >= 6 for a, b in zip(ran, ran[1:], strict=False)), f"detections looked back: {det.started}"
+    assert all(b - a >= 6 for a, b in zip(ran, ran[1:], strict=False)), (
+        f"detections looked back: {det.started}"
+    )
     assert sum(o.status == pb.FRAME_STATUS_REDACTED for o in outs) >= 25
 
 
@@ -223,11 +254,18 @@ def test_static_zone_always_masked() -> None:
     cfg = fill_config(zones=(ZoneConfig(camera_id="cam-z", polygon=zone),))
     running = _serve(cfg, SquareDetector(every=1))
     try:
-        frames = [OutFrame(i, i * 40_000, np.full((H, W, 3), 180, np.uint8).tobytes()) for i in range(5)]
+        frames = [
+            OutFrame(i, i * 40_000, np.full((H, W, 3), 180, np.uint8).tobytes()) for i in range(5)
+        ]
         with RedactorClient(running.address) as client:
             for camera, masked in (("cam-z", True), ("cam-other", False)):
-                header = pb.StreamHeader(camera_id=camera, recipient="fire-119", format=pb.PIXEL_FORMAT_BGR24,
-                                         width=W, height=H)
+                header = pb.StreamHeader(
+                    camera_id=camera,
+                    recipient="fire-119",
+                    format=pb.PIXEL_FORMAT_BGR24,
+                    width=W,
+                    height=H,
+                )
                 for o in client.stream(header, frames):
                     img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
                     inside = img[12:78, 202:298]
@@ -241,8 +279,9 @@ def test_static_zone_always_masked() -> None:
 def test_plates_visible_only_where_policy_says(service: str, plate_visible: bool) -> None:
     running = _serve(fill_config(), SquareDetector(label=Label.PLATE, every=1))
     try:
-        header = pb.StreamHeader(recipient="police-112", service=service, format=pb.PIXEL_FORMAT_BGR24,
-                                 width=W, height=H)
+        header = pb.StreamHeader(
+            recipient="police-112", service=service, format=pb.PIXEL_FORMAT_BGR24, width=W, height=H
+        )
         with RedactorClient(running.address) as client:
             outs = list(client.stream(header, _bgr_frames(5)))
     finally:
@@ -253,20 +292,30 @@ def test_plates_visible_only_where_policy_says(service: str, plate_visible: bool
         assert len(o.detections) == 1 and o.detections[0].label == pb.LABEL_PLATE
 
 
-def test_h264_in_and_out_keeps_order_and_timestamps(server: RunningServer, short_clip: Path) -> None:
+def test_h264_in_and_out_keeps_order_and_timestamps(
+    server: RunningServer, short_clip: Path
+) -> None:
     enc = None
     frames = []
     for f in read_i420(short_clip):
         y = np.frombuffer(f.i420, np.uint8)
         w, h = 768, 576
-        planes = (y[: w * h].reshape(h, w), y[w * h: w * h * 5 // 4].reshape(h // 2, w // 2),
-                  y[w * h * 5 // 4:].reshape(h // 2, w // 2))
+        planes = (
+            y[: w * h].reshape(h, w),
+            y[w * h : w * h * 5 // 4].reshape(h // 2, w // 2),
+            y[w * h * 5 // 4 :].reshape(h // 2, w // 2),
+        )
         enc = enc or H264Encoder(w, h, 10)
         ts = 5_000 + f.index * 100_000
         au = enc.encode(Frame("i420", planes, f.index, ts))
         frames.append(OutFrame(f.index, ts, au))
-    header = pb.StreamHeader(camera_id="cam-h264", recipient="police-112", format=pb.PIXEL_FORMAT_H264, fps=10,
-                             latency_budget_ms=60_000)  # pushed faster than real time: not live
+    header = pb.StreamHeader(
+        camera_id="cam-h264",
+        recipient="police-112",
+        format=pb.PIXEL_FORMAT_H264,
+        fps=10,
+        latency_budget_ms=60_000,
+    )  # pushed faster than real time: not live
     with RedactorClient(server.address) as client:
         outs = list(client.stream(header, frames))
     assert [o.seq for o in outs] == [f.seq for f in frames]
@@ -291,11 +340,16 @@ def test_metrics_endpoint(short_clip: Path) -> None:
         port = s.getsockname()[1]
     from redactor.config import ServerConfig
 
-    running = create_server(Config(server=ServerConfig(metrics_port=port)), "127.0.0.1:0",
-                            detector_factory=lambda n, c: SquareDetector())
+    running = create_server(
+        Config(server=ServerConfig(metrics_port=port)),
+        "127.0.0.1:0",
+        detector_factory=lambda n, c: SquareDetector(),
+    )
     try:
         with RedactorClient(running.address) as client:
-            header = pb.StreamHeader(recipient="police-112", format=pb.PIXEL_FORMAT_BGR24, width=W, height=H)
+            header = pb.StreamHeader(
+                recipient="police-112", format=pb.PIXEL_FORMAT_BGR24, width=W, height=H
+            )
             scraped = threading.Event()
 
             def frames() -> Iterator[OutFrame]:  # the stream stays open until the scrape is done
@@ -307,16 +361,25 @@ def test_metrics_endpoint(short_clip: Path) -> None:
             outs = client.stream(header, frames())
             next(outs)
             try:
-                during = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+                during = (
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5)
+                    .read()
+                    .decode()
+                )
             finally:
                 scraped.set()
             assert len(list(outs)) == 2
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     finally:
         running.stop(0)
-    assert "redactor_stream_frame_latency_seconds_bucket{" in during, "an open stream has its own series"
+    assert "redactor_stream_frame_latency_seconds_bucket{" in during, (
+        "an open stream has its own series"
+    )
     assert 'redactor_frames_in_total{kind="stream"} 3.0' in text
     assert 'redactor_frame_latency_seconds_count{kind="stream"} 3.0' in text
     assert 'stream="' not in text, "a closed stream's own series must be gone (ids would pile up)"
     assert 'redactor_sweeps_total{outcome="ok"} 1.0' in text, "the stream's first sweep is counted"
-    assert "redactor_frames_fully_masked_for_safety_total" in text or "redactor_frames_out_total" in text
+    assert (
+        "redactor_frames_fully_masked_for_safety_total" in text
+        or "redactor_frames_out_total" in text
+    )

@@ -40,7 +40,7 @@ def walker_frame(i: int) -> np.ndarray:
     img = np.full((H, W, 3), 90, np.uint8) + rng.integers(0, 4, (H, W, 3), dtype=np.uint8)
     img[30:54, 250:270] = (140, 120, 100)  # the poster
     x = 10 + 4 * i
-    img[100:100 + WALKER[1], x:x + WALKER[0]] = TEXTURE
+    img[100 : 100 + WALKER[1], x : x + WALKER[0]] = TEXTURE
     return img
 
 
@@ -63,11 +63,16 @@ class _Thorough:
 
 def _config(cover: float | None = None) -> Config:
     """The default policies with style fill (an exact leak check), the sweep every 0.5 s."""
-    policies = {name: p.model_copy(update={"style": "fill"}) for name, p in PolicyRouting().policies.items()}
+    policies = {
+        name: p.model_copy(update={"style": "fill"}) for name, p in PolicyRouting().policies.items()
+    }
     if cover is not None:
         policies["default"] = PolicyConfig(style="fill", motion_cover=cover)
-    return Config(policy=PolicyRouting(policies=policies), limits=Limits(latency_budget_ms=2000),
-                  live=LiveConfig(sweep=SweepConfig(interval_s=0.5, busy_share=1.0)))
+    return Config(
+        policy=PolicyRouting(policies=policies),
+        limits=Limits(latency_budget_ms=2000),
+        live=LiveConfig(sweep=SweepConfig(interval_s=0.5, busy_share=1.0)),
+    )
 
 
 @pytest.fixture()
@@ -85,16 +90,28 @@ def _serve(cfg: Config, thorough: _Thorough) -> RunningServer:
     return create_server(cfg, "127.0.0.1:0", detector_factory=factory)  # type: ignore[arg-type]
 
 
-def _stream(running: RunningServer, n: int, recipient: str = "police-112", service: str = "",
-            fps: float = 10.0) -> list[pb.RedactedFrame]:
+def _stream(
+    running: RunningServer,
+    n: int,
+    recipient: str = "police-112",
+    service: str = "",
+    fps: float = 10.0,
+) -> list[pb.RedactedFrame]:
     def frames() -> Iterator[OutFrame]:
         t0 = time.perf_counter()
         for i in range(n):
             time.sleep(max(0.0, t0 + i / fps - time.perf_counter()))
             yield OutFrame(i, int(i * 1e6 / fps), walker_frame(i).tobytes())
 
-    header = pb.StreamHeader(camera_id="cam-1", recipient=recipient, service=service,
-                             format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, fps=fps)
+    header = pb.StreamHeader(
+        camera_id="cam-1",
+        recipient=recipient,
+        service=service,
+        format=pb.PIXEL_FORMAT_BGR24,
+        width=W,
+        height=H,
+        fps=fps,
+    )
     with RedactorClient(running.address) as client:
         return list(client.stream(header, frames()))
 
@@ -103,7 +120,7 @@ def _walker_rows_shown(o: pb.RedactedFrame) -> np.ndarray:
     """Per row of the walker on this frame: do any of its pixels still show?"""
     img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
     x = 10 + 4 * o.seq
-    rows = img[100:100 + WALKER[1], x:x + WALKER[0]]
+    rows = img[100 : 100 + WALKER[1], x : x + WALKER[0]]
     return (rows == TEXTURE).all(axis=2).any(axis=1)
 
 
@@ -156,8 +173,9 @@ def test_no_moving_masks_where_the_policy_says_none(thorough: _Thorough) -> None
 
 
 @pytest.mark.parametrize(("service", "plate_masked"), [("", True), ("wanted-vehicle", False)])
-def test_what_the_sweep_found_on_still_ground_stays_masked(thorough: _Thorough, service: str,
-                                                           plate_masked: bool) -> None:
+def test_what_the_sweep_found_on_still_ground_stays_masked(
+    thorough: _Thorough, service: str, plate_masked: bool
+) -> None:
     """The poster's face and the parked plate are found by the sweep alone; from its
     first result on they are masked on every frame (reason STILL), under the policy's
     classes: the wanted-vehicle search of the police leaves plates visible."""
@@ -169,10 +187,12 @@ def test_what_the_sweep_found_on_still_ground_stays_masked(thorough: _Thorough, 
     assert thorough.calls >= 2  # every 0.5 s of video, not on every frame
     still = [o.seq for o in outs if any(m.reason == pb.MASK_REASON_STILL for m in o.masks)]
     assert still and still[0] < 10, still
-    for o in outs[still[0]:]:
+    for o in outs[still[0] :]:
         assert o.status == pb.FRAME_STATUS_REDACTED, o.status_reason
         img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
-        assert not (img[30:54, 250:270] == (140, 120, 100)).all(axis=2).any(), f"frame {o.seq}: poster face shows"
+        assert not (img[30:54, 250:270] == (140, 120, 100)).all(axis=2).any(), (
+            f"frame {o.seq}: poster face shows"
+        )
         labels = {m.label for m in o.masks if m.reason == pb.MASK_REASON_STILL}
         assert (pb.LABEL_PLATE in labels) == plate_masked, (o.seq, labels)
 
@@ -197,8 +217,13 @@ def test_a_stream_waits_for_its_first_sweep(wait_first: bool) -> None:
     go out masked from motion and detection alone, and the poster shows on them."""
     thorough = _SlowThorough(2.5)
     cfg = _config()
-    cfg = cfg.model_copy(update={"live": LiveConfig(sweep=SweepConfig(interval_s=0.5, busy_share=1.0,
-                                                                       wait_first=wait_first))})
+    cfg = cfg.model_copy(
+        update={
+            "live": LiveConfig(
+                sweep=SweepConfig(interval_s=0.5, busy_share=1.0, wait_first=wait_first)
+            )
+        }
+    )
     running = _serve(cfg, thorough)
     try:
         outs = _stream(running, 40)
@@ -216,7 +241,9 @@ def test_a_stream_waits_for_its_first_sweep(wait_first: bool) -> None:
             if (img[30:54, 250:270] == (140, 120, 100)).all(axis=2).any():
                 shown.append(o.seq)
     if wait_first:
-        assert all(o.status == pb.FRAME_STATUS_FULLY_MASKED for o in before), [o.status_reason for o in before]
+        assert all(o.status == pb.FRAME_STATUS_FULLY_MASKED for o in before), [
+            o.status_reason for o in before
+        ]
         assert any("first sweep" in o.status_reason for o in before)
         assert not shown, f"the poster's face showed on frames {shown}"
     else:

@@ -22,9 +22,15 @@ def _png(img: np.ndarray) -> bytes:
 
 
 def _masks_from(resp: pb.RedactImageResponse, ellipse: bool) -> Masks:
-    boxes = np.array([[m.box.x0, m.box.y0, m.box.x1, m.box.y1] for m in resp.masks], np.float32).reshape(-1, 4)
-    return Masks(boxes, np.array([m.label for m in resp.masks], np.int8),
-                 np.array([m.reason for m in resp.masks], np.int8), ellipse=ellipse)
+    boxes = np.array(
+        [[m.box.x0, m.box.y0, m.box.x1, m.box.y1] for m in resp.masks], np.float32
+    ).reshape(-1, 4)
+    return Masks(
+        boxes,
+        np.array([m.label for m in resp.masks], np.int8),
+        np.array([m.reason for m in resp.masks], np.int8),
+        ellipse=ellipse,
+    )
 
 
 def _faces_image(shared_data: Path) -> tuple[Path, np.ndarray]:
@@ -34,7 +40,9 @@ def _faces_image(shared_data: Path) -> tuple[Path, np.ndarray]:
     rows = list(csv.DictReader((shared_data / "faces" / "faces.csv").open()))
     counts: dict[str, list[list[float]]] = {}
     for r in rows:
-        counts.setdefault(r["image"], []).append([float(r[k]) for k in ("xmin", "ymin", "xmax", "ymax")])
+        counts.setdefault(r["image"], []).append(
+            [float(r[k]) for k in ("xmin", "ymin", "xmax", "ymax")]
+        )
     best = max(list(counts)[:40], key=lambda k: len(counts[k]))
     return shared_data / "faces" / best, np.array(counts[best], np.float32)
 
@@ -56,8 +64,13 @@ def test_faces_masked_and_far_pixels_unchanged(server: RunningServer, shared_dat
     masks = _masks_from(resp, policy.ellipse)
     for d in resp.detections:
         if d.label == Label.FACE:
-            covered = any(m.box.x0 <= d.box.x0 and m.box.y0 <= d.box.y0 and m.box.x1 >= d.box.x1
-                          and m.box.y1 >= d.box.y1 for m in resp.masks)
+            covered = any(
+                m.box.x0 <= d.box.x0
+                and m.box.y0 <= d.box.y0
+                and m.box.x1 >= d.box.x1
+                and m.box.y1 >= d.box.y1
+                for m in resp.masks
+            )
             assert covered, f"face {d.box} has no mask"
     expected = Frame.from_bgr(img.copy())
     apply_masks(expected, masks, policy)
@@ -67,7 +80,7 @@ def test_faces_masked_and_far_pixels_unchanged(server: RunningServer, shared_dat
     near = np.zeros(img.shape[:2], np.uint8)
     for m in resp.masks:
         x0, y0 = max(int(m.box.x0) - 8, 0), max(int(m.box.y0) - 8, 0)
-        near[y0:int(np.ceil(m.box.y1)) + 8, x0:int(np.ceil(m.box.x1)) + 8] = 1
+        near[y0 : int(np.ceil(m.box.y1)) + 8, x0 : int(np.ceil(m.box.x1)) + 8] = 1
     far = near == 0
     assert far.mean() > 0.3
     assert np.array_equal(out[far], img[far])
@@ -81,7 +94,9 @@ def test_raw_bgr_round_trip_keeps_size(server: RunningServer, shared_data: Path)
     img = cv2.imread(str(path))
     h, w = img.shape[:2]
     with RedactorClient(server.address) as client:
-        resp = client.redact_image(pb.Image(format=pb.PIXEL_FORMAT_BGR24, width=w, height=h, data=img.tobytes()))
+        resp = client.redact_image(
+            pb.Image(format=pb.PIXEL_FORMAT_BGR24, width=w, height=h, data=img.tobytes())
+        )
     assert (resp.image.width, resp.image.height, resp.image.format) == (w, h, pb.PIXEL_FORMAT_BGR24)
     assert len(resp.image.data) == w * h * 3
     assert all(m.reason == MaskReason.DETECTED for m in resp.masks)

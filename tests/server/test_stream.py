@@ -16,9 +16,15 @@ def test_clip_in_order_nothing_dropped(server: RunningServer, short_clip: Path) 
     info = probe(short_clip)
     frames = [OutFrame(f.index, 1_000 + f.index * 100_000, f.i420) for f in read_i420(short_clip)]
     assert len(frames) == 30
-    header = pb.StreamHeader(camera_id="cam-1", recipient="police-112", format=pb.PIXEL_FORMAT_I420,
-                             width=info.width, height=info.height, fps=float(info.rate),
-                             latency_budget_ms=60_000)  # pushed faster than real time: not live
+    header = pb.StreamHeader(
+        camera_id="cam-1",
+        recipient="police-112",
+        format=pb.PIXEL_FORMAT_I420,
+        width=info.width,
+        height=info.height,
+        fps=float(info.rate),
+        latency_budget_ms=60_000,
+    )  # pushed faster than real time: not live
     accepted: list[pb.StreamAccepted] = []
     with RedactorClient(server.address) as client:
         outs = list(client.stream(header, frames, accepted))
@@ -37,9 +43,15 @@ def test_clip_in_order_nothing_dropped(server: RunningServer, short_clip: Path) 
 
 
 def test_unknown_recipient_gets_strictest_policy(server: RunningServer) -> None:
-    header = pb.StreamHeader(recipient="somebody-else", format=pb.PIXEL_FORMAT_BGR24, width=16, height=16)
+    header = pb.StreamHeader(
+        recipient="somebody-else", format=pb.PIXEL_FORMAT_BGR24, width=16, height=16
+    )
     accepted: list[pb.StreamAccepted] = []
     with RedactorClient(server.address) as client:
-        outs = list(client.stream(header, [OutFrame(0, 0, np.zeros(16 * 16 * 3, np.uint8).tobytes())], accepted))
+        outs = list(
+            client.stream(
+                header, [OutFrame(0, 0, np.zeros(16 * 16 * 3, np.uint8).tobytes())], accepted
+            )
+        )
     assert accepted[0].policy == "strict"
     assert len(outs) == 1

@@ -15,14 +15,30 @@ from redactor.server.servicer import _messages
 from redactor.types import FrameStatus, PixelFormat
 from redactor.v1 import redactor_pb2 as pb
 
-HEADER = pb.StreamRequest(header=pb.StreamHeader(camera_id="cam-1", recipient="r", format=pb.PIXEL_FORMAT_BGR24,
-                                                 width=8, height=4, fps=25, latency_budget_ms=200))
+HEADER = pb.StreamRequest(
+    header=pb.StreamHeader(
+        camera_id="cam-1",
+        recipient="r",
+        format=pb.PIXEL_FORMAT_BGR24,
+        width=8,
+        height=4,
+        fps=25,
+        latency_budget_ms=200,
+    )
+)
 
 
 def test_a_header_becomes_its_spec() -> None:
     assert serde.stream_message_from_proto(HEADER) == StreamSpec(
-        camera_id="cam-1", recipient="r", service="", format=PixelFormat.BGR24, width=8, height=4, fps=25.0,
-        latency_budget_ms=200)
+        camera_id="cam-1",
+        recipient="r",
+        service="",
+        format=PixelFormat.BGR24,
+        width=8,
+        height=4,
+        fps=25.0,
+        latency_budget_ms=200,
+    )
 
 
 def test_a_frame_becomes_a_stream_frame() -> None:
@@ -32,28 +48,47 @@ def test_a_frame_becomes_a_stream_frame() -> None:
 
 CASES = [
     ("empty", pb.StreamRequest(), "", "got an empty message"),
-    ("invalid header", pb.StreamRequest(header=pb.StreamHeader(format=pb.PIXEL_FORMAT_PNG, fps=-1)),
-     "header", "header.fps must be in [0, 1000], got -1.0"),
-    ("raw header without size", pb.StreamRequest(header=pb.StreamHeader(format=pb.PIXEL_FORMAT_I420)),
-     "header", "header.width and header.height are required for raw format I420, got 0x0"),
-    ("timestamp out of range", pb.StreamRequest(frame=pb.StreamFrame(seq=3, timestamp_us=2**53 + 1)),
-     "frame", "frame 3: timestamp_us must be within +-2**53 us (285 years), got 9007199254740993"),
+    (
+        "invalid header",
+        pb.StreamRequest(header=pb.StreamHeader(format=pb.PIXEL_FORMAT_PNG, fps=-1)),
+        "header",
+        "header.fps must be in [0, 1000], got -1.0",
+    ),
+    (
+        "raw header without size",
+        pb.StreamRequest(header=pb.StreamHeader(format=pb.PIXEL_FORMAT_I420)),
+        "header",
+        "header.width and header.height are required for raw format I420, got 0x0",
+    ),
+    (
+        "timestamp out of range",
+        pb.StreamRequest(frame=pb.StreamFrame(seq=3, timestamp_us=2**53 + 1)),
+        "frame",
+        "frame 3: timestamp_us must be within +-2**53 us (285 years), got 9007199254740993",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "req", "kind", "error"), CASES, ids=[c[0] for c in CASES])
-def test_what_the_stream_cannot_take_carries_its_kind_and_error(name: str, req: pb.StreamRequest, kind: str,
-                                                                 error: str) -> None:
+def test_what_the_stream_cannot_take_carries_its_kind_and_error(
+    name: str, req: pb.StreamRequest, kind: str, error: str
+) -> None:
     msg = serde.stream_message_from_proto(req)
     assert isinstance(msg, BadMessage) and msg.kind == kind
     assert isinstance(msg.error, InvalidInput) and error in str(msg.error)
 
 
 def test_a_dropped_frame_goes_back_without_data() -> None:
-    out = StreamOutput(4, 10, FrameStatus.DROPPED, "overload: late", data=b"pixels", width=8, height=4)
+    out = StreamOutput(
+        4, 10, FrameStatus.DROPPED, "overload: late", data=b"pixels", width=8, height=4
+    )
     frame = serde.stream_response_to_proto(out).frame
-    assert (frame.seq, frame.status, frame.status_reason, frame.data) == (4, pb.FRAME_STATUS_DROPPED,
-                                                                          "overload: late", b"")
+    assert (frame.seq, frame.status, frame.status_reason, frame.data) == (
+        4,
+        pb.FRAME_STATUS_DROPPED,
+        "overload: late",
+        b"",
+    )
 
 
 class _Gone(grpc.RpcError):  # type: ignore[misc]  # grpc is untyped

@@ -9,5 +9,9 @@ from redactor.config import ExportConfig
 
 def export_config(folder: Path) -> ExportConfig:
     """The archive, exports, ledger and signing key all under `folder` (never the default var/)."""
-    return ExportConfig(archive_root=folder / "archive", output_dir=folder / "exports",
-                        ledger_path=folder / "ledger.sqlite", key_path=folder / "keys" / "signing_key.pem")
+    return ExportConfig(
+        archive_root=folder / "archive",
+        output_dir=folder / "exports",
+        ledger_path=folder / "ledger.sqlite",
+        key_path=folder / "keys" / "signing_key.pem",
+    )

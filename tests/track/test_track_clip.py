@@ -27,8 +27,7 @@ def walker(i: int) -> npt.NDArray[np.float64]:
 
 def test_backward_pass_covers_frames_before_first_detection() -> None:
     n, first, last = 90, 40, 60  # detected on frames 40..59 only
-    per_frame = [dets([walker(i)]) if first <= i < last else Detections.empty()
-                 for i in range(n)]
+    per_frame = [dets([walker(i)]) if first <= i < last else Detections.empty() for i in range(n)]
     out = track_clip(per_frame, stamps(n))
     hold = round(TrackerParams().hold_s * 1e6 / FRAME_US)  # 25 frames
     fwd_id = int(out[first].detections.track_ids[0])
@@ -47,8 +46,7 @@ def test_backward_pass_covers_frames_before_first_detection() -> None:
 
 def test_gap_between_detections_is_covered_from_both_ends() -> None:
     n = 50
-    per_frame = [dets([walker(i)]) if not 15 <= i < 35 else Detections.empty()
-                 for i in range(n)]
+    per_frame = [dets([walker(i)]) if not 15 <= i < 35 else Detections.empty() for i in range(n)]
     out = track_clip(per_frame, stamps(n))
     for i in range(15, 35):
         f = out[i]
@@ -71,7 +69,9 @@ def test_ids_are_the_forward_trackers_and_late_objects_get_theirs_before_they_ap
     forward = [live.update(d, t) for d, t in zip(per_frame, stamps(n), strict=True)]
     for i in range(0, n, 2):  # detected frames: the clip's ids are the live tracker's
         np.testing.assert_array_equal(_ids_by_row(out[i]), _ids_by_row(forward[i]))
-    plate_id = int(forward[30].detections.track_ids[forward[30].detections.labels == Label.PLATE][0])
+    plate_id = int(
+        forward[30].detections.track_ids[forward[30].detections.labels == Label.PLATE][0]
+    )
     for i in range(10, 30):  # before the plate is first detected: covered, under its id
         f = out[i]
         plate = f.detections.labels == Label.PLATE
@@ -102,8 +102,9 @@ def test_id_switch_in_the_backward_pass_never_uncovers_the_other_object() -> Non
 
 def test_clip_of_fifty_boxes_for_a_thousand_frames() -> None:
     rng = np.random.default_rng(5)
-    start = np.stack([np.repeat(np.arange(10) * 180.0 + 60, 5),
-                      np.tile(np.arange(5) * 200.0 + 60, 10)], axis=1)
+    start = np.stack(
+        [np.repeat(np.arange(10) * 180.0 + 60, 5), np.tile(np.arange(5) * 200.0 + 60, 10)], axis=1
+    )
     vel = rng.uniform(-0.5, 0.5, (50, 2))
     per_frame = []
     for i in range(1000):
@@ -130,15 +131,21 @@ def test_merge_rules_per_track_id() -> None:
 
     fwd = TrackedFrame(
         Detections.create([[0, 0, 10, 10], [0, 50, 10, 60]], [0.9, 0.8], Label.FACE, [1, 2]),
-        np.array([DETECTED, TRACKED], np.int8), np.array([0, -1], np.intp))
+        np.array([DETECTED, TRACKED], np.int8),
+        np.array([0, -1], np.intp),
+    )
     bwd = Detections.create(
         [[0, 0, 10, 10], [2, 2, 12, 12], [100, 100, 110, 110], [20, 50, 30, 60], [300, 0, 310, 9]],
-        [0.9, 0.7, 0.7, 0.6, 0.5], Label.FACE, [1, 1, 1, 2, 3])
+        [0.9, 0.7, 0.7, 0.6, 0.5],
+        Label.FACE,
+        [1, 1, 1, 2, 3],
+    )
     why = np.array([DETECTED, TRACKED, TRACKED, TRACKED, TRACKED], np.int8)
     out = _merge(fwd, bwd, why)
-    got = {(int(t), int(r), tuple(b.tolist()))
-           for t, r, b in zip(out.detections.track_ids, out.reasons, out.detections.boxes,
-                              strict=True)}
+    got = {
+        (int(t), int(r), tuple(b.tolist()))
+        for t, r, b in zip(out.detections.track_ids, out.reasons, out.detections.boxes, strict=True)
+    }
     assert got == {
         (1, DETECTED, (0.0, 0.0, 10.0, 10.0)),  # the detection, as the detector gave it
         (1, LOOKAHEAD, (100.0, 100.0, 110.0, 110.0)),  # disjoint: another object, kept

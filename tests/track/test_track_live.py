@@ -94,8 +94,9 @@ def test_crossing_faces_keep_ids_when_one_is_missed_while_they_overlap() -> None
 def test_faces_and_plates_never_share_a_track() -> None:
     tracker = Tracker()
     same = box(300, 300, 80, 40)
-    out = tracker.update(Detections.concat([dets([same], Label.FACE), dets([same], Label.PLATE)]),
-                         0)
+    out = tracker.update(
+        Detections.concat([dets([same], Label.FACE), dets([same], Label.PLATE)]), 0
+    )
     assert len(set(out.detections.track_ids.tolist())) == 2
     face_id = int(out.detections.track_ids[out.detections.labels == Label.FACE][0])
     # next frame only a plate, where the face was: it must not continue the face's track
@@ -185,8 +186,9 @@ def test_reset_forgets_tracks_and_restarts_ids() -> None:
 
 def test_fifty_boxes_for_a_thousand_frames() -> None:
     rng = np.random.default_rng(3)
-    start = np.stack([np.repeat(np.arange(10) * 180.0 + 60, 5),
-                      np.tile(np.arange(5) * 200.0 + 60, 10)], axis=1)
+    start = np.stack(
+        [np.repeat(np.arange(10) * 180.0 + 60, 5), np.tile(np.arange(5) * 200.0 + 60, 10)], axis=1
+    )
     vel = rng.uniform(-0.5, 0.5, (50, 2))  # px per frame, so the grid never overlaps
     tracker = Tracker()
     id_per_object = np.zeros(50, np.int64)
@@ -196,7 +198,9 @@ def test_fifty_boxes_for_a_thousand_frames() -> None:
         boxes = np.concatenate([centres - 20, centres + 20], axis=1)[seen]
         out = tracker.update(dets(list(boxes)), i * FRAME_US)
         assert len(out) == 50  # every object masked: detected or held
-        ids = out.detections.track_ids[out.det_index >= 0][np.argsort(out.det_index[out.det_index >= 0])]
+        ids = out.detections.track_ids[out.det_index >= 0][
+            np.argsort(out.det_index[out.det_index >= 0])
+        ]
         objects = np.flatnonzero(seen)
         fresh = id_per_object[objects] == 0
         id_per_object[objects[fresh]] = ids[fresh]
@@ -206,9 +210,17 @@ def test_fifty_boxes_for_a_thousand_frames() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("hold_s", -1.0), ("iou_match", 0.0), ("iou_match", 1.5), ("growth_per_s", -0.1),
-     ("max_tracks", 0), ("accel_std", 0.0), ("meas_std", float("nan")),
-     ("max_size_ratio", 0.5), ("centre_gate", -1.0)],
+    [
+        ("hold_s", -1.0),
+        ("iou_match", 0.0),
+        ("iou_match", 1.5),
+        ("growth_per_s", -0.1),
+        ("max_tracks", 0),
+        ("accel_std", 0.0),
+        ("meas_std", float("nan")),
+        ("max_size_ratio", 0.5),
+        ("centre_gate", -1.0),
+    ],
 )
 def test_params_reject_out_of_range_values(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):

@@ -23,7 +23,9 @@ def _gop(w: int, h: int, n: int) -> list[bytes]:
 # 768 and 1920 are multiples of the decoder's line alignment: there a plane's rows have
 # no padding, and a view of the decoder's buffer is already contiguous
 @pytest.mark.parametrize("size", [(768, 576), (1920, 1080), (330, 240)])
-def test_masking_a_decoded_frame_in_place_leaves_the_next_frames_intact(size: tuple[int, int]) -> None:
+def test_masking_a_decoded_frame_in_place_leaves_the_next_frames_intact(
+    size: tuple[int, int],
+) -> None:
     w, h = size
     aus = _gop(w, h, 4)
     ref_dec = H264Decoder()
@@ -38,4 +40,6 @@ def test_masking_a_decoded_frame_in_place_leaves_the_next_frames_intact(size: tu
     assert len(got) == len(reference) == 4
     for i in range(1, 4):
         for g, r in zip(got[i], reference[i].planes, strict=True):
-            np.testing.assert_array_equal(g, r, err_msg=f"frame {i} changed by masking an earlier frame")
+            np.testing.assert_array_equal(
+                g, r, err_msg=f"frame {i} changed by masking an earlier frame"
+            )
