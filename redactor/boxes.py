@@ -141,9 +141,8 @@ def merge_regions(regions: list[Region]) -> list[Region]:
     would (their overlap is then looked at once, not twice), until no such pair is left.
 
     Merging every overlap turns two blobs touching at a corner into a rectangle that
-    is mostly empty ground (on opencv_vtest at 1080p, every 3rd of 150 frames: median
-    region pixels 352k with that rule, 323k with this one). Overlapping crops that
-    stay apart each still hold their own blob with its margin."""
+    is mostly empty ground (docs/tuning.md#motion). Overlapping crops that stay apart
+    each still hold their own blob with its margin."""
     out = list(regions)
     changed = True
     while changed:
