@@ -228,6 +228,12 @@ def _job_json(job: pb.ExportJob) -> str:
 
 def _progress(job: pb.ExportJob) -> str:
     line = f"{job.id}  {_state(job):8s} {job.progress * 100:5.1f}%  {job.frames_done}/{job.frames_total} frames"
+    if job.segments_total:
+        n = job.segments_total
+        line += (
+            f"  segments: {job.segments_detected}/{n} detected, {job.segments_planned}/{n} "
+            f"planned, {job.segments_encoded}/{n} encoded"
+        )
     if job.error:
         line += f"  error: {job.error}"
     return line

@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         default=9464,
         help="Prometheus /metrics on 127.0.0.1 (0 = off; default: %(default)s)",
     )
+    serve.add_argument(
+        "--scheduler",
+        help="Dask scheduler that runs export segments, e.g. tcp://10.0.0.5:8786 "
+        "(default: export.cluster.scheduler; none = in this process)",
+    )
     serve.add_argument("--log-level", default="INFO")
     check = sub.add_parser(
         "check-config", help="validate a configuration file and print the result"
@@ -87,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         cfg = load_config(args.config)
+        if args.scheduler:
+            cluster = cfg.export.cluster.model_copy(update={"scheduler": args.scheduler})
+            cfg = cfg.model_copy(
+                update={"export": cfg.export.model_copy(update={"cluster": cluster})}
+            )
         if args.metrics_port and not cfg.server.metrics_port:
             cfg = cfg.model_copy(
                 update={"server": cfg.server.model_copy(update={"metrics_port": args.metrics_port})}

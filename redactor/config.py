@@ -644,6 +644,29 @@ class AuthConfig(Strict):
         return self
 
 
+class ClusterConfig(Strict):
+    """A Dask cluster that runs exports' segment tasks (docs/cluster.md); none by default."""
+
+    scheduler: str = Field(
+        "", description="Dask scheduler address, e.g. tcp://10.0.0.5:8786; empty = in process"
+    )
+    connect_timeout_s: float = Field(
+        10.0, gt=0.0, le=600.0, description="seconds to reach the scheduler at start-up"
+    )
+    retries: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="times a task that raised runs again (a lost worker's always do)",
+    )
+    task_timeout_s: float = Field(
+        600.0,
+        gt=0.0,
+        le=86400.0,
+        description="seconds an export waits for any segment task to finish before it fails",
+    )
+
+
 class ExportConfig(Strict):
     # Archive layout: <archive_root>/<camera_id>/<YYYYmmddTHHMMSS>.<ext>, one file per
     # recording, named by its start time in UTC (see redactor/export/archive.py).
@@ -680,6 +703,16 @@ class ExportConfig(Strict):
     )
     encoder_threads: int = Field(2, ge=1, le=64, description="threads libx264 may use")
     workers: int = Field(1, ge=1, le=16, description="exports run at the same time")
+    segment_s: float = Field(
+        10.0,
+        gt=0.0,
+        le=3600.0,
+        description="seconds per segment at least (cut at the next keyframe); segments run in parallel",
+    )
+    threads: int = Field(
+        2, ge=1, le=64, description="segments processed at once in this process (no cluster)"
+    )
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     chunk_bytes: int = Field(
         1 << 20, ge=1 << 12, le=16 << 20, description="DownloadExport chunk size, bytes"
     )

@@ -59,5 +59,15 @@ class ModelMissing(DetectorUnavailable):
     """A model file is not in the cache; the message names the command that fetches it."""
 
 
+class ClusterUnavailable(RedactorError):
+    """The Dask scheduler or its workers cannot be reached; the message names the address
+    (→ UNAVAILABLE)."""
+
+
+class WorkerMismatch(FailedPrecondition):
+    """A worker's package version or model files differ from the coordinator's; the message
+    names the worker and the file."""
+
+
 class ConfigError(RedactorError):
     """The configuration is invalid; the message names the key."""

@@ -95,12 +95,17 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def model_path(name: str, cache_dir: Path | None = None, verify: bool = True) -> Path:
-    """The verified local path of a model, or ModelMissing naming the fetch command."""
+def model_file(name: str, cache_dir: Path | None = None) -> Path:
+    """Where a model's file belongs in the cache (whether or not it is there)."""
     if name not in MODELS:
         raise ModelMissing(f"unknown model {name!r}; known: {sorted(MODELS)}")
+    return (cache_dir or default_cache_dir()) / _file_name(MODELS[name])
+
+
+def model_path(name: str, cache_dir: Path | None = None, verify: bool = True) -> Path:
+    """The verified local path of a model, or ModelMissing naming the fetch command."""
+    path = model_file(name, cache_dir)
     spec = MODELS[name]
-    path = (cache_dir or default_cache_dir()) / _file_name(spec)
     if not path.is_file():
         raise ModelMissing(
             f"model {name!r} ({spec.member} from {spec.requirement}) is not in {path.parent}; "

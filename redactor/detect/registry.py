@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from redactor.config import (
 )
 from redactor.detect.base import Detector, check_frame
 from redactor.detect.threads import lower_priority
+from redactor.models import MODELS, model_file
 from redactor.types import Detections
 
 
@@ -53,6 +55,32 @@ def build_detector(
     raise NotImplementedError(
         f"detector kind {getattr(cfg, 'kind', type(cfg).__name__)!r} has no plugin"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFile:
+    path: Path  # where it is on this machine
+    required_sha256: str | None  # what the package requires; None for a user-supplied file
+
+
+def profile_models(cfg: ProfileConfig, models_dir: Path | None = None) -> dict[str, ModelFile]:
+    """The model files a profile's detectors load, by model name (a user-supplied ONNX
+    file by its configured path)."""
+    out: dict[str, ModelFile] = {}
+    for d in cfg.detectors:
+        if isinstance(d, OnnxDetectorConfig):
+            out[str(d.path)] = ModelFile(Path(d.path).expanduser(), None)
+            continue
+        if isinstance(d, CenterFaceConfig):
+            name = "centerface"  # as redactor.detect.centerface loads it
+        elif isinstance(d, PlateTextConfig):
+            name = "ppocr_det"
+        elif isinstance(d, MediaPipeFaceConfig):
+            name = f"blazeface_{d.model}"
+        else:
+            continue  # no model file (the classical plate localiser)
+        out[name] = ModelFile(model_file(name, models_dir), MODELS[name].sha256)
+    return out
 
 
 class ProfileDetector:

@@ -167,6 +167,10 @@ class ExportJob:
     frames_done: int = 0
     frames_detected: int = 0
     frames_total: int = 0
+    segments_total: int = 0  # the export is cut into these at keyframes (export.segment_s)
+    segments_detected: int = 0
+    segments_planned: int = 0  # masks planned over the whole clip, ready to encode
+    segments_encoded: int = 0
     error: str = ""
     output_sha256: str = ""
     video_path: str = ""

@@ -18,7 +18,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +27,7 @@ from redactor.detect.base import Detector
 from redactor.errors import FailedPrecondition, InvalidDetections, InvalidInput
 from redactor.export.archive import Selection
 from redactor.export.jobs import Subject
-from redactor.export.video import Mp4Writer, burn_mark, read_frames
+from redactor.export.video import SourceFrame, burn_mark, read_frames
 from redactor.pipeline.masking import apply_masks, masks_for
 from redactor.track import TrackedFrame, Tracker, TrackerParams, track_clip
 from redactor.types import Detections, Frame, Label, MaskReason, Masks
@@ -77,27 +76,9 @@ def detect_clip(
     out = DetectPass(info.width, info.height)
     t0 = time.perf_counter()
     for f in read_frames(selection.path, selection.start_us, selection.end_us):
-        h, w = f.bgr.shape[:2]
-        if (w, h) != (out.width, out.height):
-            raise InvalidInput(
-                f"frame {f.index} is {w}x{h}, the recording says {out.width}x{out.height}"
-            )
-        try:
-            found = detector.detect(f.bgr)
-            if not isinstance(found, Detections):
-                raise InvalidDetections(
-                    f"detector returned {type(found).__name__}, expected Detections"
-                )
-            found = found.clipped(w, h)
-        except Exception as e:  # noqa: BLE001 - fail closed on this frame, keep the export going
-            log.warning(
-                "export frame %d (pts %d): detector failed, frame fully masked: %s",
-                f.index,
-                f.pts,
-                e,
-            )
-            out.failed[f.index] = f"detector failed: {type(e).__name__}: {e}"
-            found = Detections.empty()
+        found, why = detect_frame(detector, f, out.width, out.height)
+        if why is not None:
+            out.failed[f.index] = why
         out.pts.append(f.pts)
         out.t_us.append(f.t_us)
         out.detections.append(found)
@@ -107,6 +88,27 @@ def detect_clip(
     if not out.pts:
         raise FailedPrecondition(f"no frames of {selection.relative} fall in the requested range")
     return out
+
+
+def detect_frame(
+    detector: Detector, f: SourceFrame, width: int, height: int
+) -> tuple[Detections, str | None]:
+    """One frame's Detections, or none and why the frame must be fully masked."""
+    h, w = f.bgr.shape[:2]
+    if (w, h) != (width, height):
+        raise InvalidInput(f"frame {f.index} is {w}x{h}, the recording says {width}x{height}")
+    try:
+        found = detector.detect(f.bgr)
+        if not isinstance(found, Detections):
+            raise InvalidDetections(
+                f"detector returned {type(found).__name__}, expected Detections"
+            )
+        return found.clipped(w, h), None
+    except Exception as e:  # noqa: BLE001 - fail closed on this frame, keep the export going
+        log.warning(
+            "export frame %d (pts %d): detector failed, frame fully masked: %s", f.index, f.pts, e
+        )
+        return Detections.empty(), f"detector failed: {type(e).__name__}: {e}"
 
 
 def track(found: DetectPass, params: TrackerParams, lookahead: bool = True) -> list[TrackedFrame]:
@@ -266,46 +268,11 @@ class EncodeResult:
     seconds: float
 
 
-def encode_clip(
-    selection: Selection,
-    found: DetectPass,
-    plan: Plan,
-    policy: PolicyConfig,
-    mark: str,
-    out: Path,
-    crf: int,
-    preset: str,
-    threads: int,
-    progress: Progress | None = None,
-) -> EncodeResult:
-    """Pass 2: decodes again, masks per plan, burns in the mark, encodes to `out`."""
-    info = selection.info
-    t0 = time.perf_counter()
-    writer = Mp4Writer(
-        out, found.width, found.height, info.rate, info.time_base, crf, preset, threads
-    )
-    n = 0
-    try:
-        for f in read_frames(selection.path, selection.start_us, selection.end_us):
-            if f.index >= len(found) or f.pts != found.pts[f.index]:
-                raise FailedPrecondition(
-                    f"the recording changed while exporting: frame {f.index} has pts {f.pts}, "
-                    f"pass 1 saw {found.pts[f.index] if f.index < len(found) else 'no such frame'}"
-                )
-            frame = Frame.from_bgr(f.bgr, f.index, f.t_us)
-            apply_masks(frame, plan.masks[f.index], policy)
-            burn_mark(frame.planes[0], mark)
-            writer.write(frame.planes[0], f.pts)
-            n += 1
-            if progress is not None:
-                progress(n)
-        if n != len(found):
-            raise FailedPrecondition(
-                f"the recording changed while exporting: pass 2 read {n} "
-                f"frames, pass 1 read {len(found)}"
-            )
-        writer.close()
-    except BaseException:
-        writer.abort()
-        raise
-    return EncodeResult(n, len(found.failed), time.perf_counter() - t0)
+def mask_frame(
+    f: SourceFrame, masks: Masks, policy: PolicyConfig, mark: str
+) -> npt.NDArray[np.uint8]:
+    """The frame's pixels masked per plan, with the recipient mark burned in."""
+    frame = Frame.from_bgr(f.bgr, f.index, f.t_us)
+    apply_masks(frame, masks, policy)
+    burn_mark(frame.planes[0], mark)
+    return frame.planes[0]

@@ -22,39 +22,42 @@ import logging
 import os
 import queue
 import secrets
+import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, TypeVar
 
 from redactor.config import Config
 from redactor.detect.base import Detector
 from redactor.detect.registry import ProfileDetector
-from redactor.errors import ConfigError, FailedPrecondition, NotFound, RedactorError
-from redactor.export import keys, manifest
+from redactor.errors import (
+    ClusterUnavailable,
+    ConfigError,
+    FailedPrecondition,
+    NotFound,
+    RedactorError,
+)
+from redactor.export import executor, keys, manifest, segments, tasks
 from redactor.export.archive import Archive, Selection
 from redactor.export.jobs import MAX_FIELD_CHARS, ExportJob, ExportRequest, ExportState, JobStore
-from redactor.export.redact import (
-    DetectPass,
-    EncodeResult,
-    Plan,
-    detect_clip,
-    encode_clip,
-    plan_masks,
-    track,
-)
+from redactor.export.redact import DetectPass, EncodeResult, Plan, plan_masks, track
+from redactor.export.segments import Segment
 from redactor.export.video import mark_text
 from redactor.ledger import Event, Ledger
-from redactor.policy import PolicyRouter
+from redactor.policy import PolicyRouter, ResolvedPolicy
 from redactor.track import TrackerParams
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-DetectorFactory = Callable[[str], Detector]  # profile name → detector (one per worker)
+DetectorFactory = executor.DetectorFactory  # profile name → detector (one per segment thread)
 Artifact = Literal["video", "manifest"]
+T = TypeVar("T")
 WATCH_POLL_S = 0.5  # how often a watch re-checks that its caller is still there
 _PARTIAL = ".partial"
 
@@ -89,30 +92,41 @@ class ExportService:
                 f"defined: {sorted(config.policy.policies)}"
             )
         self.profile = config.policy.policies[self.cfg.default_policy].profile
-        self._detector_factory = detector_factory or self._build_detector
-        self.router = PolicyRouter(config.policy)
-        self.archive = Archive(self.cfg.archive_root)
-        self.output_dir = Path(self.cfg.output_dir)
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.key = keys.load_or_create(self.cfg.key_path)
-        self.ledger = Ledger(self.cfg.ledger_path, self.key, clock=lambda: self.clock())
-        self.store = JobStore(self.cfg.ledger_path)
-        self._cond = threading.Condition()
-        self._jobs: dict[str, ExportJob] = {}
-        self._selections: dict[str, Selection] = {}
-        self._queue: queue.Queue[str | None] = queue.Queue()
         self._closed = threading.Event()
-        self._detectors: list[Detector] = []
-        self._recover()
-        self._threads = [
-            threading.Thread(target=self._worker, name=f"export-{i}", daemon=True)
-            for i in range(self.cfg.workers)
-        ]
-        self._threads.append(
-            threading.Thread(target=self._expire_periodically, name="export-expiry", daemon=True)
+        # first: an unreachable cluster stops the start before anything is opened
+        self.backend = executor.backend(
+            self.cfg.cluster,
+            self.cfg.threads,
+            detector_factory or self._build_detector,
+            self._closed,
         )
-        for t in self._threads:
-            t.start()
+        try:
+            self.router = PolicyRouter(config.policy)
+            self.archive = Archive(self.cfg.archive_root)
+            self.output_dir = Path(self.cfg.output_dir)
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            self.key = keys.load_or_create(self.cfg.key_path)
+            self.ledger = Ledger(self.cfg.ledger_path, self.key, clock=lambda: self.clock())
+            self.store = JobStore(self.cfg.ledger_path)
+            self._cond = threading.Condition()
+            self._jobs: dict[str, ExportJob] = {}
+            self._selections: dict[str, Selection] = {}
+            self._queue: queue.Queue[str | None] = queue.Queue()
+            self._recover()
+            self._threads = [
+                threading.Thread(target=self._worker, name=f"export-{i}", daemon=True)
+                for i in range(self.cfg.workers)
+            ]
+            self._threads.append(
+                threading.Thread(
+                    target=self._expire_periodically, name="export-expiry", daemon=True
+                )
+            )
+            for t in self._threads:
+                t.start()
+        except BaseException:
+            self.backend.close()
+            raise
 
     # ------------------------------------------------------------ requests
 
@@ -336,21 +350,17 @@ class ExportService:
         )
 
     def _worker(self) -> None:
-        detector: Detector | None = None
         while True:
             export_id = self._queue.get()
             if export_id is None or self._closed.is_set():
                 return
             try:
-                if detector is None:
-                    detector = self._detector_factory(self.profile)
-                    with self._cond:
-                        self._detectors.append(detector)
-                self._run(export_id, detector)
+                self._run(export_id)
             except Exception as e:  # noqa: BLE001 - a job fails, the worker carries on
                 self._fail(export_id, e)
 
-    def _run(self, export_id: str, detector: Detector) -> None:
+    def _run(self, export_id: str) -> None:
+        """Coordinates one export: cut, detect per segment, plan once, encode per segment, join."""
         with self._cond:
             job = self._jobs[export_id]
             selection = self._selections.pop(export_id)
@@ -360,12 +370,20 @@ class ExportService:
         doc_path = self.output_dir / f"{job.id}.manifest.json"
         partial_video = video.with_name(video.name + _PARTIAL)
         partial_doc = doc_path.with_name(doc_path.name + _PARTIAL)
+        scratch = self._scratch(job.id)
         try:
+            self.backend.check()
             source_sha = manifest.sha256_file(selection.path)
-            found = detect_clip(
-                selection, detector, lambda n: self._progress(job, frames_detected=n)
+            cuts = segments.cut(
+                selection.path, self.cfg.segment_s, selection.start_us, selection.end_us
             )
-            self._update(job, frames_total=len(found), quiet=True)
+            self._update(
+                job,
+                frames_total=sum(len(c.pts) for c in cuts),
+                segments_total=len(cuts),
+                quiet=True,
+            )
+            found, detectors = self._detect(job, selection, cuts)
             params = TrackerParams(hold_s=self.cfg.lookahead_s)
             plan = plan_masks(
                 found,
@@ -375,18 +393,8 @@ class ExportService:
                 job.request.subject,
                 self.cfg.subject_overlap,
             )
-            result = encode_clip(
-                selection,
-                found,
-                plan,
-                resolved.policy,
-                mark_text(job.id, job.request.recipient),
-                partial_video,
-                self.cfg.crf,
-                self.cfg.preset,
-                self.cfg.encoder_threads,
-                lambda n: self._progress(job, frames_done=n),
-            )
+            self._progress(job, segments_planned=len(cuts))
+            result = self._encode(job, selection, cuts, found, plan, resolved, partial_video)
             output_sha = manifest.sha256_file(partial_video)
             body = self._manifest(
                 job,
@@ -395,11 +403,12 @@ class ExportService:
                 output_sha,
                 found,
                 plan,
-                detector,
+                detectors,
                 resolved.name,
                 resolved.policy.model_dump(mode="json"),
                 params,
                 result,
+                cuts,
             )
             manifest.write(manifest.sign(body, self.key), partial_doc)
             os.replace(partial_video, video)
@@ -408,6 +417,8 @@ class ExportService:
             for p in (partial_video, partial_doc, video, doc_path):
                 p.unlink(missing_ok=True)
             raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         # on the ledger before the job says DONE: whoever sees DONE finds the row
         self.ledger.append(
             Event.COMPLETED,
@@ -434,12 +445,160 @@ class ExportService:
             frames_done=result.frames,
         )
         log.info(
-            "export %s done: %d frames (detect %.1fs, encode %.1fs)",
+            "export %s done on %s: %d frames in %d segments (detect %.1fs, encode %.1fs)",
             job.id,
+            self.backend.name,
             result.frames,
+            len(cuts),
             found.seconds,
             result.seconds,
         )
+
+    def _detect(
+        self, job: ExportJob, selection: Selection, cuts: list[Segment]
+    ) -> tuple[DetectPass, list[dict[str, str]]]:
+        """Detection on every segment; the clip's DetectPass and the detectors that ran."""
+        info = selection.info
+        profile = self.config.detect.profiles[self.profile]
+        expected = tasks.expected(profile, self.config.models.dir)
+        t0 = time.perf_counter()
+        futures = [
+            self.backend.detect(
+                tasks.DetectTask(
+                    job.id,
+                    str(selection.path),
+                    seg,
+                    info.width,
+                    info.height,
+                    self.profile,
+                    profile.model_dump(mode="json"),
+                    self.config.detect.threads,
+                    self.config.detect.nice,
+                    expected,
+                )
+            )
+            for seg in cuts
+        ]
+        parts: dict[int, tasks.SegmentFound] = {}
+        frames = 0
+        for part in self._results(futures):
+            seg = cuts[part.index]
+            if len(part.detections) != len(seg.pts):
+                raise FailedPrecondition(
+                    f"segment {seg.index}: {len(part.detections)} frames detected, "
+                    f"{len(seg.pts)} expected"
+                )
+            parts[part.index] = part
+            frames += len(seg.pts)
+            self._progress(job, segments_detected=len(parts), frames_detected=frames)
+        detectors = parts[0].detectors
+        for part in parts.values():
+            if part.detectors != detectors:
+                raise FailedPrecondition(
+                    f"segment {part.index} was detected with {part.detectors}, "
+                    f"segment 0 with {detectors}: every worker must run the same detectors"
+                )
+        out = DetectPass(info.width, info.height)
+        for seg in cuts:
+            out.pts.extend(seg.pts)
+            out.t_us.extend(seg.t_us)
+            out.detections.extend(parts[seg.index].detections)
+            out.failed.update(parts[seg.index].failed)
+        out.seconds = time.perf_counter() - t0
+        return out, detectors
+
+    def _encode(
+        self,
+        job: ExportJob,
+        selection: Selection,
+        cuts: list[Segment],
+        found: DetectPass,
+        plan: Plan,
+        resolved: ResolvedPolicy,
+        out: Path,
+    ) -> EncodeResult:
+        """Masks and encodes every segment, then joins them into `out` without re-encoding."""
+        info = selection.info
+        t0 = time.perf_counter()
+        expected = tasks.expected(self.config.detect.profiles[self.profile], self.config.models.dir)
+        policy = resolved.policy.model_dump(mode="json")
+        mark = mark_text(job.id, job.request.recipient)
+        futures = [
+            self.backend.encode(
+                tasks.EncodeTask(
+                    job.id,
+                    str(selection.path),
+                    seg,
+                    found.width,
+                    found.height,
+                    str(info.rate),
+                    str(info.time_base),
+                    policy,
+                    plan.masks[seg.first : seg.first + len(seg.pts)],
+                    mark,
+                    self.cfg.crf,
+                    self.cfg.preset,
+                    self.cfg.encoder_threads,
+                    expected,
+                )
+            )
+            for seg in cuts
+        ]
+        scratch = self._scratch(job.id)
+        scratch.mkdir(parents=True, exist_ok=True)
+        parts = [scratch / f"{seg.index:05d}.mp4" for seg in cuts]
+        encoded = frames = 0
+        for part in self._results(futures):
+            if part.frames != len(cuts[part.index].pts):
+                raise FailedPrecondition(
+                    f"segment {part.index}: {part.frames} frames encoded, "
+                    f"{len(cuts[part.index].pts)} planned"
+                )
+            parts[part.index].write_bytes(part.mp4)
+            encoded += 1
+            frames += part.frames
+            self._progress(job, segments_encoded=encoded, frames_done=frames)
+        n = segments.join(parts, out, info.time_base)
+        if n != len(found):
+            raise FailedPrecondition(f"the joined export has {n} frames, {len(found)} planned")
+        return EncodeResult(n, len(found.failed), time.perf_counter() - t0)
+
+    def _results(self, futures: list[Future[T]]) -> Iterator[T]:
+        """Each task's result as it finishes; the first failure fails the export.
+
+        Pending tasks are cancelled when the export ends early (a failure, the
+        service stopping, or no task finishing within the backend's stall limit).
+        """
+        pending = set(futures)
+        last = time.monotonic()
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=WATCH_POLL_S, return_when=FIRST_COMPLETED)
+                if self._closed.is_set():
+                    raise FailedPrecondition("the service stopped during the export")
+                stall = self.backend.stall_s
+                if not done and stall is not None and time.monotonic() - last > stall:
+                    raise ClusterUnavailable(
+                        f"no segment task finished within {stall:g} s "
+                        f"(export.cluster.task_timeout_s) on the {self.backend.name} backend"
+                    )
+                for f in done:
+                    last = time.monotonic()
+                    try:
+                        result = f.result()
+                    except BaseException as e:
+                        err = self.backend.failure(e)
+                        if err is e:
+                            raise
+                        raise err from e
+                    yield result
+        finally:
+            for f in pending:
+                f.cancel()
+
+    def _scratch(self, export_id: str) -> Path:
+        """The encoded segments of a running export, deleted whatever its end."""
+        return self.output_dir / f"{export_id}.segments{_PARTIAL}"
 
     def _manifest(
         self,
@@ -449,14 +608,14 @@ class ExportService:
         output_sha: str,
         found: DetectPass,
         plan: Plan,
-        detector: Detector,
+        detectors: list[dict[str, str]],
         policy_name: str,
         policy: dict[str, Any],
         params: TrackerParams,
         result: EncodeResult,
+        cuts: list[Segment],
     ) -> dict[str, Any]:
         info = selection.info
-        parts = getattr(detector, "detectors", [detector])
         return {
             "format": manifest.FORMAT,
             "export_id": job.id,
@@ -495,8 +654,13 @@ class ExportService:
             "policy": {"name": policy_name, **policy},
             "detection": {
                 "profile": self.profile,
-                "detectors": [{"name": d.name, "model_sha256": d.model_sha256} for d in parts],
+                "detectors": detectors,
                 "seconds": round(found.seconds, 3),
+            },
+            # cut at keyframes; encoded apart and joined without re-encoding
+            "segments": {
+                "min_s": self.cfg.segment_s,
+                "first_frames": [c.first for c in cuts],
             },
             "lookahead": {
                 "method": "redactor.track.track_clip (forward + backward)",
@@ -543,7 +707,7 @@ class ExportService:
         self._update(job, state=ExportState.FAILED, error=reason)
 
     def _progress(self, job: ExportJob, **counts: int) -> None:
-        """Progress from a pass; where the service is stopping, ends the export here."""
+        """Progress of a step; where the service is stopping, ends the export here."""
         if self._closed.is_set():
             raise FailedPrecondition("the service stopped during the export")
         self._update(job, quiet=True, **counts)
@@ -569,6 +733,7 @@ class ExportService:
                         self.output_dir / f"{job.id}{suffix}{_PARTIAL}",
                     ):
                         p.unlink(missing_ok=True)
+                shutil.rmtree(self._scratch(job.id), ignore_errors=True)
                 self._fail(
                     job.id,
                     FailedPrecondition(
@@ -589,8 +754,7 @@ class ExportService:
             self._queue.put(None)
         for t in self._threads:
             t.join()
-        for d in self._detectors:
-            d.close()
+        self.backend.close()
         self.store.close()
         self.ledger.close()
 

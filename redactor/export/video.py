@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import cv2
@@ -85,7 +86,7 @@ class Mp4Writer:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | BinaryIO,
         width: int,
         height: int,
         rate: Fraction,
@@ -94,9 +95,9 @@ class Mp4Writer:
         preset: str,
         threads: int,
     ) -> None:
-        self.path = Path(path)
+        self.path = path
         self.width, self.height = width, height
-        self._out = av.open(str(self.path), mode="w", format="mp4")
+        self._out = av.open(str(path) if isinstance(path, Path) else path, mode="w", format="mp4")
         try:
             s = self._out.add_stream(
                 "libx264", rate=rate, options={"crf": str(crf), "preset": preset}

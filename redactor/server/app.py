@@ -93,7 +93,11 @@ def create_server(
     except ImportError:  # the Exports service is being built; Redactor runs without it
         log.warning("Exports service not available")
     else:
-        exports = ExportsServicer(config)
+        try:
+            exports = ExportsServicer(config)  # connects to the export cluster, if any
+        except BaseException:
+            engine.close()
+            raise
         closables.append(exports)
         pb_grpc.add_ExportsServicer_to_server(exports, server)  # type: ignore[no-untyped-call]
 

@@ -21,6 +21,7 @@ CODES: tuple[tuple[type[errors.RedactorError], grpc.StatusCode], ...] = (
     (errors.NotFound, grpc.StatusCode.NOT_FOUND),
     (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.DetectorUnavailable, grpc.StatusCode.UNAVAILABLE),
+    (errors.ClusterUnavailable, grpc.StatusCode.UNAVAILABLE),
 )
 
 

@@ -275,7 +275,7 @@ class CreateExportRequest(_message.Message):
     def __init__(self, camera_id: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., recording: _Optional[str] = ..., recipient: _Optional[str] = ..., officer: _Optional[str] = ..., purpose: _Optional[str] = ..., legal_basis: _Optional[str] = ..., policy: _Optional[str] = ..., expiry_days: _Optional[int] = ..., subject: _Optional[_Union[SubjectSelector, _Mapping]] = ...) -> None: ...
 
 class ExportJob(_message.Message):
-    __slots__ = ("id", "state", "progress", "frames_done", "frames_total", "error", "request", "created_at", "expires_at", "output_sha256", "requested_by")
+    __slots__ = ("id", "state", "progress", "frames_done", "frames_total", "error", "request", "created_at", "expires_at", "output_sha256", "requested_by", "frames_detected", "segments_total", "segments_detected", "segments_planned", "segments_encoded")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
@@ -287,6 +287,11 @@ class ExportJob(_message.Message):
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_SHA256_FIELD_NUMBER: _ClassVar[int]
     REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_DETECTED_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_DETECTED_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_PLANNED_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_ENCODED_FIELD_NUMBER: _ClassVar[int]
     id: str
     state: ExportState
     progress: float
@@ -298,7 +303,12 @@ class ExportJob(_message.Message):
     expires_at: _timestamp_pb2.Timestamp
     output_sha256: str
     requested_by: str
-    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[ExportState, str]] = ..., progress: _Optional[float] = ..., frames_done: _Optional[int] = ..., frames_total: _Optional[int] = ..., error: _Optional[str] = ..., request: _Optional[_Union[CreateExportRequest, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., output_sha256: _Optional[str] = ..., requested_by: _Optional[str] = ...) -> None: ...
+    frames_detected: int
+    segments_total: int
+    segments_detected: int
+    segments_planned: int
+    segments_encoded: int
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[ExportState, str]] = ..., progress: _Optional[float] = ..., frames_done: _Optional[int] = ..., frames_total: _Optional[int] = ..., error: _Optional[str] = ..., request: _Optional[_Union[CreateExportRequest, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., output_sha256: _Optional[str] = ..., requested_by: _Optional[str] = ..., frames_detected: _Optional[int] = ..., segments_total: _Optional[int] = ..., segments_detected: _Optional[int] = ..., segments_planned: _Optional[int] = ..., segments_encoded: _Optional[int] = ...) -> None: ...
 
 class GetExportRequest(_message.Message):
     __slots__ = ("id",)

@@ -24,6 +24,8 @@ AUDITOR = (("authorization", "Bearer auditor-dev-token"),)
 OPERATOR = (("authorization", "Bearer operator-dev-token"),)
 FILL_POLICY = "export-fill"  # the export policy with solid fill: masked pixels are unambiguous
 WAIT_S = 120.0
+# H.264 with a keyframe every second (10 fps) and B-frames: several segments in a few seconds
+SEGMENTED_SOURCE = "intel_one-by-one-person-detection.mp4"
 
 MakeConfig = Callable[..., Config]
 
@@ -36,11 +38,11 @@ class Served:
     config: Config
 
 
-def source_video() -> Path:
+def source_video(name: str = "opencv_vtest.avi") -> Path:
     root = data_dir()
-    if root is None or not (root / "videos" / "opencv_vtest.avi").is_file():
-        pytest.skip("shared data (videos/opencv_vtest.avi) is absent; set REDACTOR_DATA")
-    return root / "videos" / "opencv_vtest.avi"
+    if root is None or not (root / "videos" / name).is_file():
+        pytest.skip(f"shared data (videos/{name}) is absent; set REDACTOR_DATA")
+    return root / "videos" / name
 
 
 def cut_clip(src: Path, dst: Path, seconds: float) -> None:
