@@ -6,8 +6,10 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 ADDRESS ?= 127.0.0.1:50051
 LINTED := redactor kernels clients bench
+SCHEDULER_PORT ?= 8786
+WORKERS ?= 2
 
-.PHONY: run test setup models proto lint bench clean
+.PHONY: run test setup models proto lint bench clean cluster
 
 # Every version comes from constraints.txt (the complete tested set), pip's included.
 # MediaPipe goes in with --no-deps: its wheel requires the GUI build
@@ -30,6 +32,15 @@ run: setup
 
 test: setup
 	$(PY) -m pytest
+
+# A local Dask cluster for exports (docs/cluster.md): a scheduler and $(WORKERS) workers of one
+# thread each, on 127.0.0.1 only; `redactor serve --scheduler tcp://127.0.0.1:$(SCHEDULER_PORT)`.
+# Runs in the foreground; Ctrl-C stops the workers and the scheduler.
+cluster: setup
+	@trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/dask scheduler --host 127.0.0.1 --port $(SCHEDULER_PORT) --no-dashboard & scheduler=$$!; \
+	$(VENV)/bin/dask worker tcp://127.0.0.1:$(SCHEDULER_PORT) --host 127.0.0.1 \
+	    --nworkers $(WORKERS) --nthreads 1 --no-dashboard
 
 proto: $(VENV)/.installed
 	$(PY) proto/generate.py

@@ -10,12 +10,16 @@ How an export goes (redactor.export.service.ExportService; gRPC: redactor.server
    one file per recording named by its UTC start. A range is served from the one
    recording that covers it (a range across two recordings is refused for now).
    Anything that resolves outside the root is INVALID_ARGUMENT.
-3. Pixels (redactor.export.redact): pass 1 detects every frame with the export
-   policy's profile; the whole clip is tracked forward and backward
-   (redactor.track.track_clip, the look-ahead); pass 2 masks, burns in
-   "EXPORT <id> FOR <recipient>" and encodes H.264 MP4 with the source's pts
-   and time base, no audio (redactor.export.video). A frame whose detector
-   failed is masked entirely and listed in the manifest.
+3. Pixels, in segments cut at keyframes (redactor.export.segments, `export.segment_s`)
+   that run on threads or Dask workers (redactor.export.executor, .tasks):
+   each segment is detected with the export policy's profile; the whole
+   clip is tracked forward and backward once on the coordinator
+   (redactor.track.track_clip, the look-ahead) and its masks planned
+   (redactor.export.redact); each segment is masked, marked "EXPORT <id> FOR
+   <recipient>" and encoded to H.264 on its own; the segments are joined
+   without re-encoding into one MP4 with the source's pts and time base, no
+   audio (docs/cluster.md). A frame whose detector failed is masked entirely
+   and listed in the manifest.
    Subject access: the one face inside the request's box at its timestamp stays
    visible along its track while the track is consistent; everything else is masked.
 4. Manifest (redactor.export.manifest): sources and SHA-256, output SHA-256,

@@ -102,10 +102,17 @@ class DaskBackend:
     name = "Dask"
 
     def __init__(self, cfg: ClusterConfig) -> None:
-        from distributed import Client
-
         self.address = cfg.scheduler
         self.stall_s: float | None = cfg.task_timeout_s
+        self._cfg = cfg
+        self._lock = threading.Lock()
+        self._connect()
+        log.info("exports run on the Dask cluster at %s", cfg.scheduler)
+
+    def _connect(self) -> None:
+        from distributed import Client
+
+        cfg = self._cfg
         try:
             self.client = Client(  # type: ignore[no-untyped-call]
                 cfg.scheduler, timeout=cfg.connect_timeout_s, set_as_default=False
@@ -118,7 +125,6 @@ class DaskBackend:
         self._pool: Executor = self.client.get_executor(  # type: ignore[no-untyped-call]
             retries=cfg.retries, pure=False
         )
-        log.info("exports run on the Dask cluster at %s", cfg.scheduler)
 
     def detect(self, task: tasks.DetectTask) -> Future[tasks.SegmentFound]:
         return self._pool.submit(tasks.detect_segment, task)
@@ -127,10 +133,11 @@ class DaskBackend:
         return self._pool.submit(tasks.encode_segment, task)
 
     def check(self) -> None:
-        if self.client.status != "running":
-            raise ClusterUnavailable(
-                f"the Dask scheduler at {self.address} is not connected ({self.client.status})"
-            )
+        """Reconnects where an earlier export lost the scheduler; fails if it is still gone."""
+        with self._lock:
+            if self.client.status != "running":
+                self.close()
+                self._connect()
         try:
             workers = self.client.scheduler_info(n_workers=-1)["workers"]
         except (OSError, TimeoutError) as e:
@@ -142,9 +149,9 @@ class DaskBackend:
         if isinstance(e, RedactorError):
             return e
         if isinstance(e, CancelledError | OSError | TimeoutError):
+            why = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
             return ClusterUnavailable(
-                f"lost the Dask scheduler at {self.address} during the export: "
-                f"{type(e).__name__}: {e}"
+                f"lost the Dask scheduler at {self.address} during the export ({why})"
             )
         return e
 

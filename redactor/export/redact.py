@@ -1,11 +1,12 @@
-"""One export's pixels: detect every frame, plan masks over the whole clip, mask and encode.
+"""One export's pixels: detect every frame, plan masks over the whole clip, mask.
 
-Pass 1 decodes the clip and keeps only each frame's Detections (never the
-frames). The plan then tracks the whole clip forward and backward
-(redactor.track.track_clip), which is the look-ahead: an object is masked on
-the frames before its first detection and after its last one, and across
-gaps, not only where the detector fired. Pass 2 decodes again, masks per plan,
-burns in the recipient mark and encodes.
+Detection keeps only each frame's Detections (never the frames): per segment
+on workers (redactor.export.tasks), or in one pass over the clip
+(`detect_clip`, which tests and the benchmark use as the reference). The plan
+then tracks the whole clip forward and backward (redactor.track.track_clip),
+which is the look-ahead: an object is masked on the frames before its first
+detection and after its last one, and across gaps, not only where the detector
+fired. Each frame is then masked per plan and marked (`mask_frame`).
 
 Fail closed: a frame whose detector raised is masked entirely (logged, listed in
 the manifest). Anything else that goes wrong fails the whole export, and the

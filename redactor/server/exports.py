@@ -6,8 +6,9 @@ ledger before the error goes back (PERMISSION_DENIED / UNAUTHENTICATED, or the
 validation error's code). Everything else lives in redactor.export.service.
 
 WatchExport sends the job at once and after every change until it ends:
-`frames_done` counts frames masked and written, `progress` covers both passes
-(detection, then masking and encoding), half each.
+`frames_done` counts frames masked and written, `frames_detected` frames
+detected, `segments_*` the segments detected, planned and encoded; `progress`
+covers both passes (detection, then masking and encoding), half each.
 """
 
 from __future__ import annotations
