@@ -1,14 +1,18 @@
 """The export service: requests in, redacted copies and signed manifests out, all on the ledger.
 
 Transport-free (the gRPC servicer is a thin layer over it). Jobs run on worker
-threads, one export at a time per worker; an expiry thread deletes expired
-exports every `export.expiry_period_s` and records that on the ledger. Time
+threads, one export at a time per worker; each coordinates its export's
+segment tasks on the backend (redactor.export.executor: threads here, or a Dask
+cluster) and is the only one to touch the ledger and the key. An expiry
+thread deletes expired exports every `export.expiry_period_s` and records that
+on the ledger. Time
 comes from `clock` (injectable, so tests can move past an expiry without
 sleeping); every ledger row and job time uses it.
 
 Files: `<output_dir>/<id>.mp4` and `<id>.manifest.json`, written under
 `.partial` names and renamed when both are complete, so an interrupted export
-never leaves a file that looks finished. Exports that were queued or running
+never leaves a file that looks finished; encoded segments wait for the join in
+`<id>.segments.partial/`, deleted whatever the end. Exports that were queued or running
 when the service stopped are failed (and recorded) at the next start.
 
 Detection always uses the profile of the configured export policy

@@ -278,6 +278,11 @@ def test_a_lost_scheduler_fails_the_job_closed(recording: Path, tmp_path: Path) 
             assert c.address in failed.error, failed.error
             assert only_finished_files(config.export.output_dir) == []
             assert service.ledger.verify(service.key.public_key()).ok
+            # the scheduler back at its address: the next export reconnects and completes
+            port = int(c.address.rsplit(":", 1)[1])
+            with dask_cluster(tmp_path / "again", workers=1, port=port):
+                again = finish(service, service.create(request(8.0, 9.0), "auditor@test"))[-1]
+                assert again.state is ExportState.DONE, again.error
         finally:
             service.close()
 

@@ -85,9 +85,10 @@ def kill(proc: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def dask_cluster(
-    folder: Path, workers: int = 2, env: dict[str, str] | None = None
+    folder: Path, workers: int = 2, env: dict[str, str] | None = None, port: int = 0
 ) -> Iterator[Cluster]:
-    """A scheduler on a free 127.0.0.1 port and `workers` single-threaded workers."""
+    """A scheduler on 127.0.0.1 (a free port unless given) and `workers` single-threaded
+    workers."""
     folder.mkdir(parents=True, exist_ok=True)
     info = folder / "scheduler.json"
     log = (folder / "scheduler.log").open("wb")
@@ -98,7 +99,7 @@ def dask_cluster(
             "--host",
             "127.0.0.1",
             "--port",
-            "0",
+            str(port),
             "--no-dashboard",
             "--scheduler-file",
             str(info),
