@@ -37,9 +37,15 @@ class Backend(Protocol):
     name: str
     stall_s: float | None  # longest wait for any task to finish before giving up; None = none
 
-    def detect(self, task: tasks.DetectTask) -> Future[tasks.SegmentFound]: ...
+    def detect(
+        self, task: tasks.DetectTask, tick: tasks.Tick | None = None
+    ) -> Future[tasks.SegmentFound]:
+        """`tick` after each frame where the backend can tell (in process only)."""
+        ...
 
-    def encode(self, task: tasks.EncodeTask) -> Future[tasks.EncodedSegment]: ...
+    def encode(
+        self, task: tasks.EncodeTask, tick: tasks.Tick | None = None
+    ) -> Future[tasks.EncodedSegment]: ...
 
     def check(self) -> None:
         """Raises ClusterUnavailable where tasks cannot run now."""
@@ -66,11 +72,15 @@ class LocalBackend:
         self._lock = threading.Lock()
         self._detectors: list[Detector] = []
 
-    def detect(self, task: tasks.DetectTask) -> Future[tasks.SegmentFound]:
-        return self._pool.submit(self._detect, task)
+    def detect(
+        self, task: tasks.DetectTask, tick: tasks.Tick | None = None
+    ) -> Future[tasks.SegmentFound]:
+        return self._pool.submit(self._detect, task, tick)
 
-    def encode(self, task: tasks.EncodeTask) -> Future[tasks.EncodedSegment]:
-        return self._pool.submit(tasks.run_encode, task, self._stop.is_set)
+    def encode(
+        self, task: tasks.EncodeTask, tick: tasks.Tick | None = None
+    ) -> Future[tasks.EncodedSegment]:
+        return self._pool.submit(tasks.run_encode, task, self._stop.is_set, tick)
 
     def check(self) -> None:
         return None
@@ -78,14 +88,14 @@ class LocalBackend:
     def failure(self, e: BaseException) -> BaseException:
         return e
 
-    def _detect(self, task: tasks.DetectTask) -> tasks.SegmentFound:
+    def _detect(self, task: tasks.DetectTask, tick: tasks.Tick | None) -> tasks.SegmentFound:
         mine: dict[str, Detector] = getattr(self._local, "detectors", {})
         self._local.detectors = mine
         if task.profile not in mine:
             mine[task.profile] = self._factory(task.profile)
             with self._lock:
                 self._detectors.append(mine[task.profile])
-        return tasks.run_detect(task, mine[task.profile], self._stop.is_set)
+        return tasks.run_detect(task, mine[task.profile], self._stop.is_set, tick)
 
     def close(self) -> None:
         """Waits for running tasks (they stop at their next frame once `stop` is set)."""
@@ -126,10 +136,14 @@ class DaskBackend:
             retries=cfg.retries, pure=False
         )
 
-    def detect(self, task: tasks.DetectTask) -> Future[tasks.SegmentFound]:
+    def detect(
+        self, task: tasks.DetectTask, tick: tasks.Tick | None = None
+    ) -> Future[tasks.SegmentFound]:
         return self._pool.submit(tasks.detect_segment, task)
 
-    def encode(self, task: tasks.EncodeTask) -> Future[tasks.EncodedSegment]:
+    def encode(
+        self, task: tasks.EncodeTask, tick: tasks.Tick | None = None
+    ) -> Future[tasks.EncodedSegment]:
         return self._pool.submit(tasks.encode_segment, task)
 
     def check(self) -> None:

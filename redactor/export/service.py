@@ -479,7 +479,8 @@ class ExportService:
                     self.config.detect.threads,
                     self.config.detect.nice,
                     expected,
-                )
+                ),
+                self._ticker(job, "frames_detected"),
             )
             for seg in cuts
         ]
@@ -494,7 +495,7 @@ class ExportService:
                 )
             parts[part.index] = part
             frames += len(seg.pts)
-            self._progress(job, segments_detected=len(parts), frames_detected=frames)
+            self._progress(job, segments_detected=len(parts), at_least={"frames_detected": frames})
         detectors = parts[0].detectors
         for part in parts.values():
             if part.detectors != detectors:
@@ -544,7 +545,8 @@ class ExportService:
                     self.cfg.preset,
                     self.cfg.encoder_threads,
                     expected,
-                )
+                ),
+                self._ticker(job, "frames_done"),
             )
             for seg in cuts
         ]
@@ -561,7 +563,7 @@ class ExportService:
             parts[part.index].write_bytes(part.mp4)
             encoded += 1
             frames += part.frames
-            self._progress(job, segments_encoded=encoded, frames_done=frames)
+            self._progress(job, segments_encoded=encoded, at_least={"frames_done": frames})
         n = segments.join(parts, out, info.time_base)
         if n != len(found):
             raise FailedPrecondition(f"the joined export has {n} frames, {len(found)} planned")
@@ -710,11 +712,30 @@ class ExportService:
         )
         self._update(job, state=ExportState.FAILED, error=reason)
 
-    def _progress(self, job: ExportJob, **counts: int) -> None:
-        """Progress of a step; where the service is stopping, ends the export here."""
+    def _progress(
+        self, job: ExportJob, at_least: dict[str, int] | None = None, **counts: int
+    ) -> None:
+        """Progress of a step; where the service is stopping, ends the export here.
+
+        `at_least` raises frame counters that per-frame ticks may have taken further.
+        """
         if self._closed.is_set():
             raise FailedPrecondition("the service stopped during the export")
-        self._update(job, quiet=True, **counts)
+        with self._cond:
+            for k, v in (at_least or {}).items():
+                counts[k] = max(v, getattr(job, k))
+            self._update(job, quiet=True, **counts)
+
+    def _ticker(self, job: ExportJob, counter: str) -> Callable[[], None]:
+        """Adds one to a job's frame counter (from the backend's threads, after each frame)."""
+
+        def tick() -> None:
+            with self._cond:
+                setattr(job, counter, getattr(job, counter) + 1)
+                job.version += 1
+                self._cond.notify_all()
+
+        return tick
 
     def _update(self, job: ExportJob, quiet: bool = False, **changes: Any) -> None:
         """Changes a job, wakes its watchers; persists unless `quiet` (progress only)."""

@@ -36,6 +36,7 @@ from redactor.models import FETCH_COMMAND, sha256_file
 from redactor.types import Detections, Masks
 
 Stop = Callable[[], bool]
+Tick = Callable[[], None]  # called after each frame (progress, in one process only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,9 @@ def encode_segment(task: EncodeTask) -> EncodedSegment:
     return run_encode(task)
 
 
-def run_detect(task: DetectTask, detector: Detector, stop: Stop | None = None) -> SegmentFound:
+def run_detect(
+    task: DetectTask, detector: Detector, stop: Stop | None = None, tick: Tick | None = None
+) -> SegmentFound:
     """Detections on every frame of the segment; a frame whose detector failed is listed."""
     found: list[Detections] = []
     failed: dict[int, str] = {}
@@ -127,12 +130,16 @@ def run_detect(task: DetectTask, detector: Detector, stop: Stop | None = None) -
         if why is not None:
             failed[f.index] = why
         found.append(d)
+        if tick is not None:
+            tick()
     parts = getattr(detector, "detectors", [detector])
     described = [{"name": d.name, "model_sha256": d.model_sha256} for d in parts]
     return SegmentFound(task.segment.index, found, failed, described)
 
 
-def run_encode(task: EncodeTask, stop: Stop | None = None) -> EncodedSegment:
+def run_encode(
+    task: EncodeTask, stop: Stop | None = None, tick: Tick | None = None
+) -> EncodedSegment:
     """The segment masked per plan, marked and encoded on its own (an IDR frame first)."""
     policy = PolicyConfig.model_validate(task.policy)
     if len(task.masks) != len(task.segment.pts):
@@ -159,6 +166,8 @@ def run_encode(task: EncodeTask, stop: Stop | None = None) -> EncodedSegment:
             masks = task.masks[f.index - task.segment.first]
             writer.write(mask_frame(f, masks, policy, task.mark), f.pts)
             n += 1
+            if tick is not None:
+                tick()
         writer.close()
     except BaseException:
         writer.abort()
