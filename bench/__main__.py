@@ -333,6 +333,14 @@ def step_export(run: Run) -> dict[str, Any]:
 # ------------------------------------------------------------------ plan and estimate
 
 
+def export_seconds(frames: int | None) -> float:
+    """bench.export's own estimate of the run bench makes of it."""
+    from bench import export as bench_export
+    from bench import parts
+
+    return 20 + bench_export.expected_seconds(parts.export_argv(frames))
+
+
 def plan(run: Run) -> list[Step]:
     s = run.settings
     n_faces = s.eval_limit or 682  # the shared data's counts, for the rough estimate only
@@ -340,7 +348,6 @@ def plan(run: Run) -> list[Step]:
     clip = s.peer_clip_frames or CLIP_FRAMES
     live_clips = 6 if s.live_all_clips else 1
     levels = len(s.stream_counts)
-    export = s.export_frames or CLIP_FRAMES
     return [
         Step(
             "kernels",
@@ -429,9 +436,9 @@ def plan(run: Run) -> list[Step]:
         ),
         Step(
             "export",
-            "exports (speed, look-ahead)",
+            "exports (speed, leaks, CPU per video second)",
             ("export",),
-            20 + 2.0 * export,
+            export_seconds(s.export_frames),
             lambda: step_export(run),
         ),
     ]
