@@ -11,7 +11,8 @@ How an export goes (redactor.export.service.ExportService; gRPC: redactor.server
    recording that covers it (a range across two recordings is refused for now).
    Anything that resolves outside the root is INVALID_ARGUMENT.
 3. Pixels, in segments cut at keyframes (redactor.export.segments, `export.segment_s`)
-   that run on threads or Dask workers (redactor.export.executor, .tasks):
+   whose tasks (redactor.export.tasks) redactor.export.coordinator runs on
+   threads or Dask workers (redactor.export.executor):
    each segment is detected with the export policy's profile; the whole
    clip is tracked forward and backward once on the coordinator
    (redactor.track.track_clip, the look-ahead) and its masks planned

@@ -28,32 +28,31 @@ import queue
 import secrets
 import shutil
 import threading
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, TypeVar
+from typing import Any, BinaryIO, Literal
 
 from redactor.config import Config
 from redactor.detect.base import Detector
 from redactor.detect.registry import ProfileDetector
 from redactor.errors import (
-    ClusterUnavailable,
     ConfigError,
     FailedPrecondition,
     NotFound,
     RedactorError,
 )
-from redactor.export import executor, keys, manifest, segments, tasks
+from redactor.export import executor, keys, manifest, segments
 from redactor.export.archive import Archive, Selection
+from redactor.export.coordinator import SegmentRun
 from redactor.export.jobs import MAX_FIELD_CHARS, ExportJob, ExportRequest, ExportState, JobStore
 from redactor.export.redact import DetectPass, EncodeResult, Plan, plan_masks, track
 from redactor.export.segments import Segment
 from redactor.export.video import mark_text
 from redactor.ledger import Event, Ledger
-from redactor.policy import PolicyRouter, ResolvedPolicy
+from redactor.policy import PolicyRouter
 from redactor.track import TrackerParams
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 DetectorFactory = executor.DetectorFactory  # profile name → detector (one per segment thread)
 Artifact = Literal["video", "manifest"]
-T = TypeVar("T")
 WATCH_POLL_S = 0.5  # how often a watch re-checks that its caller is still there
 _PARTIAL = ".partial"
 
@@ -387,7 +385,15 @@ class ExportService:
                 segments_total=len(cuts),
                 quiet=True,
             )
-            found, detectors = self._detect(job, selection, cuts)
+            run = SegmentRun(
+                self.backend,
+                self.config,
+                self.profile,
+                self._closed,
+                partial(self._progress, job),
+                partial(self._ticker, job),
+            )
+            found, detectors = run.detect(job.id, selection, cuts)
             params = TrackerParams(hold_s=self.cfg.lookahead_s)
             plan = plan_masks(
                 found,
@@ -398,7 +404,10 @@ class ExportService:
                 self.cfg.subject_overlap,
             )
             self._progress(job, segments_planned=len(cuts))
-            result = self._encode(job, selection, cuts, found, plan, resolved, partial_video)
+            mark = mark_text(job.id, job.request.recipient)
+            result = run.encode(
+                job.id, mark, selection, cuts, found, plan, resolved, partial_video, scratch
+            )
             output_sha = manifest.sha256_file(partial_video)
             body = self._manifest(
                 job,
@@ -457,150 +466,6 @@ class ExportService:
             found.seconds,
             result.seconds,
         )
-
-    def _detect(
-        self, job: ExportJob, selection: Selection, cuts: list[Segment]
-    ) -> tuple[DetectPass, list[dict[str, str]]]:
-        """Detection on every segment; the clip's DetectPass and the detectors that ran."""
-        info = selection.info
-        profile = self.config.detect.profiles[self.profile]
-        expected = tasks.expected(profile, self.config.models.dir)
-        t0 = time.perf_counter()
-        futures = [
-            self.backend.detect(
-                tasks.DetectTask(
-                    job.id,
-                    str(selection.path),
-                    seg,
-                    info.width,
-                    info.height,
-                    self.profile,
-                    profile.model_dump(mode="json"),
-                    self.config.detect.threads,
-                    self.config.detect.nice,
-                    expected,
-                ),
-                self._ticker(job, "frames_detected"),
-            )
-            for seg in cuts
-        ]
-        parts: dict[int, tasks.SegmentFound] = {}
-        frames = 0
-        for part in self._results(futures):
-            seg = cuts[part.index]
-            if len(part.detections) != len(seg.pts):
-                raise FailedPrecondition(
-                    f"segment {seg.index}: {len(part.detections)} frames detected, "
-                    f"{len(seg.pts)} expected"
-                )
-            parts[part.index] = part
-            frames += len(seg.pts)
-            self._progress(job, segments_detected=len(parts), at_least={"frames_detected": frames})
-        detectors = parts[0].detectors
-        for part in parts.values():
-            if part.detectors != detectors:
-                raise FailedPrecondition(
-                    f"segment {part.index} was detected with {part.detectors}, "
-                    f"segment 0 with {detectors}: every worker must run the same detectors"
-                )
-        out = DetectPass(info.width, info.height)
-        for seg in cuts:
-            out.pts.extend(seg.pts)
-            out.t_us.extend(seg.t_us)
-            out.detections.extend(parts[seg.index].detections)
-            out.failed.update(parts[seg.index].failed)
-        out.seconds = time.perf_counter() - t0
-        return out, detectors
-
-    def _encode(
-        self,
-        job: ExportJob,
-        selection: Selection,
-        cuts: list[Segment],
-        found: DetectPass,
-        plan: Plan,
-        resolved: ResolvedPolicy,
-        out: Path,
-    ) -> EncodeResult:
-        """Masks and encodes every segment, then joins them into `out` without re-encoding."""
-        info = selection.info
-        t0 = time.perf_counter()
-        expected = tasks.expected(self.config.detect.profiles[self.profile], self.config.models.dir)
-        policy = resolved.policy.model_dump(mode="json")
-        mark = mark_text(job.id, job.request.recipient)
-        futures = [
-            self.backend.encode(
-                tasks.EncodeTask(
-                    job.id,
-                    str(selection.path),
-                    seg,
-                    found.width,
-                    found.height,
-                    str(info.rate),
-                    str(info.time_base),
-                    policy,
-                    plan.masks[seg.first : seg.first + len(seg.pts)],
-                    mark,
-                    self.cfg.crf,
-                    self.cfg.preset,
-                    self.cfg.encoder_threads,
-                    expected,
-                ),
-                self._ticker(job, "frames_done"),
-            )
-            for seg in cuts
-        ]
-        scratch = self._scratch(job.id)
-        scratch.mkdir(parents=True, exist_ok=True)
-        parts = [scratch / f"{seg.index:05d}.mp4" for seg in cuts]
-        encoded = frames = 0
-        for part in self._results(futures):
-            if part.frames != len(cuts[part.index].pts):
-                raise FailedPrecondition(
-                    f"segment {part.index}: {part.frames} frames encoded, "
-                    f"{len(cuts[part.index].pts)} planned"
-                )
-            parts[part.index].write_bytes(part.mp4)
-            encoded += 1
-            frames += part.frames
-            self._progress(job, segments_encoded=encoded, at_least={"frames_done": frames})
-        n = segments.join(parts, out, info.time_base)
-        if n != len(found):
-            raise FailedPrecondition(f"the joined export has {n} frames, {len(found)} planned")
-        return EncodeResult(n, len(found.failed), time.perf_counter() - t0)
-
-    def _results(self, futures: list[Future[T]]) -> Iterator[T]:
-        """Each task's result as it finishes; the first failure fails the export.
-
-        Pending tasks are cancelled when the export ends early (a failure, the
-        service stopping, or no task finishing within the backend's stall limit).
-        """
-        pending = set(futures)
-        last = time.monotonic()
-        try:
-            while pending:
-                done, pending = wait(pending, timeout=WATCH_POLL_S, return_when=FIRST_COMPLETED)
-                if self._closed.is_set():
-                    raise FailedPrecondition("the service stopped during the export")
-                stall = self.backend.stall_s
-                if not done and stall is not None and time.monotonic() - last > stall:
-                    raise ClusterUnavailable(
-                        f"no segment task finished within {stall:g} s "
-                        f"(export.cluster.task_timeout_s) on the {self.backend.name} backend"
-                    )
-                for f in done:
-                    last = time.monotonic()
-                    try:
-                        result = f.result()
-                    except BaseException as e:
-                        err = self.backend.failure(e)
-                        if err is e:
-                            raise
-                        raise err from e
-                    yield result
-        finally:
-            for f in pending:
-                f.cancel()
 
     def _scratch(self, export_id: str) -> Path:
         """The encoded segments of a running export, deleted whatever its end."""
