@@ -86,11 +86,8 @@ class LiveSession(StreamSession):
         )
         self._pending: deque[_Pending] = deque()
         self._cover = policy.motion_cover  # share of each moving blob masked, from its top
-        self._still = (
-            StillMasks(engine.sweeper, engine.config.live.sweep)
-            if engine.sweeper is not None
-            else None
-        )
+        sweeper = engine.sweeper
+        self._still = StillMasks(sweeper, engine.config.live.sweep) if sweeper is not None else None
         self.stats = LiveStats()
 
     @property
@@ -114,14 +111,8 @@ class LiveSession(StreamSession):
         frames = self.decode(seq, timestamp_us, data)
         out: list[StreamOutput] = []
         if not frames:
-            out.append(
-                StreamOutput(
-                    seq,
-                    timestamp_us,
-                    FrameStatus.DROPPED,
-                    "no picture in this access unit yet (decoder buffering)",
-                )
-            )
+            reason = "no picture in this access unit yet (decoder buffering)"
+            out.append(StreamOutput.dropped(seq, timestamp_us, reason))
         for f in frames:
             motion = self._observe(f)
             if self._still is not None and motion is not None:
@@ -200,15 +191,7 @@ class LiveSession(StreamSession):
             return self._redact(p, p.motion, tracked)
         if d.action is Action.OVERLOAD_DROP:
             log.warning("frame %d dropped: %s", f.seq, d.why)
-            return StreamOutput(
-                f.seq,
-                ts,
-                FrameStatus.DROPPED,
-                d.reason,
-                width=f.width,
-                height=f.height,
-                service_ms=(time.perf_counter() - p.received) * 1000,
-            )
+            return StreamOutput.dropped(f.seq, ts, d.reason, f, since=p.received)
         return self._finish(self.redactor.fail_closed(f, d.reason), p.received)
 
     def _facts(self, p: _Pending, over_budget: bool) -> Facts:

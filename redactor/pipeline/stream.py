@@ -85,6 +85,20 @@ class StreamOutput:
     encoding: Future[bytes] | None = None  # the masked frame's encode, until settled
     received_at: float = 0.0  # perf_counter when its request arrived
 
+    @classmethod
+    def dropped(
+        cls,
+        seq: int,
+        timestamp_us: int,
+        reason: str,
+        frame: Frame | None = None,
+        since: float = 0.0,
+    ) -> StreamOutput:
+        """A frame that does not go out (no pixels), with why; `since`: when it arrived."""
+        w, h = (frame.width, frame.height) if frame is not None else (0, 0)
+        ms = (time.perf_counter() - since) * 1000 if since else 0.0
+        return cls(seq, timestamp_us, FrameStatus.DROPPED, reason, width=w, height=h, service_ms=ms)
+
     def encoded(self) -> bool:
         """Its data is ready (or it carries none)."""
         return self.encoding is None or self.encoding.done()
