@@ -56,7 +56,7 @@ from typing import Any
 import av
 import numpy as np
 
-from bench.cluster import LocalCluster, local_cluster, own_cpu_seconds
+from bench.cluster import Cluster, dask_cluster, own_cpu_seconds
 from bench.export_score import F32, GAP_S, ORACLE_ENLARGE, fill_gaps, score
 from bench.live import model_hashes
 from redactor.config import ClusterConfig, Config, ExportConfig
@@ -317,7 +317,7 @@ def _export(service: ExportService, recording: str) -> tuple[float, dict[str, An
 
 def measure(
     service: ExportService,
-    cluster: LocalCluster | None,
+    cluster: Cluster | None,
     recording: str,
     clip: Clip,
     plan: str,
@@ -429,9 +429,9 @@ def _hd_cached(src: Path) -> bool:
 @contextmanager
 def _service(
     tmp: Path, plan: str, workers: int, segment_s: float
-) -> Iterator[tuple[ExportService, LocalCluster | None]]:
-    ctx: AbstractContextManager[LocalCluster | None] = (
-        local_cluster(workers, tmp / f"cluster-{workers}") if workers else nullcontext()
+) -> Iterator[tuple[ExportService, Cluster | None]]:
+    ctx: AbstractContextManager[Cluster | None] = (
+        dask_cluster(tmp / f"cluster-{workers}", workers) if workers else nullcontext()
     )
     with ctx as cluster:
         folder = tmp / f"service-{plan}-{workers}"

@@ -24,8 +24,8 @@ import av
 import grpc
 import pytest
 from export_helpers import SEGMENTED_SOURCE, cut_clip, source_video
-from support.cluster import Cluster, dask_cluster, kill
 
+from bench.cluster import Cluster, dask_cluster, kill
 from redactor.config import (
     CenterFaceConfig,
     ClusterConfig,
