@@ -16,6 +16,7 @@ from redactor.config import DEV_TOKENS, Config
 from redactor.errors import ConfigError
 from redactor.net import is_loopback
 from redactor.pipeline.engine import DetectorFactory, Engine
+from redactor.server.exports import ExportsServicer
 from redactor.server.servicer import RedactorServicer
 from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
@@ -73,10 +74,14 @@ def create_server(
     injection in tests); by default the configured plugins are used.
     """
     address = address or config.server.address
-    credentials = server_credentials(
-        config, address
-    )  # refuses an unsafe listener before loading models
-    engine = Engine(config, detector_factory)
+    # Both refuse before models load: an unsafe listener, an unreachable export cluster.
+    credentials = server_credentials(config, address)
+    exports = ExportsServicer(config)
+    try:
+        engine = Engine(config, detector_factory)
+    except BaseException:
+        exports.close()
+        raise
     limit = config.limits.max_message_bytes
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.server.workers, thread_name_prefix="rpc"),
@@ -85,21 +90,10 @@ def create_server(
             ("grpc.max_send_message_length", limit),
         ],
     )
-    closables: list[Any] = []
+    closables: list[Any] = [exports]
     # grpcio-tools writes these untyped
     pb_grpc.add_RedactorServicer_to_server(RedactorServicer(config, engine), server)  # type: ignore[no-untyped-call]
-    try:
-        from redactor.server.exports import ExportsServicer
-    except ImportError:  # the Exports service is being built; Redactor runs without it
-        log.warning("Exports service not available")
-    else:
-        try:
-            exports = ExportsServicer(config)  # connects to the export cluster, if any
-        except BaseException:
-            engine.close()
-            raise
-        closables.append(exports)
-        pb_grpc.add_ExportsServicer_to_server(exports, server)  # type: ignore[no-untyped-call]
+    pb_grpc.add_ExportsServicer_to_server(exports, server)  # type: ignore[no-untyped-call]
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -118,6 +112,7 @@ def create_server(
             port = server.add_secure_port(address, credentials)
     except RuntimeError as e:
         engine.close()
+        exports.close()
         raise OSError(f"cannot listen on {address}: {e}") from e
     server.start()
     if config.server.metrics_port:
