@@ -59,6 +59,7 @@ import numpy as np
 from bench.cluster import Cluster, dask_cluster, own_cpu_seconds
 from bench.export_score import F32, GAP_S, ORACLE_ENLARGE, fill_gaps, score
 from bench.live import model_hashes
+from bench.peers import cut as cut_packets
 from redactor.config import ClusterConfig, Config, ExportConfig
 from redactor.data import data_dir
 from redactor.detect.registry import ProfileDetector
@@ -198,19 +199,12 @@ def long_version(sources: list[Path]) -> Path:
 
 
 def cut(src: Path, frames: int | None, dst: Path) -> Path:
-    """The first `frames` packets of `src`, not re-encoded (the source's keyframes stay)."""
+    """The first `frames` packets of `src`, not re-encoded (the source's keyframes stay);
+    all of it where `frames` is None."""
+    if frames is not None:
+        return cut_packets(src, frames, dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    if frames is None:
-        shutil.copyfile(src, dst)
-        return dst
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        s = inp.streams.video[0]
-        o = out.add_stream_from_template(s)
-        for i, packet in enumerate(inp.demux(s)):
-            if packet.pts is None or i >= frames:
-                break
-            packet.stream = o
-            out.mux(packet)
+    shutil.copyfile(src, dst)
     return dst
 
 
