@@ -667,6 +667,60 @@ class ClusterConfig(Strict):
     )
 
 
+def _fast_motion() -> MotionConfig:
+    # Crops at full detail, as thorough's doubled pass sees them (see docs/exports.md#fast).
+    return MotionConfig(region_width=0, max_region_px=400_000)
+
+
+class FastPlanConfig(Strict):
+    """The `fast` export plan (redactor/export/fast.py, objects.py): a fixed camera's still
+    ground swept now and then, what moves looked at closer every few frames, and each
+    object's mask following its own box between its detections."""
+
+    step: int = Field(
+        3, ge=1, le=100, description="frames between looks at the moving regions (1 = every frame)"
+    )
+    sweep_s: float = Field(
+        4.0,
+        gt=0.0,
+        le=600.0,
+        description="video seconds between sweeps of the whole frame (the policy's profile); "
+        "every segment starts with one",
+    )
+    region_profile: str = Field(
+        "roi", description="detection profile run on the moving regions' crops"
+    )
+    motion: MotionConfig = Field(default_factory=_fast_motion)
+    preroll_s: float = Field(
+        2.0,
+        ge=0.0,
+        le=60.0,
+        description="video seconds decoded before a segment so its background model has learned",
+    )
+    max_gap_s: float = Field(
+        2.0,
+        ge=0.0,
+        le=60.0,
+        description="an object's mask is interpolated between two of its detections at most this far apart",
+    )
+    pad_frames: int = Field(
+        3,
+        ge=0,
+        le=1000,
+        description="frames an object moving in is masked before its first and after its last detection",
+    )
+    margin_per_frame: float = Field(
+        0.03,
+        ge=0.0,
+        le=1.0,
+        description="an interpolated or padded box grows by this share of its size per frame "
+        "from the nearest detection",
+    )
+    max_margin: float = Field(
+        0.3, ge=0.0, le=4.0, description="... and by at most this share on each side"
+    )
+
+
 class ExportConfig(Strict):
     # Archive layout: <archive_root>/<camera_id>/<YYYYmmddTHHMMSS>.<ext>, one file per
     # recording, named by its start time in UTC (see redactor/export/archive.py).
@@ -685,11 +739,18 @@ class ExportConfig(Strict):
     default_policy: str = Field(
         "export", description="masking policy when a request names none (policy.policies)"
     )
+    plan: Literal["fast", "exhaustive"] = Field(
+        "fast",
+        description="fast: sweeps, moving regions and per-object masks (export.fast); "
+        "exhaustive: the policy's profile on every frame, tracked both ways",
+    )
+    fast: FastPlanConfig = Field(default_factory=FastPlanConfig)
     lookahead_s: float = Field(
         2.0,
         ge=0.0,
         le=60.0,
-        description="seconds a mask extends before an object's first and after its last detection",
+        description="exhaustive plan: seconds a mask extends before an object's first and after "
+        "its last detection",
     )
     subject_overlap: float = Field(
         0.5,
@@ -747,6 +808,11 @@ class Config(Strict):
         if self.live.sweep.enabled and self.live.sweep.profile not in self.detect.profiles:
             raise ValueError(
                 f"live.sweep.profile {self.live.sweep.profile!r} is not defined; "
+                f"defined: {sorted(self.detect.profiles)}"
+            )
+        if self.export.fast.region_profile not in self.detect.profiles:
+            raise ValueError(
+                f"export.fast.region_profile {self.export.fast.region_profile!r} is not defined; "
                 f"defined: {sorted(self.detect.profiles)}"
             )
         for name, pol in self.policy.policies.items():

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from redactor.config import Config
+from redactor.config import Config, ProfileConfig
 from redactor.errors import ClusterUnavailable, FailedPrecondition
 from redactor.export import executor, segments, tasks
 from redactor.export.archive import Selection
@@ -45,8 +45,9 @@ class SegmentRun:
     ) -> tuple[DetectPass, list[dict[str, str]]]:
         """Detection on every segment; the clip's DetectPass and the detectors that ran."""
         info = selection.info
-        profile = self.config.detect.profiles[self.profile]
-        expected = tasks.expected(profile, self.config.models.dir)
+        profiles = self._profiles()
+        expected = tasks.expected(list(profiles.values()), self.config.models.dir)
+        fast = self.config.export.fast if self.config.export.plan == "fast" else None
         t0 = time.perf_counter()
         futures = [
             self.backend.detect(
@@ -57,10 +58,11 @@ class SegmentRun:
                     info.width,
                     info.height,
                     self.profile,
-                    profile.model_dump(mode="json"),
+                    {name: p.model_dump(mode="json") for name, p in profiles.items()},
                     self.config.detect.threads,
                     self.config.detect.nice,
                     expected,
+                    None if fast is None else fast.model_dump(mode="json"),
                 ),
                 self.tick("frames_detected"),
             )
@@ -70,7 +72,7 @@ class SegmentRun:
         frames = 0
         for part in self._results(futures):
             seg = cuts[part.index]
-            if len(part.detections) != len(seg.pts):
+            if not len(part.detections) == len(part.looks) == len(seg.pts):
                 raise FailedPrecondition(
                     f"segment {seg.index}: {len(part.detections)} frames detected, "
                     f"{len(seg.pts)} expected"
@@ -90,6 +92,7 @@ class SegmentRun:
             out.pts.extend(seg.pts)
             out.t_us.extend(seg.t_us)
             out.detections.extend(parts[seg.index].detections)
+            out.looks.extend(parts[seg.index].looks)
             out.failed.update(parts[seg.index].failed)
         out.seconds = time.perf_counter() - t0
         return out, detectors
@@ -109,7 +112,7 @@ class SegmentRun:
         """Masks and encodes every segment, then joins them into `out` without re-encoding."""
         info = selection.info
         t0 = time.perf_counter()
-        expected = tasks.expected(self.config.detect.profiles[self.profile], self.config.models.dir)
+        expected = tasks.expected(list(self._profiles().values()), self.config.models.dir)
         policy = resolved.policy.model_dump(mode="json")
         futures = [
             self.backend.encode(
@@ -150,6 +153,13 @@ class SegmentRun:
         if n != len(found):
             raise FailedPrecondition(f"the joined export has {n} frames, {len(found)} planned")
         return EncodeResult(n, len(found.failed), time.perf_counter() - t0)
+
+    def _profiles(self) -> dict[str, ProfileConfig]:
+        """The detection profiles the export's plan runs, by name."""
+        names = [self.profile]
+        if self.config.export.plan == "fast":
+            names.append(self.config.export.fast.region_profile)
+        return {n: self.config.detect.profiles[n] for n in names}
 
     def _results(self, futures: list[Future[T]]) -> Iterator[T]:
         """Each task's result as it finishes; the first failure fails the export.

@@ -89,13 +89,17 @@ class LocalBackend:
         return e
 
     def _detect(self, task: tasks.DetectTask, tick: tasks.Tick | None) -> tasks.SegmentFound:
+        return tasks.run_detect(task, self._detector, self._stop.is_set, tick)
+
+    def _detector(self, profile: str) -> Detector:
+        """This thread's detector of `profile`, made on first use."""
         mine: dict[str, Detector] = getattr(self._local, "detectors", {})
         self._local.detectors = mine
-        if task.profile not in mine:
-            mine[task.profile] = self._factory(task.profile)
+        if profile not in mine:
+            mine[profile] = self._factory(profile)
             with self._lock:
-                self._detectors.append(mine[task.profile])
-        return tasks.run_detect(task, mine[task.profile], self._stop.is_set, tick)
+                self._detectors.append(mine[profile])
+        return mine[profile]
 
     def close(self) -> None:
         """Waits for running tasks (they stop at their next frame once `stop` is set)."""

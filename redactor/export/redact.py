@@ -45,6 +45,11 @@ SUBJECT_DUPLICATE_INSIDE = 0.7
 
 Progress = Callable[[int], None]
 
+# How closely a frame was looked at (DetectPass.looks): not at all, at its moving
+# regions, or whole (the fast plan, redactor.export.fast; the exhaustive plan looks
+# at every frame whole).
+LOOK_NONE, LOOK_REGIONS, LOOK_FULL = 0, 1, 2
+
 
 @dataclass(slots=True)
 class DetectPass:
@@ -55,6 +60,7 @@ class DetectPass:
     pts: list[int] = field(default_factory=list)
     t_us: list[int] = field(default_factory=list)
     detections: list[Detections] = field(default_factory=list)
+    looks: list[int] = field(default_factory=list)  # per frame, LOOK_* below
     failed: dict[int, str] = field(default_factory=dict)  # frame index → why it is fully masked
     seconds: float = 0.0
 
@@ -83,6 +89,7 @@ def detect_clip(
         out.pts.append(f.pts)
         out.t_us.append(f.t_us)
         out.detections.append(found)
+        out.looks.append(LOOK_FULL)
         if progress is not None:
             progress(len(out.pts))
     out.seconds = time.perf_counter() - t0

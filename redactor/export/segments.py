@@ -19,13 +19,14 @@ recomputed over the whole export, since each segment's encoder starts its own
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+import numpy.typing as npt
 
 from redactor.errors import FailedPrecondition, InvalidInput
 from redactor.export.video import SourceFrame
@@ -42,14 +43,22 @@ class Segment:
     seek_pts: int  # the keyframe decoding starts at (<= pts[0])
     pts: tuple[int, ...]  # each frame's pts in the source's time base, increasing
     t_us: tuple[int, ...]  # each frame's time from the recording's first frame
+    # a keyframe at least the cut's `preroll_s` before pts[0] (or the recording's first):
+    # decode(preroll=...) starts there so a stateful step (a background model) has learned
+    preroll_pts: int | None = None
 
 
 def cut(
-    path: Path, segment_s: float, start_us: int | None = None, end_us: int | None = None
+    path: Path,
+    segment_s: float,
+    start_us: int | None = None,
+    end_us: int | None = None,
+    preroll_s: float = 0.0,
 ) -> list[Segment]:
     """The frames with start_us <= t < end_us, in segments cut at keyframes (demuxing only).
 
     t is measured from the recording's first frame, as redactor.export.video.read_frames does.
+    Each segment's `preroll_pts` is the latest keyframe at least `preroll_s` before it.
     """
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
@@ -92,9 +101,12 @@ def cut(
         p = int(order[chosen[j]])
         if p in keys and t_us[chosen[j]] - t_us[chosen[starts[-1]]] >= min_us:
             starts.append(j)
+    key_t_us = (key_pts - order[0]) * tb.numerator * _US // tb.denominator
     segments = []
     for n, (a, b) in enumerate(zip(starts, [*starts[1:], len(chosen)], strict=True)):
         rows = chosen[a:b]
+        before = key_t_us <= t_us[rows[0]] - round(preroll_s * _US)
+        preroll = int(key_pts[np.flatnonzero(before)[-1]]) if before.any() else int(key_pts[0])
         segments.append(
             Segment(
                 index=n,
@@ -102,24 +114,37 @@ def cut(
                 seek_pts=first_key if n == 0 else int(order[rows[0]]),
                 pts=tuple(int(p) for p in order[rows]),
                 t_us=tuple(int(t) for t in t_us[rows]),
+                preroll_pts=preroll,
             )
         )
     return segments
 
 
-def decode(path: Path, segment: Segment) -> Iterator[SourceFrame]:
-    """The segment's frames, decoded from its keyframe; fails unless they are exactly its pts."""
+def decode(
+    path: Path, segment: Segment, preroll: Callable[[npt.NDArray[np.uint8]], None] | None = None
+) -> Iterator[SourceFrame]:
+    """The segment's frames, decoded from its keyframe; fails unless they are exactly its pts.
+
+    With `preroll`, decoding starts at the segment's `preroll_pts` instead and every
+    frame before the segment goes to `preroll` (BGR) first.
+    """
+    start = segment.seek_pts
+    if preroll is not None and segment.preroll_pts is not None:
+        start = min(start, segment.preroll_pts)
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
         stream.thread_type = "AUTO"
         want = iter(enumerate(zip(segment.pts, segment.t_us, strict=True)))
         nxt = next(want, None)
-        for packet in _packets_from(c, stream, segment.seek_pts, path):
+        for packet in _packets_from(c, stream, start, path):
             for frame in stream.decode(packet):
                 if nxt is None:
                     return
                 if frame.pts is None or frame.pts < segment.pts[0]:
-                    continue  # before the segment: decoded only to reach its first frame
+                    # before the segment: decoded only to reach its first frame
+                    if preroll is not None and frame.pts is not None:
+                        preroll(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8))
+                    continue
                 i, (p, t) = nxt
                 if frame.pts != p:
                     raise FailedPrecondition(

@@ -35,6 +35,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+import numpy as np
+
 from redactor.config import Config
 from redactor.detect.base import Detector
 from redactor.detect.registry import ProfileDetector
@@ -48,7 +50,16 @@ from redactor.export import executor, keys, manifest, segments
 from redactor.export.archive import Archive, Selection
 from redactor.export.coordinator import SegmentRun
 from redactor.export.jobs import MAX_FIELD_CHARS, ExportJob, ExportRequest, ExportState, JobStore
-from redactor.export.redact import DetectPass, EncodeResult, Plan, plan_masks, track
+from redactor.export.objects import plan_objects
+from redactor.export.redact import (
+    LOOK_FULL,
+    LOOK_REGIONS,
+    DetectPass,
+    EncodeResult,
+    Plan,
+    plan_masks,
+    track,
+)
 from redactor.export.segments import Segment
 from redactor.export.video import mark_text
 from redactor.ledger import Event, Ledger
@@ -376,8 +387,13 @@ class ExportService:
         try:
             self.backend.check()
             source_sha = manifest.sha256_file(selection.path)
+            fast = self.cfg.plan == "fast"
             cuts = segments.cut(
-                selection.path, self.cfg.segment_s, selection.start_us, selection.end_us
+                selection.path,
+                self.cfg.segment_s,
+                selection.start_us,
+                selection.end_us,
+                preroll_s=self.cfg.fast.preroll_s if fast else 0.0,
             )
             self._update(
                 job,
@@ -394,10 +410,15 @@ class ExportService:
                 partial(self._ticker, job),
             )
             found, detectors = run.detect(job.id, selection, cuts)
-            params = TrackerParams(hold_s=self.cfg.lookahead_s)
+            params = TrackerParams(hold_s=self.cfg.fast.max_gap_s if fast else self.cfg.lookahead_s)
+            tracked = (
+                plan_objects(found.detections, found.looks, found.t_us, self.cfg.fast, params)
+                if fast
+                else track(found, params, lookahead=True)
+            )
             plan = plan_masks(
                 found,
-                track(found, params, lookahead=True),
+                tracked,
                 resolved.policy,
                 resolved.zones,
                 job.request.subject,
@@ -533,10 +554,7 @@ class ExportService:
                 "min_s": self.cfg.segment_s,
                 "first_frames": [c.first for c in cuts],
             },
-            "lookahead": {
-                "method": "redactor.track.track_clip (forward + backward)",
-                "hold_s": params.hold_s,
-            },
+            "plan": self._plan_doc(found, params),
             "subject": None
             if job.request.subject is None
             else {"track_ids": plan.subject_tracks, "visible_frames": plan.subject_frames},
@@ -555,6 +573,23 @@ class ExportService:
                 ]
                 for m in plan.masks
             ],
+        }
+
+    def _plan_doc(self, found: DetectPass, params: TrackerParams) -> dict[str, Any]:
+        """How the masks were planned, for the manifest."""
+        if self.cfg.plan == "exhaustive":
+            return {
+                "name": "exhaustive",
+                "method": "redactor.track.track_clip (forward + backward)",
+                "hold_s": params.hold_s,
+            }
+        looks = np.bincount(np.asarray(found.looks, np.int64), minlength=3)
+        return {
+            "name": "fast",
+            "method": "redactor.export.fast + redactor.export.objects (per object)",
+            **self.cfg.fast.model_dump(mode="json"),
+            "frames_swept": int(looks[LOOK_FULL]),
+            "frames_regions": int(looks[LOOK_REGIONS]),
         }
 
     def _fail(self, export_id: str, e: BaseException) -> None:

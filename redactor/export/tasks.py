@@ -1,5 +1,8 @@
 """What runs on a worker: detect one segment, or mask and encode one segment.
 
+Detection follows the export's plan: the policy's profile on every frame
+(exhaustive), or the fast plan's sweeps and moving regions (redactor.export.fast).
+
 The entry points (`detect_segment`, `encode_segment`) are pure functions of
 plain data (paths, pts, config and policy dicts, masks as arrays) so a Dask
 worker can run them; they never see the ledger or the signing key. Each first
@@ -24,12 +27,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from redactor.config import PolicyConfig, ProfileConfig
+from redactor.config import FastPlanConfig, PolicyConfig, ProfileConfig
 from redactor.detect.base import Detector
 from redactor.detect.registry import ProfileDetector, profile_models
 from redactor.errors import FailedPrecondition, WorkerMismatch
-from redactor.export import segments
-from redactor.export.redact import detect_frame, mask_frame
+from redactor.export import fast, segments
+from redactor.export.redact import LOOK_FULL, detect_frame, mask_frame
 from redactor.export.segments import Segment
 from redactor.export.video import Mp4Writer
 from redactor.models import FETCH_COMMAND, sha256_file
@@ -55,11 +58,12 @@ class DetectTask:
     segment: Segment
     width: int
     height: int
-    profile: str
-    profile_config: dict[str, Any]  # ProfileConfig as JSON
+    profile: str  # the whole-frame profile (the export policy's)
+    profiles: dict[str, dict[str, Any]]  # every profile the task runs, name → ProfileConfig JSON
     threads: int  # per detector runtime (detect.threads): results depend on it
     nice: int
     expected: Expected
+    fast: dict[str, Any] | None = None  # FastPlanConfig as JSON; None = the exhaustive plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,7 @@ class SegmentFound:
     detections: list[Detections]  # per frame of the segment
     failed: dict[int, str]  # export frame index → why fully masked
     detectors: list[dict[str, str]]  # name and model_sha256 of each, for the manifest
+    looks: list[int]  # per frame, how it was looked at (redactor.export.redact LOOK_*)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +101,21 @@ class EncodedSegment:
     fully_masked: int
 
 
-def expected(profile_config: ProfileConfig, models_dir: Path | None) -> Expected:
+def expected(profiles: list[ProfileConfig], models_dir: Path | None) -> Expected:
     """What the coordinator holds, for the tasks to check workers against."""
     models = {
         name: m.required_sha256 or _sha256(m.path)
-        for name, m in profile_models(profile_config, models_dir).items()
+        for p in profiles
+        for name, m in profile_models(p, models_dir).items()
     }
     return Expected(_version(), models, None if models_dir is None else str(models_dir))
 
 
 def detect_segment(task: DetectTask) -> SegmentFound:
     """A worker's detection task."""
-    check_worker(task.expected, ProfileConfig.model_validate(task.profile_config))
-    return run_detect(task, _worker_detector(task))
+    for config in task.profiles.values():
+        check_worker(task.expected, ProfileConfig.model_validate(config))
+    return run_detect(task, lambda name: _worker_detector(task, name))
 
 
 def encode_segment(task: EncodeTask) -> EncodedSegment:
@@ -118,9 +125,33 @@ def encode_segment(task: EncodeTask) -> EncodedSegment:
 
 
 def run_detect(
-    task: DetectTask, detector: Detector, stop: Stop | None = None, tick: Tick | None = None
+    task: DetectTask,
+    detector_for: Callable[[str], Detector],
+    stop: Stop | None = None,
+    tick: Tick | None = None,
 ) -> SegmentFound:
-    """Detections on every frame of the segment; a frame whose detector failed is listed."""
+    """The segment's detections per the task's plan; a frame whose detector failed is listed."""
+    detector = detector_for(task.profile)
+    parts = getattr(detector, "detectors", [detector])
+    if task.fast is not None:
+        cfg = FastPlanConfig.model_validate(task.fast)
+        region = detector_for(cfg.region_profile)
+        looked = fast.detect_segment(
+            Path(task.source),
+            task.segment,
+            task.width,
+            task.height,
+            detector,
+            region,
+            cfg,
+            stop,
+            tick,
+        )
+        parts = [*parts, *getattr(region, "detectors", [region])]
+        described = [{"name": d.name, "model_sha256": d.model_sha256} for d in parts]
+        return SegmentFound(
+            task.segment.index, looked.detections, looked.failed, described, looked.looks
+        )
     found: list[Detections] = []
     failed: dict[int, str] = {}
     for f in segments.decode(Path(task.source), task.segment):
@@ -132,9 +163,8 @@ def run_detect(
         found.append(d)
         if tick is not None:
             tick()
-    parts = getattr(detector, "detectors", [detector])
     described = [{"name": d.name, "model_sha256": d.model_sha256} for d in parts]
-    return SegmentFound(task.segment.index, found, failed, described)
+    return SegmentFound(task.segment.index, found, failed, described, [LOOK_FULL] * len(found))
 
 
 def run_encode(
@@ -222,16 +252,17 @@ def _sha256(path: Path) -> str:
     return _hashes[key]
 
 
-def _worker_detector(task: DetectTask) -> Detector:
+def _worker_detector(task: DetectTask, profile: str) -> Detector:
     """One detector per worker thread and profile, kept for the tasks that follow."""
     cache: dict[tuple[str, str, str | None, int], Detector] = getattr(_local, "detectors", {})
     _local.detectors = cache
-    key = (task.profile, repr(task.profile_config), task.expected.models_dir, task.threads)
+    config = task.profiles[profile]
+    key = (profile, repr(config), task.expected.models_dir, task.threads)
     if key not in cache:
         models_dir = task.expected.models_dir
         cache[key] = ProfileDetector(
-            task.profile,
-            ProfileConfig.model_validate(task.profile_config),
+            profile,
+            ProfileConfig.model_validate(config),
             None if models_dir is None else Path(models_dir),
             task.threads,
             task.nice,

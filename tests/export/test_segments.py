@@ -119,3 +119,20 @@ def test_join_refuses_segments_with_other_parameter_sets(clip: Path, tmp_path: P
     parts[1].write_bytes(encode(clip, cuts[1], preset="ultrafast"))  # CAVLC: another PPS
     with pytest.raises(FailedPrecondition, match="SPS/PPS"):
         segments.join(parts, tmp_path / "joined.mp4", probe(clip).time_base)
+
+
+def test_preroll_starts_at_a_keyframe_far_enough_before(clip: Path) -> None:
+    cuts = segments.cut(clip, 2.0, preroll_s=1.5)
+    keys = keyframes(clip)
+    # keyframes every 1 s: 1.5 s before 2 s and 4 s are the keyframes at 0 s and 2 s
+    starts = [c.preroll_pts for c in cuts]
+    assert all(p in keys for p in starts if p is not None)
+    assert starts[0] == cuts[0].pts[0], "the recording's first segment has nothing before it"
+    assert starts[1:] == [cuts[0].pts[0], cuts[1].pts[0]]
+    seen: list[np.ndarray] = []
+    decoded = list(segments.decode(clip, cuts[2], preroll=seen.append))
+    assert len(seen) == 20 and len(decoded) == 20, "the 2 s before the segment, then its frames"
+    reference = list(read_frames(clip))
+    assert np.array_equal(seen[0], reference[20].bgr)
+    assert np.array_equal(decoded[0].bgr, reference[40].bgr)
+    assert [f.index for f in decoded] == list(range(40, 60))

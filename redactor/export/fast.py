@@ -1,0 +1,132 @@
+"""The fast plan's detection of one segment, on a worker: look only where it is needed.
+
+A fixed camera's picture is mostly still ground, and what moves is a small part
+of it. Per frame of the segment (after a pre-roll that teaches the background
+model the scene, redactor.pipeline.background):
+
+- a sweep (LOOK_FULL): the policy's profile on the whole frame, on the
+  segment's first frame and then every `sweep_s` of video. It finds what
+  stands still (a parked car's plate, a person waiting);
+- every `step` frames (and on the segment's last), a look at the moving
+  regions (LOOK_REGIONS): the region profile on crops of where the picture
+  moved, at full detail. Where the background model cannot tell what moves
+  (still learning, the whole picture changed), that look is a sweep instead;
+- on the other frames nothing runs (LOOK_NONE): the plan (redactor.export.objects)
+  follows each object between its detections.
+
+A frame whose detector failed is listed and masked entirely, as in the
+exhaustive plan. Everything here depends only on the segment and the
+configuration, so a segment gives the same detections in any process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from redactor.config import FastPlanConfig
+from redactor.detect.base import Detector
+from redactor.errors import FailedPrecondition
+from redactor.export import segments
+from redactor.export.redact import LOOK_FULL, LOOK_NONE, LOOK_REGIONS, detect_frame
+from redactor.export.segments import Segment
+from redactor.export.video import SourceFrame
+from redactor.pipeline.background import BackgroundModel
+from redactor.pipeline.scheduler import look_closer
+from redactor.types import Detections, Frame
+
+log = logging.getLogger(__name__)
+
+_US = 1_000_000
+
+
+@dataclass(slots=True)
+class Looked:
+    """Per frame of a segment: what was found and how closely it was looked at."""
+
+    detections: list[Detections] = field(default_factory=list)
+    looks: list[int] = field(default_factory=list)  # LOOK_* per frame
+    failed: dict[int, str] = field(default_factory=dict)  # export frame index → why fully masked
+
+
+def detect_segment(
+    source: Path,
+    segment: Segment,
+    width: int,
+    height: int,
+    full: Detector,
+    regions: Detector,
+    cfg: FastPlanConfig,
+    stop: Callable[[], bool] | None = None,
+    tick: Callable[[], None] | None = None,
+) -> Looked:
+    """The segment's detections per the fast plan (see the module doc)."""
+    model = BackgroundModel(cfg.motion)
+
+    def learn(bgr: npt.NDArray[np.uint8]) -> None:
+        model.update(Frame.from_bgr(bgr))
+
+    out = Looked()
+    last = len(segment.pts) - 1
+    swept_us: int | None = None
+    for f in segments.decode(source, segment, preroll=learn):
+        if stop is not None and stop():
+            raise FailedPrecondition("the service stopped during the export")
+        motion = model.update(Frame.from_bgr(f.bgr, f.index, f.t_us))
+        i = f.index - segment.first
+        due = swept_us is None or f.t_us - swept_us >= round(cfg.sweep_s * _US)
+        look = LOOK_NONE
+        if due or ((i % cfg.step == 0 or i == last) and not motion.trusted):
+            look = LOOK_FULL
+        elif i % cfg.step == 0 or i == last:
+            look = LOOK_REGIONS
+        found, why = Detections.empty(), None
+        if look == LOOK_FULL:
+            found, why = detect_frame(full, f, width, height)
+            swept_us = f.t_us
+        elif look == LOOK_REGIONS:
+            boxes = motion.regions(cfg.motion, width, height)
+            found, why = _look_closer(regions, f, boxes, cfg, width, height)
+        if why is not None:
+            out.failed[f.index] = why
+        out.detections.append(found)
+        out.looks.append(look)
+        if tick is not None:
+            tick()
+    return out
+
+
+def _look_closer(
+    detector: Detector,
+    f: SourceFrame,
+    boxes: list[tuple[int, int, int, int]],
+    cfg: FastPlanConfig,
+    width: int,
+    height: int,
+) -> tuple[Detections, str | None]:
+    """The region detector on the moving regions' crops, merged into the frame's Detections."""
+    if not boxes:
+        return Detections.empty(), None
+    try:
+        parts = look_closer(
+            detector, f.bgr, boxes, cfg.motion.max_region_px, cfg.motion.region_width
+        )
+        found = Detections.create(
+            np.concatenate([p.boxes for p in parts]),
+            np.concatenate([p.scores for p in parts]),
+            np.concatenate([p.labels for p in parts]),
+        )
+        return found.clipped(width, height), None
+    except Exception as e:  # noqa: BLE001 - fail closed on this frame, keep the export going
+        log.warning(
+            "export frame %d (pts %d): region detector failed, frame fully masked: %s",
+            f.index,
+            f.pts,
+            e,
+        )
+        return Detections.empty(), f"region detector failed: {type(e).__name__}: {e}"
