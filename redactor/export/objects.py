@@ -15,7 +15,7 @@ object is masked:
 
 Boxes away from a detection grow by `margin_per_frame` of their size per frame
 from the nearest detection, up to `max_margin` per side: the object may have
-turned or sped up there. The result is one TrackedFrame per frame, so the rest
+turned or sped up there. Every box is at least `min_box_px` each way. The result is one TrackedFrame per frame, so the rest
 of the export (plan_masks, subject access, the manifest) is the same for both plans.
 """
 
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import at_least
 from redactor.config import FastPlanConfig
 from redactor.errors import InvalidInput
 from redactor.export.redact import LOOK_FULL, LOOK_NONE
@@ -73,7 +74,7 @@ def plan_objects(
     for tid, seen in objects.items():
         for frame, box, reason, det_row in _follow(seen, t_us, sweeps, cfg):
             rows[frame].append((tid, box, seen[0].score, seen[0].label, reason, det_row))
-    return [_frame(r) for r in rows]
+    return [_frame(r, cfg.min_box_px) for r in rows]
 
 
 def _link(
@@ -84,7 +85,7 @@ def _link(
     params: TrackerParams | None,
 ) -> dict[int, list[_Seen]]:
     """Each object's detections in frame order, linked by the tracker over looked-at frames."""
-    tracker = Tracker(params or TrackerParams(hold_s=cfg.max_gap_s))
+    tracker = Tracker(params or TrackerParams(hold_s=cfg.max_gap_s, centre_gate=cfg.link_gate))
     objects: dict[int, list[_Seen]] = defaultdict(list)
     for i, (d, look) in enumerate(zip(detections, looks, strict=True)):
         if look == LOOK_NONE:
@@ -180,17 +181,19 @@ def _grow(
     box: npt.NDArray[np.float32], frames: int, cfg: FastPlanConfig
 ) -> npt.NDArray[np.float32]:
     share = min(cfg.max_margin, cfg.margin_per_frame * frames)
-    w, h = box[2] - box[0], box[3] - box[1]
-    m = np.array([-share * w, -share * h, share * w, share * h], np.float32)
-    return (box + m).astype(np.float32)
+    lo, hi = np.minimum(box[:2], box[2:]), np.maximum(box[:2], box[2:])
+    m = share * (hi - lo)
+    return np.concatenate([lo - m, hi + m]).astype(np.float32)
 
 
-def _frame(rows: list[tuple[int, npt.NDArray[np.float32], float, int, int, int]]) -> TrackedFrame:
+def _frame(
+    rows: list[tuple[int, npt.NDArray[np.float32], float, int, int, int]], min_box_px: float
+) -> TrackedFrame:
     if not rows:
         return TrackedFrame.empty()
     rows.sort(key=lambda r: (r[5] < 0, r[5], r[0]))  # detected rows first, in detector order
     d = Detections.create(
-        np.stack([r[1] for r in rows]),
+        at_least(np.stack([r[1] for r in rows]), min_box_px),
         [r[2] for r in rows],
         [r[3] for r in rows],
         np.asarray([r[0] for r in rows], np.int64),

@@ -410,7 +410,11 @@ class ExportService:
                 partial(self._ticker, job),
             )
             found, detectors = run.detect(job.id, selection, cuts)
-            params = TrackerParams(hold_s=self.cfg.fast.max_gap_s if fast else self.cfg.lookahead_s)
+            params = (
+                TrackerParams(hold_s=self.cfg.fast.max_gap_s, centre_gate=self.cfg.fast.link_gate)
+                if fast
+                else TrackerParams(hold_s=self.cfg.lookahead_s)
+            )
             tracked = (
                 plan_objects(found.detections, found.looks, found.t_us, self.cfg.fast, params)
                 if fast
