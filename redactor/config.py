@@ -687,10 +687,24 @@ class FastPlanConfig(Strict):
         description="video seconds between sweeps of the whole frame (the policy's profile); "
         "every segment starts with one",
     )
+    # The reference of privacy is the policy's profile on every frame: the same detectors on
+    # the crops find what it finds (see docs/exports.md#fast).
     region_profile: str = Field(
-        "roi", description="detection profile run on the moving regions' crops"
+        "thorough", description="detection profile run on the moving regions' crops"
     )
     motion: MotionConfig = Field(default_factory=_fast_motion)
+    recent_s: float = Field(
+        6.0,
+        ge=0.0,
+        le=600.0,
+        description="video seconds what a look found is looked at again on later looks",
+    )
+    recent_margin: float = Field(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        description="... grown by this share of its size on each side",
+    )
     preroll_s: float = Field(
         2.0,
         ge=0.0,

@@ -9,8 +9,10 @@ model the scene, redactor.pipeline.background):
   stands still (a parked car's plate, a person waiting);
 - every `step` frames (and on the segment's last), a look at the moving
   regions (LOOK_REGIONS): the region profile on crops of where the picture
-  moved, at full detail. Where the background model cannot tell what moves
-  (still learning, the whole picture changed), that look is a sweep instead;
+  moved, at full detail, and around what the looks of the last `recent_s`
+  found (a person who stopped is no longer moving, but is still there). Where
+  the background model cannot tell what moves (still learning, the whole
+  picture changed), that look is a sweep instead;
 - on the other frames nothing runs (LOOK_NONE): the plan (redactor.export.objects)
   follows each object between its detections.
 
@@ -29,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import Region, merge_regions, region_area
 from redactor.config import FastPlanConfig
 from redactor.detect.base import Detector
 from redactor.errors import FailedPrecondition
@@ -74,6 +77,7 @@ def detect_segment(
     out = Looked()
     last = len(segment.pts) - 1
     swept_us: int | None = None
+    recent: list[tuple[int, npt.NDArray[np.float32]]] = []  # (t_us, boxes) of earlier looks
     for f in segments.decode(source, segment, preroll=learn):
         if stop is not None and stop():
             raise FailedPrecondition("the service stopped during the export")
@@ -90,8 +94,12 @@ def detect_segment(
             found, why = detect_frame(full, f, width, height)
             swept_us = f.t_us
         elif look == LOOK_REGIONS:
+            recent = [(t, b) for t, b in recent if f.t_us - t <= round(cfg.recent_s * _US)]
             boxes = motion.regions(cfg.motion, width, height)
+            boxes = _with_recent(boxes, [b for _, b in recent], cfg, width, height)
             found, why = _look_closer(regions, f, boxes, cfg, width, height)
+        if len(found):
+            recent.append((f.t_us, found.boxes))
         if why is not None:
             out.failed[f.index] = why
         out.detections.append(found)
@@ -99,6 +107,30 @@ def detect_segment(
         if tick is not None:
             tick()
     return out
+
+
+def _with_recent(
+    moving: list[Region],
+    recent: list[npt.NDArray[np.float32]],
+    cfg: FastPlanConfig,
+    width: int,
+    height: int,
+) -> list[Region]:
+    """The moving regions plus the surroundings of what earlier looks found: an object that
+    stopped moving is no longer a moving region, but is looked at again until it is gone."""
+    if not recent:
+        return moving
+    b = np.concatenate(recent)
+    grow = np.maximum((b[:, 2:] - b[:, :2]) * cfg.recent_margin, cfg.motion.margin_px)
+    lo = np.floor(b[:, :2] - grow).astype(int)
+    hi = np.ceil(b[:, 2:] + grow).astype(int)
+    extra = [
+        (max(0, int(x0)), max(0, int(y0)), min(width, int(x1)), min(height, int(y1)))
+        for (x0, y0), (x1, y1) in zip(lo, hi, strict=True)
+    ]
+    merged = merge_regions([*moving, *extra])
+    merged.sort(key=region_area, reverse=True)
+    return merged
 
 
 def _look_closer(

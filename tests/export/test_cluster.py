@@ -32,6 +32,7 @@ from redactor.config import (
     Config,
     DetectConfig,
     ExportConfig,
+    FastPlanConfig,
     PolicyRouting,
     ProfileConfig,
 )
@@ -97,6 +98,7 @@ def make_config(
             key_path=tmp / "keys" / "signing_key.pem",
             segment_s=1.0,
             plan=plan,
+            fast=FastPlanConfig(region_profile=PROFILE),
             cluster=ClusterConfig(
                 scheduler=scheduler,
                 **{"connect_timeout_s": 10.0, "task_timeout_s": 30.0, **cluster},
