@@ -13,10 +13,12 @@ How an export goes (redactor.export.service.ExportService; gRPC: redactor.server
 3. Pixels, in segments cut at keyframes (redactor.export.segments, `export.segment_s`)
    whose tasks (redactor.export.tasks) redactor.export.coordinator runs on
    threads or Dask workers (redactor.export.executor):
-   each segment is detected with the export policy's profile; the whole
-   clip is tracked forward and backward once on the coordinator
-   (redactor.track.track_clip, the look-ahead) and its masks planned
-   (redactor.export.redact); each segment is masked, marked "EXPORT <id> FOR
+   each segment is detected per `export.plan`: the export policy's profile
+   on every frame (exhaustive), or sweeps and moving regions (fast,
+   redactor.export.fast); the whole clip's detections are then planned once
+   on the coordinator: tracked forward and backward (redactor.track.track_clip,
+   the look-ahead) or followed per object (redactor.export.objects), and
+   masked per policy (redactor.export.redact); each segment is masked, marked "EXPORT <id> FOR
    <recipient>" and encoded to H.264 on its own; the segments are joined
    without re-encoding into one MP4 with the source's pts and time base, no
    audio (docs/cluster.md). A frame whose detector failed is masked entirely
