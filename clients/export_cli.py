@@ -226,8 +226,19 @@ def _job_json(job: pb.ExportJob) -> str:
     return json.dumps(d, ensure_ascii=False, sort_keys=True)
 
 
+BAR_WIDTH = 24
+
+
+def _bar(share: float) -> str:
+    filled = round(max(0.0, min(1.0, share)) * BAR_WIDTH)
+    return "[" + "#" * filled + "." * (BAR_WIDTH - filled) + "]"
+
+
 def _progress(job: pb.ExportJob) -> str:
-    line = f"{job.id}  {_state(job):8s} {job.progress * 100:5.1f}%  {job.frames_done}/{job.frames_total} frames"
+    line = (
+        f"{job.id}  {_state(job):8s} {_bar(job.progress)} {job.progress * 100:5.1f}%  "
+        f"{job.frames_done}/{job.frames_total} frames"
+    )
     if job.segments_total:
         n = job.segments_total
         line += (
@@ -317,10 +328,16 @@ def _create_request(args: argparse.Namespace) -> pb.CreateExportRequest:
 
 def _follow(client: RedactorClient, export_id: str, as_json: bool, out: Any) -> pb.ExportJob | None:
     last = None
+    redraw = not as_json and getattr(out, "isatty", lambda: False)()  # a terminal: one line
     try:
         for job in client.watch_export(export_id):
-            print(_job_json(job) if as_json else _progress(job), file=out, flush=True)
+            if redraw:
+                print("\r\033[K" + _progress(job), end="", file=out, flush=True)
+            else:
+                print(_job_json(job) if as_json else _progress(job), file=out, flush=True)
             last = job
+        if redraw:
+            print(file=out, flush=True)
     except KeyboardInterrupt:
         print(
             f"redactor-client: stopped following; export {export_id} goes on on the server "

@@ -164,20 +164,32 @@ class DaskBackend:
             raise ClusterUnavailable(f"the Dask scheduler at {self.address} has no workers")
 
     def failure(self, e: BaseException) -> BaseException:
-        if isinstance(e, RedactorError):
-            return e
-        if isinstance(e, CancelledError | OSError | TimeoutError):
-            why = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-            return ClusterUnavailable(
-                f"lost the Dask scheduler at {self.address} during the export ({why})"
-            )
-        return e
+        return cluster_failure(e, self.address)
 
     def close(self) -> None:
         try:
             self.client.close(timeout=5)  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as e:
             log.debug("closing the Dask client: %s", e)
+
+
+def cluster_failure(e: BaseException, address: str) -> BaseException:
+    """What a Dask task's exception means for the export: its own error where it raised one,
+    else the cluster's trouble named for an operator."""
+    if isinstance(e, RedactorError):
+        return e
+    if type(e).__name__ == "KilledWorker":  # distributed's; not imported where Dask is absent
+        last = getattr(getattr(e, "last_worker", None), "address", "unknown")
+        tries = getattr(e, "allowed_failures", "several")
+        return ClusterUnavailable(
+            f"a segment task was lost with its worker {tries} times on the Dask cluster at "
+            f"{address} (last on {last}): look for workers killed for memory or crashing "
+            "in their logs"
+        )
+    if isinstance(e, CancelledError | OSError | TimeoutError):
+        why = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        return ClusterUnavailable(f"lost the Dask scheduler at {address} during the export ({why})")
+    return e
 
 
 def backend(

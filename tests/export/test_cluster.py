@@ -369,3 +369,19 @@ def test_a_killed_coordinator_leaves_a_failed_job_and_a_sound_ledger(
         assert only_finished_files(e.output_dir) == []
     finally:
         service.close()
+
+
+def test_a_task_lost_with_its_workers_is_named_for_an_operator() -> None:
+    from types import SimpleNamespace
+
+    from distributed import KilledWorker
+
+    from redactor.errors import ClusterUnavailable
+    from redactor.export.executor import cluster_failure
+
+    lost = KilledWorker("detect-1", SimpleNamespace(address="tcp://127.0.0.1:40001"), 3)  # type: ignore[arg-type]
+    err = cluster_failure(lost, "tcp://127.0.0.1:8786")
+    assert isinstance(err, ClusterUnavailable)
+    assert "3 times" in str(err) and "tcp://127.0.0.1:40001" in str(err)
+    assert "tcp://127.0.0.1:8786" in str(err)
+    assert cluster_failure(ValueError("x"), "a").__class__ is ValueError

@@ -59,6 +59,7 @@ def test_auditor_creates_waits_lists_and_downloads(
     assert progress and all(line.startswith(export_id) for line in progress), out.err
     assert "DONE" in progress[-1] and "100.0%" in progress[-1] and "10/10 frames" in progress[-1]
     assert "segments: 1/1 detected, 1/1 planned, 1/1 encoded" in progress[-1]
+    assert "[" + "#" * 24 + "]" in progress[-1], "a full progress bar at the end"
 
     assert (
         cli(served, "export", "watch", export_id) == 0
