@@ -113,14 +113,13 @@ def expected(profiles: list[ProfileConfig], models_dir: Path | None) -> Expected
 
 def detect_segment(task: DetectTask) -> SegmentFound:
     """A worker's detection task."""
-    for config in task.profiles.values():
-        check_worker(task.expected, ProfileConfig.model_validate(config))
+    check_worker(task.expected, [ProfileConfig.model_validate(c) for c in task.profiles.values()])
     return run_detect(task, lambda name: _worker_detector(task, name))
 
 
 def encode_segment(task: EncodeTask) -> EncodedSegment:
     """A worker's masking and encoding task."""
-    check_worker(task.expected, None)
+    check_worker(task.expected, [])
     return run_encode(task)
 
 
@@ -206,18 +205,19 @@ def run_encode(
     return EncodedSegment(task.segment.index, buf.getvalue(), n, fully)
 
 
-def check_worker(want: Expected, profile: ProfileConfig | None) -> None:
-    """Refuses to run on a worker whose package or model files differ from the coordinator's."""
+def check_worker(want: Expected, profiles: list[ProfileConfig]) -> None:
+    """Refuses to run on a worker whose package or model files (those `profiles` load, all
+    of them together) differ from the coordinator's."""
     version = _version()
     if version != want.version:
         raise WorkerMismatch(
             f"worker {_where()} runs redactor {version}, the coordinator {want.version}: "
             "install the same version on every worker"
         )
-    if profile is None:
+    if not profiles:
         return
     models_dir = None if want.models_dir is None else Path(want.models_dir)
-    here = profile_models(profile, models_dir)
+    here = {name: m for p in profiles for name, m in profile_models(p, models_dir).items()}
     for name, sha in sorted(want.models.items()):
         m = here.get(name)
         if m is None or not m.path.is_file():

@@ -385,3 +385,11 @@ def test_a_task_lost_with_its_workers_is_named_for_an_operator() -> None:
     assert "3 times" in str(err) and "tcp://127.0.0.1:40001" in str(err)
     assert "tcp://127.0.0.1:8786" in str(err)
     assert cluster_failure(ValueError("x"), "a").__class__ is ValueError
+
+
+def test_a_worker_checks_the_model_files_of_all_its_profiles_together() -> None:
+    from redactor.export.tasks import check_worker, expected
+
+    profiles = DetectConfig().profiles
+    both = [profiles["roi"], profiles["thorough"]]  # roi loads a subset of thorough's files
+    check_worker(expected(both, None), both)  # the files are here: no refusal
