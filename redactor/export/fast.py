@@ -136,7 +136,7 @@ def _with_recent(
 def _look_closer(
     detector: Detector,
     f: SourceFrame,
-    boxes: list[tuple[int, int, int, int]],
+    boxes: list[Region],
     cfg: FastPlanConfig,
     width: int,
     height: int,

@@ -15,8 +15,9 @@ object is masked:
 
 Boxes away from a detection grow by `margin_per_frame` of their size per frame
 from the nearest detection, up to `max_margin` per side: the object may have
-turned or sped up there. Every box is at least `min_box_px` each way. The result is one TrackedFrame per frame, so the rest
-of the export (plan_masks, subject access, the manifest) is the same for both plans.
+turned or sped up there. Every box is at least `min_box_px` each way. The
+result is one TrackedFrame per frame, so the rest of the export (plan_masks,
+subject access, the manifest) is the same for both plans.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ _DETECTED, _TRACKED, _LOOKAHEAD = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # found by identity (seen.index)
 class _Seen:
     frame: int
     box: npt.NDArray[np.float32]
@@ -146,7 +147,7 @@ def _pad(
 ) -> list[tuple[int, npt.NDArray[np.float32], int, int]]:
     """Frames beyond an end of the object's detections (`step` -1: before, +1: after),
     up to but not including `limit`."""
-    if end.swept:  # stood still: to the neighbouring sweep, within the gap
+    if end.swept:  # stood still: to the neighbouring sweep (or the clip's end)
         k = int(np.searchsorted(sweeps, end.frame))
         if step > 0:
             to = int(sweeps[k + 1]) if k + 1 < len(sweeps) else len(t_us) - 1
@@ -168,10 +169,12 @@ def _pad(
 
 
 def _velocity(seen: list[_Seen], end: _Seen, step: int) -> npt.NDArray[np.float32]:
-    """The object's box change per frame at that end (from its two end detections), or none."""
-    if len(seen) < 2:
+    """The object's box change per frame at `end`, from `end` and its neighbouring detection
+    on the other side (padding after `end` looks back, padding before it looks ahead), or none."""
+    k = seen.index(end) - step
+    if not 0 <= k < len(seen):
         return np.zeros(4, np.float32)
-    a, b = (seen[0], seen[1]) if step < 0 else (seen[-2], seen[-1])
+    a, b = (end, seen[k]) if step < 0 else (seen[k], end)
     if b.frame == a.frame:
         return np.zeros(4, np.float32)
     return ((b.box - a.box) / (b.frame - a.frame)).astype(np.float32)

@@ -55,7 +55,7 @@ def test_boxes_between_detections_grow_with_the_distance_to_the_nearest() -> Non
         float(tf.detections.boxes[0, 2] - tf.detections.boxes[0, 0])
         for tf in plan_objects(dets, looks, T_US[:7], cfg)
     ]
-    # 40 px box; 2 x 0.05 x 40 = 4 px per frame from the nearest detection, at most 2 x 0.1 x 40
+    # the margin grows a share of the box per frame from the nearest detection, up to a cap
     assert widths == pytest.approx([40, 44, 48, 48, 48, 44, 40])
 
 
@@ -118,3 +118,19 @@ def test_detected_rows_point_at_their_detections() -> None:
 def test_lengths_must_agree() -> None:
     with pytest.raises(InvalidInput, match="3 frames of detections, 2 looks"):
         plan_objects([NONE] * 3, [LOOK_NONE] * 2, T_US[:3], FastPlanConfig())
+
+
+def test_padding_beside_a_long_gap_follows_the_motion_at_that_end() -> None:
+    # right at 6 px a frame on frames 0 and 3, then 3 s unseen, then left at 6 px a frame
+    n = 120
+    looks = [LOOK_REGIONS if i in (0, 3, 78, 81) else LOOK_NONE for i in range(n)]
+    at = {0: 100.0, 3: 118.0, 78: 900.0, 81: 882.0}
+    dets = [face(at[i]) if i in at else NONE for i in range(n)]
+    cfg = FastPlanConfig(margin_per_frame=0.0, pad_frames=3, link_gate=100.0, max_gap_s=4.0)
+    out = plan_objects(dets, looks, T_US[:n], cfg)
+    ids = {int(out[i].detections.track_ids[0]) for i in at}
+    assert len(ids) == 1, "one object, linked across the gap by the wide gate"
+    cut = FastPlanConfig(margin_per_frame=0.0, pad_frames=3, link_gate=100.0, max_gap_s=2.0)
+    out = plan_objects(dets, looks, T_US[:n], cut)
+    assert float(out[5].detections.boxes[0, 0]) == pytest.approx(118.0 + 12.0, abs=1e-3)
+    assert float(out[76].detections.boxes[0, 0]) == pytest.approx(900.0 + 12.0, abs=1e-3)
