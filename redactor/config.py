@@ -752,6 +752,49 @@ class FastPlanConfig(Strict):
     )
 
 
+ConsoleRole = Literal["requester", "reviewer", "approver", "auditor", "administrator"]
+
+
+class ReviewConfig(Strict):
+    """Human review between planning and release (docs/review.md)."""
+
+    # The embedded default: every export to a recipient outside the center, and every
+    # subject-access export, waits for a reviewer and a second person's approval.
+    required: Literal["always", "external_or_subject", "never"] = Field(
+        "external_or_subject",
+        description="always; external_or_subject (recipients not in internal_recipients, and "
+        "every subject-access export); never (released unreviewed, the manifest says so)",
+    )
+    internal_recipients: tuple[str, ...] = Field(
+        (), description="recipients inside the center, whose exports need no review by default"
+    )
+    proxy_width: int = Field(
+        640, ge=64, le=1920, description="px: width of the review proxy's frames (JPEG)"
+    )
+    proxy_quality: int = Field(75, ge=10, le=100, description="JPEG quality of the review proxy")
+    follow_s: float = Field(
+        10.0,
+        gt=0.0,
+        le=600.0,
+        description="video seconds a reviewer's box is followed before its first and after its "
+        "last keyframe",
+    )
+
+
+class ConsoleConfig(Strict):
+    """The review console: a web application beside the gRPC port (redactor/console)."""
+
+    enabled: bool = Field(True, description="serve the console with `redactor serve`")
+    address: str = Field("127.0.0.1:8080", description="host:port of the console")
+    users_path: Path = Field(
+        Path("var/users.sqlite"), description="SQLite file of console accounts and sessions"
+    )
+    session_ttl_s: float = Field(
+        8 * 3600.0, gt=0.0, le=7 * 86400.0, description="seconds a login lasts"
+    )
+    min_password_chars: int = Field(12, ge=8, le=1024, description="shortest password accepted")
+
+
 class ExportConfig(Strict):
     # Archive layout: <archive_root>/<camera_id>/<YYYYmmddTHHMMSS>.<ext>, one file per
     # recording, named by its start time in UTC (see redactor/export/archive.py).
@@ -813,6 +856,7 @@ class ExportConfig(Strict):
     expiry_period_s: float = Field(
         60.0, gt=0.0, le=86400.0, description="seconds between checks that delete expired exports"
     )
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
 
 
 class ModelsConfig(Strict):
@@ -830,6 +874,7 @@ class Config(Strict):
     export: ExportConfig = Field(default_factory=ExportConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
 
     @model_validator(mode="after")
     def _profiles_exist(self) -> Config:

@@ -47,6 +47,15 @@ class FailedPrecondition(RedactorError):
     """The request is valid but the state does not allow it (→ FAILED_PRECONDITION)."""
 
 
+class AlreadyExists(RedactorError):
+    """A thing to create exists already (→ ALREADY_EXISTS)."""
+
+
+class Conflict(RedactorError):
+    """The caller acted on a version of something that has changed since (→ ABORTED): a stale
+    page, a second approver. Nothing was changed; the message says what is current."""
+
+
 class DetectorUnavailable(RedactorError):
     """A detector cannot run (model missing, runtime failed). The pipeline fails closed."""
 

@@ -20,6 +20,8 @@ CODES: tuple[tuple[type[errors.RedactorError], grpc.StatusCode], ...] = (
     (errors.PolicyDenied, grpc.StatusCode.PERMISSION_DENIED),
     (errors.NotFound, grpc.StatusCode.NOT_FOUND),
     (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (errors.Conflict, grpc.StatusCode.ABORTED),
     (errors.DetectorUnavailable, grpc.StatusCode.UNAVAILABLE),
     (errors.ClusterUnavailable, grpc.StatusCode.UNAVAILABLE),
 )
