@@ -9,7 +9,7 @@ LINTED := redactor kernels clients bench
 SCHEDULER_PORT ?= 8786
 WORKERS ?= 2
 
-.PHONY: run test setup models proto lint bench clean cluster
+.PHONY: run test setup models proto lint bench clean cluster browser
 
 # Every version comes from constraints.txt (the complete tested set), pip's included.
 # MediaPipe goes in with --no-deps: its wheel requires the GUI build
@@ -30,8 +30,17 @@ models: $(VENV)/.installed
 run: setup
 	$(VENV)/bin/redactor serve --address $(ADDRESS)
 
-test: setup
+test: setup browser
 	$(PY) -m pytest
+
+# The review console's browser tests drive Debian's Chromium (/usr/bin/chromium), never a
+# browser a test tool downloads. Installed here where this user may; else they skip, naming this.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the console's browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "make: no /usr/bin/chromium and no root: the browser tests will skip (sudo apt-get install chromium)"; fi
 
 # A local Dask cluster for exports (docs/cluster.md): a scheduler and $(WORKERS) workers of one
 # thread each, on 127.0.0.1 only; `redactor serve --scheduler tcp://127.0.0.1:$(SCHEDULER_PORT)`.

@@ -61,7 +61,7 @@ from bench.cluster import Cluster, dask_cluster, own_cpu_seconds
 from bench.export_score import F32, GAP_S, ORACLE_ENLARGE, fill_gaps, score
 from bench.live import model_hashes
 from bench.peers import cut as cut_packets
-from redactor.config import ClusterConfig, Config, ExportConfig
+from redactor.config import ClusterConfig, Config, ExportConfig, ReviewConfig
 from redactor.data import data_dir
 from redactor.detect.registry import ProfileDetector
 from redactor.export.jobs import ExportRequest, ExportState
@@ -283,6 +283,8 @@ def _config(tmp: Path, archive: Path, plan: str, scheduler: str, segment_s: floa
             ledger_path=tmp / "ledger.sqlite",
             key_path=tmp / "key.pem",
             segment_s=segment_s,
+            # the benchmark measures the machine's part; people review apart
+            review=ReviewConfig(required="never"),
             cluster=ClusterConfig(scheduler=scheduler),
             **extra,
         )

@@ -32,7 +32,13 @@ ARTIFACTS = {
     "manifest": (pb.EXPORT_ARTIFACT_MANIFEST, ".manifest.json"),
 }
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_TERMINAL = (pb.EXPORT_STATE_DONE, pb.EXPORT_STATE_FAILED, pb.EXPORT_STATE_EXPIRED)
+EXIT_IN_REVIEW = 3  # --wait / watch: the export waits for a person's review
+_TERMINAL = (
+    pb.EXPORT_STATE_DONE,
+    pb.EXPORT_STATE_FAILED,
+    pb.EXPORT_STATE_EXPIRED,
+    pb.EXPORT_STATE_REJECTED,
+)
 
 
 # ---------------------------------------------------------------- arguments
@@ -168,7 +174,8 @@ def add_export_parser(sub: Any) -> None:
     c.add_argument(
         "--wait",
         action="store_true",
-        help="follow the export until it ends, progress on stderr; exit 1 unless DONE",
+        help="follow the export until it ends, progress on stderr; exit 1 unless DONE, "
+        "3 where it waits for review",
     )
 
     g = esub.add_parser("get", parents=[fmt], help="show one export")
@@ -177,7 +184,7 @@ def add_export_parser(sub: Any) -> None:
     ls.add_argument("--camera", default="", metavar="ID", help="only this camera")
     ls.add_argument("--recipient", default="", metavar="AGENCY", help="only this recipient")
     w = esub.add_parser(
-        "watch", parents=[fmt], help="follow an export until it ends; exit 1 unless DONE"
+        "watch", parents=[fmt], help="follow an export until it ends; exit 1 unless DONE, 3 where it waits for review"
     )
     w.add_argument("id", help="export id")
     d = esub.add_parser(
@@ -336,6 +343,8 @@ def _follow(client: RedactorClient, export_id: str, as_json: bool, out: Any) -> 
             else:
                 print(_job_json(job) if as_json else _progress(job), file=out, flush=True)
             last = job
+            if job.state == pb.EXPORT_STATE_IN_REVIEW:
+                break  # a person acts next (the review console), maybe days later
         if redraw:
             print(file=out, flush=True)
     except KeyboardInterrupt:
@@ -349,6 +358,13 @@ def _follow(client: RedactorClient, export_id: str, as_json: bool, out: Any) -> 
 
 
 def _ended(job: pb.ExportJob | None, export_id: str) -> int:
+    if job is not None and job.state == pb.EXPORT_STATE_IN_REVIEW:
+        print(
+            f"redactor-client: export {export_id} is planned and waits for review and approval "
+            f"in the review console (/exports/{export_id}); then `export watch {export_id}`",
+            file=sys.stderr,
+        )
+        return EXIT_IN_REVIEW
     if job is None or job.state not in _TERMINAL:
         print(
             f"redactor-client: export {export_id}: the server stopped reporting before the export ended",

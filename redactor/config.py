@@ -786,8 +786,10 @@ class ConsoleConfig(Strict):
 
     enabled: bool = Field(True, description="serve the console with `redactor serve`")
     address: str = Field("127.0.0.1:8080", description="host:port of the console")
-    users_path: Path = Field(
-        Path("var/users.sqlite"), description="SQLite file of console accounts and sessions"
+    users_path: Path | None = Field(
+        None,
+        description="SQLite file of console accounts and sessions; None = users.sqlite beside "
+        "export.ledger_path",
     )
     session_ttl_s: float = Field(
         8 * 3600.0, gt=0.0, le=7 * 86400.0, description="seconds a login lasts"
@@ -875,6 +877,13 @@ class Config(Strict):
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+
+    @property
+    def users_path(self) -> Path:
+        """The console's accounts file (console.users_path, else beside the ledger)."""
+        if self.console.users_path is not None:
+            return self.console.users_path
+        return self.export.ledger_path.parent / "users.sqlite"
 
     @model_validator(mode="after")
     def _profiles_exist(self) -> Config:

@@ -176,6 +176,7 @@ class MaskReason(enum.IntEnum):
     LOOKAHEAD = 4
     MOTION = 5
     STILL = 6
+    REVIEWER = 7  # an object a reviewer drew (redactor.review)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,10 +33,18 @@ class ExportState(enum.IntEnum):
     DONE = 3
     FAILED = 4
     EXPIRED = 5
+    IN_REVIEW = 6  # planned; waits for a reviewer and an approver (redactor.review)
+    APPROVED = 7  # approved; being rendered
+    REJECTED = 8
 
     @property
     def terminal(self) -> bool:
-        return self in (ExportState.DONE, ExportState.FAILED, ExportState.EXPIRED)
+        return self in (
+            ExportState.DONE,
+            ExportState.FAILED,
+            ExportState.EXPIRED,
+            ExportState.REJECTED,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +183,8 @@ class ExportJob:
     output_sha256: str = ""
     video_path: str = ""
     manifest_path: str = ""
+    review_required: bool = False  # set when planned: the policy requires a person's review
+    approved_by: str = ""  # or rejected by, where REJECTED
     version: int = field(default=0, compare=False)  # bumped on every change (WatchExport)
 
     @property

@@ -134,32 +134,47 @@ def plan_masks(
     zones: tuple[npt.NDArray[np.int32], ...] = (),
     subject: Subject | None = None,
     subject_overlap: float = 0.5,
+    shown: list[npt.NDArray[np.bool_]] | None = None,
 ) -> Plan:
-    """Masks per frame; with `subject`, that person's track is left out where it is safe to."""
+    """Masks per frame; with `subject`, that person's track is left out where it is safe to.
+
+    `shown`: per frame, rows a reviewer left visible (redactor.review.apply).
+    """
     visible: list[npt.NDArray[np.bool_]] = [np.zeros(len(t), bool) for t in tracked]
     plan = Plan([])
     if subject is not None:
-        plan.subject_tracks, visible = _subject_rows(found, tracked, subject, subject_overlap)
+        plan.subject_tracks, visible = subject_rows(found, tracked, subject, subject_overlap)
         plan.subject_frames = sum(int(v.any()) for v in visible)
+    if shown is not None:
+        visible = [v | s for v, s in zip(visible, shown, strict=True)]
     for i, (t, keep_visible) in enumerate(zip(tracked, visible, strict=True)):
-        if i in found.failed:
-            plan.masks.append(Masks.everything(found.width, found.height, found.failed[i]))
-            continue
-        hide = ~keep_visible
-        plan.masks.append(
-            masks_for(
-                t.detections.select(hide),
-                policy,
-                found.width,
-                found.height,
-                zones=zones,
-                reasons=t.reasons[hide],
-            )
-        )
+        plan.masks.append(frame_masks(found, i, t, keep_visible, policy, zones))
     return plan
 
 
-def _subject_rows(
+def frame_masks(
+    found: DetectPass,
+    index: int,
+    tracked: TrackedFrame,
+    visible: npt.NDArray[np.bool_],
+    policy: PolicyConfig,
+    zones: tuple[npt.NDArray[np.int32], ...] = (),
+) -> Masks:
+    """One frame's masks: everything where its detector failed, else the rows not `visible`."""
+    if index in found.failed:
+        return Masks.everything(found.width, found.height, found.failed[index])
+    hide = ~visible
+    return masks_for(
+        tracked.detections.select(hide),
+        policy,
+        found.width,
+        found.height,
+        zones=zones,
+        reasons=tracked.reasons[hide],
+    )
+
+
+def subject_rows(
     found: DetectPass, tracked: list[TrackedFrame], subject: Subject, min_overlap: float
 ) -> tuple[list[int], list[npt.NDArray[np.bool_]]]:
     """The subject's track ids and, per frame, which boxes may stay unmasked.

@@ -42,6 +42,7 @@ from redactor.detect.base import Detector
 from redactor.detect.registry import ProfileDetector
 from redactor.errors import (
     ConfigError,
+    Conflict,
     FailedPrecondition,
     NotFound,
     RedactorError,
@@ -64,6 +65,9 @@ from redactor.export.segments import Segment
 from redactor.export.video import mark_text
 from redactor.ledger import Event, Ledger
 from redactor.policy import PolicyRouter
+from redactor.review import apply, bundle, proxy
+from redactor.review.model import Review
+from redactor.review.store import ReviewStore
 from redactor.track import TrackerParams
 
 log = logging.getLogger(__name__)
@@ -121,6 +125,7 @@ class ExportService:
             self.key = keys.load_or_create(self.cfg.key_path)
             self.ledger = Ledger(self.cfg.ledger_path, self.key, clock=lambda: self.clock())
             self.store = JobStore(self.cfg.ledger_path)
+            self.reviews = ReviewStore(self.cfg.ledger_path)
             self._cond = threading.Condition()
             self._jobs: dict[str, ExportJob] = {}
             self._selections: dict[str, Selection] = {}
@@ -160,11 +165,7 @@ class ExportService:
         try:
             request.validate(self.cfg.max_expiry_days)
             resolved = self.router.by_name(request.policy or self.cfg.default_policy)
-            if request.recording:
-                selection = self.archive.select_file(request.recording)
-            else:
-                assert request.start is not None and request.end is not None  # validated
-                selection = self.archive.select_range(request.camera_id, request.start, request.end)
+            selection = self._select(request)
         except RedactorError as e:
             self.ledger.append(
                 Event.REFUSED,
@@ -186,6 +187,7 @@ class ExportService:
             source=selection.relative,
             policy=resolved.name,
             frames_total=_estimate_frames(selection),
+            review_required=self.review_required(request),
         )
         self.ledger.append(
             Event.APPROVED,
@@ -197,6 +199,7 @@ class ExportService:
                 "source": job.source,
                 "policy": job.policy,
                 "expires_at": job.expires_at.isoformat(),
+                "review_required": job.review_required,
             },
         )
         with self._cond:
@@ -206,6 +209,53 @@ class ExportService:
             snap = job.snapshot()
         self._queue.put(job.id)
         return snap
+
+    def _select(self, request: ExportRequest) -> Selection:
+        if request.recording:
+            return self.archive.select_file(request.recording)
+        assert request.start is not None and request.end is not None  # validated
+        return self.archive.select_range(request.camera_id, request.start, request.end)
+
+    def review_required(self, request: ExportRequest) -> bool:
+        """Whether a person reviews and a second approves before release (export.review)."""
+        rule = self.cfg.review.required
+        if rule == "always":
+            return True
+        if rule == "never":
+            return False
+        return (
+            request.subject is not None
+            or request.recipient not in self.cfg.review.internal_recipients
+        )
+
+    # ------------------------------------------------------------ review outcomes
+
+    def mark_approved(self, export_id: str, approver: str) -> ExportJob:
+        """IN_REVIEW → APPROVED, and the render is queued (redactor.review records why)."""
+        with self._cond:
+            job = self._in_review(export_id)
+            self._update(job, state=ExportState.APPROVED, approved_by=approver)
+            snap = job.snapshot()
+        self._queue.put(export_id)
+        return snap
+
+    def mark_rejected(self, export_id: str, approver: str, reason: str) -> ExportJob:
+        """IN_REVIEW → REJECTED: nothing is rendered; the plan and proxy are deleted."""
+        with self._cond:
+            job = self._in_review(export_id)
+            self._update(job, state=ExportState.REJECTED, approved_by=approver, error=reason)
+            snap = job.snapshot()
+        shutil.rmtree(self.review_dir(export_id), ignore_errors=True)
+        return snap
+
+    def _in_review(self, export_id: str) -> ExportJob:
+        job = self._jobs.get(export_id)
+        if job is None:
+            raise NotFound(f"no export {export_id!r}")
+        if job.state is not ExportState.IN_REVIEW:
+            by = f" by {job.approved_by}" if job.approved_by else ""
+            raise Conflict(f"export {export_id} is {job.state.name}{by}, no longer IN_REVIEW")
+        return job
 
     def _ledger_request(self, request: ExportRequest, actor: str) -> None:
         self.ledger.append(
@@ -315,7 +365,7 @@ class ExportService:
             due = [
                 j
                 for j in self._jobs.values()
-                if j.state is ExportState.DONE and j.expires_at <= now
+                if j.state in (ExportState.DONE, ExportState.IN_REVIEW) and j.expires_at <= now
             ]
         for job in due:
             deleted: list[dict[str, Any]] = []
@@ -323,6 +373,9 @@ class ExportService:
                 if p and Path(p).exists():
                     Path(p).unlink()
                     deleted.append({"file": Path(p).name})
+            if self.review_dir(job.id).exists():
+                shutil.rmtree(self.review_dir(job.id), ignore_errors=True)
+                deleted.append({"file": self.review_dir(job.id).name})
             self.ledger.append(
                 Event.EXPIRED,
                 export_id=job.id,
@@ -373,52 +426,103 @@ class ExportService:
                 self._fail(export_id, e)
 
     def _run(self, export_id: str) -> None:
-        """Coordinates one export: cut, detect per segment, plan once, encode per segment, join."""
+        """One step of an export: plan it (then review or render), or render an approved one."""
         with self._cond:
             job = self._jobs[export_id]
-            selection = self._selections.pop(export_id)
+            selection = self._selections.pop(export_id, None)
+        if selection is None:  # an approved export, or one recovered after a restart
+            selection = self._select(job.request)
+        if job.state is ExportState.APPROVED:
+            planned = bundle.load(self.review_dir(job.id))
+            self._render(job, selection, planned, self.reviews.load(job.id))
+            return
         self._update(job, state=ExportState.RUNNING)
+        planned = self._plan(job, selection)
+        if not job.review_required:
+            self._render(job, selection, planned, None)
+            return
+        folder = self.review_dir(job.id)
+        try:
+            bundle.save(folder, planned)
+            proxy.build(
+                selection.path,
+                selection.start_us,
+                selection.end_us,
+                folder,
+                self.cfg.review.proxy_width,
+                self.cfg.review.proxy_quality,
+                len(planned.found),
+            )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        self.ledger.append(
+            Event.PLANNED,
+            export_id=job.id,
+            actor="service",
+            camera_id=job.camera_id,
+            recipient=job.request.recipient,
+            detail={
+                "source_sha256": planned.source_sha256,
+                "frames": len(planned.found),
+                "tracks": len(planned.tracks),
+                "fully_masked_frames": len(planned.found.failed),
+            },
+        )
+        self._update(job, state=ExportState.IN_REVIEW)
+        log.info("export %s planned: %d tracks, waiting for review", job.id, len(planned.tracks))
+
+    def _plan(self, job: ExportJob, selection: Selection) -> bundle.Bundle:
+        """Cut, detect per segment, track once: everything the masks are planned from."""
+        self.backend.check()
+        source_sha = manifest.sha256_file(selection.path)
+        cuts = self._cuts(selection)
+        self._update(
+            job,
+            frames_total=sum(len(c.pts) for c in cuts),
+            segments_total=len(cuts),
+            quiet=True,
+        )
+        run = self._segment_run(job)
+        found, detectors = run.detect(job.id, selection, cuts)
+        params = self._tracker_params()
+        tracked = (
+            plan_objects(found.detections, found.looks, found.t_us, self.cfg.fast, params)
+            if self.cfg.plan == "fast"
+            else track(found, params, lookahead=True)
+        )
+        return bundle.Bundle(
+            found, tracked, detectors, bundle.summarize(found, tracked), source_sha
+        )
+
+    def _render(
+        self,
+        job: ExportJob,
+        selection: Selection,
+        planned: bundle.Bundle,
+        review: Review | None,
+    ) -> None:
+        """Masks per plan (and review), encode per segment, join, sign; DONE."""
         resolved = self.router.by_name(job.policy, job.camera_id)
         video = self.output_dir / f"{job.id}.mp4"
         doc_path = self.output_dir / f"{job.id}.manifest.json"
         partial_video = video.with_name(video.name + _PARTIAL)
         partial_doc = doc_path.with_name(doc_path.name + _PARTIAL)
         scratch = self._scratch(job.id)
+        found = planned.found
         try:
             self.backend.check()
             source_sha = manifest.sha256_file(selection.path)
-            fast = self.cfg.plan == "fast"
-            cuts = segments.cut(
-                selection.path,
-                self.cfg.segment_s,
-                selection.start_us,
-                selection.end_us,
-                preroll_s=self.cfg.fast.preroll_s if fast else 0.0,
-            )
-            self._update(
-                job,
-                frames_total=sum(len(c.pts) for c in cuts),
-                segments_total=len(cuts),
-                quiet=True,
-            )
-            run = SegmentRun(
-                self.backend,
-                self.config,
-                self.profile,
-                self._closed,
-                partial(self._progress, job),
-                partial(self._ticker, job),
-            )
-            found, detectors = run.detect(job.id, selection, cuts)
-            params = (
-                TrackerParams(hold_s=self.cfg.fast.max_gap_s, centre_gate=self.cfg.fast.link_gate)
-                if fast
-                else TrackerParams(hold_s=self.cfg.lookahead_s)
-            )
-            tracked = (
-                plan_objects(found.detections, found.looks, found.t_us, self.cfg.fast, params)
-                if fast
-                else track(found, params, lookahead=True)
+            if source_sha != planned.source_sha256:
+                raise FailedPrecondition(
+                    f"the recording {job.source} changed since the export was planned "
+                    f"(sha256 {planned.source_sha256[:12]}… then, {source_sha[:12]}… now)"
+                )
+            cuts = self._cuts(selection)
+            tracked, shown = (
+                apply.reviewed(planned.tracked, review)
+                if review is not None
+                else (planned.tracked, None)
             )
             plan = plan_masks(
                 found,
@@ -427,10 +531,11 @@ class ExportService:
                 resolved.zones,
                 job.request.subject,
                 self.cfg.subject_overlap,
+                shown=shown,
             )
             self._progress(job, segments_planned=len(cuts))
             mark = mark_text(job.id, job.request.recipient)
-            result = run.encode(
+            result = self._segment_run(job).encode(
                 job.id, mark, selection, cuts, found, plan, resolved, partial_video, scratch
             )
             output_sha = manifest.sha256_file(partial_video)
@@ -441,13 +546,14 @@ class ExportService:
                 output_sha,
                 found,
                 plan,
-                detectors,
+                planned.detectors,
                 resolved.name,
                 resolved.policy.model_dump(mode="json"),
-                params,
+                self._tracker_params(),
                 result,
                 cuts,
             )
+            body["review"] = self._review_doc(job, review)
             manifest.write(manifest.sign(body, self.key), partial_doc)
             os.replace(partial_video, video)
             os.replace(partial_doc, doc_path)
@@ -472,6 +578,7 @@ class ExportService:
                 "frames": result.frames,
                 "fully_masked_frames": result.fully_masked,
                 "subject_tracks": plan.subject_tracks,
+                "reviewed": review is not None,
             },
         )
         self._update(
@@ -482,6 +589,8 @@ class ExportService:
             manifest_path=str(doc_path),
             frames_done=result.frames,
         )
+        # the proxy holds unmasked pictures: it goes when the review is over
+        shutil.rmtree(self.review_dir(job.id), ignore_errors=True)
         log.info(
             "export %s done on %s: %d frames in %d segments (detect %.1fs, encode %.1fs)",
             job.id,
@@ -491,6 +600,56 @@ class ExportService:
             found.seconds,
             result.seconds,
         )
+
+    def _review_doc(self, job: ExportJob, review: Review | None) -> dict[str, Any]:
+        """The manifest's account of the human review (or that there was none)."""
+        if review is None:
+            return {"required": False, "reviewed": False, "released_unreviewed": True}
+        return {
+            "required": True,
+            "reviewed": True,
+            "released_unreviewed": False,
+            "version": review.version,
+            "approved_by": job.approved_by,
+            "reviewers": review.reviewers,
+            "decisions": {
+                str(tid): {"decision": st.decision.name, "reason": st.reason, "by": st.by}
+                for tid, st in sorted(review.tracks.items())
+                if st.version > 0
+            },
+            "objects": [o.to_json() | {"boxes": len(o.boxes)} for o in review.objects.values()],
+            "edits": [e.to_json() for e in review.edits],
+        }
+
+    def _cuts(self, selection: Selection) -> list[Segment]:
+        return segments.cut(
+            selection.path,
+            self.cfg.segment_s,
+            selection.start_us,
+            selection.end_us,
+            preroll_s=self.cfg.fast.preroll_s if self.cfg.plan == "fast" else 0.0,
+        )
+
+    def _segment_run(self, job: ExportJob) -> SegmentRun:
+        return SegmentRun(
+            self.backend,
+            self.config,
+            self.profile,
+            self._closed,
+            partial(self._progress, job),
+            partial(self._ticker, job),
+        )
+
+    def _tracker_params(self) -> TrackerParams:
+        if self.cfg.plan == "fast":
+            return TrackerParams(
+                hold_s=self.cfg.fast.max_gap_s, centre_gate=self.cfg.fast.link_gate
+            )
+        return TrackerParams(hold_s=self.cfg.lookahead_s)
+
+    def review_dir(self, export_id: str) -> Path:
+        """The plan and proxy of an export while it is reviewed (redactor.review)."""
+        return self.output_dir / f"{export_id}.review"
 
     def _scratch(self, export_id: str) -> Path:
         """The encoded segments of a running export, deleted whatever its end."""
@@ -603,6 +762,7 @@ class ExportService:
             self._selections.pop(export_id, None)
         if job is None:
             return
+        shutil.rmtree(self.review_dir(export_id), ignore_errors=True)
         reason = (
             str(e) if isinstance(e, RedactorError) else f"internal error: {type(e).__name__}: {e}"
         )
@@ -655,6 +815,10 @@ class ExportService:
         """Loads jobs of earlier runs; those cut off mid-way are failed and their files deleted."""
         for job in self.store.load():
             self._jobs[job.id] = job
+            if job.state is ExportState.APPROVED:  # approved: render (again) from its plan
+                shutil.rmtree(self._scratch(job.id), ignore_errors=True)
+                self._queue.put(job.id)
+                continue
             if job.state in (ExportState.QUEUED, ExportState.RUNNING):
                 for suffix in (".mp4", ".manifest.json"):
                     for p in (
@@ -685,6 +849,7 @@ class ExportService:
             t.join()
         self.backend.close()
         self.store.close()
+        self.reviews.close()
         self.ledger.close()
 
 

@@ -68,6 +68,10 @@ class Event(enum.StrEnum):
     DOWNLOAD_REFUSED = "download_refused"  # a download was refused; detail.reason says why
     EXPIRED = "expired"  # an export reached its expiry
     DELETED = "deleted"  # an export's files were deleted; detail lists them
+    PLANNED = "planned"  # detections and tracks are ready; the export waits for review
+    REVIEW_CHANGED = "review_changed"  # a reviewer changed a track; detail says what and why
+    REVIEW_APPROVED = "review_approved"  # a second person approved the review at a version
+    REVIEW_REJECTED = "review_rejected"  # an approver rejected the export; detail.reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from redactor.boxes import clip, enlarge
 from redactor.config import PolicyConfig
 from redactor.types import Detections, Frame, Label, MaskReason, Masks
 
-_CLASS_LABEL = {"face": Label.FACE, "plate": Label.PLATE, "person": Label.PERSON}
+CLASS_LABEL = {"face": Label.FACE, "plate": Label.PLATE, "person": Label.PERSON}
 _STYLE = {
     "pixelate": kernels.Style.PIXELATE,
     "blur": kernels.Style.BLUR,
@@ -37,7 +37,7 @@ def masks_for(
     """The regions a policy covers on one frame: its classes, enlarged and clipped,
     and the `moving` boxes (parts of blobs that moved: live streams, policy
     motion_cover) as they are, whatever the classes: they carry their own margin."""
-    wanted = np.isin(detections.labels, [int(_CLASS_LABEL[c]) for c in policy.classes])
+    wanted = np.isin(detections.labels, [int(CLASS_LABEL[c]) for c in policy.classes])
     kept = detections.select(wanted)
     boxes = enlarge(kept.boxes, policy.enlarge)
     labels = kept.labels.copy()

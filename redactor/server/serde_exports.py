@@ -94,6 +94,8 @@ def export_job_to_proto(j: ExportJob) -> pb.ExportJob:
         request=export_request_to_proto(j.request),
         output_sha256=j.output_sha256,
         requested_by=j.requested_by,
+        review_required=j.review_required,
+        approved_by=j.approved_by,
     )
     msg.created_at.FromDatetime(j.created_at)
     msg.expires_at.FromDatetime(j.expires_at)

@@ -385,3 +385,419 @@ class Exports:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class ReviewStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Login = channel.unary_unary(
+                '/redactor.v1.Review/Login',
+                request_serializer=redactor_dot_v1_dot_redactor__pb2.LoginRequest.SerializeToString,
+                response_deserializer=redactor_dot_v1_dot_redactor__pb2.LoginResponse.FromString,
+                _registered_method=True)
+        self.ListTracks = channel.unary_unary(
+                '/redactor.v1.Review/ListTracks',
+                request_serializer=redactor_dot_v1_dot_redactor__pb2.ListTracksRequest.SerializeToString,
+                response_deserializer=redactor_dot_v1_dot_redactor__pb2.ListTracksResponse.FromString,
+                _registered_method=True)
+        self.GetFrame = channel.unary_unary(
+                '/redactor.v1.Review/GetFrame',
+                request_serializer=redactor_dot_v1_dot_redactor__pb2.GetReviewFrameRequest.SerializeToString,
+                response_deserializer=redactor_dot_v1_dot_redactor__pb2.ReviewFrame.FromString,
+                _registered_method=True)
+        self.UpdateTrack = channel.unary_unary(
+                '/redactor.v1.Review/UpdateTrack',
+                request_serializer=redactor_dot_v1_dot_redactor__pb2.UpdateTrackRequest.SerializeToString,
+                response_deserializer=redactor_dot_v1_dot_redactor__pb2.ReviewTrack.FromString,
+                _registered_method=True)
+        self.AddObject = channel.unary_unary(
+                '/redactor.v1.Review/AddObject',
+                request_serializer=redactor_dot_v1_dot_redactor__pb2.AddObjectRequest.SerializeToString,
+                response_deserializer=redactor_dot_v1_dot_redactor__pb2.ReviewTrack.FromString,
+                _registered_method=True)
+        self.GroupTracks = channel.unary_unary(
+                '/redactor.v1.Review/GroupTracks',
+                request_serializer=redactor_dot_v1_dot_redactor__pb2.GroupTracksRequest.SerializeToString,
+                response_deserializer=redactor_dot_v1_dot_redactor__pb2.GroupTracksResponse.FromString,
+                _registered_method=True)
+        self.SignOff = channel.unary_unary(
+                '/redactor.v1.Review/SignOff',
+                request_serializer=redactor_dot_v1_dot_redactor__pb2.SignOffRequest.SerializeToString,
+                response_deserializer=redactor_dot_v1_dot_redactor__pb2.SignOffResponse.FromString,
+                _registered_method=True)
+        self.Approve = channel.unary_unary(
+                '/redactor.v1.Review/Approve',
+                request_serializer=redactor_dot_v1_dot_redactor__pb2.ConcludeReviewRequest.SerializeToString,
+                response_deserializer=redactor_dot_v1_dot_redactor__pb2.ExportJob.FromString,
+                _registered_method=True)
+        self.Reject = channel.unary_unary(
+                '/redactor.v1.Review/Reject',
+                request_serializer=redactor_dot_v1_dot_redactor__pb2.ConcludeReviewRequest.SerializeToString,
+                response_deserializer=redactor_dot_v1_dot_redactor__pb2.ExportJob.FromString,
+                _registered_method=True)
+
+
+class ReviewServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Login(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTracks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFrame(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTrack(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddObject(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GroupTracks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignOff(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Approve(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Reject(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ReviewServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Login': grpc.unary_unary_rpc_method_handler(
+                    servicer.Login,
+                    request_deserializer=redactor_dot_v1_dot_redactor__pb2.LoginRequest.FromString,
+                    response_serializer=redactor_dot_v1_dot_redactor__pb2.LoginResponse.SerializeToString,
+            ),
+            'ListTracks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTracks,
+                    request_deserializer=redactor_dot_v1_dot_redactor__pb2.ListTracksRequest.FromString,
+                    response_serializer=redactor_dot_v1_dot_redactor__pb2.ListTracksResponse.SerializeToString,
+            ),
+            'GetFrame': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFrame,
+                    request_deserializer=redactor_dot_v1_dot_redactor__pb2.GetReviewFrameRequest.FromString,
+                    response_serializer=redactor_dot_v1_dot_redactor__pb2.ReviewFrame.SerializeToString,
+            ),
+            'UpdateTrack': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTrack,
+                    request_deserializer=redactor_dot_v1_dot_redactor__pb2.UpdateTrackRequest.FromString,
+                    response_serializer=redactor_dot_v1_dot_redactor__pb2.ReviewTrack.SerializeToString,
+            ),
+            'AddObject': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddObject,
+                    request_deserializer=redactor_dot_v1_dot_redactor__pb2.AddObjectRequest.FromString,
+                    response_serializer=redactor_dot_v1_dot_redactor__pb2.ReviewTrack.SerializeToString,
+            ),
+            'GroupTracks': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroupTracks,
+                    request_deserializer=redactor_dot_v1_dot_redactor__pb2.GroupTracksRequest.FromString,
+                    response_serializer=redactor_dot_v1_dot_redactor__pb2.GroupTracksResponse.SerializeToString,
+            ),
+            'SignOff': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOff,
+                    request_deserializer=redactor_dot_v1_dot_redactor__pb2.SignOffRequest.FromString,
+                    response_serializer=redactor_dot_v1_dot_redactor__pb2.SignOffResponse.SerializeToString,
+            ),
+            'Approve': grpc.unary_unary_rpc_method_handler(
+                    servicer.Approve,
+                    request_deserializer=redactor_dot_v1_dot_redactor__pb2.ConcludeReviewRequest.FromString,
+                    response_serializer=redactor_dot_v1_dot_redactor__pb2.ExportJob.SerializeToString,
+            ),
+            'Reject': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reject,
+                    request_deserializer=redactor_dot_v1_dot_redactor__pb2.ConcludeReviewRequest.FromString,
+                    response_serializer=redactor_dot_v1_dot_redactor__pb2.ExportJob.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'redactor.v1.Review', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('redactor.v1.Review', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Review:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Login(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/redactor.v1.Review/Login',
+            redactor_dot_v1_dot_redactor__pb2.LoginRequest.SerializeToString,
+            redactor_dot_v1_dot_redactor__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTracks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/redactor.v1.Review/ListTracks',
+            redactor_dot_v1_dot_redactor__pb2.ListTracksRequest.SerializeToString,
+            redactor_dot_v1_dot_redactor__pb2.ListTracksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFrame(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/redactor.v1.Review/GetFrame',
+            redactor_dot_v1_dot_redactor__pb2.GetReviewFrameRequest.SerializeToString,
+            redactor_dot_v1_dot_redactor__pb2.ReviewFrame.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTrack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/redactor.v1.Review/UpdateTrack',
+            redactor_dot_v1_dot_redactor__pb2.UpdateTrackRequest.SerializeToString,
+            redactor_dot_v1_dot_redactor__pb2.ReviewTrack.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddObject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/redactor.v1.Review/AddObject',
+            redactor_dot_v1_dot_redactor__pb2.AddObjectRequest.SerializeToString,
+            redactor_dot_v1_dot_redactor__pb2.ReviewTrack.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroupTracks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/redactor.v1.Review/GroupTracks',
+            redactor_dot_v1_dot_redactor__pb2.GroupTracksRequest.SerializeToString,
+            redactor_dot_v1_dot_redactor__pb2.GroupTracksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignOff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/redactor.v1.Review/SignOff',
+            redactor_dot_v1_dot_redactor__pb2.SignOffRequest.SerializeToString,
+            redactor_dot_v1_dot_redactor__pb2.SignOffResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Approve(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/redactor.v1.Review/Approve',
+            redactor_dot_v1_dot_redactor__pb2.ConcludeReviewRequest.SerializeToString,
+            redactor_dot_v1_dot_redactor__pb2.ExportJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/redactor.v1.Review/Reject',
+            redactor_dot_v1_dot_redactor__pb2.ConcludeReviewRequest.SerializeToString,
+            redactor_dot_v1_dot_redactor__pb2.ExportJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

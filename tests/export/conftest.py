@@ -19,7 +19,14 @@ from export_helpers import (
     source_video,
 )
 
-from redactor.config import AuthConfig, Config, ExportConfig, PolicyConfig, PolicyRouting
+from redactor.config import (
+    AuthConfig,
+    Config,
+    ExportConfig,
+    PolicyConfig,
+    PolicyRouting,
+    ReviewConfig,
+)
 from redactor.server.app import create_server
 from redactor.server.exports import ExportsServicer
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
@@ -46,7 +53,12 @@ def make_config(tmp_path: Path, archive: Path) -> MakeConfig:
         policies = dict(Config().policy.policies)
         policies[FILL_POLICY] = policies["export"].model_copy(update={"style": "fill"})
         assert isinstance(policies[FILL_POLICY], PolicyConfig)
-        settings: dict[str, object] = {"expiry_period_s": 0.1, **export}
+        settings: dict[str, object] = {
+            "expiry_period_s": 0.1,
+            # released unreviewed unless a test asks for review (tests/review)
+            "review": ReviewConfig(required="never"),
+            **export,
+        }
         return Config(
             auth=AuthConfig(required=True),
             policy=PolicyRouting(policies=policies),

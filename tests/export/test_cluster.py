@@ -35,6 +35,7 @@ from redactor.config import (
     FastPlanConfig,
     PolicyRouting,
     ProfileConfig,
+    ReviewConfig,
 )
 from redactor.detect.registry import ProfileDetector
 from redactor.errors import ClusterUnavailable
@@ -98,6 +99,7 @@ def make_config(
             key_path=tmp / "keys" / "signing_key.pem",
             segment_s=1.0,
             plan=plan,
+            review=ReviewConfig(required="never"),
             fast=FastPlanConfig(region_profile=PROFILE),
             cluster=ClusterConfig(
                 scheduler=scheduler,

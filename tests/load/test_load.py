@@ -33,7 +33,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support.procs import rss_mb
 
 from redactor.clients.client import OutFrame, RedactorClient
-from redactor.config import Config, ExportConfig, Limits, PolicyRouting
+from redactor.config import Config, ExportConfig, Limits, PolicyRouting, ReviewConfig
 from redactor.data import data_dir
 from redactor.server.app import RunningServer, create_server
 from redactor.types import Frame
@@ -113,6 +113,7 @@ def _fill_config(tmp: Path) -> Config:
             output_dir=tmp / "exports",
             ledger_path=tmp / "ledger.sqlite",
             key_path=tmp / "keys" / "key.pem",
+            review=ReviewConfig(required="never"),
         ),
     )
 
