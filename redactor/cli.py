@@ -1,8 +1,9 @@
-"""`redactor`: serve, check a configuration, manage models, run the benchmark."""
+"""`redactor`: serve, check a configuration, manage models and console users, run the benchmark."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
 import logging
 import os
@@ -10,9 +11,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import get_args
 
-from redactor.config import load_config
-from redactor.errors import ConfigError, RedactorError
+from redactor.config import ConsoleRole, load_config
+from redactor.errors import ConfigError, InvalidInput, RedactorError
 
 
 def bench(args: list[str]) -> int:
@@ -33,6 +35,97 @@ def bench(args: list[str]) -> int:
     sys.path.insert(0, str(root))
     module = importlib.import_module("bench.__main__")
     return int(module.main(args))
+
+
+def add_users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`redactor users add|list|passwd|roles|disable`: the console's accounts."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", type=Path, help="TOML file; its console.users_path is the accounts file"
+    )
+    roles = argparse.ArgumentParser(add_help=False)
+    roles.add_argument(
+        "--role",
+        dest="roles",
+        action="append",
+        required=True,
+        choices=get_args(ConsoleRole),
+        metavar="ROLE",
+        help=f"repeat for several: {', '.join(get_args(ConsoleRole))}",
+    )
+    password = argparse.ArgumentParser(add_help=False)
+    password.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin (default: prompt twice)",
+    )
+    users = sub.add_parser(
+        "users",
+        help="manage review console accounts (the first: "
+        "`redactor users add admin --role administrator`)",
+    )
+    act = users.add_subparsers(dest="users_command", required=True)
+    act.add_parser("add", parents=[common, roles, password], help="add an account").add_argument(
+        "name"
+    )
+    act.add_parser("list", parents=[common], help="list accounts and their roles")
+    act.add_parser(
+        "passwd", parents=[common, password], help="set a password (ends their sessions)"
+    ).add_argument("name")
+    act.add_parser(
+        "roles", parents=[common, roles], help="replace an account's roles"
+    ).add_argument("name")
+    act.add_parser(
+        "disable", parents=[common], help="disable an account (ends their sessions)"
+    ).add_argument("name")
+
+
+def users(args: argparse.Namespace) -> int:
+    """Runs a parsed `redactor users ...`; errors print `redactor users: ...` and return 2."""
+    import sqlite3
+
+    from redactor.review.users import UserStore
+
+    try:
+        cfg = load_config(args.config)
+        store = UserStore(
+            cfg.users_path,
+            session_ttl_s=cfg.console.session_ttl_s,
+            min_password_chars=cfg.console.min_password_chars,
+        )
+        try:
+            if args.users_command == "list":
+                for u in store.list_users():
+                    flag = "  (disabled)" if u.disabled else ""
+                    print(f"{u.name}\t{','.join(sorted(u.roles))}{flag}")
+            elif args.users_command == "add":
+                user = store.add(args.name, _new_password(args), args.roles)
+                print(f"added {user.name} with roles {','.join(sorted(user.roles))}")
+            elif args.users_command == "passwd":
+                store.get(args.name)  # before the prompt: NotFound for a mistyped name
+                store.set_password(args.name, _new_password(args))
+                print(f"changed the password of {args.name}; their sessions ended")
+            elif args.users_command == "roles":
+                user = store.set_roles(args.name, args.roles)
+                print(f"{user.name} now has roles {','.join(sorted(user.roles))}")
+            elif args.users_command == "disable":
+                store.disable(args.name)
+                print(f"disabled {args.name}; their sessions ended")
+        finally:
+            store.close()
+    except (RedactorError, OSError, sqlite3.Error) as e:
+        print(f"redactor users: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"new password for {args.name}: ")
+    if getpass.getpass("the same again: ") != first:
+        raise InvalidInput("the two passwords differ; nothing was changed")
+    return first
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("config", type=Path, nargs="?")
     models = sub.add_parser("models", help="fetch, verify or list model files")
     models.add_argument("action", choices=["fetch", "verify", "list"])
+    add_users_parser(sub)
     sub.add_parser(
         "bench",
         add_help=False,
@@ -72,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    if args.command == "users":
+        return users(args)
     if args.command == "models":
         from redactor.models import main as models_main
 
