@@ -184,7 +184,9 @@ def add_export_parser(sub: Any) -> None:
     ls.add_argument("--camera", default="", metavar="ID", help="only this camera")
     ls.add_argument("--recipient", default="", metavar="AGENCY", help="only this recipient")
     w = esub.add_parser(
-        "watch", parents=[fmt], help="follow an export until it ends; exit 1 unless DONE, 3 where it waits for review"
+        "watch",
+        parents=[fmt],
+        help="follow an export until it ends; exit 1 unless DONE, 3 where it waits for review",
     )
     w.add_argument("id", help="export id")
     d = esub.add_parser(

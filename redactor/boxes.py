@@ -41,6 +41,19 @@ def iou_matrix(a: F32, b: F32) -> npt.NDArray[np.float64]:
     return iou
 
 
+def inside_matrix(a: F32, b: F32) -> npt.NDArray[np.float64]:
+    """(len(a), len(b)) share of each box of `a` inside each box of `b`; 0 for an empty a box."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    lt = np.maximum(a64[:, None, :2], b64[None, :, :2])
+    rb = np.minimum(a64[:, None, 2:], b64[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area_a = np.prod(a64[:, 2:] - a64[:, :2], axis=1)[:, None]
+    share: npt.NDArray[np.float64] = np.divide(
+        inter, area_a, out=np.zeros_like(inter), where=area_a > 0
+    )
+    return share
+
+
 def nms(boxes: F32, scores: npt.NDArray[np.float32], iou: float) -> npt.NDArray[np.intp]:
     """Greedy non-maximum suppression; indices kept, best first."""
     if len(boxes) == 0:

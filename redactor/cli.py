@@ -150,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
         help="Dask scheduler that runs export segments, e.g. tcp://10.0.0.5:8786 "
         "(default: export.cluster.scheduler; none = in this process)",
     )
+    serve.add_argument(
+        "--no-console",
+        action="store_true",
+        help="do not serve the review console (default: on console.address, 127.0.0.1:8080)",
+    )
     serve.add_argument("--log-level", default="INFO")
     check = sub.add_parser(
         "check-config", help="validate a configuration file and print the result"
@@ -199,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         from redactor.server.app import create_server
 
-        running = create_server(cfg, args.address)
+        running = create_server(cfg, args.address, console=not args.no_console)
     except (ConfigError, RedactorError, OSError) as e:
         print(f"redactor: {e}", file=sys.stderr)
         return 2
@@ -207,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     print(f"redactor serving on {running.address} (Ctrl-C to stop)", flush=True)
+    if running.console_url:
+        print(f"review console on {running.console_url}", flush=True)
     stop.wait()
     running.stop(cfg.server.grace_s)
     return 0

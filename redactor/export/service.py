@@ -581,6 +581,8 @@ class ExportService:
                 "reviewed": review is not None,
             },
         )
+        # the proxy holds unmasked pictures: it goes when the review is over
+        shutil.rmtree(self.review_dir(job.id), ignore_errors=True)
         self._update(
             job,
             state=ExportState.DONE,
@@ -589,8 +591,6 @@ class ExportService:
             manifest_path=str(doc_path),
             frames_done=result.frames,
         )
-        # the proxy holds unmasked pictures: it goes when the review is over
-        shutil.rmtree(self.review_dir(job.id), ignore_errors=True)
         log.info(
             "export %s done on %s: %d frames in %d segments (detect %.1fs, encode %.1fs)",
             job.id,

@@ -2,7 +2,9 @@
 
 False positives leave the plan; reviewer-drawn objects join it (reason
 REVIEWER, their own ids); tracks left visible are marked per frame, for
-redactor.export.redact.plan_masks (`shown`). Frames whose detector failed stay
+redactor.export.redact.plan_masks (`shown`), with any other face box lying almost
+wholly inside a visible face (the same face under another id), as for subject access.
+Frames whose detector failed stay
 fully masked whatever the review says: plan_masks sees to that.
 """
 
@@ -11,9 +13,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import inside_matrix
+from redactor.export.redact import SUBJECT_DUPLICATE_INSIDE
 from redactor.review.model import Decision, Review
 from redactor.track import TrackedFrame
-from redactor.types import Detections, MaskReason
+from redactor.types import Detections, Label, MaskReason
 
 
 def reviewed_frame(
@@ -44,6 +48,10 @@ def reviewed_frame(
         np.concatenate(out_ids).astype(np.int64),
     )
     shown = np.array([review.decision(int(t)) is Decision.VISIBLE for t in merged.track_ids], bool)
+    if shown.any():  # the same face found again under another id would mask the one shown
+        faces = merged.labels == int(Label.FACE)
+        inside = inside_matrix(merged.boxes, merged.boxes[shown & faces]).max(axis=1, initial=0.0)
+        shown |= faces & (inside >= SUBJECT_DUPLICATE_INSIDE)
     frame = TrackedFrame(
         merged, np.concatenate(reasons).astype(np.int8), np.full(len(merged), -1, np.intp)
     )

@@ -16,7 +16,10 @@ from redactor.config import DEV_TOKENS, Config
 from redactor.errors import ConfigError
 from redactor.net import is_loopback
 from redactor.pipeline.engine import DetectorFactory, Engine
+from redactor.review.service import ReviewService
+from redactor.review.users import UserStore
 from redactor.server.exports import ExportsServicer
+from redactor.server.review import ReviewServicer
 from redactor.server.servicer import RedactorServicer
 from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
@@ -29,6 +32,7 @@ RESERVED_WORKERS = 4
 SERVICES = (
     pb.DESCRIPTOR.services_by_name["Redactor"].full_name,
     pb.DESCRIPTOR.services_by_name["Exports"].full_name,
+    pb.DESCRIPTOR.services_by_name["Review"].full_name,
 )
 
 
@@ -40,6 +44,8 @@ class RunningServer:
     engine: Engine
     health: health.HealthServicer
     closables: list[Any] = field(default_factory=list)
+    review: ReviewService | None = None
+    console_url: str = ""  # the review console, where it is served
 
     def stop(self, grace: float | None = None) -> None:
         """Stops taking calls, gives in-flight calls `grace` seconds, releases models."""
@@ -67,20 +73,29 @@ def create_server(
     config: Config,
     address: str | None = None,
     detector_factory: DetectorFactory | None = None,
+    console: bool = False,
 ) -> RunningServer:
     """Loads models, binds `address` (port 0 = any free port) and starts serving.
 
     `detector_factory` replaces how each profile's detector is built (fault
-    injection in tests); by default the configured plugins are used.
+    injection in tests); by default the configured plugins are used. With
+    `console` (and console.enabled), the review console is served on console.address.
     """
     address = address or config.server.address
     # Both refuse before models load: an unsafe listener, an unreachable export cluster.
     credentials = server_credentials(config, address)
     exports = ExportsServicer(config)
+    users = UserStore(
+        config.users_path,
+        session_ttl_s=config.console.session_ttl_s,
+        min_password_chars=config.console.min_password_chars,
+    )
+    review = ReviewService(exports.service, users)
     try:
         engine = Engine(config, detector_factory)
     except BaseException:
         exports.close()
+        users.close()
         raise
     limit = config.limits.max_message_bytes
     server = grpc.server(
@@ -90,10 +105,11 @@ def create_server(
             ("grpc.max_send_message_length", limit),
         ],
     )
-    closables: list[Any] = [exports]
+    closables: list[Any] = [exports, users]
     # grpcio-tools writes these untyped
     pb_grpc.add_RedactorServicer_to_server(RedactorServicer(config, engine), server)  # type: ignore[no-untyped-call]
     pb_grpc.add_ExportsServicer_to_server(exports, server)  # type: ignore[no-untyped-call]
+    pb_grpc.add_ReviewServicer_to_server(ReviewServicer(review), server)  # type: ignore[no-untyped-call]
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -113,8 +129,23 @@ def create_server(
     except RuntimeError as e:
         engine.close()
         exports.close()
+        users.close()
         raise OSError(f"cannot listen on {address}: {e}") from e
     server.start()
+    console_url = ""
+    if console and config.console.enabled:
+        from redactor.console.server import start_console  # only where the console is served
+
+        try:
+            web = start_console(config, review)
+        except BaseException:
+            server.stop(None)
+            engine.close()
+            exports.close()
+            users.close()
+            raise
+        closables.insert(0, web)  # stops before the services it calls
+        console_url = web.url
     if config.server.metrics_port:
         from prometheus_client import start_http_server
 
@@ -126,7 +157,16 @@ def create_server(
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = address.rsplit(":", 1)[0]
     log.info("redactor serving on %s:%d", host, port)
-    return RunningServer(server, port, f"{host}:{port}", engine, health_servicer, closables)
+    return RunningServer(
+        server,
+        port,
+        f"{host}:{port}",
+        engine,
+        health_servicer,
+        closables,
+        review,
+        console_url,
+    )
 
 
 def server_credentials(config: Config, address: str) -> grpc.ServerCredentials | None:
