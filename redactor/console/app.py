@@ -1,0 +1,819 @@
+"""The review console: a web application over redactor.review.service.ReviewService.
+
+It holds no rules of its own. Every page and every call authenticates the
+session cookie (ReviewService.session), then calls one ReviewService method
+with the session's user; the service checks the role, the versions and the
+bounds, and its errors map once to HTTP statuses (`status_for`). What the
+console decides by itself is only which buttons to show (redactor.review.access.may).
+
+Pages: `/login`, `/` (the exports), `/exports/{id}` (review), `/exports/{id}/approve`
+(approval, outcome and downloads), `/exports/{id}/ledger`. The review page's
+script talks to the JSON API under `/api/`. Every POST carries the session's
+CSRF token (form field `csrf` or header `X-CSRF-Token`); every response says
+`no-store`, may not be framed and runs only this origin's scripts.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import secrets
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+
+from redactor import errors
+from redactor.export.jobs import ExportJob, ExportState
+from redactor.export.service import Download
+from redactor.ledger import Entry, Event
+from redactor.review import access
+from redactor.review.model import Decision, Edit
+from redactor.review.service import ExportReview, FrameView, ReviewService, TrackView
+from redactor.review.users import Session, User
+from redactor.types import Label
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+COOKIE = "redactor_session"
+LOGIN_COOKIE = "redactor_login"  # double-submit token of the login form (login CSRF)
+CSRF_HEADER = "x-csrf-token"
+FIRST_ADMIN = "redactor users add admin --role administrator"
+DOWNLOAD_CHUNK = 1 << 20
+LABELS = ("FACE", "PLATE")  # what a reviewer may draw
+
+# One mapping, as redactor/server/status.py does for gRPC; the first match wins.
+HTTP_STATUS: tuple[tuple[type[errors.RedactorError], int], ...] = (
+    (errors.InvalidInput, 400),
+    (errors.Unauthenticated, 401),
+    (errors.PolicyDenied, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.FailedPrecondition, 409),
+    (errors.AlreadyExists, 409),
+    (errors.LimitExceeded, 429),
+    (errors.DetectorUnavailable, 503),
+    (errors.ClusterUnavailable, 503),
+)
+
+CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' blob:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    )
+)
+_SECURITY_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def status_for(exc: BaseException) -> int:
+    """The HTTP status of an error: the service's family, else 500."""
+    for cls, status in HTTP_STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+class CsrfRefused(errors.PolicyDenied):
+    """A POST without the session's CSRF token (→ 403); nothing was done."""
+
+
+# ------------------------------------------------------------------ API bodies
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DecisionBody(_Body):
+    decision: Literal["MASK", "VISIBLE", "FALSE_POSITIVE"]
+    reason: str
+    version: int = Field(description="the track's version as the page saw it")
+
+
+class ObjectBody(_Body):
+    frame: int
+    box: tuple[float, float, float, float] = Field(description="x0, y0, x1, y1 full-res px")
+    label: Literal["FACE", "PLATE"]
+    reason: str
+    object_id: int = Field(0, description="a reviewer-drawn object to correct; 0 = a new one")
+    version: int = Field(0, description="that object's version as the page saw it")
+
+
+class GroupBody(_Body):
+    track_ids: list[int]
+    reason: str
+    version: int = Field(description="the review's version as the page saw it")
+
+
+class ConcludeBody(_Body):
+    version: int = Field(description="the review's version as the page saw it")
+    reason: str = ""
+
+
+# ------------------------------------------------------------------ the app
+
+
+def create_app(review: ReviewService, *, secure_cookies: bool) -> FastAPI:
+    """The console over `review`; `secure_cookies` when it is served over TLS."""
+    app = FastAPI(title="redactor review console", docs_url=None, redoc_url=None, openapi_url=None)
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["json"] = _pretty_json
+    env.filters["what"] = edit_summary
+    ui = _Ui(review, env, secure_cookies)
+    app.state.console = ui
+
+    app.add_middleware(_SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(_pages(ui))
+    app.include_router(_api(ui), prefix="/api")
+
+    @app.exception_handler(errors.RedactorError)
+    async def _on_error(request: Request, exc: Exception) -> Response:
+        return await run_in_threadpool(ui.error_response, request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _on_invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+            for e in exc.errors()
+        )
+        return await run_in_threadpool(
+            ui.error_response, request, errors.InvalidInput(f"invalid request: {problems}")
+        )
+
+    return app
+
+
+class _Ui:
+    """What the routes share: the service, the templates and the session handling."""
+
+    def __init__(self, review: ReviewService, env: Environment, secure_cookies: bool) -> None:
+        self.review = review
+        self.env = env
+        self.secure = secure_cookies
+
+    def render(
+        self,
+        template: str,
+        request: Request,
+        session: Session | None,
+        code: int = 200,
+        /,
+        **ctx: Any,
+    ) -> HTMLResponse:
+        html = self.env.get_template(template).render(
+            request=request,
+            session=session,
+            user=session.user if session else None,
+            may=_may,
+            **ctx,
+        )
+        return HTMLResponse(html, status_code=code)
+
+    def error_response(self, request: Request, exc: Exception) -> Response:
+        status = status_for(exc)
+        message = str(exc) if status != 500 else f"internal error: {type(exc).__name__}"
+        if status == 500:
+            log.error("console: %s %s failed", request.method, request.url.path, exc_info=exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"error": message, "status": status, "kind": type(exc).__name__},
+                status_code=status,
+            )
+        if status == 401:
+            resp = RedirectResponse(f"/login?next={quote(_local(request), safe='/')}", 303)
+            resp.delete_cookie(COOKIE, path="/")
+            return resp
+        session = self.optional_session(request)
+        return self.render("error.html", request, session, status, status=status, message=message)
+
+    def optional_session(self, request: Request) -> Session | None:
+        token = request.cookies.get(COOKIE)
+        if not token:
+            return None
+        try:
+            return self.review.session(token)
+        except errors.RedactorError:
+            return None
+
+    def session(self, request: Request) -> Session:
+        token = request.cookies.get(COOKIE)
+        if not token:
+            raise errors.Unauthenticated("not signed in: sign in at /login")
+        return self.review.session(token)
+
+    def set_session_cookie(self, resp: Response, session: Session) -> None:
+        ttl = int((session.expires_at - datetime.now(UTC)).total_seconds())
+        resp.set_cookie(
+            COOKIE,
+            session.token,
+            max_age=max(ttl, 1),
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="strict",
+        )
+
+
+def _check_csrf(session: Session, given: str | None) -> None:
+    if not given or not hmac.compare_digest(given.encode(), session.csrf.encode()):
+        raise CsrfRefused(
+            "refused: the request carried no valid CSRF token of this session (form field "
+            "'csrf' or header 'X-CSRF-Token'); nothing was changed. Reload the page and try again"
+        )
+
+
+def _local(request: Request) -> str:
+    path = request.url.path if request.method == "GET" else "/"
+    if request.method == "GET" and request.url.query:
+        path += "?" + request.url.query
+    return path
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site (never //host or a scheme): no open redirect after login."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _may(user: User, action: access.Action, requested_by: str = "", **kw: Any) -> bool:
+    return access.may(user, action, requested_by=requested_by, **kw)
+
+
+def _when(value: datetime | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    else:
+        at = value
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def edit_summary(edit: Mapping[str, Any]) -> str:
+    """What an edit (as JSON) did, in a few words, beside its action."""
+    d = edit.get("detail") or {}
+    action = edit.get("action", "")
+    if action == "decide":
+        return f"→ {d.get('decision', '?')}"
+    if action in ("add_object", "correct_object"):
+        followed = d.get("followed")
+        span = f", followed over frames {followed[0]}–{followed[1]}" if followed else ""
+        return f"{str(d.get('label', '')).lower()} box on frame {d.get('frame', '?')}{span}"
+    if action == "group":
+        return f"as person {d.get('group', '?')}"
+    if action in ("approve", "reject"):
+        return f"version {d.get('version', '?')}"
+    return ""
+
+
+def _pretty_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
+
+
+# ------------------------------------------------------------------ JSON shapes
+
+
+def job_json(job: ExportJob) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "camera_id": job.camera_id,
+        "recipient": job.request.recipient,
+        "requested_by": job.requested_by,
+        "created_at": job.created_at.isoformat(),
+        "expires_at": job.expires_at.isoformat(),
+        "state": job.state.name,
+        "progress": round(job.progress, 4),
+        "review_required": job.review_required,
+        "approved_by": job.approved_by,
+        "error": job.error,
+    }
+
+
+def review_json(opened: ExportReview, user: User) -> dict[str, Any]:
+    """The review page's data: everything but the frames, which come one at a time."""
+    job = opened.job
+    return {
+        "id": job.id,
+        "job": job_json(job),
+        "user": user.name,
+        "width": opened.width,
+        "height": opened.height,
+        "proxy_width": opened.proxy_width,
+        "proxy_height": opened.proxy_height,
+        "frames": opened.frames,
+        "fps": opened.fps,
+        "t0_us": opened.t_us[0] if opened.t_us else 0,
+        "version": opened.version,
+        "required": opened.required,
+        "fully_masked_frames": list(opened.fully_masked_frames),
+        "tracks": [t.to_json() for t in opened.tracks],
+        "edits": [e.to_json() for e in opened.edits],
+        "may": {
+            "view_original": _may(user, "view_original", job.requested_by),
+            "review": _may(user, "review", job.requested_by),
+            "view_ledger": _may(user, "view_ledger", job.requested_by),
+        },
+    }
+
+
+def _label(value: int) -> str | int:
+    try:
+        return Label(value).name
+    except ValueError:
+        return value
+
+
+def frame_json(view: FrameView) -> dict[str, Any]:
+    return {
+        "index": view.index,
+        "t_us": view.t_us,
+        "fully_masked": view.fully_masked,
+        "masks": [
+            {
+                "box": [round(v, 1) for v in m.box],
+                "label": _label(m.label),
+                "track_id": m.track_id,
+                "decision": m.decision.name,
+                "masked": m.masked,
+            }
+            for m in view.masks
+        ],
+    }
+
+
+def _edit_rows_from_ledger(entries: list[Entry]) -> list[dict[str, Any]]:
+    """The review's edits as the ledger holds them (after the review, the page's only source)."""
+    kinds = (Event.REVIEW_CHANGED, Event.REVIEW_APPROVED, Event.REVIEW_REJECTED)
+    rows = []
+    for e in entries:
+        if e.event in kinds:
+            d = dict(e.detail)
+            rows.append(
+                {
+                    "seq": d.get("seq", e.seq),
+                    "at": d.get("at", e.at.isoformat()),
+                    "actor": d.get("actor", e.actor),
+                    "action": d.get("action", str(e.event)),
+                    "track_ids": d.get("track_ids", []),
+                    "reason": d.get("reason", ""),
+                    "detail": d.get("detail", {}),
+                }
+            )
+    return rows
+
+
+def _download_response(dl: Download, media_type: str) -> StreamingResponse:
+    def chunks() -> Iterator[bytes]:
+        try:
+            while block := dl.file.read(DOWNLOAD_CHUNK):
+                yield block
+        finally:
+            dl.file.close()
+
+    name = _SAFE_NAME.sub("_", dl.name) or "download"
+    return StreamingResponse(
+        chunks(),
+        media_type=media_type,
+        headers={
+            "content-disposition": f'attachment; filename="{name}"',
+            "content-length": str(dl.size),
+            "x-content-sha256": dl.sha256,
+        },
+        background=BackgroundTask(dl.file.close),  # also where the client went away
+    )
+
+
+# ------------------------------------------------------------------ sessions
+# Module-level, so FastAPI resolves the annotations (this module has postponed annotations).
+
+
+def _console(request: Request) -> _Ui:
+    ui = request.app.state.console
+    assert isinstance(ui, _Ui)
+    return ui
+
+
+def _page_session(request: Request) -> Session:
+    """Any page or GET: the session of the cookie (Unauthenticated → sign in)."""
+    return _console(request).session(request)
+
+
+async def _form_session(request: Request) -> Session:
+    """A form POST: the session, and its CSRF token in the form (checked before anything)."""
+    session = await run_in_threadpool(_console(request).session, request)
+    form = await request.form()
+    given = form.get("csrf")
+    _check_csrf(session, given if isinstance(given, str) else None)
+    return session
+
+
+def _post_session(request: Request) -> Session:
+    """A JSON POST: the session, and its CSRF token in the header (checked before anything)."""
+    session = _console(request).session(request)
+    _check_csrf(session, request.headers.get(CSRF_HEADER))
+    return session
+
+
+PageSession = Annotated[Session, Depends(_page_session)]
+FormSession = Annotated[Session, Depends(_form_session)]
+PostSession = Annotated[Session, Depends(_post_session)]
+
+
+# ------------------------------------------------------------------ pages
+
+
+def _pages(ui: _Ui) -> APIRouter:
+    r = APIRouter()
+    review = ui.review
+
+    @r.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    @r.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, next: str = "/") -> Response:
+        return _login_form(ui, request, _safe_next(next))
+
+    @r.post("/login")
+    def login(
+        request: Request,
+        name: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        login_csrf: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not hmac.compare_digest(login_csrf.encode(), expected.encode()):
+            return _login_form(
+                ui,
+                request,
+                _safe_next(next),
+                error="this sign-in form has expired or did not come from this site: try again",
+                status=403,
+            )
+        try:
+            session = review.login(name, password)
+        except errors.RedactorError as e:
+            return _login_form(
+                ui, request, _safe_next(next), error=str(e), status=status_for(e), name=name
+            )
+        resp = RedirectResponse(_safe_next(next), 303)
+        ui.set_session_cookie(resp, session)
+        resp.delete_cookie(LOGIN_COOKIE, path="/login")
+        return resp
+
+    @r.post("/logout")
+    def logout(session: FormSession) -> Response:
+        review.logout(session.token)
+        resp = RedirectResponse("/login", 303)
+        resp.delete_cookie(COOKIE, path="/")
+        return resp
+
+    @r.get("/", response_class=HTMLResponse)
+    def exports_page(request: Request, session: PageSession) -> Response:
+        jobs = review.list_exports(session.user)
+        return ui.render("exports.html", request, session, jobs=jobs, State=ExportState)
+
+    @r.get("/exports/{export_id}", response_class=HTMLResponse)
+    def review_page(request: Request, export_id: str, session: PageSession) -> Response:
+        job = review.job(session.user, export_id)
+        if job.state is not ExportState.IN_REVIEW:
+            return RedirectResponse(f"/exports/{quote(job.id)}/approve", 303)
+        opened = review.open(session.user, export_id)
+        data = review_json(opened, session.user)
+        return ui.render("review.html", request, session, job=opened.job, data=data, labels=LABELS)
+
+    def approval(
+        request: Request,
+        session: Session,
+        export_id: str,
+        error: str = "",
+        status: int = 200,
+    ) -> Response:
+        user = session.user
+        job = review.job(user, export_id)
+        version: int | None = None
+        edits: list[dict[str, Any]] = []
+        tracks: tuple[TrackView, ...] = ()
+        reviewers: list[str] = []
+        denied = ""
+        if job.state is ExportState.IN_REVIEW:
+            opened = review.open(user, export_id)
+            version, tracks = opened.version, opened.tracks
+            edits = [e.to_json() for e in opened.edits]
+            reviewers = _reviewers(opened.edits)
+            if _may(user, "approve", job.requested_by):
+                denied = _denial(user, "approve", job.requested_by, reviewers)
+        elif _may(user, "view_ledger", job.requested_by):
+            edits = _edit_rows_from_ledger(review.ledger(user, export_id))
+            reviewers = sorted(
+                {str(e["actor"]) for e in edits if e["action"] not in ("approve", "reject")}
+            )
+        c = Counter(t.decision.name for t in tracks)
+        counts = {d.name: c.get(d.name, 0) for d in Decision}
+        return ui.render(
+            "approval.html",
+            request,
+            session,
+            status,
+            job=job,
+            version=version,
+            counts=counts,
+            added=sum(1 for t in tracks if t.added),
+            n_tracks=len(tracks),
+            edits=edits,
+            reviewers=reviewers,
+            error=error,
+            denied=denied,
+            can_approve=_may(user, "approve", job.requested_by),
+            can_reject=_may(user, "reject", job.requested_by),
+            can_download=_may(user, "download", job.requested_by),
+            State=ExportState,
+        )
+
+    @r.get("/exports/{export_id}/approve", response_class=HTMLResponse)
+    def approval_page(request: Request, export_id: str, session: PageSession) -> Response:
+        return approval(request, session, export_id)
+
+    @r.post("/exports/{export_id}/approve", response_class=HTMLResponse)
+    def approve(
+        request: Request,
+        export_id: str,
+        session: FormSession,
+        version: Annotated[int, Form()],
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        return conclude(request, session, export_id, version, reason, approve=True)
+
+    @r.post("/exports/{export_id}/reject", response_class=HTMLResponse)
+    def reject(
+        request: Request,
+        export_id: str,
+        session: FormSession,
+        version: Annotated[int, Form()],
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        return conclude(request, session, export_id, version, reason, approve=False)
+
+    def conclude(
+        request: Request,
+        session: Session,
+        export_id: str,
+        version: int,
+        reason: str,
+        *,
+        approve: bool,
+    ) -> Response:
+        try:
+            if approve:
+                review.approve(session.user, export_id, version, reason)
+            else:
+                review.reject(session.user, export_id, version, reason)
+        except errors.RedactorError as e:
+            if isinstance(e, errors.Unauthenticated):
+                raise
+            return approval(request, session, export_id, error=str(e), status=status_for(e))
+        return RedirectResponse(f"/exports/{quote(export_id)}/approve", 303)
+
+    @r.get("/exports/{export_id}/download/{artifact}")
+    def download(export_id: str, artifact: str, session: PageSession) -> Response:
+        if artifact not in ("video", "manifest"):
+            raise errors.NotFound(f"artifact must be 'video' or 'manifest', got {artifact!r}")
+        kind: Literal["video", "manifest"] = "video" if artifact == "video" else "manifest"
+        dl = review.download(session.user, export_id, kind)
+        return _download_response(dl, "video/mp4" if kind == "video" else "application/json")
+
+    @r.get("/exports/{export_id}/ledger", response_class=HTMLResponse)
+    def ledger_page(request: Request, export_id: str, session: PageSession) -> Response:
+        entries = review.ledger(session.user, export_id)
+        job = review.job(session.user, export_id)
+        return ui.render(
+            "ledger.html", request, session, job=job, entries=entries, State=ExportState
+        )
+
+    return r
+
+
+def _login_form(
+    ui: _Ui,
+    request: Request,
+    next_url: str,
+    error: str = "",
+    status: int = 200,
+    name: str = "",
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    resp = ui.render(
+        "login.html",
+        request,
+        None,
+        status,
+        next_url=next_url,
+        error=error,
+        name=name,
+        login_csrf=token,
+        no_users=not ui.review.users.has_users(),
+        first_admin=FIRST_ADMIN,
+    )
+    resp.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        path="/login",
+        secure=ui.secure,
+        httponly=True,
+        samesite="strict",
+    )
+    return resp
+
+
+def _reviewers(edits: tuple[Edit, ...]) -> list[str]:
+    return sorted({e.actor for e in edits if e.action not in ("approve", "reject")})
+
+
+def _denial(user: User, action: access.Action, requested_by: str, reviewers: list[str]) -> str:
+    """Why `user` may not do `action` (the service's own message), or "" if they may."""
+    try:
+        access.authorize(user, action, requested_by=requested_by, reviewers=reviewers)
+    except errors.PolicyDenied as e:
+        return str(e)
+    return ""
+
+
+# ------------------------------------------------------------------ JSON API
+
+
+def _api(ui: _Ui) -> APIRouter:
+    r = APIRouter()
+    review = ui.review
+
+    @r.get("/exports")
+    def list_exports(session: PageSession) -> dict[str, Any]:
+        return {"exports": [job_json(j) for j in review.list_exports(session.user)]}
+
+    @r.get("/exports/{export_id}")
+    def open_export(export_id: str, session: PageSession) -> dict[str, Any]:
+        return review_json(review.open(session.user, export_id), session.user)
+
+    @r.get("/exports/{export_id}/job")
+    def job(export_id: str, session: PageSession) -> dict[str, Any]:
+        return job_json(review.job(session.user, export_id))
+
+    @r.get("/exports/{export_id}/frames/{index:int}.jpg")
+    def frame_jpeg(
+        export_id: str,
+        index: int,
+        session: PageSession,
+        view: Literal["original", "released"] = "released",
+    ) -> Response:
+        data = review.frame_jpeg(session.user, export_id, index, view)
+        return Response(data, media_type="image/jpeg")
+
+    @r.get("/exports/{export_id}/frames/{index:int}")
+    def frame(export_id: str, index: int, session: PageSession) -> dict[str, Any]:
+        return frame_json(review.frame(session.user, export_id, index))
+
+    @r.get("/exports/{export_id}/tracks/{track_id:int}/thumb.jpg")
+    def thumb(export_id: str, track_id: int, session: PageSession) -> Response:
+        data = review.thumbnail(session.user, export_id, track_id)
+        return Response(data, media_type="image/jpeg")
+
+    @r.post("/exports/{export_id}/tracks/{track_id:int}/decision")
+    def decide(
+        export_id: str, track_id: int, body: DecisionBody, session: PostSession
+    ) -> dict[str, Any]:
+        view = review.decide(
+            session.user,
+            export_id,
+            track_id,
+            Decision[body.decision],
+            body.reason,
+            body.version,
+        )
+        return {"track": view.to_json()}
+
+    @r.post("/exports/{export_id}/objects")
+    def add_object(export_id: str, body: ObjectBody, session: PostSession) -> dict[str, Any]:
+        view = review.add_object(
+            session.user,
+            export_id,
+            body.frame,
+            body.box,
+            Label[body.label],
+            body.reason,
+            object_id=body.object_id,
+            version=body.version,
+        )
+        return {"track": view.to_json()}
+
+    @r.post("/exports/{export_id}/groups")
+    def group(export_id: str, body: GroupBody, session: PostSession) -> dict[str, Any]:
+        views = review.group(session.user, export_id, body.track_ids, body.reason, body.version)
+        return {"tracks": [v.to_json() for v in views]}
+
+    @r.post("/exports/{export_id}/sign-off")
+    def sign_off(export_id: str, body: ConcludeBody, session: PostSession) -> dict[str, Any]:
+        return {"version": review.sign_off(session.user, export_id, body.version, body.reason)}
+
+    @r.post("/exports/{export_id}/approve")
+    def approve(export_id: str, body: ConcludeBody, session: PostSession) -> dict[str, Any]:
+        return job_json(review.approve(session.user, export_id, body.version, body.reason))
+
+    @r.post("/exports/{export_id}/reject")
+    def reject(export_id: str, body: ConcludeBody, session: PostSession) -> dict[str, Any]:
+        return job_json(review.reject(session.user, export_id, body.version, body.reason))
+
+    @r.get("/exports/{export_id}/ledger")
+    def ledger(export_id: str, session: PageSession) -> dict[str, Any]:
+        return {
+            "entries": [
+                {
+                    "seq": e.seq,
+                    "at": e.at.isoformat(),
+                    "event": str(e.event),
+                    "actor": e.actor,
+                    "detail": dict(e.detail),
+                }
+                for e in review.ledger(session.user, export_id)
+            ]
+        }
+
+    return r
+
+
+# ------------------------------------------------------------------ headers
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class _SecurityHeaders:
+    """Frames nowhere, scripts from here only, and nothing kept in caches but static files."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+        cache = b"no-cache" if static else b"no-store"
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() not in _REPLACED
+                ]
+                headers.extend(_SECURITY_HEADERS)
+                headers.append((b"cache-control", cache))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+_REPLACED: frozenset[bytes] = frozenset(k for k, _ in _SECURITY_HEADERS) | {b"cache-control"}
