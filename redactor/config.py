@@ -311,6 +311,11 @@ class PolicyConfig(Strict):
     fill_color: tuple[int, int, int] = Field(
         (0, 0, 0), description="BGR colour for style=fill and full-frame masks"
     )
+    release_unreviewed: bool = Field(
+        False,
+        description="exports: released without a person's review whatever export.review.required "
+        "says, except subject access (the manifest says so)",
+    )
 
 
 def _default_policies() -> dict[str, PolicyConfig]:

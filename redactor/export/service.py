@@ -187,7 +187,7 @@ class ExportService:
             source=selection.relative,
             policy=resolved.name,
             frames_total=_estimate_frames(selection),
-            review_required=self.review_required(request),
+            review_required=self.review_required(request, resolved.policy.release_unreviewed),
         )
         self.ledger.append(
             Event.APPROVED,
@@ -216,12 +216,13 @@ class ExportService:
         assert request.start is not None and request.end is not None  # validated
         return self.archive.select_range(request.camera_id, request.start, request.end)
 
-    def review_required(self, request: ExportRequest) -> bool:
-        """Whether a person reviews and a second approves before release (export.review)."""
+    def review_required(self, request: ExportRequest, release_unreviewed: bool = False) -> bool:
+        """Whether a person reviews and a second approves before release (export.review; under
+        external_or_subject, a policy with release_unreviewed opts out, never for subject access)."""
         rule = self.cfg.review.required
-        if rule == "always":
-            return True
-        if rule == "never":
+        if rule != "external_or_subject":
+            return rule == "always"
+        if release_unreviewed and request.subject is None:
             return False
         return (
             request.subject is not None

@@ -139,7 +139,7 @@ class _Loaded:
     proxy: Proxy
     scale: float  # proxy px per full-resolution px
     subject: list[frozenset[int]]  # per frame, track ids shown as the request's subject
-    known: frozenset[int]  # the plan's track ids
+    infos: dict[int, TrackInfo]  # the plan's tracks by id
 
 
 class ReviewService:
@@ -223,7 +223,13 @@ class ReviewService:
         d = tf.detections
         out: list[FrameMask] = []
         rows = [
-            (_box4(tuple(d.boxes[r])), int(d.labels[r]), int(d.track_ids[r])) for r in range(len(d))
+            # the plan's held boxes may reach past the edge; the masks are clipped there too
+            (
+                _clip_box(tuple(d.boxes[r]), found.width, found.height),
+                int(d.labels[r]),
+                int(d.track_ids[r]),
+            )
+            for r in range(len(d))
         ]
         for obj in review.objects.values():
             drawn = obj.box_at(index)
@@ -258,7 +264,7 @@ class ReviewService:
         with self._lock:
             loaded = self._load(job)
             review = self.exports.reviews.load(export_id)
-        info = {t.id: t for t in loaded.planned.tracks}.get(track_id)
+        info = loaded.infos.get(track_id)
         if info is not None:
             frame, box = info.thumb_frame, info.thumb_box
         elif track_id in review.objects:
@@ -494,7 +500,7 @@ class ReviewService:
             px,
             px.width / found.width,
             subject,
-            frozenset(t.id for t in planned.tracks),
+            {t.id: t for t in planned.tracks},
         )
         self._loaded[job.id] = loaded
         return loaded
@@ -600,7 +606,7 @@ class ReviewService:
         )
 
     def _known(self, loaded: _Loaded, review: Review, track_id: int, export_id: str) -> None:
-        if track_id not in loaded.known and track_id not in review.objects:
+        if track_id not in loaded.infos and track_id not in review.objects:
             raise NotFound(f"export {export_id} has no track {track_id}")
 
     def _views(self, loaded: _Loaded, review: Review) -> list[TrackView]:
@@ -609,7 +615,7 @@ class ReviewService:
 
     def _view(self, loaded: _Loaded, review: Review, track_id: int) -> TrackView:
         st = review.tracks.get(track_id, TrackState())
-        info = {t.id: t for t in loaded.planned.tracks}.get(track_id)
+        info = loaded.infos.get(track_id)
         if info is None:
             obj = review.objects[track_id]
             t_us = loaded.planned.found.t_us
@@ -688,12 +694,12 @@ def _check_box(
     return (x0, y0, x1, y1)
 
 
-def _clip_box(b: tuple[float, ...], width: int, height: int) -> tuple[float, float, float, float]:
+def _clip_box(b: Sequence[float], width: int, height: int) -> tuple[float, float, float, float]:
     return (
-        min(max(b[0], 0.0), width),
-        min(max(b[1], 0.0), height),
-        min(max(b[2], 0.0), width),
-        min(max(b[3], 0.0), height),
+        min(max(float(b[0]), 0.0), float(width)),
+        min(max(float(b[1]), 0.0), float(height)),
+        min(max(float(b[2]), 0.0), float(width)),
+        min(max(float(b[3]), 0.0), float(height)),
     )
 
 
