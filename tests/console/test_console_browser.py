@@ -3,13 +3,14 @@
 Headless Chromium drives the console served by real uvicorn over a real export service
 with review required, on 2 s of a shared clip: a reviewer reviews, a second person
 approves, the download verifies; four eyes, requesters' walls and CSRF hold. The first
-test saves screenshots and the open/seek timings to bench/reports/2026-12-04_review/
-(recorded, not asserted)."""
+test saves screenshots and the open/seek timings (recorded, not asserted) where
+$REDACTOR_CONSOLE_REPORT says; the kept ones are in bench/reports/2026-12-04_review/."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import statistics
 import time
 from collections.abc import Iterator
@@ -46,7 +47,8 @@ from redactor.review.service import ReviewService
 from redactor.review.users import UserStore
 from redactor.types import Label
 
-REPORT = Path(__file__).resolve().parents[2] / "bench" / "reports" / "2026-12-04_review"
+# The kept screenshots and timings: REDACTOR_CONSOLE_REPORT=bench/reports/2026-12-04_review
+REPORT_ENV = "REDACTOR_CONSOLE_REPORT"
 WAIT_MS = 30_000
 RENDER_WAIT_MS = 180_000
 # A missed object drawn on frame ADD_FRAME, in full-resolution px (the clip is 768x576): the
@@ -232,7 +234,8 @@ def test_review_in_the_browser_then_approve_download_and_verify(
     world = console.world
     job = planned(world)
     shown, dropped = two_faces(console, job.id)
-    REPORT.mkdir(parents=True, exist_ok=True)
+    report = Path(os.environ.get(REPORT_ENV) or tmp_path)  # never the repository by default
+    report.mkdir(parents=True, exist_ok=True)
 
     page = log_in(browser, console.url, "rob")
     row = page.locator(f'tr[data-export="{job.id}"]')
@@ -308,7 +311,7 @@ def test_review_in_the_browser_then_approve_download_and_verify(
     # tall enough for the whole page; not full_page, which resets the track list's scroll
     page.set_viewport_size(SCREENSHOT)
     page.wait_for_timeout(200)  # the resize redraws the timeline and scrolls the list
-    page.screenshot(path=str(REPORT / "review_page.png"))
+    page.screenshot(path=str(report / "review_page.png"))
     page.click("text=Sign out")
     page.wait_for_url(f"{console.url}/login")
     page.context.close()
@@ -321,11 +324,11 @@ def test_review_in_the_browser_then_approve_download_and_verify(
     edits = page.locator("#edits").inner_text()
     assert "add_object" in edits and "correct_object" in edits and "VISIBLE" in edits
     page.fill("#approve-form input[name=reason]", "checked every track and the added plate")
-    page.screenshot(path=str(REPORT / "approval_page.png"), full_page=True)
+    page.screenshot(path=str(report / "approval_page.png"), full_page=True)
     page.click("#approve-form button[type=submit]")
     page.wait_for_selector("#download-video", timeout=RENDER_WAIT_MS)
     assert page.locator("#state").inner_text() == "DONE"
-    page.screenshot(path=str(REPORT / "approval_done.png"), full_page=True)
+    page.screenshot(path=str(report / "approval_done.png"), full_page=True)
 
     video, manifest = tmp_path / "export.mp4", tmp_path / "export.manifest.json"
     for link, dst in (("#download-video", video), ("#download-manifest", manifest)):
@@ -356,7 +359,7 @@ def test_review_in_the_browser_then_approve_download_and_verify(
     by_view: dict[str, list[float]] = {}
     for one in seeks:
         by_view.setdefault(one["view"], []).append(one["ms"])
-    (REPORT / "console_timings.json").write_text(
+    (report / "console_timings.json").write_text(
         json.dumps(
             {
                 "what": "review console in headless Chromium (tests/console), real uvicorn on "
