@@ -65,8 +65,9 @@ KERNELS_MAY_USE = ("redactor.kernels", "numpy", "numba")
 
 # Installed apart by the Makefile (--no-deps): pyproject lists its runtime needs instead.
 INSTALLED_APART = ("mediapipe",)
-# Declared for their commands, not imported: `dask scheduler` / `dask worker` (make cluster).
-COMMANDS_ONLY = ("dask",)
+# Declared for their commands, not imported: `dask scheduler` / `dask worker` (make cluster);
+# python-multipart is what FastAPI parses the console's forms with (imported by FastAPI).
+COMMANDS_ONLY = ("dask", "python-multipart")
 # Runs in the peers' own virtual environment (deface's dependencies), never the project's.
 OTHER_VENV = ("bench/deface_masks.py",)
 

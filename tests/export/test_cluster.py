@@ -274,7 +274,15 @@ def test_an_unreachable_scheduler_stops_the_start(recording: Path, tmp_path: Pat
         "[detect]\nwarmup_size = [0, 0]\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "redactor.cli", "serve", "--config", str(tmp_path / "center.toml")]
+        [
+            sys.executable,
+            "-m",
+            "redactor.cli",
+            "serve",
+            "--config",
+            str(tmp_path / "center.toml"),
+            "--no-console",
+        ]
         + ["--address", "127.0.0.1:0", "--metrics-port", "0", "--scheduler", address],
         capture_output=True,
         text=True,
@@ -320,7 +328,15 @@ def test_a_killed_coordinator_leaves_a_failed_job_and_a_sound_ledger(
         "[detect]\nwarmup_size = [0, 0]\n"
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "redactor.cli", "serve", "--config", str(tmp_path / "center.toml")]
+        [
+            sys.executable,
+            "-m",
+            "redactor.cli",
+            "serve",
+            "--config",
+            str(tmp_path / "center.toml"),
+            "--no-console",
+        ]
         + ["--address", "127.0.0.1:0", "--metrics-port", "0", "--scheduler", cluster.address],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -397,6 +397,7 @@ def _serve(config: Path, *extra: str) -> subprocess.Popen[str]:
                 str(config),
                 "--metrics-port",
                 "0",
+                "--no-console",  # tests/console serves it on a free port
                 *extra,
             ],
             stdout=subprocess.PIPE,
