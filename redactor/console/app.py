@@ -6,10 +6,11 @@ with the session's user; the service checks the role, the versions and the
 bounds, and its errors map once to HTTP statuses (`status_for`). What the
 console decides by itself is only which buttons to show (redactor.review.access.may).
 
-Pages: `/login`, `/` (the exports), `/exports/{id}` (review), `/exports/{id}/approve`
-(approval, outcome and downloads), `/exports/{id}/ledger`. The review page's
-script talks to the JSON API under `/api/`. Every POST carries the session's
-CSRF token (form field `csrf` or header `X-CSRF-Token`); every response says
+Pages: `/login`, `/` (the exports), `/exports/new` (a requester asks for an export),
+`/exports/{id}` (review), `/exports/{id}/approve` (approval, outcome and downloads),
+`/exports/{id}/ledger`. The review page's script talks to the JSON API under `/api/`,
+where scripts also ask for exports (`POST /api/exports`). Every POST carries the
+session's CSRF token (form field `csrf` or header `X-CSRF-Token`); every response says
 `no-store`, may not be framed and runs only this origin's scripts.
 """
 
@@ -18,13 +19,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import re
 import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
@@ -38,7 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from redactor import errors
-from redactor.export.jobs import ExportJob, ExportState
+from redactor.export.jobs import MAX_FIELD_CHARS, ExportJob, ExportRequest, ExportState, Subject
 from redactor.export.service import Download
 from redactor.ledger import Entry, Event
 from redactor.review import access
@@ -135,6 +137,32 @@ class GroupBody(_Body):
 class ConcludeBody(_Body):
     version: int = Field(description="the review's version as the page saw it")
     reason: str = ""
+
+
+class ExportBody(_Body):
+    """An export request, by the names of the console's form (ExportRequest judges it)."""
+
+    recording: str = Field("", description="one recording, relative to the archive root")
+    camera_id: str = Field("", description="or a camera, with start and end")
+    start: str = Field("", description="ISO 8601; without an offset, UTC")
+    end: str = Field("", description="ISO 8601, the instant after the last; without an offset, UTC")
+    recipient: str = ""
+    officer: str = ""
+    purpose: str = ""
+    legal_basis: str = ""
+    policy: str = Field("", description="a policy of policy.policies; empty = the default")
+    expiry_days: int = Field(0, description="0 = export.expiry_days")
+    subject_t: float | None = Field(
+        None, description="subject access: s from the recording's start"
+    )
+    subject_x0: float | None = Field(None, description="subject access: the face's box, px")
+    subject_y0: float | None = None
+    subject_x1: float | None = None
+    subject_y1: float | None = None
+
+
+EXPORT_FIELDS = tuple(ExportBody.model_fields)
+SUBJECT_FIELDS = ("subject_t", "subject_x0", "subject_y0", "subject_x1", "subject_y1")
 
 
 # ------------------------------------------------------------------ the app
@@ -310,6 +338,115 @@ def _pretty_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
 
 
+# ------------------------------------------------------------------ export requests
+
+Value = str | int | float | None
+
+
+def export_request(values: Mapping[str, Value]) -> tuple[ExportRequest, list[str]]:
+    """The request that the form's (or the API's) `values` make, and what could not be read.
+
+    Only the reading is done here (a time that is no time, a number that is none); whether the
+    request is complete and allowed is ExportRequest.validate's and the service's to say. A
+    value that could not be read is left out of the request, which is then only recorded.
+    """
+    problems: list[str] = []
+
+    def text(name: str) -> str:
+        v = values.get(name)
+        return v.strip() if isinstance(v, str) else ""
+
+    def instant(name: str) -> datetime | None:
+        raw = text(name)
+        if not raw:
+            return None
+        try:
+            at = datetime.fromisoformat(raw)
+        except ValueError:
+            problems.append(
+                f"{name} must be a date and time (ISO 8601, e.g. 2024-05-01T08:00:00Z), "
+                f"got {_clip(raw)!r}"
+            )
+            return None
+        return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+    def number(name: str, integer: bool = False) -> float | None:
+        v = values.get(name)
+        if not _given(v):
+            return None
+        n: float | None = None
+        if isinstance(v, str):
+            try:
+                n = int(v.strip()) if integer else float(v.strip())
+            except ValueError:
+                n = None
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            n = v if not integer or float(v).is_integer() else None
+        if n is None or not math.isfinite(n):
+            what = "a whole number" if integer else "a number"
+            problems.append(f"{name} must be {what}, got {_clip(str(v))!r}")
+            return None
+        return n
+
+    expiry = number("expiry_days", integer=True)
+    read = [number(name) for name in SUBJECT_FIELDS]
+    given = [name for name in SUBJECT_FIELDS if _given(values.get(name))]
+    subject: Subject | None = None
+    if given and len(given) < len(SUBJECT_FIELDS):
+        problems.append(
+            "subject access needs its time and all four edges of the box "
+            f"({', '.join(SUBJECT_FIELDS)}); got only {', '.join(given)}"
+        )
+    elif given and None not in read:
+        t, x0, y0, x1, y1 = (float(v or 0.0) for v in read)
+        subject = Subject(round(t * 1_000_000), (x0, y0, x1, y1))
+    request = ExportRequest(
+        camera_id=text("camera_id"),
+        start=instant("start"),
+        end=instant("end"),
+        recording=text("recording"),
+        recipient=text("recipient"),
+        officer=text("officer"),
+        purpose=text("purpose"),
+        legal_basis=text("legal_basis"),
+        policy=text("policy"),
+        expiry_days=int(expiry or 0),
+        subject=subject,
+    )
+    return request, problems
+
+
+def _given(v: Value) -> bool:
+    return v is not None and not (isinstance(v, str) and not v.strip())
+
+
+def _clip(raw: str) -> str:
+    return raw if len(raw) <= 80 else raw[:80] + "…"
+
+
+def create_export(review: ReviewService, user: User, values: Mapping[str, Value]) -> ExportJob:
+    """Asks the service for the export that `values` describe (see export_request)."""
+    request, problems = export_request(values)
+    if problems:
+        _refuse_unread(review, user, request, problems)
+    return review.create_export(user, request)
+
+
+def _refuse_unread(
+    review: ReviewService, user: User, request: ExportRequest, problems: list[str]
+) -> NoReturn:
+    """Refuses values that could not be read, and records it as the service records its own
+    refusals (the user's role first): nothing asked for is missing from the ledger."""
+    error: errors.RedactorError
+    try:
+        access.authorize(user, "create_export")
+        error = errors.InvalidInput("; ".join(problems))
+    except errors.PolicyDenied as e:
+        error = e
+    review.exports.refuse(request, user.name, str(error))
+    raise error
+
+
 # ------------------------------------------------------------------ JSON shapes
 
 
@@ -454,9 +591,16 @@ def _post_session(request: Request) -> Session:
     return session
 
 
+async def _form_fields(request: Request) -> dict[str, str]:
+    """A form's text fields (after _form_session: the form is read once and kept)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
 PageSession = Annotated[Session, Depends(_page_session)]
 FormSession = Annotated[Session, Depends(_form_session)]
 PostSession = Annotated[Session, Depends(_post_session)]
+FormFields = Annotated[dict[str, str], Depends(_form_fields)]
 
 
 # ------------------------------------------------------------------ pages
@@ -513,6 +657,44 @@ def _pages(ui: _Ui) -> APIRouter:
     def exports_page(request: Request, session: PageSession) -> Response:
         jobs = review.list_exports(session.user)
         return ui.render("exports.html", request, session, jobs=jobs, State=ExportState)
+
+    def export_form(
+        request: Request,
+        session: Session,
+        values: Mapping[str, str],
+        error: errors.RedactorError | None = None,
+    ) -> Response:
+        policies = review.policies(session.user)  # also: only for those who may ask
+        cfg = review.exports.cfg
+        return ui.render(
+            "new_export.html",
+            request,
+            session,
+            status_for(error) if error else 200,
+            values={name: values.get(name, "") for name in EXPORT_FIELDS},
+            error=str(error) if error else "",
+            invalid=_invalid_field(error),
+            policies=policies,
+            default_policy=cfg.default_policy,
+            expiry_days=cfg.expiry_days,
+            max_expiry_days=cfg.max_expiry_days,
+            max_chars=MAX_FIELD_CHARS,
+        )
+
+    # before /exports/{export_id}, which would take "new" for an id
+    @r.get("/exports/new", response_class=HTMLResponse)
+    def new_export_page(request: Request, session: PageSession) -> Response:
+        return export_form(request, session, {})
+
+    @r.post("/exports/new", response_class=HTMLResponse)
+    def new_export(request: Request, session: FormSession, fields: FormFields) -> Response:
+        try:
+            create_export(review, session.user, fields)
+        except errors.RedactorError as e:
+            if isinstance(e, errors.Unauthenticated):
+                raise
+            return export_form(request, session, fields, e)
+        return RedirectResponse("/", 303)
 
     @r.get("/exports/{export_id}", response_class=HTMLResponse)
     def review_page(request: Request, export_id: str, session: PageSession) -> Response:
@@ -667,6 +849,18 @@ def _login_form(
     return resp
 
 
+def _invalid_field(error: errors.RedactorError | None) -> str:
+    """The form field an error is about, where it names one (to mark it and put focus there)."""
+    if isinstance(error, errors.MissingField):
+        return error.field
+    if isinstance(error, errors.InvalidInput):
+        message = str(error)
+        if message.startswith("subject"):
+            return "subject_t"
+        return next((f for f in EXPORT_FIELDS if message.startswith(f + " ")), "")
+    return ""
+
+
 def _reviewers(edits: tuple[Edit, ...]) -> list[str]:
     return sorted({e.actor for e in edits if e.action not in ("approve", "reject")})
 
@@ -690,6 +884,10 @@ def _api(ui: _Ui) -> APIRouter:
     @r.get("/exports")
     def list_exports(session: PageSession) -> dict[str, Any]:
         return {"exports": [job_json(j) for j in review.list_exports(session.user)]}
+
+    @r.post("/exports")
+    def new_export(body: ExportBody, session: PostSession) -> dict[str, Any]:
+        return job_json(create_export(review, session.user, body.model_dump()))
 
     @r.get("/exports/{export_id}")
     def open_export(export_id: str, session: PageSession) -> dict[str, Any]:

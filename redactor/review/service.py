@@ -179,6 +179,11 @@ class ReviewService:
             raise
         return self.exports.create(request, user.name)
 
+    def policies(self, user: User) -> list[str]:
+        """The masking policies a request may name (policy.policies), for whoever may ask."""
+        access.authorize(user, "create_export")
+        return sorted(self.exports.config.policy.policies)
+
     def job(self, user: User, export_id: str) -> ExportJob:
         job = self.exports.get(export_id)
         access.authorize(user, "view_export", requested_by=job.requested_by)

@@ -1,10 +1,11 @@
 """The review console in a real browser (issue 22, "Done when").
 
 Headless Chromium drives the console served by real uvicorn over a real export service
-with review required, on 2 s of a shared clip: a reviewer reviews, a second person
-approves, the download verifies; four eyes, requesters' walls and CSRF hold. The first
-test saves screenshots and the open/seek timings (recorded, not asserted) where
-$REDACTOR_CONSOLE_REPORT says; the kept ones are in bench/reports/2026-12-04_review/."""
+with review required, on 2 s of a shared clip: a requester asks for an export, a reviewer
+reviews, a second person approves, the download verifies; four eyes, requesters' walls and
+CSRF hold. The tests save screenshots, and the first the open/seek timings (recorded, not
+asserted), where $REDACTOR_CONSOLE_REPORT says; the kept ones are in
+bench/reports/2026-12-04_review/."""
 
 from __future__ import annotations
 
@@ -28,20 +29,24 @@ from support.review import (
     CLIP_SECONDS,
     FAST_HASHER,
     PASSWORD,
+    RECORDING,
+    REQUEST,
     World,
     cut_clip,
     make_world,
     planned,
     shared_clip,
+    wait_state,
 )
 
 from redactor.clients import audit
 from redactor.config import Config, ServerConfig
-from redactor.console.app import FIRST_ADMIN
+from redactor.console.app import FIRST_ADMIN, export_request
 from redactor.console.server import ConsoleServer, start_console
 from redactor.errors import ConfigError
 from redactor.export import keys
-from redactor.export.jobs import ExportState
+from redactor.export.jobs import ExportState, Subject
+from redactor.ledger import Event
 from redactor.review.model import ADDED_BASE, Decision
 from redactor.review.service import ReviewService
 from redactor.review.users import UserStore
@@ -212,6 +217,40 @@ def post_json(page: Any, url: str, body: dict[str, Any], csrf: str | None) -> An
     return page.request.post(url, data=json.dumps(body), headers=headers)
 
 
+def csrf_of(page: Any) -> str:
+    """The session's CSRF token, as every page carries it (in the sign-out form)."""
+    token: str = page.input_value("form[action='/logout'] input[name=csrf]")
+    return token
+
+
+def report_dir(tmp_path: Path) -> Path:
+    report = Path(os.environ.get(REPORT_ENV) or tmp_path)  # never the repository by default
+    report.mkdir(parents=True, exist_ok=True)
+    return report
+
+
+# what a requester types into the New export form (field name -> value)
+LEGAL = {
+    "recipient": REQUEST.recipient,
+    "officer": REQUEST.officer,
+    "purpose": REQUEST.purpose,
+    "legal_basis": REQUEST.legal_basis,
+}
+
+
+def fill_export_form(page: Any, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        if name == "policy":
+            page.select_option("#f-policy", value)
+        else:
+            page.fill(f"#f-{name}", value)
+
+
+def requested(world: World) -> int:
+    """How many export requests the ledger holds (each one, granted or refused, is a row)."""
+    return len(world.exports.ledger.entries(event=Event.REQUESTED))
+
+
 def two_faces(console: Console, export_id: str) -> tuple[int, int]:
     tracks = console.world.review.open(console.world.people["rob"], export_id).tracks
     faces = sorted(
@@ -234,8 +273,7 @@ def test_review_in_the_browser_then_approve_download_and_verify(
     world = console.world
     job = planned(world)
     shown, dropped = two_faces(console, job.id)
-    report = Path(os.environ.get(REPORT_ENV) or tmp_path)  # never the repository by default
-    report.mkdir(parents=True, exist_ok=True)
+    report = report_dir(tmp_path)
 
     page = log_in(browser, console.url, "rob")
     row = page.locator(f'tr[data-export="{job.id}"]')
@@ -557,6 +595,163 @@ def test_pages_are_not_framed_cached_or_scripted_from_elsewhere(
     assert "<b>bold" in page.locator("#error-message").inner_text()
     assert page.locator("#error-message b").count() == 0
     page.context.close()
+
+
+def test_a_requester_asks_for_an_export_in_the_console(
+    console: Console, browser: Any, tmp_path: Path
+) -> None:
+    """New export on the exports list, the form for one recording with the four fields the
+    law requires: the export is listed, planned and waits for review, as requested by them."""
+    world = console.world
+    before = {j.id for j in world.exports.list_jobs()}
+    page = log_in(browser, console.url, "rex")
+    page.click("#new-export")
+    page.wait_for_url(f"{console.url}/exports/new")
+    assert "UTC" in page.locator("label[for=f-start]").inner_text()
+    assert page.locator("#f-policy option").all_inner_texts() == [
+        f"Default ({world.config.export.default_policy})",
+        *sorted(world.config.policy.policies),
+    ]
+    fill_export_form(page, {"recording": RECORDING, **LEGAL, "expiry_days": "7"})
+    page.screenshot(path=str(report_dir(tmp_path) / "new_export.png"), full_page=True)
+    with page.expect_navigation() as navigated:
+        page.click("#export-form button[type=submit]")
+    assert navigated.value.url == f"{console.url}/"  # after the 303
+
+    (job_id,) = {j.id for j in world.exports.list_jobs()} - before
+    row = page.locator(f'tr[data-export="{job_id}"]')
+    assert row.locator(".state").inner_text() in ("QUEUED", "RUNNING", "IN_REVIEW")
+    assert REQUEST.recipient in row.inner_text() and "rex" in row.inner_text()
+    job = wait_state(world, job_id, ExportState.IN_REVIEW)
+    assert job.requested_by == "rex" and job.source == RECORDING
+    assert job.request.legal_basis == REQUEST.legal_basis and job.request.officer == REQUEST.officer
+    assert (job.expires_at - job.created_at).days == 7
+    assert job.policy == world.config.export.default_policy and job.request.subject is None
+    page.reload()
+    assert row.locator(".state").inner_text() == "IN_REVIEW"
+    page.context.close()
+
+
+def test_an_export_form_without_a_legal_basis_is_refused_and_keeps_what_was_typed(
+    console: Console, browser: Any, tmp_path: Path
+) -> None:
+    """The browser stops an empty required field; sent anyway, the service refuses it (400,
+    naming legal_basis, on the ledger) and the form comes back filled in. Errors are text."""
+    world = console.world
+    jobs, asked = len(world.exports.list_jobs()), requested(world)
+    page = log_in(browser, console.url, "rex")
+    page.goto(f"{console.url}/exports/new")
+    typed = {
+        "recording": RECORDING,
+        **LEGAL,
+        "purpose": "<b>robbery</b> at the kiosk",
+        "legal_basis": "",
+        "policy": "strict",
+        "expiry_days": "12",
+    }
+    fill_export_form(page, typed)
+    page.click("#export-form button[type=submit]")
+    assert page.locator("#f-legal_basis:invalid").count() == 1  # the browser said so
+    assert page.url == f"{console.url}/exports/new" and requested(world) == asked
+
+    page.eval_on_selector("#export-form", "f => { f.noValidate = true; }")  # sent anyway
+    with page.expect_navigation() as navigated:
+        page.click("#export-form button[type=submit]")
+    assert navigated.value.status == 400
+    assert "legal_basis is required" in page.locator("#error-message").inner_text()
+    assert page.locator("#f-legal_basis[aria-invalid=true]").count() == 1
+    for name, value in typed.items():
+        assert page.input_value(f"#f-{name}") == value, name
+    assert page.locator("#export-form b").count() == 0
+    page.screenshot(path=str(report_dir(tmp_path) / "new_export_refused.png"), full_page=True)
+
+    # an unknown recording: 404, the message (which names it) shown as text
+    page.fill("#f-legal_basis", REQUEST.legal_basis)
+    page.fill("#f-recording", "cam-1/<b>none</b>.avi")
+    with page.expect_navigation() as navigated:
+        page.click("#export-form button[type=submit]")
+    assert navigated.value.status == 404
+    assert "no recording 'cam-1/<b>none</b>.avi'" in page.locator("#error-message").inner_text()
+    assert page.locator("#error-message b").count() == 0
+    assert page.input_value("#f-legal_basis") == REQUEST.legal_basis
+    page.context.close()
+
+    assert len(world.exports.list_jobs()) == jobs
+    refusals = world.exports.ledger.entries(event=Event.REFUSED)[-2:]
+    assert [e.actor for e in refusals] == ["rex", "rex"]
+    assert "legal_basis" in refusals[0].detail["reason"]
+    assert requested(world) == asked + 2
+
+
+def test_a_reviewer_may_not_ask_for_an_export(console: Console, browser: Any) -> None:
+    world = console.world
+    jobs = len(world.exports.list_jobs())
+    page = log_in(browser, console.url, "rob")
+    assert page.locator("#new-export").count() == 0
+    got = page.goto(f"{console.url}/exports/new")
+    assert got.status == 403
+    assert "create_export needs role requester" in page.locator("#error-message").inner_text()
+    body = {"recording": RECORDING, **LEGAL}
+    api = post_json(page, f"{console.url}/api/exports", body, csrf_of(page))
+    assert api.status == 403 and "create_export" in api.json()["error"]
+    page.context.close()
+    assert len(world.exports.list_jobs()) == jobs
+    assert world.exports.ledger.entries(event=Event.REFUSED)[-1].actor == "rob"
+
+
+def test_an_export_request_without_its_csrf_token_is_refused(
+    console: Console, browser: Any
+) -> None:
+    """Form and API requests without the session's token (or with another) get 403 and
+    create nothing, not even a ledger row; with the token, the same API call is judged."""
+    world = console.world
+    jobs, asked = len(world.exports.list_jobs()), requested(world)
+    page = log_in(browser, console.url, "rex")
+    form = {"recording": RECORDING, **LEGAL}
+    for fields in (form, {**form, "csrf": "not-the-token"}):
+        got = page.request.post(f"{console.url}/exports/new", form=fields)
+        assert got.status == 403
+        assert "CSRF" in got.text()
+    for token in (None, "not-the-token"):
+        got = post_json(page, f"{console.url}/api/exports", form, token)
+        assert got.status == 403 and "CSRF" in got.json()["error"]
+    assert len(world.exports.list_jobs()) == jobs and requested(world) == asked
+
+    # the token was all that was missing: with it, the API judges the request (no legal basis)
+    got = post_json(page, f"{console.url}/api/exports", {**form, "legal_basis": ""}, csrf_of(page))
+    assert got.status == 400 and got.json()["kind"] == "MissingField"
+    assert "legal_basis is required" in got.json()["error"]
+    page.context.close()
+    assert len(world.exports.list_jobs()) == jobs and requested(world) == asked + 1
+
+
+def test_export_form_values_are_read_as_the_form_says() -> None:
+    """Times without an offset are UTC; subject access is seconds and a box; what cannot be
+    read is named (and left out of the request, which is then only recorded)."""
+    req, problems = export_request(
+        {
+            "camera_id": " cam-1 ",
+            "start": "2024-05-01T08:00",
+            "end": "2024-05-01T10:00:05+02:00",
+            "expiry_days": "3",
+            "subject_t": "1.25",
+            "subject_x0": "10",
+            "subject_y0": "20",
+            "subject_x1": "30.5",
+            "subject_y1": "40",
+            **LEGAL,
+        }
+    )
+    assert problems == []
+    assert req.camera_id == "cam-1" and req.expiry_days == 3
+    assert req.start == datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+    assert req.end == datetime(2024, 5, 1, 8, 0, 5, tzinfo=UTC)
+    assert req.subject == Subject(1_250_000, (10.0, 20.0, 30.5, 40.0))
+    req, problems = export_request(
+        {"start": "yesterday", "expiry_days": "2.5", "subject_t": "nan", "subject_x0": "1"}
+    )
+    assert req.start is None and req.expiry_days == 0 and req.subject is None
+    assert [p.split(" ")[0] for p in problems] == ["expiry_days", "subject_t", "subject", "start"]
 
 
 def test_the_login_page_says_how_to_create_the_first_administrator(
