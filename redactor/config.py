@@ -800,6 +800,12 @@ class ConsoleConfig(Strict):
         8 * 3600.0, gt=0.0, le=7 * 86400.0, description="seconds a login lasts"
     )
     min_password_chars: int = Field(12, ge=8, le=1024, description="shortest password accepted")
+    max_failed_logins: int = Field(
+        10, ge=1, le=1000, description="wrong passwords for one name before it is locked out"
+    )
+    lockout_s: float = Field(
+        900.0, gt=0.0, le=86400.0, description="... within these seconds, and for as long"
+    )
 
 
 class ExportConfig(Strict):

@@ -73,6 +73,11 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_name ON sessions (name);
+CREATE TABLE IF NOT EXISTS login_failures (
+    name  TEXT NOT NULL,
+    at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_name ON login_failures (name);
 """
 
 
@@ -156,6 +161,8 @@ class UserStore:
         session_ttl_s: float = 8 * 3600.0,
         min_password_chars: int = 12,
         hasher: PasswordHasher | None = None,
+        max_failed_logins: int = 10,
+        lockout_s: float = 900.0,
     ) -> None:
         if not session_ttl_s > 0:
             raise InvalidInput(f"session_ttl_s must be > 0, got {session_ttl_s}")
@@ -164,6 +171,9 @@ class UserStore:
         self.clock = clock
         self.session_ttl = timedelta(seconds=session_ttl_s)
         self.min_password_chars = min_password_chars
+        # Guessing is slowed per name (known or not, so a refusal says nothing of accounts).
+        self.max_failed_logins = max_failed_logins
+        self.lockout = timedelta(seconds=lockout_s)
         # The library's defaults (argon2id, RFC 9106 low-memory profile) in production;
         # tests may pass a cheaper hasher.
         self._hasher = hasher if hasher is not None else PasswordHasher()
@@ -252,10 +262,23 @@ class UserStore:
     def login(self, name: str, password: str) -> Session:
         """A new session. Unauthenticated(WRONG_LOGIN) for a wrong password, an unknown
         name or a disabled account alike, each after one argon2 verification."""
+        now = self.clock()
+        since = _stamp(now - self.lockout)
         with self._lock:
+            self._db.execute("DELETE FROM login_failures WHERE at <= ?", (since,))
+            failures = self._db.execute(
+                "SELECT at FROM login_failures WHERE name = ? ORDER BY at", (name,)
+            ).fetchall()
             row = self._db.execute(
                 "SELECT hash, disabled FROM users WHERE name = ?", (name,)
             ).fetchone()
+        if len(failures) >= self.max_failed_logins:
+            until = datetime.fromisoformat(failures[0][0]) + self.lockout
+            raise Unauthenticated(
+                f"{len(failures)} failed logins for this name in the last "
+                f"{self.lockout.total_seconds() / 60:.0f} min: try again after "
+                f"{until.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+            )
         stored, disabled = (self._dummy_hash, True) if row is None else (row[0], bool(row[1]))
         try:
             self._hasher.verify(stored, password)
@@ -263,9 +286,12 @@ class UserStore:
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok:
+            with self._lock:
+                self._db.execute(
+                    "INSERT INTO login_failures (name, at) VALUES (?, ?)", (name, _stamp(now))
+                )
             raise Unauthenticated(WRONG_LOGIN)
         rehashed = self._hasher.hash(password) if self._hasher.check_needs_rehash(stored) else ""
-        now = self.clock()
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         expires_at = (now + self.session_ttl).astimezone(UTC)
         with self._lock:
@@ -276,6 +302,7 @@ class UserStore:
                     (rehashed, name, stored),
                 )
             self._db.execute("DELETE FROM sessions WHERE expires_at <= ?", (_stamp(now),))
+            self._db.execute("DELETE FROM login_failures WHERE name = ?", (name,))
             self._db.execute(
                 "INSERT INTO sessions (token_sha256, name, csrf, created_at, expires_at) "
                 "VALUES (?,?,?,?,?)",

@@ -89,6 +89,8 @@ def create_server(
         config.users_path,
         session_ttl_s=config.console.session_ttl_s,
         min_password_chars=config.console.min_password_chars,
+        max_failed_logins=config.console.max_failed_logins,
+        lockout_s=config.console.lockout_s,
     )
     review = ReviewService(exports.service, users)
     try:

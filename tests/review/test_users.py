@@ -398,3 +398,23 @@ def test_cli_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     bad.write_text("[console]\nusers_pth = 'x'\n")
     assert main(["users", "list", "--config", str(bad)]) == 2
     assert capsys.readouterr().err.startswith("redactor users: invalid config")
+
+
+def test_guessing_is_slowed_per_name(store: UserStore, clock: Clock) -> None:
+    """After max_failed_logins wrong passwords in lockout_s, that name is refused, even with
+    the right password, until the window passes; unknown names alike; a success resets."""
+    store.add("rob", PASSWORD, ["reviewer"])
+    for _ in range(store.max_failed_logins):
+        with pytest.raises(Unauthenticated, match=WRONG_LOGIN):
+            store.login("rob", "not the password")
+        with pytest.raises(Unauthenticated, match=WRONG_LOGIN):
+            store.login("nobody", "not the password")
+    for name in ("rob", "nobody"):
+        with pytest.raises(Unauthenticated, match="failed logins for this name.*try again after"):
+            store.login(name, PASSWORD)
+    clock.now += store.lockout + timedelta(seconds=1)
+    store.login("rob", PASSWORD)
+    for _ in range(store.max_failed_logins - 1):  # the success cleared the count
+        with pytest.raises(Unauthenticated, match=WRONG_LOGIN):
+            store.login("rob", "not the password")
+    store.login("rob", PASSWORD)
