@@ -72,6 +72,7 @@ import numpy as np
 import numpy.typing as npt
 from argon2 import PasswordHasher
 
+from bench.browser import CHROMIUM, MISSING, VIEWPORT, chromium
 from bench.machine import machine_info
 from redactor.config import Config, ExportConfig, ReviewConfig
 from redactor.console.app import COOKIE
@@ -111,16 +112,6 @@ REQUEST = ExportRequest(
 # cheap argon2 (as the tests use): the bench times pages, not sign-ins
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1440, "height": 960}
 
 BoxRow = tuple[float, float, float, float]
 
@@ -470,57 +461,49 @@ class BrowserFigures:
 def in_browser(
     url: str, export_id: str, frames: int, fps: float, o: Options, rng: random.Random
 ) -> BrowserFigures:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = log_in(browser, url, REVIEWER)
-            walls: list[float] = []
-            in_page: list[float] = []
-            for i in range(o.opens):
-                w, p = open_page(page, url, export_id)
-                walls.append(w)
-                in_page.append(p)
-                say(f"open {i + 1}/{o.opens}: {w:.0f} ms (in page {p:.0f} ms)")
+    with chromium() as browser:
+        page = log_in(browser, url, REVIEWER)
+        walls: list[float] = []
+        in_page: list[float] = []
+        for i in range(o.opens):
+            w, p = open_page(page, url, export_id)
+            walls.append(w)
+            in_page.append(p)
+            say(f"open {i + 1}/{o.opens}: {w:.0f} ms (in page {p:.0f} ms)")
+            time.sleep(PAUSE_S)
+        page.locator("#frame-no").click()  # focus on the page, not the slider or a list
+        seeks: dict[str, dict[str, list[float]]] = {}
+        seeks_wall: dict[str, dict[str, list[float]]] = {}
+        second = max(1, round(fps))
+        for view in ("original", "released"):
+            toggle_view(page, view == "released")
+            seen = {_shown(page)}
+            mine = seeks.setdefault(view, {"slider": [], "key": []})
+            mine_wall = seeks_wall.setdefault(view, {"slider": [], "key": []})
+            for n in seek_targets(rng, frames, o.seeks, seen):
                 time.sleep(PAUSE_S)
-            page.locator("#frame-no").click()  # focus on the page, not the slider or a list
-            seeks: dict[str, dict[str, list[float]]] = {}
-            seeks_wall: dict[str, dict[str, list[float]]] = {}
-            second = max(1, round(fps))
-            for view in ("original", "released"):
-                toggle_view(page, view == "released")
-                seen = {_shown(page)}
-                mine = seeks.setdefault(view, {"slider": [], "key": []})
-                mine_wall = seeks_wall.setdefault(view, {"slider": [], "key": []})
-                for n in seek_targets(rng, frames, o.seeks, seen):
+                ms, wall = slider_seek(page, n)
+                mine["slider"].append(ms)
+                mine_wall["slider"].append(wall)
+            # Shift+ArrowRight from a random start: a second on each time
+            room = max(0, (frames - 1) // second - 1)
+            presses = min(o.key_seeks, room)
+            if presses:
+                start = rng.randrange(0, frames - presses * second)
+                time.sleep(PAUSE_S)
+                slider_seek(page, start)
+                for _ in range(presses):
                     time.sleep(PAUSE_S)
-                    ms, wall = slider_seek(page, n)
-                    mine["slider"].append(ms)
-                    mine_wall["slider"].append(wall)
-                # Shift+ArrowRight from a random start: a second on each time
-                room = max(0, (frames - 1) // second - 1)
-                presses = min(o.key_seeks, room)
-                if presses:
-                    start = rng.randrange(0, frames - presses * second)
-                    time.sleep(PAUSE_S)
-                    slider_seek(page, start)
-                    for _ in range(presses):
-                        time.sleep(PAUSE_S)
-                        ms, wall = key_seek(page, "Shift+ArrowRight")
-                        mine["key"].append(ms)
-                        mine_wall["key"].append(wall)
-                all_ms = mine["slider"] + mine["key"]
-                if all_ms:
-                    say(
-                        f"seeks {view}: median {statistics.median(all_ms):.0f} ms, max {max(all_ms):.0f} ms"
-                    )
-            version = str(browser.version)
-            page.context.close()
-        finally:
-            browser.close()
+                    ms, wall = key_seek(page, "Shift+ArrowRight")
+                    mine["key"].append(ms)
+                    mine_wall["key"].append(wall)
+            all_ms = mine["slider"] + mine["key"]
+            if all_ms:
+                say(
+                    f"seeks {view}: median {statistics.median(all_ms):.0f} ms, max {max(all_ms):.0f} ms"
+                )
+        version = str(browser.version)
+        page.context.close()
     return BrowserFigures(version, walls, in_page, seeks, seeks_wall)
 
 
@@ -751,7 +734,7 @@ def options(args: argparse.Namespace) -> Options | str:
     if clip is None or not clip.is_file():
         return f"shared data videos/{args.clip} not found (set REDACTOR_DATA)"
     if not CHROMIUM.is_file():
-        return f"no browser: {CHROMIUM} is absent (sudo apt-get install chromium)"
+        return f"no browser: {MISSING}"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from bench import review as bench_review
-from bench.review import CHROMIUM, Scene, WalkingObjects, frame_size, stats
+from bench.browser import CHROMIUM, MISSING
+from bench.review import Scene, WalkingObjects, frame_size, stats
 from redactor.data import data_dir
 from redactor.detect.base import Detector
 from redactor.track import TrackerParams
@@ -72,7 +73,7 @@ def test_a_tiny_run_writes_every_figure(tmp_path: Path) -> None:
             f"shared data (videos/{bench_review.DEFAULT_CLIP}) is absent; set REDACTOR_DATA"
         )
     if not CHROMIUM.is_file():
-        pytest.skip(f"no browser: {CHROMIUM} is absent (sudo apt-get install chromium)")
+        pytest.skip(f"no browser: {MISSING}")
     pytest.importorskip("playwright.sync_api")
     out = tmp_path / "review_timings.json"
     argv = ["--minutes", "0.05", "--height", "360", "--objects", "4", "--opens", "2"]

@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from support.clips import cut_clip, source_video
 from support.review import (
     CLIP_SECONDS,
     FAST_HASHER,
@@ -32,13 +33,12 @@ from support.review import (
     RECORDING,
     REQUEST,
     World,
-    cut_clip,
     make_world,
     planned,
-    shared_clip,
     wait_state,
 )
 
+from bench.browser import CHROMIUM, MISSING, VIEWPORT, chromium
 from redactor.clients import audit
 from redactor.config import Config, ServerConfig
 from redactor.console.app import FIRST_ADMIN, export_request
@@ -65,16 +65,6 @@ CORRECT_BOX = (662.0, 72.0, 710.0, 94.0)
 
 pytestmark = [pytest.mark.data]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1440, "height": 960}
 SCREENSHOT = {"width": 1440, "height": 1400}
 
 
@@ -91,23 +81,16 @@ class Console:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.is_file():
-        pytest.skip(
-            "no browser for the console tests: /usr/bin/chromium is absent "
-            "(sudo apt-get install chromium)"
-        )
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+        pytest.skip(f"no browser for the console tests: {MISSING}")
+    pytest.importorskip("playwright.sync_api")
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     clip = tmp_path_factory.mktemp("clip") / "clip.avi"
-    cut_clip(shared_clip(), clip, CLIP_SECONDS)
+    cut_clip(source_video(), clip, CLIP_SECONDS)
     world = make_world(tmp_path_factory.mktemp("world"), clip)
     try:
         server = ConsoleServer(world.review, "127.0.0.1", 0)

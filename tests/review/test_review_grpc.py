@@ -8,14 +8,13 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+from support.clips import cut_clip, source_video
 from support.review import (
     FAST_HASHER,
     PASSWORD,
     RECORDING,
     USERS,
-    cut_clip,
     review_config,
-    shared_clip,
 )
 
 from redactor.review.users import UserStore
@@ -30,7 +29,7 @@ AUDITOR = (("authorization", "Bearer auditor-dev-token"),)
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     folder = tmp_path_factory.mktemp("grpc-review")
     config = review_config(folder)
-    cut_clip(shared_clip(), folder / "clip.avi", 2.0)
+    cut_clip(source_video(), folder / "clip.avi", 2.0)
     dst = config.export.archive_root / RECORDING
     dst.parent.mkdir(parents=True)
     shutil.copy(folder / "clip.avi", dst)

@@ -12,14 +12,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from support.clips import cut_clip, source_video
 from support.review import (
     REQUEST,
     World,
-    cut_clip,
     make_world,
     planned,
     review_config,
-    shared_clip,
     wait_state,
 )
 
@@ -48,7 +47,7 @@ REQUEST_TIME = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("clip") / "clip.avi"
-    cut_clip(shared_clip(), path, 2.0)
+    cut_clip(source_video(), path, 2.0)
     return path
 
 

@@ -7,12 +7,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
-import pytest
 from argon2 import PasswordHasher
 
 from redactor.config import Config, ExportConfig, ReviewConfig
-from redactor.data import data_dir
 from redactor.export.jobs import ExportJob, ExportRequest, ExportState
 from redactor.export.service import ExportService
 from redactor.review.service import ReviewService
@@ -41,28 +38,6 @@ REQUEST = ExportRequest(
 )
 # cheap argon2 for tests that log in many times; the production default is tested apart
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-def shared_clip(name: str = "opencv_vtest.avi") -> Path:
-    root = data_dir()
-    if root is None or not (root / "videos" / name).is_file():
-        pytest.skip(f"shared data (videos/{name}) is absent; set REDACTOR_DATA")
-    return root / "videos" / name
-
-
-def cut_clip(src: Path, dst: Path, seconds: float) -> None:
-    """The packets of the first `seconds`, copied (no re-encoding)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        s = inp.streams.video[0]
-        o = out.add_stream_from_template(s)
-        assert s.time_base is not None
-        limit = seconds / float(s.time_base)
-        for packet in inp.demux(s):
-            if packet.pts is None or packet.pts >= limit:
-                break
-            packet.stream = o
-            out.mux(packet)
 
 
 def review_config(folder: Path, **review: object) -> Config:
