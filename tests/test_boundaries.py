@@ -57,6 +57,7 @@ CLIENTS_MAY_USE = {
     "redactor.errors": "the error family; the audit command reports RedactorError as the server does",
     "redactor.config": "load_config: the audit command reads the server's own file for the ledger and key paths",
     "redactor.ledger": "Ledger: the audit command reads and verifies the provision ledger",
+    "redactor.sqlite": "how the ledger's SQLite file is opened (the Ledger's own)",
     "redactor.export.manifest": "verify: one implementation of the manifest for the writer and the auditor",
     "redactor.export.keys": "the export signing key's public half, read as the export service stores it",
 }

@@ -44,7 +44,7 @@ from redactor.export.jobs import MAX_FIELD_CHARS, ExportJob, ExportRequest, Expo
 from redactor.export.service import Download
 from redactor.ledger import Entry, Event
 from redactor.review import access
-from redactor.review.model import Decision, Edit
+from redactor.review.model import Decision
 from redactor.review.service import ExportReview, FrameView, ReviewService, TrackView
 from redactor.review.users import Session, User
 from redactor.types import Label
@@ -723,7 +723,7 @@ def _pages(ui: _Ui) -> APIRouter:
             opened = review.open(user, export_id)
             version, tracks = opened.version, opened.tracks
             edits = [e.to_json() for e in opened.edits]
-            reviewers = _reviewers(opened.edits)
+            reviewers = list(opened.reviewers)
             if _may(user, "approve", job.requested_by):
                 denied = _denial(user, "approve", job.requested_by, reviewers)
         elif _may(user, "view_ledger", job.requested_by):
@@ -859,10 +859,6 @@ def _invalid_field(error: errors.RedactorError | None) -> str:
             return "subject_t"
         return next((f for f in EXPORT_FIELDS if message.startswith(f + " ")), "")
     return ""
-
-
-def _reviewers(edits: tuple[Edit, ...]) -> list[str]:
-    return sorted({e.actor for e in edits if e.action not in ("approve", "reject")})
 
 
 def _denial(user: User, action: access.Action, requested_by: str, reviewers: list[str]) -> str:

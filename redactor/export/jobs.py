@@ -11,7 +11,6 @@ import dataclasses
 import enum
 import json
 import math
-import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from redactor.errors import InvalidInput, MissingField
+from redactor.sqlite import open_db
 
 # Fields the law needs on every export (what to look for when a court asks).
 REQUIRED_FIELDS = ("recipient", "officer", "purpose", "legal_basis")
@@ -234,13 +234,8 @@ class JobStore:
     """The exports table: one JSON document per job, rewritten on each state change."""
 
     def __init__(self, path: Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            str(path), timeout=10.0, isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_db(Path(path), _SCHEMA)
 
     def save(self, job: ExportJob) -> None:
         with self._lock:

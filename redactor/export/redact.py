@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from redactor.boxes import inside_matrix
 from redactor.config import PolicyConfig
 from redactor.detect.base import Detector
 from redactor.errors import FailedPrecondition, InvalidDetections, InvalidInput
@@ -202,7 +203,7 @@ def subject_rows(
     d = tracked[k].detections
     faces = np.flatnonzero(d.labels == int(Label.FACE))
     sel = np.asarray(subject.box, np.float32)
-    hits = faces[_share_inside(d.boxes[faces], sel) >= min_overlap]
+    hits = faces[inside_matrix(d.boxes[faces], sel[None])[:, 0] >= min_overlap]
     where = f"the subject box {tuple(round(v) for v in subject.box)} at {int(t[k])} us"
     if len(hits) == 0:
         raise FailedPrecondition(
@@ -234,17 +235,20 @@ def subject_rows(
                     visible[i][rows[0]] = True
                     last_box, last_i = box, i
                 i += step
-    for tf, shown in zip(tracked, visible, strict=True):
-        if not shown.any():
-            continue
-        det = tf.detections
-        for row in np.flatnonzero(~shown & (det.labels == int(Label.FACE))):
-            inside = max(
-                float(_share_inside(det.boxes[row : row + 1], b)[0]) for b in det.boxes[shown]
-            )
-            if inside >= SUBJECT_DUPLICATE_INSIDE:
-                shown[row] = True
-    return ids, visible
+    return ids, [
+        show_duplicate_faces(tf.detections, v) for tf, v in zip(tracked, visible, strict=True)
+    ]
+
+
+def show_duplicate_faces(det: Detections, shown: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """`shown` and every face box lying at least SUBJECT_DUPLICATE_INSIDE inside a shown face:
+    the same face found again under another id, whose mask would cover the one shown."""
+    faces = det.labels == int(Label.FACE)
+    if not (shown & faces).any():
+        return shown
+    inside = inside_matrix(det.boxes, det.boxes[shown & faces]).max(axis=1)
+    duplicates: npt.NDArray[np.bool_] = faces & (inside >= SUBJECT_DUPLICATE_INSIDE)
+    return shown | duplicates
 
 
 def _touching_groups(boxes: npt.NDArray[np.float32]) -> int:
@@ -264,18 +268,6 @@ def _touching_groups(boxes: npt.NDArray[np.float32]) -> int:
             ) > max(boxes[a, 1], boxes[b, 1]):
                 parent[root(a)] = root(b)
     return len({root(a) for a in range(n)})
-
-
-def _share_inside(
-    boxes: npt.NDArray[np.float32], sel: npt.NDArray[np.float32]
-) -> npt.NDArray[np.float64]:
-    """Per box, the share of its area inside `sel`."""
-    if len(boxes) == 0:
-        return np.zeros(0)
-    w = np.clip(np.minimum(boxes[:, 2], sel[2]) - np.maximum(boxes[:, 0], sel[0]), 0, None)
-    h = np.clip(np.minimum(boxes[:, 3], sel[3]) - np.maximum(boxes[:, 1], sel[1]), 0, None)
-    area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-6)
-    return np.asarray(w * h / area, np.float64)
 
 
 def _plausible_step(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], frames: int) -> bool:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -32,9 +31,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from redactor.errors import FailedPrecondition, InvalidInput
+from redactor.sqlite import open_db
 
 GENESIS_HASH = "0" * 64
-BUSY_TIMEOUT_S = 10.0  # how long an append waits for another writer's lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -147,17 +146,12 @@ class Ledger:
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise FailedPrecondition(f"no ledger at {self.path}: expected an existing SQLite file")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._key = signing_key
         self._clock = clock
         self._lock = threading.Lock()
-        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in append)
-        self._db = sqlite3.connect(
-            str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
+        # transactions are explicit (BEGIN IMMEDIATE in append)
+        self._db = open_db(self.path, _SCHEMA)
         self._db.execute("PRAGMA synchronous=FULL")  # a provision is on disk once append returns
-        self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         with self._lock:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import inside_matrix
-from redactor.export.redact import SUBJECT_DUPLICATE_INSIDE
+from redactor.export.redact import show_duplicate_faces
 from redactor.review.model import Decision, Review
 from redactor.track import TrackedFrame
-from redactor.types import Detections, Label, MaskReason
+from redactor.types import Detections, MaskReason
 
 
 def reviewed_frame(
@@ -47,11 +46,10 @@ def reviewed_frame(
         np.concatenate(labels).astype(np.int8),
         np.concatenate(out_ids).astype(np.int64),
     )
-    shown = np.array([review.decision(int(t)) is Decision.VISIBLE for t in merged.track_ids], bool)
-    if shown.any():  # the same face found again under another id would mask the one shown
-        faces = merged.labels == int(Label.FACE)
-        inside = inside_matrix(merged.boxes, merged.boxes[shown & faces]).max(axis=1, initial=0.0)
-        shown |= faces & (inside >= SUBJECT_DUPLICATE_INSIDE)
+    shown = show_duplicate_faces(
+        merged,
+        np.array([review.decision(int(t)) is Decision.VISIBLE for t in merged.track_ids], bool),
+    )
     frame = TrackedFrame(
         merged, np.concatenate(reasons).astype(np.int8), np.full(len(merged), -1, np.intp)
     )

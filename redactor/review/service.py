@@ -127,6 +127,7 @@ class ExportReview:
     tracks: tuple[TrackView, ...]
     version: int  # of the whole review: approval names the version approved
     edits: tuple[Edit, ...]
+    reviewers: tuple[str, ...]  # who changed it: none of them may approve it
     required: bool  # the policy requires review before release
     fully_masked_frames: tuple[int, ...]
 
@@ -197,7 +198,6 @@ class ReviewService:
             review = self.exports.reviews.load(export_id)
         found = loaded.planned.found
         t = found.t_us
-        fps = (len(t) - 1) / ((t[-1] - t[0]) / 1e6) if len(t) > 1 and t[-1] > t[0] else 25.0
         return ExportReview(
             job=job,
             width=found.width,
@@ -205,11 +205,12 @@ class ReviewService:
             proxy_width=loaded.proxy.width,
             proxy_height=loaded.proxy.height,
             frames=len(found),
-            fps=fps,
+            fps=_fps(t),
             t_us=tuple(t),
             tracks=tuple(self._views(loaded, review)),
             version=review.version,
             edits=tuple(review.edits),
+            reviewers=tuple(review.reviewers),
             required=job.review_required,
             fully_masked_frames=tuple(sorted(found.failed)),
         )
@@ -219,7 +220,7 @@ class ReviewService:
         job = self.job(user, export_id)
         with self._lock:
             loaded = self._load(job)
-            review = self.exports.reviews.load(export_id)
+            review = self.exports.reviews.load(export_id, edits=False)
         found = loaded.planned.found
         _check_frame(index, len(found))
         policy = self.exports.router.by_name(job.policy, job.camera_id).policy
@@ -257,7 +258,9 @@ class ReviewService:
             raise InvalidInput(f"view must be 'original' or 'released', got {view!r}")
         with self._lock:
             loaded = self._load(job)
-            review = self.exports.reviews.load(export_id) if view == "released" else None
+            review = (
+                self.exports.reviews.load(export_id, edits=False) if view == "released" else None
+            )
         _check_frame(index, loaded.proxy.frames)
         if review is None:
             return loaded.proxy.jpeg(index)

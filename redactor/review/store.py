@@ -9,13 +9,13 @@ The ledger row of each change is written by the service right after.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from redactor.review.model import AddedObject, Decision, Edit, Review, TrackState
+from redactor.sqlite import open_db
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reviews (
@@ -39,24 +39,25 @@ CREATE TABLE IF NOT EXISTS review_edits (
 
 class ReviewStore:
     def __init__(self, path: Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            str(path), timeout=10.0, isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_db(Path(path), _SCHEMA)
 
-    def load(self, export_id: str) -> Review:
+    def load(self, export_id: str, edits: bool = True) -> Review:
+        """The review as it stands; `edits=False` leaves out its history (a frame's view
+        needs only the decisions, and the history grows with every change)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT version, doc FROM reviews WHERE export_id = ?", (export_id,)
             ).fetchone()
-            edits = self._db.execute(
-                "SELECT seq, at, actor, action, track_ids, reason, detail FROM review_edits "
-                "WHERE export_id = ? ORDER BY seq",
-                (export_id,),
-            ).fetchall()
+            history = (
+                self._db.execute(
+                    "SELECT seq, at, actor, action, track_ids, reason, detail FROM review_edits "
+                    "WHERE export_id = ? ORDER BY seq",
+                    (export_id,),
+                ).fetchall()
+                if edits
+                else []
+            )
         review = Review(export_id)
         if row is not None:
             review.version = int(row[0])
@@ -73,7 +74,7 @@ class ReviewStore:
                 reason=e[5],
                 detail=json.loads(e[6]),
             )
-            for e in edits
+            for e in history
         ]
         return review
 

@@ -43,6 +43,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from redactor.config import ConsoleRole
 from redactor.errors import AlreadyExists, InvalidInput, NotFound, Unauthenticated
+from redactor.sqlite import open_db
 
 # In the order of the work (request, review, approve, audit, administer): messages list
 # roles in this order.
@@ -51,7 +52,6 @@ NAME_RULE = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 _NAME = re.compile(NAME_RULE)
 # Far above any real password; stops a megabyte "password" from reaching the hasher.
 MAX_PASSWORD_CHARS = 4096
-BUSY_TIMEOUT_S = 10.0  # how long a write waits for another process (the CLI) holding the file
 # One message for a wrong password, an unknown name and a disabled account: which of
 # them it was would tell a guesser which names exist.
 WRONG_LOGIN = "wrong user name or password"
@@ -180,16 +180,11 @@ class UserStore:
         # Verified against on a login for an unknown name, so it takes as long as a known one.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(32))
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         created = not path.exists()
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
+        self._db = open_db(path, _SCHEMA)
         if created:
             os.chmod(path, 0o600)  # password hashes: readable by the service's account only
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
 
     # ------------------------------------------------------------ accounts
 
