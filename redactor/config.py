@@ -872,6 +872,97 @@ class ExportConfig(Strict):
     review: ReviewConfig = Field(default_factory=ReviewConfig)
 
 
+class CasesConfig(Strict):
+    """Provision and access requests, their clocks and notices (redactor/cases, docs/cases.md)."""
+
+    access_due_days: int = Field(
+        10,
+        ge=1,
+        le=10,
+        description="days to answer a data subject's access request (PIPA: within 10 days)",
+    )
+    provision_due_days: int = Field(
+        10, ge=1, le=90, description="days the center gives itself to answer an agency's request"
+    )
+    center_name: str = Field(
+        "CCTV integrated control center",
+        min_length=1,
+        max_length=200,
+        description="who answers, as printed on notices",
+    )
+    currency: str = Field("KRW", min_length=3, max_length=3, description="currency of fees")
+    max_fee: int = Field(
+        10_000_000, ge=0, description="largest fee a case may charge, in the currency's units"
+    )
+
+
+class RetentionGroup(Strict):
+    """Cameras kept for their own period (the center's published policy)."""
+
+    name: str = Field(min_length=1, max_length=64, description="shown in listings and rows")
+    cameras: tuple[str, ...] = Field(
+        min_length=1, description="camera ids or shell patterns (fnmatch), e.g. 'gate-*'"
+    )
+    days: int = Field(ge=1, description="days a recording is kept after it ends")
+
+
+class RetentionConfig(Strict):
+    """How long recordings are kept, and their destruction (redactor/retention)."""
+
+    enabled: bool = Field(
+        True, description="destroy recordings past retention every period_s with `redactor serve`"
+    )
+    default_days: int = Field(
+        30, ge=1, description="days a recording is kept where no group names its camera"
+    )
+    min_days: int = Field(1, ge=1, description="shortest retention a group may state")
+    max_days: int = Field(
+        90, ge=1, le=3650, description="longest retention a group may state (the published policy)"
+    )
+    groups: tuple[RetentionGroup, ...] = Field((), description="per camera group; first match wins")
+    period_s: float = Field(
+        3600.0, gt=0.0, le=7 * 86400.0, description="seconds between retention cycles"
+    )
+
+    @model_validator(mode="after")
+    def _within_bounds(self) -> RetentionConfig:
+        if self.min_days > self.max_days:
+            raise ValueError(
+                f"retention.min_days ({self.min_days}) is above max_days ({self.max_days})"
+            )
+        stated = [("retention.default_days", self.default_days)] + [
+            (f"retention group {g.name!r} days", g.days) for g in self.groups
+        ]
+        for what, days in stated:
+            if not self.min_days <= days <= self.max_days:
+                raise ValueError(
+                    f"{what} is {days}, outside the bounds [{self.min_days}, {self.max_days}] "
+                    "(retention.min_days, retention.max_days)"
+                )
+        names = [g.name for g in self.groups]
+        if len(set(names)) != len(names):
+            raise ValueError(f"retention group names must be unique, got {names}")
+        return self
+
+
+class AccessLogConfig(Strict):
+    """Who viewed or downloaded footage (redactor/ledger/access_log.py)."""
+
+    window_s: float = Field(
+        60.0,
+        gt=0.0,
+        le=3600.0,
+        description="one ledger row per account, export, action and client per window "
+        "(the first view of the window opens it)",
+    )
+    flag_factor: float = Field(
+        3.0, gt=1.0, description="a month's views above this times the accounts' median flag it"
+    )
+    flag_min_rows: int = Field(
+        50, ge=1, description="... and at least this many rows (a quiet month flags nobody)"
+    )
+
+
 class ModelsConfig(Strict):
     dir: Path | None = Field(
         None, description="model cache; None = $REDACTOR_MODEL_DIR or ~/.cache/redactor/models"
@@ -888,6 +979,9 @@ class Config(Strict):
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+    cases: CasesConfig = Field(default_factory=CasesConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    access_log: AccessLogConfig = Field(default_factory=AccessLogConfig)
 
     @property
     def users_path(self) -> Path:

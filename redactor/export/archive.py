@@ -92,6 +92,18 @@ def probe(path: Path) -> SourceInfo:
         raise InvalidInput(f"recording {path.name} cannot be read as video: {e}") from e
 
 
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """One recording file of the archive, as retention and holds see it."""
+
+    camera_id: str
+    relative: str  # POSIX path relative to the root: the name rows and holds use
+    path: Path
+    start: datetime  # from the file name (UTC)
+    end: datetime  # start + the container's duration (start where it states none)
+    bytes: int
+
+
 class Archive:
     """The recordings under one root folder."""
 
@@ -134,12 +146,50 @@ class Archive:
         camera = parts[0] if len(parts) > 1 else ""
         return Selection(path, rel, camera, _name_time(path), None, None, probe(path))
 
+    def recordings(self, camera_id: str | None = None) -> list[Recording]:
+        """Every recording named by its start time (of one camera, or all), oldest first.
+
+        Files whose name carries no time are not listed: retention cannot date them.
+        A file that cannot be probed ends where it starts (so it is never kept by mistake
+        for lack of a duration)."""
+        root = self._resolved_root()
+        if camera_id is not None:
+            _check_camera(camera_id)
+            folders = [root / camera_id] if (root / camera_id).is_dir() else []
+        else:
+            folders = sorted(p for p in root.iterdir() if p.is_dir())
+        out: list[Recording] = []
+        for folder in folders:
+            for p in folder.iterdir():
+                t = _name_time(p)
+                if t is None or p.suffix.lower() not in VIDEO_EXTENSIONS or not p.is_file():
+                    continue
+                resolved = p.resolve()
+                if not resolved.is_relative_to(root):
+                    continue  # a link out of the archive is not the archive's to list or destroy
+                try:
+                    duration = probe(resolved).duration_us
+                except InvalidInput:
+                    duration = 0
+                out.append(
+                    Recording(
+                        folder.name,
+                        p.relative_to(root).as_posix(),
+                        p,
+                        t,
+                        t + timedelta(microseconds=duration),
+                        p.stat().st_size,
+                    )
+                )
+        return sorted(out, key=lambda r: (r.start, r.relative))
+
+    def overlapping(self, camera_id: str, start: datetime, end: datetime) -> list[Recording]:
+        """The recordings of `camera_id` with footage in [start, end)."""
+        return [r for r in self.recordings(camera_id) if r.start < end and start < r.end]
+
     def select_range(self, camera_id: str, start: datetime, end: datetime) -> Selection:
         """The recording of `camera_id` that covers [start, end), and the offsets within it."""
-        if not _CAMERA_RE.match(camera_id) or camera_id in (".", ".."):
-            raise InvalidInput(
-                f"camera_id must be letters, digits, '_', '.', '-' (no path), got {camera_id!r}"
-            )
+        _check_camera(camera_id)
         if start.tzinfo is None or end.tzinfo is None:
             raise InvalidInput("start and end must be timezone-aware")
         if end <= start:
@@ -188,6 +238,13 @@ class Archive:
             _us_between(rec_start, start),
             _us_between(rec_start, end),
             info,
+        )
+
+
+def _check_camera(camera_id: str) -> None:
+    if not _CAMERA_RE.match(camera_id) or camera_id in (".", ".."):
+        raise InvalidInput(
+            f"camera_id must be letters, digits, '_', '.', '-' (no path), got {camera_id!r}"
         )
 
 

@@ -70,6 +70,7 @@ class ExportRequest:
     policy: str = ""
     expiry_days: int = 0  # 0 = the configured default
     subject: Subject | None = None
+    case_id: str = ""  # the provision or access request (redactor.cases) this export answers
 
     def validate(self, max_expiry_days: int) -> None:
         """Raises MissingField naming the first missing field, InvalidInput for bad values."""
@@ -139,6 +140,7 @@ class ExportRequest:
             "subject": None
             if self.subject is None
             else {"timestamp_us": self.subject.timestamp_us, "box": list(self.subject.box)},
+            "case_id": self.case_id,
         }
 
     @classmethod
@@ -156,6 +158,7 @@ class ExportRequest:
             policy=d["policy"],
             expiry_days=int(d["expiry_days"]),
             subject=None if s is None else Subject(int(s["timestamp_us"]), tuple(s["box"])),
+            case_id=str(d.get("case_id", "")),
         )
 
 

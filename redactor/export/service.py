@@ -200,6 +200,7 @@ class ExportService:
                 "policy": job.policy,
                 "expires_at": job.expires_at.isoformat(),
                 "review_required": job.review_required,
+                "case_id": request.case_id,
             },
         )
         with self._cond:
@@ -580,6 +581,16 @@ class ExportService:
                 "fully_masked_frames": result.fully_masked,
                 "subject_tracks": plan.subject_tracks,
                 "reviewed": review is not None,
+                # what the register (redactor.ledger.register) shows, from this row alone
+                "video": video.name,
+                "requested_by": job.requested_by,
+                "approved_by": job.approved_by,
+                "officer": job.request.officer,
+                "purpose": job.request.purpose,
+                "legal_basis": job.request.legal_basis,
+                "period": _period(job.request),
+                "subject_access": job.request.subject is not None,
+                "case_id": job.request.case_id,
             },
         )
         # the proxy holds unmasked pictures: it goes when the review is over
@@ -857,6 +868,13 @@ class ExportService:
 def _clip(text: str) -> str:
     """A caller's string as a ledger column: cut where it is longer than any valid value."""
     return text if len(text) <= MAX_FIELD_CHARS else text[:MAX_FIELD_CHARS] + "…"
+
+
+def _period(request: ExportRequest) -> list[str]:
+    """The footage's time range as asked ([] where a whole recording file was named)."""
+    if request.start is None or request.end is None:
+        return []
+    return [request.start.isoformat(), request.end.isoformat()]
 
 
 def _estimate_frames(selection: Selection) -> int:

@@ -71,6 +71,17 @@ class Event(enum.StrEnum):
     REVIEW_CHANGED = "review_changed"  # a reviewer changed a track; detail says what and why
     REVIEW_APPROVED = "review_approved"  # a second person approved the review at a version
     REVIEW_REJECTED = "review_rejected"  # an approver rejected the export; detail.reason
+    # The law's paperwork (redactor.cases, redactor.retention, redactor.ledger.access_log);
+    # case rows carry detail.case_id (the export_id column stays the export's).
+    CASE_OPENED = "case_opened"  # a provision or access request was received; detail: the case
+    CASE_SIGNED = "case_signed"  # the person in charge proposed an outcome (담당)
+    CASE_DECIDED = "case_decided"  # a senior approver confirmed it (과장); the case closed
+    CASE_WITHDRAWN = "case_withdrawn"  # the requester withdrew; the case closed without outcome
+    HOLD_PLACED = "hold_placed"  # a recording is kept past retention (a case, an investigation)
+    HOLD_RELEASED = "hold_released"
+    DESTROYED = "destroyed"  # a recording was destroyed (retention, or by a person); detail.file
+    VIEWED = "viewed"  # a person viewed footage (the access log); detail.action, detail.client
+    ACCESS_LOG_REVIEWED = "access_log_reviewed"  # the monthly review of the access log was done
 
 
 @dataclass(frozen=True, slots=True)

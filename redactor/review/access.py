@@ -24,6 +24,13 @@ two can never disagree. The rules:
     download       approver administrator                   requester: own only
     view_ledger    auditor approver administrator
     manage_users   administrator
+    open_case      requester reviewer administrator       (provision and access requests)
+    view_case      reviewer approver auditor administrator  requester: own only
+    sign_case      reviewer                                 the person in charge (담당)
+    decide_case    approver                                 not who signed it (과장)
+    view_register  auditor approver administrator           the register and its files
+    review_access  auditor administrator                    the monthly access-log review
+    hold           approver administrator                   holds on recordings
 
 Refusals are PolicyDenied, naming the action, the roles that may and the user's roles.
 """
@@ -47,6 +54,13 @@ Action = Literal[
     "download",
     "view_ledger",
     "manage_users",
+    "open_case",
+    "view_case",
+    "sign_case",
+    "decide_case",
+    "view_register",
+    "review_access",
+    "hold",
 ]
 
 _ALL = frozenset(ROLES)
@@ -61,14 +75,22 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     "download": frozenset({"requester", "approver", "administrator"}),
     "view_ledger": frozenset({"auditor", "approver", "administrator"}),
     "manage_users": frozenset({"administrator"}),
+    "open_case": frozenset({"requester", "reviewer", "administrator"}),
+    "view_case": frozenset({"requester", "reviewer", "approver", "auditor", "administrator"}),
+    "sign_case": frozenset({"reviewer"}),
+    "decide_case": frozenset({"approver"}),
+    "view_register": frozenset({"auditor", "approver", "administrator"}),
+    "review_access": frozenset({"auditor", "administrator"}),
+    "hold": frozenset({"approver", "administrator"}),
 }
 # action -> roles in PERMISSIONS[action] that reach only exports the user requested.
 OWN_ONLY: dict[Action, frozenset[str]] = {
     "view_export": frozenset({"requester"}),
     "download": frozenset({"requester"}),
+    "view_case": frozenset({"requester"}),
 }
 # Actions that need a person other than the requester and the reviewers.
-FOUR_EYES: frozenset[Action] = frozenset({"approve", "reject"})
+FOUR_EYES: frozenset[Action] = frozenset({"approve", "reject", "decide_case"})
 
 
 def authorize(
@@ -118,8 +140,8 @@ def visible(user: User, requested_by: str) -> bool:
 
 def _four_eyes(user: User, did: str) -> None:
     raise PolicyDenied(
-        "the approver must be a different person from the requester and the reviewers; "
-        f"{user.name} {did} this export"
+        "the approver must be a different person from the requester and the reviewers "
+        f"(or, for a case, whoever opened or signed it); {user.name} {did} it"
     )
 
 

@@ -30,6 +30,19 @@ EXPECTED: dict[str, dict[str, str]] = {
     "download": {"requester": "own", "approver": "all", "administrator": "all"},
     "view_ledger": {"auditor": "all", "approver": "all", "administrator": "all"},
     "manage_users": {"administrator": "all"},
+    "open_case": {"requester": "all", "reviewer": "all", "administrator": "all"},
+    "view_case": {
+        "requester": "own",
+        "reviewer": "all",
+        "approver": "all",
+        "auditor": "all",
+        "administrator": "all",
+    },
+    "sign_case": {"reviewer": "all"},
+    "decide_case": {"approver": "other"},
+    "view_register": {"auditor": "all", "approver": "all", "administrator": "all"},
+    "review_access": {"auditor": "all", "administrator": "all"},
+    "hold": {"approver": "all", "administrator": "all"},
 }
 ROWS = [(action, role, EXPECTED[action].get(role, "")) for action in EXPECTED for role in ROLES]
 
@@ -117,14 +130,14 @@ def test_approver_must_not_have_reviewed_or_requested(action: Action) -> None:
     with pytest.raises(PolicyDenied) as e:
         authorize(both, action, requested_by="rita", reviewers=["rob", "both"])
     assert str(e.value) == (
-        "the approver must be a different person from the requester and the reviewers; "
-        "both reviewed this export"
+        "the approver must be a different person from the requester and the reviewers "
+        "(or, for a case, whoever opened or signed it); both reviewed it"
     )
     assert not may(both, action, requested_by="rita", reviewers={"both"})
     ann = User("ann", frozenset({"approver", "requester"}))
     with pytest.raises(PolicyDenied) as e:
         authorize(ann, action, requested_by="ann", reviewers=["rob"])
-    assert str(e.value).endswith("; ann requested this export")
+    assert str(e.value).endswith("; ann requested it")
     authorize(ann, action, requested_by="rita", reviewers=("rob",))
 
 
