@@ -75,8 +75,8 @@ from argon2 import PasswordHasher
 from bench.browser import CHROMIUM, MISSING, VIEWPORT, chromium
 from bench.machine import machine_info
 from redactor.config import Config, ExportConfig, ReviewConfig
-from redactor.console.app import COOKIE
 from redactor.console.server import ConsoleServer, start_console
+from redactor.console.ui import COOKIE
 from redactor.data import data_dir, repo_root
 from redactor.detect.base import Detector
 from redactor.export.jobs import ExportJob, ExportRequest, ExportState

@@ -17,31 +17,42 @@ session's CSRF token (form field `csrf` or header `X-CSRF-Token`); every respons
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import math
-import re
 import secrets
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import StreamingResponse
 
 from redactor import errors
+from redactor.console.ui import (
+    COOKIE,
+    HERE,
+    LOGIN_COOKIE,
+    FormFields,
+    FormSession,
+    PageSession,
+    PostSession,
+    SecurityHeaders,
+    Ui,
+    download_response,
+    may_do,
+    pretty_json,
+    safe_next,
+    status_for,
+    when,
+)
 from redactor.export.jobs import MAX_FIELD_CHARS, ExportJob, ExportRequest, ExportState, Subject
-from redactor.export.service import Download
 from redactor.ledger import Entry, Event
 from redactor.review import access
 from redactor.review.model import Decision
@@ -51,59 +62,8 @@ from redactor.types import Label
 
 log = logging.getLogger(__name__)
 
-HERE = Path(__file__).parent
-COOKIE = "redactor_session"
-LOGIN_COOKIE = "redactor_login"  # double-submit token of the login form (login CSRF)
-CSRF_HEADER = "x-csrf-token"
 FIRST_ADMIN = "redactor users add admin --role administrator"
-DOWNLOAD_CHUNK = 1 << 20
 LABELS = ("FACE", "PLATE")  # what a reviewer may draw
-
-# One mapping, as redactor/server/status.py does for gRPC; the first match wins.
-HTTP_STATUS: tuple[tuple[type[errors.RedactorError], int], ...] = (
-    (errors.InvalidInput, 400),
-    (errors.Unauthenticated, 401),
-    (errors.PolicyDenied, 403),
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.FailedPrecondition, 409),
-    (errors.AlreadyExists, 409),
-    (errors.LimitExceeded, 429),
-    (errors.DetectorUnavailable, 503),
-    (errors.ClusterUnavailable, 503),
-)
-
-CSP = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' blob:",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-    )
-)
-_SECURITY_HEADERS = (
-    (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", CSP.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-)
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def status_for(exc: BaseException) -> int:
-    """The HTTP status of an error: the service's family, else 500."""
-    for cls, status in HTTP_STATUS:
-        if isinstance(exc, cls):
-            return status
-    return 500
-
-
-class CsrfRefused(errors.PolicyDenied):
-    """A POST without the session's CSRF token (→ 403); nothing was done."""
 
 
 # ------------------------------------------------------------------ API bodies
@@ -178,13 +138,13 @@ def create_app(review: ReviewService, *, secure_cookies: bool) -> FastAPI:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["when"] = _when
-    env.filters["json"] = _pretty_json
+    env.filters["when"] = when
+    env.filters["json"] = pretty_json
     env.filters["what"] = edit_summary
-    ui = _Ui(review, env, secure_cookies)
+    ui = Ui(review, env, secure_cookies)
     app.state.console = ui
 
-    app.add_middleware(_SecurityHeaders)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(_pages(ui))
     app.include_router(_api(ui), prefix="/api")
@@ -207,116 +167,6 @@ def create_app(review: ReviewService, *, secure_cookies: bool) -> FastAPI:
     return app
 
 
-class _Ui:
-    """What the routes share: the service, the templates and the session handling."""
-
-    def __init__(self, review: ReviewService, env: Environment, secure_cookies: bool) -> None:
-        self.review = review
-        self.env = env
-        self.secure = secure_cookies
-
-    def render(
-        self,
-        template: str,
-        request: Request,
-        session: Session | None,
-        code: int = 200,
-        /,
-        **ctx: Any,
-    ) -> HTMLResponse:
-        html = self.env.get_template(template).render(
-            request=request,
-            session=session,
-            user=session.user if session else None,
-            may=_may,
-            **ctx,
-        )
-        return HTMLResponse(html, status_code=code)
-
-    def error_response(self, request: Request, exc: Exception) -> Response:
-        status = status_for(exc)
-        message = str(exc) if status != 500 else f"internal error: {type(exc).__name__}"
-        if status == 500:
-            log.error("console: %s %s failed", request.method, request.url.path, exc_info=exc)
-        if request.url.path.startswith("/api/"):
-            return JSONResponse(
-                {"error": message, "status": status, "kind": type(exc).__name__},
-                status_code=status,
-            )
-        if status == 401:
-            resp = RedirectResponse(f"/login?next={quote(_local(request), safe='/')}", 303)
-            resp.delete_cookie(COOKIE, path="/")
-            return resp
-        session = self.optional_session(request)
-        return self.render("error.html", request, session, status, status=status, message=message)
-
-    def optional_session(self, request: Request) -> Session | None:
-        token = request.cookies.get(COOKIE)
-        if not token:
-            return None
-        try:
-            return self.review.session(token)
-        except errors.RedactorError:
-            return None
-
-    def session(self, request: Request) -> Session:
-        token = request.cookies.get(COOKIE)
-        if not token:
-            raise errors.Unauthenticated("not signed in: sign in at /login")
-        return self.review.session(token)
-
-    def set_session_cookie(self, resp: Response, session: Session) -> None:
-        ttl = int((session.expires_at - datetime.now(UTC)).total_seconds())
-        resp.set_cookie(
-            COOKIE,
-            session.token,
-            max_age=max(ttl, 1),
-            path="/",
-            secure=self.secure,
-            httponly=True,
-            samesite="strict",
-        )
-
-
-def _check_csrf(session: Session, given: str | None) -> None:
-    if not given or not hmac.compare_digest(given.encode(), session.csrf.encode()):
-        raise CsrfRefused(
-            "refused: the request carried no valid CSRF token of this session (form field "
-            "'csrf' or header 'X-CSRF-Token'); nothing was changed. Reload the page and try again"
-        )
-
-
-def _local(request: Request) -> str:
-    path = request.url.path if request.method == "GET" else "/"
-    if request.method == "GET" and request.url.query:
-        path += "?" + request.url.query
-    return path
-
-
-def _safe_next(target: str) -> str:
-    """Only a path on this site (never //host or a scheme): no open redirect after login."""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
-
-
-def _may(user: User, action: access.Action, requested_by: str = "", **kw: Any) -> bool:
-    return access.may(user, action, requested_by=requested_by, **kw)
-
-
-def _when(value: datetime | str | None) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            at = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    else:
-        at = value
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def edit_summary(edit: Mapping[str, Any]) -> str:
     """What an edit (as JSON) did, in a few words, beside its action."""
     d = edit.get("detail") or {}
@@ -332,10 +182,6 @@ def edit_summary(edit: Mapping[str, Any]) -> str:
     if action in ("approve", "reject"):
         return f"version {d.get('version', '?')}"
     return ""
-
-
-def _pretty_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
 
 
 # ------------------------------------------------------------------ export requests
@@ -486,9 +332,9 @@ def review_json(opened: ExportReview, user: User) -> dict[str, Any]:
         "tracks": [t.to_json() for t in opened.tracks],
         "edits": [e.to_json() for e in opened.edits],
         "may": {
-            "view_original": _may(user, "view_original", job.requested_by),
-            "review": _may(user, "review", job.requested_by),
-            "view_ledger": _may(user, "view_ledger", job.requested_by),
+            "view_original": may_do(user, "view_original", job.requested_by),
+            "review": may_do(user, "review", job.requested_by),
+            "view_ledger": may_do(user, "view_ledger", job.requested_by),
         },
     }
 
@@ -539,74 +385,10 @@ def _edit_rows_from_ledger(entries: list[Entry]) -> list[dict[str, Any]]:
     return rows
 
 
-def _download_response(dl: Download, media_type: str) -> StreamingResponse:
-    def chunks() -> Iterator[bytes]:
-        try:
-            while block := dl.file.read(DOWNLOAD_CHUNK):
-                yield block
-        finally:
-            dl.file.close()
-
-    name = _SAFE_NAME.sub("_", dl.name) or "download"
-    return StreamingResponse(
-        chunks(),
-        media_type=media_type,
-        headers={
-            "content-disposition": f'attachment; filename="{name}"',
-            "content-length": str(dl.size),
-            "x-content-sha256": dl.sha256,
-        },
-        background=BackgroundTask(dl.file.close),  # also where the client went away
-    )
-
-
-# ------------------------------------------------------------------ sessions
-# Module-level, so FastAPI resolves the annotations (this module has postponed annotations).
-
-
-def _console(request: Request) -> _Ui:
-    ui = request.app.state.console
-    assert isinstance(ui, _Ui)
-    return ui
-
-
-def _page_session(request: Request) -> Session:
-    """Any page or GET: the session of the cookie (Unauthenticated → sign in)."""
-    return _console(request).session(request)
-
-
-async def _form_session(request: Request) -> Session:
-    """A form POST: the session, and its CSRF token in the form (checked before anything)."""
-    session = await run_in_threadpool(_console(request).session, request)
-    form = await request.form()
-    given = form.get("csrf")
-    _check_csrf(session, given if isinstance(given, str) else None)
-    return session
-
-
-def _post_session(request: Request) -> Session:
-    """A JSON POST: the session, and its CSRF token in the header (checked before anything)."""
-    session = _console(request).session(request)
-    _check_csrf(session, request.headers.get(CSRF_HEADER))
-    return session
-
-
-async def _form_fields(request: Request) -> dict[str, str]:
-    """A form's text fields (after _form_session: the form is read once and kept)."""
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
-PageSession = Annotated[Session, Depends(_page_session)]
-FormSession = Annotated[Session, Depends(_form_session)]
-PostSession = Annotated[Session, Depends(_post_session)]
-FormFields = Annotated[dict[str, str], Depends(_form_fields)]
-
-
 # ------------------------------------------------------------------ pages
 
 
-def _pages(ui: _Ui) -> APIRouter:
+def _pages(ui: Ui) -> APIRouter:
     r = APIRouter()
     review = ui.review
 
@@ -616,7 +398,7 @@ def _pages(ui: _Ui) -> APIRouter:
 
     @r.get("/login", response_class=HTMLResponse)
     def login_page(request: Request, next: str = "/") -> Response:
-        return _login_form(ui, request, _safe_next(next))
+        return _login_form(ui, request, safe_next(next))
 
     @r.post("/login")
     def login(
@@ -631,7 +413,7 @@ def _pages(ui: _Ui) -> APIRouter:
             return _login_form(
                 ui,
                 request,
-                _safe_next(next),
+                safe_next(next),
                 error="this sign-in form has expired or did not come from this site: try again",
                 status=403,
             )
@@ -639,9 +421,9 @@ def _pages(ui: _Ui) -> APIRouter:
             session = review.login(name, password)
         except errors.RedactorError as e:
             return _login_form(
-                ui, request, _safe_next(next), error=str(e), status=status_for(e), name=name
+                ui, request, safe_next(next), error=str(e), status=status_for(e), name=name
             )
-        resp = RedirectResponse(_safe_next(next), 303)
+        resp = RedirectResponse(safe_next(next), 303)
         ui.set_session_cookie(resp, session)
         resp.delete_cookie(LOGIN_COOKIE, path="/login")
         return resp
@@ -724,9 +506,9 @@ def _pages(ui: _Ui) -> APIRouter:
             version, tracks = opened.version, opened.tracks
             edits = [e.to_json() for e in opened.edits]
             reviewers = list(opened.reviewers)
-            if _may(user, "approve", job.requested_by):
+            if may_do(user, "approve", job.requested_by):
                 denied = _denial(user, "approve", job.requested_by, reviewers)
-        elif _may(user, "view_ledger", job.requested_by):
+        elif may_do(user, "view_ledger", job.requested_by):
             edits = _edit_rows_from_ledger(review.ledger(user, export_id))
             reviewers = sorted(
                 {str(e["actor"]) for e in edits if e["action"] not in ("approve", "reject")}
@@ -747,9 +529,9 @@ def _pages(ui: _Ui) -> APIRouter:
             reviewers=reviewers,
             error=error,
             denied=denied,
-            can_approve=_may(user, "approve", job.requested_by),
-            can_reject=_may(user, "reject", job.requested_by),
-            can_download=_may(user, "download", job.requested_by),
+            can_approve=may_do(user, "approve", job.requested_by),
+            can_reject=may_do(user, "reject", job.requested_by),
+            can_download=may_do(user, "download", job.requested_by),
             State=ExportState,
         )
 
@@ -803,7 +585,7 @@ def _pages(ui: _Ui) -> APIRouter:
             raise errors.NotFound(f"artifact must be 'video' or 'manifest', got {artifact!r}")
         kind: Literal["video", "manifest"] = "video" if artifact == "video" else "manifest"
         dl = review.download(session.user, export_id, kind)
-        return _download_response(dl, "video/mp4" if kind == "video" else "application/json")
+        return download_response(dl, "video/mp4" if kind == "video" else "application/json")
 
     @r.get("/exports/{export_id}/ledger", response_class=HTMLResponse)
     def ledger_page(request: Request, export_id: str, session: PageSession) -> Response:
@@ -817,7 +599,7 @@ def _pages(ui: _Ui) -> APIRouter:
 
 
 def _login_form(
-    ui: _Ui,
+    ui: Ui,
     request: Request,
     next_url: str,
     error: str = "",
@@ -873,7 +655,7 @@ def _denial(user: User, action: access.Action, requested_by: str, reviewers: lis
 # ------------------------------------------------------------------ JSON API
 
 
-def _api(ui: _Ui) -> APIRouter:
+def _api(ui: Ui) -> APIRouter:
     r = APIRouter()
     review = ui.review
 
@@ -973,41 +755,3 @@ def _api(ui: _Ui) -> APIRouter:
         }
 
     return r
-
-
-# ------------------------------------------------------------------ headers
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class _SecurityHeaders:
-    """Frames nowhere, scripts from here only, and nothing kept in caches but static files."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        static = str(scope.get("path", "")).startswith("/static/")
-        cache = b"no-cache" if static else b"no-store"
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() not in _REPLACED
-                ]
-                headers.extend(_SECURITY_HEADERS)
-                headers.append((b"cache-control", cache))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-_REPLACED: frozenset[bytes] = frozenset(k for k, _ in _SECURITY_HEADERS) | {b"cache-control"}
