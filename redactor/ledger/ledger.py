@@ -76,6 +76,7 @@ class Event(enum.StrEnum):
     CASE_OPENED = "case_opened"  # a provision or access request was received; detail: the case
     CASE_SIGNED = "case_signed"  # the person in charge proposed an outcome (담당)
     CASE_DECIDED = "case_decided"  # a senior approver confirmed it (과장); the case closed
+    CASE_RETURNED = "case_returned"  # the senior approver sent it back to the person in charge
     CASE_WITHDRAWN = "case_withdrawn"  # the requester withdrew; the case closed without outcome
     HOLD_PLACED = "hold_placed"  # a recording is kept past retention (a case, an investigation)
     HOLD_RELEASED = "hold_released"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -66,14 +67,29 @@ class World:
         self.users.close()
 
 
-def make_world(folder: Path, clip: Path, config: Config | None = None) -> World:
+class Clock:
+    """A clock the test moves: the services read it for every time they record."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
+def make_world(
+    folder: Path, clip: Path, config: Config | None = None, clock: Clock | None = None
+) -> World:
     """A service over `clip` as the recording RECORDING, with USERS (password PASSWORD)."""
     config = config or review_config(folder)
     dst = config.export.archive_root / RECORDING
     if not dst.exists():
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(clip, dst)
-    exports = ExportService(config)
+    exports = ExportService(config) if clock is None else ExportService(config, clock=clock)
     users = UserStore(config.users_path, hasher=FAST_HASHER)
     people = {}
     for name, roles in USERS.items():
