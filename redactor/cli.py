@@ -1,4 +1,5 @@
-"""`redactor`: serve, check a configuration, manage models and console users, run the benchmark."""
+"""`redactor`: serve, check a configuration, manage models, console users and retention,
+run the benchmark."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import get_args
 
 from redactor.config import ConsoleRole, load_config
 from redactor.errors import ConfigError, InvalidInput, RedactorError
+from redactor.retention.commands import add_parser as add_retention_parser
+from redactor.retention.commands import main as retention
 
 
 def bench(args: list[str]) -> int:
@@ -163,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     models = sub.add_parser("models", help="fetch, verify or list model files")
     models.add_argument("action", choices=["fetch", "verify", "list"])
     add_users_parser(sub)
+    add_retention_parser(sub)
     sub.add_parser(
         "bench",
         add_help=False,
@@ -173,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "users":
         return users(args)
+    if args.command == "retention":
+        return retention(args)
     if args.command == "models":
         from redactor.models import main as models_main
 

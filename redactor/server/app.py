@@ -16,6 +16,7 @@ from redactor.config import DEV_TOKENS, Config
 from redactor.errors import ConfigError
 from redactor.net import is_loopback
 from redactor.pipeline.engine import DetectorFactory, Engine
+from redactor.retention import RetentionService
 from redactor.review.service import ReviewService
 from redactor.review.users import UserStore
 from redactor.server.exports import ExportsServicer
@@ -46,6 +47,7 @@ class RunningServer:
     closables: list[Any] = field(default_factory=list)
     review: ReviewService | None = None
     console_url: str = ""  # the review console, where it is served
+    retention: RetentionService | None = None  # .holds (cases place them), .retention (the cycle)
 
     def stop(self, grace: float | None = None) -> None:
         """Stops taking calls, gives in-flight calls `grace` seconds, releases models."""
@@ -93,9 +95,12 @@ def create_server(
         lockout_s=config.console.lockout_s,
     )
     review = ReviewService(exports.service, users)
+    svc = exports.service
+    retention = RetentionService(config, svc.ledger, svc.archive, lambda: svc.clock())
     try:
         engine = Engine(config, detector_factory)
     except BaseException:
+        retention.close()
         exports.close()
         users.close()
         raise
@@ -107,7 +112,7 @@ def create_server(
             ("grpc.max_send_message_length", limit),
         ],
     )
-    closables: list[Any] = [exports, users]
+    closables: list[Any] = [retention, exports, users]  # retention writes exports' ledger
     # grpcio-tools writes these untyped
     pb_grpc.add_RedactorServicer_to_server(RedactorServicer(config, engine), server)  # type: ignore[no-untyped-call]
     pb_grpc.add_ExportsServicer_to_server(exports, server)  # type: ignore[no-untyped-call]
@@ -130,6 +135,7 @@ def create_server(
             port = server.add_secure_port(address, credentials)
     except RuntimeError as e:
         engine.close()
+        retention.close()
         exports.close()
         users.close()
         raise OSError(f"cannot listen on {address}: {e}") from e
@@ -143,6 +149,7 @@ def create_server(
         except BaseException:
             server.stop(None)
             engine.close()
+            retention.close()
             exports.close()
             users.close()
             raise
@@ -155,6 +162,7 @@ def create_server(
             config.server.metrics_port, "127.0.0.1", engine.metrics.registry
         )
         closables.append(_HttpCloser(http))
+    retention.start()  # where retention.enabled; the first cycle one period_s from now
     for name in ("", *SERVICES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = address.rsplit(":", 1)[0]
@@ -168,6 +176,7 @@ def create_server(
         closables,
         review,
         console_url,
+        retention,
     )
 
 
