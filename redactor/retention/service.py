@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Self
 
 from redactor.config import Config
+from redactor.errors import FailedPrecondition
 from redactor.export import keys
 from redactor.export.archive import Archive
 from redactor.ledger.ledger import Ledger
@@ -44,7 +45,13 @@ class RetentionService:
 
     @classmethod
     def open(cls, config: Config, clock: Clock = _utc_now) -> Self:
-        """With its own ledger (signed with export.key_path) and archive."""
+        """With its own ledger (signed with export.key_path) and archive. A missing archive
+        root is refused before a key or ledger file is made (a mistyped --config)."""
+        root = config.export.archive_root
+        if not root.is_dir():
+            raise FailedPrecondition(
+                f"export.archive_root {root} is not a folder: expected the recordings' root"
+            )
         key = keys.load_or_create(config.export.key_path)
         ledger = Ledger(config.export.ledger_path, key, clock=clock)
         try:

@@ -147,3 +147,15 @@ def test_a_bad_config_is_refused_naming_the_field(env: Env) -> None:
     config.write_text("[retention]\nmax_days = 60\ndefault_days = 90\n")
     out = cli(config, "run", "--dry-run")
     assert out.returncode == 2 and "retention.default_days is 90" in out.stderr
+
+
+def test_a_missing_archive_root_is_refused_before_any_file_is_made(tmp_path: Path) -> None:
+    config = tmp_path / "redactor.toml"
+    config.write_text(
+        f'[export]\narchive_root = "{tmp_path / "nope"}"\n'
+        f'ledger_path = "{tmp_path / "var" / "ledger.sqlite"}"\n'
+        f'key_path = "{tmp_path / "var" / "key.pem"}"\n'
+    )
+    out = cli(config, "list")
+    assert out.returncode == 2 and "export.archive_root" in out.stderr and "nope" in out.stderr
+    assert not (tmp_path / "var").exists()

@@ -29,9 +29,9 @@ def test_the_cycle_waits_a_period_then_destroys_and_survives_a_failed_cycle(
 ) -> None:
     clock = Clock(T0 + timedelta(days=60))
     rec = env.put("cam-1")
-    moved = env.root / "archive-away"
-    env.archive.rename(moved)  # the first cycles fail: no archive root
     svc = RetentionService.open(env.config(period_s=0.3), clock)
+    moved = env.root / "archive-away"
+    env.archive.rename(moved)  # the first cycles fail: the archive is unmounted
     try:
         with caplog.at_level(logging.ERROR, logger="redactor.retention.sweep"):
             svc.start()
