@@ -309,7 +309,9 @@ class ExportService:
 
     # ------------------------------------------------------------ downloads
 
-    def refuse_download(self, export_id: str, artifact: str, actor: str, reason: str) -> None:
+    def refuse_download(
+        self, export_id: str, artifact: str, actor: str, reason: str, *, client: str = ""
+    ) -> None:
         with self._cond:
             job = self._jobs.get(export_id)
         self.ledger.append(
@@ -318,11 +320,19 @@ class ExportService:
             actor=actor,
             camera_id=job.camera_id if job else "",
             recipient=job.request.recipient if job else "",
-            detail={"artifact": artifact, "reason": _clip(reason)},
+            detail={
+                "artifact": artifact,
+                "reason": _clip(reason),
+                "client": _clip(client),
+                "source": job.source if job else "",
+            },
         )
 
-    def open_download(self, export_id: str, artifact: Artifact, actor: str) -> Download:
-        """Opens an artifact of a finished export and records the provision."""
+    def open_download(
+        self, export_id: str, artifact: Artifact, actor: str, *, client: str = ""
+    ) -> Download:
+        """Opens an artifact of a finished export and records the provision; `client` (the
+        caller's address) makes the row part of the access log (redactor.ledger.access_log)."""
         try:
             with self._cond:
                 job = self._jobs.get(export_id)
@@ -342,7 +352,7 @@ class ExportService:
                 path = Path(job.video_path if artifact == "video" else job.manifest_path)
                 f = path.open("rb")
         except (RedactorError, OSError) as e:
-            self.refuse_download(export_id, artifact, actor, str(e))
+            self.refuse_download(export_id, artifact, actor, str(e), client=client)
             if isinstance(e, OSError):
                 raise NotFound(f"export {export_id}: its {artifact} file is missing") from e
             raise
@@ -354,7 +364,13 @@ class ExportService:
             actor=actor,
             camera_id=job.camera_id,
             recipient=job.request.recipient,
-            detail={"artifact": artifact, "bytes": size, "sha256": digest},
+            detail={
+                "artifact": artifact,
+                "bytes": size,
+                "sha256": digest,
+                "client": _clip(client),
+                "source": job.source,
+            },
         )
         return Download(f, size, digest, path.name)
 

@@ -44,6 +44,7 @@ from redactor.export.jobs import ExportJob, ExportRequest, ExportState
 from redactor.export.redact import frame_masks, subject_rows
 from redactor.export.service import Download, ExportService
 from redactor.ledger import Entry, Event
+from redactor.ledger.access_log import AccessLog, AccessReport, ViewAction
 from redactor.pipeline.masking import CLASS_LABEL, apply_masks
 from redactor.review import access, bundle
 from redactor.review.apply import reviewed_frame
@@ -146,9 +147,17 @@ class _Loaded:
 class ReviewService:
     """Review actions for a signed-in user; the only way the console and the gRPC API act."""
 
-    def __init__(self, exports: ExportService, users: UserStore) -> None:
+    def __init__(
+        self, exports: ExportService, users: UserStore, access_log: AccessLog | None = None
+    ) -> None:
         self.exports = exports
         self.users = users
+        # every view of footage pixels is logged (coalesced) on the exports' ledger
+        if access_log is None:
+            access_log = AccessLog(
+                exports.ledger, exports.config.access_log, lambda: exports.clock()
+            )
+        self.access_log = access_log
         self.cfg = exports.cfg.review
         self._lock = threading.RLock()  # one change at a time: versions are checked under it
         self._loaded: dict[str, _Loaded] = {}
@@ -248,9 +257,11 @@ class ReviewService:
             out.append(FrameMask(box, label, tid, decision, masked))
         return FrameView(index, found.t_us[index], index in found.failed, tuple(out))
 
-    def frame_jpeg(self, user: User, export_id: str, index: int, view: View) -> bytes:
+    def frame_jpeg(
+        self, user: User, export_id: str, index: int, view: View, *, client: str = ""
+    ) -> bytes:
         """The proxy frame: `original` (reviewers and approvers) or `released` (masked as the
-        export will be)."""
+        export will be). Logged in the access log from `client` (the caller's address)."""
         job = self.job(user, export_id)
         if view == "original":
             access.authorize(user, "view_original", requested_by=job.requested_by)
@@ -263,10 +274,15 @@ class ReviewService:
             )
         _check_frame(index, loaded.proxy.frames)
         if review is None:
-            return loaded.proxy.jpeg(index)
-        return self._released(job, loaded, review, index)
+            data = loaded.proxy.jpeg(index)
+        else:
+            data = self._released(job, loaded, review, index)
+        action: ViewAction = "frame_original" if review is None else "frame_released"
+        self._viewed(user, job, action, client, {"frame": index})
+        return data
 
-    def thumbnail(self, user: User, export_id: str, track_id: int) -> bytes:
+    def thumbnail(self, user: User, export_id: str, track_id: int, *, client: str = "") -> bytes:
+        """A track's picture from the original proxy; logged in the access log."""
         job = self.job(user, export_id)
         access.authorize(user, "view_original", requested_by=job.requested_by)
         with self._lock:
@@ -292,7 +308,9 @@ class ReviewService:
         ]
         scale = THUMB_PX / max(crop.shape[:2])
         thumb = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        return _jpeg(np.asarray(thumb, np.uint8))
+        data = _jpeg(np.asarray(thumb, np.uint8))
+        self._viewed(user, job, "thumbnail", client, {"track_id": track_id, "frame": int(frame)})
+        return data
 
     # ------------------------------------------------------------ changes
 
@@ -433,17 +451,55 @@ class ReviewService:
         return self.exports.ledger.entries(export_id=export_id)
 
     def download(
-        self, user: User, export_id: str, artifact: Literal["video", "manifest"]
+        self,
+        user: User,
+        export_id: str,
+        artifact: Literal["video", "manifest"],
+        *,
+        client: str = "",
     ) -> Download:
+        """Opens a finished export's file; the DOWNLOADED row (or the refusal) names `client`."""
         job = self.exports.get(export_id)
         try:
             access.authorize(user, "download", requested_by=job.requested_by)
         except PolicyDenied as e:
-            self.exports.refuse_download(export_id, artifact, user.name, str(e))
+            self.exports.refuse_download(export_id, artifact, user.name, str(e), client=client)
             raise
-        return self.exports.open_download(export_id, artifact, user.name)
+        return self.exports.open_download(export_id, artifact, user.name, client=client)
+
+    # ------------------------------------------------------------ the access log
+
+    def access_report(self, user: User, year: int, month: int) -> AccessReport:
+        """The month's access log per account, flagged accounts first (auditors, admins)."""
+        access.authorize(user, "review_access")
+        return self.access_log.report(year, month)
+
+    def mark_access_reviewed(self, user: User, year: int, month: int, note: str) -> Entry:
+        """Records the month's review by `user`; a second review of a month is a Conflict."""
+        access.authorize(user, "review_access")
+        return self.access_log.mark_reviewed(year, month, user.name, note)
 
     # ------------------------------------------------------------ inside
+
+    def _viewed(
+        self,
+        user: User,
+        job: ExportJob,
+        action: ViewAction,
+        client: str,
+        detail: dict[str, object],
+    ) -> None:
+        """Logs pixels about to be handed out; raises (no picture) where it cannot."""
+        self.access_log.record(
+            user.name,
+            action,
+            client,
+            export_id=job.id,
+            camera_id=job.camera_id,
+            recipient=job.request.recipient,
+            source=job.source,
+            detail=detail,
+        )
 
     def _conclude(
         self, user: User, export_id: str, version: int, reason: str, *, approve: bool

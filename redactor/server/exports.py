@@ -88,7 +88,9 @@ class ExportsServicer(pb_grpc.ExportsServicer):
             require_role(context, self.config.auth, *CREATE_ROLES)
             artifact = artifact_from_proto(request.artifact)
         except (PolicyDenied, Unauthenticated, InvalidInput) as e:
-            self.service.refuse_download(request.id, str(request.artifact), actor, str(e))
+            self.service.refuse_download(
+                request.id, str(request.artifact), actor, str(e), client=context.peer()
+            )
             raise
-        download = self.service.open_download(request.id, artifact, actor)
+        download = self.service.open_download(request.id, artifact, actor, client=context.peer())
         yield from download_to_proto(download, self.config.export.chunk_bytes)

@@ -56,7 +56,9 @@ class ReviewServicer(pb_grpc.ReviewServicer):
         for t in opened.tracks:
             msg = _track(t)
             if request.thumbnails:
-                msg.thumbnail = self.review.thumbnail(user, request.export_id, t.info.id)
+                msg.thumbnail = self.review.thumbnail(
+                    user, request.export_id, t.info.id, client=context.peer()
+                )
             tracks.append(msg)
         edits = []
         for e in opened.edits:
@@ -88,7 +90,9 @@ class ReviewServicer(pb_grpc.ReviewServicer):
     ) -> pb.ReviewFrame:
         user = self._user(context)
         view: View = "released" if request.released else "original"
-        jpeg = self.review.frame_jpeg(user, request.export_id, request.frame, view)
+        jpeg = self.review.frame_jpeg(
+            user, request.export_id, request.frame, view, client=context.peer()
+        )
         frame = self.review.frame(user, request.export_id, request.frame)
         return pb.ReviewFrame(
             frame=frame.index,

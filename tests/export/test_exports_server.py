@@ -130,6 +130,10 @@ def test_export_completes_with_source_timing_and_verifies(
 
     # the whole provision is on the ledger, and the ledger holds
     assert ledger_rows(served, job.id) == ["approved", "completed", "downloaded", "downloaded"]
+    with Ledger(served.config.export.ledger_path, create=False) as ledger:
+        got = ledger.entries(export_id=job.id, event=Event.DOWNLOADED)
+    # the access log: the caller's address on every download
+    assert all(str(e.detail["client"]).startswith("ipv4:127.0.0.1:") for e in got)
     assert (
         audit(["ledger", "verify", "--db", str(served.config.export.ledger_path), "--key", pub])
         == 0
@@ -161,6 +165,9 @@ def test_non_auditor_is_refused_and_the_refusal_is_on_the_ledger(served: Served)
         )
     assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert ledger_rows(served, "x") == ["download_refused"]
+    with Ledger(served.config.export.ledger_path, create=False) as ledger:
+        [refused] = ledger.entries(export_id="x")
+    assert str(refused.detail["client"]).startswith("ipv4:127.0.0.1:")
 
 
 @pytest.mark.parametrize("missing", ["recipient", "officer", "purpose", "legal_basis"])

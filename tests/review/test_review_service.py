@@ -81,7 +81,8 @@ def test_an_export_waits_in_review_with_its_tracks_and_proxy(world: World) -> No
     img = cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_COLOR)
     assert img.shape == (480, 640, 3)
     events = [e.event for e in world.exports.ledger.entries(export_id=job.id)]
-    assert events == [Event.APPROVED, Event.PLANNED]  # nothing rendered, nothing released
+    # nothing rendered, nothing released; the view is in the access log
+    assert events == [Event.APPROVED, Event.PLANNED, Event.VIEWED]
     assert not (world.config.export.output_dir / f"{job.id}.mp4").exists()
 
 
