@@ -35,12 +35,13 @@ test: setup browser
 
 # The review console's browser tests drive Debian's Chromium (/usr/bin/chromium), never a
 # browser a test tool downloads. Installed here where this user may; else they skip, naming this.
+# Chromium, and a Korean font (fonts-nanum) so notices and the register render Hangul.
 browser:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -d /usr/share/fonts/truetype/nanum ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's chromium for the console's browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else echo "make: no /usr/bin/chromium and no root: the browser tests will skip (sudo apt-get install chromium)"; fi
+	    echo "installing Debian's chromium and fonts-nanum for the console's browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null; \
+	else echo "make: no /usr/bin/chromium or fonts-nanum and no root: the browser tests may skip (sudo apt-get install chromium fonts-nanum)"; fi
 
 # A local Dask cluster for exports (docs/cluster.md): a scheduler and $(WORKERS) workers of one
 # thread each, on 127.0.0.1 only; `redactor serve --scheduler tcp://127.0.0.1:$(SCHEDULER_PORT)`.

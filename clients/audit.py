@@ -7,12 +7,15 @@
     redactor-audit register [stats] [--db PATH] [--year Y | --since D --until D]
                             [--kind K] [--camera ID] [--recipient R] [--case ID]
                             [--format table|csv|xlsx|json] [--out FILE] [--lang ko|en|both]
+    redactor-audit access-log --month YYYY-MM [--db PATH] [--json]
+                              [--reviewed-by NAME --note TEXT]
 
 `verify` checks the manifest's Ed25519 signature and the video's SHA-256 and
 says which failed (exit 1 if any). `ledger verify` walks the hash chain and
 names the first broken row (exit 1). `ledger show` lists the provisions.
 `register` shows the register (관리대장) built from the ledger, or its statistics
-(docs/register.md); bad dates or kinds exit 2.
+(docs/register.md); bad dates or kinds exit 2. `access-log` lists a month's views and
+downloads of footage per account, flagged accounts first, and records its review.
 Paths default to the configuration's (`--config FILE`, else the embedded defaults).
 """
 
@@ -28,6 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from redactor.clients import access_report
 from redactor.config import load_config
 from redactor.errors import RedactorError
 from redactor.export import keys
@@ -164,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--lang", choices=reg.LANGS, default="both", help="column names and codes: ko, en or both"
     )
+    access_report.add_parser(sub)
     return p
 
 
@@ -351,6 +356,8 @@ def _aligned(table: list[list[Any]]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == access_report.COMMAND:
+        return int(access_report.run(args))
     if args.command == "register":
         if args.year is not None and (args.since or args.until):
             parser.error("register: give --year or --since/--until, not both")

@@ -56,6 +56,12 @@ class Metrics:
             buckets=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0),
         )
 
+        self.cases_overdue = Gauge(
+            "redactor_cases_overdue",
+            "provision and access requests past the law's deadline and still unanswered",
+            registry=r,
+        )
+
     def sweep_done(self, ok: bool, seconds: float) -> None:
         self.sweeps.labels("ok" if ok else "failed").inc()
         self.sweep_seconds.observe(seconds)

@@ -65,6 +65,8 @@ class Holds(Protocol):
 
     def release_case(self, case_id: str, actor: str, reason: str) -> Sequence[HeldRecording]: ...
 
+    def of_case(self, case_id: str) -> Sequence[HeldRecording]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Notice:
@@ -130,6 +132,10 @@ class CaseService:
         now = self.now()
         with self._lock:
             return sum(1 for c in self._cases.values() if c.overdue(now))
+
+    def holds_of(self, case_id: str) -> list[HeldRecording]:
+        """The holds the case placed (released ones too), for its page."""
+        return list(self.holds.of_case(case_id)) if self.holds is not None else []
 
     def exports_of(self, user: User, case_id: str) -> list[ExportJob]:
         case = self.get(user, case_id)

@@ -35,6 +35,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from redactor import errors
+from redactor.cases.records import Records
+from redactor.cases.service import CaseService
+from redactor.console.cases import case_pages
+from redactor.console.records import record_pages
 from redactor.console.ui import (
     COOKIE,
     HERE,
@@ -45,7 +49,9 @@ from redactor.console.ui import (
     PostSession,
     SecurityHeaders,
     Ui,
+    client_address,
     download_response,
+    input_time,
     may_do,
     pretty_json,
     safe_next,
@@ -128,8 +134,15 @@ SUBJECT_FIELDS = ("subject_t", "subject_x0", "subject_y0", "subject_x1", "subjec
 # ------------------------------------------------------------------ the app
 
 
-def create_app(review: ReviewService, *, secure_cookies: bool) -> FastAPI:
-    """The console over `review`; `secure_cookies` when it is served over TLS."""
+def create_app(
+    review: ReviewService,
+    *,
+    secure_cookies: bool,
+    cases: CaseService | None = None,
+    records: Records | None = None,
+) -> FastAPI:
+    """The console over `review`, and where given the center's `cases` and `records` (the
+    register, the access log, holds); `secure_cookies` when it is served over TLS."""
     app = FastAPI(title="redactor review console", docs_url=None, redoc_url=None, openapi_url=None)
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -141,13 +154,18 @@ def create_app(review: ReviewService, *, secure_cookies: bool) -> FastAPI:
     env.filters["when"] = when
     env.filters["json"] = pretty_json
     env.filters["what"] = edit_summary
-    ui = Ui(review, env, secure_cookies)
+    env.filters["input_time"] = input_time
+    ui = Ui(review, env, secure_cookies, cases=cases, records=records)
     app.state.console = ui
 
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(_pages(ui))
     app.include_router(_api(ui), prefix="/api")
+    if cases is not None:
+        app.include_router(case_pages(ui, cases, export_request))
+    if records is not None:
+        app.include_router(record_pages(ui, records))
 
     @app.exception_handler(errors.RedactorError)
     async def _on_error(request: Request, exc: Exception) -> Response:
@@ -580,11 +598,11 @@ def _pages(ui: Ui) -> APIRouter:
         return RedirectResponse(f"/exports/{quote(export_id)}/approve", 303)
 
     @r.get("/exports/{export_id}/download/{artifact}")
-    def download(export_id: str, artifact: str, session: PageSession) -> Response:
+    def download(request: Request, export_id: str, artifact: str, session: PageSession) -> Response:
         if artifact not in ("video", "manifest"):
             raise errors.NotFound(f"artifact must be 'video' or 'manifest', got {artifact!r}")
         kind: Literal["video", "manifest"] = "video" if artifact == "video" else "manifest"
-        dl = review.download(session.user, export_id, kind)
+        dl = review.download(session.user, export_id, kind, client=client_address(request))
         return download_response(dl, "video/mp4" if kind == "video" else "application/json")
 
     @r.get("/exports/{export_id}/ledger", response_class=HTMLResponse)
@@ -677,12 +695,14 @@ def _api(ui: Ui) -> APIRouter:
 
     @r.get("/exports/{export_id}/frames/{index:int}.jpg")
     def frame_jpeg(
+        request: Request,
         export_id: str,
         index: int,
         session: PageSession,
         view: Literal["original", "released"] = "released",
     ) -> Response:
-        data = review.frame_jpeg(session.user, export_id, index, view)
+        client = client_address(request)
+        data = review.frame_jpeg(session.user, export_id, index, view, client=client)
         return Response(data, media_type="image/jpeg")
 
     @r.get("/exports/{export_id}/frames/{index:int}")
@@ -690,8 +710,8 @@ def _api(ui: Ui) -> APIRouter:
         return frame_json(review.frame(session.user, export_id, index))
 
     @r.get("/exports/{export_id}/tracks/{track_id:int}/thumb.jpg")
-    def thumb(export_id: str, track_id: int, session: PageSession) -> Response:
-        data = review.thumbnail(session.user, export_id, track_id)
+    def thumb(request: Request, export_id: str, track_id: int, session: PageSession) -> Response:
+        data = review.thumbnail(session.user, export_id, track_id, client=client_address(request))
         return Response(data, media_type="image/jpeg")
 
     @r.post("/exports/{export_id}/tracks/{track_id:int}/decision")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import uvicorn
 
+from redactor.cases.records import Records
+from redactor.cases.service import CaseService
 from redactor.config import Config
 from redactor.console.app import create_app
 from redactor.errors import ConfigError
@@ -47,12 +49,14 @@ class ConsoleServer:
         *,
         ssl_certfile: Path | None = None,
         ssl_keyfile: Path | None = None,
+        cases: CaseService | None = None,
+        records: Records | None = None,
     ) -> None:
         if (ssl_certfile is None) != (ssl_keyfile is None):
             raise ConfigError("ssl_certfile and ssl_keyfile go together; got only one of them")
         self.tls = ssl_certfile is not None
         self.host = host
-        app = create_app(review, secure_cookies=self.tls)
+        app = create_app(review, secure_cookies=self.tls, cases=cases, records=records)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -111,7 +115,11 @@ class ConsoleServer:
 
 
 def start_console(
-    config: Config, review: ReviewService, address: str | None = None
+    config: Config,
+    review: ReviewService,
+    address: str | None = None,
+    cases: CaseService | None = None,
+    records: Records | None = None,
 ) -> ConsoleServer:
     """The console on `address` (default console.address). Anything but loopback needs TLS
     (server.tls_cert and server.tls_key, the gRPC server's), and its cookies are then Secure."""
@@ -123,4 +131,6 @@ def start_console(
             f"console.address {address!r} is not loopback: the console needs TLS there "
             "(set server.tls_cert and server.tls_key), or listen on 127.0.0.1"
         )
-    return ConsoleServer(review, host, port, ssl_certfile=cert, ssl_keyfile=key)
+    return ConsoleServer(
+        review, host, port, ssl_certfile=cert, ssl_keyfile=key, cases=cases, records=records
+    )

@@ -25,6 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from redactor import errors
+from redactor.cases.records import Records
+from redactor.cases.service import CaseService
 from redactor.export.service import Download
 from redactor.review import access
 from redactor.review.service import ReviewService
@@ -88,8 +90,17 @@ class CsrfRefused(errors.PolicyDenied):
 class Ui:
     """What the routes share: the service, the templates and the session handling."""
 
-    def __init__(self, review: ReviewService, env: Environment, secure_cookies: bool) -> None:
+    def __init__(
+        self,
+        review: ReviewService,
+        env: Environment,
+        secure_cookies: bool,
+        cases: CaseService | None = None,
+        records: Records | None = None,
+    ) -> None:
         self.review = review
+        self.cases = cases  # None: the center's cases are not served here
+        self.records = records
         self.env = env
         self.secure = secure_cookies
 
@@ -107,6 +118,8 @@ class Ui:
             session=session,
             user=session.user if session else None,
             may=may_do,
+            with_cases=self.cases is not None,
+            with_records=self.records is not None,
             **ctx,
         )
         return HTMLResponse(html, status_code=code)
@@ -171,6 +184,11 @@ def local_path(request: Request) -> str:
     return path
 
 
+def client_address(request: Request) -> str:
+    """The caller's address for the access log; "unknown" where the server was not told."""
+    return request.client.host if request.client else "unknown"
+
+
 def safe_next(target: str) -> str:
     """Only a path on this site (never //host or a scheme): no open redirect after login."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -193,6 +211,11 @@ def when(value: datetime | str | None) -> str:
     else:
         at = value
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def input_time(value: datetime) -> str:
+    """A time as a datetime-local input's value, in UTC (the console's forms are in UTC)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def pretty_json(value: Any) -> str:

@@ -12,6 +12,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from redactor.cases.records import Records
+from redactor.cases.service import CaseService
 from redactor.config import DEV_TOKENS, Config
 from redactor.errors import ConfigError
 from redactor.net import is_loopback
@@ -48,6 +50,7 @@ class RunningServer:
     review: ReviewService | None = None
     console_url: str = ""  # the review console, where it is served
     retention: RetentionService | None = None  # .holds (cases place them), .retention (the cycle)
+    cases: CaseService | None = None
 
     def stop(self, grace: float | None = None) -> None:
         """Stops taking calls, gives in-flight calls `grace` seconds, releases models."""
@@ -97,9 +100,12 @@ def create_server(
     review = ReviewService(exports.service, users)
     svc = exports.service
     retention = RetentionService(config, svc.ledger, svc.archive, lambda: svc.clock())
+    cases = CaseService(config.cases, review, retention.holds)
+    records = Records(svc, retention)
     try:
         engine = Engine(config, detector_factory)
     except BaseException:
+        cases.close()
         retention.close()
         exports.close()
         users.close()
@@ -112,7 +118,9 @@ def create_server(
             ("grpc.max_send_message_length", limit),
         ],
     )
-    closables: list[Any] = [retention, exports, users]  # retention writes exports' ledger
+    engine.metrics.cases_overdue.set_function(cases.overdue_count)
+    # cases and retention write the exports' ledger: they close first
+    closables: list[Any] = [cases, retention, exports, users]
     # grpcio-tools writes these untyped
     pb_grpc.add_RedactorServicer_to_server(RedactorServicer(config, engine), server)  # type: ignore[no-untyped-call]
     pb_grpc.add_ExportsServicer_to_server(exports, server)  # type: ignore[no-untyped-call]
@@ -135,6 +143,7 @@ def create_server(
             port = server.add_secure_port(address, credentials)
     except RuntimeError as e:
         engine.close()
+        cases.close()
         retention.close()
         exports.close()
         users.close()
@@ -145,10 +154,11 @@ def create_server(
         from redactor.console.server import start_console  # only where the console is served
 
         try:
-            web = start_console(config, review)
+            web = start_console(config, review, cases=cases, records=records)
         except BaseException:
             server.stop(None)
             engine.close()
+            cases.close()
             retention.close()
             exports.close()
             users.close()
@@ -177,6 +187,7 @@ def create_server(
         review,
         console_url,
         retention,
+        cases,
     )
 
 

@@ -3,16 +3,18 @@ and holds table, a real clip, and a clock the test moves (issue 23)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from support.cases import ACCESS, PROVISION, RECEIVED, RECORDED, Center
 from support.clips import cut_clip, source_video
-from support.review import CAMERA, RECORDING, Clock, World, make_world, planned, wait_state
+from support.review import CAMERA, RECORDING, wait_state
 
-from redactor.cases.model import CaseKind, CaseRequest, CaseState, Form, Outcome
+from redactor.cases.model import CaseState, Outcome
 from redactor.cases.service import CaseService
 from redactor.errors import (
     Conflict,
@@ -22,53 +24,11 @@ from redactor.errors import (
     NotFound,
     PolicyDenied,
 )
-from redactor.export.jobs import ExportRequest, ExportState, Subject
+from redactor.export.jobs import ExportRequest, ExportState
 from redactor.ledger import Event
-from redactor.retention.holds import Holds, HoldStore
-from redactor.types import Label
+from redactor.ledger.register import register_rows
 
 pytestmark = [pytest.mark.data]
-
-RECORDED = datetime(2024, 5, 1, 8, 0, 0, tzinfo=UTC)  # RECORDING's start (its name)
-RECEIVED = datetime(2024, 5, 2, 9, 0, 0, tzinfo=UTC)
-ACCESS = CaseRequest(
-    kind=CaseKind.ACCESS,
-    requester="Hong Gil-dong",
-    camera_id=CAMERA,
-    start=RECORDED,
-    end=RECORDED + timedelta(seconds=2),
-    purpose="to see footage of myself at the crossing",
-    legal_basis="PIPA art. 35",
-    form=Form.COPY,
-    fee=5000,
-    contact="hong@example.org",
-    description="grey coat, walking left to right",
-)
-PROVISION = replace(
-    ACCESS,
-    kind=CaseKind.PROVISION,
-    requester="Mapo police station, Insp. Kim",
-    recipient="police-112",
-    purpose="hit-and-run investigation",
-    legal_basis="PIPA art. 18(2)7",
-    fee=0,
-)
-
-
-class Center:
-    def __init__(self, world: World, clock: Clock) -> None:
-        self.world = world
-        self.clock = clock
-        self.holds = Holds(
-            HoldStore(world.config.export.ledger_path),
-            world.exports.ledger,
-            world.exports.archive,
-            clock,
-        )
-        self.cases = CaseService(world.config.cases, world.review, self.holds)
-
-    def person(self, name: str) -> object:
-        return self.world.people[name]
 
 
 @pytest.fixture(scope="module")
@@ -80,25 +40,11 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def center(tmp_path_factory: pytest.TempPathFactory, clip: Path) -> Iterator[Center]:
-    clock = Clock(RECEIVED)
-    world = make_world(tmp_path_factory.mktemp("center"), clip, clock=clock)
-    c = Center(world, clock)
+    c = Center(tmp_path_factory.mktemp("center"), clip)
     try:
         yield c
     finally:
-        c.cases.close()
-        world.close()
-
-
-def _subject(center: Center) -> Subject:
-    """A face of the clip, found by the detector: the person who asks to see themselves."""
-    job = planned(center.world)
-    opened = center.world.review.open(center.world.people["rob"], job.id)
-    face = max(
-        (t for t in opened.tracks if t.info.label == int(Label.FACE)),
-        key=lambda t: t.info.detected_frames,
-    )
-    return Subject(opened.t_us[face.info.thumb_frame], tuple(face.info.thumb_box))  # type: ignore[arg-type]
+        c.close()
 
 
 def test_an_access_request_runs_its_clock_and_becomes_overdue(center: Center) -> None:
@@ -131,7 +77,7 @@ def test_a_granted_access_request_shows_the_subject_and_closes_with_two_signatur
     center: Center,
 ) -> None:
     p = center.world.people
-    subject = _subject(center)
+    subject = center.subject()
     case = center.cases.open(p["rob"], ACCESS)
     with pytest.raises(MissingField, match="subject"):
         center.cases.create_export(p["rob"], case.id, ExportRequest(camera_id=CAMERA))
@@ -254,3 +200,36 @@ def test_cases_survive_a_restart(center: Center) -> None:
         assert back == case
     finally:
         again.close()
+
+
+def test_a_case_hold_outlives_retention_and_the_unheld_recording_goes(
+    tmp_path: Path, clip: Path
+) -> None:
+    """Two recordings past retention: the one under an open case's hold survives the cycle,
+    the other is destroyed with its ledger row (and register row); once the case closes,
+    the next cycle destroys the first too."""
+    center = Center(tmp_path, clip)
+    try:
+        p = center.world.people
+        archive = center.world.config.export.archive_root
+        other = archive / "cam-2" / "20240501T080000.avi"
+        other.parent.mkdir(parents=True)
+        shutil.copy(clip, other)
+        case = center.cases.open(p["rob"], ACCESS)
+        center.clock.advance(days=31)
+        report = center.retention.retention.run()
+        assert not other.exists() and (archive / RECORDING).exists()
+        assert [d.recording.relative for d in report.destroyed] == ["cam-2/20240501T080000.avi"]
+        rows = center.world.exports.ledger.entries(event=Event.DESTROYED)
+        assert [r.detail["file"] for r in rows] == ["cam-2/20240501T080000.avi"]
+        kinds = [r.kind for r in register_rows(center.world.exports.ledger.entries())]
+        assert kinds.count("destruction") == 1
+
+        center.cases.withdraw(p["rob"], case.id, case.version, "withdrawn in writing")
+        center.retention.retention.run()
+        assert not (archive / RECORDING).exists()
+        destroyed = center.world.exports.ledger.entries(event=Event.DESTROYED)
+        assert [r.detail["file"] for r in destroyed][-1] == RECORDING
+        assert center.world.exports.ledger.verify(center.world.exports.key.public_key()).ok
+    finally:
+        center.close()
