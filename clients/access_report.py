@@ -24,7 +24,8 @@ from redactor.config import load_config
 from redactor.errors import Conflict, FailedPrecondition, RedactorError
 from redactor.export import keys
 from redactor.ledger import Ledger
-from redactor.ledger.access_log import CENTER_TZ, AccessLog, AccessReport, parse_month
+from redactor.ledger.access_log import AccessLog, AccessReport, parse_month
+from redactor.ledger.calendar import CENTER_TZ
 
 COMMAND = "access-log"
 

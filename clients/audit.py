@@ -38,6 +38,7 @@ from redactor.export import keys
 from redactor.export.manifest import verify as verify_export
 from redactor.ledger import Ledger
 from redactor.ledger import register as reg
+from redactor.ledger.calendar import CENTER_TZ
 from redactor.ledger.register_files import (
     cells,
     stats_lines,
@@ -66,7 +67,7 @@ def _local_when(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"expected an ISO date such as 2025-03-01 or 2025-03-01T08:00:00+09:00, got {text!r}"
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=reg.CENTER_TZ)
+    return value if value.tzinfo else value.replace(tzinfo=CENTER_TZ)
 
 
 def _year(text: str) -> int:
@@ -329,7 +330,7 @@ def _row_json(row: reg.RegisterRow) -> dict[str, Any]:
     out = dataclasses.asdict(row)
     for k, v in out.items():
         if isinstance(v, datetime):
-            out[k] = v.astimezone(reg.CENTER_TZ).isoformat()
+            out[k] = v.astimezone(CENTER_TZ).isoformat()
     return out
 
 

@@ -51,16 +51,16 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, get_args
 
 from redactor.config import AccessLogConfig
 from redactor.errors import Conflict, FailedPrecondition, InvalidInput, MissingField
+from redactor.ledger.calendar import CENTER_TZ
 from redactor.ledger.ledger import Entry, Event, Ledger
 
 ViewAction = Literal["frame_original", "frame_released", "thumbnail", "video"]
 VIEW_ACTIONS: Final[tuple[str, ...]] = get_args(ViewAction)
-CENTER_TZ: Final = timezone(timedelta(hours=9), "KST")  # Korea keeps no summer time
 OFF_HOURS: Final = (7, 21)  # local hours [7, 21) are the working day; the rest is reported
 UNKNOWN_CLIENT: Final = "unknown"
 MAX_NOTE_CHARS: Final = 2000

@@ -21,15 +21,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple
 
 from redactor.errors import InvalidInput
+from redactor.ledger.calendar import CENTER_TZ
 from redactor.ledger.ledger import Entry, Event
 
 # Korea has no daylight saving: a fixed offset is exact. Dates in the register, its
 # filters' calendar days and the statistics' years are the center's local time.
-CENTER_TZ: tzinfo = timezone(timedelta(hours=9), "KST")
 
 KINDS: Mapping[str, str] = {
     "use": "이용",

@@ -18,8 +18,8 @@ from typing import IO, Any
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from redactor.ledger.calendar import CENTER_TZ
 from redactor.ledger.register import (
-    CENTER_TZ,
     COLUMNS,
     KINDS,
     RegisterRow,

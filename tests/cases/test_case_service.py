@@ -27,6 +27,7 @@ from redactor.errors import (
 from redactor.export.jobs import ExportRequest, ExportState
 from redactor.ledger import Event
 from redactor.ledger.register import register_rows
+from redactor.metrics import Metrics
 
 pytestmark = [pytest.mark.data]
 
@@ -58,13 +59,20 @@ def test_an_access_request_runs_its_clock_and_becomes_overdue(center: Center) ->
     assert [h.recording for h in center.holds.active(RECORDING) if h.case_id == case.id] == [
         RECORDING
     ]
+    metrics = Metrics()  # as the server wires it: the gauge reads the service at each scrape
+    metrics.cases_overdue.set_function(center.cases.overdue_count)
+
+    def gauge() -> float | None:
+        return metrics.registry.get_sample_value("redactor_cases_overdue")
+
     before = center.cases.overdue_count()
+    assert gauge() == before
     center.clock.advance(days=9, hours=23)
     assert not center.cases.get(p["rob"], case.id).overdue(center.clock())
     center.clock.advance(hours=2)  # 10 days and 1 hour after it was received
     listed = center.cases.list_cases(p["aud"])
     assert listed[0].id == case.id and listed[0].overdue(center.clock())
-    assert center.cases.overdue_count() == before + 1
+    assert center.cases.overdue_count() == before + 1 and gauge() == before + 1
     opened = center.world.exports.ledger.entries(event=Event.CASE_OPENED)
     assert opened[-1].detail["case_id"] == case.id and opened[-1].actor == "rob"
     center.cases.withdraw(p["rob"], case.id, case.version, "the requester withdrew by phone")

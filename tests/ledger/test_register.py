@@ -20,8 +20,8 @@ from openpyxl import load_workbook
 from redactor.clients.audit import main as audit
 from redactor.errors import InvalidInput
 from redactor.ledger import Event, Ledger
+from redactor.ledger.calendar import CENTER_TZ
 from redactor.ledger.register import (
-    CENTER_TZ,
     COLUMNS,
     KINDS,
     RegisterFilter,

@@ -84,6 +84,10 @@ def test_the_server_runs_the_cycle_and_hands_out_its_holds(env: Env) -> None:
         assert not env.exists(old) and env.exists(held)
         assert [e.event for e in svc.ledger.entries()] == [Event.HOLD_PLACED, Event.DESTROYED]
         env.verify_ledger(svc)
+        # the server also serves cases over the same ledger, their overdue count a metric
+        assert running.cases is not None and running.cases.holds is svc.holds
+        metric = running.engine.metrics.registry.get_sample_value("redactor_cases_overdue")
+        assert metric == 0
     finally:
         running.stop(0)
     assert env.exists(held)

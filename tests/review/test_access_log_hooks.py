@@ -20,7 +20,8 @@ from redactor.errors import PolicyDenied
 from redactor.export import keys
 from redactor.export.jobs import ExportJob, ExportState
 from redactor.ledger import Entry, Event
-from redactor.ledger.access_log import CENTER_TZ, AccessLog
+from redactor.ledger.access_log import AccessLog
+from redactor.ledger.calendar import CENTER_TZ
 from redactor.review.service import ReviewService
 from redactor.server.review import ReviewServicer
 from redactor.v1 import redactor_pb2 as pb
