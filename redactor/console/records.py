@@ -20,8 +20,8 @@ from redactor import errors
 from redactor.cases.records import Records
 from redactor.console.ui import FormFields, FormSession, PageSession, Ui, status_for
 from redactor.ledger.access_log import month_name, parse_month
+from redactor.ledger.calendar import CENTER_TZ
 from redactor.ledger.register import (
-    CENTER_TZ,
     COLUMNS,
     KINDS,
     RegisterFilter,

@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -254,51 +255,18 @@ def test_a_refusal_issues_a_notice_with_the_reason_and_how_to_object(
 def test_register_access_log_and_holds_in_the_console(
     center: tuple[Center, ConsoleServer], browser: Any, tmp_path: Path
 ) -> None:
-    """The register (with its CSV and XLSX) shows one row per event; every view and
-    download of footage in the console is in the access log, which an auditor reviews once
-    the month is over; a hold on a recording that does not exist is refused."""
+    """A hold placed in the console keeps its recording through a retention cycle that
+    destroys another; the register (with its CSV and XLSX) shows one row per event, the
+    destruction included; every view and download of footage in the console is in the
+    access log, which an auditor reviews once the month is over."""
     c, server = center
     ledger = c.world.exports.ledger
     if not ledger.entries(event=Event.CASE_DECIDED):
         pytest.skip("needs the decided cases of the tests above (run the module)")
-    expected = register_rows(ledger.entries())
-    aud = log_in(browser, server.url, "aud")
-    aud.click("#nav-register")
-    assert aud.locator("#register tbody tr").count() == len(expected)
-    aud.screenshot(path=str(report_dir(tmp_path) / "register.png"), full_page=True)
-    got = aud.request.get(f"{server.url}/register.csv")
-    assert got.ok and got.body().startswith(codecs.BOM_UTF8)
-    table = list(csv.reader(io.StringIO(got.body().decode("utf-8-sig"))))
-    assert table[0] == header("both") and len(table) - 1 == len(expected)
-    got = aud.request.get(f"{server.url}/register.xlsx?kind=access")
-    sheet = openpyxl.load_workbook(io.BytesIO(got.body())).worksheets[0]
-    values = list(sheet.iter_rows(values_only=True))
-    assert list(values[0]) == header("both")
-    assert len(values) - 1 == sum(1 for r in expected if r.kind == "access")
-
-    # the access log: rob's look at the review page and ann's download, with their address
-    viewed = ledger.entries(event=Event.VIEWED)
-    assert {e.actor for e in viewed} >= {"rob"}
-    assert all(e.detail["client"] == "127.0.0.1" for e in viewed)
-    downloads = ledger.entries(event=Event.DOWNLOADED)
-    assert [(e.actor, e.detail["client"]) for e in downloads] == [("ann", "127.0.0.1")]
-    month = c.clock().strftime("%Y-%m")
-    aud.goto(f"{server.url}/access-log?month={month}")
-    aud.fill("#review-form input[name=note]", "checked every account")
-    aud.click("#review-form button[type=submit]")
-    assert "not over" in aud.inner_text("#error-message")  # the month still runs
-    c.clock.advance(days=40)
-    aud.goto(f"{server.url}/access-log?month={month}")
-    accounts = aud.locator("#access-accounts tbody tr")
-    assert {accounts.nth(i).get_attribute("data-account") for i in range(accounts.count())} >= {
-        "rob",
-        "ann",
-    }
-    aud.fill("#review-form input[name=note]", "checked every account; nothing unusual")
-    aud.click("#review-form button[type=submit]")
-    aud.wait_for_selector("#reviewed")
-    assert "aud" in aud.inner_text("#reviewed")
-    aud.screenshot(path=str(report_dir(tmp_path) / "access_log.png"), full_page=True)
+    archive = c.world.config.export.archive_root
+    unheld = archive / "cam-2" / "20240501T080000.avi"
+    unheld.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(archive / RECORDING, unheld)
 
     adm = log_in(browser, server.url, "adm")
     adm.goto(f"{server.url}/holds")
@@ -311,7 +279,55 @@ def test_register_access_log_and_holds_in_the_console(
     adm.fill("#hold-form input[name=recording]", RECORDING)
     adm.click("#hold-form button[type=submit]")
     adm.wait_for_selector("#holds tbody tr >> text=court order 2024-77")
-    adm.screenshot(path=str(report_dir(tmp_path) / "holds.png"), full_page=True)
     assert ledger.entries(event=Event.HOLD_PLACED)[-1].actor == "adm"
+
+    # the access log: rob's look at the review page and ann's download, with their address
+    viewed = ledger.entries(event=Event.VIEWED)
+    assert {e.actor for e in viewed} >= {"rob"}
+    assert all(e.detail["client"] == "127.0.0.1" for e in viewed)
+    downloads = ledger.entries(event=Event.DOWNLOADED)
+    assert [(e.actor, e.detail["client"]) for e in downloads] == [("ann", "127.0.0.1")]
+    month = c.clock().strftime("%Y-%m")
+    aud = log_in(browser, server.url, "aud")
+    aud.goto(f"{server.url}/access-log?month={month}")
+    aud.fill("#review-form input[name=note]", "checked every account")
+    aud.click("#review-form button[type=submit]")
+    assert "not over" in aud.inner_text("#error-message")  # the month still runs
+
+    c.clock.advance(days=40)  # past retention (30 days), and past the month
+    report = c.retention.retention.run()
+    assert [d.recording.relative for d in report.destroyed] == ["cam-2/20240501T080000.avi"]
+    assert not unheld.exists() and (archive / RECORDING).exists()
+    adm.goto(f"{server.url}/holds")
+    adm.screenshot(path=str(report_dir(tmp_path) / "holds.png"), full_page=True)
+
+    expected = register_rows(ledger.entries())
+    assert [r.kind for r in expected].count("destruction") == 1
+    aud.click("#nav-register")
+    aud.wait_for_selector("#register")
+    assert aud.locator("#register tbody tr").count() == len(expected)
+    aud.screenshot(path=str(report_dir(tmp_path) / "register.png"), full_page=True)
+    got = aud.request.get(f"{server.url}/register.csv")
+    assert got.ok and got.body().startswith(codecs.BOM_UTF8)
+    (report_dir(tmp_path) / "register.csv").write_bytes(got.body())
+    table = list(csv.reader(io.StringIO(got.body().decode("utf-8-sig"))))
+    assert table[0] == header("both") and len(table) - 1 == len(expected)
+    got = aud.request.get(f"{server.url}/register.xlsx?kind=access")
+    sheet = openpyxl.load_workbook(io.BytesIO(got.body())).worksheets[0]
+    values = list(sheet.iter_rows(values_only=True))
+    assert list(values[0]) == header("both")
+    assert len(values) - 1 == sum(1 for r in expected if r.kind == "access")
+
+    aud.goto(f"{server.url}/access-log?month={month}")
+    accounts = aud.locator("#access-accounts tbody tr")
+    assert {accounts.nth(i).get_attribute("data-account") for i in range(accounts.count())} >= {
+        "rob",
+        "ann",
+    }
+    aud.fill("#review-form input[name=note]", "checked every account; nothing unusual")
+    aud.click("#review-form button[type=submit]")
+    aud.wait_for_selector("#reviewed")
+    assert "aud" in aud.inner_text("#reviewed")
+    aud.screenshot(path=str(report_dir(tmp_path) / "access_log.png"), full_page=True)
     assert ledger.verify(c.world.exports.key.public_key()).ok
     c.clock.at = RECEIVED
