@@ -7,6 +7,7 @@ server, with a client certificate and key for mutual TLS (the production setting
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import threading
@@ -17,12 +18,13 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from redactor.net import is_loopback
+from redactor.net import grpc_target, is_loopback
 from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
 MAX_MESSAGE = 64 << 20
 UNARY_TIMEOUT_S = 30.0  # export calls that answer at once (create, get, list)
+ROUND_ROBIN = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
 
 
 class DownloadError(Exception):
@@ -115,16 +117,21 @@ class RedactorClient:
                 "(a redactor off loopback only listens with TLS)"
             )
         self.address = address
+        target, self.addresses, balanced = grpc_target(address)
         options: list[tuple[str, object]] = [
             ("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.max_send_message_length", MAX_MESSAGE),
         ]
+        if balanced:
+            # several servers: each call (a stream) goes to the next ready one, and a stream
+            # stays on the server it opened on; a server that stops is skipped at once
+            options.append(("grpc.service_config", ROUND_ROBIN))
         if tls is None:
-            self.channel = grpc.insecure_channel(address, options=options)
+            self.channel = grpc.insecure_channel(target, options=options)
         else:
             if tls.server_name:
                 options.append(("grpc.ssl_target_name_override", tls.server_name))
-            self.channel = grpc.secure_channel(address, tls.credentials(), options=options)
+            self.channel = grpc.secure_channel(target, tls.credentials(), options=options)
         self.tls = tls
         # grpcio-tools writes the stubs untyped
         self.stub = pb_grpc.RedactorStub(self.channel)  # type: ignore[no-untyped-call]
@@ -154,6 +161,19 @@ class RedactorClient:
         """Sends the header then `frames` (in a gRPC thread, overlapping with receiving)
         and yields redacted frames in order. `accepted`, if given, receives the
         server's StreamAccepted."""
+        for resp in self.stream_events(header, frames):
+            kind = resp.WhichOneof("kind")
+            if kind == "accepted":
+                if accepted is not None:
+                    accepted.append(resp.accepted)
+            elif kind == "frame":
+                yield resp.frame
+
+    def stream_events(
+        self, header: pb.StreamHeader, frames: Iterable[OutFrame]
+    ) -> Iterator[pb.StreamResponse]:
+        """As `stream`, but every response: accepted, each frame, and a draining notice
+        (the server is shutting down: move the stream, see redactor.clients.relay)."""
         stop = threading.Event()
 
         def requests() -> Iterator[pb.StreamRequest]:
@@ -167,13 +187,7 @@ class RedactorClient:
 
         call = self.stub.RedactStream(requests(), timeout=self.timeout_s, metadata=self.metadata)
         try:
-            for resp in call:
-                kind = resp.WhichOneof("kind")
-                if kind == "accepted":
-                    if accepted is not None:
-                        accepted.append(resp.accepted)
-                elif kind == "frame":
-                    yield resp.frame
+            yield from call
         finally:
             stop.set()
             call.cancel()

@@ -50,6 +50,15 @@ class RelayResult:
     # frames fully masked or dropped after that one; those before it are the stream's
     # start-up (no detection yet), these are the service falling behind
     lost_after_start: int = 0
+    # several servers: the server of each stream opened (StreamAccepted.server), why streams
+    # broke or were refused, frames sent and never answered (in flight on a server that went
+    # away: lost, never passed on), the gap in output at each move, and drain notices
+    servers: list[str] = field(default_factory=list)
+    streams: int = 0
+    breaks: list[str] = field(default_factory=list)
+    lost: int = 0
+    gaps_s: list[float] = field(default_factory=list)
+    drained: int = 0
 
     @property
     def fps(self) -> float:
@@ -75,6 +84,13 @@ class RelayResult:
             f"latency p50 {self.percentile(50):.0f} ms, p95 {self.percentile(95):.0f} ms, "
             f"p99 {self.percentile(99):.0f} ms; {st}"
             + (
+                f"; {self.streams} streams ({self.drained} drained, "
+                f"{len(self.breaks)} broke or refused): {self.lost} frames lost, "
+                f"longest gap {max(self.gaps_s, default=0) * 1000:.0f} ms"
+                if self.streams > 1 or self.breaks
+                else ""
+            )
+            + (
                 f" ({self.lost_after_start} after the first redacted frame)"
                 if self.lost_after_start
                 else ""
@@ -83,13 +99,18 @@ class RelayResult:
 
 
 def camera_access_units(
-    source: str, size: tuple[int, int] | None = None, max_frames: int = 0, rate: float | None = None
+    source: str,
+    size: tuple[int, int] | None = None,
+    max_frames: int = 0,
+    rate: float | None = None,
+    keyframe: threading.Event | None = None,
 ) -> tuple[float, Iterator[tuple[int, int, bytes]]]:
     """(fps, iterator of (seq, timestamp_us, access unit)) like a camera would send.
 
     `rate` plays the source's frames as a camera of that frame rate would send
     them (timestamps i/rate): the sample clips are 10-12 fps, the center's
-    cameras 25-30."""
+    cameras 25-30. When `keyframe` is set, the next frame is encoded as an IDR
+    (and the event cleared): a stream reopened on another server starts with one."""
     if rate is not None and not rate > 0:
         raise ValueError(f"rate must be a frame rate > 0, got {rate}")
     container = av.open(source)
@@ -117,6 +138,7 @@ def camera_access_units(
                         "tune": "zerolatency",
                         "bframes": "0",
                         "repeat-headers": "1",
+                        "forced-idr": "1",  # a forced keyframe is an IDR: a decoder can start there
                     }
                     enc.open()
                 if rate is None and vf.pts is not None:
@@ -124,12 +146,97 @@ def camera_access_units(
                 else:
                     ts = int(i * 1e6 / fps)
                 vf.pts, vf.time_base = ts, Fraction(1, 1_000_000)
+                if keyframe is not None and keyframe.is_set():
+                    keyframe.clear()
+                    vf.pict_type = av.video.frame.PictureType.I
                 au = b"".join(bytes(p) for p in enc.encode(vf))
                 yield i, ts, au
         finally:
             container.close()
 
     return fps, gen()
+
+
+# A stream that ends with one of these is reopened on another server; any other ends the relay.
+MOVE_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,  # the server died, stopped or drains
+        grpc.StatusCode.RESOURCE_EXHAUSTED,  # full: refused at the header
+        grpc.StatusCode.CANCELLED,  # the server went away mid-call
+    }
+)
+MAX_REFUSALS = 20  # opens in a row refused or failed before any frame came back
+RETRY_S = 0.05  # pause between two refused opens (the next goes to the next server)
+
+
+class _Feed:
+    """The camera's frames, shared by the streams that carry them one after another.
+
+    Only the current stream takes frames: a stream that ended (its server died, drained)
+    gets no more, even from a gRPC thread still pulling, so a frame is sent once at most
+    and the reopened stream's first frame is the IDR `reopen` asked for."""
+
+    def __init__(
+        self,
+        aus: Iterator[tuple[int, int, bytes]],
+        fps: float,
+        realtime: bool,
+        keyframe: threading.Event,
+        result: RelayResult,
+        sent_at: dict[int, float],
+        lock: threading.Lock,
+    ) -> None:
+        self._aus = aus
+        self._fps = fps
+        self._realtime = realtime
+        self._keyframe = keyframe
+        self._result = result
+        self._sent_at = sent_at
+        self._lock = lock  # guards result and sent_at, shared with the receiving side
+        self._turn = threading.Lock()  # one stream pulls at a time
+        self._stream = 0
+        self._moving = False
+        self.done = False
+        self._t0: float | None = None
+
+    def reopen(self) -> int:
+        """A new stream takes over from the next frame, which is encoded as an IDR."""
+        with self._turn:
+            self._stream += 1
+            self._moving = False
+            if self._stream > 1:
+                self._keyframe.set()
+            return self._stream
+
+    def move(self) -> None:
+        """The current stream sends nothing more (its server drains): it half-closes."""
+        self._moving = True
+
+    def frames(self, stream: int, accepted: threading.Event) -> Iterator[OutFrame]:
+        """The frames of stream number `stream`, from when the server `accepted` its header
+        (a stream refused at the header takes none, so none is lost to it)."""
+        while not accepted.wait(0.05):
+            if stream != self._stream or self.done:
+                return
+        while True:
+            with self._turn:
+                if stream != self._stream or self._moving or self.done:
+                    return
+                item = next(self._aus, None)
+                if item is None:
+                    self.done = True
+                    return
+                seq, ts, au = item
+                if self._t0 is None:
+                    self._t0 = time.perf_counter()
+                if self._realtime:
+                    delay = self._t0 + seq / self._fps - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
+                with self._lock:
+                    self._sent_at[seq] = time.perf_counter()
+                    self._result.frames_in += 1
+            yield OutFrame(seq, ts, au)
 
 
 def relay(
@@ -147,70 +254,125 @@ def relay(
     preencode: bool = False,
     rate: float | None = None,
     budget_ms: int = 0,
+    result: RelayResult | None = None,
 ) -> RelayResult:
     """Streams `source` through the service like a camera (of frame rate `rate`, if
     given), asking for at most `budget_ms` per frame inside the service (0: the
     server's default). `preencode` encodes every access unit before sending (a
     benchmark: the camera's encoder then does not share this machine's cores with
-    the service)."""
-    fps, aus = camera_access_units(source, size, max_frames, rate)
+    the service).
+
+    Over several servers (`client` made with several addresses or a DNS name) a stream
+    refused at its header (full, draining) opens on another one, and a stream that breaks
+    (its server died or drains) is reopened on another, starting at an IDR. Frames that
+    were in flight on a dead server are lost, never passed through: only what a server
+    answered is written. The result counts the streams, the frames lost and each gap."""
+    keyframe = threading.Event()
+    fps, aus = camera_access_units(source, size, max_frames, rate, keyframe)
     if preencode:
         aus = iter(list(aus))
-    result = RelayResult()
+    result = result or RelayResult()  # a caller's own, to watch it fill (tests, benchmarks)
     sent_at: dict[int, float] = {}
     lock = threading.Lock()
-
-    def frames() -> Iterator[OutFrame]:
-        t0 = time.perf_counter()
-        for seq, ts, au in aus:
-            if realtime:
-                delay = t0 + seq / fps - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-            with lock:
-                sent_at[seq] = time.perf_counter()
-                result.frames_in += 1
-            yield OutFrame(seq, ts, au)
-
+    feed = _Feed(aus, fps, realtime, keyframe, result, sent_at, lock)
+    width, height = size or _source_size(source)
     header = pb.StreamHeader(
         camera_id=camera,
         recipient=recipient,
         service=service,
         format=pb.PIXEL_FORMAT_H264,
+        width=width,
+        height=height,
         fps=fps,
         latency_budget_ms=budget_ms,
     )
     out = output.open("wb") if output else None
     t_start = time.perf_counter()
     t_first_sent: float | None = None
+    last_out: float | None = None  # when the last frame came back, for the gaps
+    broken_at: float | None = None
+    refusals = 0
     try:
-        for f in client.stream(header, frames()):
-            now = time.perf_counter()
-            with lock:
-                if t_first_sent is None:
-                    t_first_sent = min(sent_at.values(), default=now)
-                sent = sent_at.pop(f.seq, now)
-            result.active_s = now - t_first_sent
-            result.latencies_ms.append((now - sent) * 1000)
-            result.latency_seqs.append(f.seq)
-            result.frames_out += 1
-            name = pb.FrameStatus.Name(f.status).removeprefix("FRAME_STATUS_")
-            result.statuses[name] = result.statuses.get(name, 0) + 1
-            if f.status == pb.FRAME_STATUS_REDACTED:
-                if result.first_redacted is None:
-                    result.first_redacted = f.seq
-            elif result.first_redacted is not None:
-                result.lost_after_start += 1
-            if keep_masks:
-                result.masks[f.seq] = [(m.box.x0, m.box.y0, m.box.x1, m.box.y1) for m in f.masks]
-                result.mask_reasons[f.seq] = [int(m.reason) for m in f.masks]
-            if out and f.data:
-                out.write(f.data)
+        while not feed.done:
+            stream = feed.reopen()
+            accepted = threading.Event()
+            answered = 0
+            try:
+                for resp in client.stream_events(header, feed.frames(stream, accepted)):
+                    kind = resp.WhichOneof("kind")
+                    if kind == "accepted":
+                        result.servers.append(resp.accepted.server or "?")
+                        accepted.set()
+                        continue
+                    if kind == "draining":
+                        result.drained += 1
+                        feed.move()  # half-close: the server answers what it has, then ends
+                        continue
+                    if kind != "frame":
+                        continue
+                    f = resp.frame
+                    now = time.perf_counter()
+                    if broken_at is not None:
+                        result.gaps_s.append(now - (last_out or broken_at))
+                        broken_at = None
+                    answered += 1
+                    last_out = now
+                    with lock:
+                        if t_first_sent is None:
+                            t_first_sent = min(sent_at.values(), default=now)
+                        sent = sent_at.pop(f.seq, now)
+                    result.active_s = now - t_first_sent
+                    result.latencies_ms.append((now - sent) * 1000)
+                    result.latency_seqs.append(f.seq)
+                    result.frames_out += 1
+                    name = pb.FrameStatus.Name(f.status).removeprefix("FRAME_STATUS_")
+                    result.statuses[name] = result.statuses.get(name, 0) + 1
+                    if f.status == pb.FRAME_STATUS_REDACTED:
+                        if result.first_redacted is None:
+                            result.first_redacted = f.seq
+                    elif result.first_redacted is not None:
+                        result.lost_after_start += 1
+                    if keep_masks:
+                        result.masks[f.seq] = [
+                            (m.box.x0, m.box.y0, m.box.x1, m.box.y1) for m in f.masks
+                        ]
+                        result.mask_reasons[f.seq] = [int(m.reason) for m in f.masks]
+                    if out and f.data:
+                        out.write(f.data)
+            except grpc.RpcError as e:
+                if e.code() not in MOVE_CODES:
+                    raise
+                refusals = refusals + 1 if not answered else 1
+                if refusals > MAX_REFUSALS:
+                    raise
+                result.breaks.append(f"{e.code().name}: {e.details()}")
+                broken_at = broken_at or time.perf_counter()
+                time.sleep(RETRY_S if not answered else 0.0)
+            else:
+                refusals = 0
+            with lock:  # what the ended stream never answered is lost, never passed on
+                result.lost += len(sent_at)
+                sent_at.clear()
+            if not feed.done and broken_at is None:
+                broken_at = (
+                    time.perf_counter()
+                )  # drained: the gap runs until the new stream answers
     finally:
         if out:
             out.close()
+    result.streams = len(result.servers)
     result.seconds = time.perf_counter() - t_start
     return result
+
+
+def _source_size(source: str) -> tuple[int, int]:
+    """The source's frame size, for the header (servers admit streams by their pixel rate)."""
+    try:
+        with av.open(source) as c:
+            cc = c.streams.video[0].codec_context
+            return int(cc.width), int(cc.height)
+    except (av.FFmpegError, IndexError, OSError):
+        return 0, 0  # unknown: the server charges it as a 1080p camera
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -215,12 +215,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"redactor: {e}", file=sys.stderr)
         return 2
     stop = threading.Event()
+    terminated: list[int] = []
+
+    def on_signal(sig: int, _frame: object) -> None:
+        terminated.append(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     print(f"redactor serving on {running.address} (Ctrl-C to stop)", flush=True)
     if running.console_url:
         print(f"review console on {running.console_url}", flush=True)
     stop.wait()
+    if terminated and terminated[0] == signal.SIGTERM:
+        # a rolling update or a scale-down: live streams move before the server goes
+        print(f"draining: live streams move elsewhere within {cfg.server.drain_s:g} s", flush=True)
+        running.drain(cfg.server.drain_s)
     running.stop(cfg.server.grace_s)
     return 0
 

@@ -576,6 +576,22 @@ class Limits(Strict):
         le=3600.0,
         description="a live stream that sends no message for this long is ended, s",
     )
+    # Admission by capacity (docs/scaling.md): a stream is charged width x height x fps from its
+    # header; a header without them is charged as a 1080p 25 fps camera.
+    capacity_mpx_s: float = Field(
+        0.0,
+        ge=0.0,
+        le=100_000.0,
+        description="live video this server redacts within its latency budget, megapixels per "
+        "second (`python -m bench.capacity` measures it); streams beyond it are refused; "
+        "0 = admit by max_streams only",
+    )
+    full_below_mpx_s: float = Field(
+        9.216,
+        ge=0.0,
+        description="health says NOT_SERVING while less than this is free (9.216 = one "
+        "1280x720 10 fps camera)",
+    )
 
 
 class ServerConfig(Strict):
@@ -592,6 +608,13 @@ class ServerConfig(Strict):
     workers: int = Field(16, ge=2, le=1024, description="gRPC handler threads")
     grace_s: float = Field(
         5.0, ge=0.0, le=600.0, description="seconds in-flight calls get at shutdown"
+    )
+    drain_s: float = Field(
+        20.0,
+        ge=0.0,
+        le=3600.0,
+        description="on SIGTERM: seconds live streams get to move to another server (their "
+        "relays are told at once) before the server stops",
     )
     metrics_port: int = Field(
         0, ge=0, le=65535, description="Prometheus port on 127.0.0.1; 0 = off"

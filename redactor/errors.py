@@ -68,6 +68,10 @@ class ModelMissing(DetectorUnavailable):
     """A model file is not in the cache; the message names the command that fetches it."""
 
 
+class Draining(RedactorError):
+    """The server is draining (SIGTERM): it takes no new stream (→ UNAVAILABLE: retry elsewhere)."""
+
+
 class ClusterUnavailable(RedactorError):
     """The Dask scheduler or its workers cannot be reached; the message names the address
     (→ UNAVAILABLE)."""

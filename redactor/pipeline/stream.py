@@ -68,6 +68,16 @@ class StreamAccepted:
 
     stream_id: str
     policy: str  # the policy chosen for the header's recipient and service
+    server: str = ""  # which replica took it (host:port)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamDraining:
+    """Sent when the server starts draining: move the stream to another server within
+    `grace_s`; frames keep being answered until then."""
+
+    grace_s: float
+    reason: str
 
 
 @dataclass(slots=True)

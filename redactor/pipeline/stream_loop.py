@@ -16,7 +16,9 @@ it yields. The loop:
   encoder or detector pushes back on the sender too;
 - ends the stream with `LimitExceeded` when the sender is silent for
   `limits.stream_idle_s` with nothing in flight, and flushes every frame still
-  pending when the input ends.
+  pending when the input ends;
+- yields `StreamDraining` once, in its place between outputs, when `drain` is
+  called (the server is shutting down: the relay moves the stream elsewhere).
 
 `StreamSlots` counts the open streams against the limits.
 """
@@ -39,6 +41,7 @@ from redactor.metrics import Metrics
 from redactor.pipeline.stream import (
     BadMessage,
     StreamAccepted,
+    StreamDraining,
     StreamFrame,
     StreamMessage,
     StreamOutput,
@@ -106,8 +109,10 @@ class StreamLoop:
         metrics: Metrics,
         active: Callable[[], bool] = lambda: True,
         stream_id: str | None = None,
+        server: str = "",
     ) -> None:
         self.stream_id = stream_id or uuid.uuid4().hex[:12]
+        self.server = server
         self.sent = 0
         self._messages = messages
         self._open_session = open_session
@@ -118,8 +123,17 @@ class StreamLoop:
         # outputs in input order until their encodes are done and they are yielded
         self._outgoing: deque[StreamOutput] = deque()
         self._started = self._last_message = 0.0
+        self._drain: StreamDraining | None = None  # set by drain(), sent once by the loop
+        self._drain_sent = False
 
-    def run(self) -> Generator[StreamAccepted | StreamOutput, None, None]:
+    def drain(self, grace_s: float) -> None:
+        """The server is shutting down: the loop tells the caller to move within `grace_s`."""
+        self._drain = StreamDraining(
+            grace_s, f"the server is shutting down: move the stream within {grace_s:g} s"
+        )
+        self._wake(None)
+
+    def run(self) -> Generator[StreamAccepted | StreamOutput | StreamDraining, None, None]:
         """`StreamAccepted` once the header is, then every output in input order.
         Raises the stream's refusal (InvalidInput, LimitExceeded) or the reader's failure."""
         self._metrics.streams.inc()
@@ -131,7 +145,7 @@ class StreamLoop:
             if spec is None:
                 return
             session = self._open_session(spec)
-            yield StreamAccepted(self.stream_id, session.policy.name)
+            yield StreamAccepted(self.stream_id, session.policy.name, self.server)
             yield from self._relay(session)
         finally:
             self._metrics.streams.dec()
@@ -194,11 +208,14 @@ class StreamLoop:
             raise msg.error
         raise InvalidInput(f"after the header a stream takes frames, got {kind(msg)}")
 
-    def _relay(self, session: Session) -> Iterator[StreamOutput]:
+    def _relay(self, session: Session) -> Iterator[StreamOutput | StreamDraining]:
         """Frames into the session and its outputs out, until the input ends."""
         lim = self._limits
         idle_s = lim.stream_idle_s
         while True:
+            if self._drain is not None and not self._drain_sent:
+                self._drain_sent = True
+                yield self._drain
             if len(self._outgoing) >= lim.stream_queue_frames:
                 self._outgoing[0].settle()
                 yield from self._respond(())

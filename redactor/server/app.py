@@ -4,6 +4,8 @@ standard health service and server reflection."""
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,7 @@ from redactor.cases.service import CaseService
 from redactor.config import DEV_TOKENS, Config
 from redactor.errors import ConfigError
 from redactor.net import is_loopback
+from redactor.pipeline.admission import Admission
 from redactor.pipeline.engine import DetectorFactory, Engine
 from redactor.retention import RetentionService
 from redactor.review.service import ReviewService
@@ -51,6 +54,22 @@ class RunningServer:
     console_url: str = ""  # the review console, where it is served
     retention: RetentionService | None = None  # .holds (cases place them), .retention (the cycle)
     cases: CaseService | None = None
+    admission: Admission | None = None  # live streams by capacity; drains on SIGTERM
+
+    def drain(self, grace_s: float) -> int:
+        """Stops taking live streams (health NOT_SERVING, new ones UNAVAILABLE), tells the
+        open ones to move, and waits up to `grace_s` for them to go; returns how many stayed.
+        Exports and review calls are served meanwhile."""
+        if self.admission is None:
+            return 0
+        self.admission.drain(grace_s)
+        deadline = time.monotonic() + grace_s
+        while self.admission.load().streams and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = self.admission.load().streams
+        if left:
+            log.warning("drained for %.0f s; %d live streams still open are ended", grace_s, left)
+        return left
 
     def stop(self, grace: float | None = None) -> None:
         """Stops taking calls, gives in-flight calls `grace` seconds, releases models."""
@@ -122,11 +141,23 @@ def create_server(
     # cases and retention write the exports' ledger: they close first
     closables: list[Any] = [cases, retention, exports, users]
     # grpcio-tools writes these untyped
-    pb_grpc.add_RedactorServicer_to_server(RedactorServicer(config, engine), server)  # type: ignore[no-untyped-call]
+    health_servicer = health.HealthServicer()
+
+    def live_serving(serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ("", SERVICES[0]):  # the live service, and the server as a whole
+            health_servicer.set(name, status)
+
+    admission = Admission(config.limits, on_change=live_serving)
+    live = RedactorServicer(config, engine, admission)
+    pb_grpc.add_RedactorServicer_to_server(live, server)  # type: ignore[no-untyped-call]
     pb_grpc.add_ExportsServicer_to_server(exports, server)  # type: ignore[no-untyped-call]
     pb_grpc.add_ReviewServicer_to_server(ReviewServicer(review), server)  # type: ignore[no-untyped-call]
 
-    health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (
@@ -176,6 +207,9 @@ def create_server(
     for name in ("", *SERVICES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = address.rsplit(":", 1)[0]
+    live.server_id = (
+        f"{socket.gethostname()}:{port}" if host in ("0.0.0.0", "[::]") else f"{host}:{port}"
+    )
     log.info("redactor serving on %s:%d", host, port)
     return RunningServer(
         server,
@@ -188,6 +222,7 @@ def create_server(
         console_url,
         retention,
         cases,
+        admission,
     )
 
 

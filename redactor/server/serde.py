@@ -11,6 +11,7 @@ from redactor.pipeline.image import ImageRequest, ImageResult
 from redactor.pipeline.stream import (
     BadMessage,
     StreamAccepted,
+    StreamDraining,
     StreamFrame,
     StreamMessage,
     StreamOutput,
@@ -146,10 +147,18 @@ def redacted_frame_to_proto(out: StreamOutput) -> pb.RedactedFrame:
     )
 
 
-def stream_response_to_proto(event: StreamAccepted | StreamOutput) -> pb.StreamResponse:
+def stream_response_to_proto(
+    event: StreamAccepted | StreamOutput | StreamDraining,
+) -> pb.StreamResponse:
     if isinstance(event, StreamAccepted):
         return pb.StreamResponse(
-            accepted=pb.StreamAccepted(stream_id=event.stream_id, policy=event.policy)
+            accepted=pb.StreamAccepted(
+                stream_id=event.stream_id, policy=event.policy, server=event.server
+            )
+        )
+    if isinstance(event, StreamDraining):
+        return pb.StreamResponse(
+            draining=pb.StreamDraining(grace_ms=round(event.grace_s * 1000), reason=event.reason)
         )
     return pb.StreamResponse(frame=redacted_frame_to_proto(event))
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import ExitStack, closing
 
 import grpc
 
 from redactor.config import Config
+from redactor.pipeline.admission import Admission
 from redactor.pipeline.engine import Engine
 from redactor.pipeline.image import redact_image
 from redactor.pipeline.live import LiveSession
@@ -24,10 +25,12 @@ from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
 
 class RedactorServicer(pb_grpc.RedactorServicer):
-    def __init__(self, config: Config, engine: Engine) -> None:
+    def __init__(self, config: Config, engine: Engine, admission: Admission | None = None) -> None:
         self.config = config
         self.engine = engine
         self.streams = StreamSlots(config.limits)
+        self.admission = admission or Admission(config.limits)
+        self.server_id = ""  # host:port, once bound (StreamAccepted.server)
 
     @unary
     def RedactImage(
@@ -45,21 +48,25 @@ class RedactorServicer(pb_grpc.RedactorServicer):
         self, request_iterator: Iterator[pb.StreamRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.StreamResponse]:
         require_role(context, self.config.auth, *REDACT_ROLES, anonymous=True)
-        with self.streams.hold(caller_key(context, self.config.auth)):
+        with self.streams.hold(caller_key(context, self.config.auth)), ExitStack() as admitted:
+
+            def open_session(spec: StreamSpec) -> LiveSession:
+                # at the header: refused (full, draining) before any model work is done
+                admitted.enter_context(self.admission.stream(spec, on_drain=loop.drain))
+                return LiveSession(self.engine, spec, self.config.limits)
+
             loop = StreamLoop(
                 _messages(request_iterator),
-                self._session,
+                open_session,
                 self.config.limits,
                 self.engine.metrics,
                 active=context.is_active,
+                server=self.server_id,
             )
             # closed with this call, however it ends, so the session is closed at once
             with closing(loop.run()) as events:
                 for event in events:
                     yield serde.stream_response_to_proto(event)
-
-    def _session(self, spec: StreamSpec) -> LiveSession:
-        return LiveSession(self.engine, spec, self.config.limits)
 
 
 def _messages(requests: Iterator[pb.StreamRequest]) -> Iterator[StreamMessage]:

@@ -24,6 +24,7 @@ CODES: tuple[tuple[type[errors.RedactorError], grpc.StatusCode], ...] = (
     (errors.Conflict, grpc.StatusCode.ABORTED),
     (errors.DetectorUnavailable, grpc.StatusCode.UNAVAILABLE),
     (errors.ClusterUnavailable, grpc.StatusCode.UNAVAILABLE),
+    (errors.Draining, grpc.StatusCode.UNAVAILABLE),
 )
 
 

@@ -220,12 +220,14 @@ class StreamRequest(_message.Message):
     def __init__(self, header: _Optional[_Union[StreamHeader, _Mapping]] = ..., frame: _Optional[_Union[StreamFrame, _Mapping]] = ...) -> None: ...
 
 class StreamAccepted(_message.Message):
-    __slots__ = ("stream_id", "policy")
+    __slots__ = ("stream_id", "policy", "server")
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    SERVER_FIELD_NUMBER: _ClassVar[int]
     stream_id: str
     policy: str
-    def __init__(self, stream_id: _Optional[str] = ..., policy: _Optional[str] = ...) -> None: ...
+    server: str
+    def __init__(self, stream_id: _Optional[str] = ..., policy: _Optional[str] = ..., server: _Optional[str] = ...) -> None: ...
 
 class RedactedFrame(_message.Message):
     __slots__ = ("seq", "timestamp_us", "status", "status_reason", "data", "width", "height", "detections", "masks", "service_ms")
@@ -251,13 +253,23 @@ class RedactedFrame(_message.Message):
     service_ms: float
     def __init__(self, seq: _Optional[int] = ..., timestamp_us: _Optional[int] = ..., status: _Optional[_Union[FrameStatus, str]] = ..., status_reason: _Optional[str] = ..., data: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., detections: _Optional[_Iterable[_Union[Detection, _Mapping]]] = ..., masks: _Optional[_Iterable[_Union[Mask, _Mapping]]] = ..., service_ms: _Optional[float] = ...) -> None: ...
 
+class StreamDraining(_message.Message):
+    __slots__ = ("grace_ms", "reason")
+    GRACE_MS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    grace_ms: int
+    reason: str
+    def __init__(self, grace_ms: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class StreamResponse(_message.Message):
-    __slots__ = ("accepted", "frame")
+    __slots__ = ("accepted", "frame", "draining")
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     FRAME_FIELD_NUMBER: _ClassVar[int]
+    DRAINING_FIELD_NUMBER: _ClassVar[int]
     accepted: StreamAccepted
     frame: RedactedFrame
-    def __init__(self, accepted: _Optional[_Union[StreamAccepted, _Mapping]] = ..., frame: _Optional[_Union[RedactedFrame, _Mapping]] = ...) -> None: ...
+    draining: StreamDraining
+    def __init__(self, accepted: _Optional[_Union[StreamAccepted, _Mapping]] = ..., frame: _Optional[_Union[RedactedFrame, _Mapping]] = ..., draining: _Optional[_Union[StreamDraining, _Mapping]] = ...) -> None: ...
 
 class SubjectSelector(_message.Message):
     __slots__ = ("timestamp_us", "box")
