@@ -68,19 +68,22 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def three(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerProcess]]:
-    """Three replicas; the third can carry one small stream only (1 Mpx/s)."""
-    folder = tmp_path_factory.mktemp("three")
-    extra = [
-        "",
-        "",
-        "[limits]\ncapacity_mpx_s = 1.0\nfull_below_mpx_s = 0.5\n",
-    ]
-    servers = start_servers(folder, extra)
+def four(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerProcess]]:
+    """Three replicas, and a fourth that can carry one small stream only (1 Mpx/s)."""
+    extra = ["", "", "", "[limits]\ncapacity_mpx_s = 1.0\nfull_below_mpx_s = 0.5\n"]
+    servers = start_servers(tmp_path_factory.mktemp("four"), extra)
     try:
         yield servers
     finally:
         stop_all(servers)
+
+
+def warm_up(client: RedactorClient, servers: int) -> None:
+    """Connects the channel to every server: round_robin spreads calls over the servers
+    it is connected to, and a fresh channel connects to them one by one."""
+    for _ in range(3 * servers):
+        client.health()
+    time.sleep(0.2)
 
 
 def _stream(client: RedactorClient, clip: Path, frames: int, **kw: object) -> RelayResult:
@@ -89,19 +92,22 @@ def _stream(client: RedactorClient, clip: Path, frames: int, **kw: object) -> Re
     )  # type: ignore[arg-type]
 
 
-def test_twelve_streams_spread_and_a_full_server_sends_them_on(
-    three: list[ServerProcess], clip: Path
-) -> None:
-    with RedactorClient(addresses(three[:2])) as two:
-        results = [_stream(two, clip, 5) for _ in range(12)]
+def test_twelve_streams_spread_over_three_servers(four: list[ServerProcess], clip: Path) -> None:
+    three = four[:3]
+    with RedactorClient(addresses(three)) as client, ThreadPoolExecutor(12) as pool:
+        warm_up(client, len(three))
+        results = list(pool.map(lambda _: _stream(client, clip, 8), range(12)))
     by_server = [r.servers[0] for r in results]
-    assert sorted(by_server.count(s.address) for s in three[:2]) == [6, 6]  # round_robin
-    assert all(r.frames_out == r.frames_in == 5 and r.lost == 0 for r in results)
+    assert sorted(by_server.count(s.address) for s in three) == [4, 4, 4], by_server
+    assert all(r.frames_out == r.frames_in == 8 and r.lost == 0 for r in results)
+    assert all(set(r.statuses) <= SERVICE_STATUSES for r in results)
 
-    # the third is full with one stream: a second is refused at its header, with its load
-    full = three[2]
+
+def test_a_full_server_refuses_at_the_header_and_the_relay_goes_elsewhere(
+    four: list[ServerProcess], clip: Path
+) -> None:
+    full = four[3]
     hold = threading.Event()
-    held = RelayResult()
 
     def slow_frames() -> Iterator[OutFrame]:
         _, aus = camera_access_units(str(clip), SIZE, 3)
@@ -128,11 +134,11 @@ def test_twelve_streams_spread_and_a_full_server_sends_them_on(
         assert "this server is full: it carries 1 streams, 0.8 of 1.0 Mpx/s" in str(
             refused.value.details()
         )
-        # over all three, the relay lands every stream: a refusal sends it to the next
-        with RedactorClient(addresses(three)) as spread:
-            results = [_stream(spread, clip, 5, result=held if i == 0 else None) for i in range(6)]
-        assert all(r.frames_out == 5 for r in results)
-        assert full.address not in {r.servers[-1] for r in results}
+        # over it and another, the relay lands every stream: a refusal sends it to the next
+        with RedactorClient(addresses([full, four[0]])) as pair:
+            results = [_stream(pair, clip, 5) for _ in range(4)]
+        assert all(r.frames_out == r.frames_in == 5 and r.lost == 0 for r in results)
+        assert {r.servers[-1] for r in results} == {four[0].address}
         assert any("RESOURCE_EXHAUSTED" in b for r in results for b in r.breaks)
         hold.set()
         for _ in events:
