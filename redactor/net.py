@@ -41,6 +41,8 @@ def grpc_target(address: str) -> tuple[str, list[str], bool]:
     families: set[int] = set()
     for p in parts:
         host, sep, port = p.rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"expected host:port, got {p!r}")
         try:
             families.add(ipaddress.ip_address(host.strip("[]")).version)
         except ValueError:
@@ -48,8 +50,6 @@ def grpc_target(address: str) -> tuple[str, list[str], bool]:
                 f"several addresses must be IP host:port each (got {p!r}); for a name give "
                 "dns:///name:port, which resolves to all of its servers"
             ) from None
-        if not sep or not port.isdigit():
-            raise ValueError(f"expected host:port, got {p!r}")
     if len(families) > 1:
         raise ValueError(f"give IPv4 or IPv6 addresses, not both: {address!r}")
     scheme = "ipv4:" if families == {4} else "ipv6:"
