@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from bench.capacity import from_report as capacity_from_report
 from bench.eval_score import COVERED, SIZE_BUCKETS
 
 SECTIONS = ("machine", "kernels", "detection", "live", "streams", "export", "peers")
@@ -364,6 +365,14 @@ def markdown(report: dict[str, Any], plot_files: dict[str, str]) -> str:
 
 def _answers(report: dict[str, Any]) -> list[str]:
     out: list[str] = []
+    figure = capacity_from_report(report)
+    if figure is not None:
+        out.append(
+            f"- **capacity**: `limits.capacity_mpx_s = {figure['capacity_mpx_s']}`, "
+            f"`limits.stream_overhead_mpx_s = {figure['stream_overhead_mpx_s']}` (megapixels per "
+            "second of live video one server redacts here, fitted to the stream counts below; "
+            "docs/scaling.md turns it into servers for a city)."
+        )
     serve = serving(report)
     for size, s in serve.items():
         n = s["max_streams_served"]

@@ -105,13 +105,21 @@ class Window:
 class ServerProcess:
     """`redactor serve` on a free loopback port, with its own archive under `workdir`."""
 
-    def __init__(self, workdir: Path, log: Path, streams: int = 0, config: str = "") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        log: Path,
+        streams: int = 0,
+        config: str = "",
+        listen: str = "127.0.0.1:0",
+    ) -> None:
         """`streams`: concurrent live streams the run needs; the stream limits (and gRPC
         threads) are raised to fit where the embedded defaults are lower. `config`: more
         TOML for the server's configuration file (tables other than those set here)."""
         self.workdir = workdir
         self.streams = streams
         self.extra = config
+        self.listen = listen  # a fixed port lets a killed server come back where relays look
         self.log_path = log
         self.proc: subprocess.Popen[str] | None = None
         self.address = ""
@@ -140,11 +148,12 @@ class ServerProcess:
                 "--config",
                 str(config),
                 "--address",
-                "127.0.0.1:0",
+                self.listen,
                 "--metrics-port",
                 "0",
                 "--log-level",
                 "WARNING",
+                "--no-console",  # several may run at once; the console is measured by bench.review
             ],
             stdout=subprocess.PIPE,
             stderr=self._log,

@@ -68,7 +68,12 @@ def encode(
 
 
 def play(
-    address: str, camera: str, fps: float, units: list[tuple[int, int, bytes]], start: float
+    address: str,
+    camera: str,
+    fps: float,
+    units: list[tuple[int, int, bytes]],
+    start: float,
+    size: tuple[int, int] = (0, 0),
 ) -> StreamRun:
     """Sends `units` at `fps` from `start` (perf_counter time) and collects what comes back."""
     run = StreamRun()
@@ -89,6 +94,8 @@ def play(
         camera_id=camera,
         recipient=RECIPIENT,
         format=pb.PIXEL_FORMAT_H264,
+        width=size[0],  # a server admits streams by pixel rate (limits.capacity_mpx_s)
+        height=size[1],
         fps=fps,
         latency_budget_ms=BUDGET_MS,
     )
@@ -123,7 +130,7 @@ def level(
 
     def one(i: int) -> None:
         try:
-            runs[i] = play(server.address, f"bench-{i}", fps, units, start + i / (n * fps))
+            runs[i] = play(server.address, f"bench-{i}", fps, units, start + i / (n * fps), size)
         except BaseException as e:  # noqa: BLE001 - re-raised below, in the caller's thread
             errors.append(e)
 
@@ -196,7 +203,7 @@ def sweep(
     ref = live_reference(str(clip), size, frames, offline=False)[0] if leaks else None
     fps, units = encode(clip, size, frames)
     warm = units[:WARMUP_FRAMES]
-    play(server.address, "bench-warmup", fps, warm, time.perf_counter())
+    play(server.address, "bench-warmup", fps, warm, time.perf_counter(), size)
     levels: list[dict[str, Any]] = []
     for n in counts:
         if on_level:

@@ -586,6 +586,13 @@ class Limits(Strict):
         "second (`python -m bench.capacity` measures it); streams beyond it are refused; "
         "0 = admit by max_streams only",
     )
+    stream_overhead_mpx_s: float = Field(
+        0.0,
+        ge=0.0,
+        le=1000.0,
+        description="charged to every stream on top of its pixel rate: the per-frame work "
+        "that does not grow with pixels (bench.capacity fits it with capacity_mpx_s)",
+    )
     full_below_mpx_s: float = Field(
         9.216,
         ge=0.0,

@@ -5,8 +5,9 @@ them (gRPC round_robin) and moves a stream whose server refuses it or goes away.
 knows what it can carry: `limits.capacity_mpx_s`, the megapixels per second of live video it
 redacts within the latency budget on its hardware (measured by `python -m bench.capacity`).
 A stream is charged width x height x fps from its header (a header without them as a 1080p
-25 fps camera, the largest the center has) and refused at the header, RESOURCE_EXHAUSTED
-with the server's load in the message, when it would not fit. While draining (SIGTERM)
+25 fps camera, the largest the center has), plus `limits.stream_overhead_mpx_s` for the
+work per stream that does not grow with its pixels, and is refused at the header,
+RESOURCE_EXHAUSTED with the server's load in the message, when it would not fit. While draining (SIGTERM)
 every new stream is refused with UNAVAILABLE and every open one is told to move.
 
 `on_change(serving)` reports whether the server takes streams (not full, not draining), so
@@ -89,7 +90,7 @@ class Admission:
         """Admits a stream for the block's length (its charge, Mpx/s), or refuses it:
         Draining while the server drains, LimitExceeded when it would not fit.
         `on_drain(grace_s)` is called if the server starts draining while it runs."""
-        need = stream_mpx_s(spec)
+        need = stream_mpx_s(spec) + self._limits.stream_overhead_mpx_s
         with self._lock:
             load = self._load()
             if self._draining:

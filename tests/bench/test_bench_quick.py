@@ -171,3 +171,23 @@ def test_a_report_whose_parts_all_failed_still_says_why(tmp_path: Path) -> None:
     assert "deface: skipped: not set up" in md
     assert "No plots" in md
     assert json.loads(json_path.read_text())["plots"] == {}
+
+
+def test_capacity_fit_separates_the_per_stream_overhead() -> None:
+    from bench.capacity import fit, from_report
+
+    # this machine's 2026-12-03 counts: one 1080p 25 fps stream, four 720p 10 fps
+    assert fit({"720p": (9.216, 4), "1080p": (51.84, 1)}) == {
+        "capacity_mpx_s": 56.9,
+        "stream_overhead_mpx_s": 4.9,
+    }
+    assert fit({"720p": (9.216, 3)}) == {"capacity_mpx_s": 27.7, "stream_overhead_mpx_s": 0.0}
+    assert fit({"720p": (9.216, 0)}) is None
+    report = {
+        "streams": {
+            "720p": {"fps_source": 10.0, "max_streams_served": 4},
+            "1080p": {"fps_source": 25.0, "max_streams_served": 1},
+        }
+    }
+    figure = from_report(report)
+    assert figure is not None and figure["capacity_mpx_s"] == 56.9

@@ -41,12 +41,14 @@ def test_streams_beyond_capacity_are_refused_naming_the_load() -> None:
 
 def test_a_stream_larger_than_what_is_free_is_refused_at_once() -> None:
     adm = Admission(Limits(capacity_mpx_s=40.0))
-    with pytest.raises(LimitExceeded, match="needs 51.8 more"), adm.stream(
-        FULL_HD, on_drain=lambda _: None
+    with (
+        pytest.raises(LimitExceeded, match="needs 51.8 more"),
+        adm.stream(FULL_HD, on_drain=lambda _: None),
     ):
         pass
-    with pytest.raises(LimitExceeded, match="charged as 1920x1080 25 fps"), adm.stream(
-        UNSIZED, on_drain=lambda _: None
+    with (
+        pytest.raises(LimitExceeded, match="charged as 1920x1080 25 fps"),
+        adm.stream(UNSIZED, on_drain=lambda _: None),
     ):
         pass
 
@@ -66,8 +68,24 @@ def test_draining_tells_open_streams_and_refuses_new_ones() -> None:
     with adm.stream(HD, on_drain=told.append):
         assert adm.drain(7.5) == 1
         assert told == [7.5] and changes == [False] and adm.draining
-        with pytest.raises(Draining, match="open the stream on another server"), adm.stream(
-            HD, on_drain=told.append
+        with (
+            pytest.raises(Draining, match="open the stream on another server"),
+            adm.stream(HD, on_drain=told.append),
         ):
             pass
     assert changes == [False]  # still draining with no stream left: never serving again
+
+
+def test_each_stream_also_pays_the_overhead() -> None:
+    # this machine's fit (docs/scaling.md): one 1080p 25 fps stream, or four 720p 10 fps
+    adm = Admission(Limits(capacity_mpx_s=56.9, stream_overhead_mpx_s=5.0))
+    with adm.stream(FULL_HD, on_drain=lambda _: None) as charged:
+        assert charged == pytest.approx(56.84)
+    with (
+        adm.stream(HD, on_drain=lambda _: None),
+        adm.stream(HD, on_drain=lambda _: None),
+        adm.stream(HD, on_drain=lambda _: None),
+        adm.stream(HD, on_drain=lambda _: None),
+    ):
+        with pytest.raises(LimitExceeded), adm.stream(HD, on_drain=lambda _: None):
+            pass
