@@ -35,6 +35,7 @@ from redactor.data import data_dir
 CLIP = "opencv_vtest.avi"
 SIZE = (640, 360)
 RATE = 8.0  # the clip (795 frames) then lasts 99 s: room for 20 kills
+CLIP_FRAMES = 795
 
 
 def _free_port() -> int:
@@ -43,7 +44,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run(servers: int, kills: int, every: float, work: Path) -> dict[str, Any]:
+def run(servers: int, kills: int, every: float, work: Path, rate: float = RATE) -> dict[str, Any]:
     root = data_dir()
     if root is None or not (root / "videos" / CLIP).is_file():
         raise SystemExit(f"bench.failover: needs the shared data's videos/{CLIP} (REDACTOR_DATA)")
@@ -54,10 +55,17 @@ def run(servers: int, kills: int, every: float, work: Path) -> dict[str, Any]:
         folder = work / addr.replace(":", "_")
         return ServerProcess(folder, folder / f"server{n}.log", listen=addr).start()
 
+    def first(addr: str) -> None:
+        procs[addr] = start(addr, 0)
+
     with ThreadPoolExecutor(servers) as pool:
-        for addr, proc in zip(addresses, pool.map(lambda a: start(a, 0), addresses), strict=True):
-            procs[addr] = proc
-    frames = int((kills + 2) * every * RATE)
+        started = [pool.submit(first, a) for a in addresses]
+    failed = [f.exception() for f in started if f.exception() is not None]
+    if failed:
+        for proc in procs.values():
+            proc.stop()
+        raise failed[0]  # type: ignore[misc]
+    frames = min(int((kills + 2) * every * rate), CLIP_FRAMES)
     result = RelayResult()
     errors: list[BaseException] = []
     killed_at: list[float] = []
@@ -73,7 +81,7 @@ def run(servers: int, kills: int, every: float, work: Path) -> dict[str, Any]:
                         client,
                         str(root / "videos" / CLIP),
                         size=SIZE,
-                        rate=RATE,
+                        rate=rate,
                         max_frames=frames,
                         camera="cam-1",
                         result=result,
@@ -115,6 +123,7 @@ def run(servers: int, kills: int, every: float, work: Path) -> dict[str, Any]:
         "servers": servers,
         "kills": len(killed_at),
         "every_s": every,
+        "rate_fps": rate,
         "frames_in": result.frames_in,
         "frames_out": result.frames_out,
         "frames_lost": result.lost,
@@ -137,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--servers", type=int, default=4)
     p.add_argument("--kills", type=int, default=20)
     p.add_argument("--every", type=float, default=4.5, help="seconds between kills")
+    p.add_argument("--rate", type=float, default=RATE, help="camera frame rate (the clip's frames)")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     if args.servers < 2:
@@ -144,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"load before: {os.getloadavg()[0]:.2f}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
-        out = run(args.servers, args.kills, args.every, Path(tmp))
+        out = run(args.servers, args.kills, args.every, Path(tmp), args.rate)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
     print(

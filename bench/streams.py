@@ -10,9 +10,12 @@ Leaks (full run): the `thorough` profile runs frame by frame on the same frames
 first (bench.live's reference); on every stream, a reference face or plate that
 the live masks of its frame cover less than 80% is a leak (bench.live's rule).
 
-A level is "served" when every frame came back redacted (none fully masked or
-dropped by the overload rule), p99 latency is within the policy's latency
-budget, and every stream kept at least FPS_KEPT of the source rate.
+A level is "served" when, after each stream's first redacted frame, at most
+LOST_AFTER_START of its frames came back fully masked or dropped by the overload
+rule (a stream's first frames are fully masked by design until the first sweep has
+seen its still ground: that is the fail-closed start, not overload), p99 latency is
+within the policy's latency budget, and every stream kept at least FPS_KEPT of the
+source rate.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from redactor.v1 import redactor_pb2 as pb
 
 RECIPIENT = "police-112"  # routed to the default live policy
 FPS_KEPT = 0.9  # share of the source rate a stream must keep to count as served
+LOST_AFTER_START = 0.005  # share of frames fully masked or dropped after a stream's start
 WARMUP_FRAMES = 10  # one stream before each size, not measured (first inferences, allocations)
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 
@@ -50,6 +54,8 @@ class StreamRun:
     first_out: float = 0.0  # perf_counter times of the first and last frame back
     last_out: float = 0.0
     masks: dict[int, list[tuple[float, float, float, float]]] = field(default_factory=dict)
+    first_redacted: int | None = None  # the stream's start-up ends at its first redacted frame
+    lost_after_start: int = 0  # fully masked or dropped after it: the service falling behind
 
     @property
     def fps(self) -> float:
@@ -110,6 +116,11 @@ def play(
             run.frames_out += 1
             name = pb.FrameStatus.Name(f.status).removeprefix("FRAME_STATUS_")
             run.statuses[name] = run.statuses.get(name, 0) + 1
+            if name == "REDACTED":
+                if run.first_redacted is None:
+                    run.first_redacted = f.seq
+            elif run.first_redacted is not None:
+                run.lost_after_start += 1
             run.masks[f.seq] = [(m.box.x0, m.box.y0, m.box.x1, m.box.y1) for m in f.masks]
     return run
 
@@ -157,8 +168,11 @@ def level(
         for r in done:
             o, m = live_leaks(ref, r.masks, *size)
             objects, missed = objects + o, missed + m
+    lost_after_start = sum(r.lost_after_start for r in done)
+    never_redacted = any(r.first_redacted is None for r in done)
     served = (
-        redacted == frames_in
+        not never_redacted
+        and lost_after_start <= LOST_AFTER_START * frames_in
         and frames_in > 0
         and pct[99] <= budget_ms
         and min(fps_each) >= FPS_KEPT * fps
@@ -177,6 +191,8 @@ def level(
         "frames_out": sum(r.frames_out for r in done),
         "statuses": statuses,
         "redacted_share": redacted / frames_in if frames_in else 0.0,
+        "lost_after_start": lost_after_start,
+        "start_frames": sum(r.first_redacted or 0 for r in done),  # fully masked at the starts
         "served": served,
         "reference_objects": objects if ref is not None else None,
         "leaks": missed if ref is not None else None,

@@ -24,7 +24,14 @@ from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
 MAX_MESSAGE = 64 << 20
 UNARY_TIMEOUT_S = 30.0  # export calls that answer at once (create, get, list)
-ROUND_ROBIN = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
+# Several servers: round_robin over those whose health says SERVING for the live service, so
+# a full or draining server is skipped without a refused call (gRPC client-side health checks).
+ROUND_ROBIN = json.dumps(
+    {
+        "loadBalancingConfig": [{"round_robin": {}}],
+        "healthCheckConfig": {"serviceName": "redactor.v1.Redactor"},
+    }
+)
 
 
 class DownloadError(Exception):
@@ -124,8 +131,14 @@ class RedactorClient:
         ]
         if balanced:
             # several servers: each call (a stream) goes to the next ready one, and a stream
-            # stays on the server it opened on; a server that stops is skipped at once
-            options.append(("grpc.service_config", ROUND_ROBIN))
+            # stays on the server it opened on; a server that stops is skipped at once, and
+            # one that comes back is tried again within a second (not gRPC's 2 minutes)
+            options += [
+                ("grpc.service_config", ROUND_ROBIN),
+                ("grpc.initial_reconnect_backoff_ms", 200),
+                ("grpc.min_reconnect_backoff_ms", 200),
+                ("grpc.max_reconnect_backoff_ms", 1000),
+            ]
         if tls is None:
             self.channel = grpc.insecure_channel(target, options=options)
         else:

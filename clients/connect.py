@@ -1,6 +1,7 @@
 """The connection flags every redactor client takes, in one place.
 
-    --address HOST:PORT      ($REDACTOR_ADDRESS, else 127.0.0.1:50051)
+    --address HOST:PORT      ($REDACTOR_ADDRESS, else 127.0.0.1:50051); several servers:
+                             IP:PORT,IP:PORT,... or dns:///NAME:PORT (streams balanced)
     --token TOKEN            ($REDACTOR_TOKEN)
     --tls                    TLS with the system's CA certificates
     --tls-ca FILE            ($REDACTOR_TLS_CA)   CA bundle that verifies the server
@@ -21,6 +22,7 @@ from pathlib import Path
 import grpc
 
 from redactor.clients.client import RedactorClient, Tls, TlsError, is_loopback
+from redactor.net import grpc_target
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 # Tls field → (flag, environment variable)
@@ -50,7 +52,8 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--address",
         default=os.environ.get("REDACTOR_ADDRESS") or DEFAULT_ADDRESS,
-        help=f"server host:port (default: $REDACTOR_ADDRESS, else {DEFAULT_ADDRESS})",
+        help=f"server host:port (default: $REDACTOR_ADDRESS, else {DEFAULT_ADDRESS}); several "
+        "servers as IP:PORT,IP:PORT,... or dns:///NAME:PORT, over which streams are balanced",
     )
     g.add_argument(
         "--token",
@@ -125,6 +128,10 @@ def client_from_args(args: argparse.Namespace, timeout_s: float | None = None) -
     address = args.address.strip()
     if not address:
         raise UsageError("--address is empty; give host:port, e.g. 127.0.0.1:50051")
+    try:
+        grpc_target(address)
+    except ValueError as e:
+        raise UsageError(f"--address {address!r}: {e}") from None
     tls = tls_from_args(args)
     if args.token and tls is None and not is_loopback(address):
         raise UsageError(

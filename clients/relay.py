@@ -165,7 +165,7 @@ MOVE_CODES = frozenset(
         grpc.StatusCode.CANCELLED,  # the server went away mid-call
     }
 )
-MAX_REFUSALS = 20  # opens in a row refused or failed before any frame came back
+RETRY_FOR_S = 5.0  # opens refused or failed in a row, before any frame came back, for this long
 RETRY_S = 0.05  # pause between two refused opens (the next goes to the next server)
 
 
@@ -291,7 +291,7 @@ def relay(
     t_first_sent: float | None = None
     last_out: float | None = None  # when the last frame came back, for the gaps
     broken_at: float | None = None
-    refusals = 0
+    failing_since: float | None = None  # the first of the opens failing in a row
     try:
         while not feed.done:
             stream = feed.reopen()
@@ -342,14 +342,16 @@ def relay(
             except grpc.RpcError as e:
                 if e.code() not in MOVE_CODES:
                     raise
-                refusals = refusals + 1 if not answered else 1
-                if refusals > MAX_REFUSALS:
-                    raise
+                now = time.perf_counter()
+                if answered or failing_since is None:
+                    failing_since = now
+                if now - failing_since > RETRY_FOR_S:
+                    raise  # no server took the stream for RETRY_FOR_S: say so
                 result.breaks.append(f"{e.code().name}: {e.details()}")
                 broken_at = broken_at or time.perf_counter()
                 time.sleep(RETRY_S if not answered else 0.0)
             else:
-                refusals = 0
+                failing_since = None
             with lock:  # what the ended stream never answered is lost, never passed on
                 result.lost += len(sent_at)
                 sent_at.clear()
