@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from redactor import fields
 from redactor.errors import InvalidInput, MissingField
 
-MAX_TEXT_CHARS = 1024
 _E = TypeVar("_E", bound=enum.StrEnum)
 
 
@@ -93,12 +93,7 @@ FORM_NAMES: dict[Form, tuple[str, str]] = {
 
 
 def _text(name: str, value: str, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise MissingField(name, "the law requires it on every request")
-    if len(value) > MAX_TEXT_CHARS:
-        raise InvalidInput(f"{name} may hold at most {MAX_TEXT_CHARS} characters, got {len(value)}")
-    return value
+    return fields.text(name, value, why="the law requires it on every request", required=required)
 
 
 @dataclass(frozen=True, slots=True)

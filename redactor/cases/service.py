@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from redactor import fields
 from redactor.cases.model import (
     FORM_NAMES,
     KIND_NAMES,
@@ -471,14 +472,7 @@ def _check_version(case: Case, seen: int) -> None:
 
 
 def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise MissingField("reason", "say why")
-    if len(reason) > MAX_REASON_CHARS:
-        raise InvalidInput(
-            f"reason may hold at most {MAX_REASON_CHARS} characters, got {len(reason)}"
-        )
-    return reason
+    return fields.text("reason", reason, why="say why", max_chars=MAX_REASON_CHARS)
 
 
 def _stamp(at: datetime) -> float:

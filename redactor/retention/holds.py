@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Self
 
+from redactor import fields
 from redactor.errors import (
     Conflict,
     FailedPrecondition,
     InvalidInput,
-    MissingField,
     NotFound,
 )
 from redactor.export.archive import Archive
@@ -30,7 +30,6 @@ from redactor.ledger.ledger import Event, Ledger
 from redactor.sqlite import open_db
 
 Clock = Callable[[], datetime]
-MAX_TEXT_CHARS = 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS holds (
@@ -324,12 +323,9 @@ class HoldStore:
 
 
 def _text(name: str, value: str, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise MissingField(name, "it is recorded with the hold on the ledger")
-    if len(value) > MAX_TEXT_CHARS:
-        raise InvalidInput(f"{name} may hold at most {MAX_TEXT_CHARS} characters, got {len(value)}")
-    return value
+    return fields.text(
+        name, value, why="it is recorded with the hold on the ledger", required=required
+    )
 
 
 def _utc_now() -> datetime:

@@ -27,11 +27,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from redactor import fields
 from redactor.config import RetentionConfig
-from redactor.errors import FailedPrecondition, InvalidInput, MissingField
+from redactor.errors import FailedPrecondition, InvalidInput
 from redactor.export.archive import Archive, Recording
 from redactor.ledger.ledger import Entry, Event, Ledger
-from redactor.retention.holds import MAX_TEXT_CHARS, Hold, Holds, PendingDestruction
+from redactor.retention.holds import Hold, Holds, PendingDestruction
 
 log = logging.getLogger(__name__)
 
@@ -367,9 +368,4 @@ def _describe(holds: tuple[Hold, ...]) -> str:
 
 
 def _text(name: str, value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise MissingField(name, "it is recorded on the ledger")
-    if len(value) > MAX_TEXT_CHARS:
-        raise InvalidInput(f"{name} may hold at most {MAX_TEXT_CHARS} characters, got {len(value)}")
-    return value
+    return fields.text(name, value, why="it is recorded on the ledger")

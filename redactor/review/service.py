@@ -32,11 +32,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from redactor import fields
 from redactor.errors import (
     Conflict,
     FailedPrecondition,
     InvalidInput,
-    MissingField,
     NotFound,
     PolicyDenied,
 )
@@ -725,14 +725,9 @@ def _fps(t_us: Sequence[int]) -> float:
 
 
 def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise MissingField("reason", "every review change says why")
-    if len(reason) > MAX_REASON_CHARS:
-        raise InvalidInput(
-            f"reason may hold at most {MAX_REASON_CHARS} characters, got {len(reason)}"
-        )
-    return reason
+    return fields.text(
+        "reason", reason, why="every review change says why", max_chars=MAX_REASON_CHARS
+    )
 
 
 def _check_frame(index: int, frames: int) -> None:
