@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import shutil
 import subprocess
 import sys
@@ -26,9 +25,9 @@ import openpyxl
 import pytest
 from support.cases import ACCESS, PROVISION, RECEIVED, Center
 from support.clips import cut_clip, source_video
-from support.review import PASSWORD, RECORDING, wait_state
+from support.console import log_in, report_dir
+from support.review import RECORDING, wait_state
 
-from bench.browser import CHROMIUM, MISSING, VIEWPORT, chromium
 from redactor.cases.model import CaseState
 from redactor.cases.records import Records
 from redactor.console.server import ConsoleServer
@@ -36,18 +35,7 @@ from redactor.export.jobs import ExportState
 from redactor.ledger import Event
 from redactor.ledger.register import header, register_rows
 
-REPORT_ENV = "REDACTOR_CONSOLE_REPORT"
-WAIT_MS = 30_000
 pytestmark = [pytest.mark.data]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no browser for the console tests: {MISSING}")
-    pytest.importorskip("playwright.sync_api")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")
@@ -71,24 +59,6 @@ def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Center, C
     finally:
         server.close()
         c.close()
-
-
-def report_dir(tmp_path: Path) -> Path:
-    report = Path(os.environ.get(REPORT_ENV) or tmp_path)
-    report.mkdir(parents=True, exist_ok=True)
-    return report
-
-
-def log_in(browser: Any, url: str, name: str) -> Any:
-    ctx = browser.new_context(viewport=VIEWPORT)
-    ctx.set_default_timeout(WAIT_MS)
-    page = ctx.new_page()
-    page.goto(f"{url}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
-    return page
 
 
 def fill_case(page: Any, values: dict[str, str]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import statistics
 import time
 from collections.abc import Iterator
@@ -26,10 +25,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from support.clips import cut_clip, source_video
+from support.console import log_in, report_dir
 from support.review import (
     CLIP_SECONDS,
     FAST_HASHER,
-    PASSWORD,
     RECORDING,
     REQUEST,
     World,
@@ -38,7 +37,6 @@ from support.review import (
     wait_state,
 )
 
-from bench.browser import CHROMIUM, MISSING, VIEWPORT, chromium
 from redactor.clients import audit
 from redactor.config import Config, ServerConfig
 from redactor.console.app import FIRST_ADMIN, export_request
@@ -53,7 +51,6 @@ from redactor.review.users import UserStore
 from redactor.types import Label
 
 # The kept screenshots and timings: REDACTOR_CONSOLE_REPORT=bench/reports/2026-12-04_review
-REPORT_ENV = "REDACTOR_CONSOLE_REPORT"
 WAIT_MS = 30_000
 RENDER_WAIT_MS = 180_000
 # A missed object drawn on frame ADD_FRAME, in full-resolution px (the clip is 768x576): the
@@ -76,15 +73,6 @@ class Console:
     @property
     def url(self) -> str:
         return self.server.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no browser for the console tests: {MISSING}")
-    pytest.importorskip("playwright.sync_api")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")
@@ -111,19 +99,6 @@ def waiting(console: Console) -> str:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def log_in(browser: Any, url: str, name: str, **context: Any) -> Any:
-    """A fresh browser context (its own cookies) signed in as `name`, on the exports page."""
-    ctx = browser.new_context(viewport=VIEWPORT, **context)
-    ctx.set_default_timeout(WAIT_MS)
-    page = ctx.new_page()
-    page.goto(f"{url}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
-    return page
 
 
 def open_review(page: Any, console: Console, export_id: str) -> float:
@@ -204,12 +179,6 @@ def csrf_of(page: Any) -> str:
     """The session's CSRF token, as every page carries it (in the sign-out form)."""
     token: str = page.input_value("form[action='/logout'] input[name=csrf]")
     return token
-
-
-def report_dir(tmp_path: Path) -> Path:
-    report = Path(os.environ.get(REPORT_ENV) or tmp_path)  # never the repository by default
-    report.mkdir(parents=True, exist_ok=True)
-    return report
 
 
 # what a requester types into the New export form (field name -> value)
