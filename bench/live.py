@@ -15,6 +15,12 @@ camera's stream lasts hours). The masked share says what it cost. Latency p99
 is given both ways too: over 500 frames, the five slowest decide it, and a
 stream's first frames wait for its first detection.
 
+What the masks cost the picture (bench/live_metrics.py): the masked share of the
+frames that carry picture against the oracle's (reference boxes grown by the policy's
+enlargement), the share masked far from any reference box, how much of each person's
+body (OpenCV HOG boxes on the original frames) stays visible, and how long a stream
+starts fully masked.
+
 Beside it, the detector's own share: the live policy's profile run offline on
 every frame, with all the time it needs, masked as the policy masks. Leaks there
 are the detector's misses; the rest of the live leak rate is what the live path
@@ -40,7 +46,9 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from bench import live_metrics as lm
 from bench.eval_score import box_mask, coverage
+from bench.live_people import people
 from bench.server import ServerProcess
 from redactor.clients.client import RedactorClient
 from redactor.clients.relay import RelayResult, camera_access_units, relay
@@ -49,6 +57,7 @@ from redactor.data import data_dir
 from redactor.detect.registry import ProfileDetector
 from redactor.models import MODELS
 from redactor.pipeline.masking import masks_for
+from redactor.policy import PolicyRouter
 from redactor.types import Label
 
 # Mask boxes of each answered frame, by sequence number (RelayResult.masks)
@@ -60,6 +69,7 @@ CAMERA_FPS = 25.0  # a district camera's rate: the 1080p run of opencv_vtest is 
 WARMUP_S = 5.0  # video seconds a stream's start-up lasts, for the steady-state leak rate
 BUDGET_MS = 200  # the relay hub's latency budget per frame (issue 5's p99 goal), sent in the header
 CLASSES = {int(Label.FACE), int(Label.PLATE)}  # what the default live policy masks
+RECIPIENT = "police-112"  # the relay's own default: routed to the default live policy
 
 
 @dataclass
@@ -89,6 +99,18 @@ class ClipResult:
     steady_p99_ms: float = (
         0.0  # latency p99 from WARMUP_S on (a stream's start-up decides the whole p99)
     )
+    # What the masks cost the picture (issue 24; bench/live_metrics.py). masked_share above
+    # counts a fully masked frame as 1; this is over the frames that carry picture only.
+    redacted_frames: int = 0
+    masked_share_redacted: float = 0.0
+    oracle_enlarge: float = 0.0  # the route's policy enlargement, applied to the reference
+    oracle_share: float = 0.0  # mean share under the reference boxes grown by it
+    masked_over_oracle: float | None = None  # masked_share_redacted / oracle_share
+    far_share: float = 0.0  # masked beyond the reference boxes grown FAR, on redacted frames
+    person_boxes: int = 0  # HOG person boxes on the original frames
+    body_visible: float | None = None  # their lower 75% left unmasked (no picture = 0)
+    start_fully_masked: int = 0  # frames before the first REDACTED one
+    start_s: float = 0.0  # the same at the stream's rate
 
 
 def reference(
@@ -223,10 +245,12 @@ def run_clip(
         w, h = size or (s.codec_context.width, s.codec_context.height)
         fps = rate or float(s.average_rate or 25)
     ref, offline = reference(str(path), size, frames, rate=rate)
+    persons = people(str(path), size, frames, rate)
     with RedactorClient(address) as client:
         live = relay(
             client,
             str(path),
+            recipient=RECIPIENT,
             size=size,
             realtime=True,
             max_frames=frames,
@@ -239,6 +263,12 @@ def run_clip(
     _, missed_offline = leaks(ref, offline, w, h)
     first = round(WARMUP_S * fps)
     steady, steady_missed = leaks(ref, live.masks, w, h, first=first)
+    enlargement = PolicyRouter(Config().policy).for_recipient(RECIPIENT).policy.enlarge
+    redacted = lm.redacted_frames(live.masks, w, h, live.first_redacted)
+    masked_redacted = lm.mean_share(redacted, w, h)
+    oracle = lm.oracle_share(ref, w, h, enlargement)
+    visible, boxes = lm.body_visibility(persons, redacted, w, h)
+    start, start_s = lm.start_without_picture(live.first_redacted, live.frames_in, fps)
     return ClipResult(
         path.name,
         f"{w}x{h}",
@@ -259,7 +289,37 @@ def run_clip(
         steady_missed,
         steady_missed / steady if steady else 0.0,
         live.percentile(99, first),
+        len(redacted),
+        masked_redacted,
+        enlargement,
+        oracle,
+        masked_redacted / oracle if oracle else None,
+        lm.far_share(redacted, ref, w, h),
+        boxes,
+        visible,
+        start,
+        start_s,
     )
+
+
+def picture_table(rows: Sequence[ClipResult]) -> str:
+    """What the masks cost the picture, per clip (issue 24): Markdown."""
+    lines = [
+        "| clip | size | masked, all frames | masked, redacted frames | oracle (reference "
+        f"x enlarge) | redacted / oracle | masked beyond reference x{lm.FAR:g} "
+        f"| person bodies visible (HOG boxes) | fully masked at start |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ratio = "-" if r.masked_over_oracle is None else f"{r.masked_over_oracle:.1f}x"
+        body = "-" if r.body_visible is None else f"{r.body_visible:.0%}"
+        lines.append(
+            f"| {r.clip} | {r.size} | {r.masked_share:.1%} | {r.masked_share_redacted:.1%} "
+            f"({r.redacted_frames} frames) | {r.oracle_share:.2%} (x{r.oracle_enlarge:g}) | {ratio} "
+            f"| {r.far_share:.1%} | {body} ({r.person_boxes}) "
+            f"| {r.start_fully_masked} of {r.frames} ({r.start_s:.1f} s) |"
+        )
+    return "\n".join(lines)
 
 
 def same_duration(path: Path, frames: int, rate: float | None) -> int:
@@ -317,13 +377,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--frames",
         type=int,
-        default=200,
-        help="frames per clip at its own rate; the camera-rate run lasts as long (default: %(default)s)",
+        help="frames per clip at its own rate; the camera-rate run lasts as long "
+        "(default: 200, 20 with --quick)",
     )
     p.add_argument(
         "--streams", default="1,2,4", help="concurrent 720p stream counts (default: %(default)s)"
     )
-    p.add_argument("--quick", action="store_true", help="one clip, 20 frames, 1 stream")
+    p.add_argument(
+        "--quick", action="store_true", help="one clip (opencv_vtest), 20 frames, 1 stream"
+    )
     p.add_argument(
         "--fps",
         type=float,
@@ -342,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench.live: shared data not found (set REDACTOR_DATA)", file=sys.stderr)
         return 2
     videos = sorted((root / "videos").glob("*.avi")) + sorted((root / "videos").glob("*.mp4"))
-    frames = 20 if args.quick else args.frames
+    frames = args.frames or (20 if args.quick else 200)
     clips: list[tuple[Path, tuple[int, int] | None, float | None]] = [
         (v, None, None) for v in videos
     ]
@@ -376,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| clip | size | frames | source fps | fps | p50 ms | p95 ms | p99 ms | p99 from {WARMUP_S:.0f} s on "
             f"| reference objects | leaks | leak rate | from {WARMUP_S:.0f} s on | detector alone, every frame "
-            "| masked share | statuses |"
+            "| masked share, all frames (fully masked = 100%) | statuses |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
@@ -388,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r.detector_leak_rate:.2%} | {r.masked_share:.1%} | "
                 f"{', '.join(f'{k.lower()} {v}' for k, v in r.statuses.items())} |"
             )
+        print()
+        print(picture_table(rows))
         report["clips"] = [asdict(r) for r in rows]
         conc = [
             concurrent(

@@ -1,0 +1,122 @@
+"""Scoring for bench.live beyond leaks: how much of the picture the live masks take,
+and how much of it stays useful to the recipient (issue 24).
+
+Pure NumPy on boxes per frame (x0, y0, x1, y1 in full-resolution pixels), rasterised
+at full resolution with bench.eval_score's `box_mask`, as bench.live's `masked_share`
+does, so every share here is of the same pixels. Tests: tests/bench/test_live_metrics.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from bench.eval_score import box_mask, coverage
+from bench.export_score import oracle_share as frame_oracle_share
+from redactor.boxes import enlarge
+
+F32 = npt.NDArray[np.float32]
+# Mask boxes of each answered frame, by sequence number (RelayResult.masks)
+FrameBoxes = Mapping[int, Sequence[Sequence[float]]]
+
+FAR = 2.0  # reference boxes grown this much about their centres: masks beyond are "far"
+BODY = 0.75  # the lower share of a person box that is the body below the head
+
+
+def as_boxes(boxes: Sequence[Sequence[float]] | F32) -> F32:
+    return np.asarray(boxes, np.float32).reshape(-1, 4)
+
+
+def fully_masked(boxes: Sequence[Sequence[float]] | F32, width: int, height: int) -> bool:
+    """Whether a frame's masks are the server's fail-closed answer: one box over the
+    whole frame (Masks.everything, sent as a single mask by the server)."""
+    b = as_boxes(boxes)
+    return bool(
+        len(b) == 1 and b[0, 0] <= 0 and b[0, 1] <= 0 and b[0, 2] >= width and b[0, 3] >= height
+    )
+
+
+def redacted_frames(
+    masks: FrameBoxes, width: int, height: int, first_redacted: int | None
+) -> dict[int, F32]:
+    """The answered frames that carry picture: from the stream's first REDACTED frame
+    on (the relay's `first_redacted`), less those answered fully masked later.
+
+    Frames before the first redacted one are fully masked or dropped (a dropped frame's
+    masks are empty, so only its position tells it apart from a frame with nothing to mask)."""
+    if first_redacted is None:
+        return {}
+    return {
+        seq: as_boxes(m)
+        for seq, m in masks.items()
+        if seq >= first_redacted and not fully_masked(m, width, height)
+    }
+
+
+def mean_share(masks: Mapping[int, F32], width: int, height: int) -> float:
+    """Mean share of a frame's pixels under its masks, over the given frames (0 if none)."""
+    shares = [float(box_mask(m, width, height).mean()) for m in masks.values()]
+    return float(np.mean(shares)) if shares else 0.0
+
+
+def oracle_share(reference: Sequence[F32], width: int, height: int, enlargement: float) -> float:
+    """Mean share of a frame under the reference boxes grown by the policy's enlargement
+    (their union, clipped): what a detector that found exactly the reference would mask.
+    Over every frame of the stream: such a detector never needs to mask a frame whole."""
+    shares = [frame_oracle_share(r, width, height, enlargement) for r in reference]
+    return float(np.mean(shares)) if shares else 0.0
+
+
+def far_share(
+    redacted: Mapping[int, F32],
+    reference: Sequence[F32],
+    width: int,
+    height: int,
+    factor: float = FAR,
+) -> float:
+    """Mean share of a redacted frame that is masked outside every reference box grown
+    `factor` about its centre: masking that no face or plate in the frame explains."""
+    shares = []
+    for seq, m in redacted.items():
+        masked = box_mask(m, width, height)
+        ref = reference[seq] if seq < len(reference) else as_boxes([])
+        if len(ref):
+            masked &= ~box_mask(enlarge(as_boxes(ref), factor), width, height)
+        shares.append(float(masked.mean()))
+    return float(np.mean(shares)) if shares else 0.0
+
+
+def bodies(people: F32, share: float = BODY) -> F32:
+    """The lower `share` of each person box: the body below the head, which the
+    recipient should see (what someone carries, wears, does)."""
+    b = as_boxes(people).copy()
+    b[:, 1] = b[:, 3] - (b[:, 3] - b[:, 1]) * share
+    return b
+
+
+def body_visibility(
+    people: Sequence[F32], redacted: Mapping[int, F32], width: int, height: int
+) -> tuple[float | None, int]:
+    """(mean share of each person box's body left unmasked, person boxes), over every
+    frame of the stream (`people[seq]`). A frame without picture (fully masked, dropped,
+    not answered) shows no body: 0 visible. None when no person was found."""
+    visible: list[float] = []
+    for seq, p in enumerate(people):
+        if not len(p):
+            continue
+        if seq not in redacted:
+            visible += [0.0] * len(p)
+            continue
+        covered = coverage(box_mask(redacted[seq], width, height), bodies(p))
+        visible += (1.0 - covered).tolist()
+    return (float(np.mean(visible)) if visible else None), len(visible)
+
+
+def start_without_picture(first_redacted: int | None, frames: int, fps: float) -> tuple[int, float]:
+    """(frames from the stream's start before its first REDACTED one, their seconds at
+    the stream's rate): what a recipient waits for picture. With no redacted frame at
+    all, the whole stream."""
+    n = frames if first_redacted is None else min(first_redacted, frames)
+    return n, n / fps if fps > 0 else 0.0

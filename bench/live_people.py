@@ -1,0 +1,89 @@
+"""People on the original frames, found by a detector independent of redactor's:
+OpenCV's HOG people detector (in the headless build). bench.live scores how much of
+each person's body the live masks leave visible (bench.live_metrics.body_visibility).
+
+Run once per clip, size, rate and frame count on exactly the frames the relay sends,
+and cached under bench/results/cache/ like bench.live's reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, cast
+
+import av
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from redactor.clients.relay import camera_access_units
+
+CACHE = Path(__file__).resolve().parent / "results" / "cache"
+# HOG's window is 64x128 px: at 640 px wide, opencv_vtest's far walkers (100-170 px tall
+# at 768x576) fall under it; 960 px finds most of them, ~0.16 s a frame on this machine.
+WORK_WIDTH = 960
+MIN_WEIGHT = 0.5  # a margin over the SVM's own threshold (0): its weakest hits are the least sure
+STRIDE, PADDING, SCALE = (8, 8), (8, 8), 1.05  # OpenCV's people-detection sample
+
+
+def detector() -> cv2.HOGDescriptor:
+    hog = cv2.HOGDescriptor()
+    hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
+    return hog
+
+
+def find_people(hog: cv2.HOGDescriptor, bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """Person boxes (x0, y0, x1, y1) in the frame's own pixels, found at WORK_WIDTH:
+    the same people are found whatever size the clip is streamed at."""
+    h, w = bgr.shape[:2]
+    s = WORK_WIDTH / w
+    img = cv2.resize(bgr, (WORK_WIDTH, round(h * s)), interpolation=cv2.INTER_AREA)
+    rects, weights = hog.detectMultiScale(img, winStride=STRIDE, padding=PADDING, scale=SCALE)
+    if not len(rects):
+        return np.zeros((0, 4), np.float32)
+    r = np.asarray(rects, np.float32).reshape(-1, 4)[np.ravel(weights) >= MIN_WEIGHT]
+    out: npt.NDArray[np.float32] = np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]], axis=1) / s
+    return out.astype(np.float32)
+
+
+def people(
+    source: str, size: tuple[int, int] | None, frames: int, rate: float | None = None
+) -> list[npt.NDArray[np.float32]]:
+    """Per frame the relay sends (`seq` order), the HOG person boxes; cached."""
+    st = Path(source).stat() if Path(source).exists() else None
+    key = json.dumps(
+        [
+            source,
+            st.st_size if st else 0,
+            st.st_mtime_ns if st else 0,
+            size,
+            frames,
+            rate,
+            WORK_WIDTH,
+            MIN_WEIGHT,
+            STRIDE,
+            PADDING,
+            SCALE,
+            cv2.__version__,
+        ],
+        sort_keys=True,
+    )
+    cached = CACHE / f"live_people_{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz"
+    if cached.exists():
+        with np.load(cached) as z:
+            return [z[f"p{i}"] for i in range(int(z["n"]))]
+    hog = detector()
+    dec = av.CodecContext.create("h264", "r")
+    out: list[npt.NDArray[np.float32]] = []
+    _, aus = camera_access_units(source, size, frames, rate)
+    for _seq, _ts, au in aus:
+        for vf in dec.decode(av.Packet(au)):
+            out.append(find_people(hog, cast(npt.NDArray[np.uint8], vf.to_ndarray(format="bgr24"))))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp.npz")
+    arrays: dict[str, Any] = {"n": len(out), **{f"p{i}": p for i, p in enumerate(out)}}
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(cached)
+    return out

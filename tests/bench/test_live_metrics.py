@@ -1,0 +1,170 @@
+"""bench.live_metrics: what the live masks cost the picture, on hand-made boxes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import av
+import numpy as np
+import pytest
+
+from bench import live_metrics as lm
+from bench.live import ClipResult, masked_share, picture_table
+from bench.live_people import detector, find_people
+from bench.report import _live_picture
+from redactor.data import data_dir
+
+W, H = 100, 50
+FULL = [(0.0, 0.0, float(W), float(H))]  # how the server sends a fully masked frame
+
+
+def boxes(*rows: tuple[float, float, float, float]) -> np.ndarray:
+    return np.array(rows, np.float32).reshape(-1, 4)
+
+
+@pytest.mark.parametrize(
+    ("masks", "full"),
+    [
+        (FULL, True),
+        ([(-1.0, -1.0, W + 1.0, H + 1.0)], True),  # clipped or not, it is the whole frame
+        ([(0.0, 0.0, W - 1.0, H)], False),  # one column of picture left
+        (FULL + [(10.0, 10.0, 20.0, 20.0)], False),  # the server sends one box, not more
+        ([], False),
+    ],
+)
+def test_a_fully_masked_frame_is_one_box_over_the_whole_frame(
+    masks: list[tuple[float, float, float, float]], full: bool
+) -> None:
+    assert lm.fully_masked(masks, W, H) is full
+
+
+def test_redacted_frames_leave_out_the_start_and_later_fully_masked_frames() -> None:
+    masks = {0: FULL, 1: [], 2: [(10.0, 10.0, 20.0, 20.0)], 3: FULL, 4: []}
+    # frame 1 came back with no masks before the first redacted frame: dropped
+    assert sorted(lm.redacted_frames(masks, W, H, first_redacted=2)) == [2, 4]
+    assert lm.redacted_frames(masks, W, H, first_redacted=None) == {}
+
+
+def test_masked_share_of_redacted_frames_is_not_swamped_by_fully_masked_ones() -> None:
+    masks = {0: FULL, 1: [(0.0, 0.0, 10.0, 50.0)]}  # 100% then 10%
+    assert masked_share(masks, W, H) == pytest.approx(0.55)
+    redacted = lm.redacted_frames(masks, W, H, first_redacted=1)
+    assert lm.mean_share(redacted, W, H) == pytest.approx(0.10)
+
+
+def test_oracle_share_is_the_union_of_grown_boxes_averaged_over_frames() -> None:
+    # two 10x10 boxes overlapping by half; grown 2x: (5,5,25,25) and (10,5,30,25),
+    # union 25x20 = 500 px of 5000; the second frame has no reference: 0
+    ref = [boxes((10, 10, 20, 20), (15, 10, 25, 20)), boxes()]
+    assert lm.oracle_share(ref, W, H, 2.0) == pytest.approx((0.1 + 0.0) / 2)
+    # not grown: 15x10 = 150 px, the overlap counted once
+    assert lm.oracle_share(ref[:1], W, H, 1.0) == pytest.approx(0.03)
+
+
+@pytest.mark.parametrize(
+    ("mask", "far"),
+    [
+        (boxes((35, 15, 55, 35)), 0.0),  # exactly the reference grown 2x
+        (boxes((40, 20, 50, 30)), 0.0),  # the reference itself
+        (boxes((0, 0, 10, 10)), 100 / (W * H)),  # far from it
+        (boxes((45, 25, 65, 35)), 100 / (W * H)),  # half inside the grown box, half beyond
+        (boxes((35, 15, 55, 35), (0, 0, 10, 10)), 100 / (W * H)),
+    ],
+)
+def test_far_share_is_what_is_masked_beyond_reference_boxes_grown_2x(
+    mask: np.ndarray, far: float
+) -> None:
+    ref = [boxes((40, 20, 50, 30))]  # 10x10 about (45, 25): grown 2x, (35, 15, 55, 35)
+    assert lm.far_share({0: mask}, ref, W, H) == pytest.approx(far)
+
+
+def test_far_share_without_any_reference_counts_every_masked_pixel() -> None:
+    assert lm.far_share({0: boxes((0, 0, 10, 50))}, [boxes()], W, H) == pytest.approx(0.1)
+
+
+def test_far_share_averages_over_redacted_frames_only() -> None:
+    masks = {0: FULL, 1: [(0.0, 0.0, 10.0, 50.0)], 2: []}
+    redacted = lm.redacted_frames(masks, W, H, first_redacted=1)
+    assert lm.far_share(redacted, [boxes()] * 3, W, H) == pytest.approx((0.1 + 0.0) / 2)
+
+
+def test_a_body_is_the_lower_75_percent_of_a_person_box() -> None:
+    assert lm.bodies(boxes((0, 0, 20, 40))).tolist() == [[0, 10, 20, 40]]
+
+
+def test_body_visibility_half_covered_head_only_and_fully_masked() -> None:
+    person = boxes((0, 0, 20, 40))  # body: (0, 10, 20, 40), 600 px
+    people = [person, person, person, boxes()]
+    masks = {
+        0: FULL,  # no picture: nothing of the body is visible
+        1: [(0.0, 10.0, 10.0, 40.0)],  # left half of the body
+        2: [(0.0, 0.0, 20.0, 10.0)],  # the head only: the whole body visible
+        3: [],
+    }
+    redacted = lm.redacted_frames(masks, W, H, first_redacted=1)
+    visible, n = lm.body_visibility(people, redacted, W, H)
+    assert n == 3
+    assert visible == pytest.approx((0.0 + 0.5 + 1.0) / 3)
+
+
+def test_a_person_in_a_frame_never_answered_is_not_visible() -> None:
+    visible, n = lm.body_visibility([boxes((0, 0, 20, 40))], {}, W, H)
+    assert (visible, n) == (0.0, 1)
+
+
+def test_no_person_found_gives_no_figure() -> None:
+    assert lm.body_visibility([boxes(), boxes()], {0: boxes()}, W, H) == (None, 0)
+
+
+def test_a_stream_starting_with_3_fully_masked_frames() -> None:
+    masks = {0: FULL, 1: FULL, 2: FULL, 3: [(10.0, 10.0, 20.0, 20.0)], 4: FULL}
+    # the relay's first_redacted is 3; the later fully masked frame is not the start
+    assert lm.start_without_picture(3, len(masks), 10.0) == (3, pytest.approx(0.3))
+    assert sorted(lm.redacted_frames(masks, W, H, 3)) == [3]
+
+
+def test_a_stream_never_redacted_is_without_picture_throughout() -> None:
+    assert lm.start_without_picture(None, 20, 10.0) == (20, pytest.approx(2.0))
+    assert lm.start_without_picture(0, 20, 10.0) == (0, 0.0)
+
+
+def clip() -> ClipResult:
+    return ClipResult(
+        "c.avi", "100x50", 5, 10.0, 10.0, 1.0, 2.0, 3.0, 4, 0, 0.0, {"REDACTED": 5}, 0, 0.0,
+        0.5, redacted_frames=4, masked_share_redacted=0.1, oracle_enlarge=1.3,
+        oracle_share=0.02, masked_over_oracle=5.0, far_share=0.07, person_boxes=8,
+        body_visible=0.6, start_fully_masked=1, start_s=0.1,
+    )  # fmt: skip
+
+
+def test_the_picture_tables_show_each_figure() -> None:
+    md = picture_table([clip()])
+    for figure in ("10.0% (4 frames)", "2.00% (x1.3)", "5.0x", "7.0%", "60% (8)", "1 of 5 (0.1 s)"):
+        assert figure in md, figure
+    report = "\n".join(_live_picture([asdict(clip())]))
+    for figure in ("10.0% (4 frames)", "2.00% (x1.3)", "5.0x", "7.0%", "60% (8)", "1 (0.1 s)"):
+        assert figure in report, figure
+
+
+def test_reports_from_before_these_figures_show_no_picture_table() -> None:
+    assert _live_picture([{"clip": "c.avi", "size": "100x50", "masked_share": 0.5}]) == []
+
+
+def test_hog_finds_nobody_on_a_blank_frame() -> None:
+    found = find_people(detector(), np.zeros((576, 768, 3), np.uint8))
+    assert found.shape == (0, 4) and found.dtype == np.float32
+
+
+def test_hog_finds_walkers_on_opencv_vtest_in_the_frames_own_pixels() -> None:
+    root = data_dir()
+    clip = root / "videos" / "opencv_vtest.avi" if root else None
+    if clip is None or not clip.is_file():
+        pytest.skip("shared data not found")
+    with av.open(str(clip)) as c:
+        frame = next(f for i, f in enumerate(c.decode(video=0)) if i == 40)
+    bgr = frame.to_ndarray(format="bgr24")
+    found = find_people(detector(), bgr)
+    assert len(found) >= 2  # several walkers cross the square at frame 40
+    assert (found[:, 2] > found[:, 0]).all() and (found[:, 3] > found[:, 1]).all()
+    # scaled back from the 960 px working copy: inside the 768x576 frame, give or take padding
+    assert found[:, 2].max() <= 768 + 16 and found[:, 3].max() <= 576 + 16
