@@ -68,7 +68,7 @@ USER 10001:10001
 RUN python /app/deploy/image_check.py
 # ledger, signing key, exports (default relative paths land here; mount a volume)
 WORKDIR /var/lib/redactor
-# gRPC, review console, Prometheus (redactor binds metrics to 127.0.0.1 only, for now)
+# gRPC, review console, Prometheus (server.metrics_host = 0.0.0.0 to scrape it from outside)
 EXPOSE 50051 8080 9464
 # `redactor serve` drains on SIGTERM (server.drain_s), then stops.
 STOPSIGNAL SIGTERM

@@ -623,8 +623,12 @@ class ServerConfig(Strict):
         description="on SIGTERM: seconds live streams get to move to another server (their "
         "relays are told at once) before the server stops",
     )
-    metrics_port: int = Field(
-        0, ge=0, le=65535, description="Prometheus port on 127.0.0.1; 0 = off"
+    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port; 0 = off")
+    metrics_host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="address the Prometheus endpoint listens on; 0.0.0.0 in a pod, so it can "
+        "be scraped (metrics are counts and times, never pixels, names or tokens)",
     )
     tls_cert: Path | None = Field(
         None, description="PEM certificate chain the server presents; None = no TLS"

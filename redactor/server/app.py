@@ -200,7 +200,7 @@ def create_server(
         from prometheus_client import start_http_server
 
         http, _thread = start_http_server(
-            config.server.metrics_port, "127.0.0.1", engine.metrics.registry
+            config.server.metrics_port, config.server.metrics_host, engine.metrics.registry
         )
         closables.append(_HttpCloser(http))
     retention.start()  # where retention.enabled; the first cycle one period_s from now
