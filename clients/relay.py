@@ -98,6 +98,17 @@ class RelayResult:
         )
 
 
+@dataclass
+class Camera:
+    """A source opened as a camera: its rate, the size of the frames it sends, and its
+    access units (seq, timestamp_us, access unit), encoded as they are taken."""
+
+    fps: float
+    width: int
+    height: int
+    units: Iterator[tuple[int, int, bytes]]
+
+
 def camera_access_units(
     source: str,
     size: tuple[int, int] | None = None,
@@ -105,7 +116,20 @@ def camera_access_units(
     rate: float | None = None,
     keyframe: threading.Event | None = None,
 ) -> tuple[float, Iterator[tuple[int, int, bytes]]]:
-    """(fps, iterator of (seq, timestamp_us, access unit)) like a camera would send.
+    """(fps, iterator of (seq, timestamp_us, access unit)) like a camera would send
+    (open_camera, without the size)."""
+    camera = open_camera(source, size, max_frames, rate, keyframe)
+    return camera.fps, camera.units
+
+
+def open_camera(
+    source: str,
+    size: tuple[int, int] | None = None,
+    max_frames: int = 0,
+    rate: float | None = None,
+    keyframe: threading.Event | None = None,
+) -> Camera:
+    """`source` played like a camera: its frames re-encoded as low-latency H.264.
 
     `rate` plays the source's frames as a camera of that frame rate would send
     them (timestamps i/rate): the sample clips are 10-12 fps, the center's
@@ -116,6 +140,7 @@ def camera_access_units(
     container = av.open(source)
     stream = container.streams.video[0]
     fps = rate or float(stream.average_rate or stream.guessed_rate or 25)
+    width, height = size or (int(stream.codec_context.width), int(stream.codec_context.height))
 
     def gen() -> Iterator[tuple[int, int, bytes]]:
         enc = None
@@ -154,7 +179,7 @@ def camera_access_units(
         finally:
             container.close()
 
-    return fps, gen()
+    return Camera(fps, width, height, gen())
 
 
 # A stream that ends with one of these is reopened on another server; any other ends the relay.
@@ -268,21 +293,21 @@ def relay(
     were in flight on a dead server are lost, never passed through: only what a server
     answered is written. The result counts the streams, the frames lost and each gap."""
     keyframe = threading.Event()
-    fps, aus = camera_access_units(source, size, max_frames, rate, keyframe)
+    source_cam = open_camera(source, size, max_frames, rate, keyframe)
+    fps, aus = source_cam.fps, source_cam.units
     if preencode:
         aus = iter(list(aus))
     result = result or RelayResult()  # a caller's own, to watch it fill (tests, benchmarks)
     sent_at: dict[int, float] = {}
     lock = threading.Lock()
     feed = _Feed(aus, fps, realtime, keyframe, result, sent_at, lock)
-    width, height = size or _source_size(source)
     header = pb.StreamHeader(
         camera_id=camera,
         recipient=recipient,
         service=service,
         format=pb.PIXEL_FORMAT_H264,
-        width=width,
-        height=height,
+        width=source_cam.width,  # servers admit streams by pixel rate
+        height=source_cam.height,
         fps=fps,
         latency_budget_ms=budget_ms,
     )
@@ -365,16 +390,6 @@ def relay(
     result.streams = len(result.servers)
     result.seconds = time.perf_counter() - t_start
     return result
-
-
-def _source_size(source: str) -> tuple[int, int]:
-    """The source's frame size, for the header (servers admit streams by their pixel rate)."""
-    try:
-        with av.open(source) as c:
-            cc = c.streams.video[0].codec_context
-            return int(cc.width), int(cc.height)
-    except (av.FFmpegError, IndexError, OSError):
-        return 0, 0  # unknown: the server charges it as a 1080p camera
 
 
 def main(argv: list[str] | None = None) -> int:
