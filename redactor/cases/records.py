@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from redactor.errors import FailedPrecondition
 from redactor.export.service import ExportService
+from redactor.ledger.calendar import CENTER_TZ
 from redactor.ledger.register import (
     RegisterFilter,
     RegisterRow,
@@ -31,16 +32,26 @@ class Records:
 
     def register(self, user: User, flt: RegisterFilter) -> list[RegisterRow]:
         """The register rows matching `flt`, oldest first (auditors, approvers, admins)."""
+        return filter_rows(self._rows(user), flt)
+
+    def register_and_stats(
+        self, user: User, flt: RegisterFilter | None, year: int | None
+    ) -> tuple[list[RegisterRow], Stats]:
+        """From one read of the ledger: the rows matching `flt` (none where it is None) and
+        the yearly statistics (counts by kind, recipient, legal basis and outcome) of `year`
+        (None: the first matching row's year, else the current one)."""
+        everything = self._rows(user)
+        rows = filter_rows(everything, flt) if flt is not None else []
+        if year is None:
+            first = rows[0].at if rows else self.exports.clock()
+            year = first.astimezone(CENTER_TZ).year
+        return rows, _year(everything, year)
+
+    def _rows(self, user: User) -> list[RegisterRow]:
         access.authorize(user, "view_register")
-        rows = register_rows(
+        return register_rows(
             self.exports.ledger.entries(), self.exports.cfg.review.internal_recipients
         )
-        return filter_rows(rows, flt)
-
-    def stats(self, user: User, year: int) -> Stats:
-        """The year's counts by kind, recipient, legal basis and outcome (the yearly report)."""
-        since, until = year_span(year)
-        return summarize(self.register(user, RegisterFilter(since=since, until=until)), year)
 
     def holds(self, user: User, include_released: bool = False) -> list[Hold]:
         access.authorize(user, "view_register")
@@ -65,3 +76,8 @@ class Records:
         if self.retention is None:
             raise FailedPrecondition("retention and holds are not served by this console")
         return self.retention
+
+
+def _year(rows: list[RegisterRow], year: int) -> Stats:
+    since, until = year_span(year)
+    return summarize(filter_rows(rows, RegisterFilter(since=since, until=until)), year)

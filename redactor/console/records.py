@@ -76,10 +76,10 @@ def record_pages(ui: Ui, records: Records) -> APIRouter:
             year = now.year
         error = ""
         try:
-            rows = records.register(session.user, register_filter(query))
+            flt: RegisterFilter | None = register_filter(query)
         except errors.InvalidInput as e:
-            rows, error = [], str(e)
-        stats = records.stats(session.user, year)
+            flt, error = None, str(e)
+        rows, stats = records.register_and_stats(session.user, flt, year)
         return ui.render(
             "register.html",
             request,
@@ -98,16 +98,15 @@ def record_pages(ui: Ui, records: Records) -> APIRouter:
 
     def download(request: Request, session: Session, kind: str) -> Response:
         query = dict(request.query_params)
-        rows = records.register(session.user, register_filter(query))
+        flt = register_filter(query)
         lang = query.get("lang", "both")
         out = io.BytesIO()
         stamp = datetime.now(UTC).strftime("%Y%m%d")
         if kind == "csv":
-            write_csv(rows, out, lang)
+            write_csv(records.register(session.user, flt), out, lang)
             media, name = "text/csv; charset=utf-8", f"register-{stamp}.csv"
         else:
-            since = rows[0].at.astimezone(CENTER_TZ).year if rows else None
-            stats = records.stats(session.user, since or datetime.now(CENTER_TZ).year)
+            rows, stats = records.register_and_stats(session.user, flt, None)
             write_xlsx(rows, stats, out, lang)
             media, name = XLSX, f"register-{stamp}.xlsx"
         return Response(
