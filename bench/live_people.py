@@ -21,8 +21,7 @@ import numpy.typing as npt
 from redactor.clients.relay import camera_access_units
 
 CACHE = Path(__file__).resolve().parent / "results" / "cache"
-# HOG's window is 64x128 px: at 640 px wide, opencv_vtest's far walkers (100-170 px tall
-# at 768x576) fall under it; 960 px finds most of them, ~0.16 s a frame on this machine.
+# HOG's window is 64x128 px: far walkers fall under it at a smaller width (docs/benchmarks.md).
 WORK_WIDTH = 960
 MIN_WEIGHT = 0.5  # a margin over the SVM's own threshold (0): its weakest hits are the least sure
 STRIDE, PADDING, SCALE = (8, 8), (8, 8), 1.05  # OpenCV's people-detection sample

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import av
 import grpc
 import pytest
 from export_helpers import SEGMENTED_SOURCE, cut_clip, source_video
+from support.ports import free_port
 
 from bench.cluster import Cluster, dask_cluster, kill
 from redactor.config import (
@@ -255,12 +255,6 @@ def test_a_worker_with_another_model_file_is_refused(recording: Path, tmp_path: 
             assert only_finished_files(config.export.output_dir) == []
         finally:
             service.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_an_unreachable_scheduler_stops_the_start(recording: Path, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -10,19 +9,14 @@ from pathlib import Path
 import pytest
 from support.configs import export_config
 from support.fakes import EmptyDetector
+from support.ports import free_port
 
 from redactor.config import Config, ServerConfig
 from redactor.server.app import create_server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_metrics_listen_on_the_configured_host_only(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     config = Config(
         server=ServerConfig(metrics_port=port, metrics_host="127.0.0.2"),
         export=export_config(tmp_path),
