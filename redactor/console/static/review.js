@@ -499,6 +499,8 @@
     document.body.dataset.version = String(next.version);
   }
 
+  // Resolves true once the page shows the server's current version: an action's "ok" is
+  // said only then, so the next action never posts a version the server has moved past.
   async function refresh() {
     try {
       const next = await getJSON(API);
@@ -509,10 +511,11 @@
         data.job.state = "ENDED";
         updateButtons();
       }
-      return;
+      return false;
     }
     clearCache();
     await show(frameIndex);
+    return true;
   }
 
   // ------------------------------------------------------------ asking why
@@ -569,8 +572,7 @@
     if (!res) return;
     const out = await post(`/tracks/${t.id}/decision`, { decision, reason: res.reason, version: t.version });
     if (!out) return;
-    say(`track #${t.id}: ${DECISION_TEXT[decision].toLowerCase()}`, "ok");
-    await refresh();
+    if (await refresh()) say(`track #${t.id}: ${DECISION_TEXT[decision].toLowerCase()}`, "ok");
   }
 
   async function group() {
@@ -588,8 +590,7 @@
     const out = await post("/groups", { track_ids: ids, reason: res.reason, version: data.version });
     if (!out) return;
     ticked.clear();
-    say(`grouped #${ids.join(", #")} as one person`, "ok");
-    await refresh();
+    if (await refresh()) say(`grouped #${ids.join(", #")} as one person`, "ok");
   }
 
   async function signOff() {
@@ -601,8 +602,7 @@
     if (!res) return;
     const out = await post("/sign-off", { version: data.version, reason: res.reason });
     if (!out) return;
-    say(`signed off at version ${out.version}`, "ok");
-    await refresh();
+    if (await refresh()) say(`signed off at version ${out.version}`, "ok");
   }
 
   async function addBox(box) {
@@ -624,14 +624,14 @@
     const out = await post("/objects", body);
     if (!out) return;
     const id = out.track.id;
+    selected = id;
+    if (!(await refresh())) return;
     say(
       body.object_id
         ? `object #${id} corrected on frame ${n}`
         : `object #${id} added on frame ${n}, followed over frames ${out.track.first}–${out.track.last}`,
       "ok",
     );
-    selected = id;
-    await refresh();
   }
 
   function setAddMode(on) {
