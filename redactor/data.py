@@ -50,7 +50,7 @@ def load_labels(csv_path: Path) -> list[LabelledImage]:
     Image paths are relative to the CSV's folder. Rows with `ignore` = 1 are left
     out (faces_smoke marks faces too hard to count that way).
     """
-    with csv_path.open(newline="") as f:
+    with csv_path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         missing = [c for c in _COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
