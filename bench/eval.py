@@ -33,7 +33,17 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from bench.eval_score import COVERED, SIZE_BUCKETS, coverage, longest_side, recall_table
+from bench import korean_plates
+from bench.eval_score import (
+    COVERED,
+    PLATE_WIDTH_BUCKETS,
+    SIZE_BUCKETS,
+    coverage,
+    longest_side,
+    plate_lines,
+    recall_by,
+    recall_table,
+)
 from redactor.config import Config, PolicyConfig, load_config
 from redactor.data import LabelledImage, data_dir, faces_csv, load_labels, plates_csv
 from redactor.detect.registry import ProfileDetector
@@ -45,7 +55,10 @@ FRAME_SOURCES = 3  # real photos resized to each frame size
 FRAME_WARMUP = 2  # runs per frame before timing (first-call allocations, caches)
 FRAME_REPEATS = 3  # timed passes over the frames
 _WHITE = (255, 255, 255)
-SKIP = Path("-")  # --faces - / --plates -: leave that set out
+SKIP = Path("-")  # --faces - / --plates - / --korean -: leave that set out
+# The synthetic Korean plates (bench/korean_plates.py), made once from seed 0, git-ignored.
+KOREAN_DIR = Path(__file__).resolve().parent / "results" / "korean_plates"
+KOREAN_COUNT = 400
 
 
 def policy_for(cfg: Config, profile: str, name: str | None) -> tuple[str, PolicyConfig]:
@@ -96,6 +109,8 @@ def score_set(
 ) -> dict[str, Any]:
     covered: list[npt.NDArray[np.float64]] = []
     sizes: list[npt.NDArray[np.float32]] = []
+    widths: list[npt.NDArray[np.float32]] = []
+    tags: list[str] = []
     share: list[float] = []
     share_own: list[float] = []
     ms: list[float] = []
@@ -113,6 +128,8 @@ def score_set(
         own = mask_raster(found.of(label), policy, w, h)
         covered.append(coverage(mask, item.boxes))
         sizes.append(longest_side(item.boxes))
+        widths.append(item.boxes[:, 2] - item.boxes[:, 0])
+        tags.extend(item.tags)
         share.append(float(mask.mean()))
         share_own.append(float(own.mean()))
         if masks_out is not None:
@@ -123,7 +140,7 @@ def score_set(
             print(f"  {i + 1}/{len(items)}", file=sys.stderr, flush=True)
     cov = np.concatenate(covered) if covered else np.zeros(0)
     table = recall_table(cov, np.concatenate(sizes) if sizes else np.zeros(0, np.float32))
-    return {
+    figures: dict[str, Any] = {
         "images": len(items),
         "boxes": int(len(cov)),
         "recall": table,
@@ -131,6 +148,12 @@ def score_set(
         "masked_share_own_label": float(np.mean(share_own)) if share_own else 0.0,
         "ms_per_image_median": float(statistics.median(ms)) if ms else 0.0,
     }
+    if label is Label.PLATE:
+        w = np.concatenate(widths) if widths else np.zeros(0, np.float32)
+        figures["recall_by_width"] = recall_table(cov, w, PLATE_WIDTH_BUCKETS)
+        figures["recall_by_lines"] = recall_by(cov, [plate_lines(t) for t in tags])
+        figures["recall_by_label"] = recall_by(cov, tags)
+    return figures
 
 
 def frame_timing(
@@ -177,6 +200,7 @@ def run_eval(
     *,
     faces: Path | None = None,
     plates: Path | None = None,
+    korean: Path | None = None,
     policy: str | None = None,
     config: Path | None = None,
     masks_out: Path | None = None,
@@ -185,8 +209,9 @@ def run_eval(
 ) -> dict[str, Any]:
     """Scores `profile` on the labelled faces and plates; the figures as a dict.
 
-    CSVs default to the shared data's faces/faces.csv and plates/plates.csv
-    (Path("-") leaves a set out); `limit` takes the first N images of each.
+    CSVs default to the shared data's faces/faces.csv and plates/plates.csv and
+    the synthetic Korean plates (made from seed 0 where absent, see korean_set);
+    Path("-") leaves a set out; `limit` takes the first N images of each.
     """
     cfg = load_config(config)
     if profile not in cfg.detect.profiles:
@@ -195,7 +220,8 @@ def run_eval(
         )
     faces = None if faces == SKIP else faces or faces_csv()
     plates = None if plates == SKIP else plates or plates_csv()
-    if faces is None and plates is None:
+    korean = None if korean == SKIP else korean or korean_set(progress)
+    if faces is None and plates is None and korean is None:
         raise SystemExit(
             f"no labelled data: set REDACTOR_DATA or pass --faces/--plates (looked in {data_dir()})"
         )
@@ -221,6 +247,7 @@ def run_eval(
         for kind, csv_path, label in (
             ("faces", faces, Label.FACE),
             ("plates", plates, Label.PLATE),
+            ("korean_plates", korean, Label.PLATE),
         ):
             if csv_path is None:
                 continue
@@ -247,6 +274,63 @@ def run_eval(
     return result
 
 
+def korean_set(progress: bool = False) -> Path | None:
+    """The synthetic Korean plates' CSV, generated (seed 0, KOREAN_COUNT) where absent;
+    None, said on stderr, where the shared data or the Korean font is missing."""
+    csv_path = KOREAN_DIR / "plates.csv"
+    if csv_path.is_file():
+        return csv_path
+    try:
+        if progress:
+            print(f"making the synthetic Korean plates in {KOREAN_DIR}", file=sys.stderr)
+        return korean_plates.generate(KOREAN_DIR, KOREAN_COUNT, seed=0)
+    except RuntimeError as e:
+        print(f"korean plates left out: {e}", file=sys.stderr)
+        return None
+
+
+def _recall_cells(table: dict[str, dict[str, float]], names: list[str]) -> list[str]:
+    return [
+        f"{table[n]['recall']:.3f} ({table[n]['n']})" if table.get(n, {}).get("n") else "-"
+        for n in names
+    ]
+
+
+def plate_markdown(result: dict[str, Any]) -> list[str]:
+    """Plate recall by width and by layout, one row per plate set."""
+    sets = [k for k in ("plates", "korean_plates") if k in result]
+    if not sets:
+        return []
+    widths = [b[0] for b in PLATE_WIDTH_BUCKETS]
+    layouts = sorted({k for s in sets for k in result[s]["recall_by_lines"]})
+    lines = [
+        "",
+        "| plates | recall | width "
+        + " | ".join(widths)
+        + " | "
+        + " | ".join(layouts)
+        + " | masked share |",
+        "|---|---|" + "---|" * (len(widths) + len(layouts)) + "---|",
+    ]
+    for s in sets:
+        r = result[s]
+        lines.append(
+            f"| {s} | **{r['recall']['all']['recall']:.3f}** | "
+            + " | ".join(_recall_cells(r["recall_by_width"], widths))
+            + " | "
+            + " | ".join(_recall_cells(r["recall_by_lines"], layouts))
+            + f" | {100 * r['masked_share']:.2f}% |"
+        )
+    labels = result.get("korean_plates", {}).get("recall_by_label", {})
+    if labels:
+        lines += [
+            "",
+            "Korean kinds: "
+            + ", ".join(f"`{k}` {v['recall']:.3f} ({v['n']})" for k, v in labels.items()),
+        ]
+    return lines
+
+
 def markdown(result: dict[str, Any]) -> str:
     """The result as Markdown tables."""
     lines = [
@@ -262,7 +346,7 @@ def markdown(result: dict[str, Any]) -> str:
         + " | masked share | ms per image (median) |",
         "|---|---|---|---|" + "---|" * len(SIZE_BUCKETS) + "---|---|",
     ]
-    for kind in ("faces", "plates"):
+    for kind in ("faces", "plates", "korean_plates"):
         if kind not in result:
             continue
         r = result[kind]
@@ -277,6 +361,7 @@ def markdown(result: dict[str, Any]) -> str:
             + f" | {100 * r['masked_share']:.1f}% ({100 * r['masked_share_own_label']:.1f}%) "
             f"| {r['ms_per_image_median']:.0f} |"
         )
+    lines += plate_markdown(result)
     if "frame_ms" in result:
         names = list(next(iter(result["frame_ms"].values())).keys())
         lines += [
@@ -322,6 +407,13 @@ def main(argv: list[str] | None = None) -> int:
         help="plates CSV (default: shared data plates/plates.csv; '-' skips plates)",
     )
     ap.add_argument(
+        "--korean",
+        type=Path,
+        default=None,
+        help=f"Korean plates CSV (default: {KOREAN_DIR}/plates.csv, made from seed 0 "
+        "by bench.korean_plates where absent; '-' skips them)",
+    )
+    ap.add_argument(
         "--policy", default=None, help="masking policy (default: the one that uses the profile)"
     )
     ap.add_argument(
@@ -338,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         args.limit,
         faces=args.faces,
         plates=args.plates,
+        korean=args.korean,
         policy=args.policy,
         config=args.config,
         masks_out=args.masks_out,

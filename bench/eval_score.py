@@ -17,6 +17,13 @@ SIZE_BUCKETS: tuple[tuple[str, float, float], ...] = (
     ("32-64", 32, 64),
     (">=64", 64, float("inf")),
 )
+# Plates are bucketed by width, the side that decides whether a text detector reads them.
+PLATE_WIDTH_BUCKETS: tuple[tuple[str, float, float], ...] = (
+    ("<32", 0, 32),
+    ("32-64", 32, 64),
+    ("64-128", 64, 128),
+    (">=128", 128, float("inf")),
+)
 
 
 def box_pixels(box: npt.NDArray[np.float32], width: int, height: int) -> tuple[int, int, int, int]:
@@ -58,17 +65,35 @@ def longest_side(boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
 
 def recall_table(
-    covered: npt.NDArray[np.float64], sizes: npt.NDArray[np.float32]
+    covered: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.float32],
+    buckets: tuple[tuple[str, float, float], ...] = SIZE_BUCKETS,
 ) -> dict[str, dict[str, float]]:
     """Recall at COVERED overall and per size bucket: {bucket: {"n", "recall"}}."""
     hit = covered >= COVERED
     rows: dict[str, dict[str, float]] = {
         "all": {"n": len(hit), "recall": float(hit.mean()) if len(hit) else 0.0}
     }
-    for name, lo, hi in SIZE_BUCKETS:
+    for name, lo, hi in buckets:
         sel = (sizes >= lo) & (sizes < hi)
         rows[name] = {
             "n": int(sel.sum()),
             "recall": float(hit[sel].mean()) if sel.any() else float("nan"),
         }
     return rows
+
+
+def recall_by(covered: npt.NDArray[np.float64], keys: list[str]) -> dict[str, dict[str, float]]:
+    """Recall at COVERED per key (a label, a plate's kind), keys sorted."""
+    hit = covered >= COVERED
+    names = np.asarray(keys, dtype=object)
+    return {
+        k: {"n": int((names == k).sum()), "recall": float(hit[names == k].mean())}
+        for k in sorted(set(keys))
+    }
+
+
+def plate_lines(label: str) -> str:
+    """A plate's layout from its CSV label: the synthetic Korean set names two-line
+    plates "...2line..."; every other label (us, eu, br, kr-1line-...) is one line."""
+    return "two-line" if "2line" in label else "one-line"

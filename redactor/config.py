@@ -125,6 +125,20 @@ class PlateTextConfig(Strict):
     verify_min_score: float = Field(
         0.1, ge=0.0, le=1.0, description="mean text probability a re-run region needs to be kept"
     )
+    # A pass at a higher scale is there for plates the main pass shrinks below what DBNet reads;
+    # larger ones it leaves to that pass (see docs/detection.md#small-plates).
+    max_plate_px: float = Field(
+        0.0,
+        ge=0.0,
+        le=8192.0,
+        description="keep only plates up to this width in frame px (a small-plate pass); 0 = all",
+    )
+    min_frame_side: int = Field(
+        0,
+        ge=0,
+        le=8192,
+        description="skip frames whose long side is at most this (a main pass sees them whole); 0 = none",
+    )
 
 
 class PlateClassicConfig(Strict):
@@ -186,6 +200,11 @@ class ProfileConfig(Strict):
     )
 
 
+# Text at full size for frames the 1280 px pass shrinks: a parked car's 50 px plate across the
+# street keeps its 5-8 px characters (see docs/detection.md#small-plates).
+SMALL_PLATES = PlateTextConfig(max_side=0, max_plate_px=128, min_frame_side=1280)
+
+
 def _default_profiles() -> dict[str, ProfileConfig]:
     # Chosen with `python -m bench.eval` on the shared data: docs/detection.md#profiles.
     return {
@@ -214,6 +233,7 @@ def _default_profiles() -> dict[str, ProfileConfig]:
                     scale=3.0, max_side=2048, min_scale=2.5, max_face_px=24, min_score=0.1
                 ),
                 PlateTextConfig(max_side=1280),
+                SMALL_PLATES,
             )
         ),
         # Live streams' still ground (live.sweep): thorough with face floors at 0.7 of its own,
@@ -236,6 +256,7 @@ def _default_profiles() -> dict[str, ProfileConfig]:
                     small_min_score=0.042,
                 ),
                 PlateTextConfig(max_side=1280),
+                SMALL_PLATES,
             )
         ),
     }

@@ -106,7 +106,13 @@ class PlateTextDetector:
     ) -> None:
         path = model_path(_MODEL, models_dir)
         self.cfg = cfg
-        self.name = "plate_text" + (f"_max{cfg.max_side}" if cfg.max_side else "_full")
+        self.name = (
+            "plate_text"
+            + (f"_x{cfg.scale:g}" if cfg.scale != 1.0 else "")
+            + (f"_max{cfg.max_side}" if cfg.max_side else "_full")
+            + (f"_upto{cfg.max_plate_px:g}px" if cfg.max_plate_px else "")
+            + (f"_above{cfg.min_frame_side}" if cfg.min_frame_side else "")
+        )
         self.model_sha256 = model_sha256(_MODEL)
         self._sess = shared_session(path, threads, "plate_text", fuse_scalar_chains)
         self._input = self._sess.get_inputs()[0].name
@@ -159,6 +165,8 @@ class PlateTextDetector:
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         h, w = bgr.shape[:2]
+        if max(w, h) <= self.cfg.min_frame_side:
+            return Detections.empty()
         img, fx, fy = self.network_input(bgr)
         rects, scores = text_boxes(
             self.text_probability(img), self.cfg.bin_threshold, self.cfg.min_score, self.cfg.unclip
@@ -177,6 +185,9 @@ class PlateTextDetector:
         rects, scores = rects[plate_like], scores[plate_like]
         boxes = grow_to_plate(rects, self.cfg.grow_x, self.cfg.grow_y)
         boxes *= np.array([fx, fy, fx, fy], np.float32)
+        if self.cfg.max_plate_px:
+            small = boxes[:, 2] - boxes[:, 0] <= self.cfg.max_plate_px
+            boxes, scores = boxes[small], scores[small]
         keep = nms(boxes, scores, SAME_PLATE_IOU)
         return Detections.create(boxes[keep], scores[keep], Label.PLATE).clipped(w, h)
 

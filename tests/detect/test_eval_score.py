@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from bench.eval import mask_raster
-from bench.eval_score import box_mask, coverage, recall_table
+from bench.eval_score import (
+    PLATE_WIDTH_BUCKETS,
+    box_mask,
+    coverage,
+    plate_lines,
+    recall_by,
+    recall_table,
+)
 from redactor.config import PolicyConfig
 from redactor.types import Detections, Label
 
@@ -39,3 +46,22 @@ def test_masks_are_scored_as_the_kernels_draw_them() -> None:
     assert boxes.sum() == 14 * 14 and boxes[25, 25]
     ellipse = mask_raster(found, PolicyConfig(ellipse=True), 64, 64)
     assert 0 < ellipse.sum() < boxes.sum() and ellipse[25, 25] and not ellipse[18, 18]
+
+
+def test_plates_are_bucketed_by_width_and_grouped_by_layout() -> None:
+    covered = np.array([1.0, 0.5, 0.9, 0.79, 0.8])
+    widths = np.array([20, 40, 50, 100, 300], np.float32)
+    table = recall_table(covered, widths, PLATE_WIDTH_BUCKETS)
+    assert [k for k in table] == ["all", "<32", "32-64", "64-128", ">=128"]
+    assert table["32-64"] == {"n": 2, "recall": 0.5}
+    assert table["64-128"] == {"n": 1, "recall": 0.0}
+    labels = ["kr-1line-white", "kr-2line-green", "kr-2line-yellow", "eu", "kr-2line-white"]
+    assert [plate_lines(t) for t in labels] == [
+        "one-line",
+        "two-line",
+        "two-line",
+        "one-line",
+        "two-line",
+    ]
+    by = recall_by(covered, [plate_lines(t) for t in labels])
+    assert by == {"one-line": {"n": 2, "recall": 0.5}, "two-line": {"n": 3, "recall": 2 / 3}}
