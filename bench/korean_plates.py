@@ -288,7 +288,7 @@ def _frame_count(path: Path) -> int:
     cap = cv2.VideoCapture(str(path))
     n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
     cap.release()
-    # the container's count can be too high (intel_person-bicycle-car: 467 said, 459 there)
+    # a container's frame count can be higher than the frames that decode
     return max(1, int(n * 0.95))
 
 
@@ -468,7 +468,7 @@ def compose(
     feather = float(rng.uniform(3, 6))
     _paste_photo(frame, _hide_plate(photo, photo_box), s, ox, oy, feather)
     fquad = quad * s + (ox, oy)
-    # rendered at >= 2x its final width so the shrink averages the strokes like optics do
+    # rendered larger than its final size, so the shrink averages the strokes as optics do
     plate = render_plate(kind, text, max(1.0, 2 * target_width / spec.width_mm), rng)
     # as bright as the plate it replaces, roughly (a white plate in shade is grey)
     grey = cv2.cvtColor(photo[round(y0) : round(y1), round(x0) : round(x1)], cv2.COLOR_BGR2GRAY)

@@ -200,8 +200,8 @@ class ProfileConfig(Strict):
     )
 
 
-# Text at full size for frames the 1280 px pass shrinks: a parked car's 50 px plate across the
-# street keeps its 5-8 px characters (see docs/detection.md#small-plates).
+# Text at the frame's own size where the 1280 px pass shrinks it: a small plate far away keeps
+# characters DBNet can read (see docs/detection.md#small-plates).
 SMALL_PLATES = PlateTextConfig(max_side=0, max_plate_px=128, min_frame_side=1280)
 
 
