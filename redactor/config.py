@@ -321,13 +321,19 @@ class PolicyConfig(Strict):
     hold_s: float = Field(
         1.0, ge=0.0, le=30.0, description="seconds a tracked mask stays after the detector loses it"
     )
-    # Fixed cameras: a walker's head is at the top of its moving blob, masked on every frame
-    # without waiting for a detector (coverage against masked area: docs/tuning.md#motion-cover).
+    # Fixed cameras: walkers' heads are along the upper outline of their moving blob, masked
+    # on every frame without waiting for a detector; the body below stays visible
+    # (coverage against masked area: docs/tuning.md#motion-cover).
+    motion_mask: Literal["outline", "box"] = Field(
+        "outline",
+        description="live: moving blobs masked along their upper outline, in head-wide strips "
+        "(outline), or as the top of each blob's box (box: whole persons with motion_cover 1)",
+    )
     motion_cover: float = Field(
-        0.6,
+        0.35,
         ge=0.0,
         le=1.0,
-        description="live: share of each moving blob, from its top, masked on every frame; 1 = whole; 0 = off",
+        description="live: how far down each moving blob is masked, as a share of its height; 0 = off",
     )
     fill_color: tuple[int, int, int] = Field(
         (0, 0, 0), description="BGR colour for style=fill and full-frame masks"
@@ -343,7 +349,11 @@ def _default_policies() -> dict[str, PolicyConfig]:
     return {
         # Unknown recipients get this one: everything masked, strongly.
         "strict": PolicyConfig(
-            classes=("face", "plate", "person"), strength=2.0, enlarge=1.4, motion_cover=1.0
+            classes=("face", "plate", "person"),
+            strength=2.0,
+            enlarge=1.4,
+            motion_mask="box",
+            motion_cover=1.0,
         ),
         "default": PolicyConfig(),
         "police-wanted-vehicle": PolicyConfig(classes=("face",)),
@@ -423,8 +433,8 @@ class MotionConfig(Strict):
         0.1,
         ge=0.0,
         le=2.0,
-        description="moving-blob masks (policy motion_cover) grown by this share of the "
-        "blob's width on each side",
+        description="moving-blob masks (policy motion_cover) grown on each side by this share "
+        "of the blob's width (box) or of the outline band's depth (outline)",
     )
     mask_margin_px: float = Field(
         3.0, ge=0.0, le=256.0, description="... and by at least this many full-resolution px"

@@ -4,10 +4,11 @@ The cameras are fixed, so people and cars are where the picture changes. A
 background model (OpenCV MOG2, on a small BGR copy of each frame) finds the
 moving blobs. They serve twice:
 
-- as masks: the top share of each blob (`PolicyConfig.motion_cover`: where a
-  walker's head is; all of it for policies that hide persons) is masked on
-  the very frame it is seen, so a moving face is covered between detections
-  without waiting for one, however small it is;
+- as masks: a band along each blob's upper outline (`PolicyConfig.motion_cover`
+  of its height: where walkers' heads are, each strip about a head wide), or
+  the whole blob for policies that hide persons (`motion_mask = "box"`), is
+  masked on the very frame it is seen, so a moving face is covered between
+  detections without waiting for one, however small it is;
 - as regions: grown and merged, they are cropped at full resolution and given
   to a small-object detector at a scale the whole frame could not afford.
 
@@ -82,6 +83,42 @@ class Motion:
             axis=1,
         )
         return out.astype(np.float32)
+
+    def outline(self, cover: float, margin: float = 0.0, margin_px: float = 0.0) -> BoxArray:
+        """Boxes along each blob's upper outline, `cover` of the blob's height deep: the
+        blob is cut into strips as wide as that depth (about a head each), and each strip's
+        box starts at the highest moving pixel of its columns. Walkers merged into one blob
+        keep their heads masked and their bodies visible. Grown on every side by `margin`
+        of the depth, and by at least `margin_px` (frame px)."""
+        if cover <= 0 or not len(self.blobs):
+            return np.zeros((0, 4), np.float32)
+        out: list[list[float]] = []
+        s = self.scale
+        for b in self.blobs:
+            x0, y0, x1, y1 = self.work_box(b)
+            sub = self.fg[y0:y1, x0:x1] > 0
+            depth = cover * float(b[3] - b[1])  # frame px
+            m = max(margin * depth, margin_px)
+            if not sub.any():  # a blob is foreground; if its pixels are not known, its box's top
+                out.append([b[0] - m, b[1] - m, b[2] + m, b[1] + depth + m])
+                continue
+            step = max(1, round(depth * s))  # strip width, work px
+            has = sub.any(axis=0)
+            top = np.where(has, sub.argmax(axis=0), sub.shape[0])
+            for c0 in range(0, sub.shape[1], step):
+                t = int(top[c0 : c0 + step].min())
+                if t >= sub.shape[0]:
+                    continue  # no moving pixel in these columns
+                ty = (y0 + t) / s
+                out.append(
+                    [
+                        (x0 + c0) / s - m,
+                        ty - m,
+                        (x0 + min(c0 + step, sub.shape[1])) / s + m,
+                        min(ty + depth, float(b[3])) + m,
+                    ]
+                )
+        return np.asarray(out, np.float32).reshape(-1, 4)
 
     def regions(self, cfg: MotionConfig, width: int, height: int) -> list[Box]:
         """Regions worth a closer look (frame px): blobs grown by the margin, merged, largest first."""

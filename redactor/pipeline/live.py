@@ -85,7 +85,8 @@ class LiveSession(StreamSession):
             roi=(engine.detectors[motion.profile], motion) if motion.enabled else None,
         )
         self._pending: deque[_Pending] = deque()
-        self._cover = policy.motion_cover  # share of each moving blob masked, from its top
+        self._cover = policy.motion_cover  # how far down each moving blob is masked
+        self._outline = policy.motion_mask == "outline"
         sweeper = engine.sweeper
         self._still = StillMasks(sweeper, engine.config.live.sweep) if sweeper is not None else None
         self.stats = LiveStats()
@@ -234,7 +235,8 @@ class LiveSession(StreamSession):
         moving = None
         if self._motion is not None:
             m = self._motion.cfg
-            moving = motion.masks(self._cover, m.mask_margin, m.mask_margin_px)
+            masks = motion.outline if self._outline else motion.masks
+            moving = masks(self._cover, m.mask_margin, m.mask_margin_px)
         r = self.redactor.redact(f, dets, reasons, moving)
         if r.status == FrameStatus.FULLY_MASKED:
             self.stats.fully_masked += 1

@@ -205,3 +205,29 @@ def test_a_frames_work_picture_is_its_own_copy(width: int) -> None:
     motion = model.update(Frame.from_bgr(bgr))
     bgr[:] = 0  # masked
     assert motion.small.shape[1] == min(width, 480) and int(motion.small.min()) == 120
+
+
+def _covered(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    out = np.zeros(shape, bool)
+    for x0, y0, x1, y1 in boxes:
+        out[max(0, int(y0)) : int(np.ceil(y1)), max(0, int(x0)) : int(np.ceil(x1))] = True
+    return out
+
+
+def test_outline_masks_follow_each_walker_in_a_merged_blob() -> None:
+    """Two walkers whose blobs touch at the feet: the outline band masks both heads, the
+    box's top share masks the ground between them, and neither mask takes the legs."""
+    fg = np.zeros((240, 320), np.uint8)
+    fg[50:150, 100:130] = 255  # A, tall, further up
+    fg[80:180, 170:200] = 255  # B, lower in the frame
+    fg[140:150, 130:170] = 255  # their shadows touch
+    motion = Motion(np.array([[100, 50, 200, 180]], np.float32), fg, 1.0, True)
+    outline = _covered(motion.outline(0.35, 0.1, 3.0), fg.shape)
+    box = _covered(motion.masks(0.35, 0.1, 3.0), fg.shape)
+    assert outline[50:70, 100:130].all() and outline[80:110, 170:200].all()  # both heads
+    assert not outline[50:72, 152:168].any()  # the ground between them shows
+    assert box[50:72, 152:168].all()  # ... which the box's top share masks
+    assert not outline[150:180, 170:200].any() and not outline[130:150, 100:130].any()  # legs
+    assert not box[80:110, 170:200].all()  # and that share misses B's head
+    assert outline.sum() < box.sum()
+    assert len(motion.outline(0.0)) == 0  # policy: no moving masks
