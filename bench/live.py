@@ -111,6 +111,9 @@ class ClipResult:
     body_visible: float | None = None  # their lower 75% left unmasked (no picture = 0)
     start_fully_masked: int = 0  # frames before the first REDACTED one
     start_s: float = 0.0  # the same at the stream's rate
+    # frames before the first one masked by the policy alone (after the start's coarse mosaic)
+    start_coarse: int = 0
+    start_coarse_s: float = 0.0
 
 
 def reference(
@@ -269,6 +272,8 @@ def run_clip(
     oracle = lm.oracle_share(ref, w, h, enlargement)
     visible, boxes = lm.body_visibility(persons, redacted, w, h)
     start, start_s = lm.start_without_picture(live.first_redacted, live.frames_in, fps)
+    fine = lm.first_fine_picture(live.masks, w, h, live.first_redacted)
+    coarse, coarse_s = lm.start_without_picture(fine, live.frames_in, fps)
     return ClipResult(
         path.name,
         f"{w}x{h}",
@@ -299,6 +304,8 @@ def run_clip(
         visible,
         start,
         start_s,
+        coarse,
+        coarse_s,
     )
 
 
@@ -307,8 +314,9 @@ def picture_table(rows: Sequence[ClipResult]) -> str:
     lines = [
         "| clip | size | masked, all frames | masked, redacted frames | oracle (reference "
         f"x enlarge) | redacted / oracle | masked beyond reference x{lm.FAR:g} "
-        f"| person bodies visible (HOG boxes) | fully masked at start |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| person bodies visible (HOG boxes) | fully masked at start (no picture) "
+        "| masked whole at start (coarse mosaic included) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = "-" if r.masked_over_oracle is None else f"{r.masked_over_oracle:.1f}x"
@@ -317,9 +325,16 @@ def picture_table(rows: Sequence[ClipResult]) -> str:
             f"| {r.clip} | {r.size} | {r.masked_share:.1%} | {r.masked_share_redacted:.1%} "
             f"({r.redacted_frames} frames) | {r.oracle_share:.2%} (x{r.oracle_enlarge:g}) | {ratio} "
             f"| {r.far_share:.1%} | {body} ({r.person_boxes}) "
-            f"| {r.start_fully_masked} of {r.frames} ({r.start_s:.1f} s) |"
+            f"| {r.start_fully_masked} of {r.frames} ({r.start_s:.1f} s) "
+            f"| {r.start_coarse} ({r.start_coarse_s:.1f} s) |"
         )
     return "\n".join(lines)
+
+
+def run_name(path: Path, size: tuple[int, int] | None, rate: float | None) -> str:
+    """How --clips names a run: CLIP, CLIP@WxH, CLIP@WxH@FPSfps."""
+    name = path.name + (f"@{size[0]}x{size[1]}" if size else "")
+    return name + (f"@{rate:g}fps" if rate else "")
 
 
 def same_duration(path: Path, frames: int, rate: float | None) -> int:
@@ -397,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="serve without the still-ground sweep (live.sweep.enabled = false): what it costs",
     )
+    p.add_argument(
+        "--clips",
+        help="comma-separated: only these runs, named CLIP, CLIP@WxH or CLIP@WxH@FPSfps "
+        "(e.g. opencv_vtest.avi@1920x1080@25fps); default: all",
+    )
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
     root = data_dir()
@@ -412,6 +432,16 @@ def main(argv: list[str] | None = None) -> int:
     clips.append((root / "videos" / "opencv_vtest.avi", (1920, 1080), args.fps))
     if args.quick:
         clips = clips[:1]
+    if args.clips:
+        wanted = set(args.clips.split(","))
+        named = {run_name(*c): c for c in clips}
+        if unknown := wanted - set(named):
+            print(
+                f"bench.live: no run named {sorted(unknown)}; runs: {sorted(named)}",
+                file=sys.stderr,
+            )
+            return 2
+        clips = [c for n, c in named.items() if n in wanted]
     counts = [1] if args.quick else [int(n) for n in args.streams.split(",")]
     # The server runs as operators run it (`redactor serve`, its own process): the relay
     # clients here are the hub's, and their Python must not share the server's GIL.

@@ -30,12 +30,12 @@ def as_boxes(boxes: Sequence[Sequence[float]] | F32) -> F32:
 
 
 def fully_masked(boxes: Sequence[Sequence[float]] | F32, width: int, height: int) -> bool:
-    """Whether a frame's masks are the server's fail-closed answer: one box over the
-    whole frame (Masks.everything, sent as a single mask by the server)."""
+    """Whether a frame's masks cover the whole frame: the server's fail-closed answer (one
+    box over the whole frame, Masks.everything) or a stream's start under the coarse
+    mosaic (a frame-sized START mask, the detections' masks beside it)."""
     b = as_boxes(boxes)
-    return bool(
-        len(b) == 1 and b[0, 0] <= 0 and b[0, 1] <= 0 and b[0, 2] >= width and b[0, 3] >= height
-    )
+    whole = (b[:, 0] <= 0) & (b[:, 1] <= 0) & (b[:, 2] >= width) & (b[:, 3] >= height)
+    return bool(whole.any())
 
 
 def redacted_frames(
@@ -112,6 +112,19 @@ def body_visibility(
         covered = coverage(box_mask(redacted[seq], width, height), bodies(p))
         visible += (1.0 - covered).tolist()
     return (float(np.mean(visible)) if visible else None), len(visible)
+
+
+def first_fine_picture(
+    masks: FrameBoxes, width: int, height: int, first_redacted: int | None
+) -> int | None:
+    """The first frame from the stream's first REDACTED one on that is not masked whole
+    (its coarse start over): from there on, only the policy's masks."""
+    if first_redacted is None:
+        return None
+    fine = [
+        s for s, m in masks.items() if s >= first_redacted and not fully_masked(m, width, height)
+    ]
+    return min(fine) if fine else None
 
 
 def start_without_picture(first_redacted: int | None, frames: int, fps: float) -> tuple[int, float]:

@@ -520,6 +520,16 @@ class SweepConfig(Strict):
     wait_first: bool = Field(
         True, description="a stream's frames go out fully masked until its first sweep is done"
     )
+    # A block this coarse leaves nothing of a small face or plate, and the first detection's
+    # boxes are masked on top at the policy's strength: the picture shows from the first
+    # detection on, not after the first sweep (see docs/live.md#a-streams-start).
+    first_mosaic_blocks: int = Field(
+        24,
+        ge=0,
+        le=256,
+        description="wait_first: until then, frames go out under a mosaic of this many blocks "
+        "across the frame's long side, detections masked on top, instead of black; 0 = black",
+    )
     # On two logical CPUs of one core, a thread at any priority slows the other.
     busy_share: float = Field(
         0.1,

@@ -23,6 +23,7 @@ class Own(Enum):
 class Action(Enum):
     REDACT = "redact"  # masked from its boxes, the still ones and what moved on it
     FAIL_CLOSED = "fail closed"  # fully masked for safety
+    COARSE = "coarse"  # as REDACT, under a coarse mosaic of the whole frame (the stream's start)
     OVERLOAD_MASK = "overload: fully masked"  # the overload rule, policy on_overload = mask
     OVERLOAD_DROP = "overload: dropped"  # ... on_overload = drop
 
@@ -55,6 +56,7 @@ class Facts:
     first_sweep_done: bool = False
     wait_first: bool = False  # live.sweep.wait_first
     first_sweep_waited: bool = False  # frames wait for the stream's first sweep: it runs
+    coarse_first: bool = False  # live.sweep.first_mosaic_blocks > 0
     drop_on_overload: bool = False  # the policy's on_overload is "drop"
 
 
@@ -117,9 +119,10 @@ def decide(x: Facts) -> Decision:
             return Decision(Action.FAIL_CLOSED, source, x.sweep_failed, behind=behind)
         if not x.first_sweep_done and x.wait_first:  # ... nor before the first sweep
             return Decision(
-                Action.FAIL_CLOSED,
+                Action.COARSE if x.coarse_first else Action.FAIL_CLOSED,
                 source,
-                "the stream's first sweep of still ground is not done",
+                ("coarse mosaic: " if x.coarse_first else "")
+                + "the stream's first sweep of still ground is not done",
                 behind=behind,
             )
     return Decision(Action.REDACT, source, behind=behind)

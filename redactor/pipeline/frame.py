@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from redactor.detect.base import Detector
 from redactor.errors import InvalidDetections
-from redactor.pipeline.masking import apply_masks, mask_everything, masks_for
+from redactor.pipeline.masking import apply_masks, mask_coarse, mask_everything, masks_for
 from redactor.policy import ResolvedPolicy
 from redactor.types import Detections, Frame, FrameStatus, Masks
 
@@ -68,9 +68,11 @@ class FrameRedactor:
         detections: Detections | None = None,
         reasons: npt.NDArray[np.int8] | None = None,
         moving: npt.NDArray[np.float32] | None = None,
+        coarse_blocks: int = 0,
     ) -> Redacted:
         """Masks `frame` in place. Pass `detections` (and why each is masked) to skip
-        detection: tracked frames; `moving`: boxes of what moved, masked as they are."""
+        detection: tracked frames; `moving`: boxes of what moved, masked as they are;
+        `coarse_blocks`: the whole frame first under a mosaic of that many blocks across."""
         t0 = time.perf_counter()
         found = Detections.empty()
         try:
@@ -85,6 +87,8 @@ class FrameRedactor:
                 reasons,
                 moving,
             )
+            if coarse_blocks > 0:
+                masks = mask_coarse(frame, masks, coarse_blocks)
             apply_masks(frame, masks, self.policy.policy)
             return Redacted(frame, found, masks, FrameStatus.REDACTED, "", detect_ms)
         except Exception as e:  # noqa: BLE001 - any failure fails closed

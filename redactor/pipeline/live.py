@@ -49,6 +49,7 @@ class LiveStats:
     late_detections: int = 0  # detections folded in after their frame went out
     fully_masked: int = 0
     dropped: int = 0
+    coarse: int = 0  # under the start's coarse mosaic (live.sweep.first_mosaic_blocks)
 
     def count(self, d: Decision) -> None:
         """A frame's decision (a redacted frame the redactor fully masks is counted apart)."""
@@ -56,6 +57,8 @@ class LiveStats:
         self.tracked += d.source is Source.TRACKS
         if d.action is Action.OVERLOAD_DROP:
             self.dropped += 1
+        elif d.action is Action.COARSE:
+            self.coarse += 1
         elif d.action is not Action.REDACT:
             self.fully_masked += 1
 
@@ -89,6 +92,8 @@ class LiveSession(StreamSession):
         self._outline = policy.motion_mask == "outline"
         sweeper = engine.sweeper
         self._still = StillMasks(sweeper, engine.config.live.sweep) if sweeper is not None else None
+        # until the first sweep, frames go out under a coarse mosaic (0: fully masked)
+        self._coarse_blocks = engine.config.live.sweep.first_mosaic_blocks if self._still else 0
         self.stats = LiveStats()
 
     @property
@@ -119,8 +124,12 @@ class LiveSession(StreamSession):
             if self._still is not None and motion is not None:
                 self._still.offer(f, motion)
             # while the stream's first sweep runs its frames wait for it, then go out fully masked:
-            # after the first frame's detection the CPU goes to that sweep, not to unused detections
-            det, starved = self._det.offer(f, motion, hold=self._first_sweep() is not None)
+            # after the first frame's detection the CPU goes to that sweep, not to unused
+            # detections; under the coarse mosaic they are used, at the detection interval
+            first = self._first_sweep() is not None
+            det, starved = self._det.offer(
+                f, motion, hold=first and not self._coarse_blocks, due_only=first
+            )
             self._pending.append(_Pending(f, received, det, motion, starved))
             if det is not None:
                 self._det.queue(self._pending[-1])
@@ -188,8 +197,10 @@ class LiveSession(StreamSession):
             if d.source is Source.TRACKS
             else None
         )
-        if d.action is Action.REDACT and tracked is not None and p.motion is not None:
-            return self._redact(p, p.motion, tracked)
+        redact = d.action in (Action.REDACT, Action.COARSE)
+        if redact and tracked is not None and p.motion is not None:
+            coarse = self._coarse_blocks if d.action is Action.COARSE else 0
+            return self._redact(p, p.motion, tracked, coarse, d.why)
         if d.action is Action.OVERLOAD_DROP:
             log.warning("frame %d dropped: %s", f.seq, d.why)
             return StreamOutput.dropped(f.seq, ts, d.reason, f, since=p.received)
@@ -219,10 +230,14 @@ class LiveSession(StreamSession):
             wait_first=still is not None and still.cfg.wait_first,
             first_sweep_waited=waited,
             drop_on_overload=self.policy.policy.on_overload == "drop",
+            coarse_first=self._coarse_blocks > 0,
         )
 
-    def _redact(self, p: _Pending, motion: Motion, tracked: TrackedFrame) -> StreamOutput:
-        """Masks the frame from its tracks, the sweeps' still boxes and what moved on it."""
+    def _redact(
+        self, p: _Pending, motion: Motion, tracked: TrackedFrame, coarse: int = 0, why: str = ""
+    ) -> StreamOutput:
+        """Masks the frame from its tracks, the sweeps' still boxes and what moved on it;
+        with `coarse`, all of it first under a mosaic of that many blocks across."""
         f = p.frame
         dets, reasons = tracked.detections, tracked.reasons
         if self._still is not None:
@@ -237,7 +252,9 @@ class LiveSession(StreamSession):
             m = self._motion.cfg
             masks = motion.outline if self._outline else motion.masks
             moving = masks(self._cover, m.mask_margin, m.mask_margin_px)
-        r = self.redactor.redact(f, dets, reasons, moving)
+        r = self.redactor.redact(f, dets, reasons, moving, coarse_blocks=coarse)
+        if coarse and r.status == FrameStatus.REDACTED:
+            r.reason = why
         if r.status == FrameStatus.FULLY_MASKED:
             self.stats.fully_masked += 1
         return self._finish(r, p.received)

@@ -68,6 +68,28 @@ def mask_everything(frame: Frame, color: tuple[int, int, int] = (0, 0, 0)) -> No
         frame.planes[1][..., 1] = v
 
 
+def mask_coarse(frame: Frame, masks: Masks, blocks: int) -> Masks:
+    """Pixelates the whole of `frame` in place, `blocks` blocks across its long side, and
+    returns `masks` with that frame-sized mask first (reason START). The masks are still
+    to be applied on top, at the policy's own strength."""
+    w, h = frame.width, frame.height
+    whole = np.array([[0, 0, w, h]], np.float32)
+    style, strength = kernels.Style.PIXELATE, float(blocks)
+    if frame.layout == "bgr":
+        kernels.mask_bgr(frame.planes[0], whole, style=style, strength=strength)
+    elif frame.layout == "i420":
+        kernels.mask_i420(*frame.planes, whole, style=style, strength=strength)
+    else:
+        kernels.mask_nv12(*frame.planes, whole, style=style, strength=strength)
+    return Masks(
+        np.concatenate([whole, masks.boxes]),
+        np.concatenate([np.zeros(1, np.int8), masks.labels]),
+        np.concatenate([np.full(1, int(MaskReason.START), np.int8), masks.reasons]),
+        ellipse=masks.ellipse,
+        zones=masks.zones,
+    )
+
+
 def apply_masks(frame: Frame, masks: Masks, policy: PolicyConfig) -> None:
     """Covers `masks` on `frame` in place, with the policy's style and strength."""
     if masks.full_frame:
@@ -77,8 +99,8 @@ def apply_masks(frame: Frame, masks: Masks, policy: PolicyConfig) -> None:
     args = dict(
         style=style, strength=policy.strength, ellipse=masks.ellipse, color=policy.fill_color
     )
-    if len(masks):
-        boxes = masks.boxes
+    boxes = masks.boxes[masks.reasons != int(MaskReason.START)]  # mask_coarse did those
+    if len(boxes):
         if frame.layout == "bgr":
             kernels.mask_bgr(frame.planes[0], boxes, **args)
         elif frame.layout == "i420":

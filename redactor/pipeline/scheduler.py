@@ -81,21 +81,21 @@ class DetectionScheduler:
         self._late: deque[tuple[Future[Detections], int]] = deque()  # detections of late frames
 
     def offer(
-        self, frame: Frame, motion: Motion | None, hold: bool
+        self, frame: Frame, motion: Motion | None, hold: bool, due_only: bool = False
     ) -> tuple[Future[Detections] | None, bool]:
         """Submits `frame`'s detection when it is due (`detect_interval_ms` of video after the
         last submitted frame) or none is running, unless `hold` (frames wait for a sweep:
-        after the stream's first detection, none). Returns its detection, and whether it was
-        due but too many detections were unfinished (starved)."""
+        after the stream's first detection, none), or, with `due_only`, only when due (a
+        sweep runs beside and frames go out without waiting for it). Returns its detection,
+        and whether it was due but too many detections were unfinished (starved)."""
         last = self.last_submitted_us
         due = (
             last is None
             or frame.timestamp_us - last >= self._interval_us
             or frame.timestamp_us < last
         )  # clock went back: start afresh
-        wanted = (due or self._in_flight is None or self._in_flight.done()) and (
-            last is None or not hold
-        )
+        free = not due_only and (self._in_flight is None or self._in_flight.done())
+        wanted = (due or free) and (last is None or not hold)
         if wanted:
             self.drop_stale_queued()
         starved = self._unfinished >= self.max_unfinished

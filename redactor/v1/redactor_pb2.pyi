@@ -37,6 +37,7 @@ class MaskReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MASK_REASON_MOTION: _ClassVar[MaskReason]
     MASK_REASON_STILL: _ClassVar[MaskReason]
     MASK_REASON_REVIEWER: _ClassVar[MaskReason]
+    MASK_REASON_START: _ClassVar[MaskReason]
 
 class FrameStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -88,6 +89,7 @@ MASK_REASON_LOOKAHEAD: MaskReason
 MASK_REASON_MOTION: MaskReason
 MASK_REASON_STILL: MaskReason
 MASK_REASON_REVIEWER: MaskReason
+MASK_REASON_START: MaskReason
 FRAME_STATUS_UNSPECIFIED: FrameStatus
 FRAME_STATUS_REDACTED: FrameStatus
 FRAME_STATUS_FULLY_MASKED: FrameStatus

@@ -28,11 +28,11 @@ def boxes(*rows: tuple[float, float, float, float]) -> np.ndarray:
         (FULL, True),
         ([(-1.0, -1.0, W + 1.0, H + 1.0)], True),  # clipped or not, it is the whole frame
         ([(0.0, 0.0, W - 1.0, H)], False),  # one column of picture left
-        (FULL + [(10.0, 10.0, 20.0, 20.0)], False),  # the server sends one box, not more
+        (FULL + [(10.0, 10.0, 20.0, 20.0)], True),  # a start's coarse mosaic, a face on top
         ([], False),
     ],
 )
-def test_a_fully_masked_frame_is_one_box_over_the_whole_frame(
+def test_a_frame_masked_whole_has_a_box_over_the_whole_frame(
     masks: list[tuple[float, float, float, float]], full: bool
 ) -> None:
     assert lm.fully_masked(masks, W, H) is full
@@ -168,3 +168,11 @@ def test_hog_finds_walkers_on_opencv_vtest_in_the_frames_own_pixels() -> None:
     assert (found[:, 2] > found[:, 0]).all() and (found[:, 3] > found[:, 1]).all()
     # scaled back from the 960 px working copy: inside the 768x576 frame, give or take padding
     assert found[:, 2].max() <= 768 + 16 and found[:, 3].max() <= 576 + 16
+
+
+def test_the_first_fine_picture_comes_after_the_coarse_start() -> None:
+    coarse = FULL + [(10.0, 10.0, 20.0, 20.0)]
+    masks = {0: FULL, 1: coarse, 2: coarse, 3: [(10.0, 10.0, 20.0, 20.0)], 4: []}
+    assert lm.first_fine_picture(masks, W, H, 1) == 3
+    assert lm.first_fine_picture(masks, W, H, None) is None
+    assert lm.first_fine_picture({0: FULL, 1: coarse}, W, H, 1) is None

@@ -144,6 +144,20 @@ ROWS = [
         "the stream's first sweep of still ground is not done",
     ),
     (
+        "first sweep not done, wait_first, coarse mosaic → masked under it",
+        dict(first_sweep_done=False, coarse_first=True),
+        Action.COARSE,
+        Source.TRACKS,
+        "coarse mosaic: the stream's first sweep of still ground is not done",
+    ),
+    (
+        "a failed sweep, coarse mosaic → still fail closed",
+        dict(sweep_failed="sweep failed: OSError: disk", coarse_first=True),
+        FAIL,
+        Source.TRACKS,
+        "sweep failed: OSError: disk",
+    ),
+    (
         "first sweep not done, no wait_first → masked",
         dict(first_sweep_done=False, wait_first=False),
         REDACT,

@@ -211,21 +211,22 @@ class _SlowThorough(_Thorough):
         return super().detect(bgr)
 
 
-@pytest.mark.parametrize("wait_first", [True, False])
-def test_a_stream_waits_for_its_first_sweep(wait_first: bool) -> None:
-    """What stands still is unknown until the stream's first sweep is done: with
-    live.sweep.wait_first (the default) every frame before it goes out fully masked, so
-    the poster's face, which only the sweep finds, never shows; without it those frames
-    go out masked from motion and detection alone, and the poster shows on them."""
+@pytest.mark.parametrize("start", ["coarse", "black", "no wait"])
+def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
+    """What stands still is unknown until the stream's first sweep is done. With
+    live.sweep.wait_first (the default) every frame before it goes out under a coarse
+    mosaic of the whole frame (first_mosaic_blocks), or fully masked (0), so the
+    poster's face, which only the sweep finds, never shows; without it those frames go
+    out masked from motion and detection alone, and the poster shows on them."""
     thorough = _SlowThorough(2.5)
     cfg = _config()
-    cfg = cfg.model_copy(
-        update={
-            "live": LiveConfig(
-                sweep=SweepConfig(interval_s=0.5, busy_share=1.0, wait_first=wait_first)
-            )
-        }
+    sweep = SweepConfig(
+        interval_s=0.5,
+        busy_share=1.0,
+        wait_first=start != "no wait",
+        first_mosaic_blocks=24 if start == "coarse" else 0,
     )
+    cfg = cfg.model_copy(update={"live": LiveConfig(sweep=sweep)})
     running = _serve(cfg, thorough)
     try:
         outs = _stream(running, 40)
@@ -238,15 +239,27 @@ def test_a_stream_waits_for_its_first_sweep(wait_first: bool) -> None:
     assert len(before) >= 5, "the sweep was not slower than a few frames"
     shown = []
     for o in outs:
-        if o.status == pb.FRAME_STATUS_REDACTED:
+        if o.status == pb.FRAME_STATUS_REDACTED and not o.status_reason:
             img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
             if (img[30:54, 250:270] == (140, 120, 100)).all(axis=2).any():
                 shown.append(o.seq)
-    if wait_first:
+    if start == "black":
         assert all(o.status == pb.FRAME_STATUS_FULLY_MASKED for o in before), [
             o.status_reason for o in before
         ]
         assert any("first sweep" in o.status_reason for o in before)
+    if start == "coarse":
+        coarse = [o for o in before if o.status == pb.FRAME_STATUS_REDACTED]
+        assert len(coarse) >= len(before) - 2, [o.status_reason for o in before]
+        for o in coarse:
+            assert o.status_reason.startswith("coarse mosaic: "), o.status_reason
+            assert o.masks[0].reason == pb.MASK_REASON_START
+            img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
+            # nothing finer than the mosaic's blocks (about 13 px): the walker's texture,
+            # thousands of colours, and the poster are gone; the motion masks add a few
+            assert len(np.unique(img.reshape(-1, 3), axis=0)) <= 24 * 18 + 40, o.seq
+        assert not [o for o in before if o.status == pb.FRAME_STATUS_FULLY_MASKED][2:]
+    if start != "no wait":
         assert not shown, f"the poster's face showed on frames {shown}"
     else:
         assert shown and shown[-1] < still[0], (shown, still[0])
