@@ -327,7 +327,7 @@ class PolicyConfig(Strict):
     motion_mask: Literal["outline", "box"] = Field(
         "outline",
         description="live: moving blobs masked along their upper outline, in head-wide strips "
-        "(outline), or as the top of each blob's box (box: whole persons with motion_cover 1)",
+        "(outline; with motion_cover 1, the silhouette), or as the top of each blob's box (box)",
     )
     motion_cover: float = Field(
         0.35,
@@ -352,7 +352,6 @@ def _default_policies() -> dict[str, PolicyConfig]:
             classes=("face", "plate", "person"),
             strength=2.0,
             enlarge=1.4,
-            motion_mask="box",
             motion_cover=1.0,
         ),
         "default": PolicyConfig(),
@@ -434,7 +433,7 @@ class MotionConfig(Strict):
         ge=0.0,
         le=2.0,
         description="moving-blob masks (policy motion_cover) grown on each side by this share "
-        "of the blob's width (box) or of the outline band's depth (outline)",
+        "of the blob's width (box) or of an outline strip's width (outline)",
     )
     mask_margin_px: float = Field(
         3.0, ge=0.0, le=256.0, description="... and by at least this many full-resolution px"

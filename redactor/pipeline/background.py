@@ -31,6 +31,9 @@ from redactor.config import MotionConfig
 from redactor.types import BoxArray, Frame
 
 Box = tuple[int, int, int, int]
+# Outline strips are this share of their blob's height wide: about a walker's head with the
+# sway of a stride (see docs/tuning.md#motion-cover).
+STRIP = 0.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +89,11 @@ class Motion:
 
     def outline(self, cover: float, margin: float = 0.0, margin_px: float = 0.0) -> BoxArray:
         """Boxes along each blob's upper outline, `cover` of the blob's height deep: the
-        blob is cut into strips as wide as that depth (about a head each), and each strip's
-        box starts at the highest moving pixel of its columns. Walkers merged into one blob
-        keep their heads masked and their bodies visible. Grown on every side by `margin`
-        of the depth, and by at least `margin_px` (frame px)."""
+        blob is cut into strips STRIP of its height wide (about a head each), and each
+        strip's box starts at the highest moving pixel of its columns. Walkers merged into
+        one blob keep their heads masked and their bodies visible; with `cover` 1 the
+        strips follow the silhouette down to the blob's foot. Grown on every side by
+        `margin` of the strip's width, and by at least `margin_px` (frame px)."""
         if cover <= 0 or not len(self.blobs):
             return np.zeros((0, 4), np.float32)
         out: list[list[float]] = []
@@ -98,11 +102,12 @@ class Motion:
             x0, y0, x1, y1 = self.work_box(b)
             sub = self.fg[y0:y1, x0:x1] > 0
             depth = cover * float(b[3] - b[1])  # frame px
-            m = max(margin * depth, margin_px)
+            width = STRIP * float(b[3] - b[1])
+            m = max(margin * width, margin_px)
             if not sub.any():  # a blob is foreground; if its pixels are not known, its box's top
                 out.append([b[0] - m, b[1] - m, b[2] + m, b[1] + depth + m])
                 continue
-            step = max(1, round(depth * s))  # strip width, work px
+            step = max(1, round(width * s))  # work px
             has = sub.any(axis=0)
             top = np.where(has, sub.argmax(axis=0), sub.shape[0])
             for c0 in range(0, sub.shape[1], step):

@@ -214,14 +214,20 @@ def _covered(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def test_outline_masks_follow_each_walker_in_a_merged_blob() -> None:
-    """Two walkers whose blobs touch at the feet: the outline band masks both heads, the
-    box's top share masks the ground between them, and neither mask takes the legs."""
+def _two_walkers() -> Motion:
+    """Two walkers whose blobs touch at the feet, one blob."""
     fg = np.zeros((240, 320), np.uint8)
     fg[50:150, 100:130] = 255  # A, tall, further up
     fg[80:180, 170:200] = 255  # B, lower in the frame
     fg[140:150, 130:170] = 255  # their shadows touch
-    motion = Motion(np.array([[100, 50, 200, 180]], np.float32), fg, 1.0, True)
+    return Motion(np.array([[100, 50, 200, 180]], np.float32), fg, 1.0, True)
+
+
+def test_outline_masks_follow_each_walker_in_a_merged_blob() -> None:
+    """The outline band masks both heads, the box's top share masks the ground between
+    them, and neither mask takes the legs."""
+    motion = _two_walkers()
+    fg = motion.fg
     outline = _covered(motion.outline(0.35, 0.1, 3.0), fg.shape)
     box = _covered(motion.masks(0.35, 0.1, 3.0), fg.shape)
     assert outline[50:70, 100:130].all() and outline[80:110, 170:200].all()  # both heads
@@ -231,3 +237,13 @@ def test_outline_masks_follow_each_walker_in_a_merged_blob() -> None:
     assert not box[80:110, 170:200].all()  # and that share misses B's head
     assert outline.sum() < box.sum()
     assert len(motion.outline(0.0)) == 0  # policy: no moving masks
+
+
+def test_a_whole_outline_is_each_walkers_silhouette_not_a_slab() -> None:
+    """motion_cover 1 (the strict policy): both walkers wholly masked, the ground above
+    the lower one still shows, where the blob's box would mask it."""
+    motion = _two_walkers()
+    whole = _covered(motion.outline(1.0, 0.1, 3.0), motion.fg.shape)
+    assert whole[50:150, 100:130].all() and whole[80:180, 170:200].all()
+    assert not whole[50:72, 152:168].any()
+    assert _covered(motion.masks(1.0, 0.1, 3.0), motion.fg.shape)[50:72, 152:168].all()
