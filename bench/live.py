@@ -86,6 +86,7 @@ class ClipResult:
     leaks: int
     leak_rate: float
     statuses: dict[str, int]
+    reasons: dict[str, int]  # status_reason -> frames (numbers as N)
     detector_leaks: int  # the live profile on every frame, offline: its own misses
     detector_leak_rate: float
     masked_share: (
@@ -287,6 +288,7 @@ def run_clip(
         missed,
         missed / objects if objects else 0.0,
         live.statuses,
+        live.reasons,
         missed_offline,
         missed_offline / objects if objects else 0.0,
         masked_share(live.masks, w, h),
@@ -461,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(r)
             print(
                 f"  {r.clip} {r.size}: {r.fps:.1f} fps, p99 {r.p99_ms:.0f} ms, leak {r.leak_rate:.1%} "
-                f"({time.perf_counter() - t:.0f} s)",
+                f"({time.perf_counter() - t:.0f} s); {r.reasons}",
                 file=sys.stderr,
                 flush=True,
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import threading
 import time
@@ -38,6 +39,9 @@ class RelayResult:
     frames_in: int = 0
     frames_out: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
+    # why frames were not simply redacted: status_reason -> frames (numbers dropped, so
+    # "newest detection is 1200 ms old" and "... 1300 ms old" count together)
+    reasons: dict[str, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
     latency_seqs: list[int] = field(default_factory=list)  # the frame of each latency
     seconds: float = 0.0  # the whole call: stream set-up and the last frame's latency included
@@ -352,6 +356,9 @@ def relay(
                     result.frames_out += 1
                     name = pb.FrameStatus.Name(f.status).removeprefix("FRAME_STATUS_")
                     result.statuses[name] = result.statuses.get(name, 0) + 1
+                    if f.status_reason:
+                        why = re.sub(r"\d+", "N", f.status_reason)
+                        result.reasons[why] = result.reasons.get(why, 0) + 1
                     if f.status == pb.FRAME_STATUS_REDACTED:
                         if result.first_redacted is None:
                             result.first_redacted = f.seq
