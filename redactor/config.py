@@ -469,12 +469,14 @@ class SweepConfig(Strict):
         2.0, gt=0.0, le=3600.0, description="video seconds between a stream's sweeps, at least"
     )
     # A detector at its floor finds a small still face on some sweeps and not on others, so a
-    # box is held for `keep` sweeps, then while its picture stays as it was (see docs/tuning.md#sweep).
+    # box is held while its picture stays as it was, whatever `keep` sweeps find (see
+    # docs/tuning.md#sweep).
     keep: int = Field(
         4,
         ge=1,
         le=100,
-        description="sweeps a still box is held for after the newest that found it, whatever the picture does",
+        description="sweeps after the newest that found it a still box is held for, "
+        "while its picture stays as it was, before hold_s applies",
     )
     hold_s: float = Field(
         120.0,

@@ -7,10 +7,11 @@ need it on every frame: a box found on an earlier frame still holds as long as
 the picture there has not changed. So each stream is swept now and then
 (`live.sweep.interval_s`), and what the sweep found on still ground (at most
 `max_moving_share` of the box moving on its frame) is masked on every later
-frame for the next `keep` sweeps, and after them while its picture stays as the
-sweep saw it (up to `hold_s`): a detector at its floor finds a small face on some
-sweeps and not on others. Past `keep`, a box goes once its picture has changed
-with nothing moving over it (what was there has left). What moves is masked by
+frame while its picture stays as the sweep saw it: for the next `keep` sweeps
+whether they find it again or not (a detector at its floor finds a small face on
+some sweeps and not on others), then up to `hold_s`. A box goes once its picture
+has changed with nothing moving over it (what was there has left), whenever
+that is: a walker the sweep saw standing for a moment leaves no mask behind. What moves is masked by
 the motion blobs and the tracks instead.
 
 One `Sweeper` serves the whole server: a single thread at the lowest CPU
@@ -269,20 +270,18 @@ class StillMasks:
 
     def held(self, motion: Motion, now_us: int) -> Detections:
         """The still boxes that hold on the frame at `now_us`, whose `motion` says what moved
-        and shows its picture. A box found by one of the last `keep` sweeps holds; after
-        those, while its picture stays as swept: it goes once that has changed (beyond
-        `changed_level`) with nothing moving over it (what was there has left), and at
-        the latest `hold_s` after the newest sweep that found it."""
+        and shows its picture. A box goes once its picture has changed (beyond
+        `changed_level`) with nothing moving over it (what was there has left); one not
+        found by any of the last `keep` sweeps goes `hold_s` after the newest that did."""
         self.collect()
         keep: list[_Held] = []
         for h in self._held:
             if motion.small.shape != h.work_shape:  # another picture size: another picture
                 continue
             recent = self.sweeps - h.seen_sweep <= self.cfg.keep  # found by one of the last `keep`
-            if not recent and (
-                not 0 <= now_us - h.seen_us <= self._hold_us
-                or (motion.trusted and self._left(h, motion))
-            ):
+            if not recent and not 0 <= now_us - h.seen_us <= self._hold_us:
+                continue
+            if motion.trusted and self._left(h, motion):
                 continue
             keep.append(h)
         self._held = keep

@@ -103,11 +103,11 @@ def test_a_small_still_box_is_masked_at_least_min_box_px_each_way_about_its_cent
         sweeper.close()
 
 
-def test_a_still_box_is_held_for_keep_sweeps_then_while_its_picture_stays_as_it_was() -> None:
+def test_a_still_box_is_held_while_its_picture_stays_as_it_was() -> None:
     """A detector at its floor finds a small face on some sweeps only: sweeps that miss
-    it do not drop it. For `keep` sweeps nothing does (a person standing may shift
-    unseen by the motion model); after them, someone walking over it does not either,
-    but its picture changing with nothing moving there (what was there has left) does."""
+    it do not drop it, nor does someone walking over it; its picture changing with
+    nothing moving there (what was there has left) does, even within `keep` sweeps: a
+    walker the sweep saw standing for a moment leaves no mask behind."""
     det = _Scripted([[POSTER], [], []])
     sweeper = Sweeper(det, nice=0)
     try:
@@ -115,9 +115,8 @@ def test_a_still_box_is_held_for_keep_sweeps_then_while_its_picture_stays_as_it_
         _sweep(masks, 0)
         _sweep(masks, 500_000)  # not due: half an interval later
         assert det.calls == 1
-        _sweep(masks, 1_000_000)  # one sweep without it: still one of the last two to see it
-        changed = _motion(poster_level=200)
-        np.testing.assert_allclose(masks.held(changed, 1_000_000).boxes, [POSTER])
+        _sweep(masks, 1_000_000)  # one sweep without it: still held
+        np.testing.assert_allclose(masks.held(_motion(), 1_000_000).boxes, [POSTER])
         _sweep(masks, 2_000_000)  # two sweeps without it
         assert det.calls == 3
         np.testing.assert_allclose(masks.held(_motion(), 2_000_000).boxes, [POSTER])
@@ -126,8 +125,21 @@ def test_a_still_box_is_held_for_keep_sweeps_then_while_its_picture_stays_as_it_
         )  # coding noise
         walked_over = _motion(poster_level=200, poster_moving=True)
         np.testing.assert_allclose(masks.held(walked_over, 2_080_000).boxes, [POSTER])
+        changed = _motion(poster_level=200)
         assert len(masks.held(changed, 2_120_000)) == 0  # changed, nothing moving: left
         assert len(masks.held(_motion(), 2_160_000)) == 0  # and gone for good
+    finally:
+        sweeper.close()
+
+
+def test_a_box_that_left_goes_within_keep_sweeps() -> None:
+    det = _Scripted([[POSTER]])
+    sweeper = Sweeper(det, nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, hold_s=60.0, keep=4))
+        _sweep(masks, 0)
+        np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, [POSTER])
+        assert len(masks.held(_motion(poster_level=200), 80_000)) == 0
     finally:
         sweeper.close()
 
