@@ -686,6 +686,7 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
                 _pct(c["far_share"], 1),
                 _pct(c["body_visible"], 0) + f" ({c['person_boxes']})",
                 f"{c['start_fully_masked']} ({c['start_s']:.1f} s)",
+                f"{c.get('start_coarse', '-')} ({c.get('start_coarse_s', 0.0):.1f} s)",
             ]
         )
     if not rows:
@@ -699,7 +700,8 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
             "redacted / oracle",
             "masked beyond reference x2",
             "person bodies visible (HOG boxes)",
-            "fully masked at start",
+            "no picture at start",
+            "masked whole at start (coarse mosaic included)",
         ],
         rows,
     ) + [
@@ -708,7 +710,8 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
         "ones excluded), against the oracle's (the reference boxes grown by the policy's enlargement, "
         "every frame); the share masked beyond every reference box grown 2x; the lower 75% of OpenCV "
         "HOG person boxes on the original frames left unmasked (frames without picture count 0); "
-        "frames before the stream's first redacted one.",
+        "frames before the stream's first redacted one, and before its first one out of the "
+        "coarse mosaic of its start.",
     ]
 
 
