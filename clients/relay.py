@@ -99,6 +99,11 @@ class RelayResult:
                 if self.lost_after_start
                 else ""
             )
+            + (
+                "; why: " + ", ".join(f"{k} ({v})" for k, v in sorted(self.reasons.items()))
+                if self.reasons
+                else ""
+            )
         )
 
 

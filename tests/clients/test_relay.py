@@ -99,3 +99,18 @@ def test_fps_counts_from_the_first_frame_sent_to_the_last_answered() -> None:
         2.0
     )  # nothing timed: the call
     assert RelayResult().fps == 0.0
+
+
+def test_the_summary_says_why_frames_were_not_simply_redacted() -> None:
+    from redactor.clients.relay import RelayResult
+
+    r = RelayResult(
+        frames_in=3,
+        frames_out=3,
+        statuses={"REDACTED": 2, "FULLY_MASKED": 1},
+        reasons={"no detection yet": 1, "coarse mosaic: the first sweep is not done": 1},
+    )
+    assert r.summary().endswith(
+        "; why: coarse mosaic: the first sweep is not done (1), no detection yet (1)"
+    )
+    assert "why" not in RelayResult(frames_in=1, frames_out=1).summary()
