@@ -119,12 +119,7 @@ def first_fine_picture(
 ) -> int | None:
     """The first frame from the stream's first REDACTED one on that is not masked whole
     (its coarse start over): from there on, only the policy's masks."""
-    if first_redacted is None:
-        return None
-    fine = [
-        s for s, m in masks.items() if s >= first_redacted and not fully_masked(m, width, height)
-    ]
-    return min(fine) if fine else None
+    return min(redacted_frames(masks, width, height, first_redacted), default=None)
 
 
 def start_without_picture(first_redacted: int | None, frames: int, fps: float) -> tuple[int, float]:

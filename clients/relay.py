@@ -39,8 +39,8 @@ class RelayResult:
     frames_in: int = 0
     frames_out: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
-    # why frames were not simply redacted: status_reason -> frames (numbers dropped, so
-    # "newest detection is 1200 ms old" and "... 1300 ms old" count together)
+    # why frames were not simply redacted: status_reason -> frames, digits folded to N so
+    # one reason with different figures counts once
     reasons: dict[str, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
     latency_seqs: list[int] = field(default_factory=list)  # the frame of each latency

@@ -5,9 +5,9 @@ background model (OpenCV MOG2, on a small BGR copy of each frame) finds the
 moving blobs. They serve twice:
 
 - as masks: a band along each blob's upper outline (`PolicyConfig.motion_cover`
-  of its height: where walkers' heads are, each strip about a head wide), or
-  the whole blob for policies that hide persons (`motion_mask = "box"`), is
-  masked on the very frame it is seen, so a moving face is covered between
+  of its height: where walkers' heads are, each strip about a head wide; the
+  whole silhouette for policies that hide persons, cover 1), or the top of each
+  blob's box (`motion_mask = "box"`), is masked on the very frame it is seen, so a moving face is covered between
   detections without waiting for one, however small it is;
 - as regions: grown and merged, they are cropped at full resolution and given
   to a small-object detector at a scale the whole frame could not afford.

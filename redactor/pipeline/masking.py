@@ -72,15 +72,8 @@ def mask_coarse(frame: Frame, masks: Masks, blocks: int) -> Masks:
     """Pixelates the whole of `frame` in place, `blocks` blocks across its long side, and
     returns `masks` with that frame-sized mask first (reason START). The masks are still
     to be applied on top, at the policy's own strength."""
-    w, h = frame.width, frame.height
-    whole = np.array([[0, 0, w, h]], np.float32)
-    style, strength = kernels.Style.PIXELATE, float(blocks)
-    if frame.layout == "bgr":
-        kernels.mask_bgr(frame.planes[0], whole, style=style, strength=strength)
-    elif frame.layout == "i420":
-        kernels.mask_i420(*frame.planes, whole, style=style, strength=strength)
-    else:
-        kernels.mask_nv12(*frame.planes, whole, style=style, strength=strength)
+    whole = np.array([[0, 0, frame.width, frame.height]], np.float32)
+    _mask_boxes(frame, whole, style=kernels.Style.PIXELATE, strength=float(blocks))
     return Masks(
         np.concatenate([whole, masks.boxes]),
         np.concatenate([np.zeros(1, np.int8), masks.labels]),
@@ -95,20 +88,36 @@ def apply_masks(frame: Frame, masks: Masks, policy: PolicyConfig) -> None:
     if masks.full_frame:
         mask_everything(frame, policy.fill_color)
         return
-    style = _STYLE[policy.style]
-    args = dict(
-        style=style, strength=policy.strength, ellipse=masks.ellipse, color=policy.fill_color
-    )
     boxes = masks.boxes[masks.reasons != int(MaskReason.START)]  # mask_coarse did those
     if len(boxes):
-        if frame.layout == "bgr":
-            kernels.mask_bgr(frame.planes[0], boxes, **args)
-        elif frame.layout == "i420":
-            kernels.mask_i420(*frame.planes, boxes, **args)
-        else:
-            kernels.mask_nv12(*frame.planes, boxes, **args)
+        _mask_boxes(
+            frame,
+            boxes,
+            style=_STYLE[policy.style],
+            strength=policy.strength,
+            ellipse=masks.ellipse,
+            color=policy.fill_color,
+        )
     for polygon in masks.zones:
         _fill_zone(frame, polygon, policy.fill_color)
+
+
+def _mask_boxes(
+    frame: Frame,
+    boxes: npt.NDArray[np.float32],
+    style: kernels.Style,
+    strength: float,
+    ellipse: bool = False,
+    color: tuple[int, int, int] = (0, 0, 0),
+) -> None:
+    """The kernel for the frame's layout, on `boxes` (frame px), in place."""
+    args = dict(style=style, strength=strength, ellipse=ellipse, color=color)
+    if frame.layout == "bgr":
+        kernels.mask_bgr(frame.planes[0], boxes, **args)
+    elif frame.layout == "i420":
+        kernels.mask_i420(*frame.planes, boxes, **args)
+    else:
+        kernels.mask_nv12(*frame.planes, boxes, **args)
 
 
 def _fill_zone(frame: Frame, polygon: npt.NDArray[np.int32], color: tuple[int, int, int]) -> None:

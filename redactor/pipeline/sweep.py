@@ -11,8 +11,8 @@ frame while its picture stays as the sweep saw it: for the next `keep` sweeps
 whether they find it again or not (a detector at its floor finds a small face on
 some sweeps and not on others), then up to `hold_s`. A box goes once its picture
 has changed with nothing moving over it (what was there has left), whenever
-that is: a walker the sweep saw standing for a moment leaves no mask behind. What moves is masked by
-the motion blobs and the tracks instead.
+that is: a walker the sweep saw standing for a moment leaves no mask behind.
+What moves is masked by the motion blobs and the tracks instead.
 
 One `Sweeper` serves the whole server: a single thread at the lowest CPU
 priority, busy at most a share of the time, so the sweeps take only what the

@@ -37,8 +37,8 @@ def test_every_pixel_is_under_a_block_and_the_face_under_its_own(layout: str) ->
     np.testing.assert_allclose(masks.boxes[0], [0, 0, W, H])
     assert not masks.full_frame
     y = frame.planes[0] if layout == "i420" else frame.planes[0][..., 0]
-    block = W // 12  # 20 px: 12 blocks across the long side
-    # away from the face's mask, each 20 px block is one value: nothing finer survives
+    block = W // 12  # 12 blocks across the long side
+    # away from the face's mask, each block is one value: nothing finer survives
     for by in range(0, H, block):
         for bx in range(0, 80, block):
             cell = y[by : by + block, bx : bx + block]

@@ -16,11 +16,12 @@ from redactor.pipeline.masking import apply_masks, masks_for
 from redactor.types import Detections, Frame, Label
 
 U8 = npt.NDArray[np.uint8]
-FACES = [[50.0, 50.0, 90.0, 90.0], [75.0, 60.0, 115.0, 100.0]]  # 40 px each, overlapping
-# enlarged 1.3x about their centres: 52 px; strength 2 -> 26 px blocks, blur radius 26
+FACES = [[50.0, 50.0, 90.0, 90.0], [75.0, 60.0, 115.0, 100.0]]  # one size, overlapping
+# the boxes as the policy enlarges them, and the block size (and blur radius) each gets:
+# its long side over the policy's strength
 OWN = [(44, 44, 96, 96), (69, 54, 121, 106)]
 OWN_SIZE = 26
-UNION = (44, 44, 121, 106)  # 77 px long: 39 px blocks, blur radius 39
+UNION = (44, 44, 121, 106)  # what a merge would mask: one longer box, bigger blocks
 
 
 def _texture() -> U8:
@@ -41,7 +42,7 @@ def _policy_output(img: U8, style: Style) -> U8:
 
 
 def _box_by_box(img: U8, style: Style) -> U8:
-    """Each enlarged box masked on its own, in order, at its own 26 px."""
+    """Each enlarged box masked on its own, in order, at its own block size."""
     out = img.copy()
     for x0, y0, x1, y1 in OWN:
         region = out[y0:y1, x0:x1]
@@ -87,11 +88,11 @@ def test_mosaic_blocks_follow_each_box_not_the_union() -> None:
     (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = OWN
     in_b = np.zeros((200, 200), bool)
     in_b[by0:by1, bx0:bx1] = True
-    # the box masked last is exactly 2x2 blocks of 26 px on its own grid
+    # the box masked last is exactly 2x2 blocks on its own grid
     for y in (by0, by0 + OWN_SIZE):
         for x in (bx0, bx0 + OWN_SIZE):
             assert _colours(out[y : y + OWN_SIZE, x : x + OWN_SIZE]) == 1
-    # the first box, where the second does not cover it: one colour per cell of its 26 px grid
+    # the first box, where the second does not cover it: one colour per cell of its own grid
     seen = 0
     for y in (ay0, ay0 + OWN_SIZE):
         for x in (ax0, ax0 + OWN_SIZE):
