@@ -753,7 +753,49 @@ def _fast_motion() -> MotionConfig:
     return MotionConfig(region_width=0, max_region_px=400_000)
 
 
-class FastPlanConfig(Strict):
+class ObjectsConfig(Strict):
+    """Per-object masks (redactor/export/objects.py): each object's mask follows its own
+    box, interpolated between its detections and carried a few frames past its ends."""
+
+    max_gap_s: float = Field(
+        2.0,
+        ge=0.0,
+        le=60.0,
+        description="an object's mask is interpolated between two of its detections at most this far apart",
+    )
+    pad_frames: int = Field(
+        3,
+        ge=0,
+        le=1000,
+        description="frames an object moving in is masked before its first and after its last detection",
+    )
+    margin_per_frame: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="an interpolated or padded box grows by this share of its size per frame "
+        "from the nearest detection",
+    )
+    max_margin: float = Field(
+        0.5, ge=0.0, le=4.0, description="... and by at most this share on each side"
+    )
+    # On every frame, the tracker's own gate (see docs/exports.md#plans-exhaustive-and-fast).
+    link_gate: float = Field(
+        1.5,
+        ge=0.0,
+        le=100.0,
+        description="detections on two looked-at frames are one object within this many box "
+        "sizes (track.centre_gate of the linking tracker)",
+    )
+    min_box_px: float = Field(
+        16.0,
+        ge=0.0,
+        le=1024.0,
+        description="px: every planned box grown about its centre to at least this each way; 0 = as found",
+    )
+
+
+class FastPlanConfig(ObjectsConfig):
     """The `fast` export plan (redactor/export/fast.py, objects.py): a fixed camera's still
     ground swept now and then, what moves looked at closer every few frames, and each
     object's mask following its own box between its detections."""
@@ -792,28 +834,6 @@ class FastPlanConfig(Strict):
         le=60.0,
         description="video seconds decoded before a segment so its background model has learned",
     )
-    max_gap_s: float = Field(
-        2.0,
-        ge=0.0,
-        le=60.0,
-        description="an object's mask is interpolated between two of its detections at most this far apart",
-    )
-    pad_frames: int = Field(
-        3,
-        ge=0,
-        le=1000,
-        description="frames an object moving in is masked before its first and after its last detection",
-    )
-    margin_per_frame: float = Field(
-        0.1,
-        ge=0.0,
-        le=1.0,
-        description="an interpolated or padded box grows by this share of its size per frame "
-        "from the nearest detection",
-    )
-    max_margin: float = Field(
-        0.5, ge=0.0, le=4.0, description="... and by at most this share on each side"
-    )
     # Looks are frames apart, so an object moves several of its own sizes between two
     # (see docs/exports.md#fast).
     link_gate: float = Field(
@@ -830,6 +850,27 @@ class FastPlanConfig(Strict):
         ge=0.0,
         le=1024.0,
         description="px: every planned box grown about its centre to at least this each way; 0 = as found",
+    )
+
+
+class ExhaustivePlanConfig(ObjectsConfig):
+    """The `exhaustive` export plan's masks: the policy's profile runs on every frame."""
+
+    # Per object, the area stays near what the detections need; held masks cover what a
+    # detector misses at the ends of a track, at several times that area (docs/exports.md).
+    masks: Literal["objects", "held"] = Field(
+        "objects",
+        description="objects: each object's own box, interpolated between its detections "
+        "(this block's settings); held: every mask held export.lookahead_s before and after, "
+        "with growing margins",
+    )
+    # Every frame detected: a face is found a frame or two late at most, and each padded
+    # frame costs area on every short track (docs/exports.md#plans-exhaustive-and-fast).
+    pad_frames: int = Field(
+        2,
+        ge=0,
+        le=1000,
+        description="frames an object is masked before its first and after its last detection",
     )
 
 
@@ -906,16 +947,17 @@ class ExportConfig(Strict):
     # (docs/exports.md#fast); until it does, it is asked for, not assumed.
     plan: Literal["fast", "exhaustive"] = Field(
         "exhaustive",
-        description="exhaustive: the policy's profile on every frame, tracked both ways; "
+        description="exhaustive: the policy's profile on every frame (export.exhaustive); "
         "fast: sweeps, moving regions and per-object masks (export.fast)",
     )
     fast: FastPlanConfig = Field(default_factory=FastPlanConfig)
+    exhaustive: ExhaustivePlanConfig = Field(default_factory=ExhaustivePlanConfig)
     lookahead_s: float = Field(
         2.0,
         ge=0.0,
         le=60.0,
-        description="exhaustive plan: seconds a mask extends before an object's first and after "
-        "its last detection",
+        description="exhaustive plan with held masks: seconds a mask extends before an "
+        "object's first and after its last detection",
     )
     subject_overlap: float = Field(
         0.5,

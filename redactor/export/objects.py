@@ -1,7 +1,8 @@
-"""The fast plan's masks, per object: each object's mask follows its own box.
+"""Masks per object, for both export plans: each object's mask follows its own box.
 
-Input: per frame, the detections of the fast plan's looks (redactor.export.fast)
-and how each frame was looked at. Detections are linked into objects by the
+Input: per frame, the detections of the fast plan's looks (redactor.export.fast),
+or of the exhaustive plan's profile on every frame (each frame a sweep), and how
+each frame was looked at. Detections are linked into objects by the
 tracker (redactor.track.Tracker, run over the looked-at frames only), then each
 object is masked:
 
@@ -10,8 +11,10 @@ object is masked:
   interpolated between them (TRACKED), so the mask moves with the object;
 - before its first and after its last detection (LOOKAHEAD): for an object a
   sweep found, back to the sweep before and on to the sweep after (it stood
-  still where no region was looked at); otherwise `pad_frames`, moved on by its
-  own velocity, since the frames between looks may already show it.
+  still where no region was looked at); otherwise, and where sweeps are no
+  more than `pad_frames` apart (the exhaustive plan sweeps every frame),
+  `pad_frames`, moved on by its own velocity, since the frames between looks
+  may already show it.
 
 Boxes away from a detection grow by `margin_per_frame` of their size per frame
 from the nearest detection, up to `max_margin` per side: the object may have
@@ -30,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.boxes import at_least
-from redactor.config import FastPlanConfig
+from redactor.config import ObjectsConfig
 from redactor.errors import InvalidInput
 from redactor.export.redact import LOOK_FULL, LOOK_NONE
 from redactor.track import TrackedFrame, Tracker, TrackerParams
@@ -58,7 +61,7 @@ def plan_objects(
     detections: Sequence[Detections],
     looks: Sequence[int],
     t_us: Sequence[int],
-    cfg: FastPlanConfig,
+    cfg: ObjectsConfig,
     params: TrackerParams | None = None,
 ) -> list[TrackedFrame]:
     """Per frame, every object's box to mask, with its track id and reason (module doc)."""
@@ -82,7 +85,7 @@ def _link(
     detections: Sequence[Detections],
     looks: Sequence[int],
     t_us: Sequence[int],
-    cfg: FastPlanConfig,
+    cfg: ObjectsConfig,
     params: TrackerParams | None,
 ) -> dict[int, list[_Seen]]:
     """Each object's detections in frame order, linked by the tracker over looked-at frames."""
@@ -112,7 +115,7 @@ def _follow(
     seen: list[_Seen],
     t_us: Sequence[int],
     sweeps: npt.NDArray[np.int64],
-    cfg: FastPlanConfig,
+    cfg: ObjectsConfig,
 ) -> list[tuple[int, npt.NDArray[np.float32], int, int]]:
     """(frame, box, reason, detection row or -1) for every frame the object is masked on."""
     n = len(t_us)
@@ -142,20 +145,16 @@ def _pad(
     seen: list[_Seen],
     t_us: Sequence[int],
     sweeps: npt.NDArray[np.int64],
-    cfg: FastPlanConfig,
+    cfg: ObjectsConfig,
     limit: int,
 ) -> list[tuple[int, npt.NDArray[np.float32], int, int]]:
     """Frames beyond an end of the object's detections (`step` -1: before, +1: after),
     up to but not including `limit`."""
-    if end.swept:  # stood still: to the neighbouring sweep (or the clip's end)
-        k = int(np.searchsorted(sweeps, end.frame))
-        if step > 0:
-            to = int(sweeps[k + 1]) if k + 1 < len(sweeps) else len(t_us) - 1
-        else:
-            to = int(sweeps[k - 1]) if k > 0 else 0
+    to = _neighbouring_sweep(end.frame, step, sweeps, len(t_us)) if end.swept else end.frame
+    if abs(to - end.frame) > cfg.pad_frames:  # stood still between two sweeps: held
         frames = abs(to - end.frame)
         velocity = np.zeros(4, np.float32)
-    else:
+    else:  # moving in or out, or every frame swept (the exhaustive plan)
         frames = cfg.pad_frames
         velocity = _velocity(seen, end, step)
     out = []
@@ -166,6 +165,14 @@ def _pad(
         box = (end.box + velocity * (step * k)).astype(np.float32)
         out.append((f, _grow(box, k, cfg), _LOOKAHEAD, -1))
     return out
+
+
+def _neighbouring_sweep(frame: int, step: int, sweeps: npt.NDArray[np.int64], n: int) -> int:
+    """The sweep after (`step` +1) or before (-1) the sweep at `frame`, else the clip's end."""
+    k = int(np.searchsorted(sweeps, frame))
+    if step > 0:
+        return int(sweeps[k + 1]) if k + 1 < len(sweeps) else n - 1
+    return int(sweeps[k - 1]) if k > 0 else 0
 
 
 def _velocity(seen: list[_Seen], end: _Seen, step: int) -> npt.NDArray[np.float32]:
@@ -180,9 +187,7 @@ def _velocity(seen: list[_Seen], end: _Seen, step: int) -> npt.NDArray[np.float3
     return ((b.box - a.box) / (b.frame - a.frame)).astype(np.float32)
 
 
-def _grow(
-    box: npt.NDArray[np.float32], frames: int, cfg: FastPlanConfig
-) -> npt.NDArray[np.float32]:
+def _grow(box: npt.NDArray[np.float32], frames: int, cfg: ObjectsConfig) -> npt.NDArray[np.float32]:
     share = min(cfg.max_margin, cfg.margin_per_frame * frames)
     lo, hi = np.minimum(box[:2], box[2:]), np.maximum(box[:2], box[2:])
     m = share * (hi - lo)

@@ -37,7 +37,7 @@ from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
-from redactor.config import Config
+from redactor.config import Config, ObjectsConfig
 from redactor.detect.base import Detector
 from redactor.detect.registry import ProfileDetector
 from redactor.errors import (
@@ -504,10 +504,11 @@ class ExportService:
         run = self._segment_run(job)
         found, detectors = run.detect(job.id, selection, cuts)
         params = self._tracker_params()
+        objects = self._objects()
         tracked = (
-            plan_objects(found.detections, found.looks, found.t_us, self.cfg.fast, params)
-            if self.cfg.plan == "fast"
-            else track(found, params, lookahead=True)
+            track(found, params, lookahead=True)
+            if objects is None
+            else plan_objects(found.detections, found.looks, found.t_us, objects, params)
         )
         return bundle.Bundle(
             found, tracked, detectors, bundle.summarize(found, tracked), source_sha
@@ -668,11 +669,16 @@ class ExportService:
             partial(self._ticker, job),
         )
 
-    def _tracker_params(self) -> TrackerParams:
+    def _objects(self) -> ObjectsConfig | None:
+        """How masks are planned per object, or None for the exhaustive plan's held masks."""
         if self.cfg.plan == "fast":
-            return TrackerParams(
-                hold_s=self.cfg.fast.max_gap_s, centre_gate=self.cfg.fast.link_gate
-            )
+            return self.cfg.fast
+        return self.cfg.exhaustive if self.cfg.exhaustive.masks == "objects" else None
+
+    def _tracker_params(self) -> TrackerParams:
+        objects = self._objects()
+        if objects is not None:
+            return TrackerParams(hold_s=objects.max_gap_s, centre_gate=objects.link_gate)
         return TrackerParams(hold_s=self.cfg.lookahead_s)
 
     def review_dir(self, export_id: str) -> Path:
@@ -768,11 +774,18 @@ class ExportService:
 
     def _plan_doc(self, found: DetectPass, params: TrackerParams) -> dict[str, Any]:
         """How the masks were planned, for the manifest."""
-        if self.cfg.plan == "exhaustive":
+        if self.cfg.plan == "exhaustive" and self.cfg.exhaustive.masks == "held":
             return {
                 "name": "exhaustive",
                 "method": "redactor.track.track_clip (forward + backward)",
+                "masks": "held",
                 "hold_s": params.hold_s,
+            }
+        if self.cfg.plan == "exhaustive":
+            return {
+                "name": "exhaustive",
+                "method": "redactor.export.objects (per object)",
+                **self.cfg.exhaustive.model_dump(mode="json"),
             }
         looks = np.bincount(np.asarray(found.looks, np.int64), minlength=3)
         return {

@@ -1,11 +1,11 @@
-"""The fast plan's per-object masks (redactor.export.objects), on synthetic detections."""
+"""Per-object masks of both plans (redactor.export.objects), on synthetic detections."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from redactor.config import FastPlanConfig
+from redactor.config import ExhaustivePlanConfig, FastPlanConfig
 from redactor.errors import InvalidInput
 from redactor.export.objects import plan_objects
 from redactor.export.redact import LOOK_FULL, LOOK_NONE, LOOK_REGIONS
@@ -134,3 +134,21 @@ def test_padding_beside_a_long_gap_follows_the_motion_at_that_end() -> None:
     out = plan_objects(dets, looks, T_US[:n], cut)
     assert float(out[5].detections.boxes[0, 0]) == pytest.approx(118.0 + 12.0, abs=1e-3)
     assert float(out[76].detections.boxes[0, 0]) == pytest.approx(900.0 + 12.0, abs=1e-3)
+
+
+def test_the_exhaustive_plan_masks_each_object_along_its_path_not_held() -> None:
+    """Every frame swept: an object seen on frames 50-70 is masked a few frames either
+    side along its own velocity, not held in place to the neighbouring sweep or for
+    seconds (the held masks of export.exhaustive.masks = "held")."""
+    n = 120
+    looks = [LOOK_FULL] * n
+    dets = [face(100 + 6.0 * i) if 50 <= i <= 70 else NONE for i in range(n)]
+    cfg = ExhaustivePlanConfig(margin_per_frame=0.0)
+    out = plan_objects(dets, looks, T_US[:n], cfg)
+    masked = [i for i, tf in enumerate(out) if len(tf)]
+    assert masked == list(range(50 - cfg.pad_frames, 71 + cfg.pad_frames))
+    pad = cfg.pad_frames
+    assert pad >= 2
+    for i in [*range(50 - pad, 50), *range(71, 71 + pad)]:
+        assert int(out[i].reasons[0]) == int(MaskReason.LOOKAHEAD)
+        assert float(out[i].detections.boxes[0, 0]) == pytest.approx(100 + 6.0 * i, abs=1e-3)

@@ -12,17 +12,19 @@ import numpy.typing as npt
 import pytest
 from export_helpers import CAMERA, MakeConfig
 
-from redactor.config import Config
+from bench.eval_score import box_mask, coverage
+from redactor.config import Config, ExhaustivePlanConfig
 from redactor.detect.base import Detector
 from redactor.detect.registry import ProfileDetector
 from redactor.errors import DetectorUnavailable
 from redactor.export.archive import Archive
 from redactor.export.jobs import ExportJob, ExportRequest, ExportState
-from redactor.export.redact import DetectPass, detect_clip, track
+from redactor.export.objects import plan_objects
+from redactor.export.redact import DetectPass, detect_clip, plan_masks, track
 from redactor.export.service import ExportService
 from redactor.ledger import Event
 from redactor.track import TrackerParams
-from redactor.types import Detections, MaskReason
+from redactor.types import Detections, Label, MaskReason
 
 START = datetime(2024, 5, 1, 8, 0, 0, tzinfo=UTC)  # the test recording's start
 # the first second (10 frames): enough for these tests, quick with the thorough profile
@@ -164,3 +166,32 @@ def test_lookahead_masks_more_and_never_less(detected: DetectPass) -> None:
         if f > 0 and any(tid in ahead[j].detections.track_ids for j in range(f))
     ]
     assert early, "no face was covered before its first detection"
+
+
+def test_per_object_masks_cover_every_detection_with_less_area_than_held(
+    detected: DetectPass,
+) -> None:
+    """The exhaustive plan's default masks (export.exhaustive.masks = objects) on a real
+    clip's thorough detections: every detected face and plate under its mask, with less of
+    the frame masked than the held masks of the same detections."""
+    policy = Config().policy.policies["export"]
+    cfg = ExhaustivePlanConfig()
+    objects = plan_objects(
+        detected.detections,
+        detected.looks,
+        detected.t_us,
+        cfg,
+        TrackerParams(hold_s=cfg.max_gap_s, centre_gate=cfg.link_gate),
+    )
+    held = track(detected, TrackerParams(hold_s=2.0), lookahead=True)
+    area = {"objects": 0.0, "held": 0.0}
+    for name, tracked in (("objects", objects), ("held", held)):
+        for i, masks in enumerate(plan_masks(detected, tracked, policy).masks):
+            area[name] += float(box_mask(masks.boxes, detected.width, detected.height).mean())
+            wanted = detected.detections[i].select(
+                np.isin(detected.detections[i].labels, [int(Label.FACE), int(Label.PLATE)])
+            )
+            cover = coverage(box_mask(masks.boxes, detected.width, detected.height), wanted.boxes)
+            assert (cover >= 0.99).all(), f"{name}, frame {i}: a detection is not masked"
+    assert sum(len(d) for d in detected.detections) > 10, "the clip should have faces"
+    assert area["objects"] < 0.8 * area["held"], area
