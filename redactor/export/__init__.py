@@ -16,8 +16,9 @@ How an export goes (redactor.export.service.ExportService; gRPC: redactor.server
    each segment is detected per `export.plan`: the export policy's profile
    on every frame (exhaustive), or sweeps and moving regions (fast,
    redactor.export.fast); the whole clip's detections are then planned once
-   on the coordinator: tracked forward and backward (redactor.track.track_clip,
-   the look-ahead) or followed per object (redactor.export.objects), and
+   on the coordinator: followed per object (redactor.export.objects; or, with
+   `export.exhaustive.masks = "held"`, tracked forward and backward and held,
+   redactor.track.track_clip), and
    masked per policy (redactor.export.redact); each segment is masked, marked "EXPORT <id> FOR
    <recipient>" and encoded to H.264 on its own; the segments are joined
    without re-encoding into one MP4 with the source's pts and time base, no

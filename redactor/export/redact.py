@@ -3,10 +3,11 @@
 Detection keeps only each frame's Detections (never the frames): per segment
 on workers (redactor.export.tasks), or in one pass over the clip
 (`detect_clip`, which tests and the benchmark use as the reference). The plan
-then tracks the whole clip forward and backward (redactor.track.track_clip),
-which is the look-ahead: an object is masked on the frames before its first
-detection and after its last one, and across gaps, not only where the detector
-fired. Each frame is then masked per plan and marked (`mask_frame`).
+follows each object over the whole clip (redactor.export.objects), or, with held
+masks, tracks the clip forward and backward (`track`, redactor.track.track_clip):
+either way an object is masked across the gaps between its detections and past
+its ends, not only where the detector fired. Each frame is then masked per plan
+(`plan_masks`) and marked (`mask_frame`).
 
 Fail closed: a frame whose detector raised is masked entirely (logged, listed in
 the manifest). Anything else that goes wrong fails the whole export, and the
