@@ -774,7 +774,8 @@ class ExportService:
 
     def _plan_doc(self, found: DetectPass, params: TrackerParams) -> dict[str, Any]:
         """How the masks were planned, for the manifest."""
-        if self.cfg.plan == "exhaustive" and self.cfg.exhaustive.masks == "held":
+        objects = self._objects()
+        if objects is None:  # the exhaustive plan's held masks
             return {
                 "name": "exhaustive",
                 "method": "redactor.track.track_clip (forward + backward)",
@@ -785,7 +786,7 @@ class ExportService:
             return {
                 "name": "exhaustive",
                 "method": "redactor.export.objects (per object)",
-                **self.cfg.exhaustive.model_dump(mode="json"),
+                **objects.model_dump(mode="json"),
             }
         looks = np.bincount(np.asarray(found.looks, np.int64), minlength=3)
         return {
