@@ -9,7 +9,9 @@ mean the same everywhere:
   `clip` (to the frame; `Detections.clipped` calls it);
 - merging: `suppress` (NMS per label), `merge_union` (per label, the union of
   overlapping boxes) and `merge_regions` (integer crop regions, united only
-  where that saves pixels).
+  where that saves pixels);
+- looking at parts of a frame: `aligned_windows` (a network input's windows around
+  regions, on its stride grid) and `centres_in`.
 
 The benchmarks' scoring (coverage of labelled boxes by a mask) stays in
 bench/eval_score.py: the referee does not share code with what it scores.
@@ -173,3 +175,72 @@ def merge_regions(regions: list[Region]) -> list[Region]:
                 merged.append(b)
         out = merged
     return out
+
+
+def aligned_windows(
+    regions: list[Region],
+    fx: float,
+    fy: float,
+    width: int,
+    height: int,
+    align: int,
+    context: int,
+) -> list[tuple[Region, Region]]:
+    """(core, outer) windows of a network input over frame regions, in input px.
+
+    `fx`, `fy` are frame px per input px and `width` x `height` the input. A core
+    covers its regions on the `align` grid; its outer window adds `context` input
+    px each side (rounded up to the grid, clipped to the input). Cores never
+    overlap: overlapping ones are united, as are windows whose union costs no
+    more pixels than the two outer windows would.
+    """
+    a = max(1, align)
+    pad = -(-context // a) * a
+    cores: list[Region] = []
+    for x0, y0, x1, y1 in regions:
+        c = (
+            max(0, int(x0 / fx) // a * a),
+            max(0, int(y0 / fy) // a * a),
+            min(width, -(-int(np.ceil(x1 / fx)) // a) * a),
+            min(height, -(-int(np.ceil(y1 / fy)) // a) * a),
+        )
+        if c[2] > c[0] and c[3] > c[1]:
+            cores.append(c)
+
+    def outer(c: Region) -> Region:
+        return (
+            max(0, c[0] - pad),
+            max(0, c[1] - pad),
+            min(width, c[2] + pad),
+            min(height, c[3] + pad),
+        )
+
+    def overlap(p: Region, q: Region) -> bool:
+        return p[0] < q[2] and q[0] < p[2] and p[1] < q[3] and q[1] < p[3]
+
+    changed = True
+    while changed:
+        changed = False
+        merged: list[Region] = []
+        for c in cores:
+            for i, m in enumerate(merged):
+                u = (min(c[0], m[0]), min(c[1], m[1]), max(c[2], m[2]), max(c[3], m[3]))
+                cheap = region_area(outer(u)) <= region_area(outer(c)) + region_area(outer(m))
+                if overlap(c, m) or (overlap(outer(c), outer(m)) and cheap):
+                    merged[i] = u
+                    changed = True
+                    break
+            else:
+                merged.append(c)
+        cores = merged
+    return [(c, outer(c)) for c in cores]
+
+
+def centres_in(boxes: F32, cores: list[Region]) -> npt.NDArray[np.bool_]:
+    """Which boxes have their centre inside one of the cores (half-open, input px)."""
+    keep = np.zeros(len(boxes), bool)
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2
+    for x0, y0, x1, y1 in cores:
+        keep |= (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
+    return keep

@@ -810,10 +810,16 @@ class FastPlanConfig(ObjectsConfig):
         description="video seconds between sweeps of the whole frame (the policy's profile); "
         "every segment starts with one",
     )
-    # The reference of privacy is the policy's profile on every frame: the same detectors on
-    # the crops find what it finds (see docs/exports.md#fast).
+    # The reference of privacy is the policy's profile on every frame. Windows of its own
+    # network inputs find what it finds there; crops of the frame miss small faces, since a
+    # face lands on other pixels of the network's grid (see docs/exports.md#windows).
+    looks: Literal["windows", "crops"] = Field(
+        "windows",
+        description="how moving regions are looked at: windows (the policy's profile on "
+        "windows of its whole-frame network inputs) or crops (region_profile on crops)",
+    )
     region_profile: str = Field(
-        "thorough", description="detection profile run on the moving regions' crops"
+        "thorough", description="detection profile run on the moving regions' crops (looks: crops)"
     )
     motion: MotionConfig = Field(default_factory=_fast_motion)
     recent_s: float = Field(

@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.eval_score import box_mask, coverage
 from redactor.boxes import (
     Region,
+    aligned_windows,
     at_least,
+    centres_in,
     clip,
     enlarge,
     iou_matrix,
@@ -388,3 +392,53 @@ def test_coverage_matches_the_slow_reference() -> None:
         labelled = _random_boxes(rng, 6, size=20, top=40)
         want = np.array([_slow_coverage(mask, (b[0], b[1], b[2], b[3])) for b in labelled.tolist()])
         np.testing.assert_allclose(coverage(mask, labelled), want)
+
+
+# ------------------------------------------------------------------ aligned_windows
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 1900), st.integers(0, 1060), st.integers(1, 400), st.integers(1, 300)
+        ),
+        max_size=6,
+    ),
+    st.sampled_from([0.5, 1.0, 1.5]),
+)
+def test_aligned_windows_cover_regions_on_the_grid(
+    rects: list[tuple[int, int, int, int]], fx: float
+) -> None:
+    width, height, align, context = 1920, 1088, 32, 70
+    iw, ih = -(-round(width / fx) // align) * align, -(-round(height / fx) // align) * align
+    regions = [(x, y, min(width, x + w), min(height, y + h)) for x, y, w, h in rects]
+    wins = aligned_windows(regions, fx, fx, iw, ih, align, context)
+    cores = [c for c, _ in wins]
+    for core, outer in wins:
+        assert all(v % align == 0 or v in (iw, ih) for v in core), core
+        assert all(v % align == 0 or v in (iw, ih) for v in outer), outer
+        pad = 96  # the context rounded up to the grid
+        assert outer == (
+            max(0, core[0] - pad),
+            max(0, core[1] - pad),
+            min(iw, core[2] + pad),
+            min(ih, core[3] + pad),
+        )
+    for i, a in enumerate(cores):  # cores never overlap: a box is kept by one window at most
+        for b in cores[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    for x0, y0, x1, y1 in regions:  # every region lies inside the cores, in input px
+        probe = np.array(
+            [[x / fx, y / fx, x / fx, y / fx] for x in (x0, x1 - 1) for y in (y0, y1 - 1)],
+            np.float32,
+        )
+        assert centres_in(probe, cores).all(), (x0, y0, x1, y1, cores)
+
+
+def test_windows_of_near_regions_are_united_far_ones_kept_apart() -> None:
+    near = aligned_windows([(0, 0, 40, 40), (100, 0, 140, 40)], 1.0, 1.0, 640, 640, 32, 64)
+    assert [c for c, _ in near] == [(0, 0, 160, 64)]
+    far = aligned_windows([(0, 0, 40, 40), (500, 500, 540, 540)], 1.0, 1.0, 640, 640, 32, 64)
+    assert sorted(c for c, _ in far) == [(0, 0, 64, 64), (480, 480, 544, 544)]
+    assert aligned_windows([], 1.0, 1.0, 640, 640, 32, 64) == []

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import nms
+from redactor.boxes import Region, aligned_windows, centres_in, nms
 from redactor.config import CenterFaceConfig
 from redactor.detect.base import resize
 from redactor.detect.onnx_session import dynamic_image_model, shared_session
@@ -26,6 +26,9 @@ PAD_TO = 32  # the network downsamples 5 times
 SNAP = (
     0.03  # largest extra shrink taken to avoid padding a side (padding costs time, finds nothing)
 )
+# Input px of context around a window (detect_in): with it the windows' faces are the whole
+# input's, box for box (docs/exports.md#windows).
+WINDOW_CONTEXT = 160
 # The network was trained on RGB pixels 0..255, with no mean or scale.
 _MODEL = "centerface"
 
@@ -84,23 +87,32 @@ class CenterFaceDetector:
         self._outputs = [o.name for o in self._sess.get_outputs()[:3]]
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
+        return self._detect(bgr, None)
+
+    def detect_in(self, bgr: npt.NDArray[np.uint8], regions: list[Region]) -> Detections:
+        """What `detect` finds with its centre in `regions` (frame px), at a share of its cost:
+        the network runs on windows of the whole frame's own input (redactor.boxes.aligned_windows)."""
+        return self._detect(bgr, regions)
+
+    def _detect(self, bgr: npt.NDArray[np.uint8], regions: list[Region] | None) -> Detections:
         h, w = bgr.shape[:2]
         s = work_scale(w, h, self.cfg.scale, self.cfg.max_side)
-        if s < self.cfg.min_scale:
+        if s < self.cfg.min_scale or regions == []:
             return (
                 Detections.empty()
             )  # a pass meant for smaller frames; another pass covers this one
         sw, sh = max(1, round(w * s)), max(1, round(h * s))
         img = resize(bgr, sw, sh)
         pw, ph = -(-sw // PAD_TO) * PAD_TO, -(-sh // PAD_TO) * PAD_TO
-        blob = np.zeros((1, 3, ph, pw), np.float32)
-        # BGR -> RGB while filling the padded planar buffer; padding stays black.
-        blob[0, :, :sh, :sw] = img[:, :, ::-1].transpose(2, 0, 1)
-        # onnxruntime sessions may run concurrently: no lock needed.
-        heat, log_size, offset = self._sess.run(self._outputs, {self._input: blob})
         low = self.cfg.small_px > 0 and self.cfg.small_min_score < self.cfg.min_score
         floor = self.cfg.small_min_score if low else self.cfg.min_score
-        boxes, scores = decode(heat[0, 0], log_size[0], offset[0], floor)
+        if regions is None:
+            boxes, scores = self._run(img, (0, 0, pw, ph), floor)
+        else:
+            wins = aligned_windows(regions, w / sw, h / sh, pw, ph, PAD_TO, WINDOW_CONTEXT)
+            found = [self._window(img, core, outer, floor) for core, outer in wins]
+            boxes = np.concatenate([b for b, _ in found]).reshape(-1, 4)
+            scores = np.concatenate([c for _, c in found])
         keep = nms(boxes, scores, self.cfg.nms_iou)
         # Back to frame px: the true per-axis factor, since sizes were rounded.
         boxes = boxes[keep] * np.array([w / sw, h / sh, w / sw, h / sh], np.float32)
@@ -113,6 +125,33 @@ class CenterFaceDetector:
             small = side <= self.cfg.max_face_px
             boxes, scores = boxes[small], scores[small]
         return Detections.create(boxes, scores, Label.FACE).clipped(w, h)
+
+    def _window(
+        self, img: npt.NDArray[np.uint8], core: Region, outer: Region, floor: float
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """The boxes centred in `core` that survive suppression among all the window's boxes,
+        as on the whole input, where a box in the context may suppress one in the core."""
+        boxes, scores = self._run(img, outer, floor)
+        keep = nms(boxes, scores, self.cfg.nms_iou)
+        boxes, scores = boxes[keep], scores[keep]
+        inside = centres_in(boxes, [core])
+        return boxes[inside], scores[inside]
+
+    def _run(
+        self, img: npt.NDArray[np.uint8], window: Region, floor: float
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Boxes (input px) and scores above `floor` of the network on one window of the
+        resized frame `img`; what lies past the image in the window is black padding."""
+        x0, y0, x1, y1 = window
+        ih, iw = img.shape[:2]
+        blob = np.zeros((1, 3, y1 - y0, x1 - x0), np.float32)
+        cw, ch = max(0, min(x1, iw) - x0), max(0, min(y1, ih) - y0)
+        # BGR -> RGB while filling the padded planar buffer; padding stays black.
+        blob[0, :, :ch, :cw] = img[y0 : y0 + ch, x0 : x0 + cw, ::-1].transpose(2, 0, 1)
+        # onnxruntime sessions may run concurrently: no lock needed.
+        heat, log_size, offset = self._sess.run(self._outputs, {self._input: blob})
+        boxes, scores = decode(heat[0, 0], log_size[0], offset[0], floor)
+        return boxes + np.array([x0, y0, x0, y0], np.float32), scores
 
     def close(self) -> None:
         pass  # the session is freed with the object; nothing to release early

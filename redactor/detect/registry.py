@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import suppress
+from redactor.boxes import Region, suppress
 from redactor.config import (
     CenterFaceConfig,
     DetectorConfig,
@@ -19,7 +19,7 @@ from redactor.config import (
     PlateTextConfig,
     ProfileConfig,
 )
-from redactor.detect.base import Detector, check_frame
+from redactor.detect.base import Detector, check_frame, detect_in
 from redactor.detect.threads import lower_priority
 from redactor.models import MODELS, model_file
 from redactor.types import Detections
@@ -127,6 +127,17 @@ class ProfileDetector:
             parts = [f.result() for f in futures]  # re-raises the first failure: fail closed
         else:
             parts = [d.detect(bgr) for d in self.detectors]
+        return suppress(Detections.concat(parts), self.cfg.merge_iou)
+
+    def detect_in(self, bgr: npt.NDArray[np.uint8], regions: list[Region]) -> Detections:
+        """The profile's boxes centred in `regions` (frame px): each detector's `detect_in`,
+        merged as `detect` merges them."""
+        check_frame(bgr)
+        if self._pool is not None:
+            futures = [self._pool.submit(detect_in, d, bgr, regions) for d in self.detectors]
+            parts = [f.result() for f in futures]  # re-raises the first failure: fail closed
+        else:
+            parts = [detect_in(d, bgr, regions) for d in self.detectors]
         return suppress(Detections.concat(parts), self.cfg.merge_iou)
 
     def close(self) -> None:

@@ -157,7 +157,7 @@ class SegmentRun:
     def _profiles(self) -> dict[str, ProfileConfig]:
         """The detection profiles the export's plan runs, by name."""
         names = [self.profile]
-        if self.config.export.plan == "fast":
+        if self.config.export.plan == "fast" and self.config.export.fast.looks == "crops":
             names.append(self.config.export.fast.region_profile)
         return {n: self.config.detect.profiles[n] for n in names}
 

@@ -8,9 +8,11 @@ model the scene, redactor.pipeline.background):
   segment's first frame and then every `sweep_s` of video. It finds what
   stands still (a parked car's plate, a person waiting);
 - every `step` frames (and on the segment's last), a look at the moving
-  regions (LOOK_REGIONS): the region profile on crops of where the picture
-  moved, at full detail, and around what the looks of the last `recent_s`
-  found (a person who stopped is no longer moving, but is still there). Where
+  regions (LOOK_REGIONS): the policy's profile on windows of its own
+  whole-frame network inputs (`looks` "windows": what it would find there on the
+  whole frame, redactor.detect.base.detect_in), or the region profile on crops
+  (`looks` "crops"), where the picture moved and around what the looks of the
+  last `recent_s` found (a person who stopped is no longer moving, but is still there). Where
   the background model cannot tell what moves (still learning, the whole
   picture changed), that look is a sweep instead;
 - on the other frames nothing runs (LOOK_NONE): the plan (redactor.export.objects)
@@ -33,8 +35,8 @@ import numpy.typing as npt
 
 from redactor.boxes import Region, merge_regions, region_area
 from redactor.config import FastPlanConfig
-from redactor.detect.base import Detector
-from redactor.errors import FailedPrecondition
+from redactor.detect.base import Detector, detect_in
+from redactor.errors import FailedPrecondition, InvalidDetections
 from redactor.export import segments
 from redactor.export.redact import LOOK_FULL, LOOK_NONE, LOOK_REGIONS, detect_frame
 from redactor.export.segments import Segment
@@ -97,7 +99,10 @@ def detect_segment(
             recent = [(t, b) for t, b in recent if f.t_us - t <= round(cfg.recent_s * _US)]
             boxes = motion.regions(cfg.motion, width, height)
             boxes = _with_recent(boxes, [b for _, b in recent], cfg, width, height)
-            found, why = _look_closer(regions, f, boxes, cfg, width, height)
+            if cfg.looks == "windows":
+                found, why = _look_in(full, f, boxes, width, height)
+            else:
+                found, why = _look_closer(regions, f, boxes, cfg, width, height)
         if len(found):
             recent.append((f.t_us, found.boxes))
         if why is not None:
@@ -131,6 +136,30 @@ def _with_recent(
     merged = merge_regions([*moving, *extra])
     merged.sort(key=region_area, reverse=True)
     return merged
+
+
+def _look_in(
+    detector: Detector, f: SourceFrame, boxes: list[Region], width: int, height: int
+) -> tuple[Detections, str | None]:
+    """What `detector` finds on the whole frame within the regions, on windows of its inputs."""
+    if not boxes:
+        return Detections.empty(), None
+    try:
+        found = detect_in(detector, f.bgr, boxes)
+        if not isinstance(found, Detections):
+            raise InvalidDetections(
+                f"detector returned {type(found).__name__}, expected Detections"
+            )
+        return found.clipped(width, height), None
+    except Exception as e:  # noqa: BLE001 - fail closed on this frame, keep the export going
+        log.warning(
+            "export frame %d (pts %d): detector failed on the moving regions, frame fully "
+            "masked: %s",
+            f.index,
+            f.pts,
+            e,
+        )
+        return Detections.empty(), f"detector failed on the moving regions: {type(e).__name__}: {e}"
 
 
 def _look_closer(

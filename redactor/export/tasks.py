@@ -134,7 +134,7 @@ def run_detect(
     parts = getattr(detector, "detectors", [detector])
     if task.fast is not None:
         cfg = FastPlanConfig.model_validate(task.fast)
-        region = detector_for(cfg.region_profile)
+        region = detector if cfg.looks == "windows" else detector_for(cfg.region_profile)
         looked = fast.detect_segment(
             Path(task.source),
             task.segment,
@@ -146,7 +146,8 @@ def run_detect(
             stop,
             tick,
         )
-        parts = [*parts, *getattr(region, "detectors", [region])]
+        if region is not detector:
+            parts = [*parts, *getattr(region, "detectors", [region])]
         described = [{"name": d.name, "model_sha256": d.model_sha256} for d in parts]
         return SegmentFound(
             task.segment.index, looked.detections, looked.failed, described, looked.looks

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from export_helpers import SEGMENTED_SOURCE, cut_clip, source_video
-from support.fakes import GarbageDetector, RaisingDetector
+from support.fakes import GarbageDetector, RaisingDetector, RegionGarbageDetector
 
 from redactor.config import FastPlanConfig, PolicyConfig
 from redactor.export import fast, segments
@@ -24,17 +24,23 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_frames_whose_detectors_fail_are_fully_masked(clip: Path) -> None:
+@pytest.mark.parametrize("looks", ["crops", "windows"])
+def test_frames_whose_detectors_fail_are_fully_masked(clip: Path, looks: str) -> None:
+    """Crops: every sweep raises and every look at the crops returns garbage. Windows: the
+    sweeps work and every look at the windows (detect_in) returns garbage."""
     info = probe(clip)
-    cfg = FastPlanConfig(sweep_s=1.0)
+    cfg = FastPlanConfig(sweep_s=1.0, looks=looks)
     seg = segments.cut(clip, 10.0, preroll_s=cfg.preroll_s)[0]
-    looked = fast.detect_segment(
-        clip, seg, info.width, info.height, RaisingDetector(), GarbageDetector(), cfg
-    )
+    full = RaisingDetector() if looks == "crops" else RegionGarbageDetector()
+    looked = fast.detect_segment(clip, seg, info.width, info.height, full, GarbageDetector(), cfg)
     swept = [i for i, k in enumerate(looked.looks) if k == LOOK_FULL]
     regions = [i for i, k in enumerate(looked.looks) if k == LOOK_REGIONS]
     assert len(swept) >= 6 and regions, looked.looks
-    assert set(swept) <= set(looked.failed), "every sweep raised: each of those frames fails"
+    if looks == "crops":
+        assert set(swept) <= set(looked.failed), "every sweep raised: each of those frames fails"
+    else:
+        # A look with nothing moving runs no detector.
+        assert looked.failed and set(looked.failed) <= set(regions), "only the windows failed"
     assert all("detector failed" in why for why in looked.failed.values())
     found = DetectPass(info.width, info.height, list(seg.pts), list(seg.t_us))
     found.detections, found.looks, found.failed = looked.detections, looked.looks, looked.failed

@@ -42,6 +42,22 @@ class GarbageDetector:
         pass
 
 
+class RegionGarbageDetector:
+    """Finds nothing on whole frames; on parts of frames (detect_in) returns garbage."""
+
+    name = "region-garbage"
+    model_sha256 = ""
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        return Detections.empty()
+
+    def detect_in(self, bgr: np.ndarray, regions: list[tuple[int, int, int, int]]) -> object:
+        return [[1, 2, 3]]  # not Detections
+
+    def close(self) -> None:
+        pass
+
+
 class HangingDetector:
     """Blocks every call until released (a wedged runtime), counting calls."""
 

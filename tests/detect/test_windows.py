@@ -1,0 +1,136 @@
+"""Detectors on parts of a frame (`detect_in`) find what they find there on the whole frame."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+import pytest
+from detect_helpers import read
+
+from redactor.boxes import Region, centres_in
+from redactor.config import CenterFaceConfig, PlateClassicConfig, PlateTextConfig, ProfileConfig
+from redactor.data import LabelledImage
+from redactor.detect.base import RegionDetector
+from redactor.detect.centerface import CenterFaceDetector
+from redactor.detect.plate_text import PlateTextDetector
+from redactor.detect.registry import ProfileDetector
+from redactor.types import Detections
+
+pytestmark = pytest.mark.data
+
+
+def _regions(item: LabelledImage, k: float, w: int, h: int) -> list[Region]:
+    """A region around each of the first labelled boxes (scaled by k), as motion would give."""
+    out = []
+    for x0, y0, x1, y1 in (item.boxes[:4] * k).tolist():
+        m = max(x1 - x0, y1 - y0)
+        out.append(
+            (max(0, int(x0 - m)), max(0, int(y0 - m)), min(w, int(x1 + m)), min(h, int(y1 + m)))
+        )
+    return out
+
+
+def _within(a: Detections, b: Detections) -> bool:
+    """Every box of `a` is one of `b`'s (to half a pixel)."""
+    if not len(a):
+        return True
+    if not len(b):
+        return False
+    d = np.abs(a.boxes[:, None] - b.boxes[None]).max(axis=2)
+    return bool((d.min(axis=1) <= 0.5).all())
+
+
+def _same(a: Detections, b: Detections) -> bool:
+    return _within(a, b) and _within(b, a)
+
+
+@pytest.fixture(scope="module")
+def centerfaces() -> Iterator[list[CenterFaceDetector]]:
+    dets = [
+        CenterFaceDetector(CenterFaceConfig(min_score=0.15)),
+        CenterFaceDetector(CenterFaceConfig(scale=2.0, max_side=3840, min_score=0.1)),
+    ]
+    yield dets
+    for d in dets:
+        d.close()
+
+
+def test_centerface_windows_find_the_whole_frames_faces_box_for_box(
+    smoke_faces: list[LabelledImage], centerfaces: list[CenterFaceDetector]
+) -> None:
+    """Small faces (group photos at 0.5x) at 1x and 2x: every face the whole frame finds in
+    the regions, box for box, and no box the whole frame does not find."""
+    compared = 0
+    for item in smoke_faces[:4]:
+        img = cv2.resize(read(item), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        h, w = img.shape[:2]
+        regions = _regions(item, 0.5, w, h)
+        for det in centerfaces:
+            assert isinstance(det, RegionDetector)
+            whole = det.detect(img)
+            want = whole.select(centres_in(whole.boxes, regions))
+            got = det.detect_in(img, regions)
+            # The windows' cores are the regions on the network's grid: a face just outside
+            # a region may come too, but only one the whole frame finds.
+            assert _within(want, got), (item.path.name, det.name, got.boxes, want.boxes)
+            assert _within(got, whole), (item.path.name, det.name, got.boxes, whole.boxes)
+            compared += len(want)
+    assert compared >= 8, "the regions held faces to compare"
+
+
+def test_no_regions_no_work(centerfaces: list[CenterFaceDetector]) -> None:
+    img = np.full((1080, 1920, 3), 127, np.uint8)
+    assert len(centerfaces[0].detect_in(img, [])) == 0
+
+
+def test_plate_text_windows_find_the_labelled_plates(plate_sample: list[LabelledImage]) -> None:
+    """DBNet's neck pools over the whole input, so its windows are close to the whole frame's
+    map, not equal: the plates the whole frame finds, the windows find."""
+    det = PlateTextDetector(PlateTextConfig(max_side=1280))
+    try:
+        whole_hits = window_hits = 0
+        for item in plate_sample:
+            img = read(item)
+            h, w = img.shape[:2]
+            regions = _regions(item, 1.0, w, h)
+            for found, name in ((det.detect(img), "whole"), (det.detect_in(img, regions), "win")):
+                hit = _covered(found, item.boxes[:4])
+                if name == "whole":
+                    whole_hits += hit
+                else:
+                    window_hits += hit
+        assert whole_hits >= 10 and window_hits >= whole_hits - 1, (whole_hits, window_hits)
+    finally:
+        det.close()
+
+
+def _covered(found: Detections, labelled: np.ndarray) -> int:
+    """Labelled boxes whose centre lies inside a found box."""
+    c = (labelled[:, :2] + labelled[:, 2:]) / 2
+    b = found.boxes
+    inside = (c[:, None, 0] >= b[None, :, 0]) & (c[:, None, 0] <= b[None, :, 2])
+    inside &= (c[:, None, 1] >= b[None, :, 1]) & (c[:, None, 1] <= b[None, :, 3])
+    return int(inside.any(axis=1).sum())
+
+
+def test_a_profile_filters_the_whole_frame_of_detectors_without_windows(
+    plate_sample: list[LabelledImage],
+) -> None:
+    """The classical localiser has no detect_in: the profile runs it on the whole frame and
+    keeps what is centred in the regions."""
+    profile = ProfileDetector(
+        "t", ProfileConfig(detectors=(PlateClassicConfig(max_side=960, min_chars=3),))
+    )
+    try:
+        for item in plate_sample[:5]:
+            img = read(item)
+            h, w = img.shape[:2]
+            regions = [(0, 0, w // 2, h)]
+            whole = profile.detect(img)
+            assert _same(
+                profile.detect_in(img, regions), whole.select(centres_in(whole.boxes, regions))
+            )
+    finally:
+        profile.close()
