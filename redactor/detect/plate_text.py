@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import Region, aligned_windows, centres_in, nms
+from redactor.boxes import nms
 from redactor.config import PlateTextConfig
 from redactor.detect.base import resize
 from redactor.detect.onnx_session import fuse_scalar_chains, shared_session
@@ -35,9 +35,6 @@ _MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
 _STD = np.array([0.229, 0.224, 0.225], np.float32) * 255.0
 MIN_SIDE_PX = 3  # regions thinner than this in the map are noise
 MAX_REGIONS = 1000  # a bound on work for frames full of texture
-# Map px of context around a window (detect_in): with it the windows' text regions are the
-# whole input's (docs/exports.md#windows).
-WINDOW_CONTEXT = 160
 SAME_PLATE_IOU = 0.7  # grown boxes overlapping this much are one plate's lines
 
 
@@ -167,30 +164,13 @@ class PlateTextDetector:
         return float(cv2.mean(prob, inside)[0]) if inside.any() else 0.0
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
-        return self._detect(bgr, None)
-
-    def detect_in(self, bgr: npt.NDArray[np.uint8], regions: list[Region]) -> Detections:
-        """What `detect` finds with its text's centre in `regions` (frame px), at a share of
-        its cost: DBNet runs on windows of the whole frame's own input
-        (redactor.boxes.aligned_windows)."""
-        return self._detect(bgr, regions)
-
-    def _detect(self, bgr: npt.NDArray[np.uint8], regions: list[Region] | None) -> Detections:
         h, w = bgr.shape[:2]
-        if max(w, h) <= self.cfg.min_frame_side or regions == []:
+        if max(w, h) <= self.cfg.min_frame_side:
             return Detections.empty()
         img, fx, fy = self.network_input(bgr)
-        if regions is None:
-            rects, scores = self._text(img, (0, 0, img.shape[1], img.shape[0]))
-        else:
-            ih, iw = img.shape[:2]
-            wins = aligned_windows(regions, fx, fy, iw, ih, PAD_TO, WINDOW_CONTEXT)
-            found = [self._text(img, outer) for _, outer in wins]
-            rects = np.concatenate([r for r, _ in found]).reshape(-1, 5)
-            scores = np.concatenate([c for _, c in found])
-            centres = np.concatenate([rects[:, :2], rects[:, :2]], axis=1)
-            inside = centres_in(centres, [core for core, _ in wins])
-            rects, scores = rects[inside], scores[inside]
+        rects, scores = text_boxes(
+            self.text_probability(img), self.cfg.bin_threshold, self.cfg.min_score, self.cfg.unclip
+        )
         short = np.minimum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2
         long = np.maximum(rects[:, 2], rects[:, 3]) * (fx + fy) / 2
         plate_like = (
@@ -210,21 +190,6 @@ class PlateTextDetector:
             boxes, scores = boxes[small], scores[small]
         keep = nms(boxes, scores, SAME_PLATE_IOU)
         return Detections.create(boxes[keep], scores[keep], Label.PLATE).clipped(w, h)
-
-    def _text(
-        self, img: npt.NDArray[np.uint8], window: Region
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        """Text boxes (in `img` px) and scores of DBNet on one window of `img`."""
-        x0, y0, x1, y1 = window
-        rects, scores = text_boxes(
-            self.text_probability(img[y0:y1, x0:x1]),
-            self.cfg.bin_threshold,
-            self.cfg.min_score,
-            self.cfg.unclip,
-        )
-        rects[:, 0] += x0
-        rects[:, 1] += y0
-        return rects, scores
 
     def close(self) -> None:
         pass  # the session is freed with the object

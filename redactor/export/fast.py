@@ -8,12 +8,13 @@ model the scene, redactor.pipeline.background):
   segment's first frame and then every `sweep_s` of video. It finds what
   stands still (a parked car's plate, a person waiting);
 - every `step` frames (and on the segment's last), a look at the moving
-  regions (LOOK_REGIONS): the policy's profile on windows of its own
-  whole-frame network inputs (`looks` "windows": what it would find there on the
-  whole frame, redactor.detect.base.detect_in), or the region profile on crops
-  (`looks` "crops"), where the picture moved and around what the looks of the
-  last `recent_s` found (a person who stopped is no longer moving, but is still there). Where
-  the background model cannot tell what moves (still learning, the whole
+  regions (LOOK_REGIONS): the policy's profile where the picture moved and
+  around what the looks of the last `recent_s` found. With `looks` "windows",
+  its face detectors run on windows of their own whole-frame network inputs
+  and find there what they would on the whole frame; text runs on the whole
+  frame (redactor.detect.base.detect_in). With "crops", the region profile
+  runs on crops. A person who stopped is no longer moving, but is still there,
+  and still looked at. Where the background model cannot tell what moves (still learning, the whole
   picture changed), that look is a sweep instead;
 - on the other frames nothing runs (LOOK_NONE): the plan (redactor.export.objects)
   follows each object between its detections.
