@@ -19,6 +19,8 @@ bench/eval_score.py: the referee does not share code with what it scores.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -158,6 +160,20 @@ def merge_regions(regions: list[Region]) -> list[Region]:
     Merging every overlap turns two blobs touching at a corner into a rectangle that
     is mostly empty ground (docs/tuning.md#motion). Overlapping crops that stay apart
     each still hold their own blob with its margin."""
+
+    def cheaper(a: Region, b: Region, u: Region) -> bool:
+        return _overlap(a, b) and region_area(u) <= region_area(a) + region_area(b)
+
+    return _unite(regions, cheaper)
+
+
+def _overlap(a: Region, b: Region) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _unite(regions: list[Region], merge: Callable[[Region, Region, Region], bool]) -> list[Region]:
+    """Unites pairs of regions into their bounding region while `merge(a, b, union)` says so,
+    until no such pair is left."""
     out = list(regions)
     changed = True
     while changed:
@@ -166,8 +182,7 @@ def merge_regions(regions: list[Region]) -> list[Region]:
         for b in out:
             for i, m in enumerate(merged):
                 u = (min(b[0], m[0]), min(b[1], m[1]), max(b[2], m[2]), max(b[3], m[3]))
-                overlap = b[0] < m[2] and m[0] < b[2] and b[1] < m[3] and m[1] < b[3]
-                if overlap and region_area(u) <= region_area(b) + region_area(m):
+                if merge(b, m, u):
                     merged[i] = u
                     changed = True
                     break
@@ -215,24 +230,11 @@ def aligned_windows(
             min(height, c[3] + pad),
         )
 
-    def overlap(p: Region, q: Region) -> bool:
-        return p[0] < q[2] and q[0] < p[2] and p[1] < q[3] and q[1] < p[3]
+    def cheaper(c: Region, m: Region, u: Region) -> bool:
+        cost = region_area(outer(u)) <= region_area(outer(c)) + region_area(outer(m))
+        return _overlap(c, m) or (_overlap(outer(c), outer(m)) and cost)
 
-    changed = True
-    while changed:
-        changed = False
-        merged: list[Region] = []
-        for c in cores:
-            for i, m in enumerate(merged):
-                u = (min(c[0], m[0]), min(c[1], m[1]), max(c[2], m[2]), max(c[3], m[3]))
-                cheap = region_area(outer(u)) <= region_area(outer(c)) + region_area(outer(m))
-                if overlap(c, m) or (overlap(outer(c), outer(m)) and cheap):
-                    merged[i] = u
-                    changed = True
-                    break
-            else:
-                merged.append(c)
-        cores = merged
+    cores = _unite(cores, cheaper)
     return [(c, outer(c)) for c in cores]
 
 

@@ -36,8 +36,8 @@ import numpy.typing as npt
 
 from redactor.boxes import Region, merge_regions, region_area
 from redactor.config import FastPlanConfig
-from redactor.detect.base import Detector, detect_in
-from redactor.errors import FailedPrecondition, InvalidDetections
+from redactor.detect.base import Detector
+from redactor.errors import FailedPrecondition
 from redactor.export import segments
 from redactor.export.redact import LOOK_FULL, LOOK_NONE, LOOK_REGIONS, detect_frame
 from redactor.export.segments import Segment
@@ -101,7 +101,11 @@ def detect_segment(
             boxes = motion.regions(cfg.motion, width, height)
             boxes = _with_recent(boxes, [b for _, b in recent], cfg, width, height)
             if cfg.looks == "windows":
-                found, why = _look_in(full, f, boxes, width, height)
+                found, why = (
+                    detect_frame(full, f, width, height, boxes)
+                    if boxes
+                    else (Detections.empty(), None)
+                )
             else:
                 found, why = _look_closer(regions, f, boxes, cfg, width, height)
         if len(found):
@@ -137,30 +141,6 @@ def _with_recent(
     merged = merge_regions([*moving, *extra])
     merged.sort(key=region_area, reverse=True)
     return merged
-
-
-def _look_in(
-    detector: Detector, f: SourceFrame, boxes: list[Region], width: int, height: int
-) -> tuple[Detections, str | None]:
-    """What `detector` finds on the whole frame within the regions, on windows of its inputs."""
-    if not boxes:
-        return Detections.empty(), None
-    try:
-        found = detect_in(detector, f.bgr, boxes)
-        if not isinstance(found, Detections):
-            raise InvalidDetections(
-                f"detector returned {type(found).__name__}, expected Detections"
-            )
-        return found.clipped(width, height), None
-    except Exception as e:  # noqa: BLE001 - fail closed on this frame, keep the export going
-        log.warning(
-            "export frame %d (pts %d): detector failed on the moving regions, frame fully "
-            "masked: %s",
-            f.index,
-            f.pts,
-            e,
-        )
-        return Detections.empty(), f"detector failed on the moving regions: {type(e).__name__}: {e}"
 
 
 def _look_closer(

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import inside_matrix
+from redactor.boxes import Region, inside_matrix
 from redactor.config import PolicyConfig
-from redactor.detect.base import Detector
+from redactor.detect.base import Detector, detect_in
 from redactor.errors import FailedPrecondition, InvalidDetections, InvalidInput
 from redactor.export.archive import Selection
 from redactor.export.jobs import Subject
@@ -101,14 +101,20 @@ def detect_clip(
 
 
 def detect_frame(
-    detector: Detector, f: SourceFrame, width: int, height: int
+    detector: Detector,
+    f: SourceFrame,
+    width: int,
+    height: int,
+    regions: list[Region] | None = None,
 ) -> tuple[Detections, str | None]:
-    """One frame's Detections, or none and why the frame must be fully masked."""
+    """One frame's Detections (within `regions` where given: redactor.detect.base.detect_in),
+    or none and why the frame must be fully masked."""
     h, w = f.bgr.shape[:2]
     if (w, h) != (width, height):
         raise InvalidInput(f"frame {f.index} is {w}x{h}, the recording says {width}x{height}")
+    where = "" if regions is None else " on the moving regions"
     try:
-        found = detector.detect(f.bgr)
+        found = detector.detect(f.bgr) if regions is None else detect_in(detector, f.bgr, regions)
         if not isinstance(found, Detections):
             raise InvalidDetections(
                 f"detector returned {type(found).__name__}, expected Detections"
@@ -116,9 +122,13 @@ def detect_frame(
         return found.clipped(w, h), None
     except Exception as e:  # noqa: BLE001 - fail closed on this frame, keep the export going
         log.warning(
-            "export frame %d (pts %d): detector failed, frame fully masked: %s", f.index, f.pts, e
+            "export frame %d (pts %d): detector failed%s, frame fully masked: %s",
+            f.index,
+            f.pts,
+            where,
+            e,
         )
-        return Detections.empty(), f"detector failed: {type(e).__name__}: {e}"
+        return Detections.empty(), f"detector failed{where}: {type(e).__name__}: {e}"
 
 
 def track(found: DetectPass, params: TrackerParams, lookahead: bool = True) -> list[TrackedFrame]:
