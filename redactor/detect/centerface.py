@@ -97,10 +97,9 @@ class CenterFaceDetector:
     def _detect(self, bgr: npt.NDArray[np.uint8], regions: list[Region] | None) -> Detections:
         h, w = bgr.shape[:2]
         s = work_scale(w, h, self.cfg.scale, self.cfg.max_side)
+        # A pass meant for smaller frames (another pass covers this one), or nowhere to look.
         if s < self.cfg.min_scale or regions == []:
-            return (
-                Detections.empty()
-            )  # a pass meant for smaller frames; another pass covers this one
+            return Detections.empty()
         sw, sh = max(1, round(w * s)), max(1, round(h * s))
         img = resize(bgr, sw, sh)
         pw, ph = -(-sw // PAD_TO) * PAD_TO, -(-sh // PAD_TO) * PAD_TO

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,22 +123,21 @@ class ProfileDetector:
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         check_frame(bgr)
-        if self._pool is not None:
-            futures = [self._pool.submit(d.detect, bgr) for d in self.detectors]
-            parts = [f.result() for f in futures]  # re-raises the first failure: fail closed
-        else:
-            parts = [d.detect(bgr) for d in self.detectors]
-        return suppress(Detections.concat(parts), self.cfg.merge_iou)
+        return self._merged(lambda d: d.detect(bgr))
 
     def detect_in(self, bgr: npt.NDArray[np.uint8], regions: list[Region]) -> Detections:
         """The profile's boxes centred in `regions` (frame px): each detector's `detect_in`,
         merged as `detect` merges them."""
         check_frame(bgr)
+        return self._merged(lambda d: detect_in(d, bgr, regions))
+
+    def _merged(self, run: Callable[[Detector], Detections]) -> Detections:
+        """`run` on every detector (at once where the pool allows), boxes merged per label."""
         if self._pool is not None:
-            futures = [self._pool.submit(detect_in, d, bgr, regions) for d in self.detectors]
+            futures = [self._pool.submit(run, d) for d in self.detectors]
             parts = [f.result() for f in futures]  # re-raises the first failure: fail closed
         else:
-            parts = [detect_in(d, bgr, regions) for d in self.detectors]
+            parts = [run(d) for d in self.detectors]
         return suppress(Detections.concat(parts), self.cfg.merge_iou)
 
     def close(self) -> None:

@@ -14,8 +14,8 @@ model the scene, redactor.pipeline.background):
   and find there what they would on the whole frame; text runs on the whole
   frame (redactor.detect.base.detect_in). With "crops", the region profile
   runs on crops. A person who stopped is no longer moving, but is still there,
-  and still looked at. Where the background model cannot tell what moves (still learning, the whole
-  picture changed), that look is a sweep instead;
+  and still looked at. Where the background model cannot tell what moves
+  (still learning, the whole picture changed), that look is a sweep instead;
 - on the other frames nothing runs (LOOK_NONE): the plan (redactor.export.objects)
   follows each object between its detections.
 
