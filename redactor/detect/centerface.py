@@ -27,8 +27,9 @@ SNAP = (
     0.03  # largest extra shrink taken to avoid padding a side (padding costs time, finds nothing)
 )
 # Input px of context around a window (detect_in): with it the windows' faces are the whole
-# input's, box for box (docs/exports.md#windows).
-WINDOW_CONTEXT = 160
+# input's, box for box, up to faces of about twice this size centred at a region's edge
+# (docs/exports.md#windows).
+WINDOW_CONTEXT = 192
 # The network was trained on RGB pixels 0..255, with no mean or scale.
 _MODEL = "centerface"
 
