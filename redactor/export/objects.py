@@ -10,11 +10,11 @@ object is masked:
 - between two of its detections at most `max_gap_s` apart: the box
   interpolated between them (TRACKED), so the mask moves with the object;
 - before its first and after its last detection (LOOKAHEAD): for an object a
-  sweep found, back to the sweep before and on to the sweep after (it stood
-  still where no region was looked at); otherwise, and where sweeps are no
-  more than `pad_frames` apart (the exhaustive plan sweeps every frame),
-  `pad_frames`, moved on by its own velocity, since the frames between looks
-  may already show it.
+  sweep found standing still (it moves less than its held box's margin), back
+  to the sweep before and on to the sweep after (no region was looked at
+  there); otherwise, and where sweeps are no more than `pad_frames` apart (the
+  exhaustive plan sweeps every frame), `pad_frames`, moved on by its own
+  velocity, since the frames between looks may already show it.
 
 Boxes away from a detection grow by `margin_per_frame` of their size per frame
 from the nearest detection, up to `max_margin` per side: the object may have
@@ -151,12 +151,12 @@ def _pad(
     """Frames beyond an end of the object's detections (`step` -1: before, +1: after),
     up to but not including `limit`."""
     to = _neighbouring_sweep(end.frame, step, sweeps, len(t_us)) if end.swept else end.frame
-    if abs(to - end.frame) > cfg.pad_frames:  # stood still between two sweeps: held
-        frames = abs(to - end.frame)
-        velocity = np.zeros(4, np.float32)
-    else:  # moving in or out, or every frame swept (the exhaustive plan)
+    velocity = _velocity(seen, end, step)
+    frames = abs(to - end.frame)
+    if frames > cfg.pad_frames and _still(end.box, velocity, frames, cfg):
+        velocity = np.zeros(4, np.float32)  # stood still between two sweeps: held
+    else:  # moving in or out (the looks see it), or every frame swept (the exhaustive plan)
         frames = cfg.pad_frames
-        velocity = _velocity(seen, end, step)
     out = []
     for k in range(1, frames + 1):
         f = end.frame + step * k
@@ -165,6 +165,17 @@ def _pad(
         box = (end.box + velocity * (step * k)).astype(np.float32)
         out.append((f, _grow(box, k, cfg), _LOOKAHEAD, -1))
     return out
+
+
+def _still(
+    box: npt.NDArray[np.float32], velocity: npt.NDArray[np.float32], frames: int, cfg: ObjectsConfig
+) -> bool:
+    """Whether an object moving at `velocity` stays within its held box's margin for `frames`:
+    a walker a sweep found moves on into the regions the looks see, and held still it only
+    masks where it was."""
+    drift = np.abs(velocity[:2] + velocity[2:]) / 2 * frames
+    size = np.maximum(box[2:] - box[:2], 1.0)
+    return bool((drift <= cfg.max_margin * size).all())
 
 
 def _neighbouring_sweep(frame: int, step: int, sweeps: npt.NDArray[np.int64], n: int) -> int:

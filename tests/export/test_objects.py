@@ -81,6 +81,18 @@ def test_a_still_object_found_by_sweeps_stays_masked_from_sweep_to_sweep() -> No
     assert int(out[0].reasons[0]) == int(out[200].reasons[0]) == int(MaskReason.LOOKAHEAD)
 
 
+def test_a_walker_a_sweep_found_is_padded_along_its_path_not_held_still() -> None:
+    """Held in place to the neighbouring sweep, a moving object's mask would only cover where
+    it was; the looks see it where it goes, so only `pad_frames` along its path are added."""
+    n = 201
+    looks = [LOOK_FULL if i % 100 == 0 else LOOK_REGIONS for i in range(n)]
+    dets = [face(100 + 6.0 * (i - 100)) if 100 <= i <= 130 else NONE for i in range(n)]
+    cfg = FastPlanConfig(pad_frames=2, margin_per_frame=0.0)
+    out = plan_objects(dets, looks, T_US[:n] + [n * 40_000], cfg)
+    assert [len(tf) for tf in out[95:100]] == [0, 0, 0, 1, 1], "2 frames, not to the sweep at 0"
+    assert float(out[98].detections.boxes[0, 0]) == pytest.approx(100 - 12.0, abs=1e-3)
+
+
 def test_detections_too_far_apart_are_not_joined() -> None:
     n = 100  # 4 s; max_gap_s 2 s
     looks = [LOOK_REGIONS if i in (0, 99) else LOOK_NONE for i in range(n)]
