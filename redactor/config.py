@@ -806,8 +806,10 @@ class FastPlanConfig(ObjectsConfig):
     step: int = Field(
         1, ge=1, le=100, description="frames between looks at the moving regions (1 = every frame)"
     )
+    # Something still that the profile finds for a fraction of a second (a face at its
+    # floor, text on paint) is found only if a sweep lands on it (see docs/exports.md#fast).
     sweep_s: float = Field(
-        4.0,
+        0.5,
         gt=0.0,
         le=600.0,
         description="video seconds between sweeps of the whole frame (the policy's profile); "
