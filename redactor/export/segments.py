@@ -75,14 +75,17 @@ def cut(
                     f"{path.name}: a packet after pts {pts[-1] if pts else None} has no "
                     "timestamp; an export keeps the source's timing exactly and does not guess"
                 )
-            pts.append(int(packet.pts))
             if packet.is_keyframe:
                 keys.add(int(packet.pts))
+            # An edit list may drop a recording's first frames: the decoder never shows
+            # them, but they may hold the keyframe the first shown frame is decoded from.
+            if not packet.is_discard:
+                pts.append(int(packet.pts))
     order = np.sort(np.asarray(pts, np.int64))
     if len(order) > 1 and np.any(np.diff(order) <= 0):
         i = int(np.flatnonzero(np.diff(order) <= 0)[0])
         raise InvalidInput(f"{path.name}: two frames have pts {order[i]}")
-    if len(order) == 0 or int(order[0]) not in keys:
+    if len(order) == 0 or not keys or min(keys) > int(order[0]):
         raise InvalidInput(f"{path.name}: the recording does not start with a keyframe")
     t_us = (order - order[0]) * tb.numerator * _US // tb.denominator
     take = np.ones(len(order), bool)

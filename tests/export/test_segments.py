@@ -87,6 +87,23 @@ def test_a_range_starting_mid_way_decodes_from_the_keyframe_before(clip: Path) -
         assert np.array_equal(a.bgr, b.bgr), f"frame {a.index} decodes differently alone"
 
 
+def test_frames_an_edit_list_drops_are_not_the_recordings() -> None:
+    """intel_person-bicycle-car's MP4 starts with 8 frames (pts -16000 to -2000, its
+    keyframe among them) that its edit list drops: the first frame shown is pts 0, and it
+    is decoded from that keyframe."""
+    src = source_video("intel_person-bicycle-car-detection.mp4")
+    with av.open(str(src)) as c:
+        first = next(p for p in c.demux(video=0) if p.pts is not None)
+        assert first.is_discard and first.is_keyframe, "the source still drops its first frames"
+    cuts = segments.cut(src, 1.0, end_us=2_000_000)
+    reference = list(read_frames(src, 0, 2_000_000))
+    assert cuts[0].pts[0] == reference[0].pts == 0
+    assert cuts[0].seek_pts < 0, "decoded from the dropped keyframe"
+    decoded = [f for c in cuts for f in segments.decode(src, c)]
+    assert [(f.pts, f.t_us) for f in decoded] == [(f.pts, f.t_us) for f in reference]
+    assert all(np.array_equal(a.bgr, b.bgr) for a, b in zip(reference, decoded, strict=True))
+
+
 def test_a_segment_whose_frames_differ_fails(clip: Path) -> None:
     cut = segments.cut(clip, 10.0)[0]
     wrong = replace(cut, pts=(*cut.pts[:5], cut.pts[5] + 1, *cut.pts[6:]))
