@@ -115,6 +115,7 @@ def dask_cluster(
     workers."""
     folder.mkdir(parents=True, exist_ok=True)
     info = folder / "scheduler.json"
+    info.unlink(missing_ok=True)  # an earlier cluster's: its address is dead
     log = (folder / "scheduler.log").open("wb")
     scheduler = subprocess.Popen(
         [

@@ -405,3 +405,16 @@ def test_a_worker_checks_the_model_files_of_all_its_profiles_together() -> None:
     profiles = DetectConfig().profiles
     both = [profiles["roi"], profiles["thorough"]]  # roi loads a subset of thorough's files
     check_worker(expected(both, None), both)  # the files are here: no refusal
+
+
+def test_a_cluster_started_again_in_the_same_folder_reaches_its_own_scheduler(
+    tmp_path: Path,
+) -> None:
+    """The scheduler file of a cluster stopped earlier names a dead address: a new cluster
+    in that folder must not wait on it (bench.export starts one per plan in one folder)."""
+    folder = tmp_path / "cluster-1"
+    with dask_cluster(folder, workers=0) as first:
+        old = first.address
+    with dask_cluster(folder, workers=1) as second:
+        assert second.address != old
+        assert len(second.worker_pids()) == 1
