@@ -100,13 +100,9 @@ def detect_segment(
             recent = [(t, b) for t, b in recent if f.t_us - t <= round(cfg.recent_s * _US)]
             boxes = motion.regions(cfg.motion, width, height)
             boxes = _with_recent(boxes, [b for _, b in recent], cfg, width, height)
-            if cfg.looks == "windows":
-                found, why = (
-                    detect_frame(full, f, width, height, boxes)
-                    if boxes
-                    else (Detections.empty(), None)
-                )
-            else:
+            if boxes and cfg.looks == "windows":
+                found, why = detect_frame(full, f, width, height, boxes)
+            elif boxes:
                 found, why = _look_closer(regions, f, boxes, cfg, width, height)
         if len(found):
             recent.append((f.t_us, found.boxes))
@@ -152,8 +148,6 @@ def _look_closer(
     height: int,
 ) -> tuple[Detections, str | None]:
     """The region detector on the moving regions' crops, merged into the frame's Detections."""
-    if not boxes:
-        return Detections.empty(), None
     try:
         parts = look_closer(
             detector, f.bgr, boxes, cfg.motion.max_region_px, cfg.motion.region_width
