@@ -746,6 +746,13 @@ class ClusterConfig(Strict):
         le=86400.0,
         description="seconds an export waits for any segment task to finish before it fails",
     )
+    task_cores: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="cores one segment task uses on a worker (its detectors one after another, "
+        "decoding, masks and encoding on this many threads): 1 for workers of one thread each",
+    )
 
 
 def _fast_motion() -> MotionConfig:

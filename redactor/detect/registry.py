@@ -99,7 +99,9 @@ class ProfileDetector:
         models_dir: Path | None = None,
         threads: int = 1,
         nice: int = 0,
+        parallel: bool | None = None,
     ) -> None:
+        """`parallel` overrides `cfg.parallel` (False where the caller has one core)."""
         self.name = name
         self.cfg = cfg
         self.detectors: list[Detector] = []
@@ -117,7 +119,7 @@ class ProfileDetector:
                 initializer=lower_priority,
                 initargs=(nice,),
             )
-            if cfg.parallel and len(self.detectors) > 1
+            if (cfg.parallel if parallel is None else parallel) and len(self.detectors) > 1
             else None
         )
 

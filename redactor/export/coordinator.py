@@ -63,6 +63,7 @@ class SegmentRun:
                     self.config.detect.nice,
                     expected,
                     None if fast is None else fast.model_dump(mode="json"),
+                    self.backend.task_cores,
                 ),
                 self.tick("frames_detected"),
             )
@@ -131,6 +132,7 @@ class SegmentRun:
                     self.config.export.preset,
                     self.config.export.encoder_threads,
                     expected,
+                    self.backend.task_cores,
                 ),
                 self.tick("frames_done"),
             )

@@ -36,6 +36,7 @@ DetectorFactory = Callable[[str], Detector]  # profile name → detector
 class Backend(Protocol):
     name: str
     stall_s: float | None  # longest wait for any task to finish before giving up; None = none
+    task_cores: int | None  # cores each task may use; None = all (threads in this process)
 
     def detect(
         self, task: tasks.DetectTask, tick: tasks.Tick | None = None
@@ -63,6 +64,7 @@ class LocalBackend:
 
     name = "in-process"
     stall_s: float | None = None
+    task_cores: int | None = None
 
     def __init__(self, threads: int, detector_factory: DetectorFactory, stop: threading.Event):
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="export-segment")
@@ -118,6 +120,7 @@ class DaskBackend:
     def __init__(self, cfg: ClusterConfig) -> None:
         self.address = cfg.scheduler
         self.stall_s: float | None = cfg.task_timeout_s
+        self.task_cores: int | None = cfg.task_cores
         self._cfg = cfg
         self._lock = threading.Lock()
         self._connect()

@@ -70,8 +70,10 @@ def detect_segment(
     cfg: FastPlanConfig,
     stop: Callable[[], bool] | None = None,
     tick: Callable[[], None] | None = None,
+    threads: int | None = None,
 ) -> Looked:
-    """The segment's detections per the fast plan (see the module doc)."""
+    """The segment's detections per the fast plan (see the module doc); `threads` caps
+    the decoder's."""
     model = BackgroundModel(cfg.motion)
 
     def learn(bgr: npt.NDArray[np.uint8]) -> None:
@@ -81,7 +83,7 @@ def detect_segment(
     last = len(segment.pts) - 1
     swept_us: int | None = None
     recent: list[tuple[int, npt.NDArray[np.float32]]] = []  # (t_us, boxes) of earlier looks
-    for f in segments.decode(source, segment, preroll=learn):
+    for f in segments.decode(source, segment, preroll=learn, threads=threads):
         if stop is not None and stop():
             raise FailedPrecondition("the service stopped during the export")
         motion = model.update(Frame.from_bgr(f.bgr, f.index, f.t_us))

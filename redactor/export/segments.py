@@ -124,12 +124,16 @@ def cut(
 
 
 def decode(
-    path: Path, segment: Segment, preroll: Callable[[npt.NDArray[np.uint8]], None] | None = None
+    path: Path,
+    segment: Segment,
+    preroll: Callable[[npt.NDArray[np.uint8]], None] | None = None,
+    threads: int | None = None,
 ) -> Iterator[SourceFrame]:
     """The segment's frames, decoded from its keyframe; fails unless they are exactly its pts.
 
     With `preroll`, decoding starts at the segment's `preroll_pts` instead and every
-    frame before the segment goes to `preroll` (BGR) first.
+    frame before the segment goes to `preroll` (BGR) first. `threads` caps the
+    decoder's threads (None = FFmpeg's choice, one per core).
     """
     start = segment.seek_pts
     if preroll is not None and segment.preroll_pts is not None:
@@ -137,6 +141,8 @@ def decode(
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
         stream.thread_type = "AUTO"
+        if threads is not None:
+            stream.codec_context.thread_count = threads
         want = iter(enumerate(zip(segment.pts, segment.t_us, strict=True)))
         nxt = next(want, None)
         for packet in _packets_from(c, stream, start, path):

@@ -16,12 +16,13 @@ with its own detectors and a stop flag, and skips the check (same files).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import io
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -64,6 +65,7 @@ class DetectTask:
     nice: int
     expected: Expected
     fast: dict[str, Any] | None = None  # FastPlanConfig as JSON; None = the exhaustive plan
+    cores: int | None = None  # cores the task may use (a cluster's task_cores); None = all
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +91,9 @@ class EncodeTask:
     mark: str
     crf: int
     preset: str
-    threads: int
+    threads: int  # the encoder's
     expected: Expected
+    cores: int | None = None  # cores the task may use (a cluster's task_cores); None = all
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +117,38 @@ def expected(profiles: list[ProfileConfig], models_dir: Path | None) -> Expected
 def detect_segment(task: DetectTask) -> SegmentFound:
     """A worker's detection task."""
     check_worker(task.expected, [ProfileConfig.model_validate(c) for c in task.profiles.values()])
-    return run_detect(task, lambda name: _worker_detector(task, name))
+    with cores(task.cores):
+        return run_detect(task, lambda name: _worker_detector(task, name))
 
 
 def encode_segment(task: EncodeTask) -> EncodedSegment:
     """A worker's masking and encoding task."""
     check_worker(task.expected, [])
-    return run_encode(task)
+    with cores(task.cores):
+        return run_encode(task)
+
+
+@contextlib.contextmanager
+def cores(n: int | None) -> Iterator[None]:
+    """OpenCV's and Numba's threads capped at `n` while a worker's task runs (None: as
+    they are), so a worker of one thread uses one core and N workers scale N-fold.
+
+    The decoder, the encoder and the detectors get `n` from the task itself.
+    """
+    if n is None:
+        yield
+        return
+    import cv2
+    import numba
+
+    before_cv, before_nb = cv2.getNumThreads(), numba.get_num_threads()
+    cv2.setNumThreads(n)  # process-wide: a worker's threads all set the same value
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before_cv)
+        numba.set_num_threads(before_nb)
 
 
 def run_detect(
@@ -145,6 +173,7 @@ def run_detect(
             cfg,
             stop,
             tick,
+            task.cores,
         )
         if region is not detector:
             parts = [*parts, *getattr(region, "detectors", [region])]
@@ -154,7 +183,7 @@ def run_detect(
         )
     found: list[Detections] = []
     failed: dict[int, str] = {}
-    for f in segments.decode(Path(task.source), task.segment):
+    for f in segments.decode(Path(task.source), task.segment, threads=task.cores):
         if stop is not None and stop():
             raise FailedPrecondition("the service stopped during the export")
         d, why = detect_frame(detector, f, task.width, task.height)
@@ -186,11 +215,11 @@ def run_encode(
         Fraction(task.time_base),
         task.crf,
         task.preset,
-        task.threads,
+        task.threads if task.cores is None else min(task.threads, task.cores),
     )
     n = 0
     try:
-        for f in segments.decode(Path(task.source), task.segment):
+        for f in segments.decode(Path(task.source), task.segment, threads=task.cores):
             if stop is not None and stop():
                 raise FailedPrecondition("the service stopped during the export")
             masks = task.masks[f.index - task.segment.first]
@@ -255,10 +284,11 @@ def _sha256(path: Path) -> str:
 
 def _worker_detector(task: DetectTask, profile: str) -> Detector:
     """One detector per worker thread and profile, kept for the tasks that follow."""
-    cache: dict[tuple[str, str, str | None, int], Detector] = getattr(_local, "detectors", {})
+    cache: dict[tuple[object, ...], Detector] = getattr(_local, "detectors", {})
     _local.detectors = cache
     config = task.profiles[profile]
-    key = (profile, repr(config), task.expected.models_dir, task.threads)
+    parallel = None if task.cores is None or task.cores > 1 else False
+    key = (profile, repr(config), task.expected.models_dir, task.threads, parallel)
     if key not in cache:
         models_dir = task.expected.models_dir
         cache[key] = ProfileDetector(
@@ -267,6 +297,7 @@ def _worker_detector(task: DetectTask, profile: str) -> Detector:
             None if models_dir is None else Path(models_dir),
             task.threads,
             task.nice,
+            parallel,
         )
     return cache[key]
 

@@ -418,3 +418,40 @@ def test_a_cluster_started_again_in_the_same_folder_reaches_its_own_scheduler(
     with dask_cluster(folder, workers=1) as second:
         assert second.address != old
         assert len(second.worker_pids()) == 1
+
+
+@pytest.mark.parametrize("plan", ["exhaustive", "fast"])
+def test_a_one_core_task_runs_on_its_own_thread(recording: Path, plan: str) -> None:
+    """A worker of one thread must use one core, or two workers on two cores are no faster
+    than one: with `cores=1` the detectors, the decoder, OpenCV and the encoder all run on
+    the task's thread, so the process spends no CPU beside it."""
+    from redactor.export import segments, tasks
+    from redactor.export.archive import probe
+    from redactor.types import Masks
+
+    config = Config()
+    profile = "realtime"  # two detectors (faces, plate text): run at once unless capped
+    assert len(config.detect.profiles[profile].detectors) > 1
+    assert config.detect.profiles[profile].parallel
+    info = probe(recording)
+    seg = segments.cut(recording, 1.0)[8]  # faces walk through from 8 s on
+    profiles = {profile: config.detect.profiles[profile].model_dump(mode="json")}
+    expected = tasks.expected([config.detect.profiles[profile]], None)
+    fast = FastPlanConfig(region_profile=profile, looks="windows", sweep_s=0.2)
+    detect = tasks.DetectTask(
+        "t", str(recording), seg, info.width, info.height, profile, profiles, 1, 0, expected,
+        fast.model_dump(mode="json") if plan == "fast" else None, 1,
+    )  # fmt: skip
+    policy = PolicyRouting().policies["export"].model_dump(mode="json")
+    encode = tasks.EncodeTask(
+        "t", str(recording), seg, info.width, info.height, str(info.rate),
+        str(info.time_base), policy, [Masks.none()] * len(seg.pts), "mark", 18, "veryfast",
+        2, expected, 1,
+    )  # fmt: skip
+    tasks.detect_segment(detect)  # detectors made and warmed up
+    for run in (lambda: tasks.detect_segment(detect), lambda: tasks.encode_segment(encode)):
+        process, thread = time.process_time(), time.thread_time()
+        run()
+        process, thread = time.process_time() - process, time.thread_time() - thread
+        assert thread > 0.05
+        assert process - thread < 0.1 * thread, (process, thread)
