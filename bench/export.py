@@ -113,6 +113,7 @@ class Run:
     frames: int = 0
     video_s: float = 0.0
     wall_s: float = 0.0
+    detect_s: float = 0.0  # of wall_s, the detection step (the manifest's)
     x_realtime: float = 0.0
     cpu_s_per_video_s: float = 0.0
     leak_rate: float | None = None
@@ -350,6 +351,7 @@ def measure(
         frames=out["frame_count"],
         video_s=seconds,
         wall_s=wall,
+        detect_s=float(doc["detection"]["seconds"]),
         x_realtime=seconds / wall,
         cpu_s_per_video_s=cpu / seconds,
         segments=len(doc["segments"]["first_frames"]),
