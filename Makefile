@@ -49,6 +49,7 @@ browser:
 cluster: setup
 	@trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/dask scheduler --host 127.0.0.1 --port $(SCHEDULER_PORT) --no-dashboard & scheduler=$$!; \
+	DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False \
 	$(VENV)/bin/dask worker tcp://127.0.0.1:$(SCHEDULER_PORT) --host 127.0.0.1 \
 	    --nworkers $(WORKERS) --nthreads 1 --no-dashboard
 
