@@ -446,6 +446,9 @@ def test_the_cluster_is_wired_to_one_scheduler_address() -> None:
     worker = container(WORKER)["args"]
     assert worker[:3] == ["dask", "worker", scheduler]
     assert worker[worker.index("--nthreads") + 1] == "1"
+    # a task uses task_cores cores: what each one-thread worker pod requests
+    cores = toml_of(config_key(EXPORTS))["export"]["cluster"]["task_cores"]
+    assert str(cores) == container(WORKER)["resources"]["requests"]["cpu"]
     sched = container(SCHEDULER)["args"]
     assert sched[:2] == ["dask", "scheduler"]
     assert sched[sched.index("--port") + 1] == str(port)
