@@ -21,7 +21,7 @@ from pathlib import Path
 
 DASK = str(Path(sys.executable).parent / "dask")
 START_S = 120.0
-# Dask's statistical profiler samples each worker's stacks every 10 ms; nobody reads them.
+# Dask's statistical profiler samples workers' stacks for a dashboard nobody reads here.
 WORKER_ENV = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 
 
