@@ -9,7 +9,9 @@ the picture there has not changed. So each stream is swept now and then
 `max_moving_share` of the box moving on its frame) is masked on every later
 frame while its picture stays as the sweep saw it: for the next `keep` sweeps
 whether they find it again or not (a detector at its floor finds a small face on
-some sweeps and not on others), then up to `hold_s`. A box goes once its picture
+some sweeps and not on others), then up to `hold_s`. A new sighting of a held object
+widens its box to cover both (the same sign read as two words on one sweep, as a
+whole on another). A box goes once its picture
 has changed with nothing moving over it (what was there has left), whenever
 that is: a walker the sweep saw standing for a moment leaves no mask behind.
 What moves is masked by the motion blobs and the tracks instead.
@@ -35,7 +37,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import at_least, iou_matrix
+from redactor.boxes import at_least, inside_matrix, iou_matrix
 from redactor.config import SweepConfig
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 SAME_OBJECT_IOU = (
     0.3  # a swept box overlapping a held one of its label this much is the same object
 )
+SAME_OBJECT_INSIDE = 0.5  # ... and so is one lying this much inside the other
 
 
 class Pressure:
@@ -163,6 +166,17 @@ def _detect(detector: Detector, frame: Frame) -> Detections:
     return found.clipped(frame.width, frame.height)
 
 
+def _same_object(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> bool:
+    """Two still boxes of one label are one object where they overlap enough or one lies
+    mostly inside the other (a detector at its floor outlines a thing differently each time)."""
+    pair = np.stack([a, b])
+    inside = inside_matrix(pair, pair)
+    return bool(
+        iou_matrix(a[None], b[None])[0, 0] > SAME_OBJECT_IOU
+        or max(inside[0, 1], inside[1, 0]) >= SAME_OBJECT_INSIDE
+    )
+
+
 @dataclass(slots=True)
 class _Held:
     """A still box, and its picture (work size) on the newest swept frame that showed it."""
@@ -227,8 +241,9 @@ class StillMasks:
         return self.first_running() if self.cfg.wait_first else None
 
     def collect(self) -> None:
-        """Folds in a finished sweep: its still boxes join the held ones (replacing a held
-        box of the same object); its failure is kept in `failed` until a sweep succeeds."""
+        """Folds in a finished sweep: its still boxes join the held ones (a held box of
+        the same object is replaced by one around both); its failure is kept in `failed`
+        until a sweep succeeds."""
         if self._in_flight is None or not self._in_flight[0].done():
             return
         job, motion, ts = self._in_flight
@@ -241,14 +256,12 @@ class StillMasks:
         found = job.result()
         still = found.select(motion.moving_share(found.boxes) <= self.cfg.max_moving_share)
         for box, score, label in zip(still.boxes, still.scores, still.labels, strict=True):
-            if self._held:  # a new sighting of a held object replaces it
-                same = (
-                    iou_matrix(box[None], np.stack([h.box for h in self._held]))[0]
-                    > SAME_OBJECT_IOU
-                )
-                self._held = [
-                    h for h, s in zip(self._held, same, strict=True) if not s or h.label != label
-                ]
+            same = [h for h in self._held if h.label == label and _same_object(box, h.box)]
+            if same:  # a new sighting of a held object: one box around both, picture as now
+                boxes = np.stack([box, *(h.box for h in same)])
+                box = np.concatenate([boxes[:, :2].min(axis=0), boxes[:, 2:].max(axis=0)])
+                score = max(float(score), *(h.score for h in same))
+                self._held = [h for h in self._held if all(h is not o for o in same)]
             region = motion.work_box(box)
             x0, y0, x1, y1 = region
             self._held.append(

@@ -206,6 +206,27 @@ def test_the_sweeper_rests_to_stay_within_its_busy_share_but_first_sweeps_do_not
         sweeper.close()
 
 
+def test_a_held_object_seen_again_otherwise_is_masked_as_both() -> None:
+    """A detector at its floor outlines a still thing differently from sweep to sweep (a
+    sign read as two words, then as a whole): the held box grows to cover every outline
+    instead of the newest replacing the others."""
+    words = [24.0, 26.0, 40.0, 38.0]  # inside the poster, IoU 0.33
+    shifted = [26.0, 26.0, 50.0, 50.0]  # the poster 6 px off, IoU 0.39
+    for script, held in (
+        ([[POSTER], [words]], [POSTER]),
+        ([[words], [POSTER]], [POSTER]),
+        ([[POSTER], [shifted]], [[20.0, 20.0, 50.0, 50.0]]),
+    ):
+        sweeper = Sweeper(_Scripted(script), nice=0)
+        try:
+            masks = StillMasks(sweeper, SweepConfig(interval_s=0.01, min_box_px=0))
+            _sweep(masks, 0)
+            _sweep(masks, 20_000)
+            np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, held)
+        finally:
+            sweeper.close()
+
+
 def test_sweeps_wait_while_a_stream_falls_behind() -> None:
     """Live detection first: while any stream reports its detections behind, no sweep
     starts, except a stream's first (until it is done that stream is fully masked)."""
