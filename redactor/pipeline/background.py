@@ -34,6 +34,29 @@ Box = tuple[int, int, int, int]
 # Outline strips are this share of their blob's height wide: about a walker's head with the
 # sway of a stride (see docs/tuning.md#motion-cover).
 STRIP = 0.35
+# The model often cuts a walker in two (head and shoulders, then the coat): a blob this share
+# of its own height or less above another in the same columns is one walker's top, and its band
+# is as deep as the walker's (see docs/tuning.md#motion-cover).
+STACK_GAP = 0.5
+
+
+def _stacked_feet(blobs: BoxArray) -> npt.NDArray[np.float32]:
+    """Per blob, the lowest bottom of the blobs stacked under it: each starting at most
+    STACK_GAP of the upper one's height below the stack's foot so far and sharing half
+    the narrower one's columns (its own bottom where none is)."""
+    x0, y0, x1, y1 = blobs[:, 0], blobs[:, 1], blobs[:, 2], blobs[:, 3]
+    shared = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+    narrower = np.minimum((x1 - x0)[:, None], (x1 - x0)[None, :])
+    under = (shared > 0.5 * narrower) & (y0[None, :] > y0[:, None])  # [upper, lower]
+    gap = STACK_GAP * (y1 - y0)
+    feet = y1.copy()
+    for _ in range(len(blobs)):  # a walker in three parts: head, coat, legs
+        reach = under & (y0[None, :] <= (feet + gap)[:, None])
+        lower = np.where(reach, y1[None, :], feet[:, None]).max(axis=1)
+        if (lower <= feet).all():
+            break
+        feet = np.maximum(feet, lower)
+    return feet
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,16 +115,17 @@ class Motion:
         blob is cut into strips STRIP of its height wide (about a head each), and each
         strip's box starts at the highest moving pixel of its columns. Walkers merged into
         one blob keep their heads masked and their bodies visible; with `cover` 1 the
-        strips follow the silhouette down to the blob's foot. Grown on every side by
-        `margin` of the strip's width, and by at least `margin_px` (frame px)."""
+        strips follow the silhouette down to the blob's foot. A blob on top of others in
+        its columns (a walker cut in parts) counts their height as its own. Grown on every
+        side by `margin` of the strip's width, and by at least `margin_px` (frame px)."""
         if cover <= 0 or not len(self.blobs):
             return np.zeros((0, 4), np.float32)
         out: list[list[float]] = []
         s = self.scale
-        for b in self.blobs:
+        for b, foot in zip(self.blobs, _stacked_feet(self.blobs), strict=True):
             x0, y0, x1, y1 = self.work_box(b)
             sub = self.fg[y0:y1, x0:x1] > 0
-            depth = cover * float(b[3] - b[1])  # frame px
+            depth = cover * float(foot - b[1])  # frame px
             width = STRIP * float(b[3] - b[1])
             m = max(margin * width, margin_px)
             if not sub.any():  # a blob is foreground; if its pixels are not known, its box's top
@@ -120,7 +144,7 @@ class Motion:
                         (x0 + c0) / s - m,
                         ty - m,
                         (x0 + min(c0 + step, sub.shape[1])) / s + m,
-                        min(ty + depth, float(b[3])) + m,
+                        min(ty + depth, float(foot)) + m,
                     ]
                 )
         return np.asarray(out, np.float32).reshape(-1, 4)
