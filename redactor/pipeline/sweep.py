@@ -166,15 +166,17 @@ def _detect(detector: Detector, frame: Frame) -> Detections:
     return found.clipped(frame.width, frame.height)
 
 
-def _same_object(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> bool:
-    """Two still boxes of one label are one object where they overlap enough or one lies
-    mostly inside the other (a detector at its floor outlines a thing differently each time)."""
-    pair = np.stack([a, b])
-    inside = inside_matrix(pair, pair)
-    return bool(
-        iou_matrix(a[None], b[None])[0, 0] > SAME_OBJECT_IOU
-        or max(inside[0, 1], inside[1, 0]) >= SAME_OBJECT_INSIDE
+def _same_object(
+    box: npt.NDArray[np.float32], held: npt.NDArray[np.float32]
+) -> npt.NDArray[np.bool_]:
+    """Per held box (n, 4), whether it and `box` are one object: they overlap enough or one
+    lies mostly inside the other (a detector at its floor outlines a thing differently each
+    time). Labels are the caller's to compare."""
+    inside = np.maximum(inside_matrix(box[None], held)[0], inside_matrix(held, box[None])[:, 0])
+    same: npt.NDArray[np.bool_] = (iou_matrix(box[None], held)[0] > SAME_OBJECT_IOU) | (
+        inside >= SAME_OBJECT_INSIDE
     )
+    return same
 
 
 @dataclass(slots=True)
@@ -256,12 +258,17 @@ class StillMasks:
         found = job.result()
         still = found.select(motion.moving_share(found.boxes) <= self.cfg.max_moving_share)
         for box, score, label in zip(still.boxes, still.scores, still.labels, strict=True):
-            same = [h for h in self._held if h.label == label and _same_object(box, h.box)]
-            if same:  # a new sighting of a held object: one box around both, picture as now
-                boxes = np.stack([box, *(h.box for h in same)])
-                box = np.concatenate([boxes[:, :2].min(axis=0), boxes[:, 2:].max(axis=0)])
-                score = max(float(score), *(h.score for h in same))
-                self._held = [h for h in self._held if all(h is not o for o in same)]
+            if self._held:  # a new sighting of a held object: one box around both, picture as now
+                held = np.stack([h.box for h in self._held])
+                same = _same_object(box, held) & (np.array([h.label for h in self._held]) == label)
+                if same.any():
+                    boxes = np.concatenate([box[None], held[same]])
+                    box = np.concatenate([boxes[:, :2].min(axis=0), boxes[:, 2:].max(axis=0)])
+                    score = max(
+                        float(score),
+                        max(h.score for h, s in zip(self._held, same, strict=True) if s),
+                    )
+                    self._held = [h for h, s in zip(self._held, same, strict=True) if not s]
             region = motion.work_box(box)
             x0, y0, x1, y1 = region
             self._held.append(
