@@ -176,13 +176,28 @@ class ServerProcess:
         self._reader = threading.Thread(target=read, args=(self.proc.stdout,), daemon=True)
         self._reader.start()
         if not ready.wait(START_TIMEOUT_S) or not found:
+            code = self._exit_code(closed=ready.is_set())
             self.stop()
+            if code is not None:  # it exited (e.g. a bad configuration): say so, with why
+                tail = self.log_path.read_text(errors="replace").strip().splitlines()[-5:]
+                raise RuntimeError(
+                    f"redactor serve exited with code {code} before it reported its address "
+                    f"(log {self.log_path}):\n" + "\n".join(tail)
+                )
             raise RuntimeError(
                 f"redactor serve did not report its address within {START_TIMEOUT_S:.0f} s "
                 f"(see {self.log_path})"
             )
         self.address = found[0]
         return self
+
+    def _exit_code(self, closed: bool) -> int | None:
+        """The server's exit code if it has exited; with its output `closed`, it is exiting."""
+        assert self.proc is not None
+        try:
+            return self.proc.wait(STOP_TIMEOUT_S) if closed else self.proc.poll()
+        except subprocess.TimeoutExpired:
+            return None
 
     @property
     def pid(self) -> int:
