@@ -125,7 +125,8 @@ def reference(
     rate: float | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per frame, on exactly the frames the relay sends: the thorough boxes (the
-    reference) and, if `offline`, the masks of the live policy's profile run on every frame.
+    reference) and, if `offline`, the masks of the live policy's stream profile run on
+    every frame.
 
     Both are cached under bench/results/cache/, keyed by everything they depend on
     (the clip file, size, rate and frame count, both profiles, the policy and the
@@ -143,8 +144,9 @@ def reference(
             rate,
             offline,
             cfg.detect.profiles["thorough"].model_dump(mode="json"),
-            cfg.detect.profiles[policy.profile].model_dump(mode="json"),
+            cfg.detect.profiles[policy.stream_profile].model_dump(mode="json"),
             policy.model_dump(mode="json", include={"classes", "enlarge", "profile"}),
+            policy.stream_profile,
             model_hashes(),
         ],
         sort_keys=True,
@@ -187,8 +189,9 @@ def _reference(
     det = ProfileDetector(
         "thorough", cfg.detect.profiles["thorough"], cfg.models.dir, cfg.detect.threads
     )
+    profile = policy.stream_profile
     live = ProfileDetector(
-        policy.profile, cfg.detect.profiles[policy.profile], cfg.models.dir, cfg.detect.threads
+        profile, cfg.detect.profiles[profile], cfg.models.dir, cfg.detect.threads
     )
     dec = av.CodecContext.create("h264", "r")
     ref: list[np.ndarray] = []

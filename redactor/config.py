@@ -217,6 +217,16 @@ def _default_profiles() -> dict[str, ProfileConfig]:
                 PlateClassicConfig(max_side=960, min_chars=3),
             )
         ),
+        # Live streams' whole frames: realtime without the classical localiser. On a stream its
+        # few false plates (a row of windows, a walker's coat) became tracks whose held masks
+        # grew to slabs across the picture; the sweeps read still plates with text passes
+        # (docs/tuning.md#live-profile).
+        "live": ProfileConfig(
+            detectors=(
+                CenterFaceConfig(scale=1.0, max_side=640, min_score=0.12),
+                PlateTextConfig(max_side=640),
+            )
+        ),
         # Live streams: crops of where a fixed camera's picture moved (redactor/pipeline/
         # motion.py), at twice their size, so small faces far away are found in real time.
         "roi": ProfileConfig(
@@ -315,6 +325,11 @@ class PolicyConfig(Strict):
         1.3, ge=1.0, le=3.0, description="boxes grown by this factor before masking"
     )
     profile: str = Field("realtime", description="detection profile (detect.profiles)")
+    live_profile: str = Field(
+        "",
+        description="detection profile of live streams' whole frames (tracked, beside the "
+        "motion look and the sweeps); empty = `profile`",
+    )
     on_overload: Literal["drop", "mask"] = Field(
         "mask", description="when behind: drop frames, or send them fully masked"
     )
@@ -344,6 +359,11 @@ class PolicyConfig(Strict):
         "says, except subject access (the manifest says so)",
     )
 
+    @property
+    def stream_profile(self) -> str:
+        """The profile a live stream's whole frames are detected with."""
+        return self.live_profile or self.profile
+
 
 def _default_policies() -> dict[str, PolicyConfig]:
     return {
@@ -353,9 +373,10 @@ def _default_policies() -> dict[str, PolicyConfig]:
             strength=2.0,
             enlarge=1.4,
             motion_cover=1.0,
+            live_profile="live",
         ),
-        "default": PolicyConfig(),
-        "police-wanted-vehicle": PolicyConfig(classes=("face",)),
+        "default": PolicyConfig(live_profile="live"),
+        "police-wanted-vehicle": PolicyConfig(classes=("face",), live_profile="live"),
         "export": PolicyConfig(profile="thorough"),
     }
 
@@ -1136,10 +1157,12 @@ class Config(Strict):
                 f"defined: {sorted(self.detect.profiles)}"
             )
         for name, pol in self.policy.policies.items():
-            if pol.profile not in self.detect.profiles:
-                raise ValueError(
-                    f"policy {name!r} uses profile {pol.profile!r}; defined: {sorted(self.detect.profiles)}"
-                )
+            for key, profile in (("profile", pol.profile), ("live_profile", pol.live_profile)):
+                if profile and profile not in self.detect.profiles:
+                    raise ValueError(
+                        f"policy {name!r} uses {key.replace('_', ' ')} {profile!r}; "
+                        f"defined: {sorted(self.detect.profiles)}"
+                    )
         return self
 
 

@@ -48,7 +48,8 @@ class Engine:
         self._deadline_pool = ThreadPoolExecutor(
             config.server.workers, thread_name_prefix="detect-image"
         )
-        used = {p.profile for p in config.policy.policies.values()}
+        policies = config.policy.policies.values()
+        used = {p.profile for p in policies} | {p.stream_profile for p in policies}
         if config.live.motion.enabled:
             used.add(config.live.motion.profile)
         self.detectors: dict[str, Detector] = {}
@@ -127,10 +128,11 @@ class Engine:
         )
         return took
 
-    def redactor(self, policy: ResolvedPolicy) -> FrameRedactor:
-        return FrameRedactor(
-            self.detectors[policy.policy.profile], policy, self.metrics.fail_closed_reason
-        )
+    def redactor(self, policy: ResolvedPolicy, live: bool = False) -> FrameRedactor:
+        """Detection and masking under `policy`: for a live stream's whole frames with its
+        `live_profile`, for anything else with its `profile`."""
+        profile = policy.policy.stream_profile if live else policy.policy.profile
+        return FrameRedactor(self.detectors[profile], policy, self.metrics.fail_closed_reason)
 
     def redact_within(self, redactor: FrameRedactor, frame: Frame, timeout_s: float) -> Redacted:
         """`redactor.redact(frame)`, giving detection at most `timeout_s`: a detection

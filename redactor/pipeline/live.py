@@ -71,6 +71,7 @@ class LiveSession(StreamSession):
 
     def __init__(self, engine: Engine, spec: StreamSpec, limits: Limits) -> None:
         super().__init__(engine, spec, limits)
+        self.redactor = engine.redactor(self.policy, live=True)
         policy = self.policy.policy
         self.budget_s = (spec.latency_budget_ms or limits.latency_budget_ms) / 1000
         # how long a detect frame waits for its own detection; after that it goes out
