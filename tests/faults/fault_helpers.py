@@ -68,6 +68,7 @@ def write_config(folder: Path, crf: int = 18, extra: str = "") -> Path:
         # released unreviewed: these test faults, tests/review tests review
         f'[export.review]\nrequired = "never"\n'
         f"[detect.profiles.realtime]\ndetectors = {detect}\n"
+        f"[detect.profiles.live]\ndetectors = {detect}\n"
         f"[detect.profiles.thorough]\ndetectors = {detect}\n"
         f"[detect.profiles.roi]\ndetectors = {detect}\n"
         f"[detect.profiles.sweep]\ndetectors = {detect}\n" + extra
