@@ -205,6 +205,14 @@ def test_region_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None
     _one_profile_raising(tmp_path, Config().live.motion.profile, 40, "injected detector failure")
 
 
+def test_live_profile_raising_fails_the_frames_closed(tmp_path: Path) -> None:
+    """A live stream's whole frames are detected with its policy's live profile (not the
+    single-image profile): when only that one fails, frames are fully masked."""
+    live = Config().policy.policies["default"].stream_profile
+    assert live != Config().policy.policies["default"].profile  # a profile of its own
+    _one_profile_raising(tmp_path, live, 30, "injected detector failure")
+
+
 def test_sweep_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None:
     """The slow thorough sweep says what stands still; when it fails, that is not
     known, and frames stay fully masked until a sweep succeeds (never: it always
