@@ -42,11 +42,23 @@ def test_override_one_field(tmp_path: Path) -> None:
     assert cfg.limits == Config().limits
 
 
-def test_policy_with_unknown_profile_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [("profile", "uses profile 'missing'"), ("live_profile", "uses live profile 'missing'")],
+)
+def test_policy_with_unknown_profile_is_refused(key: str, says: str) -> None:
     from pydantic import ValidationError
 
     data = Config().model_dump()
-    data["policy"]["policies"]["default"]["profile"] = "missing"
+    data["policy"]["policies"]["default"][key] = "missing"
     with pytest.raises(ValidationError) as e:
         Config.model_validate(data)
-    assert "uses profile 'missing'" in str(e.value)
+    assert says in str(e.value)
+
+
+def test_an_empty_live_profile_means_the_policys_profile() -> None:
+    data = Config().model_dump()
+    data["policy"]["policies"]["default"]["live_profile"] = ""
+    cfg = Config.model_validate(data)
+    assert cfg.policy.policies["default"].stream_profile == "realtime"
+    assert "live" in cfg.detect.profiles

@@ -69,9 +69,10 @@ class LiveStats:
 class LiveSession(StreamSession):
     """StreamSession plus tracking, concurrent detection and the overload rule."""
 
+    LIVE = True
+
     def __init__(self, engine: Engine, spec: StreamSpec, limits: Limits) -> None:
         super().__init__(engine, spec, limits)
-        self.redactor = engine.redactor(self.policy, live=True)
         policy = self.policy.policy
         self.budget_s = (spec.latency_budget_ms or limits.latency_budget_ms) / 1000
         # how long a detect frame waits for its own detection; after that it goes out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from redactor.config import Limits
 from redactor.errors import InvalidInput
@@ -124,11 +125,13 @@ class StreamOutput:
 
 
 class StreamSession:
+    LIVE: ClassVar[bool] = False  # live sessions detect with the policy's live_profile
+
     def __init__(self, engine: Engine, spec: StreamSpec, limits: Limits) -> None:
         self.spec = spec
         self.limits = limits
         self.policy = engine.router.for_recipient(spec.recipient, spec.service, spec.camera_id)
-        self.redactor = engine.redactor(self.policy)
+        self.redactor = engine.redactor(self.policy, live=self.LIVE)
         self._live = engine.config.live
         self._decoder = H264Decoder() if spec.format == PixelFormat.H264 else None
         self._encoder: H264Encoder | None = None  # used on the encode thread only

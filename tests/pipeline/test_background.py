@@ -255,10 +255,10 @@ def test_a_walker_cut_in_two_blobs_has_the_band_of_the_whole_walker() -> None:
     the head's own small blob, and still leaves the body below."""
     fg = np.zeros((240, 320), np.uint8)
     fg[50:70, 100:130] = 255  # head and shoulders
-    fg[75:150, 95:135] = 255  # the coat and legs, 5 px lower
+    fg[75:150, 95:135] = 255  # the coat and legs, just below: one walker
     motion = Motion(np.array([[100, 50, 130, 70], [95, 75, 135, 150]], np.float32), fg, 1.0, True)
     band = _covered(motion.outline(0.35, 0.1, 3.0), fg.shape)
-    assert band[50:80, 100:130].all()  # the face below the upper blob: 0.35 of 100 px deep
+    assert band[50:80, 100:130].all()  # down over the face, below the head's own blob
     assert not band[106:150, 95:135].any()  # the body shows (below the coat's own band)
     apart = Motion(  # a blob further below is someone else: the head's band stays its own
         np.array([[100, 50, 130, 70], [95, 90, 135, 165]], np.float32), fg, 1.0, True

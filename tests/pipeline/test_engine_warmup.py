@@ -18,15 +18,9 @@ def test_every_profile_in_use_and_the_sweep_detect_once_at_start() -> None:
     engine = Engine(_config((64, 48)))
     try:
         cfg = engine.config
-        policies = cfg.policy.policies.values()
-        used = (
-            {p.profile for p in policies}
-            | {p.stream_profile for p in policies}
-            | {
-                cfg.live.motion.profile,
-                cfg.live.sweep.profile,
-            }
-        )
+        used = {cfg.live.motion.profile, cfg.live.sweep.profile}
+        for p in cfg.policy.policies.values():
+            used |= {p.profile, p.stream_profile}
         assert set(engine.warmed) == used
         assert list(engine.warmed)[0] == cfg.live.sweep.profile  # the largest runs first
         assert all(s > 0 for s in engine.warmed.values())

@@ -1,5 +1,6 @@
 """A live stream's whole frames are detected with its policy's `live_profile`; single
-images and other frames with the policy's `profile` (real server, real port)."""
+images and other frames with the policy's `profile` (real server, real port). Its
+configuration checks are in tests/test_config.py."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from collections.abc import Iterator
 
 import cv2
 import numpy as np
-import pytest
-from pydantic import ValidationError
 
 from redactor.clients.client import OutFrame, RedactorClient
-from redactor.config import Config, PlateClassicConfig, ProfileConfig
+from redactor.config import Config, PlateClassicConfig
 from redactor.server.app import create_server
 from redactor.types import Detections
 from redactor.v1 import redactor_pb2 as pb
@@ -80,19 +79,3 @@ def test_the_default_live_profile_runs_no_classical_localiser() -> None:
         assert not any(isinstance(d, PlateClassicConfig) for d in profile.detectors), name
     # the single-image profile keeps it: it finds small plates in photos
     assert any(isinstance(d, PlateClassicConfig) for d in cfg.detect.profiles["realtime"].detectors)
-
-
-def test_a_policy_with_an_unknown_live_profile_is_refused() -> None:
-    data = Config().model_dump()
-    data["policy"]["policies"]["default"]["live_profile"] = "missing"
-    with pytest.raises(ValidationError) as e:
-        Config.model_validate(data)
-    assert "uses live profile 'missing'" in str(e.value)
-
-
-def test_an_empty_live_profile_means_the_policys_profile() -> None:
-    data = Config().model_dump()
-    data["policy"]["policies"]["default"]["live_profile"] = ""
-    cfg = Config.model_validate(data)
-    assert cfg.policy.policies["default"].stream_profile == "realtime"
-    assert isinstance(cfg.detect.profiles["live"], ProfileConfig)
