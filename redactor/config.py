@@ -350,6 +350,14 @@ class PolicyConfig(Strict):
         le=1.0,
         description="live: how far down each moving blob is masked, as a share of its height; 0 = off",
     )
+    face_track_margin: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="live: a held face's mask widens by at most this many box sizes per side "
+        "for what its track does not know of its path (1 = as a plate's); the motion band "
+        "covers moving heads, see docs/tuning.md#face-track-margin",
+    )
     fill_color: tuple[int, int, int] = Field(
         (0, 0, 0), description="BGR colour for style=fill and full-frame masks"
     )

@@ -23,6 +23,10 @@ def test_embedded_defaults_are_valid() -> None:
         ("[policy]\ndefault_policy = 'nope'\n", ["'nope' is not defined"]),
         ("not toml = = =", ["cannot read config"]),
         ("[detect]\nwarmup_size = [8, 1080]\n", ["warmup_size", "8x1080"]),
+        (
+            "[policy.policies.default]\nface_track_margin = 2\n",
+            ["face_track_margin", "less than or equal to 1"],
+        ),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, toml: str, words: list[str]) -> None:

@@ -86,6 +86,7 @@ class LiveSession(StreamSession):
             max_unfinished=limits.stream_queue_frames,
             interval_us=limits.detect_interval_ms * 1000,
             hold_s=policy.hold_s,
+            face_margin=policy.face_track_margin,
             nice=engine.config.detect.nice,
             roi=(engine.detectors[motion.profile], motion) if motion.enabled else None,
         )

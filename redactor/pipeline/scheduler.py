@@ -51,10 +51,11 @@ class DetectionScheduler:
         max_unfinished: int,
         interval_us: int,
         hold_s: float,
+        face_margin: float | None = None,
         nice: int,
         roi: tuple[Detector, MotionConfig] | None = None,
     ) -> None:
-        self.tracker = Tracker(TrackerParams(hold_s=hold_s))
+        self.tracker = Tracker(TrackerParams(hold_s=hold_s, face_sigma_cap=face_margin))
         self.healthy = True  # False after a failed detection, until one succeeds
         self.last_detected_us: int | None = None  # timestamp of the newest detections folded in
         self.last_submitted_us: int | None = None

@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from redactor.errors import ConfigError
 from redactor.track import association, kalman
-from redactor.types import Detections, MaskReason
+from redactor.types import Detections, Label, MaskReason
 
 _US_PER_S = 1_000_000
 
@@ -54,6 +54,9 @@ class TrackerParams:
     peek_sigma_cap: float = 1.0
     """... and this many on frames masked ahead of their detection (peek); uncapped, the
     masks of tracks seen once grow over much of a frame (see docs/tuning.md#tracker)"""
+    face_sigma_cap: float | None = None
+    """faces' uncertainty margin at most this many box sizes per side, on every frame (None:
+    as other labels). Live streams mask the top of each moving blob, where a moving face is"""
     centre_gate: float = 1.5
     """no-overlap match allowed within this many box sizes + the held margin (0 = off)"""
     max_size_ratio: float = 2.0
@@ -74,6 +77,7 @@ class TrackerParams:
             ("sigma_growth", self.sigma_growth >= 0.0, ">= 0"),
             ("sigma_cap", self.sigma_cap >= 0.0, ">= 0"),
             ("peek_sigma_cap", self.peek_sigma_cap >= 0.0, ">= 0"),
+            ("face_sigma_cap", self.face_sigma_cap is None or self.face_sigma_cap >= 0.0, ">= 0"),
             ("centre_gate", self.centre_gate >= 0.0, ">= 0"),
             ("max_size_ratio", self.max_size_ratio >= 1.0, ">= 1"),
             ("accel_std", self.accel_std > 0.0, "> 0"),
@@ -82,7 +86,7 @@ class TrackerParams:
         )
         for name, ok, want in checks:
             value = getattr(self, name)
-            if not ok or not np.isfinite(value):
+            if not ok or (value is not None and not np.isfinite(value)):
                 raise ConfigError(f"track.{name} must be {want} and finite, got {value!r}")
 
     @property
@@ -275,7 +279,11 @@ class Tracker:
         steady = x[:, 2:] * (self.params.growth_per_s * unseen_s / 2)[:, None]
         # the centre's own uncertainty: large for a young track of unknown velocity
         sigma = self.params.sigma_growth * np.sqrt(self._state.p00[:, :2])
-        sigma = np.minimum(sigma, (self.params.sigma_cap if cap is None else cap) * x[:, 2:])
+        caps = np.full(len(x), self.params.sigma_cap if cap is None else cap)
+        if self.params.face_sigma_cap is not None:
+            faces = self._labels == int(Label.FACE)
+            caps[faces] = np.minimum(caps[faces], self.params.face_sigma_cap)
+        sigma = np.minimum(sigma, caps[:, None] * x[:, 2:])
         return x, steady + sigma
 
     def _held_boxes(self, cap: float | None = None) -> npt.NDArray[np.float32]:

@@ -220,6 +220,7 @@ def test_fifty_boxes_for_a_thousand_frames() -> None:
         ("meas_std", float("nan")),
         ("max_size_ratio", 0.5),
         ("centre_gate", -1.0),
+        ("face_sigma_cap", -0.5),
     ],
 )
 def test_params_reject_out_of_range_values(field: str, value: float) -> None:
@@ -259,3 +260,21 @@ def test_peek_widens_a_once_seen_track_by_its_uncertainty_and_ends_at_hold() -> 
     tracker.update(dets([box(100, 100, 40, 40)]), 0)
     assert len(tracker.peek(500_000)) == 1 and len(tracker.peek(500_001)) == 0
     assert len(tracker) == 1  # peek dropped nothing
+
+
+def test_face_sigma_cap_narrows_held_faces_and_leaves_plates_as_they_were() -> None:
+    # A live stream masks the top of each moving blob, where a moving face is; a plate on
+    # a moving car is below it and keeps the whole uncertainty margin.
+    def held_width(params: TrackerParams, label: Label) -> float:
+        tracker = Tracker(params)
+        tracker.update(dets([box(100, 100, 40, 40)], label), 0)
+        (held,) = tracker.peek(360_000).detections.boxes
+        return float(held[2] - held[0])
+
+    for label in (Label.FACE, Label.PLATE):
+        assert held_width(TrackerParams(), label) > 2.5 * 40  # a box size each side, nearly
+    assert held_width(TrackerParams(face_sigma_cap=0.0), Label.FACE) < 1.2 * 40  # growth only
+    assert held_width(TrackerParams(face_sigma_cap=0.25), Label.FACE) < 1.7 * 40
+    assert held_width(TrackerParams(face_sigma_cap=0.0), Label.PLATE) == held_width(
+        TrackerParams(), Label.PLATE
+    )
