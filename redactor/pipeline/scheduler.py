@@ -51,7 +51,7 @@ class DetectionScheduler:
         max_unfinished: int,
         interval_us: int,
         hold_s: float,
-        face_margin: float | None = None,
+        face_margin: float | None,
         nice: int,
         roi: tuple[Detector, MotionConfig] | None = None,
     ) -> None:
