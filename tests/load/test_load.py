@@ -62,6 +62,7 @@ H264_MASK_MAX_LUMA = 64  # a filled (black, Y=16) region after lossy coding, inn
 class Tally:
     statuses: Counter[str] = field(default_factory=Counter)
     frames: int = 0
+    sent: int = 0
     detections_checked: int = 0
     masks_checked: int = 0
     leaks: list[str] = field(default_factory=list)
@@ -207,6 +208,7 @@ def run_stream(
             data = frames[k].tobytes() if raw else units[i % n]  # H.264 loops from its key frame
             yield OutFrame(i, int(i * 1e6 / FPS), data)
             i += 1
+            t.sent = i
 
     header = pb.StreamHeader(
         camera_id=f"load-{index}",
@@ -340,7 +342,8 @@ def test_eight_streams_and_single_images_for_a_minute(tmp_path: Path) -> None:
         f"+ {unary.frames / elapsed:.2f} single images/s"
     )
     print(
-        f"  stream frames out: {sum(t.frames for t in tallies)} ({min(per_stream_fps):.1f}-"
+        f"  stream frames sent {sum(t.sent for t in tallies)}, "
+        f"out: {sum(t.frames for t in tallies)} ({min(per_stream_fps):.1f}-"
         f"{max(per_stream_fps):.1f} fps per stream); statuses {dict(total.statuses)}"
     )
     print(
@@ -361,7 +364,10 @@ def test_eight_streams_and_single_images_for_a_minute(tmp_path: Path) -> None:
     assert len(health_ms) >= SECONDS / HEALTH_EVERY_S * 0.5
     expected = SECONDS * FPS
     for i, t in enumerate(tallies):  # every frame sent was answered, in order
-        assert t.frames >= expected * 0.9, f"stream {i}: {t.frames} frames out of ~{expected:.0f}"
+        assert t.frames == t.sent, f"stream {i}: {t.frames} frames answered of {t.sent} sent"
+        # gRPC flow control may slow a sender when the server is behind (that is the
+        # server's right); the load must still have been real
+        assert t.sent >= expected * 0.5, f"stream {i}: only {t.sent} frames of ~{expected:.0f} sent"
     assert unary.frames >= SECONDS * UNARY_PER_S * 0.5, f"{unary.frames} single images"
     assert total.statuses["REDACTED"] > 0, (
         "nothing was redacted at all: the checks above were vacuous"
