@@ -213,6 +213,13 @@ SMALL_PLATES_V5 = SMALL_PLATES.model_copy(update={"model": "ppocr_det_v5"})
 
 def _default_profiles() -> dict[str, ProfileConfig]:
     # Chosen with `python -m bench.eval` on the shared data: docs/detection.md#profiles.
+    thorough: tuple[DetectorConfig, ...] = (
+        CenterFaceConfig(scale=1.0, min_score=0.15),
+        CenterFaceConfig(scale=2.0, max_side=3840, min_score=0.1),
+        CenterFaceConfig(scale=3.0, max_side=2048, min_scale=2.5, max_face_px=24, min_score=0.1),
+        PlateTextConfig(max_side=1280),
+        SMALL_PLATES,
+    )
     return {
         # One fast pass per frame: CenterFace and text at most 640 px wide (small images
         # run at full size), the classical localiser as a cheap second opinion.
@@ -241,32 +248,11 @@ def _default_profiles() -> dict[str, ProfileConfig]:
         # Recall first: CenterFace at full and double size, plus a 3x pass for the
         # tiniest faces of low-resolution frames (long side up to 682 px), text at
         # up to 1280 px. No classical localiser: it adds masked area, not plates.
-        "thorough": ProfileConfig(
-            detectors=(
-                CenterFaceConfig(scale=1.0, min_score=0.15),
-                CenterFaceConfig(scale=2.0, max_side=3840, min_score=0.1),
-                CenterFaceConfig(
-                    scale=3.0, max_side=2048, min_scale=2.5, max_face_px=24, min_score=0.1
-                ),
-                PlateTextConfig(max_side=1280),
-                SMALL_PLATES,
-            )
-        ),
+        "thorough": ProfileConfig(detectors=thorough),
         # Opt-in (a policy's `profile`): thorough with a second small-plate pass, for
-        # recordings of parked cars across the street. About 0.7 s more CPU per frame over
+        # recordings of parked cars across the street. About 0.9 s more CPU per frame over
         # 1280 px; not the default because it changes the benchmarks' thorough reference.
-        "thorough_small_plates": ProfileConfig(
-            detectors=(
-                CenterFaceConfig(scale=1.0, min_score=0.15),
-                CenterFaceConfig(scale=2.0, max_side=3840, min_score=0.1),
-                CenterFaceConfig(
-                    scale=3.0, max_side=2048, min_scale=2.5, max_face_px=24, min_score=0.1
-                ),
-                PlateTextConfig(max_side=1280),
-                SMALL_PLATES,
-                SMALL_PLATES_V5,
-            )
-        ),
+        "thorough_small_plates": ProfileConfig(detectors=(*thorough, SMALL_PLATES_V5)),
         # Live streams' still ground (live.sweep): thorough with face floors at 0.7 of its own,
         # and 0.6 of those again for small faces (small_px). A box on still ground costs little to
         # mask, and a detector at its floor finds a small face on some frames only
