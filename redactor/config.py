@@ -249,9 +249,8 @@ def _default_profiles() -> dict[str, ProfileConfig]:
         # tiniest faces of low-resolution frames (long side up to 682 px), text at
         # up to 1280 px. No classical localiser: it adds masked area, not plates.
         "thorough": ProfileConfig(detectors=thorough),
-        # Opt-in (a policy's `profile`): thorough with a second small-plate pass, for
-        # recordings of parked cars across the street. About 0.9 s more CPU per frame over
-        # 1280 px; not the default because it changes the benchmarks' thorough reference.
+        # Opt-in (a policy's `profile`): thorough with a second small-plate pass, for parked
+        # cars across the street. Not the default: thorough is also the benchmarks' reference.
         "thorough_small_plates": ProfileConfig(detectors=(*thorough, SMALL_PLATES_V5)),
         # Live streams' still ground (live.sweep): thorough with face floors at 0.7 of its own,
         # and 0.6 of those again for small faces (small_px). A box on still ground costs little to

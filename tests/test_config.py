@@ -68,17 +68,6 @@ def test_an_empty_live_profile_means_the_policys_profile() -> None:
     assert "live" in cfg.detect.profiles
 
 
-def test_exports_can_opt_in_to_the_second_small_plate_pass(tmp_path: Path) -> None:
-    """What docs/detection.md#small-plates tells an operator to write."""
-    p = tmp_path / "c.toml"
-    # A configuration that sets policies defines all of them (as docs/detection.md shows).
-    p.write_text(SMALL_PLATES_POLICIES)
-    cfg = load_config(p)
-    assert cfg.policy.policies["export"].profile == "thorough_small_plates"
-    for name in ("strict", "default", "police-wanted-vehicle"):
-        assert cfg.policy.policies[name] == Config().policy.policies[name], name
-
-
 SMALL_PLATES_POLICIES = """
 [policy.policies.strict]
 classes = ["face", "plate", "person"]
@@ -97,3 +86,14 @@ live_profile = "live"
 [policy.policies.export]
 profile = "thorough_small_plates"
 """
+
+
+def test_exports_can_opt_in_to_the_second_small_plate_pass(tmp_path: Path) -> None:
+    """What docs/detection.md#small-plates tells an operator to write."""
+    p = tmp_path / "c.toml"
+    # A configuration that sets policies defines all of them (as docs/detection.md shows).
+    p.write_text(SMALL_PLATES_POLICIES)
+    cfg = load_config(p)
+    assert cfg.policy.policies["export"].profile == "thorough_small_plates"
+    for name in ("strict", "default", "police-wanted-vehicle"):
+        assert cfg.policy.policies[name] == Config().policy.policies[name], name

@@ -107,7 +107,7 @@ class PlateTextDetector:
         self.cfg = cfg
         self.name = (
             "plate_text"
-            + ("_v5" if cfg.model == "ppocr_det_v5" else "")
+            + cfg.model.removeprefix("ppocr_det")  # "" or "_v5"
             + (f"_x{cfg.scale:g}" if cfg.scale != 1.0 else "")
             + (f"_max{cfg.max_side}" if cfg.max_side else "_full")
             + (f"_upto{cfg.max_plate_px:g}px" if cfg.max_plate_px else "")
