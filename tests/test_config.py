@@ -88,12 +88,14 @@ profile = "thorough_small_plates"
 """
 
 
-def test_exports_can_opt_in_to_the_second_small_plate_pass(tmp_path: Path) -> None:
-    """What docs/detection.md#small-plates tells an operator to write."""
+def test_a_configuration_naming_the_former_opt_in_profile_still_loads(tmp_path: Path) -> None:
+    """What docs/detection.md#small-plates told operators to write while the second
+    small-plate pass was opt-in: it loads, and the other policies stay as they were."""
     p = tmp_path / "c.toml"
     # A configuration that sets policies defines all of them (as docs/detection.md shows).
     p.write_text(SMALL_PLATES_POLICIES)
     cfg = load_config(p)
     assert cfg.policy.policies["export"].profile == "thorough_small_plates"
+    assert cfg.detect.profiles["thorough_small_plates"] == cfg.detect.profiles["thorough"]
     for name in ("strict", "default", "police-wanted-vehicle"):
         assert cfg.policy.policies[name] == Config().policy.policies[name], name

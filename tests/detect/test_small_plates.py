@@ -56,16 +56,17 @@ def plate_passes(profile: str) -> ProfileDetector:
     return ProfileDetector(profile, ProfileConfig(detectors=detectors), cfg.models.dir)
 
 
-def test_thorough_and_sweep_carry_the_small_plate_pass() -> None:
+def test_thorough_and_sweep_carry_both_small_plate_passes() -> None:
     profiles = Config().detect.profiles
     for name in ("thorough", "sweep"):
         assert SMALL_PLATES in profiles[name].detectors, name
+        assert SMALL_PLATES_V5 in profiles[name].detectors, name
+    # the former opt-in name still loads, as thorough
+    assert profiles["thorough_small_plates"] == profiles["thorough"]
 
 
-def test_the_opt_in_profile_adds_a_second_text_model() -> None:
-    profile = Config().detect.profiles["thorough_small_plates"]
-    assert SMALL_PLATES in profile.detectors and SMALL_PLATES_V5 in profile.detectors
-    models = profile_models(profile)
+def test_the_second_text_model_is_its_own_file() -> None:
+    models = profile_models(Config().detect.profiles["thorough"])
     assert models["ppocr_det_v5"].required_sha256 == model_sha256("ppocr_det_v5")
     assert model_sha256("ppocr_det_v5") != model_sha256("ppocr_det")
     detector = PlateTextDetector(SMALL_PLATES_V5, Config().models.dir)
