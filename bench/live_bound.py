@@ -31,7 +31,6 @@ import numpy as np
 
 from bench import live as bl
 from bench import live_metrics as lm
-from bench.eval_score import box_mask, coverage
 from redactor.boxes import enlarge
 from redactor.data import data_dir
 
@@ -73,17 +72,11 @@ def bound(
     grow: float,
     enlargement: float,
 ) -> Bound:
-    """Leaks (reference boxes covered less than bench.live's COVER) and masked share of
-    the reference masking its own later frames."""
-    objects = leaks = 0
-    shares = []
-    for ref, masks in zip(reference, lagged_masks(reference, lag, memory, grow), strict=True):
-        covered = box_mask(masks, width, height)
-        shares.append(float(covered.mean()))
-        boxes = lm.as_boxes(ref)
-        objects += len(boxes)
-        leaks += int((coverage(covered, boxes) < bl.COVER).sum())
-    masked = float(np.mean(shares)) if shares else 0.0
+    """Leaks and masked share of the reference masking its own later frames, scored by
+    bench.live's own functions."""
+    masks = lagged_masks(reference, lag, memory, grow)
+    objects, leaks = bl.leaks(list(reference), masks, width, height)
+    masked = lm.mean_share(dict(enumerate(masks)), width, height)
     oracle = lm.oracle_share(reference, width, height, enlargement)
     return Bound(
         lag,

@@ -112,9 +112,9 @@ def test_profile_refuses_frames_that_are_not_bgr(frame: object, message: str) ->
 
 def test_profiles_share_one_session_per_model_and_thread_count() -> None:
     """Each onnxruntime session keeps an arena as large as its biggest run; the default
-    profiles run CenterFace at six settings, PP-OCRv4's text model at four and v5's at two. One session
-    per model means one arena each, so memory does not jump when a profile is first
-    used late in a run (a sweep waiting out load did so by 150 MB)."""
+    profiles run CenterFace at six settings, PP-OCRv4's text model at four and v5's at
+    two. One session per model means one arena each, so memory does not jump when a
+    profile is first used late in a run (a sweep waiting out load did so by 150 MB)."""
     import gc
     import weakref
 
@@ -122,12 +122,10 @@ def test_profiles_share_one_session_per_model_and_thread_count() -> None:
     a = ProfileDetector("thorough", cfg["thorough"])
     b = ProfileDetector("sweep", cfg["sweep"])
     faces = [d._sess for d in (*a.detectors, *b.detectors) if d.name.startswith("centerface")]  # type: ignore[attr-defined]
-    text_detectors = [d for d in (*a.detectors, *b.detectors) if d.name.startswith("plate_text")]
-    texts = [d._sess for d in text_detectors]  # type: ignore[attr-defined]
-    text_names = [d.name for d in text_detectors]
+    texts = [d for d in (*a.detectors, *b.detectors) if d.name.startswith("plate_text")]
     assert len(faces) == 6 and len({id(s) for s in faces}) == 1
-    v4 = [s for d, s in zip(text_names, texts, strict=True) if "_v5" not in d]
-    v5 = [s for d, s in zip(text_names, texts, strict=True) if "_v5" in d]
+    v4 = [d._sess for d in texts if "_v5" not in d.name]  # type: ignore[attr-defined]
+    v5 = [d._sess for d in texts if "_v5" in d.name]  # type: ignore[attr-defined]
     assert len(v4) == 4 and len({id(s) for s in v4}) == 1 and v4[0] is not faces[0]
     assert len(v5) == 2 and len({id(s) for s in v5}) == 1 and v5[0] is not v4[0]
     # another thread count is another session (it sets the session's own pool), and a
