@@ -164,6 +164,35 @@ class PlateClassicConfig(Strict):
     )
 
 
+class PlateSsdConfig(Strict):
+    """A plate detector network (an SSD trained on plates): it finds small plates whose
+    characters are too small for the text detector (see docs/detection.md#a-plate-detector)."""
+
+    kind: Literal["plate_ssd"] = "plate_ssd"
+    min_score: float = Field(
+        0.01,
+        ge=0.01,
+        le=1.0,
+        description="minimum confidence (the network reports none below 0.01)",
+    )
+    scale: float = Field(1.0, gt=0.0, le=4.0, description="input scale before the network")
+    max_side: int = Field(
+        0, ge=0, le=8192, description="cap on the scaled long side in px; 0 = none"
+    )
+    max_plate_px: float = Field(
+        128.0,
+        ge=0.0,
+        le=8192.0,
+        description="boxes wider than this in frame px are dropped (the text passes find those); 0 = none",
+    )
+    min_frame_side: int = Field(
+        0,
+        ge=0,
+        le=8192,
+        description="skip frames whose long side is at most this; 0 = none",
+    )
+
+
 class OnnxDetectorConfig(Strict):
     kind: Literal["onnx"] = "onnx"
     path: Path = Field(description="a user-supplied ONNX detector (YOLO-style output)")
@@ -186,6 +215,7 @@ DetectorConfig = Annotated[
     | CenterFaceConfig
     | PlateTextConfig
     | PlateClassicConfig
+    | PlateSsdConfig
     | OnnxDetectorConfig,
     Field(discriminator="kind"),
 ]
@@ -209,6 +239,13 @@ SMALL_PLATES = PlateTextConfig(max_side=0, max_plate_px=128, min_frame_side=1280
 # The same pass with PP-OCRv5's detector, which finds some small plates v4 misses and misses
 # others it finds: together they find more (docs/detection.md#small-plates).
 SMALL_PLATES_V5 = SMALL_PLATES.model_copy(update={"model": "ppocr_det_v5"})
+# A plate detector for the small plates neither text model reads (docs/detection.md#a-plate-detector).
+PLATE_SSD = PlateSsdConfig()
+# Realtime's passes for frames over 1280 px, where its 640 px text pass shrinks a parked car's
+# plate below reading: the plate detector, and text at thorough's 1280 px. Frames up to 720p
+# keep realtime's budget (docs/detection.md#a-plate-detector).
+PLATE_SSD_LARGE_FRAMES = PlateSsdConfig(min_frame_side=1280)
+TEXT_1280_LARGE_FRAMES = PlateTextConfig(max_side=1280, min_frame_side=1280)
 
 
 def _default_profiles() -> dict[str, ProfileConfig]:
@@ -220,15 +257,19 @@ def _default_profiles() -> dict[str, ProfileConfig]:
         PlateTextConfig(max_side=1280),
         SMALL_PLATES,
         SMALL_PLATES_V5,
+        PLATE_SSD,
     )
     return {
         # One fast pass per frame: CenterFace and text at most 640 px wide (small images
-        # run at full size), the classical localiser as a cheap second opinion.
+        # run at full size), the classical localiser as a cheap second opinion; on frames
+        # over 1280 px also text at 1280 px and the plate detector, for small plates.
         "realtime": ProfileConfig(
             detectors=(
                 CenterFaceConfig(scale=1.0, max_side=640, min_score=0.12),
                 PlateTextConfig(max_side=640),
                 PlateClassicConfig(max_side=960, min_chars=3),
+                TEXT_1280_LARGE_FRAMES,
+                PLATE_SSD_LARGE_FRAMES,
             )
         ),
         # Live streams' whole frames: realtime without the classical localiser. On a stream its
@@ -276,6 +317,7 @@ def _default_profiles() -> dict[str, ProfileConfig]:
                 PlateTextConfig(max_side=1280),
                 SMALL_PLATES,
                 SMALL_PLATES_V5,
+                PLATE_SSD,
             )
         ),
     }

@@ -77,6 +77,23 @@ MODELS: dict[str, ModelSpec] = {
             "4d97c44a20d30a81aad087d6a396b08f786c4635742afc391f6621f5c6ae78ae",
             "Apache-2.0",
         ),
+        # HyperLPR's plate detector (a MobileNet SSD, Caffe), network and weights: small plates
+        # that neither text model reads (docs/detection.md#a-plate-detector). The wheel declares
+        # the MIT licence.
+        ModelSpec(
+            "plate_ssd_net",
+            "hyperlpr==0.0.2",
+            "hyperlpr/models/dnn/mininet_ssd_v1.prototxt",
+            "b3f9c6a99f2ed0fec6a9ed9bc851aa4362fc5b393f12ae0f6fc294c59e491fc8",
+            "MIT",
+        ),
+        ModelSpec(
+            "plate_ssd",
+            "hyperlpr==0.0.2",
+            "hyperlpr/models/dnn/mininet_ssd_v1.caffemodel",
+            "2bc2b55c1c06f00859400f677e918e85c5a6b1ae2454cc36009fdd8a954baa34",
+            "MIT",
+        ),
     )
 }
 

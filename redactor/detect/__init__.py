@@ -9,6 +9,8 @@ Plugins (config kind → module):
   fused in memory (onnx_session.fuse_scalar_chains) for less CPU.
 - `plate_classic` → plate_classic.py: black-hat / closing / aspect / character
   count localiser, no model; a cheap second opinion.
+- `plate_ssd` → plate_ssd.py: HyperLPR's plate detector (MobileNet SSD, Caffe, MIT,
+  from the hyperlpr wheel) through OpenCV DNN, for small plates text models miss.
 - `onnx` → onnx_yolo.py: any user-supplied YOLO-style ONNX file (none shipped).
 - `mediapipe_face` → mediapipe_face.py: BlazeFace, for close-range cameras.
 

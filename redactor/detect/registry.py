@@ -17,6 +17,7 @@ from redactor.config import (
     MediaPipeFaceConfig,
     OnnxDetectorConfig,
     PlateClassicConfig,
+    PlateSsdConfig,
     PlateTextConfig,
     ProfileConfig,
 )
@@ -45,6 +46,10 @@ def build_detector(
         from redactor.detect.plate_classic import PlateClassicDetector
 
         return PlateClassicDetector(cfg)
+    if isinstance(cfg, PlateSsdConfig):
+        from redactor.detect.plate_ssd import PlateSsdDetector
+
+        return PlateSsdDetector(cfg, models_dir)
     if isinstance(cfg, OnnxDetectorConfig):
         from redactor.detect.onnx_yolo import OnnxYoloDetector
 
@@ -71,6 +76,10 @@ def profile_models(cfg: ProfileConfig, models_dir: Path | None = None) -> dict[s
     for d in cfg.detectors:
         if isinstance(d, OnnxDetectorConfig):
             out[str(d.path)] = ModelFile(Path(d.path).expanduser(), None)
+            continue
+        if isinstance(d, PlateSsdConfig):
+            for name in ("plate_ssd_net", "plate_ssd"):  # as redactor.detect.plate_ssd loads them
+                out[name] = ModelFile(model_file(name, models_dir), MODELS[name].sha256)
             continue
         if isinstance(d, CenterFaceConfig):
             name = "centerface"  # as redactor.detect.centerface loads it
