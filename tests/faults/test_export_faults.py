@@ -32,6 +32,10 @@ from redactor.v1 import redactor_pb2 as pb
 from redactor.v1 import redactor_pb2_grpc as pb_grpc
 
 CLIP_SECONDS = 2.0  # 20 frames of opencv_vtest.avi (768x576, 10 fps)
+# The export killed mid-way: long enough to still run while the auditor's two CLI calls
+# note the ledger (seconds each on busy cores); 20 frames were sometimes done by then.
+LONG_RECORDING = "20240501T090000.avi"
+LONG_CLIP_SECONDS = 20.0
 
 
 @pytest.fixture()
@@ -42,10 +46,11 @@ def site(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _create(address: str) -> pb.ExportJob:
+def _create(address: str, recording: str = RECORDING_NAME) -> pb.ExportJob:
     with grpc.insecure_channel(address) as ch:
         stub = pb_grpc.ExportsStub(ch)  # type: ignore[no-untyped-call]
-        job: pb.ExportJob = stub.CreateExport(export_request(), metadata=AUDITOR, timeout=60)
+        request = export_request(recording=f"{CAMERA}/{recording}")
+        job: pb.ExportJob = stub.CreateExport(request, metadata=AUDITOR, timeout=60)
     return job
 
 
@@ -95,10 +100,11 @@ def test_disk_full_during_export(site: Path) -> None:
 
 
 def test_sigkill_during_export_then_restart(site: Path) -> None:
+    cut_clip(source_video(), site / "archive" / CAMERA / LONG_RECORDING, LONG_CLIP_SECONDS)
     config = write_config(site)
     server = start_server(config, site / "server.log")
     try:
-        job = _create(server.address)
+        job = _create(server.address, LONG_RECORDING)
         running = _final(server.address, job.id, until_running=True)
         assert running.state == pb.EXPORT_STATE_RUNNING, running
         head = ledger_verify(config)  # noted while the export runs
