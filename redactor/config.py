@@ -287,6 +287,12 @@ def _default_profiles() -> dict[str, ProfileConfig]:
         "roi": ProfileConfig(
             detectors=(CenterFaceConfig(scale=2.0, max_side=1280, min_score=0.12),)
         ),
+        # Live streams' look at every frame's moving regions (live.look): the roi pass with a
+        # lower floor, since its boxes are masked on their own frame only and the frames after
+        # (docs/tuning.md#every-frame-look).
+        "look": ProfileConfig(
+            detectors=(CenterFaceConfig(scale=2.0, max_side=1280, min_score=0.07),)
+        ),
         # Recall first: CenterFace at full and double size, plus a 3x pass for the
         # tiniest faces of low-resolution frames (long side up to 682 px), text at
         # up to 1280 px, and two text models at the frame's own size for small plates.
@@ -400,6 +406,14 @@ class PolicyConfig(Strict):
         ge=0.0,
         le=1.0,
         description="live: how far down each moving blob is masked, as a share of its height; 0 = off",
+    )
+    motion_cover_looked: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="live: motion_cover on frames whose own look at their moving regions is "
+        "done (live.look): the band only covers what the look may miss at its floor; a "
+        "policy masking silhouettes (motion_cover 1) keeps them",
     )
     face_track_margin: float = Field(
         1.0,
@@ -620,8 +634,35 @@ class SweepConfig(Strict):
     )
 
 
+class LookConfig(Strict):
+    """Every frame's own look at where it moved (pipeline/look.py): the frame waits for it and
+    is masked from its boxes, so a walker's face is masked where it is on that frame, not where
+    a track predicts it; the motion band then only covers what the look may miss."""
+
+    enabled: bool = Field(
+        True, description="look at each frame's moving regions before it goes out"
+    )
+    profile: str = Field("look", description="detection profile run on the moving regions' crops")
+    # A face the look finds at its floor on one frame may fall under it on the next
+    # (docs/tuning.md#every-frame-look).
+    memory: int = Field(
+        3, ge=1, le=100, description="frames whose looks' boxes are masked together (1 = own only)"
+    )
+    grow: float = Field(
+        1.25,
+        ge=1.0,
+        le=4.0,
+        description="looks' boxes grown by this about their centres before the policy's enlarge",
+    )
+    # Frames wait for their look, not for the tracked detections: the look goes first.
+    nice: int = Field(
+        5, ge=0, le=19, description="niceness added to the look's thread (below detect.nice)"
+    )
+
+
 class LiveConfig(Strict):
     motion: MotionConfig = Field(default_factory=MotionConfig)
+    look: LookConfig = Field(default_factory=LookConfig)
     sweep: SweepConfig = Field(default_factory=SweepConfig)
     # The encoder is the frame path's largest cost; superfast on one thread leaves detection
     # more CPU than veryfast (see docs/tuning.md#encoder).
@@ -1203,6 +1244,12 @@ class Config(Strict):
         if self.live.motion.enabled and self.live.motion.profile not in self.detect.profiles:
             raise ValueError(
                 f"live.motion.profile {self.live.motion.profile!r} is not defined; "
+                f"defined: {sorted(self.detect.profiles)}"
+            )
+        look = self.live.look
+        if look.enabled and self.live.motion.enabled and look.profile not in self.detect.profiles:
+            raise ValueError(
+                f"live.look.profile {look.profile!r} is not defined; "
                 f"defined: {sorted(self.detect.profiles)}"
             )
         if self.live.sweep.enabled and self.live.sweep.profile not in self.detect.profiles:

@@ -51,6 +51,7 @@ class Facts:
     age_us: int | None = None  # frame time minus the newest folded detection's; None: none yet
     max_age_us: int = 0  # limits.max_detection_age_ms
     motion_failed: bool = False  # the motion model failed on this frame
+    look_error: str = ""  # why the stream's newest look failed, until one succeeds (live.look)
     sweeps: bool = False  # the stream sweeps still ground (the sweep facts below apply)
     sweep_failed: str | None = None  # why the newest sweep failed, until one succeeds
     first_sweep_done: bool = False
@@ -114,6 +115,8 @@ def decide(x: Facts) -> Decision:
         return Decision(
             Action.FAIL_CLOSED, source, "the motion model failed on this frame", behind=behind
         )
+    if x.look_error:  # where faces move is not known: nothing passes until a look succeeds
+        return Decision(Action.FAIL_CLOSED, source, f"look failed: {x.look_error}", behind=behind)
     if x.sweeps:
         if x.sweep_failed is not None:  # what stands still is not known: nothing passes
             return Decision(Action.FAIL_CLOSED, source, x.sweep_failed, behind=behind)

@@ -52,6 +52,8 @@ class Engine:
         used = {p.profile for p in policies} | {p.stream_profile for p in policies}
         if config.live.motion.enabled:
             used.add(config.live.motion.profile)
+            if config.live.look.enabled:
+                used.add(config.live.look.profile)
         self.detectors: dict[str, Detector] = {}
         self.sweeper: Sweeper | None = None
         self._sweep_detectors: list[Detector] = []

@@ -22,6 +22,7 @@ from redactor.config import Limits
 from redactor.pipeline.background import BackgroundModel, Motion
 from redactor.pipeline.decision import Action, Decision, Facts, Source, decide
 from redactor.pipeline.engine import Engine
+from redactor.pipeline.look import FrameLook
 from redactor.pipeline.scheduler import DetectionScheduler
 from redactor.pipeline.stream import StreamOutput, StreamSession, StreamSpec
 from redactor.pipeline.sweep import StillMasks
@@ -38,6 +39,7 @@ class _Pending:
     detection: Future[Detections] | None  # set on detect frames
     motion: Motion | None  # what moved on it; None: the motion model failed on it
     starved: bool = False  # due for detection, but too many detections were unfinished
+    look: Future[Detections] | None = None  # its own look at where it moved (live.look)
 
 
 @dataclass(slots=True)
@@ -47,6 +49,7 @@ class LiveStats:
     detected: int = 0  # masked from their own detection
     tracked: int = 0  # masked from the tracks
     late_detections: int = 0  # detections folded in after their frame went out
+    looked: int = 0  # masked with their own look at where they moved (live.look)
     fully_masked: int = 0
     dropped: int = 0
     coarse: int = 0  # under the start's coarse mosaic (live.sweep.first_mosaic_blocks)
@@ -80,6 +83,12 @@ class LiveSession(StreamSession):
         self.wait_s = self.budget_s * limits.detection_wait_share
         motion = engine.config.live.motion
         self._motion = BackgroundModel(motion) if motion.enabled else None
+        look = engine.config.live.look
+        self._look = (
+            FrameLook(engine.detectors[look.profile], look, motion)
+            if motion.enabled and look.enabled
+            else None
+        )
         self._det = DetectionScheduler(
             self.redactor.detect,
             wait_s=self.wait_s,
@@ -88,10 +97,17 @@ class LiveSession(StreamSession):
             hold_s=policy.hold_s,
             face_margin=policy.face_track_margin,
             nice=engine.config.detect.nice,
-            roi=(engine.detectors[motion.profile], motion) if motion.enabled else None,
+            # every frame's look covers the moving regions: the tracked detections look at
+            # whole frames only
+            roi=(
+                (engine.detectors[motion.profile], motion)
+                if motion.enabled and self._look is None
+                else None
+            ),
         )
         self._pending: deque[_Pending] = deque()
         self._cover = policy.motion_cover  # how far down each moving blob is masked
+        self._cover_looked = policy.motion_cover_looked  # ... on a frame whose look is done
         self._outline = policy.motion_mask == "outline"
         sweeper = engine.sweeper
         self._still = StillMasks(sweeper, engine.config.live.sweep) if sweeper is not None else None
@@ -133,7 +149,13 @@ class LiveSession(StreamSession):
             det, starved = self._det.offer(
                 f, motion, hold=first and not self._coarse_blocks, due_only=first
             )
-            self._pending.append(_Pending(f, received, det, motion, starved))
+            # under the start's coarse mosaic the CPU goes to the first sweep, not to looks
+            look = (
+                self._look.offer(f, motion)
+                if self._look is not None and motion is not None and not first
+                else None
+            )
+            self._pending.append(_Pending(f, received, det, motion, starved, look))
             if det is not None:
                 self._det.queue(self._pending[-1])
         out += list(self.ready(block=False))
@@ -165,18 +187,24 @@ class LiveSession(StreamSession):
         """The head awaits its detection, or the stream's first sweep, and may still wait."""
         waited = time.perf_counter() - head.received
         return (
-            head.detection is not None
-            and not head.detection.done()
-            and waited < self._det.wait_limit()
-        ) or (self._first_sweep() is not None and waited < self.wait_s)
+            (
+                head.detection is not None
+                and not head.detection.done()
+                and waited < self._det.wait_limit()
+            )
+            or (self._first_sweep() is not None and waited < self.wait_s)
+            or (head.look is not None and not head.look.done() and waited < self.wait_s)
+        )
 
     def _wait_for_head(self) -> None:
-        """Waits for the head's detection (at most its share of the latency budget) and the
-        stream's first sweep (wait_first, the same share); _emit handles timeouts and failures."""
+        """Waits for the head's detection (at most its share of the latency budget), the
+        stream's first sweep (wait_first) and the head's look (the same share each); _emit
+        handles timeouts and failures."""
         head = self._pending[0]
         for job, limit in (
             (head.detection, self._det.wait_limit()),
             (self._first_sweep(), self.wait_s),
+            (head.look, self.wait_s),
         ):
             if job is not None and not job.done():
                 try:
@@ -227,6 +255,7 @@ class LiveSession(StreamSession):
             age_us=None if last is None else ts - last,
             max_age_us=self.limits.max_detection_age_ms * 1000,
             motion_failed=p.motion is None,
+            look_error="" if self._look is None else self._look.collect(p.frame.seq),
             sweeps=still is not None,
             sweep_failed=None if still is None else still.failed,
             first_sweep_done=still is not None and still.sweeps > 0,
@@ -243,6 +272,20 @@ class LiveSession(StreamSession):
         with `coarse`, all of it first under a mosaic of that many blocks across."""
         f = p.frame
         dets, reasons = tracked.detections, tracked.reasons
+        cover = self._cover
+        if self._look is not None:
+            own = _result(p.look)
+            # the band only covers what the look may miss; silhouettes (cover 1) stay
+            if own is not None:
+                self.stats.looked += 1
+                if cover < 1.0:
+                    cover = min(cover, self._cover_looked)
+            looked = self._look.remembered(f.seq, f.width, f.height)
+            if len(looked):
+                dets = Detections.concat([dets, looked])
+                reasons = np.concatenate(
+                    [reasons, np.full(len(looked), int(MaskReason.DETECTED), np.int8)]
+                )
         if self._still is not None:
             still = self._still.held_untracked(motion, f.timestamp_us)
             if len(still):
@@ -254,7 +297,7 @@ class LiveSession(StreamSession):
         if self._motion is not None:
             m = self._motion.cfg
             masks = motion.outline if self._outline else motion.masks
-            moving = masks(self._cover, m.mask_margin, m.mask_margin_px)
+            moving = masks(cover, m.mask_margin, m.mask_margin_px)
         r = self.redactor.redact(f, dets, reasons, moving, coarse_blocks=coarse)
         if coarse and r.status == FrameStatus.REDACTED:
             r.reason = why
@@ -266,5 +309,14 @@ class LiveSession(StreamSession):
         if self._still is not None:
             self._still.sweeper.pressure.report(id(self), False)
         self._det.close()
+        if self._look is not None:
+            self._look.close()
         self._pending.clear()
         super().close()
+
+
+def _result(job: Future[Detections] | None) -> Detections | None:
+    """A finished look's boxes; None when there was none, it is not done or it failed."""
+    if job is None or not job.done() or job.cancelled() or job.exception() is not None:
+        return None
+    return job.result()

@@ -71,6 +71,7 @@ def write_config(folder: Path, crf: int = 18, extra: str = "") -> Path:
         f"[detect.profiles.live]\ndetectors = {detect}\n"
         f"[detect.profiles.thorough]\ndetectors = {detect}\n"
         f"[detect.profiles.roi]\ndetectors = {detect}\n"
+        f"[detect.profiles.look]\ndetectors = {detect}\n"
         f"[detect.profiles.sweep]\ndetectors = {detect}\n" + extra
     )
     return path

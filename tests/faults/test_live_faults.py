@@ -25,7 +25,14 @@ from support.configs import export_config
 from support.fakes import EmptyDetector, HangingDetector, RaisingDetector
 
 from redactor import kernels
-from redactor.config import Config, Limits, LiveConfig, MotionConfig, ProfileConfig
+from redactor.config import (
+    Config,
+    Limits,
+    LiveConfig,
+    LookConfig,
+    MotionConfig,
+    ProfileConfig,
+)
 from redactor.data import data_dir
 from redactor.ledger import Ledger
 from redactor.pipeline.engine import DetectorFactory
@@ -39,10 +46,13 @@ W, H = 320, 240
 
 
 def serve(
-    tmp: Path, limits: Limits | None = None, factory: DetectorFactory | None = None
+    tmp: Path,
+    limits: Limits | None = None,
+    factory: DetectorFactory | None = None,
+    live: LiveConfig | None = None,
 ) -> RunningServer:
     return create_server(
-        Config(limits=limits or Limits(), export=export_config(tmp)),
+        Config(limits=limits or Limits(), export=export_config(tmp), live=live or LiveConfig()),
         "127.0.0.1:0",
         detector_factory=factory,
     )
@@ -170,7 +180,9 @@ def walker_frames(n: int, w: int = W, h: int = H) -> list[bytes]:
     return out
 
 
-def _one_profile_raising(tmp_path: Path, profile: str, n: int, why: str) -> list[int]:
+def _one_profile_raising(
+    tmp_path: Path, profile: str, n: int, why: str, live: LiveConfig | None = None
+) -> list[int]:
     """Streams a walker through a server whose `profile` detector always raises and
     whose other detectors find nothing; checks that every frame from the first that
     says `why` on is closed and the server still answers. Returns those frames."""
@@ -179,7 +191,7 @@ def _one_profile_raising(tmp_path: Path, profile: str, n: int, why: str) -> list
         # the others work and find nothing, fast, so the stream keeps up
         return RaisingDetector() if name == profile else EmptyDetector("nothing")
 
-    running = serve(tmp_path, factory=factory)  # type: ignore[arg-type]
+    running = serve(tmp_path, factory=factory, live=live)  # type: ignore[arg-type]
     try:
         header = pb.StreamHeader(
             format=pb.PIXEL_FORMAT_BGR24, width=W, height=H, recipient="police-112"
@@ -198,11 +210,20 @@ def _one_profile_raising(tmp_path: Path, profile: str, n: int, why: str) -> list
         stop_and_verify(running)
 
 
+def test_look_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None:
+    """Every frame's own look at its moving regions: when only it fails, no frame with
+    something moving goes out masked from the whole-frame pass and the band alone."""
+    _one_profile_raising(tmp_path, Config().live.look.profile, 40, "look failed")
+
+
 def test_region_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None:
-    """The closer look at moving regions runs beside the whole-frame pass; when only it
-    fails, the detection has failed: no frame goes out masked from the whole-frame
-    pass alone once regions are being looked at."""
-    _one_profile_raising(tmp_path, Config().live.motion.profile, 40, "injected detector failure")
+    """Without the look (live.look.enabled = false) the closer look at moving regions runs
+    beside the whole-frame pass; when only it fails, the detection has failed: no frame
+    goes out masked from the whole-frame pass alone once regions are being looked at."""
+    live = LiveConfig(look=LookConfig(enabled=False))
+    _one_profile_raising(
+        tmp_path, Config().live.motion.profile, 40, "injected detector failure", live
+    )
 
 
 def test_live_profile_raising_fails_the_frames_closed(tmp_path: Path) -> None:

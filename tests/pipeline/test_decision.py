@@ -130,6 +130,20 @@ ROWS = [
         "the motion model failed on this frame",
     ),
     (
+        "the newest look failed → fail closed",
+        dict(look_error="RuntimeError: onnx"),
+        FAIL,
+        Source.TRACKS,
+        "look failed: RuntimeError: onnx",
+    ),
+    (
+        "the newest look failed, own detection → fail closed, yet it moves the tracks",
+        dict(look_error="RuntimeError: onnx", own=Own.DONE),
+        FAIL,
+        Source.OWN,
+        "look failed: RuntimeError: onnx",
+    ),
+    (
         "a failed sweep → fail closed",
         dict(sweep_failed="sweep failed: OSError: disk"),
         FAIL,
@@ -227,6 +241,20 @@ ROWS = [
         FAIL,
         Source.TRACKS,
         "the motion model failed",
+    ),
+    (
+        "motion model and look failed → the motion model first",
+        dict(motion_failed=True, look_error="E: x"),
+        FAIL,
+        Source.TRACKS,
+        "the motion model failed",
+    ),
+    (
+        "look and sweep failed → the look first",
+        dict(look_error="E: x", sweep_failed="sweep failed: E: y"),
+        FAIL,
+        Source.TRACKS,
+        "look failed: E: x",
     ),
     (
         "sweep failed before the first is done → sweep failed",

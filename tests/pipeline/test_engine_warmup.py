@@ -18,7 +18,7 @@ def test_every_profile_in_use_and_the_sweep_detect_once_at_start() -> None:
     engine = Engine(_config((64, 48)))
     try:
         cfg = engine.config
-        used = {cfg.live.motion.profile, cfg.live.sweep.profile}
+        used = {cfg.live.motion.profile, cfg.live.look.profile, cfg.live.sweep.profile}
         for p in cfg.policy.policies.values():
             used |= {p.profile, p.stream_profile}
         assert set(engine.warmed) == used

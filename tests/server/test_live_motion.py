@@ -81,12 +81,38 @@ def thorough() -> _Thorough:
     return _Thorough()
 
 
-def _serve(cfg: Config, thorough: _Thorough) -> RunningServer:
+class _HeadFinder:
+    """The look's detector: in each crop, the top fifth of the walker's textured pixels."""
+
+    name = "head-finder"
+    model_sha256 = ""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        if self.fail:
+            raise RuntimeError("injected look failure")
+        ys, xs = np.nonzero((bgr > 140).all(axis=2))
+        if not len(ys):
+            return Detections.empty()
+        x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+        return Detections.create([[x0, y0, x1, y0 + (y1 - y0) / 5]], [0.5], [int(Label.FACE)])
+
+    def close(self) -> None:
+        pass
+
+
+def _serve(cfg: Config, thorough: _Thorough, look: object | None = None) -> RunningServer:
     sweep = cfg.live.sweep.profile
 
     def factory(name: str, pc: ProfileConfig) -> object:
         # the live detectors work and find nothing: whatever is masked came from elsewhere
-        return thorough if name == sweep else EmptyDetector("blind")
+        if name == sweep:
+            return thorough
+        if look is not None and name == cfg.live.look.profile:
+            return look
+        return EmptyDetector("blind")
 
     return create_server(cfg, "127.0.0.1:0", detector_factory=factory)  # type: ignore[arg-type]
 
@@ -140,11 +166,53 @@ def test_moving_heads_masked_on_every_frame_without_a_detection(thorough: _Thoro
         if o.status != pb.FRAME_STATUS_REDACTED or o.seq < warm:
             continue
         shown = _walker_rows_shown(o)
-        # the default policy masks the top of what moves (the head, on its own frame) and
-        # leaves the body below it to be seen
-        assert not shown[: WALKER[1] // 4].any(), f"frame {o.seq}: top of the walker shows"
+        # the default policy masks the top of what moves (the head, on its own frame: the
+        # band's narrower depth where the frame's own look found nothing) and leaves the body
+        # below it to be seen
+        top = int(WALKER[1] * PolicyConfig().motion_cover_looked)
+        assert not shown[:top].any(), f"frame {o.seq}: top of the walker shows"
         assert shown[WALKER[1] // 2 :].all(), f"frame {o.seq}: the walker's body is masked too"
         assert any(m.reason == pb.MASK_REASON_MOTION for m in o.masks)
+
+
+def test_each_frames_own_look_masks_the_head_where_it_is_on_that_frame(
+    thorough: _Thorough,
+) -> None:
+    running = _serve(_config(cover=0.0), thorough, _HeadFinder())  # no band: the look alone
+    try:
+        outs = _stream(running, 30)
+    finally:
+        running.stop(0)
+    looked = 0
+    for o in outs:
+        assert o.status in (pb.FRAME_STATUS_REDACTED, pb.FRAME_STATUS_FULLY_MASKED), o.status_reason
+        if o.status != pb.FRAME_STATUS_REDACTED or o.seq < Config().live.motion.warmup_frames:
+            continue
+        if not any(m.reason == pb.MASK_REASON_DETECTED for m in o.masks):
+            continue  # its look was not done in time (a slow test machine), nor the one before
+        looked += 1
+        shown = _walker_rows_shown(o)
+        assert not shown[: WALKER[1] // 5].any(), f"frame {o.seq}: the head shows"
+        assert shown[WALKER[1] // 2 :].all(), f"frame {o.seq}: the walker's body is masked too"
+    assert looked >= 15, [o.status_reason for o in outs]
+
+
+def test_a_failed_look_fails_its_frame_closed(thorough: _Thorough) -> None:
+    running = _serve(_config(), thorough, _HeadFinder(fail=True))
+    try:
+        outs = _stream(running, 20)
+    finally:
+        running.stop(0)
+    assert [o.seq for o in outs] == list(range(20))
+    failed = [o for o in outs if "look failed" in o.status_reason]
+    assert failed, [o.status_reason for o in outs]
+    for o in failed:
+        assert o.status == pb.FRAME_STATUS_FULLY_MASKED
+        assert "injected look failure" in o.status_reason
+    # the walker is never shown whole: frames after warm-up are masked or fail closed
+    for o in outs:
+        if o.status == pb.FRAME_STATUS_REDACTED and o.seq >= Config().live.motion.warmup_frames:
+            assert not _walker_rows_shown(o)[: WALKER[1] // 5].any()
 
 
 def test_strict_policy_masks_whole_moving_objects(thorough: _Thorough) -> None:

@@ -1,0 +1,101 @@
+"""Every live frame's own look at where it moved (live.look).
+
+The stream's tracked detections come from earlier frames and a walker's face moves between
+them; the motion band covers where heads can be, and with them the top of every body. A
+look runs the look profile on the crops of the frame's moving regions (the closer look of
+pipeline/scheduler.py) on a worker thread while the frame waits, so its boxes mask the faces
+where they are on that very frame. A detector at its floor finds a small face on some frames
+only, so the boxes of the last `memory` looked frames are masked together. A frame whose
+look is not done in time goes out as before (tracks and the full band); once a look fails,
+frames go out fully masked until one succeeds (pipeline/decision.py).
+Why: docs/tuning.md#every-frame-look.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from redactor.boxes import enlarge, merge_union
+from redactor.config import LookConfig, MotionConfig
+from redactor.detect.base import Detector
+from redactor.detect.threads import lower_priority
+from redactor.pipeline.background import Motion
+from redactor.pipeline.scheduler import MERGE_IOU, look_closer
+from redactor.types import Detections, Frame
+
+QUEUE = 2  # looks unfinished at once per stream: the running one and the next frame's
+
+
+class FrameLook:
+    """One stream's looks, one at a time: a frame may queue its look behind the running one
+    (frames wait their share of the budget anyway); one that comes while another is queued
+    gets none, so no backlog of old frames builds up."""
+
+    def __init__(self, detector: Detector, cfg: LookConfig, motion: MotionConfig) -> None:
+        self.cfg = cfg
+        self._detector = detector
+        self._motion = motion
+        self._pool = ThreadPoolExecutor(
+            1, thread_name_prefix="look", initializer=lower_priority, initargs=(cfg.nice,)
+        )
+        self._unfinished: list[Future[Detections]] = []
+        self._jobs: deque[tuple[int, Future[Detections]]] = deque()  # (seq, look) not yet seen
+        self._seen: deque[tuple[int, Detections]] = deque()  # (seq, boxes) of looked frames
+        self.failed = ""  # why the newest collected look failed; "" once one succeeds
+
+    def offer(self, frame: Frame, motion: Motion) -> Future[Detections] | None:
+        """Submits `frame`'s look when something moved on it and no look is running."""
+        if not motion.trusted or not len(motion.blobs):
+            return None
+        self._unfinished = [f for f in self._unfinished if not f.done()]
+        if len(self._unfinished) >= QUEUE:
+            return None
+        regions = motion.regions(self._motion, frame.width, frame.height)
+        if not regions:
+            return None
+        bgr = frame.to_bgr().copy()  # the worker must not see pixels being masked
+        job = self._pool.submit(self._look, bgr, regions)
+        self._unfinished.append(job)
+        self._jobs.append((frame.seq, job))
+        return job
+
+    def _look(self, bgr: np.ndarray, regions: list[tuple[int, int, int, int]]) -> Detections:
+        m = self._motion
+        parts = look_closer(self._detector, bgr, regions, m.max_region_px, m.region_width)
+        h, w = bgr.shape[:2]
+        return merge_union(Detections.concat(parts), MERGE_IOU).clipped(w, h)
+
+    def collect(self, seq: int) -> str:
+        """Takes in the looks done by now of frame `seq` and those before it. Returns why the
+        newest of them failed ("Type: message"), "" if it succeeded: until a look succeeds
+        again the stream's frames fail closed, as after a failed detection."""
+        while self._jobs and self._jobs[0][0] <= seq and self._jobs[0][1].done():
+            s, job = self._jobs.popleft()
+            error = None if job.cancelled() else job.exception()
+            if error is not None:
+                self.failed = f"{type(error).__name__}: {error}"
+            elif not job.cancelled():
+                self.failed = ""
+                self._seen.append((s, job.result()))
+        return self.failed
+
+    def remembered(self, seq: int, width: int, height: int) -> Detections:
+        """The boxes to mask on frame `seq`: those of the looks collected of it and of the
+        `memory` - 1 frames before it (a look done after its own frame went out serves the
+        next ones), grown by `grow`. Frames come in order."""
+        self.collect(seq)
+        while self._seen and self._seen[0][0] <= seq - self.cfg.memory:
+            self._seen.popleft()
+        parts = [d for s, d in self._seen if s <= seq]
+        found = Detections.concat(parts) if parts else Detections.empty()
+        if not len(found):
+            return found
+        grown = enlarge(found.boxes, self.cfg.grow)
+        return Detections(grown, found.scores, found.labels).clipped(width, height)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._seen.clear()

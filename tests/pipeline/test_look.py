@@ -1,0 +1,143 @@
+"""Every frame's own look at where it moved (redactor/pipeline/look.py): when a frame gets
+one, which looks' boxes mask it, and that no backlog builds up."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from redactor.config import LookConfig, MotionConfig
+from redactor.pipeline.background import Motion
+from redactor.pipeline.look import QUEUE, FrameLook
+from redactor.types import Detections, Frame, Label
+
+W, H = 320, 240
+BLOB = [100.0, 80.0, 130.0, 150.0]  # a walker, frame px
+
+
+class _Gated:
+    """Finds one face in the middle of each crop, once `open` is set; counts calls."""
+
+    name = "gated"
+    model_sha256 = ""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.open = threading.Event()
+        self.fail = fail
+        self.calls = 0
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        self.calls += 1
+        self.open.wait(10)
+        if self.fail:
+            raise RuntimeError("injected look failure")
+        h, w = bgr.shape[:2]
+        box = [w / 2 - 5, h / 2 - 5, w / 2 + 5, h / 2 + 5]
+        return Detections.create([box], [0.5], [int(Label.FACE)])
+
+    def close(self) -> None:
+        pass
+
+
+def _frame(seq: int) -> Frame:
+    return Frame.from_bgr(np.zeros((H, W, 3), np.uint8), seq=seq, timestamp_us=seq * 100_000)
+
+
+def _moving(trusted: bool = True, blobs: list[list[float]] | None = None) -> Motion:
+    b = np.asarray([BLOB] if blobs is None else blobs, np.float32).reshape(-1, 4)
+    return Motion(b, np.zeros((H, W), np.uint8), 1.0, trusted)
+
+
+def _look(det: _Gated, **cfg: float) -> FrameLook:
+    return FrameLook(det, LookConfig(**cfg), MotionConfig())  # type: ignore[arg-type]
+
+
+def test_a_look_only_where_something_moved() -> None:
+    det = _Gated()
+    det.open.set()
+    look = _look(det)
+    try:
+        assert look.offer(_frame(0), _moving(trusted=False)) is None  # still learning
+        assert look.offer(_frame(1), _moving(blobs=[])) is None  # nothing moved
+        job = look.offer(_frame(2), _moving())
+        assert job is not None
+        found = job.result(5)
+        # the crop's box, back in frame pixels: inside the walker's region
+        ((x0, y0, x1, y1),) = found.boxes.tolist()
+        assert BLOB[0] - 30 < x0 < x1 < BLOB[2] + 30 and BLOB[1] - 30 < y0 < y1 < BLOB[3] + 30
+    finally:
+        look.close()
+
+
+def test_no_backlog_a_frame_gets_no_look_while_the_queue_is_full() -> None:
+    det = _Gated()
+    look = _look(det)
+    try:
+        jobs = [look.offer(_frame(i), _moving()) for i in range(QUEUE + 2)]
+        assert all(j is not None for j in jobs[:QUEUE])
+        assert all(j is None for j in jobs[QUEUE:])
+        det.open.set()
+        for j in jobs[:QUEUE]:
+            assert j is not None
+            j.result(5)
+        assert look.offer(_frame(QUEUE + 2), _moving()) is not None  # room again
+    finally:
+        det.open.set()
+        look.close()
+
+
+def test_a_frame_is_masked_from_the_looks_of_the_last_memory_frames_grown() -> None:
+    det = _Gated()
+    det.open.set()
+    look = _look(det, memory=3, grow=2.0)
+    try:
+        job = look.offer(_frame(10), _moving())
+        assert job is not None
+        own = job.result(5).boxes[0]
+        for seq in (10, 11, 12):  # its own frame, then the next memory - 1
+            got = look.remembered(seq, W, H)
+            assert len(got) == 1
+            np.testing.assert_allclose(got.boxes[0][2:] - got.boxes[0][:2], 2 * (own[2:] - own[:2]))
+        assert len(look.remembered(13, W, H)) == 0  # 10 <= 13 - 3: forgotten
+    finally:
+        look.close()
+
+
+def test_a_look_done_after_its_frame_went_out_serves_the_next_frames() -> None:
+    det = _Gated()
+    look = _look(det, memory=3)
+    try:
+        job = look.offer(_frame(5), _moving())
+        assert job is not None
+        assert len(look.remembered(5, W, H)) == 0  # its frame went out without it
+        det.open.set()
+        job.result(5)
+        assert len(look.remembered(6, W, H)) == 1
+    finally:
+        det.open.set()
+        look.close()
+
+
+def test_a_failed_look_masks_nothing_and_is_reported_until_one_succeeds() -> None:
+    det = _Gated(fail=True)
+    det.open.set()
+    look = _look(det)
+    try:
+        job = look.offer(_frame(1), _moving())
+        assert job is not None
+        with pytest.raises(RuntimeError, match="injected look failure"):
+            job.result(5)
+        assert look.collect(1) == "RuntimeError: injected look failure"
+        assert len(look.remembered(1, W, H)) == 0
+        # a frame with no look of its own still hears of it: the session fails it closed
+        assert look.collect(2) == "RuntimeError: injected look failure"
+        det.fail = False
+        job = look.offer(_frame(3), _moving())
+        assert job is not None
+        job.result(5)
+        assert look.collect(3) == ""
+        assert len(look.remembered(3, W, H)) == 1
+    finally:
+        look.close()
