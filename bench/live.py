@@ -418,6 +418,12 @@ def main(argv: list[str] | None = None) -> int:
         help="serve without the still-ground sweep (live.sweep.enabled = false): what it costs",
     )
     p.add_argument(
+        "--config",
+        type=Path,
+        help="TOML added to the server's configuration (what a setting changes, e.g. "
+        "'[live.look]\\nenabled = false' in a file)",
+    )
+    p.add_argument(
         "--clips",
         help="comma-separated: only these runs, named CLIP, CLIP@WxH or CLIP@WxH@FPSfps "
         "(e.g. opencv_vtest.avi@1920x1080@25fps); default: all",
@@ -455,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         work,
         work / "server.log",
         max(counts),
-        "[live.sweep]\nenabled = false" if args.no_sweep else "",
+        ("[live.sweep]\nenabled = false\n" if args.no_sweep else "")
+        + (args.config.read_text() if args.config else ""),
     ).start()
     report: dict[str, object] = {}
     try:

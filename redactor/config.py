@@ -654,6 +654,17 @@ class LookConfig(Strict):
         le=4.0,
         description="looks' boxes grown by this about their centres before the policy's enlarge",
     )
+    # A look takes about 80 ms of CPU on a 576p frame's walkers (2-core VM): at half of a 200 ms
+    # budget most frames went out before theirs was done (docs/tuning.md#every-frame-look).
+    wait_share: float = Field(
+        0.75,
+        gt=0.0,
+        le=1.0,
+        description="share of the latency budget a frame waits for its own look",
+    )
+    threads: int = Field(
+        2, ge=1, le=64, description="crops of one look detected at once (one thread each)"
+    )
     # Frames wait for their look, not for the tracked detections: the look goes first.
     nice: int = Field(
         5, ge=0, le=19, description="niceness added to the look's thread (below detect.nice)"

@@ -84,6 +84,7 @@ class LiveSession(StreamSession):
         motion = engine.config.live.motion
         self._motion = BackgroundModel(motion) if motion.enabled else None
         look = engine.config.live.look
+        self._look_wait_s = self.budget_s * look.wait_share  # how long a frame waits for its look
         self._look = (
             FrameLook(engine.detectors[look.profile], look, motion)
             if motion.enabled and look.enabled
@@ -147,7 +148,12 @@ class LiveSession(StreamSession):
             # detections; under the coarse mosaic they are used, at the detection interval
             first = self._first_sweep() is not None
             det, starved = self._det.offer(
-                f, motion, hold=first and not self._coarse_blocks, due_only=first
+                f,
+                motion,
+                hold=first and not self._coarse_blocks,
+                # with every frame's look at what moves, whole frames are detected at the
+                # detection interval only: the CPU goes to the looks frames wait for
+                due_only=first or self._look is not None,
             )
             # under the start's coarse mosaic the CPU goes to the first sweep, not to looks
             look = (
@@ -193,7 +199,7 @@ class LiveSession(StreamSession):
                 and waited < self._det.wait_limit()
             )
             or (self._first_sweep() is not None and waited < self.wait_s)
-            or (head.look is not None and not head.look.done() and waited < self.wait_s)
+            or (head.look is not None and not head.look.done() and waited < self._look_wait_s)
         )
 
     def _wait_for_head(self) -> None:
@@ -204,7 +210,7 @@ class LiveSession(StreamSession):
         for job, limit in (
             (head.detection, self._det.wait_limit()),
             (self._first_sweep(), self.wait_s),
-            (head.look, self.wait_s),
+            (head.look, self._look_wait_s),
         ):
             if job is not None and not job.done():
                 try:

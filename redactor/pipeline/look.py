@@ -41,6 +41,17 @@ class FrameLook:
         self._pool = ThreadPoolExecutor(
             1, thread_name_prefix="look", initializer=lower_priority, initargs=(cfg.nice,)
         )
+        # a look's crops at once: its latency, which the frame waits, not its CPU
+        self._crops = (
+            ThreadPoolExecutor(
+                cfg.threads,
+                thread_name_prefix="look-crop",
+                initializer=lower_priority,
+                initargs=(cfg.nice,),
+            )
+            if cfg.threads > 1
+            else None
+        )
         self._unfinished: list[Future[Detections]] = []
         self._jobs: deque[tuple[int, Future[Detections]]] = deque()  # (seq, look) not yet seen
         self._seen: deque[tuple[int, Detections]] = deque()  # (seq, boxes) of looked frames
@@ -64,7 +75,9 @@ class FrameLook:
 
     def _look(self, bgr: np.ndarray, regions: list[tuple[int, int, int, int]]) -> Detections:
         m = self._motion
-        parts = look_closer(self._detector, bgr, regions, m.max_region_px, m.region_width)
+        parts = look_closer(
+            self._detector, bgr, regions, m.max_region_px, m.region_width, self._crops
+        )
         h, w = bgr.shape[:2]
         return merge_union(Detections.concat(parts), MERGE_IOU).clipped(w, h)
 
@@ -98,4 +111,6 @@ class FrameLook:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._crops is not None:
+            self._crops.shutdown(wait=False, cancel_futures=True)
         self._seen.clear()

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from functools import partial
 from typing import Protocol
 
@@ -229,25 +229,31 @@ def look_closer(
     regions: list[tuple[int, int, int, int]],
     budget_px: int,
     width: int = 0,
+    pool: Executor | None = None,
 ) -> list[Detections]:
     """The region detector on each region's crop, boxes in frame pixels. Crops of a frame
     wider than `width` are first shrunk to that frame width's detail (0: never), then
-    by one common factor where together they still exceed `budget_px` (0: no cap)."""
+    by one common factor where together they still exceed `budget_px` (0: no cap).
+    With `pool`, the crops are detected on its threads at once."""
     f0 = min(1.0, width / bgr.shape[1]) if width > 0 else 1.0
     f = f0 * fit_scale(regions, round(budget_px / (f0 * f0)) if budget_px > 0 else 0)
-    out = []
-    for x0, y0, x1, y1 in regions:
-        crop = bgr[y0:y1, x0:x1]
-        w, h = max(1, round((x1 - x0) * f)), max(1, round((y1 - y0) * f))
-        if f < 1.0:
-            crop = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
-        d = detector.detect(np.ascontiguousarray(crop))
-        if not isinstance(d, Detections):
-            raise InvalidDetections(
-                f"region detector returned {type(d).__name__}, expected Detections"
-            )
-        # back to frame pixels: the crop's own scale per axis, then its place in the frame
-        scale = np.array([(x1 - x0) / w, (y1 - y0) / h] * 2, np.float32)
-        shift = np.array([x0, y0, x0, y0], np.float32)
-        out.append(Detections(d.boxes * scale + shift, d.scores, d.labels))
-    return out
+    one = partial(_look_at, detector, bgr, f)
+    return list(pool.map(one, regions)) if pool is not None else [one(r) for r in regions]
+
+
+def _look_at(
+    detector: Detector, bgr: np.ndarray, f: float, region: tuple[int, int, int, int]
+) -> Detections:
+    """The region detector on one region's crop shrunk by `f` (<= 1), boxes in frame pixels."""
+    x0, y0, x1, y1 = region
+    crop = bgr[y0:y1, x0:x1]
+    w, h = max(1, round((x1 - x0) * f)), max(1, round((y1 - y0) * f))
+    if f < 1.0:
+        crop = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
+    d = detector.detect(np.ascontiguousarray(crop))
+    if not isinstance(d, Detections):
+        raise InvalidDetections(f"region detector returned {type(d).__name__}, expected Detections")
+    # back to frame pixels: the crop's own scale per axis, then its place in the frame
+    scale = np.array([(x1 - x0) / w, (y1 - y0) / h] * 2, np.float32)
+    shift = np.array([x0, y0, x0, y0], np.float32)
+    return Detections(d.boxes * scale + shift, d.scores, d.labels)
