@@ -199,8 +199,13 @@ class LiveSession(StreamSession):
                 and waited < self._det.wait_limit()
             )
             or (self._first_sweep() is not None and waited < self.wait_s)
-            or (head.look is not None and not head.look.done() and waited < self._look_wait_s)
+            or (head.look is not None and not head.look.done() and waited < self._look_wait())
         )
+
+    def _look_wait(self) -> float:
+        """How long a frame may wait for its own look (live.look.wait_share of the budget
+        while looks finish within it)."""
+        return 0.0 if self._look is None else self._look.wait_limit(self._look_wait_s)
 
     def _wait_for_head(self) -> None:
         """Waits for the head's detection (at most its share of the latency budget), the
@@ -210,7 +215,7 @@ class LiveSession(StreamSession):
         for job, limit in (
             (head.detection, self._det.wait_limit()),
             (self._first_sweep(), self.wait_s),
-            (head.look, self._look_wait_s),
+            (head.look, self._look_wait()),
         ):
             if job is not None and not job.done():
                 try:

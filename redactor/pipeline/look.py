@@ -13,8 +13,11 @@ Why: docs/tuning.md#every-frame-look.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
@@ -26,13 +29,12 @@ from redactor.pipeline.background import Motion
 from redactor.pipeline.scheduler import MERGE_IOU, look_closer
 from redactor.types import Detections, Frame
 
-QUEUE = 2  # looks unfinished at once per stream: the running one and the next frame's
+QUEUE = 1  # looks unfinished at once per stream: a look starts when its frame comes
 
 
 class FrameLook:
-    """One stream's looks, one at a time: a frame may queue its look behind the running one
-    (frames wait their share of the budget anyway); one that comes while another is queued
-    gets none, so no backlog of old frames builds up."""
+    """One stream's looks, one at a time: a frame that comes while one runs gets none, so a
+    look starts when its frame comes and no backlog of old frames builds up."""
 
     def __init__(self, detector: Detector, cfg: LookConfig, motion: MotionConfig) -> None:
         self.cfg = cfg
@@ -56,6 +58,8 @@ class FrameLook:
         self._jobs: deque[tuple[int, Future[Detections]]] = deque()  # (seq, look) not yet seen
         self._seen: deque[tuple[int, Detections]] = deque()  # (seq, boxes) of looked frames
         self.failed = ""  # why the newest collected look failed; "" once one succeeds
+        self._took_s: float | None = None  # recent looks' time, submit to done (moving average)
+        self._lock = threading.Lock()
 
     def offer(self, frame: Frame, motion: Motion) -> Future[Detections] | None:
         """Submits `frame`'s look when something moved on it and no look is running."""
@@ -69,9 +73,22 @@ class FrameLook:
             return None
         bgr = frame.to_bgr().copy()  # the worker must not see pixels being masked
         job = self._pool.submit(self._look, bgr, regions)
+        job.add_done_callback(partial(self._finished, submitted=time.perf_counter()))
         self._unfinished.append(job)
         self._jobs.append((frame.seq, job))
         return job
+
+    def _finished(self, job: Future[Detections], submitted: float) -> None:
+        took = time.perf_counter() - submitted
+        with self._lock:  # on the look's thread
+            self._took_s = took if self._took_s is None else 0.7 * self._took_s + 0.3 * took
+
+    def wait_limit(self, wait_s: float) -> float:
+        """How long a frame may wait for its look: `wait_s` while looks finish within it,
+        none once they typically take longer (a large frame at a high rate): waiting would
+        only add latency, and the look still serves the frames after it."""
+        took = self._took_s
+        return wait_s if took is None or took <= wait_s else 0.0
 
     def _look(self, bgr: np.ndarray, regions: list[tuple[int, int, int, int]]) -> Detections:
         m = self._motion

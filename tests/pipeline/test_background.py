@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 import pytest
@@ -91,6 +93,17 @@ def test_look_closer_maps_boxes_back_to_the_frame_whatever_the_shrink(budget: in
         assert det.shapes[0][:2] != (160, 80)
     else:
         assert det.shapes == [(160, 80, 3), (200, 200, 3)]  # full resolution
+
+
+def test_look_closer_on_a_pool_finds_what_it_finds_alone_in_region_order() -> None:
+    bgr = np.zeros((400, 600, 3), np.uint8)
+    regions = [(100, 40, 180, 200), (300, 100, 500, 300), (10, 10, 60, 60)]
+    alone = look_closer(_CentreDetector(), bgr, regions, 20_000)
+    with ThreadPoolExecutor(2) as pool:
+        pooled = look_closer(_CentreDetector(), bgr, regions, 20_000, pool=pool)
+    assert len(pooled) == len(regions)
+    for a, b in zip(alone, pooled, strict=True):
+        np.testing.assert_array_equal(a.boxes, b.boxes)
 
 
 def test_look_closer_takes_wide_frames_at_the_region_width_detail() -> None:

@@ -4,6 +4,7 @@ one, which looks' boxes mask it, and that no backlog builds up."""
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -140,4 +141,23 @@ def test_a_failed_look_masks_nothing_and_is_reported_until_one_succeeds() -> Non
         assert look.collect(3) == ""
         assert len(look.remembered(3, W, H)) == 1
     finally:
+        look.close()
+
+
+def test_frames_stop_waiting_for_looks_that_take_longer_than_the_wait() -> None:
+    det = _Gated()
+    look = _look(det)
+    try:
+        assert look.wait_limit(0.05) == 0.05  # nothing known yet: frames wait
+        job = look.offer(_frame(0), _moving())
+        assert job is not None
+        threading.Timer(0.2, det.open.set).start()  # this look takes 0.2 s
+        job.result(5)
+        deadline = time.monotonic() + 5  # the time is noted just after the result is set
+        while look.wait_limit(0.05) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert look.wait_limit(0.05) == 0.0  # looks take longer than a frame may wait
+        assert look.wait_limit(1.0) == 1.0
+    finally:
+        det.open.set()
         look.close()
