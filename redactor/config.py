@@ -635,9 +635,10 @@ class SweepConfig(Strict):
 
 
 class LookConfig(Strict):
-    """Every frame's own look at where it moved (pipeline/look.py): the frame waits for it and
-    is masked from its boxes, so a walker's face is masked where it is on that frame, not where
-    a track predicts it; the motion band then only covers what the look may miss."""
+    """Every frame's own look at where it moved (pipeline/look.py): the frame waits for it
+    (limits.detection_wait_share of its budget) and is masked from its boxes, so a walker's
+    face is masked where it is on that frame, not where a track predicts it; the motion band
+    then only covers what the look may miss."""
 
     enabled: bool = Field(
         True, description="look at each frame's moving regions before it goes out"
@@ -654,16 +655,16 @@ class LookConfig(Strict):
         le=4.0,
         description="looks' boxes grown by this about their centres before the policy's enlarge",
     )
-    # A look takes about 80 ms of CPU on a 576p frame's walkers (2-core VM): at half of a 200 ms
-    # budget most frames went out before theirs was done (docs/tuning.md#every-frame-look).
-    wait_share: float = Field(
-        0.75,
-        gt=0.0,
-        le=1.0,
-        description="share of the latency budget a frame waits for its own look",
-    )
     threads: int = Field(
         2, ge=1, le=64, description="crops of one look detected at once (one thread each)"
+    )
+    # Where looks take longer than a frame may wait (a large frame at a high rate on few
+    # cores), the stream detects as without them and looks now and then to see if they fit.
+    probe_s: float = Field(
+        2.0,
+        gt=0.0,
+        le=3600.0,
+        description="video seconds between looks while looks take longer than a frame may wait",
     )
     # Frames wait for their look, not for the tracked detections: the look goes first.
     nice: int = Field(

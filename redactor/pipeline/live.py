@@ -84,9 +84,8 @@ class LiveSession(StreamSession):
         motion = engine.config.live.motion
         self._motion = BackgroundModel(motion) if motion.enabled else None
         look = engine.config.live.look
-        self._look_wait_s = self.budget_s * look.wait_share  # how long a frame waits for its look
         self._look = (
-            FrameLook(engine.detectors[look.profile], look, motion)
+            FrameLook(engine.detectors[look.profile], look, motion, self.wait_s)
             if motion.enabled and look.enabled
             else None
         )
@@ -98,13 +97,7 @@ class LiveSession(StreamSession):
             hold_s=policy.hold_s,
             face_margin=policy.face_track_margin,
             nice=engine.config.detect.nice,
-            # every frame's look covers the moving regions: the tracked detections look at
-            # whole frames only
-            roi=(
-                (engine.detectors[motion.profile], motion)
-                if motion.enabled and self._look is None
-                else None
-            ),
+            roi=(engine.detectors[motion.profile], motion) if motion.enabled else None,
         )
         self._pending: deque[_Pending] = deque()
         self._cover = policy.motion_cover  # how far down each moving blob is masked
@@ -147,13 +140,15 @@ class LiveSession(StreamSession):
             # after the first frame's detection the CPU goes to that sweep, not to unused
             # detections; under the coarse mosaic they are used, at the detection interval
             first = self._first_sweep() is not None
+            # while every frame's look covers what moves, detections look at whole frames
+            # only, at the detection interval: the CPU goes to the looks frames wait for
+            looking = self._look is not None and self._look.fits
             det, starved = self._det.offer(
                 f,
                 motion,
                 hold=first and not self._coarse_blocks,
-                # with every frame's look at what moves, whole frames are detected at the
-                # detection interval only: the CPU goes to the looks frames wait for
-                due_only=first or self._look is not None,
+                due_only=first or looking,
+                closer=not looking,
             )
             # under the start's coarse mosaic the CPU goes to the first sweep, not to looks
             look = (
@@ -203,9 +198,9 @@ class LiveSession(StreamSession):
         )
 
     def _look_wait(self) -> float:
-        """How long a frame may wait for its own look (live.look.wait_share of the budget
-        while looks finish within it)."""
-        return 0.0 if self._look is None else self._look.wait_limit(self._look_wait_s)
+        """How long a frame may wait for its own look (its share of the budget while looks
+        finish within it)."""
+        return 0.0 if self._look is None else self._look.wait_limit()
 
     def _wait_for_head(self) -> None:
         """Waits for the head's detection (at most its share of the latency budget), the

@@ -34,10 +34,15 @@ QUEUE = 1  # looks unfinished at once per stream: a look starts when its frame c
 
 class FrameLook:
     """One stream's looks, one at a time: a frame that comes while one runs gets none, so a
-    look starts when its frame comes and no backlog of old frames builds up."""
+    look starts when its frame comes and no backlog of old frames builds up. While looks take
+    longer than a frame may wait (`wait_s`), only one in `probe_s` of video is looked at, to
+    see whether they fit again; the stream then detects as it would without looks."""
 
-    def __init__(self, detector: Detector, cfg: LookConfig, motion: MotionConfig) -> None:
+    def __init__(
+        self, detector: Detector, cfg: LookConfig, motion: MotionConfig, wait_s: float
+    ) -> None:
         self.cfg = cfg
+        self.wait_s = wait_s
         self._detector = detector
         self._motion = motion
         self._pool = ThreadPoolExecutor(
@@ -59,11 +64,17 @@ class FrameLook:
         self._seen: deque[tuple[int, Detections]] = deque()  # (seq, boxes) of looked frames
         self.failed = ""  # why the newest collected look failed; "" once one succeeds
         self._took_s: float | None = None  # recent looks' time, submit to done (moving average)
+        self._last_us: int | None = None  # timestamp of the newest frame looked at
         self._lock = threading.Lock()
 
     def offer(self, frame: Frame, motion: Motion) -> Future[Detections] | None:
-        """Submits `frame`'s look when something moved on it and no look is running."""
+        """Submits `frame`'s look when something moved on it and no look is running (while
+        looks do not fit, only `probe_s` of video after the last one)."""
         if not motion.trusted or not len(motion.blobs):
+            return None
+        last = self._last_us
+        probe_us = round(self.cfg.probe_s * 1e6)
+        if not self.fits and last is not None and 0 <= frame.timestamp_us - last < probe_us:
             return None
         self._unfinished = [f for f in self._unfinished if not f.done()]
         if len(self._unfinished) >= QUEUE:
@@ -72,6 +83,7 @@ class FrameLook:
         if not regions:
             return None
         bgr = frame.to_bgr().copy()  # the worker must not see pixels being masked
+        self._last_us = frame.timestamp_us
         job = self._pool.submit(self._look, bgr, regions)
         job.add_done_callback(partial(self._finished, submitted=time.perf_counter()))
         self._unfinished.append(job)
@@ -83,12 +95,17 @@ class FrameLook:
         with self._lock:  # on the look's thread
             self._took_s = took if self._took_s is None else 0.7 * self._took_s + 0.3 * took
 
-    def wait_limit(self, wait_s: float) -> float:
-        """How long a frame may wait for its look: `wait_s` while looks finish within it,
-        none once they typically take longer (a large frame at a high rate): waiting would
-        only add latency, and the look still serves the frames after it."""
+    @property
+    def fits(self) -> bool:
+        """Looks finish within the time a frame may wait for them (or none finished yet)."""
         took = self._took_s
-        return wait_s if took is None or took <= wait_s else 0.0
+        return took is None or took <= self.wait_s
+
+    def wait_limit(self) -> float:
+        """How long a frame may wait for its look: `wait_s` while looks fit, none once they
+        typically take longer (a large frame at a high rate): waiting would only add
+        latency, and the look still serves the frames after it."""
+        return self.wait_s if self.fits else 0.0
 
     def _look(self, bgr: np.ndarray, regions: list[tuple[int, int, int, int]]) -> Detections:
         m = self._motion

@@ -82,13 +82,20 @@ class DetectionScheduler:
         self._late: deque[tuple[Future[Detections], int]] = deque()  # detections of late frames
 
     def offer(
-        self, frame: Frame, motion: Motion | None, hold: bool, due_only: bool = False
+        self,
+        frame: Frame,
+        motion: Motion | None,
+        hold: bool,
+        due_only: bool = False,
+        closer: bool = True,
     ) -> tuple[Future[Detections] | None, bool]:
         """Submits `frame`'s detection when it is due (`detect_interval_ms` of video after the
         last submitted frame) or none is running, unless `hold` (frames wait for a sweep:
         after the stream's first detection, none), or, with `due_only`, only when due (a
-        sweep runs beside and frames go out without waiting for it). Returns its detection,
-        and whether it was due but too many detections were unfinished (starved)."""
+        sweep runs beside and frames go out without waiting for it, or frames' own looks
+        cover what moves). With `closer`, it also looks closer at the moving regions.
+        Returns its detection, and whether it was due but too many detections were
+        unfinished (starved)."""
         last = self.last_submitted_us
         due = (
             last is None
@@ -104,7 +111,7 @@ class DetectionScheduler:
             return None, due and starved
         regions = (
             motion.regions(self._roi[1], frame.width, frame.height)
-            if (self._roi is not None and motion is not None and motion.trusted)
+            if (closer and self._roi is not None and motion is not None and motion.trusted)
             else []
         )
         return self._submit(frame, regions), False

@@ -51,8 +51,8 @@ def _moving(trusted: bool = True, blobs: list[list[float]] | None = None) -> Mot
     return Motion(b, np.zeros((H, W), np.uint8), 1.0, trusted)
 
 
-def _look(det: _Gated, **cfg: float) -> FrameLook:
-    return FrameLook(det, LookConfig(**cfg), MotionConfig())  # type: ignore[arg-type]
+def _look(det: _Gated, wait_s: float = 1.0, **cfg: float) -> FrameLook:
+    return FrameLook(det, LookConfig(**cfg), MotionConfig(), wait_s)  # type: ignore[arg-type]
 
 
 def test_a_look_only_where_something_moved() -> None:
@@ -144,20 +144,29 @@ def test_a_failed_look_masks_nothing_and_is_reported_until_one_succeeds() -> Non
         look.close()
 
 
-def test_frames_stop_waiting_for_looks_that_take_longer_than_the_wait() -> None:
+def test_while_looks_take_longer_than_a_frame_may_wait_frames_stop_waiting_and_few_are_looked_at() -> (
+    None
+):
     det = _Gated()
-    look = _look(det)
+    look = _look(det, wait_s=0.05, probe_s=2.0)
     try:
-        assert look.wait_limit(0.05) == 0.05  # nothing known yet: frames wait
+        assert look.fits and look.wait_limit() == 0.05  # nothing known yet: frames wait
         job = look.offer(_frame(0), _moving())
         assert job is not None
         threading.Timer(0.2, det.open.set).start()  # this look takes 0.2 s
         job.result(5)
         deadline = time.monotonic() + 5  # the time is noted just after the result is set
-        while look.wait_limit(0.05) and time.monotonic() < deadline:
+        while look.fits and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert look.wait_limit(0.05) == 0.0  # looks take longer than a frame may wait
-        assert look.wait_limit(1.0) == 1.0
+        assert not look.fits and look.wait_limit() == 0.0
+        # frames 100 ms apart: the next look comes 2 s of video later (a probe)
+        offered = []
+        for i in range(1, 45):
+            probe = look.offer(_frame(i), _moving())
+            if probe is not None:
+                offered.append(i)
+                probe.result(5)  # fast now, but one look does not make the average fit
+        assert offered == [20, 40], offered
     finally:
         det.open.set()
         look.close()
