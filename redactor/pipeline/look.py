@@ -29,8 +29,6 @@ from redactor.pipeline.background import Motion
 from redactor.pipeline.scheduler import MERGE_IOU, look_closer
 from redactor.types import Detections, Frame
 
-QUEUE = 1  # looks unfinished at once per stream: a look starts when its frame comes
-
 
 class FrameLook:
     """One stream's looks, one at a time: a frame that comes while one runs gets none, so a
@@ -59,7 +57,6 @@ class FrameLook:
             if cfg.threads > 1
             else None
         )
-        self._unfinished: list[Future[Detections]] = []
         self._jobs: deque[tuple[int, Future[Detections]]] = deque()  # (seq, look) not yet seen
         self._seen: deque[tuple[int, Detections]] = deque()  # (seq, boxes) of looked frames
         self.failed = ""  # why the newest collected look failed; "" once one succeeds
@@ -76,8 +73,7 @@ class FrameLook:
         probe_us = round(self.cfg.probe_s * 1e6)
         if not self.fits and last is not None and 0 <= frame.timestamp_us - last < probe_us:
             return None
-        self._unfinished = [f for f in self._unfinished if not f.done()]
-        if len(self._unfinished) >= QUEUE:
+        if self._jobs and not self._jobs[-1][1].done():  # the newest look still runs
             return None
         regions = motion.regions(self._motion, frame.width, frame.height)
         if not regions:
@@ -86,7 +82,6 @@ class FrameLook:
         self._last_us = frame.timestamp_us
         job = self._pool.submit(self._look, bgr, regions)
         job.add_done_callback(partial(self._finished, submitted=time.perf_counter()))
-        self._unfinished.append(job)
         self._jobs.append((frame.seq, job))
         return job
 
