@@ -41,7 +41,6 @@ model hashes: the first run pays for them.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -58,6 +57,7 @@ from typing import Any
 import av
 import numpy as np
 
+from bench.cache import CACHE, cache_key, identity
 from bench.cluster import Cluster, dask_cluster, own_cpu_seconds
 from bench.export_score import F32, GAP_S, ORACLE_ENLARGE, fill_gaps, score
 from bench.live import model_hashes
@@ -71,7 +71,6 @@ from redactor.export.video import read_frames
 from redactor.track import Tracker, TrackerParams
 from redactor.types import Label
 
-CACHE = Path(__file__).resolve().parent / "results" / "cache"
 HD = (1920, 1080)
 HD_FPS = 25
 HD_KEYINT = 25  # a keyframe a second, as district cameras send: segments can cut there
@@ -140,20 +139,6 @@ class Run:
 # ------------------------------------------------------------------ clips
 
 
-def _key(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
-
-
-def _stat(path: Path) -> tuple[str, int, str]:
-    """What identifies a file for the cache: its name and content, not where or when it was
-    copied (the shared data is laid down afresh for each session)."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return path.name, path.stat().st_size, h.hexdigest()
-
-
 def _encoder(out: av.container.OutputContainer) -> av.VideoStream:
     """H.264 as a camera sends it: 1080p, 25 fps, a keyframe a second, no B-frames."""
     s = out.add_stream("libx264", rate=HD_FPS)
@@ -191,7 +176,7 @@ def _encode_1080p(sources: list[Path], dst: Path, frames: int | None = None) -> 
 
 
 def _hd_path(src: Path) -> Path:
-    return CACHE / f"export_1080p_{src.stem}_{_key(_stat(src), HD, HD_FPS, HD_KEYINT)}.mp4"
+    return CACHE / f"export_1080p_{src.stem}_{cache_key(identity(src), HD, HD_FPS, HD_KEYINT)}.mp4"
 
 
 def hd_version(src: Path) -> Path:
@@ -202,8 +187,8 @@ def hd_version(src: Path) -> Path:
 
 def long_version(sources: list[Path]) -> Path:
     """LONG_S of 1080p made by looping the 1080p clips, cached."""
-    key = _key([_stat(s) for s in sources], LONG_S, HD, HD_FPS, HD_KEYINT)
-    dst = CACHE / f"export_1080p_loop{LONG_S}s_{key}.mp4"
+    name = cache_key([identity(s) for s in sources], LONG_S, HD, HD_FPS, HD_KEYINT)
+    dst = CACHE / f"export_1080p_loop{LONG_S}s_{name}.mp4"
     return dst if dst.is_file() else _encode_1080p(sources, dst, LONG_S * HD_FPS)
 
 
@@ -224,10 +209,16 @@ def _reference_path(clip: Clip, config: Config) -> Path:
     """The reference's cache file, keyed by everything it depends on."""
     policy = config.policy.policies[config.export.default_policy]
     thorough = config.detect.profiles["thorough"].model_dump(mode="json")
-    key = _key(
-        _stat(clip.source), clip.size, clip.frames, thorough, model_hashes(), GAP_S, policy.classes
+    name = cache_key(
+        identity(clip.source),
+        clip.size,
+        clip.frames,
+        thorough,
+        model_hashes(),
+        GAP_S,
+        policy.classes,
     )
-    return CACHE / f"export_reference_{key}.npz"
+    return CACHE / f"export_reference_{name}.npz"
 
 
 def reference(clip: Clip, recording: Path, config: Config) -> tuple[int, int, list[F32]]:
@@ -440,7 +431,7 @@ def _frames_of(p: Path) -> int:
 
 def _hd_cached(src: Path) -> bool:
     return (
-        CACHE / f"export_1080p_{src.stem}_{_key(_stat(src), HD, HD_FPS, HD_KEYINT)}.mp4"
+        CACHE / f"export_1080p_{src.stem}_{cache_key(identity(src), HD, HD_FPS, HD_KEYINT)}.mp4"
     ).is_file()
 
 

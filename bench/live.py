@@ -30,7 +30,6 @@ adds (detection on a cadence, tracking between detections, latency).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
@@ -47,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bench import live_metrics as lm
+from bench.cache import CACHE, cache_key, identity
 from bench.eval_score import box_mask, coverage
 from bench.live_people import people
 from bench.server import ServerProcess
@@ -64,7 +64,6 @@ from redactor.types import Label
 FrameBoxes = Mapping[int, Sequence[Sequence[float]]]
 
 COVER = 0.8
-CACHE = Path(__file__).resolve().parent / "results" / "cache"
 CAMERA_FPS = 25.0  # a district camera's rate: the 1080p run of opencv_vtest is also played at it
 WARMUP_S = 5.0  # video seconds a stream's start-up lasts, for the steady-state leak rate
 BUDGET_MS = 200  # the relay hub's latency budget per frame (issue 5's p99 goal), sent in the header
@@ -133,25 +132,19 @@ def reference(
     model files): the thorough reference of 150 1080p frames costs minutes."""
     cfg = Config()
     policy = cfg.policy.policies[cfg.policy.default_policy]
-    st = Path(source).stat() if Path(source).exists() else None
-    key = json.dumps(
-        [
-            source,
-            st.st_size if st else 0,
-            st.st_mtime_ns if st else 0,
-            size,
-            frames,
-            rate,
-            offline,
-            cfg.detect.profiles["thorough"].model_dump(mode="json"),
-            cfg.detect.profiles[policy.stream_profile].model_dump(mode="json"),
-            policy.model_dump(mode="json", include={"classes", "enlarge", "profile"}),
-            policy.stream_profile,
-            model_hashes(),
-        ],
-        sort_keys=True,
+    name = cache_key(
+        identity(source),
+        size,
+        frames,
+        rate,
+        offline,
+        cfg.detect.profiles["thorough"].model_dump(mode="json"),
+        cfg.detect.profiles[policy.stream_profile].model_dump(mode="json"),
+        policy.model_dump(mode="json", include={"classes", "enlarge", "profile"}),
+        policy.stream_profile,
+        model_hashes(),
     )
-    cached = CACHE / f"live_reference_{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz"
+    cached = CACHE / f"live_reference_{name}.npz"
     if cached.exists():
         with np.load(cached) as z:
             n = int(z["n"])

@@ -8,9 +8,6 @@ and cached under bench/results/cache/ like bench.live's reference.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from pathlib import Path
 from typing import Any, cast
 
 import av
@@ -18,9 +15,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from bench.cache import CACHE, cache_key, identity
 from redactor.clients.relay import camera_access_units
 
-CACHE = Path(__file__).resolve().parent / "results" / "cache"
 # HOG's window is 64x128 px: far walkers fall under it at a smaller width (docs/benchmarks.md).
 WORK_WIDTH = 960
 MIN_WEIGHT = 0.5  # a margin over the SVM's own threshold (0): its weakest hits are the least sure
@@ -51,25 +48,19 @@ def people(
     source: str, size: tuple[int, int] | None, frames: int, rate: float | None = None
 ) -> list[npt.NDArray[np.float32]]:
     """Per frame the relay sends (`seq` order), the HOG person boxes; cached."""
-    st = Path(source).stat() if Path(source).exists() else None
-    key = json.dumps(
-        [
-            source,
-            st.st_size if st else 0,
-            st.st_mtime_ns if st else 0,
-            size,
-            frames,
-            rate,
-            WORK_WIDTH,
-            MIN_WEIGHT,
-            STRIDE,
-            PADDING,
-            SCALE,
-            cv2.__version__,
-        ],
-        sort_keys=True,
+    name = cache_key(
+        identity(source),
+        size,
+        frames,
+        rate,
+        WORK_WIDTH,
+        MIN_WEIGHT,
+        STRIDE,
+        PADDING,
+        SCALE,
+        cv2.__version__,
     )
-    cached = CACHE / f"live_people_{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz"
+    cached = CACHE / f"live_people_{name}.npz"
     if cached.exists():
         with np.load(cached) as z:
             return [z[f"p{i}"] for i in range(int(z["n"]))]

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
 import json
 import math
 import os
@@ -73,6 +72,7 @@ import numpy.typing as npt
 from argon2 import PasswordHasher
 
 from bench.browser import CHROMIUM, MISSING, VIEWPORT, chromium
+from bench.cache import CACHE, cache_key, identity
 from bench.machine import machine_info
 from redactor.config import Config, ExportConfig, ReviewConfig
 from redactor.console.server import ConsoleServer, start_console
@@ -85,7 +85,6 @@ from redactor.review.service import ReviewService
 from redactor.review.users import User, UserStore
 from redactor.types import Detections, Label
 
-CACHE = Path(__file__).resolve().parent / "results" / "cache"
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "review" / "review_timings.json"
 DEFAULT_CLIP = "opencv_vtest.avi"
 FPS = 25
@@ -129,14 +128,9 @@ def frame_size(height: int) -> tuple[int, int]:
     return 2 * round(h * 16 / 9 / 2), h
 
 
-def _key(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
-
-
 def recording_path(src: Path, width: int, height: int, frames: int, cache: Path) -> Path:
-    st = src.stat()
-    key = _key(str(src), st.st_size, st.st_mtime_ns, width, height, frames, FPS, KEYINT, PRESET)
-    return cache / f"review_{src.stem}_{width}x{height}_{frames}f_{key}.mp4"
+    name = cache_key(identity(src), width, height, frames, FPS, KEYINT, PRESET)
+    return cache / f"review_{src.stem}_{width}x{height}_{frames}f_{name}.mp4"
 
 
 def make_recording(src: Path, width: int, height: int, frames: int, dst: Path) -> None:
