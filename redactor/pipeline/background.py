@@ -38,6 +38,10 @@ STRIP = 0.35
 # of its own height or less above another in the same columns is one walker's top, and its band
 # is as deep as the walker's (see docs/tuning.md#motion-cover).
 STACK_GAP = 0.5
+# A strip whose top is this share of its blob's height below every neighbouring strip's holds
+# a shoulder, an arm or a bag beside a head, not a head (a head's own edge is about 0.07 lower
+# than its top): a band, not a silhouette, leaves it out (see docs/tuning.md#motion-cover).
+SIDE_DROP = 0.1
 
 
 def _stacked_feet(blobs: BoxArray) -> npt.NDArray[np.float32]:
@@ -57,6 +61,21 @@ def _stacked_feet(blobs: BoxArray) -> npt.NDArray[np.float32]:
             break
         feet = np.maximum(feet, lower)
     return feet
+
+
+def _without_sides(strips: list[tuple[int, int]], step: int, drop: float) -> list[tuple[int, int]]:
+    """The strips (first column, top) of one blob, without those whose top is more than
+    `drop` below that of every adjacent strip: a shoulder or an arm beside a head."""
+    keep = []
+    for i, (c0, t) in enumerate(strips):
+        beside = [
+            strips[j][1]
+            for j in (i - 1, i + 1)
+            if 0 <= j < len(strips) and abs(strips[j][0] - c0) <= step
+        ]
+        if not beside or any(t - u <= drop for u in beside):
+            keep.append((c0, t))
+    return keep
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +133,12 @@ class Motion:
         """Boxes along each blob's upper outline, `cover` of the blob's height deep: the
         blob is cut into strips STRIP of its height wide (about a head each), and each
         strip's box starts at the highest moving pixel of its columns. Walkers merged into
-        one blob keep their heads masked and their bodies visible; with `cover` 1 the
-        strips follow the silhouette down to the blob's foot. A blob on top of others in
-        its columns (a walker cut in parts) counts their height as its own. Grown on every
-        side by `margin` of the strip's width, and by at least `margin_px` (frame px)."""
+        one blob keep their heads masked and their bodies visible. A strip lower than each
+        strip beside it by SIDE_DROP of the blob's height (a shoulder, an arm) is left out;
+        with `cover` 1 all strips follow the silhouette down to the blob's foot. A blob on
+        top of others in its columns (a walker cut in parts) counts their height as its own.
+        Grown on every side by `margin` of the strip's width, and by at least `margin_px`
+        (frame px)."""
         if cover <= 0 or not len(self.blobs):
             return np.zeros((0, 4), np.float32)
         out: list[list[float]] = []
@@ -134,10 +155,11 @@ class Motion:
             step = max(1, round(width * s))  # work px
             has = sub.any(axis=0)
             top = np.where(has, sub.argmax(axis=0), sub.shape[0])
-            for c0 in range(0, sub.shape[1], step):
-                t = int(top[c0 : c0 + step].min())
-                if t >= sub.shape[0]:
-                    continue  # no moving pixel in these columns
+            strips = [(c0, int(top[c0 : c0 + step].min())) for c0 in range(0, sub.shape[1], step)]
+            strips = [(c0, t) for c0, t in strips if t < sub.shape[0]]  # columns that moved
+            if cover < 1.0:
+                strips = _without_sides(strips, step, SIDE_DROP * float(foot - b[1]) * s)
+            for c0, t in strips:
                 ty = (y0 + t) / s
                 out.append(
                     [
