@@ -423,6 +423,13 @@ class PolicyConfig(Strict):
         "for what its track does not know of its path (1 = as a plate's); the motion band "
         "covers moving heads, see docs/tuning.md#face-track-margin",
     )
+    face_track_margin_looked: float = Field(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="live: face_track_margin on frames whose own look at their moving regions "
+        "is done (live.look), which masks each face found where it is on that frame",
+    )
     fill_color: tuple[int, int, int] = Field(
         (0, 0, 0), description="BGR colour for style=fill and full-frame masks"
     )

@@ -102,6 +102,7 @@ class LiveSession(StreamSession):
         self._pending: deque[_Pending] = deque()
         self._cover = policy.motion_cover  # how far down each moving blob is masked
         self._cover_looked = policy.motion_cover_looked  # ... on a frame whose look is done
+        self._face_margin_looked = policy.face_track_margin_looked  # held faces' margin, too
         self._outline = policy.motion_mask == "outline"
         sweeper = engine.sweeper
         self._still = StillMasks(sweeper, engine.config.live.sweep) if sweeper is not None else None
@@ -227,10 +228,12 @@ class LiveSession(StreamSession):
             self._still.sweeper.pressure.report(id(self), d.behind)
         if d.unhealthy:
             self._det.healthy = False
+        # where the frame's own look found its faces, held faces widen less for their path
+        face_cap = self._face_margin_looked if _result(p.look) is not None else None
         tracked = (
-            self._det.fold(p.detection.result(), ts)
+            self._det.fold(p.detection.result(), ts, face_cap)
             if d.source is Source.OWN and p.detection is not None
-            else self._det.tracker.peek(ts)
+            else self._det.tracker.peek(ts, face_cap)
             if d.source is Source.TRACKS
             else None
         )

@@ -199,11 +199,14 @@ class DetectionScheduler:
             self.last_detected_us = max(ts, self.last_detected_us or ts)
         return folded
 
-    def fold(self, found: Detections, timestamp_us: int) -> TrackedFrame:
-        """A frame's own detection, used on it: the tracks move to it."""
+    def fold(
+        self, found: Detections, timestamp_us: int, face_cap: float | None = None
+    ) -> TrackedFrame:
+        """A frame's own detection, used on it: the tracks move to it (`face_cap`: see
+        Tracker.update)."""
         self.healthy = True
         self.last_detected_us = timestamp_us
-        return self.tracker.update(found, timestamp_us)
+        return self.tracker.update(found, timestamp_us, face_cap)
 
     def _detect(self, frame: Frame, regions: list[Box]) -> Detections:
         """The detection job (on the worker thread, frames in order): the whole frame

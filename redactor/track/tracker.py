@@ -143,8 +143,12 @@ class Tracker:
         """Live tracks."""
         return len(self._ids)
 
-    def update(self, detections: Detections | None, timestamp_us: int) -> TrackedFrame:
+    def update(
+        self, detections: Detections | None, timestamp_us: int, face_cap: float | None = None
+    ) -> TrackedFrame:
         """Advances to `timestamp_us` and folds in `detections`; returns what to mask.
+        `face_cap`, if given, caps held faces' uncertainty margin on this frame only (box
+        sizes per side; see `peek`).
 
         `detections=None`: the detector did not run on this frame, tracks are only
         predicted. `Detections.empty()`: it ran and found nothing, tracks coast
@@ -166,9 +170,9 @@ class Tracker:
         if len(self._ids) > self.params.max_tracks:
             new_row = self._evict(det_track)
             det_track = np.where(det_track >= 0, new_row[np.maximum(det_track, 0)], -1)
-        return self._output(detections, det_track)
+        return self._output(detections, det_track, face_cap=face_cap)
 
-    def peek(self, timestamp_us: int) -> TrackedFrame:
+    def peek(self, timestamp_us: int, face_cap: float | None = None) -> TrackedFrame:
         """What to mask at `timestamp_us` from the tracks as they are, changing nothing.
 
         For frames that go out before a detection of their own (the live path):
@@ -178,7 +182,9 @@ class Tracker:
         uncertainty margin is capped at `peek_sigma_cap` rather than `sigma_cap`:
         such a frame may be a detection time or more past its tracks, and a track
         seen once has no velocity yet, so the mask widens with what the filter
-        does not know.
+        does not know. `face_cap` caps held faces' margin lower on this frame only:
+        where a look of the frame itself found its faces (pipeline/look.py), what
+        the filter does not know of their path matters less.
         """
         ts = int(timestamp_us)
         dt_us = 0 if self._last_input_us is None else max(0, ts - self._last_input_us)
@@ -188,7 +194,9 @@ class Tracker:
         try:
             kalman.predict(self._state, dt_us / _US_PER_S, self._noise)
             held = self._held()
-            out = self._output(None, np.zeros(0, np.intp), cap=self.params.peek_sigma_cap)
+            out = self._output(
+                None, np.zeros(0, np.intp), cap=self.params.peek_sigma_cap, face_cap=face_cap
+            )
         finally:
             self._state, self._now_us = saved
         if held.all():
@@ -270,7 +278,9 @@ class Tracker:
         self._last_seen_us = self._last_seen_us[keep]
         self._seen_size = self._seen_size[keep]
 
-    def _predicted_and_margin(self, cap: float | None = None) -> tuple[kalman.F64, kalman.F64]:
+    def _predicted_and_margin(
+        self, cap: float | None = None, face_cap: float | None = None
+    ) -> tuple[kalman.F64, kalman.F64]:
         """Per track: predicted (cx, cy, w, h), never smaller than last seen; the margin
         (px per side, x and y) a held box adds for time unseen and uncertainty."""
         x = self._state.x.copy()
@@ -280,23 +290,30 @@ class Tracker:
         # the centre's own uncertainty: large for a young track of unknown velocity
         sigma = self.params.sigma_growth * np.sqrt(self._state.p00[:, :2])
         caps = np.full(len(x), self.params.sigma_cap if cap is None else cap)
-        if self.params.face_sigma_cap is not None:
-            faces = self._labels == int(Label.FACE)
-            caps[faces] = np.minimum(caps[faces], self.params.face_sigma_cap)
+        faces = self._labels == int(Label.FACE)
+        for c in (self.params.face_sigma_cap, face_cap):
+            if c is not None:
+                caps[faces] = np.minimum(caps[faces], c)
         sigma = np.minimum(sigma, caps[:, None] * x[:, 2:])
         return x, steady + sigma
 
-    def _held_boxes(self, cap: float | None = None) -> npt.NDArray[np.float32]:
+    def _held_boxes(
+        self, cap: float | None = None, face_cap: float | None = None
+    ) -> npt.NDArray[np.float32]:
         """Each track's predicted box grown by its margin: what is masked while unseen."""
-        x, margin = self._predicted_and_margin(cap)
+        x, margin = self._predicted_and_margin(cap, face_cap)
         x[:, 2:] += 2 * margin
         return kalman.cxcywh_to_boxes(x)
 
     def _output(
-        self, dets: Detections | None, det_track: npt.NDArray[np.intp], cap: float | None = None
+        self,
+        dets: Detections | None,
+        det_track: npt.NDArray[np.intp],
+        cap: float | None = None,
+        face_cap: float | None = None,
     ) -> TrackedFrame:
         n = len(self._ids)
-        boxes = self._held_boxes(cap)
+        boxes = self._held_boxes(cap, face_cap)
         scores = self._scores.copy()
         reasons = np.full(n, int(MaskReason.TRACKED), np.int8)
         det_index = np.full(n, -1, np.intp)

@@ -17,6 +17,7 @@ from redactor.config import (
     Config,
     Limits,
     LiveConfig,
+    LookConfig,
     PolicyConfig,
     PolicyRouting,
     ProfileConfig,
@@ -331,3 +332,65 @@ def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
         assert not shown, f"the poster's face showed on frames {shown}"
     else:
         assert shown and shown[-1] < still[0], (shown, still[0])
+
+
+class _OnceFinder(_HeadFinder):
+    """The whole-frame detector: finds the walker's head on its first call only, so a track
+    seen once holds it, widening for what it does not know of the walker's path."""
+
+    name = "once"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        self.calls += 1
+        return super().detect(bgr) if self.calls == 1 else Detections.empty()
+
+
+@pytest.mark.parametrize("look", [True, False])
+def test_held_faces_widen_less_on_frames_whose_own_look_is_done(
+    thorough: _Thorough, look: bool
+) -> None:
+    cfg = _config(cover=0.0)  # no band: the held face's mask is the track's own
+    policies = dict(cfg.policy.policies)
+    policies["default"] = policies["default"].model_copy(update={"face_track_margin_looked": 0.0})
+    cfg = cfg.model_copy(
+        update={
+            "policy": PolicyRouting(policies=policies),
+            "live": cfg.live.model_copy(update={"look": LookConfig(enabled=look)}),
+        }
+    )
+    whole = _OnceFinder()
+    running = create_server(
+        cfg,
+        "127.0.0.1:0",
+        detector_factory=lambda name, pc: (  # type: ignore[arg-type,return-value]
+            thorough
+            if name == cfg.live.sweep.profile
+            else _HeadFinder()
+            if name == cfg.live.look.profile
+            else whole
+            if name == policies["default"].stream_profile
+            else EmptyDetector("blind")
+        ),
+    )
+    try:
+        outs = _stream(running, 20)
+    finally:
+        running.stop(0)
+    warm = cfg.live.motion.warmup_frames  # looks start once the motion model has learned
+    held = [
+        m.box.x1 - m.box.x0
+        for o in outs
+        if o.seq >= warm
+        for m in o.masks
+        if m.reason == pb.MASK_REASON_TRACKED
+    ]
+    assert whole.calls >= 1 and held, [o.status_reason for o in outs]
+    head = WALKER[0] * cfg.policy.policies["default"].enlarge  # the detection, enlarged
+    if look:  # on a looked frame the held face widens by its growth only (margin 0)
+        assert max(held) < 1.35 * head, held
+    else:  # elsewhere by what its track does not know of the walker's path
+        assert min(held) > 1.55 * head, held

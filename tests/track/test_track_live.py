@@ -278,3 +278,30 @@ def test_face_sigma_cap_narrows_held_faces_and_leaves_plates_as_they_were() -> N
     assert held_width(TrackerParams(face_sigma_cap=0.0), Label.PLATE) == held_width(
         TrackerParams(), Label.PLATE
     )
+
+
+def test_a_frames_face_cap_narrows_its_held_faces_only_and_changes_no_track() -> None:
+    # Where a look of the frame itself found its faces, held faces may widen less for what
+    # their tracks do not know of the path; plates keep their margin, and the next frame
+    # without the cap is as wide as ever (the cap moves no track).
+    tracker = Tracker(TrackerParams(face_sigma_cap=1.0))
+    tracker.update(
+        Detections(
+            np.array([box(100, 100, 40, 40), box(300, 100, 40, 40)], np.float32),
+            np.array([0.9, 0.9], np.float32),
+            np.array([int(Label.FACE), int(Label.PLATE)], np.int8),
+        ),
+        0,
+    )
+
+    def widths(frame: TrackedFrame) -> list[float]:
+        return [float(b[2] - b[0]) for b in frame.detections.boxes]
+
+    wide = widths(tracker.peek(360_000))
+    narrow = widths(tracker.peek(360_000, face_cap=0.25))
+    assert wide[0] > 2.5 * 40 and narrow[0] < 1.7 * 40  # the face
+    assert narrow[1] == wide[1]  # the plate
+    assert widths(tracker.peek(360_000)) == wide
+    folded = widths(tracker.update(None, 360_000, face_cap=0.25))
+    assert folded[0] < 1.7 * 40 and folded[1] > 1.7 * 40
+    assert widths(tracker.update(None, 400_000))[0] > 1.7 * 40  # sigma_cap 0.5 again
