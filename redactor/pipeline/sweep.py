@@ -214,9 +214,12 @@ class StillMasks:
         if self._in_flight is not None:
             return
         ts = frame.timestamp_us
+        # A detector at its floor finds a small still thing on some sweeps only: the second
+        # sweep follows the first at once, not the first alone deciding for an interval.
         due = (
             self._last_us is None
             or self.failed is not None
+            or self.sweeps == 1
             or ts - self._last_us >= self._interval_us
             or ts < self._last_us
         )  # clock went back: start afresh

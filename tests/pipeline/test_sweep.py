@@ -108,26 +108,42 @@ def test_a_still_box_is_held_while_its_picture_stays_as_it_was() -> None:
     it do not drop it, nor does someone walking over it; its picture changing with
     nothing moving there (what was there has left) does, even within `keep` sweeps: a
     walker the sweep saw standing for a moment leaves no mask behind."""
-    det = _Scripted([[POSTER], [], []])
+    det = _Scripted([[POSTER], [POSTER], [], []])
     sweeper = Sweeper(det, nice=0)
     try:
         masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, hold_s=60.0, keep=2))
         _sweep(masks, 0)
-        _sweep(masks, 500_000)  # not due: half an interval later
-        assert det.calls == 1
-        _sweep(masks, 1_000_000)  # one sweep without it: still held
-        np.testing.assert_allclose(masks.held(_motion(), 1_000_000).boxes, [POSTER])
-        _sweep(masks, 2_000_000)  # two sweeps without it
-        assert det.calls == 3
-        np.testing.assert_allclose(masks.held(_motion(), 2_000_000).boxes, [POSTER])
+        _sweep(masks, 100_000)  # the second sweep follows the first at once
+        _sweep(masks, 600_000)  # not due: half an interval later
+        assert det.calls == 2
+        _sweep(masks, 1_100_000)  # one sweep without it: still held
+        np.testing.assert_allclose(masks.held(_motion(), 1_100_000).boxes, [POSTER])
+        _sweep(masks, 2_100_000)  # two sweeps without it
+        assert det.calls == 4
+        np.testing.assert_allclose(masks.held(_motion(), 2_100_000).boxes, [POSTER])
         np.testing.assert_allclose(
-            masks.held(_motion(4), 2_040_000).boxes, [POSTER]
+            masks.held(_motion(4), 2_140_000).boxes, [POSTER]
         )  # coding noise
         walked_over = _motion(poster_level=200, poster_moving=True)
-        np.testing.assert_allclose(masks.held(walked_over, 2_080_000).boxes, [POSTER])
+        np.testing.assert_allclose(masks.held(walked_over, 2_180_000).boxes, [POSTER])
         changed = _motion(poster_level=200)
-        assert len(masks.held(changed, 2_120_000)) == 0  # changed, nothing moving: left
-        assert len(masks.held(_motion(), 2_160_000)) == 0  # and gone for good
+        assert len(masks.held(changed, 2_220_000)) == 0  # changed, nothing moving: left
+        assert len(masks.held(_motion(), 2_260_000)) == 0  # and gone for good
+    finally:
+        sweeper.close()
+
+
+def test_the_second_sweep_follows_the_first_at_once_then_the_interval() -> None:
+    """A detector at its floor finds a small still thing on some sweeps only: a stream's
+    first sweep alone would decide what is masked for a whole interval, so the second
+    follows it at once; from then on a sweep is due every interval."""
+    det = _Scripted([[POSTER], [], [], []])
+    sweeper = Sweeper(det, nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0))
+        for ts, calls in ((0, 1), (40_000, 2), (80_000, 2), (1_000_000, 2), (1_040_000, 3)):
+            _sweep(masks, ts)
+            assert det.calls == calls, ts
     finally:
         sweeper.close()
 
