@@ -4,6 +4,7 @@ plates per policy."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -378,7 +379,9 @@ def test_metrics_endpoint(short_clip: Path) -> None:
     assert 'redactor_frames_in_total{kind="stream"} 3.0' in text
     assert 'redactor_frame_latency_seconds_count{kind="stream"} 3.0' in text
     assert 'stream="' not in text, "a closed stream's own series must be gone (ids would pile up)"
-    assert 'redactor_sweeps_total{outcome="ok"} 1.0' in text, "the stream's first sweep is counted"
+    # the first sweep, and the second if it ended before the stream (it follows at once)
+    sweeps = re.search(r'redactor_sweeps_total\{outcome="ok"\} (\d+)\.0', text)
+    assert sweeps and 1 <= int(sweeps.group(1)) <= 2, "the stream's sweeps are counted"
     assert (
         "redactor_frames_fully_masked_for_safety_total" in text
         or "redactor_frames_out_total" in text
