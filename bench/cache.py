@@ -25,13 +25,14 @@ def identity(path: str | Path) -> tuple[str, int, str]:
     if not p.is_file():
         return p.name, 0, ""
     st = p.stat()
-    return _identity(str(p.resolve()), st.st_size, st.st_mtime_ns)
+    return p.name, st.st_size, _digest(str(p.resolve()), st.st_size, st.st_mtime_ns)
 
 
 @lru_cache(maxsize=64)
-def _identity(path: str, size: int, _mtime_ns: int) -> tuple[str, int, str]:
+def _digest(path: str, _size: int, _mtime_ns: int) -> str:
+    """The file's sha256, remembered while its size and mtime stay as they were."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    return Path(path).name, size, h.hexdigest()
+    return h.hexdigest()

@@ -430,9 +430,7 @@ def _frames_of(p: Path) -> int:
 
 
 def _hd_cached(src: Path) -> bool:
-    return (
-        CACHE / f"export_1080p_{src.stem}_{cache_key(identity(src), HD, HD_FPS, HD_KEYINT)}.mp4"
-    ).is_file()
+    return _hd_path(src).is_file()
 
 
 @contextmanager

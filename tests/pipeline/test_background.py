@@ -284,10 +284,10 @@ def test_the_band_leaves_out_an_arm_beside_a_head_but_not_the_heads_edge() -> No
     head: the band leaves it out, and the body it hangs beside shows. A strip holding the
     rounded edge of a head (a few px lower) stays; the silhouette (cover 1) keeps both."""
     fg = np.zeros((240, 320), np.uint8)
-    fg[50:65, 125:135] = 255  # the head, across two strips (35 px wide: 0.35 of 100)
-    fg[55:65, 135:140] = 255  # ... its edge, 5 px (0.05 of the walker) lower
+    fg[50:65, 125:135] = 255  # the head, across the first two strips
+    fg[55:65, 135:140] = 255  # ... its rounded edge, lower by less than SIDE_DROP
     fg[65:150, 110:170] = 255  # the body
-    fg[90:130, 170:205] = 255  # an arm and a bag held out, 40 px below the head
+    fg[90:130, 170:205] = 255  # an arm and a bag held out, lower by more than SIDE_DROP
     motion = Motion(np.array([[100, 50, 205, 150]], np.float32), fg, 1.0, True)
     band = _covered(motion.outline(0.35, 0.1, 3.0), fg.shape)
     assert band[50:65, 125:135].all() and band[55:65, 135:140].all()  # the head, its edge too

@@ -104,7 +104,10 @@ class _HeadFinder:
         pass
 
 
-def _serve(cfg: Config, thorough: _Thorough, look: object | None = None) -> RunningServer:
+def _serve(
+    cfg: Config, thorough: _Thorough, look: object | None = None, whole: object | None = None
+) -> RunningServer:
+    """`look` for the look profile, `whole` for the default policy's whole frames."""
     sweep = cfg.live.sweep.profile
 
     def factory(name: str, pc: ProfileConfig) -> object:
@@ -113,6 +116,8 @@ def _serve(cfg: Config, thorough: _Thorough, look: object | None = None) -> Runn
             return thorough
         if look is not None and name == cfg.live.look.profile:
             return look
+        if whole is not None and name == cfg.policy.policies["default"].stream_profile:
+            return whole
         return EmptyDetector("blind")
 
     return create_server(cfg, "127.0.0.1:0", detector_factory=factory)  # type: ignore[arg-type]
@@ -363,19 +368,7 @@ def test_held_faces_widen_less_on_frames_whose_own_look_is_done(
         }
     )
     whole = _OnceFinder()
-    running = create_server(
-        cfg,
-        "127.0.0.1:0",
-        detector_factory=lambda name, pc: (  # type: ignore[arg-type,return-value]
-            thorough
-            if name == cfg.live.sweep.profile
-            else _HeadFinder()
-            if name == cfg.live.look.profile
-            else whole
-            if name == policies["default"].stream_profile
-            else EmptyDetector("blind")
-        ),
-    )
+    running = _serve(cfg, thorough, _HeadFinder(), whole)
     try:
         outs = _stream(running, 20)
     finally:
