@@ -158,13 +158,20 @@ def test_while_looks_take_longer_than_a_frame_may_wait_frames_stop_waiting_and_f
             time.sleep(0.01)
         assert not look.fits and look.wait_limit() == 0.0
         # frames 100 ms apart: the next look comes 2 s of video later (a probe)
+        det.open.clear()
         offered = []
         for i in range(1, 45):
             probe = look.offer(_frame(i), _moving())
             if probe is not None:
                 offered.append(i)
-                probe.result(5)  # fast now, but one look does not make the average fit
-        assert offered == [20, 40], offered
+                if i == 20:  # slow again: looks stay out until the next probe
+                    threading.Timer(0.2, det.open.set).start()
+                probe.result(5)
+                deadline = time.monotonic() + 5  # the time is noted just after the result
+                while (look.fits == (i == 20)) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+        # the probe at 40 fits: one is enough, every frame after it is looked at again
+        assert offered == [20, 40, 41, 42, 43, 44], offered
     finally:
         det.open.set()
         look.close()
