@@ -141,21 +141,22 @@ class LiveSession(StreamSession):
             # after the first frame's detection the CPU goes to that sweep, not to unused
             # detections; under the coarse mosaic they are used, at the detection interval
             first = self._first_sweep() is not None
+            # under the start's coarse mosaic the CPU goes to the first sweep, not to looks
+            look = (
+                self._look.offer(f, motion)
+                if self._look is not None and motion is not None and not first
+                else None
+            )
             # while every frame's look covers what moves, detections look at whole frames
             # only, at the detection interval: the CPU goes to the looks frames wait for
-            looking = self._look is not None and self._look.fits
+            # (and to a probe, timed fairly, while looks do not fit)
+            looking = self._look is not None and (self._look.fits or self._look.probing)
             det, starved = self._det.offer(
                 f,
                 motion,
                 hold=first and not self._coarse_blocks,
                 due_only=first or looking,
                 closer=not looking,
-            )
-            # under the start's coarse mosaic the CPU goes to the first sweep, not to looks
-            look = (
-                self._look.offer(f, motion)
-                if self._look is not None and motion is not None and not first
-                else None
             )
             self._pending.append(_Pending(f, received, det, motion, starved, look))
             if det is not None:

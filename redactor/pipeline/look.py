@@ -29,6 +29,9 @@ from redactor.pipeline.background import Motion
 from redactor.pipeline.scheduler import MERGE_IOU, look_closer
 from redactor.types import Detections, Frame
 
+TIMED = 8  # looks whose times say whether looks fit (an 80 ms look at 576p took 170 in a crowd)
+KEEP_LOOKING = 1.5  # looks go on at every frame while they typically take at most this many waits
+
 
 class FrameLook:
     """One stream's looks, one at a time: a frame that comes while one runs gets none, so a
@@ -61,8 +64,9 @@ class FrameLook:
         self._jobs: deque[tuple[int, Future[Detections]]] = deque()  # (seq, look) not yet seen
         self._seen: deque[tuple[int, Detections]] = deque()  # (seq, boxes) of looked frames
         self.failed = ""  # why the newest collected look failed; "" once one succeeds
-        self._took_s: float | None = None  # recent looks' time, submit to done (moving average)
+        self._took: deque[float] = deque(maxlen=TIMED)  # recent looks' seconds, submit to done
         self._last_us: int | None = None  # timestamp of the newest frame looked at
+        self._probe: Future[Detections] | None = None  # the newest probe, while looks do not fit
         self._lock = threading.Lock()
 
     def offer(self, frame: Frame, motion: Motion) -> Future[Detections] | None:
@@ -84,30 +88,44 @@ class FrameLook:
         job = self._pool.submit(self._look, bgr, regions)
         probe = not self.fits
         job.add_done_callback(partial(self._finished, submitted=time.perf_counter(), probe=probe))
+        self._probe = job if probe else None
         self._jobs.append((frame.seq, job))
         return job
 
     def _finished(self, job: Future[Detections], submitted: float, probe: bool) -> None:
         took = time.perf_counter() - submitted
         with self._lock:  # on the look's thread
-            # A probe runs beside free-running detections, so one that fits is evidence enough:
-            # averaged with the slow looks before it, three in a row had to fit (6 s of video).
-            if probe or self._took_s is None:
-                self._took_s = took
-            else:
-                self._took_s = 0.7 * self._took_s + 0.3 * took
+            if probe:  # one probe that fits is evidence enough; the slow looks before it are past
+                self._took.clear()
+            self._took.append(took)
+
+    def _typical(self) -> float | None:
+        """The median of the recent looks' times (since the newest probe): one slow look in a
+        crowd does not decide; None before any finished."""
+        with self._lock:
+            took = sorted(self._took)
+        return took[len(took) // 2] if took else None
 
     @property
     def fits(self) -> bool:
-        """Looks finish within the time a frame may wait for them (or none finished yet)."""
-        took = self._took_s
-        return took is None or took <= self.wait_s
+        """Looks typically finish within KEEP_LOOKING waits (or none finished yet): every
+        frame is looked at, and a look done after its frame went out serves the next ones."""
+        took = self._typical()
+        return took is None or took <= KEEP_LOOKING * self.wait_s
+
+    @property
+    def probing(self) -> bool:
+        """A probe runs: it is timed as a look would be, so detections leave it the CPU as
+        they would a look's (the session holds them to whole frames at their interval)."""
+        probe = self._probe
+        return probe is not None and not probe.done()
 
     def wait_limit(self) -> float:
-        """How long a frame may wait for its look: `wait_s` while looks fit, none once they
-        typically take longer (a large frame at a high rate): waiting would only add
-        latency, and the look still serves the frames after it."""
-        return self.wait_s if self.fits else 0.0
+        """How long a frame may wait for its look: `wait_s` while looks typically finish
+        within it, none otherwise (a crowd, a large frame at a high rate): waiting would
+        only add latency, and the look still serves the frames after it."""
+        took = self._typical()
+        return self.wait_s if took is None or took <= self.wait_s else 0.0
 
     def _look(self, bgr: np.ndarray, regions: list[tuple[int, int, int, int]]) -> Detections:
         m = self._motion

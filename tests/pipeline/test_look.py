@@ -165,13 +165,52 @@ def test_while_looks_take_longer_than_a_frame_may_wait_frames_stop_waiting_and_f
             if probe is not None:
                 offered.append(i)
                 if i == 20:  # slow again: looks stay out until the next probe
+                    assert look.probing  # detections leave it the CPU (LiveSession)
                     threading.Timer(0.2, det.open.set).start()
                 probe.result(5)
+                assert not look.probing
                 deadline = time.monotonic() + 5  # the time is noted just after the result
                 while (look.fits == (i == 20)) and time.monotonic() < deadline:
                     time.sleep(0.01)
         # the probe at 40 fits: one is enough, every frame after it is looked at again
         assert offered == [20, 40, 41, 42, 43, 44], offered
+    finally:
+        det.open.set()
+        look.close()
+
+
+def test_one_slow_look_among_fast_ones_does_not_stop_the_frames_waiting() -> None:
+    det = _Gated()
+    look = _look(det, wait_s=0.05)
+    try:
+        for i in range(6):
+            if i == 3:  # one look in a crowd takes 0.2 s
+                det.open.clear()
+                threading.Timer(0.2, det.open.set).start()
+            else:
+                det.open.set()
+            job = look.offer(_frame(i), _moving())
+            assert job is not None
+            job.result(5)
+            time.sleep(0.05)  # its time is noted just after the result is set
+            assert look.fits and look.wait_limit() == 0.05, i
+    finally:
+        det.open.set()
+        look.close()
+
+
+def test_looks_a_little_slower_than_the_wait_go_on_without_frames_waiting_for_them() -> None:
+    det = _Gated()
+    look = _look(det, wait_s=0.2)
+    try:
+        for i in range(3):  # each takes 0.25 s: over the wait, within KEEP_LOOKING of it
+            det.open.clear()
+            threading.Timer(0.25, det.open.set).start()
+            job = look.offer(_frame(i), _moving())
+            assert job is not None, i  # every frame is still looked at
+            job.result(5)
+            time.sleep(0.05)
+            assert look.fits and look.wait_limit() == 0.0, i  # ... but none waits for it
     finally:
         det.open.set()
         look.close()
