@@ -67,11 +67,14 @@ class FrameLook:
         self._took: deque[float] = deque(maxlen=TIMED)  # recent looks' seconds, submit to done
         self._last_us: int | None = None  # timestamp of the newest frame looked at
         self._probe: Future[Detections] | None = None  # the newest probe, while looks do not fit
+        self._prev_us: int | None = None  # timestamp of the newest frame offered
+        self._gap_s: float | None = None  # video seconds between frames (moving average)
         self._lock = threading.Lock()
 
     def offer(self, frame: Frame, motion: Motion) -> Future[Detections] | None:
         """Submits `frame`'s look when something moved on it and no look is running (while
         looks do not fit, only `probe_s` of video after the last one)."""
+        self._note_rate(frame.timestamp_us)
         if not motion.trusted or not len(motion.blobs):
             return None
         last = self._last_us
@@ -92,6 +95,12 @@ class FrameLook:
         self._jobs.append((frame.seq, job))
         return job
 
+    def _note_rate(self, ts_us: int) -> None:
+        prev, self._prev_us = self._prev_us, ts_us
+        if prev is not None and ts_us > prev:
+            gap = (ts_us - prev) / 1e6
+            self._gap_s = gap if self._gap_s is None else 0.9 * self._gap_s + 0.1 * gap
+
     def _finished(self, job: Future[Detections], submitted: float, probe: bool) -> None:
         took = time.perf_counter() - submitted
         with self._lock:  # on the look's thread
@@ -106,12 +115,26 @@ class FrameLook:
             took = sorted(self._took)
         return took[len(took) // 2] if took else None
 
+    def _limits(self) -> tuple[float, float]:
+        """(the longest typical look frames wait for, the longest worth one at every frame).
+        A look done more than `memory` - 1 frames after its own masks no frame: at 25 fps
+        that is 80 ms, and frames waiting longer only pile up behind each other."""
+        wait, keep = self.wait_s, KEEP_LOOKING * self.wait_s
+        gap = self._gap_s
+        if self.cfg.memory == 1:
+            keep = wait  # only its own frame, which waits for it
+        elif gap is not None:
+            serves = (self.cfg.memory - 1) * gap
+            wait, keep = min(wait, serves), min(keep, serves)
+        return wait, keep
+
     @property
     def fits(self) -> bool:
-        """Looks typically finish within KEEP_LOOKING waits (or none finished yet): every
-        frame is looked at, and a look done after its frame went out serves the next ones."""
+        """Every frame is looked at: looks typically finish within KEEP_LOOKING waits, and in
+        time to mask a frame (or none finished yet); a look done after its frame went out
+        serves the next ones."""
         took = self._typical()
-        return took is None or took <= KEEP_LOOKING * self.wait_s
+        return took is None or took <= self._limits()[1]
 
     @property
     def probing(self) -> bool:
@@ -122,10 +145,10 @@ class FrameLook:
 
     def wait_limit(self) -> float:
         """How long a frame may wait for its look: `wait_s` while looks typically finish
-        within it, none otherwise (a crowd, a large frame at a high rate): waiting would
-        only add latency, and the look still serves the frames after it."""
+        within it (and in time to mask a frame), none otherwise (a crowd, a large frame at
+        a high rate): waiting would only add latency."""
         took = self._typical()
-        return self.wait_s if took is None or took <= self.wait_s else 0.0
+        return self.wait_s if took is None or took <= self._limits()[0] else 0.0
 
     def _look(self, bgr: np.ndarray, regions: list[tuple[int, int, int, int]]) -> Detections:
         m = self._motion

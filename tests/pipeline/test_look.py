@@ -201,16 +201,35 @@ def test_one_slow_look_among_fast_ones_does_not_stop_the_frames_waiting() -> Non
 
 def test_looks_a_little_slower_than_the_wait_go_on_without_frames_waiting_for_them() -> None:
     det = _Gated()
-    look = _look(det, wait_s=0.2)
+    look = _look(det, wait_s=0.1)
     try:
-        for i in range(3):  # each takes 0.25 s: over the wait, within KEEP_LOOKING of it
+        for i in range(3):  # 10 fps; each look takes 0.13 s: over the wait, within KEEP_LOOKING
             det.open.clear()
-            threading.Timer(0.25, det.open.set).start()
+            threading.Timer(0.13, det.open.set).start()
             job = look.offer(_frame(i), _moving())
             assert job is not None, i  # every frame is still looked at
             job.result(5)
             time.sleep(0.05)
             assert look.fits and look.wait_limit() == 0.0, i  # ... but none waits for it
+    finally:
+        det.open.set()
+        look.close()
+
+
+def test_at_a_high_rate_looks_too_late_to_mask_a_frame_stop() -> None:
+    det = _Gated()
+    look = _look(det, wait_s=0.1, memory=3)
+    try:
+        for i in range(3):  # 25 fps; a 0.09 s look is done after the 2 frames it could serve
+            det.open.clear()
+            threading.Timer(0.09, det.open.set).start()
+            frame = Frame.from_bgr(np.zeros((H, W, 3), np.uint8), seq=i, timestamp_us=i * 40_000)
+            job = look.offer(frame, _moving())
+            if i == 0:
+                assert job is not None
+                job.result(5)
+                time.sleep(0.05)
+        assert not look.fits and look.wait_limit() == 0.0
     finally:
         det.open.set()
         look.close()
