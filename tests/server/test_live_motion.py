@@ -221,6 +221,47 @@ def test_a_failed_look_fails_its_frame_closed(thorough: _Thorough) -> None:
             assert not _walker_rows_shown(o)[: WALKER[1] // 5].any()
 
 
+class _SlowHeadFinder(_HeadFinder):
+    """A look slower than a frame may wait for it; counts its calls."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.calls = 0
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        self.calls += 1
+        time.sleep(self.seconds)
+        return super().detect(bgr)
+
+
+def test_looks_too_slow_to_wait_for_are_probed_and_the_band_masks_the_head(
+    thorough: _Thorough,
+) -> None:
+    cfg = _config()
+    cfg = cfg.model_copy(update={"limits": Limits(latency_budget_ms=400)})  # frames wait 200 ms
+    slow = _SlowHeadFinder(0.45)  # over 1.5 waits: looks do not fit
+    running = _serve(cfg, thorough, slow)
+    try:
+        outs = _stream(running, 40)  # 4 s at 10 fps
+    finally:
+        running.stop(0)
+    assert [o.seq for o in outs] == list(range(40))
+    # the first look, then one probe every live.look.probe_s (2 s): not one a frame
+    assert 1 <= slow.calls <= 3, slow.calls
+    warm = cfg.live.motion.warmup_frames
+    checked = 0
+    for o in outs:
+        assert o.status in (pb.FRAME_STATUS_REDACTED, pb.FRAME_STATUS_FULLY_MASKED), o.status_reason
+        if o.status != pb.FRAME_STATUS_REDACTED or o.seq < warm:
+            continue
+        checked += 1
+        # without its own look a frame has the band at the policy's full depth
+        top = int(WALKER[1] * PolicyConfig().motion_cover)
+        assert not _walker_rows_shown(o)[:top].any(), f"frame {o.seq}: the head shows"
+    assert checked >= 20, [o.status_reason for o in outs]
+
+
 def test_strict_policy_masks_whole_moving_objects(thorough: _Thorough) -> None:
     running = _serve(_config(), thorough)
     try:
