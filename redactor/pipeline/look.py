@@ -29,16 +29,19 @@ from redactor.pipeline.background import Motion
 from redactor.pipeline.scheduler import MERGE_IOU, look_closer
 from redactor.types import Detections, Frame
 
-TIMED = 8  # looks whose times say whether looks fit (an 80 ms look at 576p took 170 in a crowd)
+# Whether looks fit (docs/tuning.md#every-frame-look): the median of the last TIMED looks, so
+# that a few slow ones in a crowd do not decide.
+TIMED = 8
 KEEP_LOOKING = 1.5  # looks go on at every frame while they typically take at most this many waits
 
 
 class FrameLook:
     """One stream's looks, one at a time: a frame that comes while one runs gets none, so a
-    look starts when its frame comes and no backlog of old frames builds up. While looks take
-    longer than a frame may wait (`wait_s`), only one in `probe_s` of video is looked at, to
-    see whether they fit again (one probe that fits brings them back); the stream then
-    detects as it would without looks."""
+    look starts when its frame comes and no backlog of old frames builds up. Frames wait for
+    their look while looks typically take at most `wait_s`. While they take longer than
+    KEEP_LOOKING waits, or too long to mask any of the next `memory` - 1 frames, only one in
+    `probe_s` of video is looked at, to see whether they fit again (one probe that fits
+    brings them back); the stream then detects as it would without looks."""
 
     def __init__(
         self, detector: Detector, cfg: LookConfig, motion: MotionConfig, wait_s: float
