@@ -179,20 +179,24 @@ def test_while_looks_take_longer_than_a_frame_may_wait_frames_stop_waiting_and_f
         look.close()
 
 
+def _offer_taking(look: FrameLook, det: _Gated, frame: Frame, seconds: float) -> bool:
+    """Offers `frame`; its look, if it gets one, takes `seconds` (0: none). True if it did,
+    once its time is noted (just after the result is set)."""
+    det.open.clear()
+    threading.Timer(seconds, det.open.set).start()
+    job = look.offer(frame, _moving())
+    if job is not None:
+        job.result(5)
+        time.sleep(0.05)
+    return job is not None
+
+
 def test_one_slow_look_among_fast_ones_does_not_stop_the_frames_waiting() -> None:
     det = _Gated()
     look = _look(det, wait_s=0.05)
     try:
-        for i in range(6):
-            if i == 3:  # one look in a crowd takes 0.2 s
-                det.open.clear()
-                threading.Timer(0.2, det.open.set).start()
-            else:
-                det.open.set()
-            job = look.offer(_frame(i), _moving())
-            assert job is not None
-            job.result(5)
-            time.sleep(0.05)  # its time is noted just after the result is set
+        for i in range(6):  # the fourth look, in a crowd, takes 0.2 s
+            assert _offer_taking(look, det, _frame(i), 0.2 if i == 3 else 0.0)
             assert look.fits and look.wait_limit() == 0.05, i
     finally:
         det.open.set()
@@ -204,12 +208,7 @@ def test_looks_a_little_slower_than_the_wait_go_on_without_frames_waiting_for_th
     look = _look(det, wait_s=0.1)
     try:
         for i in range(3):  # 10 fps; each look takes 0.13 s: over the wait, within KEEP_LOOKING
-            det.open.clear()
-            threading.Timer(0.13, det.open.set).start()
-            job = look.offer(_frame(i), _moving())
-            assert job is not None, i  # every frame is still looked at
-            job.result(5)
-            time.sleep(0.05)
+            assert _offer_taking(look, det, _frame(i), 0.13), i  # every frame is looked at
             assert look.fits and look.wait_limit() == 0.0, i  # ... but none waits for it
     finally:
         det.open.set()
@@ -221,14 +220,8 @@ def test_at_a_high_rate_looks_too_late_to_mask_a_frame_stop() -> None:
     look = _look(det, wait_s=0.1, memory=3)
     try:
         for i in range(3):  # 25 fps; a 0.09 s look is done after the 2 frames it could serve
-            det.open.clear()
-            threading.Timer(0.09, det.open.set).start()
             frame = Frame.from_bgr(np.zeros((H, W, 3), np.uint8), seq=i, timestamp_us=i * 40_000)
-            job = look.offer(frame, _moving())
-            if i == 0:
-                assert job is not None
-                job.result(5)
-                time.sleep(0.05)
+            assert _offer_taking(look, det, frame, 0.09) == (i == 0), i  # then only probes
         assert not look.fits and look.wait_limit() == 0.0
     finally:
         det.open.set()
