@@ -49,6 +49,13 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        # Against redactor_frames_out{kind="stream",status="REDACTED"}: where the share falls,
+        # looks no longer fit the machine's CPU and more of each moving blob is masked.
+        self.live_looked = Counter(
+            "redactor_live_frames_looked",
+            "live frames masked with their own look at where they moved (live.look)",
+            registry=r,
+        )
         self.sweep_seconds = Histogram(
             "redactor_sweep_seconds",
             "time one sweep took",

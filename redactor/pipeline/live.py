@@ -109,6 +109,7 @@ class LiveSession(StreamSession):
         # until the first sweep, frames go out under a coarse mosaic (0: fully masked)
         self._coarse_blocks = engine.config.live.sweep.first_mosaic_blocks if self._still else 0
         self.stats = LiveStats()
+        self._looked = engine.metrics.live_looked  # the server's count, for operators
 
     @property
     def has_pending(self) -> bool:
@@ -288,6 +289,7 @@ class LiveSession(StreamSession):
             # the band only covers what the look may miss; silhouettes (cover 1) stay
             if own is not None:
                 self.stats.looked += 1
+                self._looked.inc()
                 if cover < 1.0:
                     cover = min(cover, self._cover_looked)
             looked = self._look.remembered(f.seq, f.width, f.height)
