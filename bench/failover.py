@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.server import ServerProcess
+from bench.server import ServerProcess, free_port
 from redactor.clients.client import RedactorClient
 from redactor.clients.relay import RelayResult, relay
 from redactor.data import data_dir
@@ -38,17 +37,11 @@ RATE = 8.0  # the clip (795 frames) then lasts 99 s: room for 20 kills
 CLIP_FRAMES = 795
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def run(servers: int, kills: int, every: float, work: Path, rate: float = RATE) -> dict[str, Any]:
     root = data_dir()
     if root is None or not (root / "videos" / CLIP).is_file():
         raise SystemExit(f"bench.failover: needs the shared data's videos/{CLIP} (REDACTOR_DATA)")
-    addresses = [f"127.0.0.1:{_free_port()}" for _ in range(servers)]
+    addresses = [f"127.0.0.1:{free_port()}" for _ in range(servers)]
     procs: dict[str, ServerProcess] = {}
 
     def start(addr: str, n: int) -> ServerProcess:

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -114,6 +114,9 @@ class ClipResult:
     # frames before the first one masked by the policy alone (after the start's coarse mosaic)
     start_coarse: int = 0
     start_coarse_s: float = 0.0
+    # redacted frames the server masked with their own look (live.look): under 1 where looks
+    # do not fit the CPU and the stream ran the full band; None where not read
+    looked_share: float | None = None
 
 
 def reference(
@@ -237,15 +240,22 @@ def masked_share(masks: FrameBoxes, width: int, height: int) -> float:
 
 
 def run_clip(
-    address: str, path: Path, size: tuple[int, int] | None, frames: int, rate: float | None = None
+    address: str,
+    path: Path,
+    size: tuple[int, int] | None,
+    frames: int,
+    rate: float | None = None,
+    looked: Callable[[], float] | None = None,
 ) -> ClipResult:
-    """One clip, live at its own frame rate or as a camera of frame rate `rate`."""
+    """One clip, live at its own frame rate or as a camera of frame rate `rate`. `looked`
+    reads the server's count of frames masked with their own look (one stream at a time)."""
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         w, h = size or (s.codec_context.width, s.codec_context.height)
         fps = rate or float(s.average_rate or 25)
     ref, offline = reference(str(path), size, frames, rate=rate)
     persons = people(str(path), size, frames, rate)
+    looked_before = looked() if looked is not None else 0.0
     with RedactorClient(address) as client:
         live = relay(
             client,
@@ -271,6 +281,9 @@ def run_clip(
     start, start_s = lm.start_without_picture(live.first_redacted, live.frames_in, fps)
     fine = lm.first_fine_picture(live.masks, w, h, live.first_redacted)
     coarse, coarse_s = lm.start_without_picture(fine, live.frames_in, fps)
+    looked_share = (
+        (looked() - looked_before) / len(redacted) if looked is not None and redacted else None
+    )
     return ClipResult(
         path.name,
         f"{w}x{h}",
@@ -304,6 +317,7 @@ def run_clip(
         start_s,
         coarse,
         coarse_s,
+        looked_share,
     )
 
 
@@ -313,8 +327,8 @@ def picture_table(rows: Sequence[ClipResult]) -> str:
         "| clip | size | masked, all frames | masked, redacted frames | oracle (reference "
         f"x enlarge) | redacted / oracle | masked beyond reference x{lm.FAR:g} "
         f"| person bodies visible (HOG boxes) | fully masked at start (no picture) "
-        "| masked whole at start (coarse mosaic included) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| masked whole at start (coarse mosaic included) | redacted frames with their own look |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = "-" if r.masked_over_oracle is None else f"{r.masked_over_oracle:.1f}x"
@@ -324,7 +338,8 @@ def picture_table(rows: Sequence[ClipResult]) -> str:
             f"({r.redacted_frames} frames) | {r.oracle_share:.2%} (x{r.oracle_enlarge:g}) | {ratio} "
             f"| {r.far_share:.1%} | {body} ({r.person_boxes}) "
             f"| {r.start_fully_masked} of {r.frames} ({r.start_s:.1f} s) "
-            f"| {r.start_coarse} ({r.start_coarse_s:.1f} s) |"
+            f"| {r.start_coarse} ({r.start_coarse_s:.1f} s) "
+            f"| {'-' if r.looked_share is None else f'{r.looked_share:.0%}'} |"
         )
     return "\n".join(lines)
 
@@ -462,7 +477,14 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for path, size, rate in clips:
             t = time.perf_counter()
-            r = run_clip(running.address, path, size, same_duration(path, frames, rate), rate)
+            r = run_clip(
+                running.address,
+                path,
+                size,
+                same_duration(path, frames, rate),
+                rate,
+                lambda: running.sample("redactor_live_frames_looked_total"),
+            )
             rows.append(r)
             print(
                 f"  {r.clip} {r.size}: {r.fps:.1f} fps, p99 {r.p99_ms:.0f} ms, leak {r.leak_rate:.1%} "

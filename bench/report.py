@@ -687,6 +687,7 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
                 _pct(c["body_visible"], 0) + f" ({c['person_boxes']})",
                 f"{c['start_fully_masked']} ({c['start_s']:.1f} s)",
                 f"{c.get('start_coarse', '-')} ({c.get('start_coarse_s', 0.0):.1f} s)",
+                _pct(c.get("looked_share"), 0),
             ]
         )
     if not rows:
@@ -702,6 +703,7 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
             "person bodies visible (HOG boxes)",
             "no picture at start",
             "masked whole at start (coarse mosaic included)",
+            "redacted frames with their own look",
         ],
         rows,
     ) + [
@@ -711,7 +713,8 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
         "every frame); the share masked beyond every reference box grown 2x; the lower 75% of OpenCV "
         "HOG person boxes on the original frames left unmasked (frames without picture count 0); "
         "frames before the stream's first redacted one, and before its first one out of the "
-        "coarse mosaic of its start.",
+        "coarse mosaic of its start; the redacted frames the server masked with their own look "
+        "(below 100% where looks did not fit the CPU and the full band masked more).",
     ]
 
 

@@ -9,6 +9,7 @@ CPU time and resident memory are read from /proc (Linux); elsewhere they are Non
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +17,9 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+from urllib.request import urlopen
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.machine import cores_usable
 from redactor.config import Config
@@ -35,6 +39,13 @@ key_path = "{root}/key.pem"
 """
 # Threads a gRPC server keeps beyond one per live stream (single images, exports, health).
 SPARE_WORKERS = 4
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (the OS's pick)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -123,6 +134,7 @@ class ServerProcess:
         self.log_path = log
         self.proc: subprocess.Popen[str] | None = None
         self.address = ""
+        self.metrics_port = 0  # Prometheus /metrics on 127.0.0.1, once started
         self._log: IO[str] | None = None
         self._reader: threading.Thread | None = None
 
@@ -139,6 +151,7 @@ class ServerProcess:
             text += f"\n[server]\nworkers = {max(self.streams + SPARE_WORKERS, defaults.server.workers)}\n"
         config.write_text(text + (f"\n{self.extra}\n" if self.extra else ""))
         self._log = self.log_path.open("a")
+        self.metrics_port = free_port()
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -150,7 +163,7 @@ class ServerProcess:
                 "--address",
                 self.listen,
                 "--metrics-port",
-                "0",
+                str(self.metrics_port),
                 "--log-level",
                 "WARNING",
                 "--no-console",  # several may run at once; the console is measured by bench.review
@@ -207,6 +220,16 @@ class ServerProcess:
 
     def window(self) -> Window:
         return Window(self.pid)
+
+    def sample(self, name: str) -> float:
+        """The server's Prometheus sample `name` (a counter's `..._total`) now; 0 where it
+        has none yet (a counter before its first increment)."""
+        text = urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).read().decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name and not sample.labels:
+                    return float(sample.value)
+        return 0.0
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -134,6 +134,7 @@ def clip() -> ClipResult:
         0.5, redacted_frames=4, masked_share_redacted=0.1, oracle_enlarge=1.3,
         oracle_share=0.02, masked_over_oracle=5.0, far_share=0.07, person_boxes=8,
         body_visible=0.6, start_fully_masked=1, start_s=0.1, start_coarse=3, start_coarse_s=0.3,
+        looked_share=0.75,
     )  # fmt: skip
 
 
@@ -141,11 +142,11 @@ def test_the_picture_tables_show_each_figure() -> None:
     md = picture_table([clip()])
     for figure in ("10.0% (4 frames)", "2.00% (x1.3)", "5.0x", "7.0%", "60% (8)", "1 of 5 (0.1 s)"):
         assert figure in md, figure
-    assert "| 3 (0.3 s) |" in md
+    assert "| 3 (0.3 s) | 75% |" in md
     report = "\n".join(_live_picture([asdict(clip())]))
     for figure in ("10.0% (4 frames)", "2.00% (x1.3)", "5.0x", "7.0%", "60% (8)", "1 (0.1 s)"):
         assert figure in report, figure
-    assert "3 (0.3 s)" in report
+    assert "3 (0.3 s)" in report and "75%" in report
 
 
 def test_reports_from_before_these_figures_show_no_picture_table() -> None:
