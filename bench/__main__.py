@@ -34,7 +34,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.server import ServerProcess
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results"
@@ -113,7 +116,7 @@ class Run:
     report: dict[str, Any]
     log: IO[str]
     data: Path | None
-    server: Any = None
+    server: ServerProcess | None = None
     bar: Any = None
     steps_done: list[dict[str, Any]] = field(default_factory=list)
 
@@ -122,6 +125,10 @@ class Run:
         return self.out / "work"
 
     def address(self) -> str:
+        return str(self.serving().address)
+
+    def serving(self) -> ServerProcess:
+        """The run's server, started on first use."""
         if self.server is None:
             from bench.server import ServerProcess
 
@@ -130,7 +137,7 @@ class Run:
                 self.out / "server.log",
                 max(self.settings.stream_counts, default=0),
             ).start()
-        return str(self.server.address)
+        return self.server
 
     def stop_server(self) -> None:
         if self.server is not None:
@@ -252,7 +259,7 @@ def step_live(run: Run) -> dict[str, Any]:
         clips.append((videos / CLIP, (1920, 1080), None))
         # and as a district camera sends it (the live goal is set at camera rate)
         clips.append((videos / CLIP, (1920, 1080), CAMERA_FPS))
-    address = run.address()
+    server = run.serving()
     results = []
     for path, size, rate in clips:
         if run.bar is not None:
@@ -260,7 +267,7 @@ def step_live(run: Run) -> dict[str, Any]:
                 f"{path.name} {'x'.join(map(str, size)) if size else ''}".strip()
             )
         try:
-            results.append(parts.live_clip(address, path, size, run.settings.live_frames, rate))
+            results.append(parts.live_clip(server, path, size, run.settings.live_frames, rate))
         except Exception as e:  # noqa: BLE001 - one clip failing keeps the others' figures
             traceback.print_exc()
             results.append(
@@ -277,14 +284,14 @@ def step_streams(run: Run, size: str) -> dict[str, Any]:
     from bench.streams import sweep
 
     clip = run.need_data() / "videos" / CLIP
-    run.address()
+    server = run.serving()
 
     def on_level(text: str) -> None:
         if run.bar is not None:
             run.bar.set_postfix_str(text)
 
     return sweep(
-        run.server,
+        server,
         clip,
         size,
         list(run.settings.stream_counts),
@@ -299,7 +306,8 @@ def step_redactor_clip(run: Run) -> dict[str, Any]:
     from redactor.clients.client import RedactorClient
 
     clip, frames = _peer_clip(run)
-    with RedactorClient(run.address()) as client, run.server.window() as window:
+    server = run.serving()
+    with RedactorClient(server.address) as client, server.window() as window:
         stats = redact_video(
             client, clip, run.work / "redactor_out.mp4", RECIPIENT, "", "bench-file"
         )

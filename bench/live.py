@@ -114,8 +114,9 @@ class ClipResult:
     # frames before the first one masked by the policy alone (after the start's coarse mosaic)
     start_coarse: int = 0
     start_coarse_s: float = 0.0
-    # redacted frames the server masked with their own look (live.look): under 1 where looks
-    # do not fit the CPU and the stream ran the full band; None where not read
+    # of the redacted frames on which something moved, those the server masked with their own
+    # look (live.look): under 1 where looks did not fit the CPU and the full band masked more;
+    # None where not read
     looked_share: float | None = None
 
 
@@ -245,17 +246,18 @@ def run_clip(
     size: tuple[int, int] | None,
     frames: int,
     rate: float | None = None,
-    looked: Callable[[], float] | None = None,
+    looked: Callable[[], tuple[float, float]] | None = None,
 ) -> ClipResult:
     """One clip, live at its own frame rate or as a camera of frame rate `rate`. `looked`
-    reads the server's count of frames masked with their own look (one stream at a time)."""
+    reads the server's counts of frames on which something moved and of those masked with
+    their own look (one stream at a time)."""
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         w, h = size or (s.codec_context.width, s.codec_context.height)
         fps = rate or float(s.average_rate or 25)
     ref, offline = reference(str(path), size, frames, rate=rate)
     persons = people(str(path), size, frames, rate)
-    looked_before = looked() if looked is not None else 0.0
+    counts_before = looked() if looked is not None else (0.0, 0.0)
     with RedactorClient(address) as client:
         live = relay(
             client,
@@ -281,9 +283,11 @@ def run_clip(
     start, start_s = lm.start_without_picture(live.first_redacted, live.frames_in, fps)
     fine = lm.first_fine_picture(live.masks, w, h, live.first_redacted)
     coarse, coarse_s = lm.start_without_picture(fine, live.frames_in, fps)
-    looked_share = (
-        (looked() - looked_before) / len(redacted) if looked is not None and redacted else None
-    )
+    looked_share = None
+    if looked is not None:
+        counts = looked()
+        moved = counts[0] - counts_before[0]
+        looked_share = (counts[1] - counts_before[1]) / moved if moved else None
     return ClipResult(
         path.name,
         f"{w}x{h}",
@@ -321,13 +325,21 @@ def run_clip(
     )
 
 
+def looked_counts(server: ServerProcess) -> Callable[[], tuple[float, float]]:
+    """run_clip's `looked`: the server's frames that moved, and those with their own look."""
+    return lambda: (
+        server.sample("redactor_live_frames_moving_total"),
+        server.sample("redactor_live_frames_looked_total"),
+    )
+
+
 def picture_table(rows: Sequence[ClipResult]) -> str:
     """What the masks cost the picture, per clip (issue 24): Markdown."""
     lines = [
         "| clip | size | masked, all frames | masked, redacted frames | oracle (reference "
         f"x enlarge) | redacted / oracle | masked beyond reference x{lm.FAR:g} "
         f"| person bodies visible (HOG boxes) | fully masked at start (no picture) "
-        "| masked whole at start (coarse mosaic included) | redacted frames with their own look |",
+        "| masked whole at start (coarse mosaic included) | frames that moved, with their own look |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -483,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
                 size,
                 same_duration(path, frames, rate),
                 rate,
-                lambda: running.sample("redactor_live_frames_looked_total"),
+                looked_counts(running),
             )
             rows.append(r)
             print(

@@ -13,12 +13,15 @@ import json
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench import eval as bench_eval
 from bench import export as bench_export
 from bench import kernels as bench_kernels
 from bench import live as bench_live
+
+if TYPE_CHECKING:
+    from bench.server import ServerProcess
 
 KERNEL_SIZES_QUICK = ["720p"]
 KERNEL_COUNTS_QUICK = (1, 10)
@@ -92,11 +95,22 @@ def detection(profile: str, limit: int | None, frames: bool) -> dict[str, Any]:
 
 
 def live_clip(
-    address: str, clip: Path, size: tuple[int, int] | None, frames: int, rate: float | None = None
+    server: ServerProcess,
+    clip: Path,
+    size: tuple[int, int] | None,
+    frames: int,
+    rate: float | None = None,
 ) -> dict[str, Any]:
     """One clip streamed live at its own rate (or `rate`): fps, latency, leaks against the thorough reference."""
     return asdict(
-        bench_live.run_clip(address, clip, size, bench_live.same_duration(clip, frames, rate), rate)
+        bench_live.run_clip(
+            server.address,
+            clip,
+            size,
+            bench_live.same_duration(clip, frames, rate),
+            rate,
+            bench_live.looked_counts(server),
+        )
     )
 
 

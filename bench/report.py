@@ -703,7 +703,7 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
             "person bodies visible (HOG boxes)",
             "no picture at start",
             "masked whole at start (coarse mosaic included)",
-            "redacted frames with their own look",
+            "frames that moved, with their own look",
         ],
         rows,
     ) + [
@@ -713,8 +713,9 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
         "every frame); the share masked beyond every reference box grown 2x; the lower 75% of OpenCV "
         "HOG person boxes on the original frames left unmasked (frames without picture count 0); "
         "frames before the stream's first redacted one, and before its first one out of the "
-        "coarse mosaic of its start; the redacted frames the server masked with their own look "
-        "(below 100% where looks did not fit the CPU and the full band masked more).",
+        "coarse mosaic of its start; of the redacted frames on which something moved, those the "
+        "server masked with their own look (below 100% where looks did not fit the CPU and the "
+        "full band masked more).",
     ]
 
 

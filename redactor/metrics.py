@@ -49,8 +49,13 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
-        # Against redactor_frames_out{kind="stream",status="REDACTED"}: where the share falls,
-        # looks no longer fit the machine's CPU and more of each moving blob is masked.
+        # looked / moving: where the share falls, looks no longer fit the machine's CPU and
+        # more of each moving blob is masked (the full band).
+        self.live_moving = Counter(
+            "redactor_live_frames_moving",
+            "live frames redacted (past the start's coarse mosaic) on which something moved",
+            registry=r,
+        )
         self.live_looked = Counter(
             "redactor_live_frames_looked",
             "live frames masked with their own look at where they moved (live.look)",

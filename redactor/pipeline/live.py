@@ -109,7 +109,8 @@ class LiveSession(StreamSession):
         # until the first sweep, frames go out under a coarse mosaic (0: fully masked)
         self._coarse_blocks = engine.config.live.sweep.first_mosaic_blocks if self._still else 0
         self.stats = LiveStats()
-        self._looked = engine.metrics.live_looked  # the server's count, for operators
+        # the server's counts, for operators: how many frames that moved had their own look
+        self._moving, self._looked = engine.metrics.live_moving, engine.metrics.live_looked
 
     @property
     def has_pending(self) -> bool:
@@ -284,6 +285,8 @@ class LiveSession(StreamSession):
         f = p.frame
         dets, reasons = tracked.detections, tracked.reasons
         cover = self._cover
+        if not coarse and motion.trusted and len(motion.blobs):
+            self._moving.inc()
         if self._look is not None:
             own = _result(p.look)
             # the band only covers what the look may miss; silhouettes (cover 1) stay
