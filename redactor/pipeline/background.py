@@ -95,6 +95,11 @@ class Motion:
         """Nothing known to move (motion off)."""
         return cls(np.zeros((0, 4), np.float32), np.zeros((1, 1), np.uint8), 1.0, False)
 
+    @property
+    def moved(self) -> bool:
+        """Something moved on this frame, as far as the model can tell: what a look looks at."""
+        return self.trusted and bool(len(self.blobs))
+
     def moving_share(self, boxes: BoxArray) -> npt.NDArray[np.float64]:
         """Share of each box (frame px) that is foreground on this frame."""
         out = np.zeros(len(boxes), np.float64)

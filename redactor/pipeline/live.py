@@ -285,7 +285,7 @@ class LiveSession(StreamSession):
         f = p.frame
         dets, reasons = tracked.detections, tracked.reasons
         cover = self._cover
-        if not coarse and motion.trusted and len(motion.blobs):
+        if not coarse and motion.moved:
             self._moving.inc()
         if self._look is not None:
             own = _result(p.look)

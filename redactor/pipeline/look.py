@@ -78,7 +78,7 @@ class FrameLook:
         """Submits `frame`'s look when something moved on it and no look is running (while
         looks do not fit, only `probe_s` of video after the last one)."""
         self._note_rate(frame.timestamp_us)
-        if not motion.trusted or not len(motion.blobs):
+        if not motion.moved:
             return None
         last = self._last_us
         probe_us = round(self.cfg.probe_s * 1e6)
