@@ -231,8 +231,11 @@ class LiveSession(StreamSession):
             self._still.sweeper.pressure.report(id(self), d.behind)
         if d.unhealthy:
             self._det.healthy = False
+        # read once: the look may finish while the frame is masked, and its held faces and its
+        # band must agree on whether it was looked at
+        own_look = _result(p.look) is not None
         # where the frame's own look found its faces, held faces widen less for their path
-        face_cap = self._face_margin_looked if _result(p.look) is not None else None
+        face_cap = self._face_margin_looked if own_look else None
         tracked = (
             self._det.fold(p.detection.result(), ts, face_cap)
             if d.source is Source.OWN and p.detection is not None
@@ -243,7 +246,7 @@ class LiveSession(StreamSession):
         redact = d.action in (Action.REDACT, Action.COARSE)
         if redact and tracked is not None and p.motion is not None:
             coarse = self._coarse_blocks if d.action is Action.COARSE else 0
-            return self._redact(p, p.motion, tracked, coarse, d.why)
+            return self._redact(p, p.motion, tracked, own_look, coarse, d.why)
         if d.action is Action.OVERLOAD_DROP:
             log.warning("frame %d dropped: %s", f.seq, d.why)
             return StreamOutput.dropped(f.seq, ts, d.reason, f, since=p.received)
@@ -278,19 +281,25 @@ class LiveSession(StreamSession):
         )
 
     def _redact(
-        self, p: _Pending, motion: Motion, tracked: TrackedFrame, coarse: int = 0, why: str = ""
+        self,
+        p: _Pending,
+        motion: Motion,
+        tracked: TrackedFrame,
+        own_look: bool,
+        coarse: int = 0,
+        why: str = "",
     ) -> StreamOutput:
-        """Masks the frame from its tracks, the sweeps' still boxes and what moved on it;
-        with `coarse`, all of it first under a mosaic of that many blocks across."""
+        """Masks the frame from its tracks, the sweeps' still boxes and what moved on it
+        (`own_look`: its own look is done); with `coarse`, all of it first under a mosaic of
+        that many blocks across."""
         f = p.frame
         dets, reasons = tracked.detections, tracked.reasons
         cover = self._cover
         if not coarse and motion.moved:
             self._moving.inc()
         if self._look is not None:
-            own = _result(p.look)
             # the band only covers what the look may miss; silhouettes (cover 1) stay
-            if own is not None:
+            if own_look:
                 self.stats.looked += 1
                 self._looked.inc()
                 if cover < 1.0:
