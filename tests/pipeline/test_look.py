@@ -195,7 +195,7 @@ def test_one_slow_look_among_fast_ones_does_not_stop_the_frames_waiting() -> Non
     det = _Gated()
     look = _look(det, wait_s=0.05)
     try:
-        for i in range(6):  # the fourth look, in a crowd, takes 0.2 s
+        for i in range(6):  # one look, in a crowd, is slower than the wait
             assert _offer_taking(look, det, _frame(i), 0.2 if i == 3 else 0.0)
             assert look.fits and look.wait_limit() == 0.05, i
     finally:
@@ -207,7 +207,7 @@ def test_looks_a_little_slower_than_the_wait_go_on_without_frames_waiting_for_th
     det = _Gated()
     look = _look(det, wait_s=0.1)
     try:
-        for i in range(3):  # 10 fps; each look takes 0.13 s: over the wait, within KEEP_LOOKING
+        for i in range(3):  # each look over the wait, but within KEEP_LOOKING waits
             assert _offer_taking(look, det, _frame(i), 0.13), i  # every frame is looked at
             assert look.fits and look.wait_limit() == 0.0, i  # ... but none waits for it
     finally:
@@ -219,7 +219,7 @@ def test_at_a_high_rate_looks_too_late_to_mask_a_frame_stop() -> None:
     det = _Gated()
     look = _look(det, wait_s=0.1, memory=3)
     try:
-        for i in range(3):  # 25 fps; a 0.09 s look is done after the 2 frames it could serve
+        for i in range(3):  # each look done after the memory - 1 frames it could mask
             frame = Frame.from_bgr(np.zeros((H, W, 3), np.uint8), seq=i, timestamp_us=i * 40_000)
             assert _offer_taking(look, det, frame, 0.09) == (i == 0), i  # then only probes
         assert not look.fits and look.wait_limit() == 0.0

@@ -247,11 +247,12 @@ def test_looks_too_slow_to_wait_for_are_probed_and_the_band_masks_the_head(
     thorough: _Thorough,
 ) -> None:
     cfg = _config()
-    cfg = cfg.model_copy(update={"limits": Limits(latency_budget_ms=400)})  # frames wait 200 ms
-    slow = _SlowHeadFinder(0.45)  # over 1.5 waits: looks do not fit
+    # a frame waits half its budget for its look; this look takes over KEEP_LOOKING such waits
+    cfg = cfg.model_copy(update={"limits": Limits(latency_budget_ms=400)})
+    slow = _SlowHeadFinder(0.45)
     running = _serve(cfg, thorough, slow)
     try:
-        outs = _stream(running, 40)  # 4 s at 10 fps
+        outs = _stream(running, 40)  # long enough for two probes
     finally:
         running.stop(0)
     assert [o.seq for o in outs] == list(range(40))
