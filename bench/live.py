@@ -327,10 +327,14 @@ def run_clip(
 
 def looked_counts(server: ServerProcess) -> Callable[[], tuple[float, float]]:
     """run_clip's `looked`: the server's frames that moved, and those with their own look."""
-    return lambda: (
-        server.sample("redactor_live_frames_moving_total"),
-        server.sample("redactor_live_frames_looked_total"),
-    )
+
+    def read() -> tuple[float, float]:
+        moving, looked = server.samples(
+            "redactor_live_frames_moving_total", "redactor_live_frames_looked_total"
+        )
+        return moving, looked
+
+    return read
 
 
 def picture_table(rows: Sequence[ClipResult]) -> str:

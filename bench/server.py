@@ -221,15 +221,17 @@ class ServerProcess:
     def window(self) -> Window:
         return Window(self.pid)
 
-    def sample(self, name: str) -> float:
-        """The server's Prometheus sample `name` (a counter's `..._total`) now; 0 where it
-        has none yet (a counter before its first increment)."""
+    def samples(self, *names: str) -> tuple[float, ...]:
+        """The server's unlabelled Prometheus samples `names` (a counter's `..._total`) now,
+        from one scrape; 0 for one it has none of yet."""
         text = urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).read().decode()
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == name and not sample.labels:
-                    return float(sample.value)
-        return 0.0
+        found = {
+            sample.name: float(sample.value)
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if not sample.labels
+        }
+        return tuple(found.get(name, 0.0) for name in names)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
