@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import merge_regions, region_area
+from redactor.boxes import iou_matrix, merge_regions, region_area
 from redactor.config import MotionConfig
 from redactor.types import BoxArray, Frame
 
@@ -99,6 +99,15 @@ class Motion:
     def moved(self) -> bool:
         """Something moved on this frame, as far as the model can tell: what a look looks at."""
         return self.trusted and bool(len(self.blobs))
+
+    def calm(self, boxes: BoxArray) -> npt.NDArray[np.bool_]:
+        """Per box (frame px): the model is trusted and no moving blob touches it."""
+        if not self.trusted:
+            return np.zeros(len(boxes), bool)
+        if not len(self.blobs) or not len(boxes):
+            return np.ones(len(boxes), bool)
+        touched = np.asarray(iou_matrix(boxes, self.blobs) > 0).any(axis=1)
+        return np.logical_not(touched)
 
     def moving_share(self, boxes: BoxArray) -> npt.NDArray[np.float64]:
         """Share of each box (frame px) that is foreground on this frame."""

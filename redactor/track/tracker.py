@@ -23,6 +23,7 @@ and detection on a reduced cadence are handled by prediction over the real gap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,10 @@ from redactor.track import association, kalman
 from redactor.types import Detections, Label, MaskReason
 
 _US_PER_S = 1_000_000
+
+# Per held box (frame px, the widest it may be masked): whether nothing moves there, so the
+# object it follows has not gone anywhere (the live path asks its motion model).
+Calm = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.bool_]]
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ class Tracker:
         self._labels = np.zeros(0, np.int8)
         self._scores = np.zeros(0, np.float32)
         self._last_seen_us = np.zeros(0, np.int64)  # on the internal clock
-        self._seen_size = np.zeros((0, 2), np.float64)  # estimated w, h when last seen
+        self._seen = np.zeros((0, 4), np.float64)  # estimated cx, cy, w, h when last seen
         self._next_id = 1
         self._now_us = 0  # internal clock: never goes backwards
         self._last_input_us: int | None = None
@@ -144,11 +149,15 @@ class Tracker:
         return len(self._ids)
 
     def update(
-        self, detections: Detections | None, timestamp_us: int, face_cap: float | None = None
+        self,
+        detections: Detections | None,
+        timestamp_us: int,
+        face_cap: float | None = None,
+        calm: Calm | None = None,
     ) -> TrackedFrame:
         """Advances to `timestamp_us` and folds in `detections`; returns what to mask.
         `face_cap`, if given, caps held faces' uncertainty margin on this frame only (box
-        sizes per side; see `peek`).
+        sizes per side; see `peek`); `calm` likewise drops it where it says nothing moves.
 
         `detections=None`: the detector did not run on this frame, tracks are only
         predicted. `Detections.empty()`: it ran and found nothing, tracks coast
@@ -170,9 +179,11 @@ class Tracker:
         if len(self._ids) > self.params.max_tracks:
             new_row = self._evict(det_track)
             det_track = np.where(det_track >= 0, new_row[np.maximum(det_track, 0)], -1)
-        return self._output(detections, det_track, face_cap=face_cap)
+        return self._output(detections, det_track, face_cap=face_cap, calm=calm)
 
-    def peek(self, timestamp_us: int, face_cap: float | None = None) -> TrackedFrame:
+    def peek(
+        self, timestamp_us: int, face_cap: float | None = None, calm: Calm | None = None
+    ) -> TrackedFrame:
         """What to mask at `timestamp_us` from the tracks as they are, changing nothing.
 
         For frames that go out before a detection of their own (the live path):
@@ -184,7 +195,12 @@ class Tracker:
         seen once has no velocity yet, so the mask widens with what the filter
         does not know. `face_cap` caps held faces' margin lower on this frame only:
         where a look of the frame itself found its faces (pipeline/look.py), what
-        the filter does not know of their path matters less.
+        the filter does not know of their path matters less. Where `calm` says nothing
+        moves anywhere a held box may be, its object has not gone anywhere: the box stays
+        where and as large as last seen (with the steady growth), without the margin for
+        an unknown path. A
+        false plate that a detector reads on still ground on some frames only otherwise
+        starts a new track of unknown velocity each time, masked up to three times its size.
         """
         ts = int(timestamp_us)
         dt_us = 0 if self._last_input_us is None else max(0, ts - self._last_input_us)
@@ -195,7 +211,11 @@ class Tracker:
             kalman.predict(self._state, dt_us / _US_PER_S, self._noise)
             held = self._held()
             out = self._output(
-                None, np.zeros(0, np.intp), cap=self.params.peek_sigma_cap, face_cap=face_cap
+                None,
+                np.zeros(0, np.intp),
+                cap=self.params.peek_sigma_cap,
+                face_cap=face_cap,
+                calm=calm,
             )
         finally:
             self._state, self._now_us = saved
@@ -234,7 +254,7 @@ class Tracker:
             kalman.correct(self._state, rows, dets.boxes[matched], self._noise)
             self._scores[rows] = dets.scores[matched]
             self._last_seen_us[rows] = self._now_us
-            self._seen_size[rows] = self._state.x[rows, 2:]
+            self._seen[rows] = self._state.x[rows]
         new = np.flatnonzero(~matched)
         if len(new):
             first = len(self._ids)
@@ -249,7 +269,7 @@ class Tracker:
             self._last_seen_us = np.concatenate(
                 [self._last_seen_us, np.full(len(new), self._now_us, np.int64)]
             )
-            self._seen_size = np.concatenate([self._seen_size, self._state.x[first:, 2:]])
+            self._seen = np.concatenate([self._seen, self._state.x[first:]])
             det_track[new] = np.arange(first, first + len(new))
         return det_track
 
@@ -276,15 +296,21 @@ class Tracker:
         self._labels = self._labels[keep]
         self._scores = self._scores[keep]
         self._last_seen_us = self._last_seen_us[keep]
-        self._seen_size = self._seen_size[keep]
+        self._seen = self._seen[keep]
 
     def _predicted_and_margin(
-        self, cap: float | None = None, face_cap: float | None = None
+        self,
+        cap: float | None = None,
+        face_cap: float | None = None,
+        still: npt.NDArray[np.bool_] | None = None,
     ) -> tuple[kalman.F64, kalman.F64]:
         """Per track: predicted (cx, cy, w, h), never smaller than last seen; the margin
-        (px per side, x and y) a held box adds for time unseen and uncertainty."""
+        (px per side, x and y) a held box adds for time unseen and uncertainty. `still`
+        tracks are where and as large as last seen, with the steady margin only."""
         x = self._state.x.copy()
-        x[:, 2:] = np.maximum(x[:, 2:], self._seen_size)
+        x[:, 2:] = np.maximum(x[:, 2:], self._seen[:, 2:])
+        if still is not None:
+            x[still] = self._seen[still]
         unseen_s = (self._now_us - self._last_seen_us) / _US_PER_S
         steady = x[:, 2:] * (self.params.growth_per_s * unseen_s / 2)[:, None]
         # the centre's own uncertainty: large for a young track of unknown velocity
@@ -294,14 +320,19 @@ class Tracker:
         for c in (self.params.face_sigma_cap, face_cap):
             if c is not None:
                 caps[faces] = np.minimum(caps[faces], c)
+        if still is not None:
+            caps[still] = 0.0
         sigma = np.minimum(sigma, caps[:, None] * x[:, 2:])
         return x, steady + sigma
 
     def _held_boxes(
-        self, cap: float | None = None, face_cap: float | None = None
+        self,
+        cap: float | None = None,
+        face_cap: float | None = None,
+        still: npt.NDArray[np.bool_] | None = None,
     ) -> npt.NDArray[np.float32]:
         """Each track's predicted box grown by its margin: what is masked while unseen."""
-        x, margin = self._predicted_and_margin(cap, face_cap)
+        x, margin = self._predicted_and_margin(cap, face_cap, still)
         x[:, 2:] += 2 * margin
         return kalman.cxcywh_to_boxes(x)
 
@@ -311,9 +342,14 @@ class Tracker:
         det_track: npt.NDArray[np.intp],
         cap: float | None = None,
         face_cap: float | None = None,
+        calm: Calm | None = None,
     ) -> TrackedFrame:
         n = len(self._ids)
         boxes = self._held_boxes(cap, face_cap)
+        if calm is not None and n:
+            quiet = calm(boxes)
+            if quiet.any():
+                boxes[quiet] = self._held_boxes(cap, face_cap, still=quiet)[quiet]
         scores = self._scores.copy()
         reasons = np.full(n, int(MaskReason.TRACKED), np.int8)
         det_index = np.full(n, -1, np.intp)

@@ -196,6 +196,23 @@ def test_moving_share_tells_moving_ground_from_still() -> None:
     )
 
 
+def test_calm_where_no_moving_blob_touches_and_the_model_is_trusted() -> None:
+    motion = _walk("bgr")  # one walker, trusted
+    (blob,) = motion.blobs
+    boxes = np.array(
+        [blob + [-20, -20, 20, 20], [blob[2] + 1, 20, blob[2] + 60, 80], [400, 20, 460, 80]],
+        np.float32,
+    )
+    np.testing.assert_array_equal(motion.calm(boxes), [False, True, True])
+    assert motion.calm(np.zeros((0, 4), np.float32)).shape == (0,)
+    learning = BackgroundModel(MotionConfig(warmup_frames=3)).update(
+        Frame.from_bgr(_frame(0, np.random.default_rng(0)))
+    )
+    assert not learning.trusted and not learning.calm(boxes[2:]).any()  # not known: not calm
+    nothing = Motion(np.zeros((0, 4), np.float32), np.zeros((4, 4), np.uint8), 1.0, True)
+    assert nothing.calm(boxes).all()
+
+
 def test_moving_masks_grow_with_the_blob() -> None:
     motion = Motion(
         np.array([[100, 50, 140, 150], [10, 10, 12, 14]], np.float32),

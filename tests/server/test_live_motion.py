@@ -441,3 +441,50 @@ def test_held_faces_widen_less_on_frames_whose_own_look_is_done(
         assert max(held) < 1.35 * head, held
     else:  # elsewhere by what its track does not know of the walker's path
         assert min(held) > 1.55 * head, held
+
+
+FALSE_PLATE = [60.0, 20.0, 100.0, 32.0]  # a reading of still ground (a kerb, a grille)
+
+
+class _ReadsOnce:
+    """The whole-frame detector: reads a plate on still ground on its first call only, as
+    a text detector reads a kerb on some frames and not on others."""
+
+    name = "reads-once"
+    model_sha256 = ""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        self.calls += 1
+        if self.calls > 1:
+            return Detections.empty()
+        return Detections.create([FALSE_PLATE], [0.5], [int(Label.PLATE)])
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_held_plate_where_nothing_moves_keeps_its_size(thorough: _Thorough) -> None:
+    # a track seen once does not know its object's path, and its mask widens for it by a
+    # box size each side; where nothing moves, the object went nowhere
+    cfg = _config(cover=0.0)
+    whole = _ReadsOnce()
+    running = _serve(cfg, thorough, _HeadFinder(), whole)
+    try:
+        outs = _stream(running, 12)
+    finally:
+        running.stop(0)
+    warm = cfg.live.motion.warmup_frames  # before it the model does not know what moves
+    held = {
+        o.seq: m.box.x1 - m.box.x0
+        for o in outs
+        for m in o.masks
+        if m.reason == pb.MASK_REASON_TRACKED and m.box.y1 < 60
+    }
+    assert whole.calls >= 1 and held, [o.status_reason for o in outs]
+    plate = (FALSE_PLATE[2] - FALSE_PLATE[0]) * cfg.policy.policies["default"].enlarge
+    quiet = [w for seq, w in held.items() if seq >= warm]
+    assert quiet and max(quiet) < 1.35 * plate, held  # its growth only
+    assert held.get(1, 0.0) > 1.5 * plate, held  # not yet known to be still: widened

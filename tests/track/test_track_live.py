@@ -305,3 +305,44 @@ def test_a_frames_face_cap_narrows_its_held_faces_only_and_changes_no_track() ->
     folded = widths(tracker.update(None, 360_000, face_cap=0.25))
     assert folded[0] < 1.7 * 40 and folded[1] > 1.7 * 40
     assert widths(tracker.update(None, 400_000))[0] > 1.7 * 40  # sigma_cap 0.5 again
+
+
+def test_a_held_box_where_nothing_moves_stays_where_and_as_large_as_last_seen() -> None:
+    # A false plate a detector reads on still ground on some frames only: a track seen
+    # once has no velocity, and two readings of different size give it a size velocity.
+    # Where nothing moves, its object has gone nowhere: neither widens its mask.
+    def held(calm: bool | None, fold: bool = False) -> np.ndarray:
+        tracker = Tracker(TrackerParams(hold_s=1.0))
+        tracker.update(dets([box(300, 100, 120, 60)], Label.PLATE), 0)
+        tracker.update(dets([box(310, 105, 100, 50)], Label.PLATE), 200_000)
+        says = None if calm is None else (lambda b: np.full(len(b), calm))
+        out = tracker.update(None, 900_000, calm=says) if fold else tracker.peek(900_000, calm=says)
+        assert len(out) == 1 and out.reasons[0] == TRACKED
+        return out.detections.boxes[0]
+
+    seen = box(310, 105, 100, 50)
+    for fold in (False, True):
+        wide, quiet = held(None, fold), held(True, fold)
+        assert covered(seen, quiet[None]) == 1.0  # still masked where it was seen
+        # the steady growth only: 0.3 of its size a second, 0.7 s since last seen
+        assert quiet[2] - quiet[0] == pytest.approx(100 * 1.21, rel=0.05)
+        assert quiet[3] - quiet[1] == pytest.approx(50 * 1.21, rel=0.05)
+        assert (wide[2] - wide[0]) > 1.3 * (quiet[2] - quiet[0])
+        np.testing.assert_array_equal(held(False, fold), wide)  # something moves there
+
+
+def test_calm_is_asked_about_the_widest_box_and_changes_no_track() -> None:
+    tracker = Tracker()
+    tracker.update(dets([box(100, 100, 40, 40), box(400, 100, 40, 40)]), 0)
+    asked: list[np.ndarray] = []
+
+    def calm(boxes: np.ndarray) -> np.ndarray:
+        asked.append(boxes.copy())
+        return np.array([True, False])
+
+    wide = tracker.peek(360_000).detections.boxes
+    out = tracker.peek(360_000, calm=calm).detections.boxes
+    np.testing.assert_array_equal(asked[0], wide)  # where the object may be
+    assert out[0][2] - out[0][0] < wide[0][2] - wide[0][0]
+    np.testing.assert_array_equal(out[1], wide[1])
+    np.testing.assert_array_equal(tracker.peek(360_000).detections.boxes, wide)
