@@ -144,10 +144,11 @@ class Motion:
         return out.astype(np.float32)
 
     def outline(self, cover: float, margin: float = 0.0, margin_px: float = 0.0) -> BoxArray:
-        """Boxes along each blob's upper outline, `cover` of the blob's height deep: the
-        blob is cut into strips STRIP of its height wide (about a head each), and each
-        strip's box starts at the highest moving pixel of its columns. Walkers merged into
-        one blob keep their heads masked and their bodies visible. A strip lower than each
+        """Boxes along each blob's upper outline: the blob is cut into strips STRIP of its
+        height wide (about a head each), and each strip's box starts at the highest moving
+        pixel of its columns and goes `cover` of the height moving there down (from that
+        pixel to the lowest). Walkers merged into one blob keep their heads masked and
+        their bodies visible, a walker far off beside a near one with a band of its own size. A strip lower than each
         strip beside it by SIDE_DROP of the blob's height (a shoulder, an arm) is left out;
         with `cover` 1 all strips follow the silhouette down to the blob's foot. A blob on
         top of others in its columns (a walker cut in parts) counts their height as its own.
@@ -169,18 +170,23 @@ class Motion:
             step = max(1, round(width * s))  # work px
             has = sub.any(axis=0)
             top = np.where(has, sub.argmax(axis=0), sub.shape[0])
+            low = np.where(has, sub.shape[0] - sub[::-1].argmax(axis=0), 0)  # below the lowest
+            below = float(foot - b[3])  # blobs stacked under this one
             strips = [(c0, int(top[c0 : c0 + step].min())) for c0 in range(0, sub.shape[1], step)]
             strips = [(c0, t) for c0, t in strips if t < sub.shape[0]]  # columns that moved
             if cover < 1.0:
                 strips = _without_sides(strips, step, SIDE_DROP * float(foot - b[1]) * s)
             for c0, t in strips:
                 ty = (y0 + t) / s
+                d = depth
+                if cover < 1.0:  # a band as deep as the walker in its own columns
+                    d = cover * ((y0 + int(low[c0 : c0 + step].max())) / s + below - ty)
                 out.append(
                     [
                         (x0 + c0) / s - m,
                         ty - m,
                         (x0 + min(c0 + step, sub.shape[1])) / s + m,
-                        min(ty + depth, float(foot)) + m,
+                        min(ty + d, float(foot)) + m,
                     ]
                 )
         return np.asarray(out, np.float32).reshape(-1, 4)

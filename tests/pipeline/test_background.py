@@ -269,6 +269,23 @@ def test_outline_masks_follow_each_walker_in_a_merged_blob() -> None:
     assert len(motion.outline(0.0)) == 0  # policy: no moving masks
 
 
+def test_a_far_walker_merged_with_a_near_one_has_a_band_of_its_own_size() -> None:
+    """A walker far off (60 px tall) beside a near one (180 px) in one blob: the band on
+    each is `cover` of its own height, not of the blob's, which would take the far
+    walker down to the knees."""
+    fg = np.zeros((240, 320), np.uint8)
+    fg[40:220, 40:100] = 255  # near, tall
+    fg[120:180, 180:200] = 255  # far, small, standing further up the path
+    fg[170:180, 100:180] = 255  # a shadow joins them into one blob
+    motion = Motion(np.array([[40, 40, 200, 220]], np.float32), fg, 1.0, True)
+    band = _covered(motion.outline(0.35, 0.1, 3.0), fg.shape)
+    assert band[40:100, 40:100].all()  # the near walker: 0.35 of 180 px
+    assert band[120:139, 180:200].all()  # the far one: 0.35 of its own 60 px
+    assert not band[150:180, 180:200].any()  # its legs show
+    whole = _covered(motion.outline(1.0, 0.1, 3.0), fg.shape)
+    assert whole[120:180, 180:200].all()
+
+
 def test_a_whole_outline_is_each_walkers_silhouette_not_a_slab() -> None:
     """motion_cover 1 (the strict policy): both walkers wholly masked, the ground above
     the lower one still shows, where the blob's box would mask it."""
