@@ -170,6 +170,12 @@ class LiveSession(StreamSession):
         """The stream's first sweep while frames wait for it (live.sweep.wait_first) and it runs."""
         return None if self._still is None else self._still.first_waited()
 
+    def _sweep_waited(self) -> Future[Detections] | None:
+        """The stream's first sweep, while a frame may wait for it: only where frames would
+        otherwise go out fully masked. Under the coarse mosaic a frame gains at most one
+        frame of picture by waiting, and every frame of the start would pay the wait."""
+        return None if self._coarse_blocks else self._first_sweep()
+
     def _observe(self, f: Frame) -> Motion | None:
         """What moved on `f` (the model learns from every frame, in order); None: it failed."""
         if self._motion is None:
@@ -197,7 +203,7 @@ class LiveSession(StreamSession):
                 and not head.detection.done()
                 and waited < self._det.wait_limit()
             )
-            or (self._first_sweep() is not None and waited < self.wait_s)
+            or (self._sweep_waited() is not None and waited < self.wait_s)
             or (head.look is not None and not head.look.done() and waited < self._look_wait())
         )
 
@@ -208,12 +214,13 @@ class LiveSession(StreamSession):
 
     def _wait_for_head(self) -> None:
         """Waits for the head's detection (at most its share of the latency budget), the
-        stream's first sweep (wait_first) and the head's look (the same share each); _emit
+        stream's first sweep (wait_first, frames fully masked until it) and the head's look (the
+        same share each); _emit
         handles timeouts and failures."""
         head = self._pending[0]
         for job, limit in (
             (head.detection, self._det.wait_limit()),
-            (self._first_sweep(), self.wait_s),
+            (self._sweep_waited(), self.wait_s),
             (head.look, self._look_wait()),
         ):
             if job is not None and not job.done():
