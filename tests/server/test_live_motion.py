@@ -399,18 +399,21 @@ def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
 
 
 class _OnceFinder(_HeadFinder):
-    """The whole-frame detector: finds the walker's head on its first call only, so a track
-    seen once holds it, widening for what it does not know of the walker's path."""
+    """The whole-frame detector: finds the walker's head (or `found`) on its first call
+    only, so a track seen once holds it, widening for what it does not know of its path."""
 
     name = "once"
 
-    def __init__(self) -> None:
+    def __init__(self, found: Detections | None = None) -> None:
         super().__init__()
         self.calls = 0
+        self.found = found
 
     def detect(self, bgr: np.ndarray) -> Detections:
         self.calls += 1
-        return super().detect(bgr) if self.calls == 1 else Detections.empty()
+        if self.calls > 1:
+            return Detections.empty()
+        return self.found if self.found is not None else super().detect(bgr)
 
 
 @pytest.mark.parametrize("look", [True, False])
@@ -451,31 +454,12 @@ def test_held_faces_widen_less_on_frames_whose_own_look_is_done(
 FALSE_PLATE = [60.0, 20.0, 100.0, 32.0]  # a reading of still ground (a kerb, a grille)
 
 
-class _ReadsOnce:
-    """The whole-frame detector: reads a plate on still ground on its first call only, as
-    a text detector reads a kerb on some frames and not on others."""
-
-    name = "reads-once"
-    model_sha256 = ""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def detect(self, bgr: np.ndarray) -> Detections:
-        self.calls += 1
-        if self.calls > 1:
-            return Detections.empty()
-        return Detections.create([FALSE_PLATE], [0.5], [int(Label.PLATE)])
-
-    def close(self) -> None:
-        pass
-
-
 def test_a_held_plate_where_nothing_moves_keeps_its_size(thorough: _Thorough) -> None:
     # a track seen once does not know its object's path, and its mask widens for it by a
     # box size each side; where nothing moves, the object went nowhere
     cfg = _config(cover=0.0)
-    whole = _ReadsOnce()
+    # a text detector reads a kerb as a plate on some frames and not on others
+    whole = _OnceFinder(Detections.create([FALSE_PLATE], [0.5], [int(Label.PLATE)]))
     running = _serve(cfg, thorough, _HeadFinder(), whole)
     try:
         outs = _stream(running, 12)
