@@ -148,8 +148,9 @@ class Motion:
         height wide (about a head each), and each strip's box starts at the highest moving
         pixel of its columns and goes `cover` of the height moving there down (from that
         pixel to the lowest). Walkers merged into one blob keep their heads masked and
-        their bodies visible, a walker far off beside a near one with a band of its own size. A strip lower than each
-        strip beside it by SIDE_DROP of the blob's height (a shoulder, an arm) is left out;
+        their bodies visible, a walker far off beside a near one with a band of its own
+        size. A strip lower than each strip beside it by SIDE_DROP of the blob's height (a
+        shoulder, an arm) is left out;
         with `cover` 1 all strips follow the silhouette down to the blob's foot. A blob on
         top of others in its columns (a walker cut in parts) counts their height as its own.
         Grown on every side by `margin` of the strip's width, and by at least `margin_px`

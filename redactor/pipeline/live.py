@@ -214,9 +214,8 @@ class LiveSession(StreamSession):
 
     def _wait_for_head(self) -> None:
         """Waits for the head's detection (at most its share of the latency budget), the
-        stream's first sweep (wait_first, frames fully masked until it) and the head's look (the
-        same share each); _emit
-        handles timeouts and failures."""
+        stream's first sweep (wait_first, frames fully masked until it) and the head's look
+        (the same share each); _emit handles timeouts and failures."""
         head = self._pending[0]
         for job, limit in (
             (head.detection, self._det.wait_limit()),

@@ -198,9 +198,9 @@ class Tracker:
         the filter does not know of their path matters less. Where `calm` says nothing
         moves anywhere a held box may be, its object has not gone anywhere: the box stays
         where and as large as last seen (with the steady growth), without the margin for
-        an unknown path. A
-        false plate that a detector reads on still ground on some frames only otherwise
-        starts a new track of unknown velocity each time, masked up to three times its size.
+        an unknown path. A false plate that a detector reads on still ground on some
+        frames only otherwise starts a new track of unknown velocity each time, masked up
+        to three times its size.
         """
         ts = int(timestamp_us)
         dt_us = 0 if self._last_input_us is None else max(0, ts - self._last_input_us)

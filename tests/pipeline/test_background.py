@@ -279,8 +279,8 @@ def test_a_far_walker_merged_with_a_near_one_has_a_band_of_its_own_size() -> Non
     fg[170:180, 100:180] = 255  # a shadow joins them into one blob
     motion = Motion(np.array([[40, 40, 200, 220]], np.float32), fg, 1.0, True)
     band = _covered(motion.outline(0.35, 0.1, 3.0), fg.shape)
-    assert band[40:100, 40:100].all()  # the near walker: 0.35 of 180 px
-    assert band[120:139, 180:200].all()  # the far one: 0.35 of its own 60 px
+    assert band[40:100, 40:100].all()  # the near walker's head and shoulders
+    assert band[120:139, 180:200].all()  # the far one's, by its own height
     assert not band[150:180, 180:200].any()  # its legs show
     whole = _covered(motion.outline(1.0, 0.1, 3.0), fg.shape)
     assert whole[120:180, 180:200].all()

@@ -388,8 +388,8 @@ def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
             # thousands of colours, and the poster are gone; the motion masks add a few
             assert len(np.unique(img.reshape(-1, 3), axis=0)) <= 24 * 18 + 40, o.seq
         assert not [o for o in before if o.status == pb.FRAME_STATUS_FULLY_MASKED][2:]
-        # under the mosaic a frame does not wait for the sweep: a frame may wait half the
-        # 2 s budget, and waiting would show at most one frame of picture sooner
+        # under the mosaic a frame does not wait for the sweep, which would show at most
+        # one frame of picture sooner (a wait here is half the budget)
         waits = [o.service_ms for o in coarse]
         assert np.median(waits) < 400, waits
     if start != "no wait":

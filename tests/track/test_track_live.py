@@ -324,9 +324,9 @@ def test_a_held_box_where_nothing_moves_stays_where_and_as_large_as_last_seen() 
     for fold in (False, True):
         wide, quiet = held(None, fold), held(True, fold)
         assert covered(seen, quiet[None]) == 1.0  # still masked where it was seen
-        # the steady growth only: 0.3 of its size a second, 0.7 s since last seen
-        assert quiet[2] - quiet[0] == pytest.approx(100 * 1.21, rel=0.05)
-        assert quiet[3] - quiet[1] == pytest.approx(50 * 1.21, rel=0.05)
+        grown = 1 + TrackerParams().growth_per_s * 0.7  # the steady growth only
+        assert quiet[2] - quiet[0] == pytest.approx(100 * grown, rel=0.05)
+        assert quiet[3] - quiet[1] == pytest.approx(50 * grown, rel=0.05)
         assert (wide[2] - wide[0]) > 1.3 * (quiet[2] - quiet[0])
         np.testing.assert_array_equal(held(False, fold), wide)  # something moves there
 
