@@ -224,6 +224,46 @@ def test_merge_union_holds_every_box_inside_one_of_its_label() -> None:
             assert inside.any()
 
 
+
+def _slow_merge_union(found: Detections, iou: float) -> tuple[list[list[float]], list[float], list[int]]:
+    """Box by box in score order: join the first kept box of the label (as grown) that
+    overlaps it more than `iou`, else be kept."""
+    boxes: list[list[float]] = []
+    scores: list[float] = []
+    labels: list[int] = []
+    for i in sorted(range(len(found)), key=lambda i: -float(found.scores[i])):
+        b, lab = found.boxes[i].tolist(), int(found.labels[i])
+        for k, kb in enumerate(boxes):
+            pair = np.array([b, kb], np.float32)
+            if labels[k] == lab and _slow_iou(pair[:1], pair[1:])[0, 0] > iou:
+                boxes[k] = [min(b[0], kb[0]), min(b[1], kb[1]), max(b[2], kb[2]), max(b[3], kb[3])]
+                break
+        else:
+            boxes.append(b)
+            scores.append(float(found.scores[i]))
+            labels.append(lab)
+    return boxes, scores, labels
+
+
+def test_merge_union_is_the_box_by_box_reference() -> None:
+    """The vectorised merge gives exactly what merging box by box gives: chains of
+    overlaps, ties in score, and both labels."""
+    rng = np.random.default_rng(11)
+    for n in (2, 5, 40):
+        for iou in (0.0, 0.1, 0.3, 0.5):
+            scores = rng.choice([0.2, 0.5, 0.9], n) if n > 2 else rng.uniform(0.1, 1, n)
+            d = Detections.create(
+                _random_boxes(rng, n, 80, 200),
+                scores,
+                rng.choice([int(Label.FACE), int(Label.PLATE)], n),
+            )
+            got = merge_union(d, iou)
+            boxes, want_scores, labels = _slow_merge_union(d, iou)
+            assert got.boxes.tolist() == boxes
+            assert got.scores.tolist() == pytest.approx(want_scores)
+            assert got.labels.tolist() == labels
+
+
 # ------------------------------------------------------------------ enlarge, at_least, clip
 
 
