@@ -224,8 +224,9 @@ def test_merge_union_holds_every_box_inside_one_of_its_label() -> None:
             assert inside.any()
 
 
-
-def _slow_merge_union(found: Detections, iou: float) -> tuple[list[list[float]], list[float], list[int]]:
+def _slow_merge_union(
+    found: Detections, iou: float
+) -> tuple[list[list[float]], list[float], list[int]]:
     """Box by box in score order: join the first kept box of the label (as grown) that
     overlaps it more than `iou`, else be kept."""
     boxes: list[list[float]] = []

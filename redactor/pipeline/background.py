@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import iou_matrix, merge_regions, region_area
+from redactor.boxes import merge_regions, region_area
 from redactor.config import MotionConfig
 from redactor.types import BoxArray, Frame
 
@@ -100,14 +100,37 @@ class Motion:
         """Something moved on this frame, as far as the model can tell: what a look looks at."""
         return self.trusted and bool(len(self.blobs))
 
-    def calm(self, boxes: BoxArray) -> npt.NDArray[np.bool_]:
-        """Per box (frame px): the model is trusted and no moving blob touches it."""
+    def reach(self, boxes: BoxArray, pad: BoxArray) -> tuple[BoxArray, npt.NDArray[np.bool_]]:
+        """Per box (frame px): the bounding box of its overlaps with the moving blobs, each
+        blob grown by the box's `pad` (px, x and y) on every side, and whether any overlaps.
+        Where the model is not trusted nothing is known: the boxes themselves, all overlapped."""
+        n = len(boxes)
+        out = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
         if not self.trusted:
-            return np.zeros(len(boxes), bool)
-        if not len(self.blobs) or not len(boxes):
-            return np.ones(len(boxes), bool)
-        touched = np.asarray(iou_matrix(boxes, self.blobs) > 0).any(axis=1)
-        return np.logical_not(touched)
+            return out, np.ones(n, bool)
+        if not n or not len(self.blobs):
+            return out, np.zeros(n, bool)
+        b = self.blobs[None]
+        px, py = pad[:, None, 0], pad[:, None, 1]
+        x0 = np.maximum(b[..., 0] - px, out[:, None, 0])
+        y0 = np.maximum(b[..., 1] - py, out[:, None, 1])
+        x1 = np.minimum(b[..., 2] + px, out[:, None, 2])
+        y1 = np.minimum(b[..., 3] + py, out[:, None, 3])
+        hit = (x1 > x0) & (y1 > y0)
+        touched = hit.any(axis=1)
+        if touched.any():
+            big = np.float32(np.inf)
+            cut = np.stack(
+                [
+                    np.where(hit, x0, big).min(axis=1),
+                    np.where(hit, y0, big).min(axis=1),
+                    np.where(hit, x1, -big).max(axis=1),
+                    np.where(hit, y1, -big).max(axis=1),
+                ],
+                axis=1,
+            )
+            out[touched] = cut[touched]
+        return out, touched
 
     def moving_share(self, boxes: BoxArray) -> npt.NDArray[np.float64]:
         """Share of each box (frame px) that is foreground on this frame."""

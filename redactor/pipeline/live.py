@@ -242,12 +242,13 @@ class LiveSession(StreamSession):
         own_look = _result(p.look) is not None
         # where the frame's own look found its faces, held faces widen less for their path
         face_cap = self._face_margin_looked if own_look else None
-        # a held box where nothing moves keeps its size: its object has not gone anywhere
-        calm = p.motion.calm if p.motion is not None else None
+        # a held box is masked where its object can be: where it was if nothing moves near,
+        # else within what moves into the box
+        reach = p.motion.reach if p.motion is not None else None
         tracked = (
-            self._det.fold(p.detection.result(), ts, face_cap, calm)
+            self._det.fold(p.detection.result(), ts, face_cap, reach)
             if d.source is Source.OWN and p.detection is not None
-            else self._det.tracker.peek(ts, face_cap, calm)
+            else self._det.tracker.peek(ts, face_cap, reach)
             if d.source is Source.TRACKS
             else None
         )

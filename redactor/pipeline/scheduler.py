@@ -28,7 +28,7 @@ from redactor.errors import InvalidDetections
 from redactor.pipeline.background import Box, Motion, fit_scale
 from redactor.pipeline.decision import Own
 from redactor.track import TrackedFrame, Tracker, TrackerParams
-from redactor.track.tracker import Calm
+from redactor.track.tracker import Reach
 from redactor.types import Detections, Frame
 
 MERGE_IOU = 0.5  # region and whole-frame boxes of one object merge above this overlap
@@ -205,13 +205,13 @@ class DetectionScheduler:
         found: Detections,
         timestamp_us: int,
         face_cap: float | None = None,
-        calm: Calm | None = None,
+        reach: Reach | None = None,
     ) -> TrackedFrame:
-        """A frame's own detection, used on it: the tracks move to it (`face_cap`, `calm`:
+        """A frame's own detection, used on it: the tracks move to it (`face_cap`, `reach`:
         see Tracker.update)."""
         self.healthy = True
         self.last_detected_us = timestamp_us
-        return self.tracker.update(found, timestamp_us, face_cap, calm)
+        return self.tracker.update(found, timestamp_us, face_cap, reach)
 
     def _detect(self, frame: Frame, regions: list[Box]) -> Detections:
         """The detection job (on the worker thread, frames in order): the whole frame

@@ -35,9 +35,15 @@ from redactor.types import Detections, Label, MaskReason
 
 _US_PER_S = 1_000_000
 
-# Per held box (frame px, the widest it may be masked): whether nothing moves there, so the
-# object it follows has not gone anywhere (the live path asks its motion model).
-Calm = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.bool_]]
+F32 = npt.NDArray[np.float32]
+# Per held box (frame px, the widest it may be masked) and a pad per box (px, x and y): the
+# bounding box of its overlaps with the moving blobs, each grown by the pad, and whether any
+# overlaps; where motion is not known, the boxes themselves, all overlapped (the live path
+# asks its motion model, Motion.reach).
+Reach = Callable[[F32, F32], tuple[F32, npt.NDArray[np.bool_]]]
+# A moving head may stand out of its blob (colours like the background's): the blobs a held
+# box is cut to are grown by this share of the object's size (see docs/tuning.md#tracker).
+REACH_PAD = 0.5
 
 
 @dataclass(frozen=True)
@@ -153,11 +159,11 @@ class Tracker:
         detections: Detections | None,
         timestamp_us: int,
         face_cap: float | None = None,
-        calm: Calm | None = None,
+        reach: Reach | None = None,
     ) -> TrackedFrame:
         """Advances to `timestamp_us` and folds in `detections`; returns what to mask.
         `face_cap`, if given, caps held faces' uncertainty margin on this frame only (box
-        sizes per side; see `peek`); `calm` likewise drops it where it says nothing moves.
+        sizes per side; see `peek`); `reach` likewise cuts held boxes to where things move.
 
         `detections=None`: the detector did not run on this frame, tracks are only
         predicted. `Detections.empty()`: it ran and found nothing, tracks coast
@@ -179,10 +185,10 @@ class Tracker:
         if len(self._ids) > self.params.max_tracks:
             new_row = self._evict(det_track)
             det_track = np.where(det_track >= 0, new_row[np.maximum(det_track, 0)], -1)
-        return self._output(detections, det_track, face_cap=face_cap, calm=calm)
+        return self._output(detections, det_track, face_cap=face_cap, reach=reach)
 
     def peek(
-        self, timestamp_us: int, face_cap: float | None = None, calm: Calm | None = None
+        self, timestamp_us: int, face_cap: float | None = None, reach: Reach | None = None
     ) -> TrackedFrame:
         """What to mask at `timestamp_us` from the tracks as they are, changing nothing.
 
@@ -195,12 +201,18 @@ class Tracker:
         seen once has no velocity yet, so the mask widens with what the filter
         does not know. `face_cap` caps held faces' margin lower on this frame only:
         where a look of the frame itself found its faces (pipeline/look.py), what
-        the filter does not know of their path matters less. Where `calm` says nothing
-        moves anywhere a held box may be, its object has not gone anywhere: the box stays
+        the filter does not know of their path matters less.
+
+        With `reach`, a held box is masked only where its object can be. Where nothing
+        moves within reach of the box, its object has not gone anywhere: the box stays
         where and as large as last seen (with the steady growth), without the margin for
-        an unknown path. A false plate that a detector reads on still ground on some
+        an unknown path (a false plate that a detector reads on still ground on some
         frames only otherwise starts a new track of unknown velocity each time, masked up
-        to three times its size.
+        to three times its size). Where something moves, the object moved with it: the box
+        is cut to the moving blobs that reach into it, grown by REACH_PAD of the object's
+        size, plus where it was last seen if nothing moves there (it may have stopped
+        beside a passer-by). A face detected late, its track without a velocity yet,
+        otherwise leaves a mask three faces wide on the ground its walker has left.
         """
         ts = int(timestamp_us)
         dt_us = 0 if self._last_input_us is None else max(0, ts - self._last_input_us)
@@ -215,7 +227,7 @@ class Tracker:
                 np.zeros(0, np.intp),
                 cap=self.params.peek_sigma_cap,
                 face_cap=face_cap,
-                calm=calm,
+                reach=reach,
             )
         finally:
             self._state, self._now_us = saved
@@ -336,20 +348,32 @@ class Tracker:
         x[:, 2:] += 2 * margin
         return kalman.cxcywh_to_boxes(x)
 
+    def _within_reach(
+        self, boxes: F32, reach: Reach, cap: float | None, face_cap: float | None
+    ) -> F32:
+        """Each held box cut to where its object can be (see `peek`)."""
+        pad = (REACH_PAD * self._seen[:, 2:]).astype(np.float32)
+        within, moving = reach(boxes, pad)
+        seen = self._held_boxes(cap, face_cap, still=np.ones(len(boxes), bool))
+        _, stirred = reach(seen, np.zeros_like(pad))
+        out = np.where(moving[:, None], within, seen)
+        both = moving & ~stirred
+        out[both, :2] = np.minimum(within[both, :2], seen[both, :2])
+        out[both, 2:] = np.maximum(within[both, 2:], seen[both, 2:])
+        return out.astype(np.float32)
+
     def _output(
         self,
         dets: Detections | None,
         det_track: npt.NDArray[np.intp],
         cap: float | None = None,
         face_cap: float | None = None,
-        calm: Calm | None = None,
+        reach: Reach | None = None,
     ) -> TrackedFrame:
         n = len(self._ids)
         boxes = self._held_boxes(cap, face_cap)
-        if calm is not None and n:
-            quiet = calm(boxes)
-            if quiet.any():
-                boxes[quiet] = self._held_boxes(cap, face_cap, still=quiet)[quiet]
+        if reach is not None and n:
+            boxes = self._within_reach(boxes, reach, cap, face_cap)
         scores = self._scores.copy()
         reasons = np.full(n, int(MaskReason.TRACKED), np.int8)
         det_index = np.full(n, -1, np.intp)

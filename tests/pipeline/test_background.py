@@ -196,21 +196,35 @@ def test_moving_share_tells_moving_ground_from_still() -> None:
     )
 
 
-def test_calm_where_no_moving_blob_touches_and_the_model_is_trusted() -> None:
+def test_reach_cuts_boxes_to_the_moving_blobs_grown_by_their_pad() -> None:
     motion = _walk("bgr")  # one walker, trusted
     (blob,) = motion.blobs
     boxes = np.array(
-        [blob + [-20, -20, 20, 20], [blob[2] + 1, 20, blob[2] + 60, 80], [400, 20, 460, 80]],
+        [
+            blob + [-20, -20, 20, 20],
+            [blob[2] + 1, blob[1], blob[2] + 60, blob[1] + 40],
+            [400, 20, 460, 80],
+        ],
         np.float32,
     )
-    np.testing.assert_array_equal(motion.calm(boxes), [False, True, True])
-    assert motion.calm(np.zeros((0, 4), np.float32)).shape == (0,)
+    cut, moving = motion.reach(boxes, np.zeros((3, 2), np.float32))
+    np.testing.assert_array_equal(moving, [True, False, False])
+    np.testing.assert_array_equal(cut[0], blob)  # the box around the walker: the walker
+    np.testing.assert_array_equal(cut[1:], boxes[1:])  # untouched: as they are
+    cut, moving = motion.reach(boxes, np.full((3, 2), 5.0, np.float32))  # the walker grown 5 px
+    np.testing.assert_array_equal(moving, [True, True, False])
+    want = [boxes[1][0], max(boxes[1][1], blob[1] - 5), blob[2] + 5, min(boxes[1][3], blob[3] + 5)]
+    np.testing.assert_allclose(cut[1], want)
+    empty = motion.reach(np.zeros((0, 4), np.float32), np.zeros((0, 2), np.float32))
+    assert empty[0].shape == (0, 4) and empty[1].shape == (0,)
     learning = BackgroundModel(MotionConfig(warmup_frames=3)).update(
         Frame.from_bgr(_frame(0, np.random.default_rng(0)))
     )
-    assert not learning.trusted and not learning.calm(boxes[2:]).any()  # not known: not calm
+    cut, moving = learning.reach(boxes, np.zeros((3, 2), np.float32))
+    assert not learning.trusted and moving.all()  # not known: anything may move anywhere
+    np.testing.assert_array_equal(cut, boxes)
     nothing = Motion(np.zeros((0, 4), np.float32), np.zeros((4, 4), np.uint8), 1.0, True)
-    assert nothing.calm(boxes).all()
+    assert not nothing.reach(boxes, np.zeros((3, 2), np.float32))[1].any()
 
 
 def test_moving_masks_grow_with_the_blob() -> None:

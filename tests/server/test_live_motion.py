@@ -447,8 +447,8 @@ def test_held_faces_widen_less_on_frames_whose_own_look_is_done(
     head = WALKER[0] * cfg.policy.policies["default"].enlarge  # the detection, enlarged
     if look:  # on a looked frame the held face widens by its growth only (margin 0)
         assert max(held) < 1.35 * head, held
-    else:  # elsewhere by what its track does not know of the walker's path
-        assert min(held) > 1.55 * head, held
+    else:  # elsewhere by what its track does not know of the walker's path, within its blob
+        assert max(held) > 1.55 * head, held
 
 
 FALSE_PLATE = [60.0, 20.0, 100.0, 32.0]  # a reading of still ground (a kerb, a grille)

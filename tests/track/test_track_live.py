@@ -7,6 +7,7 @@ import pytest
 from support.boxes import box, covered, dets
 
 from redactor.errors import ConfigError
+from redactor.pipeline.background import Motion
 from redactor.track import TrackedFrame, Tracker, TrackerParams
 from redactor.types import Detections, Label, MaskReason
 
@@ -307,42 +308,90 @@ def test_a_frames_face_cap_narrows_its_held_faces_only_and_changes_no_track() ->
     assert widths(tracker.update(None, 400_000))[0] > 1.7 * 40  # sigma_cap 0.5 again
 
 
+def _blobs(*blobs: tuple[float, float, float, float]) -> Motion:
+    """What moved on a frame: these blobs (frame px), the model trusted."""
+    return Motion(np.array(blobs, np.float32).reshape(-1, 4), np.zeros((4, 4), np.uint8), 1.0, True)
+
+
 def test_a_held_box_where_nothing_moves_stays_where_and_as_large_as_last_seen() -> None:
     # A false plate a detector reads on still ground on some frames only: a track seen
     # once has no velocity, and two readings of different size give it a size velocity.
     # Where nothing moves, its object has gone nowhere: neither widens its mask.
-    def held(calm: bool | None, fold: bool = False) -> np.ndarray:
+    def held(motion: Motion | None, fold: bool = False) -> np.ndarray:
         tracker = Tracker(TrackerParams(hold_s=1.0))
         tracker.update(dets([box(300, 100, 120, 60)], Label.PLATE), 0)
         tracker.update(dets([box(310, 105, 100, 50)], Label.PLATE), 200_000)
-        says = None if calm is None else (lambda b: np.full(len(b), calm))
-        out = tracker.update(None, 900_000, calm=says) if fold else tracker.peek(900_000, calm=says)
+        reach = None if motion is None else motion.reach
+        out = (
+            tracker.update(None, 900_000, reach=reach)
+            if fold
+            else tracker.peek(900_000, reach=reach)
+        )
         assert len(out) == 1 and out.reasons[0] == TRACKED
         return out.detections.boxes[0]
 
     seen = box(310, 105, 100, 50)
     for fold in (False, True):
-        wide, quiet = held(None, fold), held(True, fold)
+        wide, quiet = held(None, fold), held(_blobs((600, 300, 700, 500)), fold)
         assert covered(seen, quiet[None]) == 1.0  # still masked where it was seen
         grown = 1 + TrackerParams().growth_per_s * 0.7  # the steady growth only
         assert quiet[2] - quiet[0] == pytest.approx(100 * grown, rel=0.05)
         assert quiet[3] - quiet[1] == pytest.approx(50 * grown, rel=0.05)
         assert (wide[2] - wide[0]) > 1.3 * (quiet[2] - quiet[0])
-        np.testing.assert_array_equal(held(False, fold), wide)  # something moves there
+        learning = Motion(np.zeros((0, 4), np.float32), np.zeros((4, 4), np.uint8), 1.0, False)
+        np.testing.assert_array_equal(held(learning, fold), wide)  # not known: as wide
 
 
-def test_calm_is_asked_about_the_widest_box_and_changes_no_track() -> None:
+def test_a_late_face_is_held_on_its_walker_not_on_the_ground_it_left() -> None:
+    # A face detected late has no velocity yet: held, it widens a face size each side.
+    # Its walker's blob has moved right of where it was seen; the mask follows the blob
+    # (grown half a face) within that widened box, not the ground left behind.
+    tracker = Tracker()
+    face = box(200, 100, 20, 20)
+    tracker.update(dets([face]), 0)
+    wide = tracker.peek(300_000).detections.boxes[0]
+    walker = (205, 88, 260, 300)  # its head now a little right, its body below
+    cut = tracker.peek(300_000, reach=_blobs(walker).reach).detections.boxes[0]
+    assert cut[0] == pytest.approx(205 - 10) and cut[1] == pytest.approx(max(wide[1], 88 - 10))
+    np.testing.assert_array_equal(cut[2:], wide[2:])  # the walker reaches beyond the box
+    head = box(215, 100, 20, 20)  # where the face is now
+    assert covered(head, cut[None]) == 1.0
+    assert (cut[2] - cut[0]) * (cut[3] - cut[1]) < 0.8 * (wide[2] - wide[0]) * (wide[3] - wide[1])
+
+
+def test_a_held_face_where_a_passer_by_moves_near_keeps_where_it_was_seen() -> None:
+    # A person who stopped is no longer foreground; someone walking past reaches into
+    # the held box's edge. The face may still be where it was seen: that stays masked.
+    tracker = Tracker()
+    face = box(200, 100, 20, 20)
+    tracker.update(dets([face]), 0)
+    wide = tracker.peek(300_000).detections.boxes[0]
+    passer = (float(wide[2]) - 4, 60, float(wide[2]) + 60, 300)
+    cut = tracker.peek(300_000, reach=_blobs(passer).reach).detections.boxes[0]
+    assert covered(face, cut[None]) == 1.0
+    assert cut[2] == pytest.approx(wide[2])  # and the passer's side as far as the box goes
+    # the passer over the spot where it was seen: the blob there, cut to the box
+    over = (190, 60, 260, 300)
+    cut = tracker.peek(300_000, reach=_blobs(over).reach).detections.boxes[0]
+    assert cut[0] == pytest.approx(max(wide[0], 190 - 10))
+    assert covered(face, cut[None]) == 1.0
+
+
+def test_reach_is_asked_about_the_widest_box_and_changes_no_track() -> None:
     tracker = Tracker()
     tracker.update(dets([box(100, 100, 40, 40), box(400, 100, 40, 40)]), 0)
     asked: list[np.ndarray] = []
+    pads: list[np.ndarray] = []
 
-    def calm(boxes: np.ndarray) -> np.ndarray:
+    def reach(boxes: np.ndarray, pad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         asked.append(boxes.copy())
-        return np.array([True, False])
+        pads.append(pad.copy())
+        return boxes.copy(), np.array([False, True])
 
     wide = tracker.peek(360_000).detections.boxes
-    out = tracker.peek(360_000, calm=calm).detections.boxes
+    out = tracker.peek(360_000, reach=reach).detections.boxes
     np.testing.assert_array_equal(asked[0], wide)  # where the object may be
+    np.testing.assert_allclose(pads[0], 20.0)  # its blobs grown half the objects' size
     assert out[0][2] - out[0][0] < wide[0][2] - wide[0][0]
     np.testing.assert_array_equal(out[1], wide[1])
     np.testing.assert_array_equal(tracker.peek(360_000).detections.boxes, wide)
