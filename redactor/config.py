@@ -69,6 +69,17 @@ class CenterFaceConfig(Strict):
         le=1.0,
         description="confidence floor of faces up to small_px (a small box costs little to mask)",
     )
+    # A real face this large scores far above any floor; a box this large at a low floor is a
+    # table or a wall, and costs much to mask (see docs/tuning.md#sweep-profile).
+    large_px: float = Field(
+        0.0,
+        ge=0.0,
+        le=8192.0,
+        description="faces over this long side in frame px are kept from large_min_score only; 0 = off",
+    )
+    large_min_score: float = Field(
+        0.0, ge=0.0, le=1.0, description="confidence floor of faces over large_px"
+    )
     nms_iou: float = Field(
         0.3, gt=0.0, le=1.0, description="IoU above which overlapping boxes merge"
     )
@@ -302,14 +313,27 @@ def _default_profiles() -> dict[str, ProfileConfig]:
         # configurations that chose it still load.
         "thorough_small_plates": ProfileConfig(detectors=thorough),
         # Live streams' still ground (live.sweep): thorough with face floors at 0.7 of its own,
-        # and 0.6 of those again for small faces (small_px). A box on still ground costs little to
-        # mask, and a detector at its floor finds a small face on some frames only
-        # (see docs/tuning.md#sweep-profile).
+        # and 0.6 of those again for small faces (small_px), thorough's own over 96 px. A small box
+        # on still ground costs little to mask, and a detector at its floor finds a small face on
+        # some frames only (see docs/tuning.md#sweep-profile).
         "sweep": ProfileConfig(
             detectors=(
-                CenterFaceConfig(scale=1.0, min_score=0.1, small_px=32, small_min_score=0.06),
                 CenterFaceConfig(
-                    scale=2.0, max_side=3840, min_score=0.07, small_px=32, small_min_score=0.042
+                    scale=1.0,
+                    min_score=0.1,
+                    small_px=32,
+                    small_min_score=0.06,
+                    large_px=96,
+                    large_min_score=0.15,
+                ),
+                CenterFaceConfig(
+                    scale=2.0,
+                    max_side=3840,
+                    min_score=0.07,
+                    small_px=32,
+                    small_min_score=0.042,
+                    large_px=96,
+                    large_min_score=0.1,
                 ),
                 CenterFaceConfig(
                     scale=3.0,

@@ -121,6 +121,9 @@ class CenterFaceDetector:
         if low:  # below the floor only what is small enough
             kept = (scores > self.cfg.min_score) | (side <= self.cfg.small_px)
             boxes, scores, side = boxes[kept], scores[kept], side[kept]
+        if self.cfg.large_px > 0:  # a large box from the large floor only
+            kept = (scores > self.cfg.large_min_score) | (side <= self.cfg.large_px)
+            boxes, scores, side = boxes[kept], scores[kept], side[kept]
         if self.cfg.max_face_px > 0:
             small = side <= self.cfg.max_face_px
             boxes, scores = boxes[small], scores[small]

@@ -166,3 +166,22 @@ def test_a_lower_floor_for_small_faces_adds_only_small_faces(
     assert extra.any() and np.all(side[extra] <= 24) and np.all(low.scores[extra] > 0.05)
     for box in plain.boxes:  # what the plain floor found is still there
         assert np.any(np.all(np.abs(low.boxes - box) < 1.0, axis=1))
+
+
+@pytest.mark.data
+def test_a_higher_floor_for_large_faces_drops_only_large_low_scores(
+    smoke_faces: list[LabelledImage],
+) -> None:
+    """large_px / large_min_score: boxes over large_px need the large floor; smaller ones
+    keep the profile's own."""
+    img = read(smoke_faces[0])  # faces of about 37 px
+    plain = CenterFaceDetector(CenterFaceConfig(min_score=0.05)).detect(img)
+    side = np.maximum(plain.boxes[:, 2] - plain.boxes[:, 0], plain.boxes[:, 3] - plain.boxes[:, 1])
+    assert (side > 30).any() and (plain.scores < 0.99).any(), "nothing to tell apart"
+    cut = float(np.median(plain.scores))
+    high = CenterFaceDetector(
+        CenterFaceConfig(min_score=0.05, large_px=30, large_min_score=cut)
+    ).detect(img)
+    want = (side <= 30) | (plain.scores > cut)
+    assert 0 < len(high) == int(want.sum()) < len(plain)
+    np.testing.assert_allclose(high.boxes, plain.boxes[want])
