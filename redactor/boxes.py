@@ -133,31 +133,24 @@ def merge_union(found: Detections, iou: float) -> Detections:
     if len(found) < 2:
         return found
     order = np.argsort(-found.scores, kind="stable")
-    src = found.boxes.astype(np.float64)
+    src = found.boxes
     kept = np.empty_like(src)  # one IoU against all kept boxes per box: a look has dozens
-    area = np.empty(len(src))
     labels = np.empty(len(src), np.int64)
     scores: list[float] = []
     n = 0
     for i in order:
         b, lab = src[i], int(found.labels[i])
-        k = kept[:n]
-        inter = np.clip(np.minimum(k[:, 2], b[2]) - np.maximum(k[:, 0], b[0]), 0, None) * np.clip(
-            np.minimum(k[:, 3], b[3]) - np.maximum(k[:, 1], b[1]), 0, None
-        )
-        union = area[:n] + (b[2] - b[0]) * (b[3] - b[1]) - inter
-        over = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0) > iou
+        over = iou_matrix(b[None], kept[:n])[0] > iou
         hit = np.flatnonzero(over & (labels[:n] == lab))
         if len(hit):
             j = hit[0]
             kept[j, :2] = np.minimum(kept[j, :2], b[:2])
             kept[j, 2:] = np.maximum(kept[j, 2:], b[2:])
-            area[j] = (kept[j, 2] - kept[j, 0]) * (kept[j, 3] - kept[j, 1])
             continue
-        kept[n], area[n], labels[n] = b, (b[2] - b[0]) * (b[3] - b[1]), lab
+        kept[n], labels[n] = b, lab
         scores.append(float(found.scores[i]))
         n += 1
-    return Detections.create(kept[:n].astype(np.float32), scores, labels[:n].tolist())
+    return Detections.create(kept[:n], scores, labels[:n].tolist())
 
 
 def region_area(r: Region) -> int:

@@ -313,9 +313,9 @@ def _default_profiles() -> dict[str, ProfileConfig]:
         # configurations that chose it still load.
         "thorough_small_plates": ProfileConfig(detectors=thorough),
         # Live streams' still ground (live.sweep): thorough with face floors at 0.7 of its own,
-        # and 0.6 of those again for small faces (small_px), thorough's own over 96 px. A small box
-        # on still ground costs little to mask, and a detector at its floor finds a small face on
-        # some frames only (see docs/tuning.md#sweep-profile).
+        # and 0.6 of those again for small faces (small_px), thorough's own for large ones
+        # (large_px). A small box on still ground costs little to mask, and a detector at its floor
+        # finds a small face on some frames only (see docs/tuning.md#sweep-profile).
         "sweep": ProfileConfig(
             detectors=(
                 CenterFaceConfig(

@@ -100,7 +100,9 @@ class Motion:
         """Something moved on this frame, as far as the model can tell: what a look looks at."""
         return self.trusted and bool(len(self.blobs))
 
-    def reach(self, boxes: BoxArray, pad: BoxArray) -> tuple[BoxArray, npt.NDArray[np.bool_]]:
+    def reach(
+        self, boxes: BoxArray, pad: npt.NDArray[np.float32]
+    ) -> tuple[BoxArray, npt.NDArray[np.bool_]]:
         """Per box (frame px): the bounding box of its overlaps with the moving blobs, each
         blob grown by the box's `pad` (px, x and y) on every side, and whether any overlaps.
         Where the model is not trusted nothing is known: the boxes themselves, all overlapped."""

@@ -311,20 +311,12 @@ class Tracker:
         self._seen = self._seen[keep]
 
     def _predicted_and_margin(
-        self,
-        cap: float | None = None,
-        face_cap: float | None = None,
-        still: npt.NDArray[np.bool_] | None = None,
+        self, cap: float | None = None, face_cap: float | None = None
     ) -> tuple[kalman.F64, kalman.F64]:
         """Per track: predicted (cx, cy, w, h), never smaller than last seen; the margin
-        (px per side, x and y) a held box adds for time unseen and uncertainty. `still`
-        tracks are where and as large as last seen, with the steady margin only."""
+        (px per side, x and y) a held box adds for time unseen and uncertainty."""
         x = self._state.x.copy()
         x[:, 2:] = np.maximum(x[:, 2:], self._seen[:, 2:])
-        if still is not None:
-            x[still] = self._seen[still]
-        unseen_s = (self._now_us - self._last_seen_us) / _US_PER_S
-        steady = x[:, 2:] * (self.params.growth_per_s * unseen_s / 2)[:, None]
         # the centre's own uncertainty: large for a young track of unknown velocity
         sigma = self.params.sigma_growth * np.sqrt(self._state.p00[:, :2])
         caps = np.full(len(x), self.params.sigma_cap if cap is None else cap)
@@ -332,29 +324,34 @@ class Tracker:
         for c in (self.params.face_sigma_cap, face_cap):
             if c is not None:
                 caps[faces] = np.minimum(caps[faces], c)
-        if still is not None:
-            caps[still] = 0.0
         sigma = np.minimum(sigma, caps[:, None] * x[:, 2:])
-        return x, steady + sigma
+        return x, self._steady(x) + sigma
 
-    def _held_boxes(
-        self,
-        cap: float | None = None,
-        face_cap: float | None = None,
-        still: npt.NDArray[np.bool_] | None = None,
-    ) -> npt.NDArray[np.float32]:
+    def _steady(self, x: kalman.F64) -> kalman.F64:
+        """Per track of (cx, cy, w, h) `x`: the steady margin (px per side, x and y) for time
+        unseen, whatever the path."""
+        unseen_s = (self._now_us - self._last_seen_us) / _US_PER_S
+        steady: kalman.F64 = x[:, 2:] * (self.params.growth_per_s * unseen_s / 2)[:, None]
+        return steady
+
+    def _held_boxes(self, cap: float | None = None, face_cap: float | None = None) -> F32:
         """Each track's predicted box grown by its margin: what is masked while unseen."""
-        x, margin = self._predicted_and_margin(cap, face_cap, still)
+        x, margin = self._predicted_and_margin(cap, face_cap)
         x[:, 2:] += 2 * margin
         return kalman.cxcywh_to_boxes(x)
 
-    def _within_reach(
-        self, boxes: F32, reach: Reach, cap: float | None, face_cap: float | None
-    ) -> F32:
+    def _seen_boxes(self) -> F32:
+        """Each track's box where and as large as last seen, grown by the steady margin only:
+        where an object that went nowhere is."""
+        x = self._seen.copy()
+        x[:, 2:] += 2 * self._steady(x)
+        return kalman.cxcywh_to_boxes(x)
+
+    def _within_reach(self, boxes: F32, reach: Reach) -> F32:
         """Each held box cut to where its object can be (see `peek`)."""
         pad = (REACH_PAD * self._seen[:, 2:]).astype(np.float32)
         within, moving = reach(boxes, pad)
-        seen = self._held_boxes(cap, face_cap, still=np.ones(len(boxes), bool))
+        seen = self._seen_boxes()
         _, stirred = reach(seen, np.zeros_like(pad))
         out = np.where(moving[:, None], within, seen)
         both = moving & ~stirred
@@ -373,7 +370,7 @@ class Tracker:
         n = len(self._ids)
         boxes = self._held_boxes(cap, face_cap)
         if reach is not None and n:
-            boxes = self._within_reach(boxes, reach, cap, face_cap)
+            boxes = self._within_reach(boxes, reach)
         scores = self._scores.copy()
         reasons = np.full(n, int(MaskReason.TRACKED), np.int8)
         det_index = np.full(n, -1, np.intp)
