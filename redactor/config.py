@@ -240,7 +240,9 @@ class ProfileConfig(Strict):
         0.5, gt=0.0, le=1.0, description="IoU above which boxes of one label merge"
     )
     parallel: bool = Field(
-        True, description="run a frame's detectors at once (latency of the slowest, not the sum)"
+        True,
+        description="run a frame's detectors side by side, a thread per usable CPU, "
+        "the most network input first (latency nearer the slowest's than the sum)",
     )
 
 

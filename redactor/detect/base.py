@@ -46,6 +46,23 @@ class RegionDetector(Detector, Protocol):
         ...
 
 
+@runtime_checkable
+class CostedDetector(Detector, Protocol):
+    """A detector that knows how much its network has to look at on a frame of a size."""
+
+    def work_px(self, width: int, height: int) -> int:
+        """Pixels of network input for a `width` x `height` frame; 0 where it skips such frames."""
+        ...
+
+
+def work_px(detector: Detector, width: int, height: int) -> int:
+    """`detector`'s network input pixels on a frame of this size: its own `work_px` where it
+    has one, else the frame's (a detector that looks at the frame once)."""
+    if isinstance(detector, CostedDetector):
+        return detector.work_px(width, height)
+    return width * height
+
+
 def detect_in(detector: Detector, bgr: npt.NDArray[np.uint8], regions: list[Region]) -> Detections:
     """`detector`'s boxes centred in `regions`: its own `detect_in` where it has one, else
     everything it finds on the whole frame (found at that cost, so kept: a detector whose

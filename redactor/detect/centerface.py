@@ -90,6 +90,14 @@ class CenterFaceDetector:
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         return self._detect(bgr, None)
 
+    def work_px(self, width: int, height: int) -> int:
+        """The padded network input's pixels on a whole frame of this size (0: skipped)."""
+        s = work_scale(width, height, self.cfg.scale, self.cfg.max_side)
+        if s < self.cfg.min_scale:
+            return 0
+        sw, sh = max(1, round(width * s)), max(1, round(height * s))
+        return -(-sw // PAD_TO) * PAD_TO * (-(-sh // PAD_TO) * PAD_TO)
+
     def detect_in(self, bgr: npt.NDArray[np.uint8], regions: list[Region]) -> Detections:
         """What `detect` finds with its centre in `regions` (frame px), at a share of its cost:
         the network runs on windows of the whole frame's own input (redactor.boxes.aligned_windows)."""

@@ -49,15 +49,26 @@ class PlateSsdDetector:
         height of the frame in it. The frame is padded to sides of multiples of 32, not
         resized: a 1% resize blurs 8 px characters enough to lose plates."""
         h, w = bgr.shape[:2]
-        s = self.cfg.scale
-        if self.cfg.max_side:
-            s = min(s, self.cfg.max_side / max(w, h))
-        fw, fh = max(1, round(w * s)), max(1, round(h * s))
+        fw, fh = self._frame_size(w, h)
         rgb = resize(bgr, fw, fh)[:, :, ::-1].astype(np.float32)
         pw, ph = -fw % PAD_TO, -fh % PAD_TO
         x = np.zeros((3, fh + ph, fw + pw), np.float32)  # 0 = the mean colour after normalising
         x[:, :fh, :fw] = ((rgb - _MEAN_RGB) / _STD_RGB).transpose(2, 0, 1)
         return x[None], fw, fh
+
+    def _frame_size(self, width: int, height: int) -> tuple[int, int]:
+        """The frame's size in the network input (before padding)."""
+        s = self.cfg.scale
+        if self.cfg.max_side:
+            s = min(s, self.cfg.max_side / max(width, height))
+        return max(1, round(width * s)), max(1, round(height * s))
+
+    def work_px(self, width: int, height: int) -> int:
+        """The padded network input's pixels on a frame of this size (0: skipped)."""
+        if max(width, height) <= self.cfg.min_frame_side:
+            return 0
+        fw, fh = self._frame_size(width, height)
+        return (fw + -fw % PAD_TO) * (fh + -fh % PAD_TO)
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         h, w = bgr.shape[:2]

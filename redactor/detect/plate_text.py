@@ -122,13 +122,25 @@ class PlateTextDetector:
     ) -> tuple[npt.NDArray[np.uint8], float, float]:
         """The frame as DBNet sees it, and the frame px per map px in x and y."""
         h, w = bgr.shape[:2]
+        sw, sh = self._input_size(w, h)
+        return resize(bgr, sw, sh), w / sw, h / sh
+
+    def _input_size(self, width: int, height: int) -> tuple[int, int]:
         s = self.cfg.scale
         if self.cfg.max_side:
-            s = min(s, self.cfg.max_side / max(w, h))
+            s = min(s, self.cfg.max_side / max(width, height))
         # Sides rounded to multiples of 32 (resized, not padded: PP-OCR's own practice).
-        sw = max(PAD_TO, round(w * s / PAD_TO) * PAD_TO)
-        sh = max(PAD_TO, round(h * s / PAD_TO) * PAD_TO)
-        return resize(bgr, sw, sh), w / sw, h / sh
+        return (
+            max(PAD_TO, round(width * s / PAD_TO) * PAD_TO),
+            max(PAD_TO, round(height * s / PAD_TO) * PAD_TO),
+        )
+
+    def work_px(self, width: int, height: int) -> int:
+        """The network input's pixels on a frame of this size (0: skipped)."""
+        if max(width, height) <= self.cfg.min_frame_side:
+            return 0
+        sw, sh = self._input_size(width, height)
+        return sw * sh
 
     def text_probability(self, img: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         """DBNet's text probability map of an image whose sides are multiples of 32."""

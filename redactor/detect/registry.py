@@ -21,8 +21,8 @@ from redactor.config import (
     PlateTextConfig,
     ProfileConfig,
 )
-from redactor.detect.base import Detector, check_frame, detect_in
-from redactor.detect.threads import lower_priority
+from redactor.detect.base import Detector, check_frame, detect_in, work_px
+from redactor.detect.threads import lower_priority, usable_cpus
 from redactor.models import MODELS, model_file
 from redactor.types import Detections
 
@@ -96,9 +96,12 @@ def profile_models(cfg: ProfileConfig, models_dir: Path | None = None) -> dict[s
 class ProfileDetector:
     """All detectors of one profile; their boxes merged per label by NMS.
 
-    With `cfg.parallel` the detectors of one frame run at once on a small
-    thread pool (the runtimes release the GIL), so a frame's latency is that of
-    the slowest detector rather than the sum.
+    With `cfg.parallel` the detectors of one frame run side by side on a thread
+    pool (the runtimes release the GIL), so a frame's latency is about that of the
+    slowest detector rather than the sum. The pool has a thread per CPU the process
+    may use and takes the detectors with the most network input first: on two CPUs
+    thorough's 3x face pass on a 768x576 frame is half the profile's work, and
+    started beside six others it finished last (docs/detection.md#profiles-in-parallel).
     """
 
     def __init__(
@@ -109,8 +112,10 @@ class ProfileDetector:
         threads: int = 1,
         nice: int = 0,
         parallel: bool | None = None,
+        workers: int | None = None,
     ) -> None:
-        """`parallel` overrides `cfg.parallel` (False where the caller has one core)."""
+        """`parallel` overrides `cfg.parallel` (False where the caller has one core);
+        `workers`, the pool's threads (None: one per usable CPU)."""
         self.name = name
         self.cfg = cfg
         self.detectors: list[Detector] = []
@@ -123,7 +128,7 @@ class ProfileDetector:
         self.model_sha256 = ",".join(d.model_sha256 for d in self.detectors)
         self._pool = (
             ThreadPoolExecutor(
-                len(self.detectors),
+                min(len(self.detectors), workers or usable_cpus()),
                 thread_name_prefix=f"detect-{name}",
                 initializer=lower_priority,
                 initargs=(nice,),
@@ -134,19 +139,25 @@ class ProfileDetector:
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         check_frame(bgr)
-        return self._merged(lambda d: d.detect(bgr))
+        return self._merged(lambda d: d.detect(bgr), bgr.shape[1], bgr.shape[0])
 
     def detect_in(self, bgr: npt.NDArray[np.uint8], regions: list[Region]) -> Detections:
         """The profile's boxes centred in `regions` (frame px): each detector's `detect_in`,
         merged as `detect` merges them."""
         check_frame(bgr)
-        return self._merged(lambda d: detect_in(d, bgr, regions))
+        return self._merged(lambda d: detect_in(d, bgr, regions), bgr.shape[1], bgr.shape[0])
 
-    def _merged(self, run: Callable[[Detector], Detections]) -> Detections:
-        """`run` on every detector (at once where the pool allows), boxes merged per label."""
+    def _merged(self, run: Callable[[Detector], Detections], width: int, height: int) -> Detections:
+        """`run` on every detector (side by side where the pool allows, the most network
+        input first), boxes merged per label in the profile's order."""
         if self._pool is not None:
-            futures = [self._pool.submit(run, d) for d in self.detectors]
-            parts = [f.result() for f in futures]  # re-raises the first failure: fail closed
+            first = sorted(
+                range(len(self.detectors)),
+                key=lambda i: -work_px(self.detectors[i], width, height),
+            )
+            futures = {i: self._pool.submit(run, self.detectors[i]) for i in first}
+            # re-raises the first failure: fail closed
+            parts = [futures[i].result() for i in range(len(self.detectors))]
         else:
             parts = [run(d) for d in self.detectors]
         return suppress(Detections.concat(parts), self.cfg.merge_iou)

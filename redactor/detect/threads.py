@@ -33,3 +33,11 @@ def lower_priority(nice: int) -> None:
         os.setpriority(os.PRIO_PROCESS, tid, max(target, os.getpriority(os.PRIO_PROCESS, tid)))
     except OSError as e:  # not fatal: slower frames under load, never unmasked ones
         log.warning("cannot lower the priority of detection thread %d: %s", tid, e)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the platform tells), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)

@@ -10,7 +10,10 @@ from support.fakes import RaisingDetector
 from redactor.boxes import suppress as merge
 from redactor.config import Config, ProfileConfig
 from redactor.data import LabelledImage
+from redactor.detect.base import work_px
+from redactor.detect.plate_ssd import PlateSsdDetector
 from redactor.detect.registry import ProfileDetector, build_detector
+from redactor.detect.threads import usable_cpus
 from redactor.errors import InvalidFrame
 from redactor.models import model_sha256
 from redactor.types import Detections, Label
@@ -136,3 +139,95 @@ def test_profiles_share_one_session_per_model_and_thread_count() -> None:
     del three
     gc.collect()
     assert own() is None
+
+
+class _Logged:
+    """A detector that records when it ran and finds one box at `x`; it cannot tell its cost."""
+
+    model_sha256 = ""
+
+    def __init__(self, name: str, x: float, log: list[str]) -> None:
+        self.name, self._x, self._log = name, x, log
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        self._log.append(self.name)
+        return Detections.create([[self._x, 0, self._x + 5, 5]], [0.5], Label.FACE)
+
+    def close(self) -> None:
+        pass
+
+
+class _Costed(_Logged):
+    """... and one that can: `px` of network input whatever the frame."""
+
+    def __init__(self, name: str, px: int, x: float, log: list[str]) -> None:
+        super().__init__(name, x, log)
+        self._px = px
+
+    def work_px(self, width: int, height: int) -> int:
+        return self._px
+
+
+def test_the_pool_takes_the_most_network_input_first_and_keeps_the_profile_order() -> None:
+    """One worker makes the start order visible: costliest first, a detector that cannot
+    tell counting as the frame's pixels (64 x 64 = 4096); the boxes come in profile order."""
+    ran: list[str] = []
+    det = ProfileDetector("t", Config().detect.profiles["live"], workers=1)
+    det.detectors = [
+        _Costed("small", 100, 0, ran),
+        _Costed("large", 9000, 10, ran),
+        _Logged("untold", 20, ran),
+        _Costed("skipped", 0, 30, ran),
+        _Costed("middle", 5000, 40, ran),
+    ]
+    try:
+        found = det.detect(np.zeros((64, 64, 3), np.uint8))
+    finally:
+        det.close()
+    assert ran == ["large", "middle", "untold", "small", "skipped"]
+    assert found.boxes[:, 0].tolist() == [0, 10, 20, 30, 40]
+
+
+def test_the_pool_has_a_thread_per_usable_cpu_at_most() -> None:
+    det = ProfileDetector("thorough", Config().detect.profiles["thorough"])
+    try:
+        assert det._pool is not None
+        assert det._pool._max_workers == min(len(det.detectors), usable_cpus())
+    finally:
+        det.close()
+
+
+class _Inputs:
+    """A session that records the shape of each input it runs on."""
+
+    def __init__(self, sess: object, shapes: list[tuple[int, ...]]) -> None:
+        self._sess, self._shapes = sess, shapes
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._sess, name)
+
+    def run(self, outputs: object, feeds: dict[str, np.ndarray]) -> object:
+        self._shapes.append(next(iter(feeds.values())).shape)
+        return self._sess.run(outputs, feeds)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("size", [(768, 576), (1920, 1080), (1277, 719)])
+def test_work_px_is_what_the_networks_see(size: tuple[int, int]) -> None:
+    """Each thorough detector's estimate against the input its network gets (0 where it
+    skips the frame); the plate SSD runs through OpenCV, so its own input is checked."""
+    w, h = size
+    img = np.zeros((h, w, 3), np.uint8)
+    det = ProfileDetector("thorough", Config().detect.profiles["thorough"], parallel=False)
+    try:
+        for d in det.detectors:
+            if isinstance(d, PlateSsdDetector):
+                blob, _, _ = d.network_input(img)
+                seen = [blob.shape] if max(w, h) > d.cfg.min_frame_side else []
+            else:
+                seen = []
+                d._sess = _Inputs(d._sess, seen)  # type: ignore[attr-defined]
+                d.detect(img)
+            expected = int(np.prod(seen[0][2:])) if seen else 0
+            assert work_px(d, w, h) == expected, d.name
+    finally:
+        det.close()
