@@ -567,9 +567,10 @@ def main(argv: list[str] | None = None) -> int:
         started.strftime("%Y-%m-%d_%H%M%S") + ("_quick" if args.quick else "")
     )
 
-    from bench.machine import cores_usable, machine_info
+    from bench.machine import machine_info
     from bench.report import write, write_partial
     from redactor.data import data_dir, repo_root
+    from redactor.detect.threads import usable_cpus
 
     # the progress bar and these notes keep the terminal; the parts' output goes to bench.log
     progress_out = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
@@ -586,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"bench: {mode} run, {len(steps)} steps, expected about {expected / 60:.0f} min ({basis}); "
-        f"load now {os.getloadavg()[0]:.1f} on {cores_usable()} cores",
+        f"load now {os.getloadavg()[0]:.1f} on {usable_cpus()} cores",
         file=progress_out,
         flush=True,
     )

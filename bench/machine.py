@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from redactor.detect.threads import usable_cpus
+
 # Distribution names whose versions change the figures (what the issue asks to record).
 PACKAGES = {
     "numpy": "numpy",
@@ -71,20 +73,12 @@ def _git_commit(repo: Path) -> str | None:
     return out.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
 
 
-def cores_usable() -> int:
-    """Cores this process may run on (the affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def machine_info(repo: Path | None = None) -> dict[str, Any]:
     """CPU model, cores, memory, load, OS, Python and library versions, the repository's commit."""
     return {
         "cpu_model": _cpu_model(),
         "cores_logical": os.cpu_count(),
-        "cores_usable": cores_usable(),
+        "cores_usable": usable_cpus(),
         "memory_bytes": _memory_bytes(),
         "load_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "os": platform.platform(),

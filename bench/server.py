@@ -21,8 +21,8 @@ from urllib.request import urlopen
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.machine import cores_usable
 from redactor.config import Config
+from redactor.detect.threads import usable_cpus
 
 START_TIMEOUT_S = 180.0  # model loading on a busy 2-core machine
 STOP_TIMEOUT_S = 30.0
@@ -107,7 +107,7 @@ class Window:
             "wall_s": wall,
             "server_cpu_s": cpu,
             # 1.0 = every usable core busy for the whole window
-            "server_cpu_share": None if cpu is None else cpu / (wall * cores_usable()),
+            "server_cpu_share": None if cpu is None else cpu / (wall * usable_cpus()),
             "server_cores_busy": None if cpu is None else cpu / wall,
             "server_peak_rss_bytes": self.peak_rss,
         }

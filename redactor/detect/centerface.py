@@ -92,11 +92,17 @@ class CenterFaceDetector:
 
     def work_px(self, width: int, height: int) -> int:
         """The padded network input's pixels on a whole frame of this size (0: skipped)."""
+        sizes = self._input_sizes(width, height)
+        return 0 if sizes is None else sizes[2] * sizes[3]
+
+    def _input_sizes(self, width: int, height: int) -> tuple[int, int, int, int] | None:
+        """The frame's size at the pass's scale and that size padded for the network
+        (sw, sh, pw, ph); None where the pass is meant for smaller frames (another covers it)."""
         s = work_scale(width, height, self.cfg.scale, self.cfg.max_side)
         if s < self.cfg.min_scale:
-            return 0
+            return None
         sw, sh = max(1, round(width * s)), max(1, round(height * s))
-        return -(-sw // PAD_TO) * PAD_TO * (-(-sh // PAD_TO) * PAD_TO)
+        return sw, sh, -(-sw // PAD_TO) * PAD_TO, -(-sh // PAD_TO) * PAD_TO
 
     def detect_in(self, bgr: npt.NDArray[np.uint8], regions: list[Region]) -> Detections:
         """What `detect` finds with its centre in `regions` (frame px), at a share of its cost:
@@ -105,13 +111,12 @@ class CenterFaceDetector:
 
     def _detect(self, bgr: npt.NDArray[np.uint8], regions: list[Region] | None) -> Detections:
         h, w = bgr.shape[:2]
-        s = work_scale(w, h, self.cfg.scale, self.cfg.max_side)
+        sizes = self._input_sizes(w, h)
         # A pass meant for smaller frames (another pass covers this one), or nowhere to look.
-        if s < self.cfg.min_scale or regions == []:
+        if sizes is None or regions == []:
             return Detections.empty()
-        sw, sh = max(1, round(w * s)), max(1, round(h * s))
+        sw, sh, pw, ph = sizes
         img = resize(bgr, sw, sh)
-        pw, ph = -(-sw // PAD_TO) * PAD_TO, -(-sh // PAD_TO) * PAD_TO
         low = self.cfg.small_px > 0 and self.cfg.small_min_score < self.cfg.min_score
         floor = self.cfg.small_min_score if low else self.cfg.min_score
         if regions is None:

@@ -139,21 +139,23 @@ class ProfileDetector:
 
     def detect(self, bgr: npt.NDArray[np.uint8]) -> Detections:
         check_frame(bgr)
-        return self._merged(lambda d: d.detect(bgr), bgr.shape[1], bgr.shape[0])
+        return self._merged(lambda d: d.detect(bgr), bgr)
 
     def detect_in(self, bgr: npt.NDArray[np.uint8], regions: list[Region]) -> Detections:
         """The profile's boxes centred in `regions` (frame px): each detector's `detect_in`,
         merged as `detect` merges them."""
         check_frame(bgr)
-        return self._merged(lambda d: detect_in(d, bgr, regions), bgr.shape[1], bgr.shape[0])
+        return self._merged(lambda d: detect_in(d, bgr, regions), bgr)
 
-    def _merged(self, run: Callable[[Detector], Detections], width: int, height: int) -> Detections:
-        """`run` on every detector (side by side where the pool allows, the most network
-        input first), boxes merged per label in the profile's order."""
+    def _merged(
+        self, run: Callable[[Detector], Detections], bgr: npt.NDArray[np.uint8]
+    ) -> Detections:
+        """`run` on every detector of `bgr` (side by side where the pool allows, the most
+        network input first), boxes merged per label in the profile's order."""
         if self._pool is not None:
+            h, w = bgr.shape[:2]
             first = sorted(
-                range(len(self.detectors)),
-                key=lambda i: -work_px(self.detectors[i], width, height),
+                range(len(self.detectors)), key=lambda i: -work_px(self.detectors[i], w, h)
             )
             futures = {i: self._pool.submit(run, self.detectors[i]) for i in first}
             # re-raises the first failure: fail closed

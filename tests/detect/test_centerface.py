@@ -174,7 +174,7 @@ def test_a_higher_floor_for_large_faces_drops_only_large_low_scores(
 ) -> None:
     """large_px / large_min_score: boxes over large_px need the large floor; smaller ones
     keep the profile's own."""
-    img = read(smoke_faces[0])  # faces of about 37 px
+    img = read(smoke_faces[0])  # a group photo: faces on both sides of large_px
     plain = CenterFaceDetector(CenterFaceConfig(min_score=0.05)).detect(img)
     side = np.maximum(plain.boxes[:, 2] - plain.boxes[:, 0], plain.boxes[:, 3] - plain.boxes[:, 1])
     assert (side > 30).any() and (plain.scores < 0.99).any(), "nothing to tell apart"
