@@ -441,6 +441,22 @@ class PolicyConfig(Strict):
         "done (live.look): the band only covers what the look may miss at its floor; a "
         "policy masking silhouettes (motion_cover 1) keeps them",
     )
+    # A small walker's face is a few px, near the look's floor; a face the look is unsure
+    # of may be a hat or a bag beside a turned head (see docs/tuning.md#every-frame-look).
+    motion_looked_max_px: float = Field(
+        64.0,
+        ge=0.0,
+        le=4096.0,
+        description="live: on frames whose own look is done, a walker taller than this (px at "
+        "the look's detail, motion.region_width) has no band strip where the look found a "
+        "face (motion_looked_min_score); 0 = every walker keeps its band",
+    )
+    motion_looked_min_score: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="live: ... a face the look found at this score or more",
+    )
     face_track_margin: float = Field(
         1.0,
         ge=0.0,
@@ -687,6 +703,13 @@ class LookConfig(Strict):
         ge=1.0,
         le=4.0,
         description="looks' boxes grown by this about their centres before the policy's enlarge",
+    )
+    min_box_px: float = Field(
+        10.0,
+        ge=0.0,
+        le=1024.0,
+        description="px: looks' boxes grown about their centre to at least this each way, "
+        "after grow, before the policy's enlargement; 0 = as grown",
     )
     threads: int = Field(
         2, ge=1, le=64, description="crops of one look detected at once (one thread each)"

@@ -63,6 +63,14 @@ def _stacked_feet(blobs: BoxArray) -> npt.NDArray[np.float32]:
     return feet
 
 
+def _holds_centre(box: list[float], boxes: BoxArray | None) -> bool:
+    """Whether `box` holds the centre of any of `boxes`."""
+    if boxes is None or not len(boxes):
+        return False
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    return bool(((cx >= box[0]) & (cx <= box[2]) & (cy >= box[1]) & (cy <= box[3])).any())
+
+
 def _without_sides(strips: list[tuple[int, int]], step: int, drop: float) -> list[tuple[int, int]]:
     """The strips (first column, top) of one blob, without those whose top is more than
     `drop` below that of every adjacent strip: a shoulder or an arm beside a head."""
@@ -168,7 +176,14 @@ class Motion:
         )
         return out.astype(np.float32)
 
-    def outline(self, cover: float, margin: float = 0.0, margin_px: float = 0.0) -> BoxArray:
+    def outline(
+        self,
+        cover: float,
+        margin: float = 0.0,
+        margin_px: float = 0.0,
+        max_height: float = 0.0,
+        seen: BoxArray | None = None,
+    ) -> BoxArray:
         """Boxes along each blob's upper outline: the blob is cut into strips STRIP of its
         height wide (about a head each), and each strip's box starts at the highest moving
         pixel of its columns and goes `cover` of the height moving there down (from that
@@ -179,7 +194,9 @@ class Motion:
         with `cover` 1 all strips follow the silhouette down to the blob's foot. A blob on
         top of others in its columns (a walker cut in parts) counts their height as its own.
         Grown on every side by `margin` of the strip's width, and by at least `margin_px`
-        (frame px)."""
+        (frame px). With `max_height` (frame px, 0 = none), a strip of a walker taller than
+        that in its own columns gets no band where it holds the centre of a box in `seen`
+        (a face found there, masked on its own)."""
         if cover <= 0 or not len(self.blobs):
             return np.zeros((0, 4), np.float32)
         out: list[list[float]] = []
@@ -206,15 +223,17 @@ class Motion:
                 ty = (y0 + t) / s
                 d = depth
                 if cover < 1.0:  # a band as deep as the walker in its own columns
-                    d = cover * ((y0 + int(low[c0 : c0 + step].max())) / s + below - ty)
-                out.append(
-                    [
-                        (x0 + c0) / s - m,
-                        ty - m,
-                        (x0 + min(c0 + step, sub.shape[1])) / s + m,
-                        min(ty + d, float(foot)) + m,
-                    ]
-                )
+                    tall = (y0 + int(low[c0 : c0 + step].max())) / s + below - ty
+                    d = cover * tall
+                band = [
+                    (x0 + c0) / s - m,
+                    ty - m,
+                    (x0 + min(c0 + step, sub.shape[1])) / s + m,
+                    min(ty + d, float(foot)) + m,
+                ]
+                if cover < 1.0 and 0 < max_height < tall and _holds_centre(band, seen):
+                    continue
+                out.append(band)
         return np.asarray(out, np.float32).reshape(-1, 4)
 
     def regions(self, cfg: MotionConfig, width: int, height: int) -> list[Box]:

@@ -102,6 +102,8 @@ class LiveSession(StreamSession):
         self._pending: deque[_Pending] = deque()
         self._cover = policy.motion_cover  # how far down each moving blob is masked
         self._cover_looked = policy.motion_cover_looked  # ... on a frame whose look is done
+        self._looked_max_px = policy.motion_looked_max_px  # ... and over taller walkers
+        self._looked_min_score = policy.motion_looked_min_score  # ... only where no face this sure
         self._face_margin_looked = policy.face_track_margin_looked  # held faces' margin, too
         self._outline = policy.motion_mask == "outline"
         sweeper = engine.sweeper
@@ -304,6 +306,8 @@ class LiveSession(StreamSession):
         f = p.frame
         dets, reasons = tracked.detections, tracked.reasons
         cover = self._cover
+        max_height = 0.0  # no band over tall walkers' faces its look found (0: none)
+        seen = None  # ... those faces, the look sure of them
         if not coarse and motion.moved:
             self._moving.inc()
         if self._look is not None:
@@ -313,7 +317,10 @@ class LiveSession(StreamSession):
                 self._looked.inc()
                 if cover < 1.0:
                     cover = min(cover, self._cover_looked)
+                    max_height = self._looked_max_px
             looked = self._look.remembered(f.seq, f.width, f.height)
+            if own_look:
+                seen = looked.boxes[looked.scores >= self._looked_min_score]
             if len(looked):
                 dets = Detections.concat([dets, looked])
                 reasons = np.concatenate(
@@ -329,8 +336,12 @@ class LiveSession(StreamSession):
         moving = None
         if self._motion is not None:
             m = self._motion.cfg
-            masks = motion.outline if self._outline else motion.masks
-            moving = masks(cover, m.mask_margin, m.mask_margin_px)
+            if self._outline:
+                if max_height and m.region_width:  # the look's detail, in frame px
+                    max_height *= max(1.0, f.width / m.region_width)
+                moving = motion.outline(cover, m.mask_margin, m.mask_margin_px, max_height, seen)
+            else:
+                moving = motion.masks(cover, m.mask_margin, m.mask_margin_px)
         r = self.redactor.redact(f, dets, reasons, moving, coarse_blocks=coarse)
         if coarse and r.status == FrameStatus.REDACTED:
             r.reason = why

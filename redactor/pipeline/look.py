@@ -21,7 +21,7 @@ from functools import partial
 
 import numpy as np
 
-from redactor.boxes import enlarge, merge_union
+from redactor.boxes import at_least, enlarge, merge_union
 from redactor.config import LookConfig, MotionConfig
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
@@ -186,7 +186,7 @@ class FrameLook:
         found = Detections.concat(parts) if parts else Detections.empty()
         if not len(found):
             return found
-        grown = enlarge(found.boxes, self.cfg.grow)
+        grown = at_least(enlarge(found.boxes, self.cfg.grow), self.cfg.min_box_px)
         return Detections(grown, found.scores, found.labels).clipped(width, height)
 
     def close(self) -> None:

@@ -342,3 +342,26 @@ def test_the_band_leaves_out_an_arm_beside_a_head_but_not_the_heads_edge() -> No
     assert not band[90:130, 175:205].any()  # the arm and bag show
     whole = _covered(motion.outline(1.0, 0.1, 3.0), fg.shape)
     assert whole[90:130, 170:205].all()  # the strict policy's silhouette keeps them
+
+
+def test_a_tall_walkers_band_goes_only_where_its_look_found_the_face() -> None:
+    """On a looked frame (`max_height`, `seen`): a walker taller than `max_height` whose strip
+    holds the centre of a face the look found has no band there (the face is masked on its
+    own); one whose look found nothing keeps it, and so does a walker at most that tall."""
+    fg = np.zeros((240, 320), np.uint8)
+    fg[40:220, 40:100] = 255  # near, 180 px tall
+    fg[120:180, 180:200] = 255  # far, 60 px
+    fg[170:180, 100:180] = 255  # a shadow joins them into one blob
+    motion = Motion(np.array([[40, 40, 200, 220]], np.float32), fg, 1.0, True)
+    faces = np.array([[62, 44, 78, 62], [184, 122, 196, 134]], np.float32)  # one on each head
+
+    def band(max_height: float, seen: np.ndarray | None, cover: float = 0.2) -> np.ndarray:
+        return _covered(motion.outline(cover, 0.1, 3.0, max_height, seen), fg.shape)
+
+    found = band(100.0, faces)
+    assert not found[40:76, 40:100].any()  # the near head's face is the look's to mask
+    assert found[120:132, 180:200].all()  # the far walker keeps its band
+    assert band(100.0, faces[1:])[40:76, 40:100].all()  # nothing found on the near one: kept
+    assert band(100.0, None)[40:76, 40:100].all()
+    assert band(0.0, faces)[40:76, 40:100].all()  # max_height 0: every band stays
+    assert band(100.0, faces, cover=1.0)[40:220, 40:100].all()  # silhouettes stay whole
