@@ -19,7 +19,7 @@ bench/eval_score.py: the referee does not share code with what it scores.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -243,8 +243,10 @@ def aligned_windows(
     return [(c, outer(c)) for c in cores]
 
 
-def centres_in(boxes: F32, cores: list[Region]) -> npt.NDArray[np.bool_]:
-    """Which boxes have their centre inside one of the cores (half-open, input px)."""
+def centres_in(
+    boxes: F32, cores: Sequence[tuple[float, float, float, float]]
+) -> npt.NDArray[np.bool_]:
+    """Which boxes have their centre inside one of the cores (x0, y0, x1, y1; half-open)."""
     keep = np.zeros(len(boxes), bool)
     cx = (boxes[:, 0] + boxes[:, 2]) / 2
     cy = (boxes[:, 1] + boxes[:, 3]) / 2

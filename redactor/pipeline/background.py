@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import merge_regions, region_area
+from redactor.boxes import centres_in, merge_regions, region_area
 from redactor.config import MotionConfig
 from redactor.types import BoxArray, Frame
 
@@ -61,14 +61,6 @@ def _stacked_feet(blobs: BoxArray) -> npt.NDArray[np.float32]:
             break
         feet = np.maximum(feet, lower)
     return feet
-
-
-def _holds_centre(box: list[float], boxes: BoxArray | None) -> bool:
-    """Whether `box` holds the centre of any of `boxes`."""
-    if boxes is None or not len(boxes):
-        return False
-    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
-    return bool(((cx >= box[0]) & (cx <= box[2]) & (cy >= box[1]) & (cy <= box[3])).any())
 
 
 def _without_sides(strips: list[tuple[int, int]], step: int, drop: float) -> list[tuple[int, int]]:
@@ -222,18 +214,19 @@ class Motion:
             for c0, t in strips:
                 ty = (y0 + t) / s
                 d = depth
+                tall = 0.0  # the walker's height in its own columns (a band's only)
                 if cover < 1.0:  # a band as deep as the walker in its own columns
                     tall = (y0 + int(low[c0 : c0 + step].max())) / s + below - ty
                     d = cover * tall
-                band = [
+                band = (
                     (x0 + c0) / s - m,
                     ty - m,
                     (x0 + min(c0 + step, sub.shape[1])) / s + m,
                     min(ty + d, float(foot)) + m,
-                ]
-                if cover < 1.0 and 0 < max_height < tall and _holds_centre(band, seen):
-                    continue
-                out.append(band)
+                )
+                if 0 < max_height < tall and seen is not None and centres_in(seen, [band]).any():
+                    continue  # the face found there is masked on its own
+                out.append(list(band))
         return np.asarray(out, np.float32).reshape(-1, 4)
 
     def regions(self, cfg: MotionConfig, width: int, height: int) -> list[Box]:

@@ -27,7 +27,7 @@ from redactor.pipeline.scheduler import DetectionScheduler
 from redactor.pipeline.stream import StreamOutput, StreamSession, StreamSpec
 from redactor.pipeline.sweep import StillMasks
 from redactor.track import TrackedFrame
-from redactor.types import Detections, Frame, FrameStatus, MaskReason
+from redactor.types import Detections, Frame, FrameStatus, Label, MaskReason
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +320,8 @@ class LiveSession(StreamSession):
                     max_height = self._looked_max_px
             looked = self._look.remembered(f.seq, f.width, f.height)
             if own_look:
-                seen = looked.boxes[looked.scores >= self._looked_min_score]
+                sure = (looked.scores >= self._looked_min_score) & (looked.labels == Label.FACE)
+                seen = looked.boxes[sure]
             if len(looked):
                 dets = Detections.concat([dets, looked])
                 reasons = np.concatenate(
