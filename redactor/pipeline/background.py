@@ -315,6 +315,12 @@ def small_bgr(frame: Frame, width: int) -> tuple[npt.NDArray[np.uint8], float]:
     return cv2.cvtColor(packed, cv2.COLOR_YUV2BGR_I420), sw / w  # type: ignore[return-value]
 
 
+def detail_scale(frame_width: int, region_width: int) -> float:
+    """The factor (<= 1) crops of a frame this wide are shrunk by to `region_width`'s
+    detail (MotionConfig.region_width); 1.0 for narrower frames or 0 (never)."""
+    return min(1.0, region_width / frame_width) if region_width > 0 else 1.0
+
+
 def fit_scale(boxes: list[Box], budget_px: int) -> float:
     """The one factor (<= 1) that shrinks every region so that together they hold at most
     `budget_px` pixels; 1.0 when they fit or without a budget (0)."""

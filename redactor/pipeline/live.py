@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from redactor.config import Limits
-from redactor.pipeline.background import BackgroundModel, Motion
+from redactor.pipeline.background import BackgroundModel, Motion, detail_scale
 from redactor.pipeline.decision import Action, Decision, Facts, Source, decide
 from redactor.pipeline.engine import Engine
 from redactor.pipeline.look import FrameLook
@@ -338,8 +338,7 @@ class LiveSession(StreamSession):
         if self._motion is not None:
             m = self._motion.cfg
             if self._outline:
-                if max_height and m.region_width:  # the look's detail, in frame px
-                    max_height *= max(1.0, f.width / m.region_width)
+                max_height /= detail_scale(f.width, m.region_width)  # in frame px
                 moving = motion.outline(cover, m.mask_margin, m.mask_margin_px, max_height, seen)
             else:
                 moving = motion.masks(cover, m.mask_margin, m.mask_margin_px)

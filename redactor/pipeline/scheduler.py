@@ -25,7 +25,7 @@ from redactor.config import MotionConfig
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
 from redactor.errors import InvalidDetections
-from redactor.pipeline.background import Box, Motion, fit_scale
+from redactor.pipeline.background import Box, Motion, detail_scale, fit_scale
 from redactor.pipeline.decision import Own
 from redactor.track import TrackedFrame, Tracker, TrackerParams
 from redactor.track.tracker import Reach
@@ -250,7 +250,7 @@ def look_closer(
     wider than `width` are first shrunk to that frame width's detail (0: never), then
     by one common factor where together they still exceed `budget_px` (0: no cap).
     With `pool`, the crops are detected on its threads at once."""
-    f0 = min(1.0, width / bgr.shape[1]) if width > 0 else 1.0
+    f0 = detail_scale(bgr.shape[1], width)
     f = f0 * fit_scale(regions, round(budget_px / (f0 * f0)) if budget_px > 0 else 0)
     one = partial(_look_at, detector, bgr, f)
     return list(pool.map(one, regions)) if pool is not None else [one(r) for r in regions]

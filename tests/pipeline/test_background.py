@@ -283,15 +283,22 @@ def test_outline_masks_follow_each_walker_in_a_merged_blob() -> None:
     assert len(motion.outline(0.0)) == 0  # policy: no moving masks
 
 
+def _near_and_far() -> Motion:
+    """A walker near the camera (rows 40-220, columns 40-100) and one far off, standing
+    further up the path (rows 120-180, columns 180-200), one blob through a shadow."""
+    fg = np.zeros((240, 320), np.uint8)
+    fg[40:220, 40:100] = 255
+    fg[120:180, 180:200] = 255
+    fg[170:180, 100:180] = 255  # the shadow
+    return Motion(np.array([[40, 40, 200, 220]], np.float32), fg, 1.0, True)
+
+
 def test_a_far_walker_merged_with_a_near_one_has_a_band_of_its_own_size() -> None:
     """A walker far off (60 px tall) beside a near one (180 px) in one blob: the band on
     each is `cover` of its own height, not of the blob's, which would take the far
     walker down to the knees."""
-    fg = np.zeros((240, 320), np.uint8)
-    fg[40:220, 40:100] = 255  # near, tall
-    fg[120:180, 180:200] = 255  # far, small, standing further up the path
-    fg[170:180, 100:180] = 255  # a shadow joins them into one blob
-    motion = Motion(np.array([[40, 40, 200, 220]], np.float32), fg, 1.0, True)
+    motion = _near_and_far()
+    fg = motion.fg
     band = _covered(motion.outline(0.35, 0.1, 3.0), fg.shape)
     assert band[40:100, 40:100].all()  # the near walker's head and shoulders
     assert band[120:139, 180:200].all()  # the far one's, by its own height
@@ -348,11 +355,8 @@ def test_a_tall_walkers_band_goes_only_where_its_look_found_the_face() -> None:
     """On a looked frame (`max_height`, `seen`): a walker taller than `max_height` whose strip
     holds the centre of a face the look found has no band there (the face is masked on its
     own); one whose look found nothing keeps it, and so does a walker at most that tall."""
-    fg = np.zeros((240, 320), np.uint8)
-    fg[40:220, 40:100] = 255  # near, 180 px tall
-    fg[120:180, 180:200] = 255  # far, 60 px
-    fg[170:180, 100:180] = 255  # a shadow joins them into one blob
-    motion = Motion(np.array([[40, 40, 200, 220]], np.float32), fg, 1.0, True)
+    motion = _near_and_far()
+    fg = motion.fg
     faces = np.array([[62, 44, 78, 62], [184, 122, 196, 134]], np.float32)  # one on each head
 
     def band(max_height: float, seen: np.ndarray | None, cover: float = 0.2) -> np.ndarray:

@@ -232,7 +232,7 @@ def test_at_a_high_rate_looks_too_late_to_mask_a_frame_stop() -> None:
 def test_a_looks_small_boxes_are_masked_at_least_min_box_px_each_way(min_box_px: float) -> None:
     """A small face's box is a few px off from frame to frame: it is masked at least
     `min_box_px` each way about its centre (after `grow`); larger boxes as grown."""
-    det = _Gated()  # a 10 px box in each crop
+    det = _Gated()
     det.open.set()
     look = _look(det, grow=1.5, min_box_px=min_box_px)
     try:
@@ -241,6 +241,7 @@ def test_a_looks_small_boxes_are_masked_at_least_min_box_px_each_way(min_box_px:
         own = job.result(5).boxes[0]
         (got,) = look.remembered(10, W, H).boxes
         np.testing.assert_allclose((got[:2] + got[2:]) / 2, (own[:2] + own[2:]) / 2, atol=1e-3)
-        np.testing.assert_allclose(got[2:] - got[:2], max(min_box_px, 15.0), atol=1e-3)
+        grown = 1.5 * (own[2:] - own[:2])
+        np.testing.assert_allclose(got[2:] - got[:2], np.maximum(min_box_px, grown), atol=1e-3)
     finally:
         look.close()
