@@ -114,6 +114,10 @@ class ClipResult:
     # frames before the first one masked by the policy alone (after the start's coarse mosaic)
     start_coarse: int = 0
     start_coarse_s: float = 0.0
+    # frames before the first one with no block of that mosaic (its moving blocks may show
+    # before: live.sweep.first_moving_share)
+    start_mosaic: int = 0
+    start_mosaic_s: float = 0.0
     # of the redacted frames on which something moved, those the server masked with their own
     # look (live.look): under 1 where looks did not fit the CPU and the full band masked more;
     # None where not read
@@ -283,6 +287,8 @@ def run_clip(
     start, start_s = lm.start_without_picture(live.first_redacted, live.frames_in, fps)
     fine = lm.first_fine_picture(live.masks, w, h, live.first_redacted)
     coarse, coarse_s = lm.start_without_picture(fine, live.frames_in, fps)
+    swept = lm.first_without_mosaic(live.masks, live.mask_reasons, w, h, live.first_redacted)
+    mosaic, mosaic_s = lm.start_without_picture(swept, live.frames_in, fps)
     looked_share = None
     if looked is not None:
         counts = looked()
@@ -321,6 +327,8 @@ def run_clip(
         start_s,
         coarse,
         coarse_s,
+        mosaic,
+        mosaic_s,
         looked_share,
     )
 
@@ -343,8 +351,9 @@ def picture_table(rows: Sequence[ClipResult]) -> str:
         "| clip | size | masked, all frames | masked, redacted frames | oracle (reference "
         f"x enlarge) | redacted / oracle | masked beyond reference x{lm.FAR:g} "
         f"| person bodies visible (HOG boxes) | fully masked at start (no picture) "
-        "| masked whole at start (coarse mosaic included) | frames that moved, with their own look |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| masked whole at start (coarse mosaic included) | still ground under the start's "
+        "mosaic | frames that moved, with their own look |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = "-" if r.masked_over_oracle is None else f"{r.masked_over_oracle:.1f}x"
@@ -355,6 +364,7 @@ def picture_table(rows: Sequence[ClipResult]) -> str:
             f"| {r.far_share:.1%} | {body} ({r.person_boxes}) "
             f"| {r.start_fully_masked} of {r.frames} ({r.start_s:.1f} s) "
             f"| {r.start_coarse} ({r.start_coarse_s:.1f} s) "
+            f"| {r.start_mosaic} ({r.start_mosaic_s:.1f} s) "
             f"| {'-' if r.looked_share is None else f'{r.looked_share:.0%}'} |"
         )
     return "\n".join(lines)

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from bench.eval_score import box_mask, coverage
 from bench.export_score import oracle_share as frame_oracle_share
 from redactor.boxes import enlarge
+from redactor.types import MaskReason
 
 F32 = npt.NDArray[np.float32]
 # Mask boxes of each answered frame, by sequence number (RelayResult.masks)
@@ -120,6 +121,21 @@ def first_fine_picture(
     """The first frame from the stream's first REDACTED one on that is not masked whole
     (its coarse start over): from there on, only the policy's masks."""
     return min(redacted_frames(masks, width, height, first_redacted), default=None)
+
+
+def first_without_mosaic(
+    masks: FrameBoxes,
+    reasons: Mapping[int, Sequence[int]],
+    width: int,
+    height: int,
+    first_redacted: int | None,
+) -> int | None:
+    """The first frame from the stream's first REDACTED one on with no box of the start's
+    mosaic at all: from there on still ground shows too (before it, blocks where something
+    moved may show, masked as moving ground)."""
+    redacted = redacted_frames(masks, width, height, first_redacted)
+    start = int(MaskReason.START)
+    return min((s for s in redacted if start not in reasons.get(s, ())), default=None)
 
 
 def start_without_picture(first_redacted: int | None, frames: int, fps: float) -> tuple[int, float]:

@@ -687,6 +687,7 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
                 _pct(c["body_visible"], 0) + f" ({c['person_boxes']})",
                 f"{c['start_fully_masked']} ({c['start_s']:.1f} s)",
                 f"{c.get('start_coarse', '-')} ({c.get('start_coarse_s', 0.0):.1f} s)",
+                f"{c.get('start_mosaic', '-')} ({c.get('start_mosaic_s', 0.0):.1f} s)",
                 _pct(c.get("looked_share"), 0),
             ]
         )
@@ -703,6 +704,7 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
             "person bodies visible (HOG boxes)",
             "no picture at start",
             "masked whole at start (coarse mosaic included)",
+            "still ground under the start's mosaic",
             "frames that moved, with their own look",
         ],
         rows,
@@ -712,8 +714,9 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
         "ones excluded), against the oracle's (the reference boxes grown by the policy's enlargement, "
         "every frame); the share masked beyond every reference box grown 2x; the lower 75% of OpenCV "
         "HOG person boxes on the original frames left unmasked (frames without picture count 0); "
-        "frames before the stream's first redacted one, and before its first one out of the "
-        "coarse mosaic of its start; of the redacted frames on which something moved, those the "
+        "frames before the stream's first redacted one, before its first one not wholly under "
+        "the coarse mosaic of its start (the blocks where something moved show), and before "
+        "its first one with no block of that mosaic; of the redacted frames on which something moved, those the "
         "server masked with their own look (below 100% where looks did not fit the CPU and the "
         "full band masked more).",
     ]

@@ -11,7 +11,9 @@ mean the same everywhere:
   overlapping boxes) and `merge_regions` (integer crop regions, united only
   where that saves pixels);
 - looking at parts of a frame: `aligned_windows` (a network input's windows around
-  regions, on its stride grid) and `centres_in`.
+  regions, on its stride grid) and `centres_in`;
+- a frame cut into square cells: `grid_block` (a mosaic's block) and `grid_rest` (the
+  cells not shown, as few boxes).
 
 The benchmarks' scoring (coverage of labelled boxes by a mask) stays in
 bench/eval_score.py: the referee does not share code with what it scores.
@@ -253,3 +255,32 @@ def centres_in(
     for x0, y0, x1, y1 in cores:
         keep |= (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
     return keep
+
+
+def grid_block(width: int, height: int, blocks: int) -> int:
+    """The side (px, even: whole chroma pixels) of a square grid with `blocks` cells across
+    the frame's long side."""
+    b = -(-max(width, height) // max(1, blocks))
+    return b + b % 2
+
+
+def grid_rest(shown: npt.NDArray[np.bool_], block: int, width: int, height: int) -> F32:
+    """The cells of a `block`-px grid over the frame (`shown` is rows x columns) that are
+    not shown, as boxes: each row's runs of such cells, a run merged down while the rows
+    below have the same run. Edge cells are clipped to the frame."""
+    open_: dict[tuple[int, int], int] = {}  # run (c0, c1) -> its first row
+    out: list[tuple[int, int, int, int]] = []
+    rows = shown.shape[0]
+    for r in range(rows + 1):
+        runs: set[tuple[int, int]] = set()
+        if r < rows:
+            hidden = np.concatenate([[False], ~shown[r], [False]]).astype(np.int8)
+            d = np.diff(hidden)
+            starts, ends = np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()
+            runs = set(zip(starts, ends, strict=True))
+        for run in [k for k in open_ if k not in runs]:
+            out.append((run[0], open_.pop(run), run[1], r))
+        for run in runs:
+            open_.setdefault(run, r)
+    boxes = np.asarray(out, np.float32).reshape(-1, 4) * block
+    return clip(boxes, width, height)

@@ -16,6 +16,8 @@ from redactor.boxes import (
     centres_in,
     clip,
     enlarge,
+    grid_block,
+    grid_rest,
     iou_matrix,
     merge_regions,
     merge_union,
@@ -483,3 +485,51 @@ def test_windows_of_near_regions_are_united_far_ones_kept_apart() -> None:
     far = aligned_windows([(0, 0, 40, 40), (500, 500, 540, 540)], 1.0, 1.0, 640, 640, 32, 64)
     assert sorted(c for c, _ in far) == [(0, 0, 64, 64), (480, 480, 544, 544)]
     assert aligned_windows([], 1.0, 1.0, 640, 640, 32, 64) == []
+
+
+@pytest.mark.parametrize(
+    ("w", "h", "blocks", "block"),
+    [(1920, 1080, 24, 80), (768, 576, 24, 32), (1280, 720, 24, 54), (250, 100, 12, 22)],
+)
+def test_a_grid_block_is_even_and_covers_the_long_side(
+    w: int, h: int, blocks: int, block: int
+) -> None:
+    assert grid_block(w, h, blocks) == block
+    assert block % 2 == 0 and block * blocks >= max(w, h)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 9),
+    st.integers(1, 9),
+    st.integers(2, 12),
+    st.integers(0, 11),
+    st.integers(0, 11),
+    st.randoms(use_true_random=False),
+)
+def test_grid_rest_covers_exactly_the_cells_not_shown_once(
+    rows: int, cols: int, block: int, cut_w: int, cut_h: int, rnd: object
+) -> None:
+    """The boxes, rasterised, are the hidden cells' pixels, each pixel under one box only;
+    the frame's last row and column of cells may be cut short."""
+    rng = np.random.default_rng(rnd.randrange(1 << 30))  # type: ignore[attr-defined]
+    shown = rng.random((rows, cols)) < 0.4
+    width = max(1, cols * block - min(cut_w, block - 1))
+    height = max(1, rows * block - min(cut_h, block - 1))
+    rest = grid_rest(shown, block, width, height)
+    count = np.zeros((height, width), int)
+    for x0, y0, x1, y1 in rest.astype(int):
+        assert x1 > x0 and y1 > y0
+        count[y0:y1, x0:x1] += 1
+    hidden = np.repeat(np.repeat(~shown, block, axis=0), block, axis=1)[:height, :width]
+    np.testing.assert_array_equal(count, hidden.astype(int))
+
+
+def test_grid_rest_merges_a_run_down_the_rows() -> None:
+    shown = np.array([[True, False, False], [True, False, False], [False, False, True]])
+    rest = grid_rest(shown, 10, 30, 30)
+    assert sorted(map(tuple, rest.tolist())) == [
+        (0.0, 20.0, 20.0, 30.0),
+        (10.0, 0.0, 30.0, 20.0),
+    ]
+    assert grid_rest(np.ones((2, 2), bool), 10, 20, 20).shape == (0, 4)

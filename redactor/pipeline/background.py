@@ -145,6 +145,31 @@ class Motion:
                 out[i] = float(np.count_nonzero(self.fg[y0:y1, x0:x1])) / ((x1 - x0) * (y1 - y0))
         return out
 
+    def moving_cells(
+        self, block: int, width: int, height: int, min_share: float
+    ) -> npt.NDArray[np.bool_]:
+        """Which cells of a `block`-px grid over the frame (rows x columns) moved: at least
+        `min_share` of the cell (and some of it) is foreground of a kept blob. No cell
+        while the model is not trusted, nor with `min_share` 0."""
+        rows, cols = -(-height // block), -(-width // block)
+        out = np.zeros((rows, cols), bool)
+        if not self.trusted or not len(self.blobs) or min_share <= 0:
+            return out
+        fg = np.zeros(self.fg.shape, np.uint8)  # foreground of the kept blobs only
+        for b in self.blobs:
+            x0, y0, x1, y1 = self.work_box(b)
+            fg[y0:y1, x0:x1] = self.fg[y0:y1, x0:x1] > 0
+        ii = cv2.integral(fg).astype(np.int64)
+        h, w = self.fg.shape[:2]
+        xs = np.clip(np.round(np.minimum(np.arange(cols + 1) * block, width) * self.scale), 0, w)
+        ys = np.clip(np.round(np.minimum(np.arange(rows + 1) * block, height) * self.scale), 0, h)
+        xs, ys = xs.astype(np.intp), ys.astype(np.intp)
+        s = ii[ys[1:, None], xs[None, 1:]] - ii[ys[:-1, None], xs[None, 1:]]
+        s -= ii[ys[1:, None], xs[None, :-1]] - ii[ys[:-1, None], xs[None, :-1]]
+        area = np.maximum(np.diff(ys)[:, None] * np.diff(xs)[None, :], 1)
+        out[:] = (s > 0) & (s >= min_share * area)
+        return out
+
     def work_box(self, box: npt.NDArray[np.float32]) -> Box:
         """A frame-px box at the model's work size, outward to whole pixels, within the picture."""
         h, w = self.fg.shape

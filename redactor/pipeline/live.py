@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from redactor.boxes import grid_block
 from redactor.config import Limits
 from redactor.pipeline.background import BackgroundModel, Motion, detail_scale
 from redactor.pipeline.decision import Action, Decision, Facts, Source, decide
@@ -110,6 +111,7 @@ class LiveSession(StreamSession):
         self._still = StillMasks(sweeper, engine.config.live.sweep) if sweeper is not None else None
         # until the first sweep, frames go out under a coarse mosaic (0: fully masked)
         self._coarse_blocks = engine.config.live.sweep.first_mosaic_blocks if self._still else 0
+        self._coarse_moving = engine.config.live.sweep.first_moving_share  # ... but what moves
         self.stats = LiveStats()
         # the server's counts, for operators: how many frames that moved had their own look
         self._moving, self._looked = engine.metrics.live_moving, engine.metrics.live_looked
@@ -342,7 +344,11 @@ class LiveSession(StreamSession):
                 moving = motion.outline(cover, m.mask_margin, m.mask_margin_px, max_height, seen)
             else:
                 moving = motion.masks(cover, m.mask_margin, m.mask_margin_px)
-        r = self.redactor.redact(f, dets, reasons, moving, coarse_blocks=coarse)
+        shown = None  # under the start's mosaic, the blocks that moved show as moving ground
+        if coarse and moving is not None:
+            block = grid_block(f.width, f.height, coarse)
+            shown = motion.moving_cells(block, f.width, f.height, self._coarse_moving)
+        r = self.redactor.redact(f, dets, reasons, moving, coarse_blocks=coarse, coarse_shown=shown)
         if coarse and r.status == FrameStatus.REDACTED:
             r.reason = why
         if r.status == FrameStatus.FULLY_MASKED:

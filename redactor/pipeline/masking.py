@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor import kernels
-from redactor.boxes import clip, enlarge
+from redactor.boxes import clip, enlarge, grid_block, grid_rest
 from redactor.config import PolicyConfig
 from redactor.types import Detections, Frame, Label, MaskReason, Masks
 
@@ -68,16 +68,27 @@ def mask_everything(frame: Frame, color: tuple[int, int, int] = (0, 0, 0)) -> No
         frame.planes[1][..., 1] = v
 
 
-def mask_coarse(frame: Frame, masks: Masks, blocks: int) -> Masks:
-    """Pixelates the whole of `frame` in place, `blocks` blocks across its long side, and
-    returns `masks` with that frame-sized mask first (reason START). The masks are still
-    to be applied on top, at the policy's own strength."""
-    whole = np.array([[0, 0, frame.width, frame.height]], np.float32)
-    _mask_boxes(frame, whole, style=kernels.Style.PIXELATE, strength=float(blocks))
+def mask_coarse(
+    frame: Frame, masks: Masks, blocks: int, shown: npt.NDArray[np.bool_] | None = None
+) -> Masks:
+    """Pixelates `frame` in place, `blocks` blocks across its long side, but for the cells
+    of that grid in `shown` (rows x columns; what moves at a stream's start, left to the
+    moving ground's masks), and returns `masks` with the mosaic's boxes first (reason
+    START). The masks are still to be applied on top, at the policy's own strength."""
+    w, h = frame.width, frame.height
+    block = grid_block(w, h, blocks)
+    if shown is None or not shown.any():
+        rest = np.array([[0, 0, w, h]], np.float32)
+    else:
+        rest = grid_rest(shown, block, w, h)
+    for box in rest:
+        # each box starts on the grid; this strength gives it the grid's block exactly
+        long = float(max(box[2] - box[0], box[3] - box[1]))
+        _mask_boxes(frame, box[None], style=kernels.Style.PIXELATE, strength=long / (block - 0.5))
     return Masks(
-        np.concatenate([whole, masks.boxes]),
-        np.concatenate([np.zeros(1, np.int8), masks.labels]),
-        np.concatenate([np.full(1, int(MaskReason.START), np.int8), masks.reasons]),
+        np.concatenate([rest, masks.boxes]),
+        np.concatenate([np.zeros(len(rest), np.int8), masks.labels]),
+        np.concatenate([np.full(len(rest), int(MaskReason.START), np.int8), masks.reasons]),
         ellipse=masks.ellipse,
         zones=masks.zones,
     )

@@ -13,6 +13,7 @@ from bench.live import ClipResult, masked_share, picture_table
 from bench.live_people import detector, find_people
 from bench.report import _live_picture
 from redactor.data import data_dir
+from redactor.types import MaskReason
 
 W, H = 100, 50
 FULL = [(0.0, 0.0, float(W), float(H))]  # how the server sends a fully masked frame
@@ -134,7 +135,7 @@ def clip() -> ClipResult:
         0.5, redacted_frames=4, masked_share_redacted=0.1, oracle_enlarge=1.3,
         oracle_share=0.02, masked_over_oracle=5.0, far_share=0.07, person_boxes=8,
         body_visible=0.6, start_fully_masked=1, start_s=0.1, start_coarse=3, start_coarse_s=0.3,
-        looked_share=0.75,
+        start_mosaic=4, start_mosaic_s=0.4, looked_share=0.75,
     )  # fmt: skip
 
 
@@ -142,11 +143,11 @@ def test_the_picture_tables_show_each_figure() -> None:
     md = picture_table([clip()])
     for figure in ("10.0% (4 frames)", "2.00% (x1.3)", "5.0x", "7.0%", "60% (8)", "1 of 5 (0.1 s)"):
         assert figure in md, figure
-    assert "| 3 (0.3 s) | 75% |" in md
+    assert "| 3 (0.3 s) | 4 (0.4 s) | 75% |" in md
     report = "\n".join(_live_picture([asdict(clip())]))
     for figure in ("10.0% (4 frames)", "2.00% (x1.3)", "5.0x", "7.0%", "60% (8)", "1 (0.1 s)"):
         assert figure in report, figure
-    assert "3 (0.3 s)" in report and "75%" in report
+    assert "3 (0.3 s)" in report and "4 (0.4 s)" in report and "75%" in report
 
 
 def test_reports_from_before_these_figures_show_no_picture_table() -> None:
@@ -179,3 +180,16 @@ def test_the_first_fine_picture_comes_after_the_coarse_start() -> None:
     assert lm.first_fine_picture(masks, W, H, 1) == 3
     assert lm.first_fine_picture(masks, W, H, None) is None
     assert lm.first_fine_picture({0: FULL, 1: coarse}, W, H, 1) is None
+
+
+def test_still_ground_shows_from_the_first_frame_without_a_block_of_the_mosaic() -> None:
+    """Under the start's mosaic the blocks where something moved may show: such a frame
+    has picture, but its still ground shows only once no START box is left."""
+    start, face = int(MaskReason.START), int(MaskReason.DETECTED)
+    part = [(0.0, 0.0, 100.0, 20.0), (0.0, 20.0, 50.0, 50.0), (10.0, 10.0, 20.0, 20.0)]
+    masks = {0: FULL, 1: part, 2: part, 3: [(10.0, 10.0, 20.0, 20.0)], 4: []}
+    reasons = {0: [0], 1: [start, start, face], 2: [start, start, face], 3: [face], 4: []}
+    assert lm.first_fine_picture(masks, W, H, 1) == 1
+    assert lm.first_without_mosaic(masks, reasons, W, H, 1) == 3
+    assert lm.first_without_mosaic(masks, reasons, W, H, None) is None
+    assert lm.first_without_mosaic({1: part}, {1: [start, start, face]}, W, H, 1) is None

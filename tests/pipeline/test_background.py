@@ -369,3 +369,20 @@ def test_a_tall_walkers_band_goes_only_where_its_look_found_the_face() -> None:
     assert band(100.0, None)[40:76, 40:100].all()
     assert band(0.0, faces)[40:76, 40:100].all()  # max_height 0: every band stays
     assert band(100.0, faces, cover=1.0)[40:220, 40:100].all()  # silhouettes stay whole
+
+
+def test_the_cells_that_moved_are_those_of_kept_blobs_over_the_share() -> None:
+    """Work px are half frame px: a 20 px cell is 10x10 work px. The walker's blob fills
+    cell (1, 1) and a sliver of (1, 2); foreground outside every kept blob (a blob too
+    small to keep) shows no cell."""
+    fg = np.zeros((40, 60), np.uint8)
+    fg[10:20, 10:22] = 255  # the walker: all of cell (1, 1), 2 of 10 columns of (1, 2)
+    fg[30:35, 50:55] = 255  # left out of the blobs
+    motion = Motion(np.array([[20, 20, 44, 40]], np.float32), fg, 0.5, True)
+    cells = motion.moving_cells(20, 120, 80, 0.1)
+    assert cells.shape == (4, 6)
+    assert cells[1, 1] and cells[1, 2] and cells.sum() == 2
+    assert motion.moving_cells(20, 120, 80, 0.5).sum() == 1  # the sliver is 20% of its cell
+    assert not motion.moving_cells(20, 120, 80, 0.0).any()  # 0: every block coarse
+    untrusted = Motion(motion.blobs, fg, 0.5, False)
+    assert not untrusted.moving_cells(20, 120, 80, 0.1).any()

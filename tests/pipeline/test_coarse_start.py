@@ -58,3 +58,33 @@ def test_the_start_box_is_not_masked_again_at_the_policys_strength() -> None:
     apply_masks(frame, masks, PolicyConfig())
     np.testing.assert_array_equal(frame.planes[0], before)
     assert len(np.unique(before.reshape(-1, 3), axis=0)) > 50
+
+
+@pytest.mark.parametrize("layout", ["bgr", "i420"])
+def test_cells_shown_keep_their_pixels_and_the_rest_is_the_whole_frames_mosaic(
+    layout: str,
+) -> None:
+    """What moved at a stream's start shows (the moving ground's masks go on top); every
+    other pixel is exactly what the mosaic of the whole frame makes of it: the same blocks
+    on the same grid, nothing finer where a shown cell ends."""
+    bgr = _picture()
+    block = 20  # 12 blocks across 240 px
+    shown = np.zeros((H // block, W // block), bool)
+    shown[2:5, 3] = shown[4, 4:6] = shown[7, 11] = True
+
+    def frame() -> Frame:
+        return Frame.from_bgr(bgr.copy()) if layout == "bgr" else _i420(bgr)
+
+    whole, part = frame(), frame()
+    mask_coarse(whole, masks_for(Detections.empty(), PolicyConfig(), W, H), 12)
+    masks = mask_coarse(part, masks_for(Detections.empty(), PolicyConfig(), W, H), 12, shown)
+    assert (masks.reasons == int(MaskReason.START)).all() and len(masks) > 1
+    original = frame()
+    for got, coarse, orig in zip(part.planes, whole.planes, original.planes, strict=True):
+        s = W // got.shape[1]  # chroma planes are half size
+        cells = np.repeat(np.repeat(shown, block // s, axis=0), block // s, axis=1)
+        if got.ndim == 3:
+            cells = cells[..., None].repeat(got.shape[2], axis=2)
+        np.testing.assert_array_equal(got[cells], orig[cells])
+        np.testing.assert_array_equal(got[~cells], coarse[~cells])
+    assert not (part.planes[0] == whole.planes[0]).all()

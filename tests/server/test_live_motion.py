@@ -342,12 +342,13 @@ class _SlowThorough(_Thorough):
         return super().detect(bgr)
 
 
-@pytest.mark.parametrize("start", ["coarse", "black", "no wait"])
+@pytest.mark.parametrize("start", ["coarse", "coarse still", "black", "no wait"])
 def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
     """What stands still is unknown until the stream's first sweep is done. With
     live.sweep.wait_first (the default) every frame before it goes out under a coarse
-    mosaic of the whole frame (first_mosaic_blocks; without waiting for the sweep), or
-    fully masked (0; waiting for it within the budget's share), so the
+    mosaic (first_mosaic_blocks; without waiting for the sweep), but for the blocks
+    where something moved, masked as moving ground is (first_moving_share; 0: the whole
+    frame), or fully masked (0 blocks; waiting for it within the budget's share), so the
     poster's face, which only the sweep finds, never shows; without it those frames go
     out masked from motion and detection alone, and the poster shows on them."""
     thorough = _SlowThorough(2.5)
@@ -356,7 +357,8 @@ def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
         interval_s=0.5,
         busy_share=1.0,
         wait_first=start != "no wait",
-        first_mosaic_blocks=24 if start == "coarse" else 0,
+        first_mosaic_blocks=0 if start == "black" else 24,
+        first_moving_share=0.0 if start == "coarse still" else 0.1,
     )
     cfg = cfg.model_copy(update={"live": LiveConfig(sweep=sweep)})
     running = _serve(cfg, thorough)
@@ -371,7 +373,7 @@ def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
     assert len(before) >= 5, "the sweep was not slower than a few frames"
     shown = []
     for o in outs:
-        if o.status == pb.FRAME_STATUS_REDACTED and not o.status_reason:
+        if o.status == pb.FRAME_STATUS_REDACTED:
             img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
             if (img[30:54, 250:270] == (140, 120, 100)).all(axis=2).any():
                 shown.append(o.seq)
@@ -380,16 +382,37 @@ def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
             o.status_reason for o in before
         ]
         assert any("first sweep" in o.status_reason for o in before)
-    if start == "coarse":
+    if start.startswith("coarse"):
         coarse = [o for o in before if o.status == pb.FRAME_STATUS_REDACTED]
         assert len(coarse) >= len(before) - 2, [o.status_reason for o in before]
+        walking = []  # frames on which the walker's body shows
         for o in coarse:
             assert o.status_reason.startswith("coarse mosaic: "), o.status_reason
             assert o.masks[0].reason == pb.MASK_REASON_START
             img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
-            # nothing finer than the mosaic's blocks (about 13 px): the walker's texture,
-            # thousands of colours, and the poster are gone; the motion masks add a few
-            assert len(np.unique(img.reshape(-1, 3), axis=0)) <= 24 * 18 + 40, o.seq
+            if start == "coarse still":
+                # nothing finer than the mosaic's blocks (about 13 px): the walker's texture,
+                # thousands of colours, and the poster are gone; the motion masks add a few
+                assert len(np.unique(img.reshape(-1, 3), axis=0)) <= 24 * 18 + 40, o.seq
+                continue
+            # outside the mosaic's boxes, only the walker's blocks (14 px, one each side) and
+            # those it left in the model's first frames (seen moving as the ground shows again)
+            fine = np.ones((H, W), bool)
+            for m in o.masks:
+                if m.reason == pb.MASK_REASON_START:
+                    fine[int(m.box.y0) : int(m.box.y1), int(m.box.x0) : int(m.box.x1)] = False
+            x = 10 + 4 * o.seq
+            near = np.zeros((H, W), bool)
+            near[100 - 14 : 100 + WALKER[1] + 14, : x + WALKER[0] + 14] = True
+            assert not (fine & ~near).any(), f"frame {o.seq}: still ground out of the mosaic"
+            rows = _walker_rows_shown(o)
+            top = int(WALKER[1] * PolicyConfig().motion_cover)  # no look under the mosaic
+            assert not rows[:top].any(), f"frame {o.seq}: top of the walker shows"
+            if rows[WALKER[1] // 2 :].all():
+                walking.append(o.seq)
+        if start == "coarse":
+            warm = Config().live.motion.warmup_frames
+            assert len(walking) >= len(coarse) - warm - 2, (walking, [o.seq for o in coarse])
         assert not [o for o in before if o.status == pb.FRAME_STATUS_FULLY_MASKED][2:]
         # under the mosaic a frame does not wait for the sweep, which would show at most
         # one frame of picture sooner (a wait here is half the budget)
