@@ -101,7 +101,7 @@ class ClipResult:
     )
     # What the masks cost the picture (issue 24; bench/live_metrics.py). masked_share above
     # counts a fully masked frame as 1; this is over the frames that carry picture only.
-    redacted_frames: int = 0
+    redacted_frames: int = 0  # past the start's mosaic (no START box)
     masked_share_redacted: float = 0.0
     oracle_enlarge: float = 0.0  # the route's policy enlargement, applied to the reference
     oracle_share: float = 0.0  # mean share under the reference boxes grown by it
@@ -122,6 +122,10 @@ class ClipResult:
     # look (live.look): under 1 where looks did not fit the CPU and the full band masked more;
     # None where not read
     looked_share: float | None = None
+    # frames with picture under the start's mosaic (its moving blocks shown), and their
+    # mean masked share (mosaic included); None where there were none
+    mosaic_frames: int = 0
+    mosaic_share: float | None = None
 
 
 def reference(
@@ -281,7 +285,11 @@ def run_clip(
     steady, steady_missed = leaks(ref, live.masks, w, h, first=first)
     enlargement = PolicyRouter(Config().policy).for_recipient(RECIPIENT).policy.enlarge
     redacted = lm.redacted_frames(live.masks, w, h, live.first_redacted)
-    masked_redacted = lm.mean_share(redacted, w, h)
+    # the policy's masks alone; the frames whose moving blocks showed through the start's
+    # mosaic count for bodies and the start, their mosaic's share apart
+    policy_only = lm.past_mosaic(redacted, live.mask_reasons)
+    masked_redacted = lm.mean_share(policy_only, w, h)
+    mosaic_frames = {s: m for s, m in redacted.items() if s not in policy_only}
     oracle = lm.oracle_share(ref, w, h, enlargement)
     visible, boxes = lm.body_visibility(persons, redacted, w, h)
     start, start_s = lm.start_without_picture(live.first_redacted, live.frames_in, fps)
@@ -315,12 +323,12 @@ def run_clip(
         steady_missed,
         steady_missed / steady if steady else 0.0,
         live.percentile(99, first),
-        len(redacted),
+        len(policy_only),
         masked_redacted,
         enlargement,
         oracle,
         masked_redacted / oracle if oracle else None,
-        lm.far_share(redacted, ref, w, h),
+        lm.far_share(policy_only, ref, w, h),
         boxes,
         visible,
         start,
@@ -330,6 +338,8 @@ def run_clip(
         mosaic,
         mosaic_s,
         looked_share,
+        len(mosaic_frames),
+        lm.mean_share(mosaic_frames, w, h) if mosaic_frames else None,
     )
 
 
@@ -348,12 +358,14 @@ def looked_counts(server: ServerProcess) -> Callable[[], tuple[float, float]]:
 def picture_table(rows: Sequence[ClipResult]) -> str:
     """What the masks cost the picture, per clip (issue 24): Markdown."""
     lines = [
-        "| clip | size | masked, all frames | masked, redacted frames | oracle (reference "
+        "| clip | size | masked, all frames | masked, redacted frames past the start's mosaic "
+        "| oracle (reference "
         f"x enlarge) | redacted / oracle | masked beyond reference x{lm.FAR:g} "
         f"| person bodies visible (HOG boxes) | fully masked at start (no picture) "
         "| masked whole at start (coarse mosaic included) | still ground under the start's "
-        "mosaic | frames that moved, with their own look |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "mosaic | masked with that mosaic, frames shown under it "
+        "| frames that moved, with their own look |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = "-" if r.masked_over_oracle is None else f"{r.masked_over_oracle:.1f}x"
@@ -365,6 +377,7 @@ def picture_table(rows: Sequence[ClipResult]) -> str:
             f"| {r.start_fully_masked} of {r.frames} ({r.start_s:.1f} s) "
             f"| {r.start_coarse} ({r.start_coarse_s:.1f} s) "
             f"| {r.start_mosaic} ({r.start_mosaic_s:.1f} s) "
+            f"| {'-' if r.mosaic_share is None else f'{r.mosaic_share:.0%}'} ({r.mosaic_frames}) "
             f"| {'-' if r.looked_share is None else f'{r.looked_share:.0%}'} |"
         )
     return "\n".join(lines)

@@ -123,6 +123,16 @@ def first_fine_picture(
     return min(redacted_frames(masks, width, height, first_redacted), default=None)
 
 
+def past_mosaic(
+    redacted: Mapping[int, F32], reasons: Mapping[int, Sequence[int]]
+) -> dict[int, F32]:
+    """The redacted frames with no box of the start's mosaic: the policy's masks alone.
+    The masked share is measured on these (under the mosaic most of the frame is masked
+    by design; the start has columns of its own)."""
+    start = int(MaskReason.START)
+    return {s: m for s, m in redacted.items() if start not in reasons.get(s, ())}
+
+
 def first_without_mosaic(
     masks: FrameBoxes,
     reasons: Mapping[int, Sequence[int]],

@@ -688,6 +688,7 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
                 f"{c['start_fully_masked']} ({c['start_s']:.1f} s)",
                 f"{c.get('start_coarse', '-')} ({c.get('start_coarse_s', 0.0):.1f} s)",
                 f"{c.get('start_mosaic', '-')} ({c.get('start_mosaic_s', 0.0):.1f} s)",
+                _pct(c.get("mosaic_share"), 0) + f" ({c.get('mosaic_frames', 0)})",
                 _pct(c.get("looked_share"), 0),
             ]
         )
@@ -697,7 +698,7 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
         [
             "clip",
             "size",
-            "masked, redacted frames",
+            "masked, redacted frames past the start's mosaic",
             "oracle (reference x enlarge)",
             "redacted / oracle",
             "masked beyond reference x2",
@@ -705,18 +706,20 @@ def _live_picture(clips: list[dict[str, Any]]) -> list[str]:
             "no picture at start",
             "masked whole at start (coarse mosaic included)",
             "still ground under the start's mosaic",
+            "masked with that mosaic, frames shown under it",
             "frames that moved, with their own look",
         ],
         rows,
     ) + [
         "",
         "What the masks cost the picture: the masked share over redacted frames only (fully masked "
-        "ones excluded), against the oracle's (the reference boxes grown by the policy's enlargement, "
+        "ones, and those under the start's mosaic, excluded), against the oracle's (the reference boxes grown by the policy's enlargement, "
         "every frame); the share masked beyond every reference box grown 2x; the lower 75% of OpenCV "
         "HOG person boxes on the original frames left unmasked (frames without picture count 0); "
         "frames before the stream's first redacted one, before its first one not wholly under "
         "the coarse mosaic of its start (the blocks where something moved show), and before "
-        "its first one with no block of that mosaic; of the redacted frames on which something moved, those the "
+        "its first one with no block of that mosaic, and the masked share of the frames shown "
+        "under it (their moving blocks); of the redacted frames on which something moved, those the "
         "server masked with their own look (below 100% where looks did not fit the CPU and the "
         "full band masked more).",
     ]

@@ -135,7 +135,8 @@ def clip() -> ClipResult:
         0.5, redacted_frames=4, masked_share_redacted=0.1, oracle_enlarge=1.3,
         oracle_share=0.02, masked_over_oracle=5.0, far_share=0.07, person_boxes=8,
         body_visible=0.6, start_fully_masked=1, start_s=0.1, start_coarse=3, start_coarse_s=0.3,
-        start_mosaic=4, start_mosaic_s=0.4, looked_share=0.75,
+        start_mosaic=4, start_mosaic_s=0.4, looked_share=0.75, mosaic_frames=2,
+        mosaic_share=0.9,
     )  # fmt: skip
 
 
@@ -143,11 +144,12 @@ def test_the_picture_tables_show_each_figure() -> None:
     md = picture_table([clip()])
     for figure in ("10.0% (4 frames)", "2.00% (x1.3)", "5.0x", "7.0%", "60% (8)", "1 of 5 (0.1 s)"):
         assert figure in md, figure
-    assert "| 3 (0.3 s) | 4 (0.4 s) | 75% |" in md
+    assert "| 3 (0.3 s) | 4 (0.4 s) | 90% (2) | 75% |" in md
     report = "\n".join(_live_picture([asdict(clip())]))
     for figure in ("10.0% (4 frames)", "2.00% (x1.3)", "5.0x", "7.0%", "60% (8)", "1 (0.1 s)"):
         assert figure in report, figure
-    assert "3 (0.3 s)" in report and "4 (0.4 s)" in report and "75%" in report
+    assert "3 (0.3 s)" in report and "4 (0.4 s)" in report and "90% (2)" in report
+    assert "75%" in report
 
 
 def test_reports_from_before_these_figures_show_no_picture_table() -> None:
@@ -193,3 +195,12 @@ def test_still_ground_shows_from_the_first_frame_without_a_block_of_the_mosaic()
     assert lm.first_without_mosaic(masks, reasons, W, H, 1) == 3
     assert lm.first_without_mosaic(masks, reasons, W, H, None) is None
     assert lm.first_without_mosaic({1: part}, {1: [start, start, face]}, W, H, 1) is None
+
+
+def test_the_masked_share_leaves_out_the_frames_under_the_starts_mosaic() -> None:
+    start, face = int(MaskReason.START), int(MaskReason.DETECTED)
+    part = lm.as_boxes([(0.0, 0.0, 100.0, 40.0), (10.0, 10.0, 20.0, 20.0)])
+    redacted = {1: part, 2: lm.as_boxes([(10.0, 10.0, 20.0, 20.0)])}
+    kept = lm.past_mosaic(redacted, {1: [start, face], 2: [face]})
+    assert list(kept) == [2]
+    assert lm.mean_share(kept, W, H) == pytest.approx(0.02)
