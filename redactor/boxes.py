@@ -12,8 +12,8 @@ mean the same everywhere:
   where that saves pixels);
 - looking at parts of a frame: `aligned_windows` (a network input's windows around
   regions, on its stride grid) and `centres_in`;
-- a frame cut into square cells: `grid_block` (a mosaic's block) and `grid_rest` (the
-  cells not shown, as few boxes).
+- a frame cut into square cells: `grid_block` (a mosaic's block), `grid_touched` (the
+  cells boxes reach into) and `grid_rest` (the cells not shown, as few boxes).
 
 The benchmarks' scoring (coverage of labelled boxes by a mask) stays in
 bench/eval_score.py: the referee does not share code with what it scores.
@@ -262,6 +262,16 @@ def grid_block(width: int, height: int, blocks: int) -> int:
     the frame's long side."""
     b = -(-max(width, height) // max(1, blocks))
     return b + b % 2
+
+
+def grid_touched(boxes: F32, block: int, rows: int, cols: int) -> npt.NDArray[np.bool_]:
+    """Which cells of a `block`-px grid (rows x columns) hold some pixel of a box."""
+    out = np.zeros((rows, cols), bool)
+    for x0, y0, x1, y1 in np.asarray(boxes, np.float64).reshape(-1, 4):
+        if x1 > x0 and y1 > y0:
+            c0, r0 = max(0, int(x0 // block)), max(0, int(y0 // block))
+            out[r0 : int(np.ceil(y1 / block)), c0 : int(np.ceil(x1 / block))] = True
+    return out
 
 
 def grid_rest(shown: npt.NDArray[np.bool_], block: int, width: int, height: int) -> F32:

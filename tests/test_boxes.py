@@ -18,6 +18,7 @@ from redactor.boxes import (
     enlarge,
     grid_block,
     grid_rest,
+    grid_touched,
     iou_matrix,
     merge_regions,
     merge_union,
@@ -533,3 +534,14 @@ def test_grid_rest_merges_a_run_down_the_rows() -> None:
         (10.0, 0.0, 30.0, 20.0),
     ]
     assert grid_rest(np.ones((2, 2), bool), 10, 20, 20).shape == (0, 4)
+
+
+def test_grid_touched_holds_the_cells_a_box_reaches_into() -> None:
+    boxes = np.array(
+        [[5.0, 5.0, 20.0, 10.0], [-4.0, 25.0, 1.0, 40.0], [7.0, 7.0, 7.0, 9.0]], np.float32
+    )
+    touched = grid_touched(boxes, 10, 4, 3)
+    expected = np.zeros((4, 3), bool)
+    expected[0, 0:2] = True  # x 5-20 ends on a cell's edge: columns 0 and 1
+    expected[2:4, 0] = True  # cut at the frame's left edge, rows 25-40
+    np.testing.assert_array_equal(touched, expected)  # the empty box touches nothing

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import centres_in, merge_regions, region_area
+from redactor.boxes import centres_in, grid_touched, merge_regions, region_area
 from redactor.config import MotionConfig
 from redactor.types import BoxArray, Frame
 
@@ -169,6 +169,19 @@ class Motion:
         area = np.maximum(np.diff(ys)[:, None] * np.diff(xs)[None, :], 1)
         out[:] = (s > 0) & (s >= min_share * area)
         return out
+
+    def shown_cells(
+        self, cell: int, width: int, height: int, min_share: float, bands: BoxArray
+    ) -> npt.NDArray[np.bool_]:
+        """The cells of a `cell`-px grid that show through the start's mosaic: those that
+        moved (`moving_cells`) below the `bands` (frame px) and the band's own depth
+        above each: a head that stands still above a moving arm or shoulder is no blob's,
+        and nothing but the mosaic covers it."""
+        shown = self.moving_cells(cell, width, height, min_share)
+        above = np.asarray(bands, np.float32).reshape(-1, 4).copy()
+        above[:, 1] -= above[:, 3] - above[:, 1]
+        shown &= ~grid_touched(above, cell, *shown.shape)
+        return shown
 
     def work_box(self, box: npt.NDArray[np.float32]) -> Box:
         """A frame-px box at the model's work size, outward to whole pixels, within the picture."""

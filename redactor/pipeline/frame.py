@@ -70,11 +70,13 @@ class FrameRedactor:
         moving: npt.NDArray[np.float32] | None = None,
         coarse_blocks: int = 0,
         coarse_shown: npt.NDArray[np.bool_] | None = None,
+        coarse_cell: int = 0,
     ) -> Redacted:
         """Masks `frame` in place. Pass `detections` (and why each is masked) to skip
         detection: tracked frames; `moving`: boxes of what moved, masked as they are;
         `coarse_blocks`: the whole frame first under a mosaic of that many blocks across,
-        but for the grid's `coarse_shown` cells (what moves, masked as moving ground)."""
+        but for the `coarse_shown` cells of a `coarse_cell`-px grid (what moves, masked as
+        moving ground)."""
         t0 = time.perf_counter()
         found = Detections.empty()
         try:
@@ -90,7 +92,7 @@ class FrameRedactor:
                 moving,
             )
             if coarse_blocks > 0:
-                masks = mask_coarse(frame, masks, coarse_blocks, coarse_shown)
+                masks = mask_coarse(frame, masks, coarse_blocks, coarse_shown, coarse_cell)
             apply_masks(frame, masks, self.policy.policy)
             return Redacted(frame, found, masks, FrameStatus.REDACTED, "", detect_ms)
         except Exception as e:  # noqa: BLE001 - any failure fails closed

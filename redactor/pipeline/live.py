@@ -344,11 +344,13 @@ class LiveSession(StreamSession):
                 moving = motion.outline(cover, m.mask_margin, m.mask_margin_px, max_height, seen)
             else:
                 moving = motion.masks(cover, m.mask_margin, m.mask_margin_px)
-        shown = None  # under the start's mosaic, the blocks that moved show as moving ground
+        shown, cell = None, 0  # under the start's mosaic, half blocks that moved show
         if coarse and moving is not None:
-            block = grid_block(f.width, f.height, coarse)
-            shown = motion.moving_cells(block, f.width, f.height, self._coarse_moving)
-        r = self.redactor.redact(f, dets, reasons, moving, coarse_blocks=coarse, coarse_shown=shown)
+            cell = max(2, grid_block(f.width, f.height, coarse) // 2)
+            shown = motion.shown_cells(cell, f.width, f.height, self._coarse_moving, moving)
+        r = self.redactor.redact(
+            f, dets, reasons, moving, coarse_blocks=coarse, coarse_shown=shown, coarse_cell=cell
+        )
         if coarse and r.status == FrameStatus.REDACTED:
             r.reason = why
         if r.status == FrameStatus.FULLY_MASKED:

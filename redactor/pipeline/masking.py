@@ -69,20 +69,29 @@ def mask_everything(frame: Frame, color: tuple[int, int, int] = (0, 0, 0)) -> No
 
 
 def mask_coarse(
-    frame: Frame, masks: Masks, blocks: int, shown: npt.NDArray[np.bool_] | None = None
+    frame: Frame,
+    masks: Masks,
+    blocks: int,
+    shown: npt.NDArray[np.bool_] | None = None,
+    cell: int = 0,
 ) -> Masks:
     """Pixelates `frame` in place, `blocks` blocks across its long side, but for the cells
-    of that grid in `shown` (rows x columns; what moves at a stream's start, left to the
-    moving ground's masks), and returns `masks` with the mosaic's boxes first (reason
-    START). The masks are still to be applied on top, at the policy's own strength."""
+    `shown` (rows x columns of a `cell`-px grid: what moves at a stream's start, left to
+    the moving ground's masks), and returns `masks` with the
+    mosaic's boxes first (reason START). The masks are still to be applied on top, at
+    the policy's own strength."""
     w, h = frame.width, frame.height
     block = grid_block(w, h, blocks)
+    if shown is not None and shown.shape != (-(-h // max(cell, 1)), -(-w // max(cell, 1))):
+        # cells of another grid would show other pixels than those that moved
+        raise ValueError(f"shown cells {shown.shape} are not the {cell} px grid of a {w}x{h} frame")
     if shown is None or not shown.any():
         rest = np.array([[0, 0, w, h]], np.float32)
     else:
-        rest = grid_rest(shown, block, w, h)
+        rest = grid_rest(shown, cell, w, h)
     for box in rest:
-        # each box starts on the grid; this strength gives it the grid's block exactly
+        # blocks of the mosaic's size from each box's corner (on the mosaic's own grid where
+        # cells are blocks), smaller only where a box ends
         long = float(max(box[2] - box[0], box[3] - box[1]))
         _mask_boxes(frame, box[None], style=kernels.Style.PIXELATE, strength=long / (block - 0.5))
     return Masks(

@@ -386,3 +386,18 @@ def test_the_cells_that_moved_are_those_of_kept_blobs_over_the_share() -> None:
     assert not motion.moving_cells(20, 120, 80, 0.0).any()  # 0: every block coarse
     untrusted = Motion(motion.blobs, fg, 0.5, False)
     assert not untrusted.moving_cells(20, 120, 80, 0.1).any()
+
+
+def test_cells_show_below_the_band_and_not_within_its_depth_above() -> None:
+    """Frame px = work px, 10 px cells. One blob moves over columns 0-59, rows 0-99; its
+    band is rows 40-60 of columns 20-40. In the band's columns, the cells from 20 px above
+    it to its foot stay under the mosaic (a still head above a moving shoulder); the
+    blob's other cells show."""
+    fg = np.full((100, 60), 255, np.uint8)
+    motion = Motion(np.array([[0, 0, 60, 100]], np.float32), fg, 1.0, True)
+    band = np.array([[20, 40, 40, 60]], np.float32)
+    shown = motion.shown_cells(10, 60, 100, 0.1, band)
+    expected = np.ones((10, 6), bool)
+    expected[2:6, 2:4] = False  # rows 20-60: the band and its depth above it
+    np.testing.assert_array_equal(shown, expected)
+    assert not motion.shown_cells(10, 60, 100, 0.0, band).any()

@@ -77,7 +77,7 @@ def test_cells_shown_keep_their_pixels_and_the_rest_is_the_whole_frames_mosaic(
 
     whole, part = frame(), frame()
     mask_coarse(whole, masks_for(Detections.empty(), PolicyConfig(), W, H), 12)
-    masks = mask_coarse(part, masks_for(Detections.empty(), PolicyConfig(), W, H), 12, shown)
+    masks = mask_coarse(part, masks_for(Detections.empty(), PolicyConfig(), W, H), 12, shown, block)
     assert (masks.reasons == int(MaskReason.START)).all() and len(masks) > 1
     original = frame()
     for got, coarse, orig in zip(part.planes, whole.planes, original.planes, strict=True):
@@ -88,3 +88,38 @@ def test_cells_shown_keep_their_pixels_and_the_rest_is_the_whole_frames_mosaic(
         np.testing.assert_array_equal(got[cells], orig[cells])
         np.testing.assert_array_equal(got[~cells], coarse[~cells])
     assert not (part.planes[0] == whole.planes[0]).all()
+
+
+@pytest.mark.parametrize("layout", ["bgr", "i420"])
+def test_on_half_blocks_nothing_finer_than_half_a_block_survives(layout: str) -> None:
+    """Shown cells half a block wide (the live path's): the mosaic's blocks start at each
+    box's corner, so a block is cut at most to half its side where a shown cell ends."""
+    bgr = _picture()
+    cell = 10  # half the 20 px block
+    shown = np.random.default_rng(3).random((H // cell, W // cell)) < 0.2
+    frame = Frame.from_bgr(bgr.copy()) if layout == "bgr" else _i420(bgr)
+    mask_coarse(frame, masks_for(Detections.empty(), PolicyConfig(), W, H), 12, shown, cell)
+    y = frame.planes[0] if layout == "i420" else frame.planes[0][..., 0]
+    src = bgr[..., 0]
+    for r in range(H // cell):
+        for c in range(W // cell):
+            got = y[r * cell : (r + 1) * cell, c * cell : (c + 1) * cell]
+            if shown[r, c]:
+                np.testing.assert_array_equal(
+                    got, src[r * cell : (r + 1) * cell, c * cell : (c + 1) * cell]
+                )
+            else:
+                assert (got == got[0, 0]).all(), (r, c)
+
+
+def test_shown_cells_of_another_grid_are_refused() -> None:
+    """Cells counted on one grid and read on another would show pixels that did not move."""
+    frame = Frame.from_bgr(_picture())
+    with pytest.raises(ValueError, match="grid"):
+        mask_coarse(
+            frame,
+            masks_for(Detections.empty(), PolicyConfig(), W, H),
+            12,
+            np.ones((8, 12), bool),
+            10,
+        )
