@@ -674,15 +674,15 @@ class SweepConfig(Strict):
         description="wait_first: until then, frames go out under a mosaic of this many blocks "
         "across the frame's long side, detections masked on top, instead of black; 0 = black",
     )
-    # What moves has no still ground to sweep: under the start's mosaic its blocks go out
-    # masked as moving ground is, band and detections, so the recipient sees people move
-    # from the first frames (see docs/live.md#a-streams-start).
+    # What moves is not the still ground the first sweep has yet to see: under the start's
+    # mosaic its cells go out masked as moving ground is, band and detections, so the
+    # recipient sees people move from the first frames (see docs/live.md#a-streams-start).
     first_moving_share: float = Field(
         0.1,
         ge=0.0,
         le=1.0,
-        description="a block of the start's coarse mosaic shows, masked as moving ground, "
-        "where at least this share of it moved; 0 = every block coarse",
+        description="under the start's coarse mosaic, a cell of half a block shows, masked as "
+        "moving ground, where at least this share of it moved (below the band); 0 = none",
     )
     # On two logical CPUs of one core, a thread at any priority slows the other.
     busy_share: float = Field(

@@ -77,9 +77,8 @@ def mask_coarse(
 ) -> Masks:
     """Pixelates `frame` in place, `blocks` blocks across its long side, but for the cells
     `shown` (rows x columns of a `cell`-px grid: what moves at a stream's start, left to
-    the moving ground's masks), and returns `masks` with the
-    mosaic's boxes first (reason START). The masks are still to be applied on top, at
-    the policy's own strength."""
+    the moving ground's masks), and returns `masks` with the mosaic's boxes first (reason
+    START). The masks are still to be applied on top, at the policy's own strength."""
     w, h = frame.width, frame.height
     block = grid_block(w, h, blocks)
     if shown is not None and shown.shape != (-(-h // max(cell, 1)), -(-w // max(cell, 1))):

@@ -278,18 +278,23 @@ def test_looks_too_slow_to_wait_for_are_probed_and_the_band_masks_the_head(
     assert checked >= 20, [o.status_reason for o in outs]
 
 
-def test_strict_policy_masks_whole_moving_objects(thorough: _Thorough) -> None:
-    running = _serve(_config(), thorough)
+@pytest.mark.parametrize("sweep_s", [0.0, 2.5])
+def test_strict_policy_masks_whole_moving_objects(sweep_s: float) -> None:
+    """Also under the start's mosaic (a first sweep of 2.5 s): what moves shows through it
+    as moving ground, and for the strict policy that is the whole silhouette."""
+    running = _serve(_config(), _SlowThorough(sweep_s))
     try:
         outs = _stream(running, 20, recipient="an-agency-with-no-route")
     finally:
         running.stop(0)
-    checked = 0
+    checked = coarse = 0
     for o in outs:
         if o.status == pb.FRAME_STATUS_REDACTED and o.seq >= Config().live.motion.warmup_frames:
             assert not _walker_rows_shown(o).any(), f"frame {o.seq}: part of the walker shows"
             checked += 1
+            coarse += o.status_reason.startswith("coarse mosaic: ")
     assert checked >= 10
+    assert (coarse >= 5) == (sweep_s > 0), coarse
 
 
 def test_no_moving_masks_where_the_policy_says_none(thorough: _Thorough) -> None:
