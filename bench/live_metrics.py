@@ -144,8 +144,7 @@ def first_without_mosaic(
     mosaic at all: from there on still ground shows too (before it, blocks where something
     moved may show, masked as moving ground)."""
     redacted = redacted_frames(masks, width, height, first_redacted)
-    start = int(MaskReason.START)
-    return min((s for s in redacted if start not in reasons.get(s, ())), default=None)
+    return min(past_mosaic(redacted, reasons), default=None)
 
 
 def start_without_picture(first_redacted: int | None, frames: int, fps: float) -> tuple[int, float]:

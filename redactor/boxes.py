@@ -12,8 +12,9 @@ mean the same everywhere:
   where that saves pixels);
 - looking at parts of a frame: `aligned_windows` (a network input's windows around
   regions, on its stride grid) and `centres_in`;
-- a frame cut into square cells: `grid_block` (a mosaic's block), `grid_touched` (the
-  cells boxes reach into) and `grid_rest` (the cells not shown, as few boxes).
+- a frame cut into square cells: `grid_block` (a mosaic's block), `grid_shape` (rows
+  and columns), `grid_touched` (the cells boxes reach into) and `grid_rest` (the cells
+  not shown, as few boxes).
 
 The benchmarks' scoring (coverage of labelled boxes by a mask) stays in
 bench/eval_score.py: the referee does not share code with what it scores.
@@ -262,6 +263,11 @@ def grid_block(width: int, height: int, blocks: int) -> int:
     the frame's long side."""
     b = -(-max(width, height) // max(1, blocks))
     return b + b % 2
+
+
+def grid_shape(width: int, height: int, block: int) -> tuple[int, int]:
+    """(rows, columns) of a `block`-px grid over the frame, edge cells cut short included."""
+    return -(-height // block), -(-width // block)
 
 
 def grid_touched(boxes: F32, block: int, rows: int, cols: int) -> npt.NDArray[np.bool_]:

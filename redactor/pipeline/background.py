@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import centres_in, grid_touched, merge_regions, region_area
+from redactor.boxes import centres_in, grid_shape, grid_touched, merge_regions, region_area
 from redactor.config import MotionConfig
 from redactor.types import BoxArray, Frame
 
@@ -151,7 +151,7 @@ class Motion:
         """Which cells of a `block`-px grid over the frame (rows x columns) moved: at least
         `min_share` of the cell (and some of it) is foreground of a kept blob. No cell
         while the model is not trusted, nor with `min_share` 0."""
-        rows, cols = -(-height // block), -(-width // block)
+        rows, cols = grid_shape(width, height, block)
         out = np.zeros((rows, cols), bool)
         if not self.trusted or not len(self.blobs) or min_share <= 0:
             return out

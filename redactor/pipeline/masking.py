@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor import kernels
-from redactor.boxes import clip, enlarge, grid_block, grid_rest
+from redactor.boxes import clip, enlarge, grid_block, grid_rest, grid_shape
 from redactor.config import PolicyConfig
 from redactor.types import Detections, Frame, Label, MaskReason, Masks
 
@@ -81,7 +81,7 @@ def mask_coarse(
     START). The masks are still to be applied on top, at the policy's own strength."""
     w, h = frame.width, frame.height
     block = grid_block(w, h, blocks)
-    if shown is not None and shown.shape != (-(-h // max(cell, 1)), -(-w // max(cell, 1))):
+    if shown is not None and shown.shape != grid_shape(w, h, max(cell, 1)):
         # cells of another grid would show other pixels than those that moved
         raise ValueError(f"shown cells {shown.shape} are not the {cell} px grid of a {w}x{h} frame")
     if shown is None or not shown.any():

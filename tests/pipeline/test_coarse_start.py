@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from redactor.boxes import grid_block
 from redactor.config import PolicyConfig
 from redactor.pipeline.masking import apply_masks, mask_coarse, masks_for
 from redactor.types import Detections, Frame, Label, MaskReason
@@ -68,7 +69,7 @@ def test_cells_shown_keep_their_pixels_and_the_rest_is_the_whole_frames_mosaic(
     other pixel is exactly what the mosaic of the whole frame makes of it: the same blocks
     on the same grid, nothing finer where a shown cell ends."""
     bgr = _picture()
-    block = 20  # 12 blocks across 240 px
+    block = grid_block(W, H, 12)
     shown = np.zeros((H // block, W // block), bool)
     shown[2:5, 3] = shown[4, 4:6] = shown[7, 11] = True
 
@@ -95,7 +96,7 @@ def test_on_half_blocks_nothing_finer_than_half_a_block_survives(layout: str) ->
     """Shown cells half a block wide (the live path's): the mosaic's blocks start at each
     box's corner, so a block is cut at most to half its side where a shown cell ends."""
     bgr = _picture()
-    cell = 10  # half the 20 px block
+    cell = grid_block(W, H, 12) // 2
     shown = np.random.default_rng(3).random((H // cell, W // cell)) < 0.2
     frame = Frame.from_bgr(bgr.copy()) if layout == "bgr" else _i420(bgr)
     mask_coarse(frame, masks_for(Detections.empty(), PolicyConfig(), W, H), 12, shown, cell)

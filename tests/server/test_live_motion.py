@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from support.fakes import EmptyDetector
 
+from redactor.boxes import grid_block
 from redactor.clients.client import OutFrame, RedactorClient
 from redactor.config import (
     Config,
@@ -391,16 +392,17 @@ def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
         coarse = [o for o in before if o.status == pb.FRAME_STATUS_REDACTED]
         assert len(coarse) >= len(before) - 2, [o.status_reason for o in before]
         walking = []  # frames on which the walker's body shows
+        block = grid_block(W, H, sweep.first_mosaic_blocks)
         for o in coarse:
             assert o.status_reason.startswith("coarse mosaic: "), o.status_reason
             assert o.masks[0].reason == pb.MASK_REASON_START
             img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
             if start == "coarse still":
-                # nothing finer than the mosaic's blocks (about 13 px): the walker's texture,
+                # nothing finer than the mosaic's blocks: the walker's texture,
                 # thousands of colours, and the poster are gone; the motion masks add a few
                 assert len(np.unique(img.reshape(-1, 3), axis=0)) <= 24 * 18 + 40, o.seq
                 continue
-            # outside the mosaic's boxes, only the walker's blocks (14 px, one each side) and
+            # outside the mosaic's boxes, only the walker's cells (a block each side) and
             # those it left in the model's first frames (seen moving as the ground shows again)
             fine = np.ones((H, W), bool)
             for m in o.masks:
@@ -408,7 +410,7 @@ def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
                     fine[int(m.box.y0) : int(m.box.y1), int(m.box.x0) : int(m.box.x1)] = False
             x = 10 + 4 * o.seq
             near = np.zeros((H, W), bool)
-            near[100 - 14 : 100 + WALKER[1] + 14, : x + WALKER[0] + 14] = True
+            near[100 - block : 100 + WALKER[1] + block, : x + WALKER[0] + block] = True
             assert not (fine & ~near).any(), f"frame {o.seq}: still ground out of the mosaic"
             rows = _walker_rows_shown(o)
             top = int(WALKER[1] * PolicyConfig().motion_cover)  # no look under the mosaic
