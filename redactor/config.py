@@ -724,6 +724,16 @@ class LookConfig(Strict):
     threads: int = Field(
         2, ge=1, le=64, description="crops of one look detected at once (one thread each)"
     )
+    # Heads are at the top of walkers' blobs, where the band masks; a look there costs a
+    # third of the whole regions' (see docs/tuning.md#head-looks).
+    head_depth: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="where a look at the whole moving regions would not be done in time, "
+        "it crops only this share of each blob's height from its upper outline down; "
+        "0 or 1 = whole regions always",
+    )
     # Where looks take longer than a frame may wait (a large frame at a high rate on few
     # cores), the stream detects as without them and looks now and then to see if they fit.
     probe_s: float = Field(

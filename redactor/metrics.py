@@ -61,6 +61,12 @@ class Metrics:
             "live frames masked with their own look at where they moved (live.look)",
             registry=r,
         )
+        # where whole regions would not be done in time (docs/tuning.md#head-looks)
+        self.live_head_looks = Counter(
+            "redactor_live_head_looks",
+            "live looks at the top of each moving blob only (live.look.head_depth)",
+            registry=r,
+        )
         self.sweep_seconds = Histogram(
             "redactor_sweep_seconds",
             "time one sweep took",

@@ -267,10 +267,13 @@ class Motion:
                 out.append(list(band))
         return np.asarray(out, np.float32).reshape(-1, 4)
 
-    def regions(self, cfg: MotionConfig, width: int, height: int) -> list[Box]:
-        """Regions worth a closer look (frame px): blobs grown by the margin, merged, largest first."""
+    def regions(self, cfg: MotionConfig, width: int, height: int, heads: float = 1.0) -> list[Box]:
+        """Regions worth a closer look (frame px): blobs grown by the margin, merged, largest
+        first. With `heads` < 1, only the top `heads` of each blob along its upper outline
+        (the band's strips at that depth), where walkers' heads are."""
+        parts = self.blobs if heads >= 1.0 else self.outline(heads)
         boxes = []
-        for x0, y0, x1, y1 in self.blobs:
+        for x0, y0, x1, y1 in parts:
             # a crop must not cut an object that only moved at its edges
             mx = max((x1 - x0) * cfg.margin, cfg.margin_px)
             my = max((y1 - y0) * cfg.margin, cfg.margin_px)

@@ -86,7 +86,13 @@ class LiveSession(StreamSession):
         self._motion = BackgroundModel(motion) if motion.enabled else None
         look = engine.config.live.look
         self._look = (
-            FrameLook(engine.detectors[look.profile], look, motion, self.wait_s)
+            FrameLook(
+                engine.detectors[look.profile],
+                look,
+                motion,
+                self.wait_s,
+                on_heads=engine.metrics.live_head_looks.inc,
+            )
             if motion.enabled and look.enabled
             else None
         )

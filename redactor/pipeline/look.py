@@ -7,7 +7,9 @@ pipeline/scheduler.py) on a worker thread while the frame waits, so its boxes ma
 where they are on that very frame. A detector at its floor finds a small face on some frames
 only, so the boxes of the last `memory` looked frames are masked together. A frame whose
 look is not done in time goes out as before (tracks and the full band); once a look fails,
-frames go out fully masked until one succeeds (pipeline/decision.py).
+frames go out fully masked until one succeeds (pipeline/decision.py). Where a look at the
+whole regions would not be done in time (a large frame at a high rate, a crowd), it looks at
+the top of each moving blob only, where heads are (live.look.head_depth).
 Why: docs/tuning.md#every-frame-look.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 
@@ -25,8 +28,8 @@ from redactor.boxes import at_least, enlarge, merge_union
 from redactor.config import LookConfig, MotionConfig
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
-from redactor.pipeline.background import Motion
-from redactor.pipeline.scheduler import MERGE_IOU, look_closer
+from redactor.pipeline.background import Box, Motion
+from redactor.pipeline.scheduler import MERGE_IOU, look_closer, look_px
 from redactor.types import Detections, Frame
 
 # Whether looks fit (docs/tuning.md#every-frame-look): the median of the last TIMED looks, so
@@ -41,10 +44,17 @@ class FrameLook:
     their look while looks typically take at most `wait_s`. While they take longer than
     KEEP_LOOKING waits, or too long to mask any of the next `memory` - 1 frames, only one in
     `probe_s` of video is looked at, to see whether they fit again (one probe that fits
-    brings them back); the stream then detects as it would without looks."""
+    brings them back); the stream then detects as it would without looks. A look whose
+    whole regions would take longer than a frame may wait, at recent such looks' time per
+    pixel, crops the blobs' heads only (`head_depth`); `on_heads` is called for each."""
 
     def __init__(
-        self, detector: Detector, cfg: LookConfig, motion: MotionConfig, wait_s: float
+        self,
+        detector: Detector,
+        cfg: LookConfig,
+        motion: MotionConfig,
+        wait_s: float,
+        on_heads: Callable[[], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.wait_s = wait_s
@@ -68,6 +78,8 @@ class FrameLook:
         self._seen: deque[tuple[int, Detections]] = deque()  # (seq, boxes) of looked frames
         self.failed = ""  # why the newest collected look failed; "" once one succeeds
         self._took: deque[float] = deque(maxlen=TIMED)  # recent looks' seconds, submit to done
+        self._per_px: deque[float] = deque(maxlen=TIMED)  # whole regions' looks' s per px
+        self._on_heads = on_heads
         self._last_us: int | None = None  # timestamp of the newest frame looked at
         self._probe: Future[Detections] | None = None  # the newest probe, while looks do not fit
         self._prev_us: int | None = None  # timestamp of the newest frame offered
@@ -86,17 +98,33 @@ class FrameLook:
             return None
         if self._jobs and not self._jobs[-1][1].done():  # the newest look still runs
             return None
-        regions = motion.regions(self._motion, frame.width, frame.height)
+        regions, px = self._regions(frame, motion)
         if not regions:
             return None
         bgr = frame.to_bgr().copy()  # the worker must not see pixels being masked
         self._last_us = frame.timestamp_us
         job = self._pool.submit(self._look, bgr, regions)
         probe = not self.fits
-        job.add_done_callback(partial(self._finished, submitted=time.perf_counter(), probe=probe))
+        done = partial(self._finished, submitted=time.perf_counter(), probe=probe, px=px)
+        job.add_done_callback(done)
         self._probe = job if probe else None
         self._jobs.append((frame.seq, job))
         return job
+
+    def _regions(self, frame: Frame, motion: Motion) -> tuple[list[Box], float]:
+        """The crops of `frame`'s look and the pixels they hold: the whole moving regions,
+        or their heads where those would not be done within a frame's wait."""
+        m, depth = self._motion, self.cfg.head_depth
+        regions = motion.regions(m, frame.width, frame.height)
+        px = look_px(regions, m.max_region_px, m.region_width, frame.width)
+        with self._lock:
+            per_px = sorted(self._per_px)
+        if 0 < depth < 1 and per_px and px * per_px[len(per_px) // 2] > self._limits()[0]:
+            regions = motion.regions(m, frame.width, frame.height, depth)
+            if self._on_heads is not None:
+                self._on_heads()
+            return regions, 0.0  # a look at heads says nothing of what the whole would take
+        return regions, px
 
     def _note_rate(self, ts_us: int) -> None:
         prev, self._prev_us = self._prev_us, ts_us
@@ -104,12 +132,14 @@ class FrameLook:
             gap = (ts_us - prev) / 1e6
             self._gap_s = gap if self._gap_s is None else 0.9 * self._gap_s + 0.1 * gap
 
-    def _finished(self, job: Future[Detections], submitted: float, probe: bool) -> None:
+    def _finished(self, job: Future[Detections], submitted: float, probe: bool, px: float) -> None:
         took = time.perf_counter() - submitted
         with self._lock:  # on the look's thread
             if probe:  # one probe that fits is evidence enough; the slow looks before it are past
                 self._took.clear()
             self._took.append(took)
+            if px > 0:
+                self._per_px.append(took / px)
 
     def _typical(self) -> float | None:
         """The median of the recent looks' times (since the newest probe): one slow look in a

@@ -20,7 +20,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from redactor.boxes import merge_union
+from redactor.boxes import merge_union, region_area
 from redactor.config import MotionConfig
 from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
@@ -250,10 +250,24 @@ def look_closer(
     wider than `width` are first shrunk to that frame width's detail (0: never), then
     by one common factor where together they still exceed `budget_px` (0: no cap).
     With `pool`, the crops are detected on its threads at once."""
-    f0 = detail_scale(bgr.shape[1], width)
-    f = f0 * fit_scale(regions, round(budget_px / (f0 * f0)) if budget_px > 0 else 0)
-    one = partial(_look_at, detector, bgr, f)
+    one = partial(_look_at, detector, bgr, _shrink(regions, budget_px, width, bgr.shape[1]))
     return list(pool.map(one, regions)) if pool is not None else [one(r) for r in regions]
+
+
+def look_px(
+    regions: list[tuple[int, int, int, int]], budget_px: int, width: int, frame_width: int
+) -> float:
+    """The pixels `look_closer` hands its detector for these regions: what a look costs."""
+    f = _shrink(regions, budget_px, width, frame_width)
+    return f * f * float(sum(region_area(r) for r in regions))
+
+
+def _shrink(
+    regions: list[tuple[int, int, int, int]], budget_px: int, width: int, frame_width: int
+) -> float:
+    """look_closer's one factor for every crop: `width`'s detail, then `budget_px` at most."""
+    f0 = detail_scale(frame_width, width)
+    return f0 * fit_scale(regions, round(budget_px / (f0 * f0)) if budget_px > 0 else 0)
 
 
 def _look_at(

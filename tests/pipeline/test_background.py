@@ -8,10 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
+from redactor.boxes import region_area
 from redactor.config import MotionConfig
 from redactor.errors import InvalidDetections
 from redactor.pipeline.background import BackgroundModel, Motion, fit_scale
-from redactor.pipeline.scheduler import look_closer
+from redactor.pipeline.scheduler import look_closer, look_px
 from redactor.types import Detections, Frame, Label
 
 
@@ -401,3 +402,29 @@ def test_cells_show_below_the_band_and_not_within_its_depth_above() -> None:
     expected[2:6, 2:4] = False  # rows 20-60: the band and its depth above it
     np.testing.assert_array_equal(shown, expected)
     assert not motion.shown_cells(10, 60, 100, 0.0, band).any()
+
+
+def test_head_regions_hold_each_walkers_head_not_its_legs() -> None:
+    """A look at heads (`heads` 0.5) crops the top half of each walker of a merged blob along
+    its outline, grown by the region margin: both heads, no feet, fewer pixels."""
+    motion = _two_walkers()
+    cfg = MotionConfig(margin=0.1, margin_px=4)
+    whole = motion.regions(cfg, 320, 240)
+    heads = motion.regions(cfg, 320, 240, heads=0.5)
+    assert motion.regions(cfg, 320, 240, heads=1.0) == whole
+    covered = _covered(np.array(heads, np.float32), motion.fg.shape)
+    assert covered[50:80, 100:130].all() and covered[80:110, 170:200].all()  # both heads
+    assert not covered[145:180, 170:200].any() and not covered[120:150, 100:130].any()  # legs
+    assert _covered(np.array(whole, np.float32), motion.fg.shape)[145:180, 170:200].all()
+    area = sum(region_area(r) for r in heads)
+    assert area < 0.7 * sum(region_area(r) for r in whole)
+
+
+@pytest.mark.parametrize(("budget", "width"), [(0, 0), (8_000, 0), (0, 600), (8_000, 600)])
+def test_look_px_is_what_look_closer_hands_its_detector(budget: int, width: int) -> None:
+    bgr = np.zeros((400, 1200, 3), np.uint8)
+    regions = [(200, 80, 360, 400), (600, 200, 1000, 400)]
+    det = _CentreDetector()
+    look_closer(det, bgr, regions, budget, width=width)
+    handed = sum(s[0] * s[1] for s in det.shapes)
+    assert look_px(regions, budget, width, 1200) == pytest.approx(handed, rel=0.02)

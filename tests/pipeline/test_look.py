@@ -245,3 +245,69 @@ def test_a_looks_small_boxes_are_masked_at_least_min_box_px_each_way(min_box_px:
         np.testing.assert_allclose(got[2:] - got[:2], np.maximum(min_box_px, grown), atol=1e-3)
     finally:
         look.close()
+
+
+class _Costly:
+    """Takes `s_per_px` seconds per pixel of each crop; finds one face in its middle."""
+
+    name = "costly"
+    model_sha256 = ""
+
+    def __init__(self, s_per_px: float) -> None:
+        self.s_per_px = s_per_px
+        self.crops: list[tuple[int, ...]] = []
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        self.crops.append(bgr.shape)
+        h, w = bgr.shape[:2]
+        time.sleep(h * w * self.s_per_px)
+        box = [w / 2 - 5, h / 2 - 5, w / 2 + 5, h / 2 + 5]
+        return Detections.create([box], [0.5], [int(Label.FACE)])
+
+    def close(self) -> None:
+        pass
+
+
+def _walker() -> Motion:
+    """The walker of BLOB with its silhouette: a head on a body."""
+    fg = np.zeros((H, W), np.uint8)
+    x0, y0, x1, y1 = (int(v) for v in BLOB)
+    fg[y0 : y0 + 12, x0 + 9 : x1 - 9] = 255  # the head
+    fg[y0 + 12 : y1, x0:x1] = 255  # the body and legs
+    return Motion(np.asarray([BLOB], np.float32), fg, 1.0, True)
+
+
+@pytest.mark.parametrize(
+    ("s_per_px", "head_depth", "heads"),
+    [
+        (2e-5, 0.5, True),  # the whole region takes four waits: the next look takes heads
+        (1e-7, 0.5, False),  # the whole region fits: it stays whole
+        (2e-5, 0.0, False),  # head looks off
+    ],
+)
+def test_a_look_whose_whole_regions_would_not_fit_the_wait_crops_the_heads(
+    s_per_px: float, head_depth: float, heads: bool
+) -> None:
+    det, counted = _Costly(s_per_px), []
+    cfg = LookConfig(head_depth=head_depth, probe_s=0.1)  # frames 0.1 s apart: each may probe
+    look = FrameLook(det, cfg, MotionConfig(), 0.05, on_heads=lambda: counted.append(1))
+    motion = _walker()
+    whole = motion.regions(MotionConfig(), W, H)
+    try:
+        for seq in (0, 1):
+            job = look.offer(_frame(seq), motion)
+            assert job is not None, seq
+            found = job.result(5)
+            time.sleep(0.05)  # its time is noted just after the result is set
+        assert det.crops[0][:2] == (whole[0][3] - whole[0][1], whole[0][2] - whole[0][0])
+        assert len(counted) == heads
+        if heads:  # the top of the walker, its head with it, not its legs
+            ((x0, y0, x1, y1),) = motion.regions(MotionConfig(), W, H, head_depth)
+            assert det.crops[1][:2] == (y1 - y0, x1 - x0)
+            assert y0 < BLOB[1] < BLOB[3] > y1 and x0 < BLOB[0] + 9 < BLOB[2] - 9 < x1
+            ((_, fy0, _, fy1),) = found.boxes.tolist()
+            assert y0 <= fy0 < fy1 <= y1
+        else:
+            assert det.crops[1] == det.crops[0]
+    finally:
+        look.close()
