@@ -177,7 +177,7 @@ class MaskReason(enum.IntEnum):
     MOTION = 5
     STILL = 6
     REVIEWER = 7  # an object a reviewer drew (redactor.review)
-    START = 8  # live: a coarse mosaic (all but what moves) until the stream's first sweep
+    START = 8  # live: a coarse mosaic (all but what moves): a stream's start, a changed picture
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,8 @@ class Motion:
     # the frame at work size, as the model saw it: whether a still box's picture is as
     # it was when swept (pipeline/sweep.py); empty where not known
     small: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros((0, 0, 3), np.uint8))
+    # most of the picture changed at once (a light, the camera): where things are is not known
+    changed: bool = False
 
     @classmethod
     def none(cls) -> Motion:
@@ -314,7 +316,7 @@ class BackgroundModel:
         fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, self._kernel)
         fg = cv2.dilate(fg, self._kernel, iterations=2)
         if np.count_nonzero(fg) > self.cfg.max_moving_share * fg.size:
-            return Motion(np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False, small)
+            return Motion(np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False, small, True)
         n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
         keep = stats[1:n, cv2.CC_STAT_AREA] >= self.cfg.min_blob_px * f * f
         s = stats[1:n][keep].astype(np.float32)

@@ -23,7 +23,7 @@ class Own(Enum):
 class Action(Enum):
     REDACT = "redact"  # masked from its boxes, the still ones and what moved on it
     FAIL_CLOSED = "fail closed"  # fully masked for safety
-    COARSE = "coarse"  # as REDACT, under a coarse mosaic of the whole frame (the stream's start)
+    COARSE = "coarse"  # as REDACT, under a coarse mosaic (a stream's start, a changed picture)
     OVERLOAD_MASK = "overload: fully masked"  # the overload rule, policy on_overload = mask
     OVERLOAD_DROP = "overload: dropped"  # ... on_overload = drop
 
@@ -57,7 +57,8 @@ class Facts:
     first_sweep_done: bool = False
     wait_first: bool = False  # live.sweep.wait_first
     first_sweep_waited: bool = False  # frames wait for the stream's first sweep: it runs
-    coarse_first: bool = False  # live.sweep.first_mosaic_blocks > 0
+    coarse_first: bool = False  # live.sweep.first_mosaic_blocks > 0 (and sweeps)
+    picture_changed: bool = False  # most of the picture changed at once (Motion.changed)
     drop_on_overload: bool = False  # the policy's on_overload is "drop"
 
 
@@ -128,6 +129,11 @@ def decide(x: Facts) -> Decision:
                 + "the stream's first sweep of still ground is not done",
                 behind=behind,
             )
+    if x.picture_changed:  # neither what moves nor where the still boxes are is known
+        why = "the picture changed as a whole (a light, the camera): what moves is not known"
+        if x.coarse_first:
+            return Decision(Action.COARSE, source, "coarse mosaic: " + why, behind=behind)
+        return Decision(Action.FAIL_CLOSED, source, why, behind=behind)
     return Decision(Action.REDACT, source, behind=behind)
 
 

@@ -297,6 +297,7 @@ class LiveSession(StreamSession):
             first_sweep_waited=waited,
             drop_on_overload=self.policy.policy.on_overload == "drop",
             coarse_first=self._coarse_blocks > 0,
+            picture_changed=p.motion is not None and p.motion.changed,
         )
 
     def _redact(

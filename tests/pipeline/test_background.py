@@ -50,6 +50,18 @@ def test_no_regions_while_learning_or_when_everything_moves() -> None:
     assert m.regions(flash) == []
 
 
+def test_a_picture_changed_as_a_whole_is_told_apart_from_warm_up() -> None:
+    """Most of the picture changing at once (a light, the camera) leaves nothing known to
+    move and says so; the model's warm-up does not."""
+    rng = np.random.default_rng(2)
+    m = BackgroundModel(MotionConfig(warmup_frames=5))
+    seen = [m.update(Frame.from_bgr(_frame(i, rng))) for i in range(10)]
+    assert not any(s.changed for s in seen)
+    assert not seen[0].trusted and seen[-1].trusted
+    lit = m.update(Frame.from_bgr(_frame(10, rng) + 80))  # a light switched on
+    assert lit.changed and not lit.trusted and not lit.moved
+
+
 def test_fit_scale_shrinks_all_regions_together_to_the_budget() -> None:
     regions = [(0, 0, 100, 100), (200, 0, 300, 200)]  # 30,000 px
     assert fit_scale(regions, 0) == 1.0  # no cap

@@ -172,6 +172,28 @@ ROWS = [
         "sweep failed: OSError: disk",
     ),
     (
+        "the picture changed as a whole, coarse mosaic → masked under it",
+        dict(picture_changed=True, coarse_first=True),
+        Action.COARSE,
+        Source.TRACKS,
+        "coarse mosaic: the picture changed as a whole (a light, the camera): what moves is "
+        "not known",
+    ),
+    (
+        "the picture changed as a whole, no mosaic (no sweeps, or 0 blocks) → fail closed",
+        dict(picture_changed=True),
+        FAIL,
+        Source.TRACKS,
+        "the picture changed as a whole (a light, the camera): what moves is not known",
+    ),
+    (
+        "the picture changed, and a look failed → fail closed",
+        dict(picture_changed=True, coarse_first=True, look_error="RuntimeError: x"),
+        FAIL,
+        Source.TRACKS,
+        "look failed: RuntimeError: x",
+    ),
+    (
         "first sweep not done, no wait_first → masked",
         dict(first_sweep_done=False, wait_first=False),
         REDACT,

@@ -6,7 +6,7 @@ found on still ground stays masked, with the live detectors finding nothing at a
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -133,12 +133,13 @@ def _stream(
     recipient: str = "police-112",
     service: str = "",
     fps: float = 10.0,
+    picture: Callable[[int], np.ndarray] = walker_frame,
 ) -> list[pb.RedactedFrame]:
     def frames() -> Iterator[OutFrame]:
         t0 = time.perf_counter()
         for i in range(n):
             time.sleep(max(0.0, t0 + i / fps - time.perf_counter()))
-            yield OutFrame(i, int(i * 1e6 / fps), walker_frame(i).tobytes())
+            yield OutFrame(i, int(i * 1e6 / fps), picture(i).tobytes())
 
     header = pb.StreamHeader(
         camera_id="cam-1",
@@ -429,6 +430,54 @@ def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
         assert not shown, f"the poster's face showed on frames {shown}"
     else:
         assert shown and shown[-1] < still[0], (shown, still[0])
+
+
+@pytest.mark.parametrize("blocks", [24, 0])
+def test_a_picture_that_changes_as_a_whole_goes_out_under_the_mosaic(
+    thorough: _Thorough, blocks: int
+) -> None:
+    """A light switched on at frame LIT changes the whole picture: what moves and where the
+    still boxes are is not known until the model has learnt the new picture, so those
+    frames go out under the start's coarse mosaic (or fully masked without one), then
+    as before."""
+    lit = 20
+
+    def picture(i: int) -> np.ndarray:
+        img = walker_frame(i)
+        return img + 60 if i >= lit else img
+
+    cfg = _config()
+    cfg = cfg.model_copy(
+        update={
+            "live": cfg.live.model_copy(
+                update={"sweep": cfg.live.sweep.model_copy(update={"first_mosaic_blocks": blocks})}
+            )
+        }
+    )
+    running = _serve(cfg, thorough)
+    try:
+        outs = _stream(running, 40, picture=picture)
+    finally:
+        running.stop(0)
+    assert [o.seq for o in outs] == list(range(40))
+    start = pb.MASK_REASON_START
+    before = [o for o in outs[10:lit]]
+    assert all(o.status == pb.FRAME_STATUS_REDACTED for o in before)
+    assert not any(m.reason == start for o in before for m in o.masks)
+    changed = [o for o in outs[lit:] if "picture changed" in o.status_reason]
+    assert changed and changed[0].seq == lit, [o.status_reason for o in outs[lit:]]
+    for o in changed:
+        if blocks:
+            assert o.status == pb.FRAME_STATUS_REDACTED, o.status_reason
+            assert o.status_reason.startswith("coarse mosaic: ")
+            assert o.masks[0].reason == start
+            img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
+            # nothing finer than the mosaic's blocks (the motion masks add a few colours)
+            assert len(np.unique(img.reshape(-1, 3), axis=0)) <= 24 * 18 + 40, o.seq
+        else:
+            assert o.status == pb.FRAME_STATUS_FULLY_MASKED, o.status_reason
+    assert outs[-1].status == pb.FRAME_STATUS_REDACTED, "the model never learnt the new picture"
+    assert not any(m.reason == start for m in outs[-1].masks)
 
 
 class _OnceFinder(_HeadFinder):
