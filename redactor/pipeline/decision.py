@@ -59,6 +59,7 @@ class Facts:
     first_sweep_waited: bool = False  # frames wait for the stream's first sweep: it runs
     coarse_first: bool = False  # live.sweep.first_mosaic_blocks > 0 (and sweeps)
     picture_changed: bool = False  # most of the picture changed at once (Motion.changed)
+    still_stale: bool = False  # ... on an earlier frame, and no sweep since (StillMasks.stale)
     drop_on_overload: bool = False  # the policy's on_overload is "drop"
 
 
@@ -129,8 +130,12 @@ def decide(x: Facts) -> Decision:
                 + "the stream's first sweep of still ground is not done",
                 behind=behind,
             )
-    if x.picture_changed:  # neither what moves nor where the still boxes are is known
-        why = "the picture changed as a whole (a light, the camera): what moves is not known"
+    if x.picture_changed or x.still_stale:  # what moves, or what stands still, is not known
+        why = (
+            "the picture changed as a whole (a light, the camera): what moves is not known"
+            if x.picture_changed
+            else "the picture changed as a whole: its still ground is not swept again yet"
+        )
         if x.coarse_first:
             return Decision(Action.COARSE, source, "coarse mosaic: " + why, behind=behind)
         return Decision(Action.FAIL_CLOSED, source, why, behind=behind)

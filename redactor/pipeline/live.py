@@ -298,6 +298,7 @@ class LiveSession(StreamSession):
             drop_on_overload=self.policy.policy.on_overload == "drop",
             coarse_first=self._coarse_blocks > 0,
             picture_changed=p.motion is not None and p.motion.changed,
+            still_stale=still is not None and still.stale,
         )
 
     def _redact(

@@ -206,20 +206,26 @@ class StillMasks:
         self._held: list[_Held] = []
         self.failed: str | None = None  # why the newest sweep failed, until one succeeds
         self.sweeps = 0  # sweeps done
+        # the picture changed as a whole (Motion.changed) at this timestamp, and no sweep of a
+        # frame after it is done: the held boxes' pictures say nothing, where they are is unsure
+        self._changed_us: int | None = None
 
     def offer(self, frame: Frame, motion: Motion) -> None:
         """Sends `frame` to a sweep if one is due and none of this stream's is unfinished.
         `motion` is what moved on it: the boxes on still ground are the ones held."""
         self.collect()
-        if self._in_flight is not None:
-            return
         ts = frame.timestamp_us
+        if motion.changed:
+            self._changed_us = ts
+        if self._in_flight is not None or motion.changed:  # sweep the new picture once learnt
+            return
         # A detector at its floor finds a small still thing on some sweeps only: the second
         # sweep follows the first at once, not the first alone deciding for an interval.
         due = (
             self._last_us is None
             or self.failed is not None
             or self.sweeps == 1
+            or self.stale
             or ts - self._last_us >= self._interval_us
             or ts < self._last_us
         )  # clock went back: start afresh
@@ -227,12 +233,19 @@ class StillMasks:
             return
         copy = Frame(frame.layout, tuple(p.copy() for p in frame.planes), frame.seq, ts)
         try:
-            job = self.sweeper.submit(copy, first=self.sweeps == 0)
+            job = self.sweeper.submit(copy, first=self.sweeps == 0 or self.stale)
         except RuntimeError as e:  # the server is closing
             self.failed = f"sweep unavailable: {e}"
             return
         self._last_us = ts
         self._in_flight = (job, motion, ts)
+
+    @property
+    def stale(self) -> bool:
+        """The picture changed as a whole since the newest sweep's frame: until a sweep of the
+        new picture is done, what stands still is not known (its frames go out as a stream's
+        start does)."""
+        return self._changed_us is not None
 
     def first_running(self) -> Future[Detections] | None:
         """The stream's first sweep, while it runs (None once any sweep is done or failed)."""
@@ -259,6 +272,12 @@ class StillMasks:
             log.warning("%s", self.failed)
             return
         found = job.result()
+        if self._changed_us is not None and ts > self._changed_us:
+            self._changed_us = None  # a sweep of the new picture: the held boxes' pictures now
+            for h in self._held:
+                if motion.small.shape == h.work_shape:
+                    x0, y0, x1, y1 = h.region
+                    h.picture = motion.small[y0:y1, x0:x1].copy()
         still = found.select(motion.moving_share(found.boxes) <= self.cfg.max_moving_share)
         for box, score, label in zip(still.boxes, still.scores, still.labels, strict=True):
             if self._held:  # a new sighting of a held object: one box around both, picture as now
@@ -304,7 +323,7 @@ class StillMasks:
             recent = self.sweeps - h.seen_sweep <= self.cfg.keep  # found by one of the last `keep`
             if not recent and not 0 <= now_us - h.seen_us <= self._hold_us:
                 continue
-            if motion.trusted and self._left(h, motion):
+            if motion.trusted and not self.stale and self._left(h, motion):
                 continue
             keep.append(h)
         self._held = keep

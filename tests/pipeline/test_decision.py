@@ -187,6 +187,13 @@ ROWS = [
         "the picture changed as a whole (a light, the camera): what moves is not known",
     ),
     (
+        "its still ground not swept since the picture changed, coarse mosaic → masked under it",
+        dict(still_stale=True, coarse_first=True),
+        Action.COARSE,
+        Source.TRACKS,
+        "coarse mosaic: the picture changed as a whole: its still ground is not swept again yet",
+    ),
+    (
         "the picture changed, and a look failed → fail closed",
         dict(picture_changed=True, coarse_first=True, look_error="RuntimeError: x"),
         FAIL,
