@@ -201,7 +201,9 @@ class StillMasks:
         self.cfg = cfg
         self._interval_us = round(cfg.interval_s * 1_000_000)
         self._hold_us = round(cfg.hold_s * 1_000_000)
-        self._in_flight: tuple[Future[Detections], Motion, int] | None = None
+        # (sweep, what moved on its frame, its timestamp) not yet folded in: one, and a sweep
+        # of a changed picture beside one begun before the change
+        self._in_flight: list[tuple[Future[Detections], Motion, int]] = []
         self._last_us: int | None = None  # timestamp of the newest frame sent to a sweep
         self._held: list[_Held] = []
         self.failed: str | None = None  # why the newest sweep failed, until one succeeds
@@ -215,9 +217,13 @@ class StillMasks:
         `motion` is what moved on it: the boxes on still ground are the ones held."""
         self.collect()
         ts = frame.timestamp_us
-        if motion.changed:
+        if motion.changed:  # the new picture is swept once the model has learnt it
             self._changed_us = ts
-        if self._in_flight is not None or motion.changed:  # sweep the new picture once learnt
+            return
+        # a changed picture is swept at once, beside a sweep that may be resting its turn
+        changed = self._changed_us
+        fresh = changed is not None and not any(t > changed for _, _, t in self._in_flight)
+        if self._in_flight and not fresh:
             return
         # A detector at its floor finds a small still thing on some sweeps only: the second
         # sweep follows the first at once, not the first alone deciding for an interval.
@@ -225,7 +231,7 @@ class StillMasks:
             self._last_us is None
             or self.failed is not None
             or self.sweeps == 1
-            or self.stale
+            or fresh
             or ts - self._last_us >= self._interval_us
             or ts < self._last_us
         )  # clock went back: start afresh
@@ -233,12 +239,12 @@ class StillMasks:
             return
         copy = Frame(frame.layout, tuple(p.copy() for p in frame.planes), frame.seq, ts)
         try:
-            job = self.sweeper.submit(copy, first=self.sweeps == 0 or self.stale)
+            job = self.sweeper.submit(copy, first=self.sweeps == 0 or fresh)
         except RuntimeError as e:  # the server is closing
             self.failed = f"sweep unavailable: {e}"
             return
         self._last_us = ts
-        self._in_flight = (job, motion, ts)
+        self._in_flight.append((job, motion, ts))
 
     @property
     def stale(self) -> bool:
@@ -250,22 +256,26 @@ class StillMasks:
     def first_running(self) -> Future[Detections] | None:
         """The stream's first sweep, while it runs (None once any sweep is done or failed)."""
         self.collect()
-        if self.sweeps or self.failed is not None or self._in_flight is None:
+        if self.sweeps or self.failed is not None or not self._in_flight:
             return None
-        return self._in_flight[0]
+        return self._in_flight[0][0]
 
     def first_waited(self) -> Future[Detections] | None:
         """The stream's first sweep while it runs and frames wait for it (wait_first)."""
         return self.first_running() if self.cfg.wait_first else None
 
     def collect(self) -> None:
-        """Folds in a finished sweep: its still boxes join the held ones (a held box of
-        the same object is replaced by one around both); its failure is kept in `failed`
-        until a sweep succeeds."""
-        if self._in_flight is None or not self._in_flight[0].done():
-            return
-        job, motion, ts = self._in_flight
-        self._in_flight = None
+        """Folds in the finished sweeps, in the order they were sent."""
+        while self._in_flight and self._in_flight[0][0].done():
+            self._fold(*self._in_flight.pop(0))
+        for sweep in [s for s in self._in_flight if s[0].done()]:  # one beside a resting one
+            self._in_flight.remove(sweep)
+            self._fold(*sweep)
+
+    def _fold(self, job: Future[Detections], motion: Motion, ts: int) -> None:
+        """One finished sweep: its still boxes join the held ones (a held box of the same
+        object is replaced by one around both); its failure is kept in `failed` until a
+        sweep succeeds."""
         error = job.exception()
         if error is not None:
             self.failed = f"sweep failed: {type(error).__name__}: {error}"
@@ -349,10 +359,10 @@ class StillMasks:
         return bool(now.size) and float(cv2.absdiff(now, h.picture).mean()) > self.cfg.changed_level
 
     def wait(self, timeout_s: float) -> None:
-        """Waits for the unfinished sweep, if any (tests, benchmarks)."""
-        if self._in_flight is not None:
+        """Waits for the unfinished sweeps, if any (tests, benchmarks)."""
+        for job, _, _ in list(self._in_flight):
             try:
-                self._in_flight[0].result(timeout=timeout_s)
+                job.result(timeout=timeout_s)
             except Exception:  # noqa: BLE001 - collect() records it
                 pass
         self.collect()

@@ -285,8 +285,7 @@ def test_closing_does_not_wait_out_a_rest() -> None:
     masks.wait(10)  # done; the next would rest a million times its time
     assert det.calls == 1
     masks.offer(_frame(10_000_000), _motion())
-    queued = masks._in_flight
-    assert queued is not None
+    (queued,) = masks._in_flight
     time.sleep(0.1)
     t0 = time.perf_counter()
     sweeper.close()
@@ -367,5 +366,28 @@ def test_a_sweep_begun_before_the_change_does_not_end_it() -> None:
         masks.offer(_frame(80_000), _motion(poster_level=200))
         masks.wait(10)
         assert det.calls == 2 and not masks.stale
+    finally:
+        sweeper.close()
+
+
+def test_a_changed_picture_is_swept_beside_a_sweep_resting_its_turn() -> None:
+    """A sweep sent before the change may wait minutes for the sweeper's rest: the new
+    picture's sweep does not wait behind it (it runs at the first sweep's priority)."""
+    det = _Scripted([[POSTER]])
+    sweeper = Sweeper(det, nice=0, busy_share=1e-6)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0))
+        masks.sweeps = 2  # past its first two: later sweeps take turns and rest
+        masks.offer(_frame(0), _motion())
+        masks.wait(10)
+        masks.offer(_frame(2_000_000), _motion())  # resting a million times its time
+        masks.offer(_frame(2_040_000), _changed())
+        masks.offer(_frame(2_080_000), _motion(poster_level=200))
+        assert len(masks._in_flight) == 2
+        deadline = time.monotonic() + 5
+        while masks.stale and time.monotonic() < deadline:
+            time.sleep(0.02)
+            masks.collect()
+        assert not masks.stale and det.calls == 2 and len(masks._in_flight) == 1
     finally:
         sweeper.close()
