@@ -323,8 +323,9 @@ class LiveSession(StreamSession):
         if self._look is not None:
             # the band only covers what the look may miss; silhouettes (cover 1) stay
             if own_look:
-                self.stats.looked += 1
-                self._looked.inc()
+                if not coarse:  # counted on the frames counted as moving
+                    self.stats.looked += 1
+                    self._looked.inc()
                 if cover < 1.0:
                     cover = min(cover, self._cover_looked)
                     max_height = self._looked_max_px

@@ -211,6 +211,7 @@ class StillMasks:
         # the picture changed as a whole (Motion.changed) at this timestamp, and no sweep of a
         # frame after it is done: the held boxes' pictures say nothing, where they are is unsure
         self._changed_us: int | None = None
+        self._before: Motion | None = None  # the newest frame the model trusted before that
 
     def offer(self, frame: Frame, motion: Motion) -> None:
         """Sends `frame` to a sweep if one is due and none of this stream's is unfinished.
@@ -220,6 +221,10 @@ class StillMasks:
         if motion.changed:  # the new picture is swept once the model has learnt it
             self._changed_us = ts
             return
+        if self._changed_us is not None and self._as_before(motion):
+            self._changed_us = None  # only something large passed: the still ground is as it was
+        if motion.trusted and self._changed_us is None:
+            self._before = motion
         # a changed picture is swept at once, beside a sweep that may be resting its turn
         changed = self._changed_us
         fresh = changed is not None and not any(t > changed for _, _, t in self._in_flight)
@@ -245,6 +250,19 @@ class StillMasks:
             return
         self._last_us = ts
         self._in_flight.append((job, motion, ts))
+
+    def _as_before(self, motion: Motion) -> bool:
+        """The model trusts the picture again, and what stands still on it looks as it did
+        before the change (within `changed_level`): a person close to the camera or a
+        lorry, not a light or the camera, filled the picture."""
+        before = self._before
+        if not motion.trusted or before is None or before.small.shape != motion.small.shape:
+            return False
+        still = motion.fg == 0
+        if motion.fg.shape != motion.small.shape[:2] or not still.any():
+            return False
+        diff = cv2.absdiff(motion.small, before.small)[still]
+        return float(diff.mean()) <= self.cfg.changed_level
 
     @property
     def stale(self) -> bool:

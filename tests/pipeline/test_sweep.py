@@ -48,13 +48,17 @@ class _Scripted:
 
 
 def _motion(
-    poster_level: int = 0, poster_moving: bool = False, size: tuple[int, int] = (120, 160)
+    poster_level: int = 0,
+    poster_moving: bool = False,
+    size: tuple[int, int] = (120, 160),
+    ground: int = 0,
 ) -> Motion:
     """The walker's box moves on this frame, the poster's does not unless `poster_moving`
-    (work size = frame size); the picture is black but the poster's box, at `poster_level`."""
+    (work size = frame size); the picture is at `ground` but the poster's box, at
+    `poster_level`."""
     fg = np.zeros(size, np.uint8)
     fg[45:80, 95:125] = 255
-    small = np.zeros((*size, 3), np.uint8)
+    small = np.full((*size, 3), ground, np.uint8)
     small[20:44, 20:44] = poster_level
     if poster_moving:
         fg[20:44, 20:44] = 255
@@ -323,7 +327,7 @@ def test_a_picture_changed_as_a_whole_is_swept_again_at_once_its_boxes_held_till
         assert not masks.stale and det.calls == 2
         masks.offer(_frame(200_000), _changed())
         assert masks.stale and det.calls == 2  # no sweep of a picture still changing
-        lit = _motion(poster_level=200)  # the model trusts the new picture: all of it differs
+        lit = _motion(poster_level=200, ground=80)  # the model trusts the new picture
         masks.offer(_frame(240_000), lit)  # swept at once, an interval early
         assert masks.stale  # until that sweep is done
         np.testing.assert_allclose(masks.held(lit, 240_000).boxes, [POSTER])
@@ -345,7 +349,7 @@ def test_after_the_change_a_box_the_new_sweep_misses_is_held_by_its_new_picture(
         _sweep(masks, 0)
         _sweep(masks, 100_000)
         masks.offer(_frame(200_000), _changed())
-        lit = _motion(poster_level=200)
+        lit = _motion(poster_level=200, ground=80)
         masks.offer(_frame(240_000), lit)
         masks.wait(10)
         assert det.calls == 3 and not masks.stale
@@ -363,7 +367,7 @@ def test_a_sweep_begun_before_the_change_does_not_end_it() -> None:
         masks.offer(_frame(40_000), _changed())  # ... when the picture changes
         masks.wait(10)
         assert masks.sweeps == 1 and masks.stale
-        masks.offer(_frame(80_000), _motion(poster_level=200))
+        masks.offer(_frame(80_000), _motion(poster_level=200, ground=80))
         masks.wait(10)
         assert det.calls == 2 and not masks.stale
     finally:
@@ -382,12 +386,29 @@ def test_a_changed_picture_is_swept_beside_a_sweep_resting_its_turn() -> None:
         masks.wait(10)
         masks.offer(_frame(2_000_000), _motion())  # resting a million times its time
         masks.offer(_frame(2_040_000), _changed())
-        masks.offer(_frame(2_080_000), _motion(poster_level=200))
+        masks.offer(_frame(2_080_000), _motion(poster_level=200, ground=80))
         assert len(masks._in_flight) == 2
         deadline = time.monotonic() + 5
         while masks.stale and time.monotonic() < deadline:
             time.sleep(0.02)
             masks.collect()
         assert not masks.stale and det.calls == 2 and len(masks._in_flight) == 1
+    finally:
+        sweeper.close()
+
+
+def test_a_picture_filled_by_something_passing_is_not_swept_again() -> None:
+    """Something large passing close to the camera fills the picture as a light does;
+    once it has gone, the still ground looks as it did: nothing is stale."""
+    det = _Scripted([[POSTER]])
+    sweeper = Sweeper(det, nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(interval_s=60.0))
+        _sweep(masks, 0)
+        _sweep(masks, 100_000)
+        masks.offer(_frame(200_000), _changed())
+        assert masks.stale
+        masks.offer(_frame(240_000), _motion())  # the picture as before the change
+        assert not masks.stale and det.calls == 2
     finally:
         sweeper.close()
