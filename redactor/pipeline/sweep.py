@@ -214,8 +214,10 @@ class StillMasks:
         self._before: Motion | None = None  # the newest frame the model trusted before that
 
     def offer(self, frame: Frame, motion: Motion) -> None:
-        """Sends `frame` to a sweep if one is due and none of this stream's is unfinished.
-        `motion` is what moved on it: the boxes on still ground are the ones held."""
+        """Sends `frame` to a sweep if one is due and none of this stream's is unfinished
+        (after the picture changed as a whole, on the first frame the model trusts, beside
+        one begun before the change). `motion` is what moved on it: the boxes on still
+        ground are the ones held."""
         self.collect()
         ts = frame.timestamp_us
         if motion.changed:  # the new picture is swept once the model has learnt it
