@@ -211,7 +211,8 @@ class StillMasks:
         # the picture changed as a whole (Motion.changed) at this timestamp, and no sweep of a
         # frame after it is done: the held boxes' pictures say nothing, where they are is unsure
         self._changed_us: int | None = None
-        self._before: Motion | None = None  # the newest frame the model trusted before that
+        # the work picture of the newest frame the model trusted before that
+        self._before: npt.NDArray[np.uint8] | None = None
 
     def offer(self, frame: Frame, motion: Motion) -> None:
         """Sends `frame` to a sweep if one is due and none of this stream's is unfinished
@@ -226,7 +227,7 @@ class StillMasks:
         if self._changed_us is not None and self._as_before(motion):
             self._changed_us = None  # only something large passed: the still ground is as it was
         if motion.trusted and self._changed_us is None:
-            self._before = motion
+            self._before = motion.small
         # a changed picture is swept at once, beside a sweep that may be resting its turn
         changed = self._changed_us
         fresh = changed is not None and not any(t > changed for _, _, t in self._in_flight)
@@ -258,12 +259,12 @@ class StillMasks:
         before the change (within `changed_level`): a person close to the camera or a
         lorry, not a light or the camera, filled the picture."""
         before = self._before
-        if not motion.trusted or before is None or before.small.shape != motion.small.shape:
+        if not motion.trusted or before is None or before.shape != motion.small.shape:
             return False
         still = motion.fg == 0
         if motion.fg.shape != motion.small.shape[:2] or not still.any():
             return False
-        diff = cv2.absdiff(motion.small, before.small)[still]
+        diff = cv2.absdiff(motion.small, before)[still]
         return float(diff.mean()) <= self.cfg.changed_level
 
     @property
@@ -285,10 +286,9 @@ class StillMasks:
         return self.first_running() if self.cfg.wait_first else None
 
     def collect(self) -> None:
-        """Folds in the finished sweeps, in the order they were sent."""
-        while self._in_flight and self._in_flight[0][0].done():
-            self._fold(*self._in_flight.pop(0))
-        for sweep in [s for s in self._in_flight if s[0].done()]:  # one beside a resting one
+        """Folds in the finished sweeps, in the order they were sent (one sent beside a
+        resting one may finish first)."""
+        for sweep in [s for s in self._in_flight if s[0].done()]:
             self._in_flight.remove(sweep)
             self._fold(*sweep)
 
