@@ -52,13 +52,14 @@ from bench.live_people import people
 from bench.server import ServerProcess
 from redactor.clients.client import RedactorClient
 from redactor.clients.relay import RelayResult, camera_access_units, relay
-from redactor.config import Config
+from redactor.config import Config, MotionConfig, load_config
 from redactor.data import data_dir
 from redactor.detect.registry import ProfileDetector
 from redactor.models import MODELS
+from redactor.pipeline.background import BackgroundModel
 from redactor.pipeline.masking import masks_for
 from redactor.policy import PolicyRouter
-from redactor.types import Label
+from redactor.types import Frame, Label
 
 # Mask boxes of each answered frame, by sequence number (RelayResult.masks)
 FrameBoxes = Mapping[int, Sequence[Sequence[float]]]
@@ -126,6 +127,14 @@ class ClipResult:
     # mean masked share (mosaic included); None where there were none
     mosaic_frames: int = 0
     mosaic_share: float | None = None
+    # Where the leaks are (bench/live_metrics.py leak_places): on ground the server's motion
+    # model saw move, on still ground, and centred on a person's body below the head
+    leaks_moving: int = 0
+    leaks_still: int = 0
+    leaks_on_bodies: int = 0
+    # bodies visible with only the masks holding a reference box (live_metrics.on_objects):
+    # the rest of body_visible's loss is masking where the reference found nothing
+    body_visible_on_objects: float | None = None
 
 
 def reference(
@@ -255,16 +264,19 @@ def run_clip(
     frames: int,
     rate: float | None = None,
     looked: Callable[[], tuple[float, float]] | None = None,
+    motion: MotionConfig | None = None,
 ) -> ClipResult:
     """One clip, live at its own frame rate or as a camera of frame rate `rate`. `looked`
     reads the server's counts of frames on which something moved and of those masked with
-    their own look (one stream at a time)."""
+    their own look (one stream at a time); `motion` is the server's motion model (what is
+    moving ground for the leaks' places; default: the embedded one)."""
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         w, h = size or (s.codec_context.width, s.codec_context.height)
         fps = rate or float(s.average_rate or 25)
     ref, offline = reference(str(path), size, frames, rate=rate)
     persons = people(str(path), size, frames, rate)
+    moving = moving_ground(str(path), size, frames, rate, ref, motion or Config().live.motion)
     counts_before = looked() if looked is not None else (0.0, 0.0)
     with RedactorClient(address) as client:
         live = relay(
@@ -297,6 +309,8 @@ def run_clip(
     coarse, coarse_s = lm.start_without_picture(fine, live.frames_in, fps)
     swept = lm.first_without_mosaic(live.masks, live.mask_reasons, w, h, live.first_redacted)
     mosaic, mosaic_s = lm.start_without_picture(swept, live.frames_in, fps)
+    on_moving, on_still, on_body = lm.leak_places(ref, live.masks, moving, persons, w, h, COVER)
+    visible_on_objects, _ = lm.body_visibility(persons, lm.on_objects(redacted, ref), w, h)
     looked_share = None
     if looked is not None:
         counts = looked()
@@ -340,7 +354,35 @@ def run_clip(
         looked_share,
         len(mosaic_frames),
         lm.mean_share(mosaic_frames, w, h) if mosaic_frames else None,
+        on_moving,
+        on_still,
+        on_body,
+        visible_on_objects,
     )
+
+
+def moving_ground(
+    source: str,
+    size: tuple[int, int] | None,
+    frames: int,
+    rate: float | None,
+    reference: Sequence[np.ndarray],
+    motion: MotionConfig,
+) -> list[npt.NDArray[np.bool_]]:
+    """Per frame the relay sends, per reference box: whether the server's motion model
+    (`motion`, fed the same frames in order) saw any of it move. Seconds even at 1080p."""
+    model = BackgroundModel(motion)
+    dec = av.CodecContext.create("h264", "r")
+    out: list[npt.NDArray[np.bool_]] = []
+    _, aus = camera_access_units(source, size, frames, rate)
+    for _seq, _ts, au in aus:
+        for vf in dec.decode(av.Packet(au)):
+            m = model.update(
+                Frame.from_bgr(cast(npt.NDArray[np.uint8], vf.to_ndarray(format="bgr24")))
+            )
+            ref = reference[len(out)] if len(out) < len(reference) else np.zeros((0, 4), np.float32)
+            out.append(m.moving_share(ref) > 0 if len(ref) else np.zeros(0, bool))
+    return out
 
 
 def looked_counts(server: ServerProcess) -> Callable[[], tuple[float, float]]:
@@ -379,6 +421,24 @@ def picture_table(rows: Sequence[ClipResult]) -> str:
             f"| {r.start_mosaic} ({r.start_mosaic_s:.1f} s) "
             f"| {'-' if r.mosaic_share is None else f'{r.mosaic_share:.0%}'} ({r.mosaic_frames}) "
             f"| {'-' if r.looked_share is None else f'{r.looked_share:.0%}'} |"
+        )
+    return "\n".join(lines)
+
+
+def leak_table(rows: Sequence[ClipResult]) -> str:
+    """Where each clip's leaks are, and what masking where the reference found nothing
+    costs the bodies (issue 24): Markdown."""
+    lines = [
+        "| clip | size | leaks | on moving ground | on still ground | centred on a person's body "
+        "| person bodies visible | ... with only the masks holding a reference box |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        body = "-" if r.body_visible is None else f"{r.body_visible:.0%}"
+        bound = "-" if r.body_visible_on_objects is None else f"{r.body_visible_on_objects:.0%}"
+        lines.append(
+            f"| {r.clip} | {r.size} | {r.leaks} | {r.leaks_moving} | {r.leaks_still} "
+            f"| {r.leaks_on_bodies} | {body} | {bound} |"
         )
     return "\n".join(lines)
 
@@ -523,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
                 same_duration(path, frames, rate),
                 rate,
                 looked_counts(running),
+                load_config(args.config).live.motion if args.config else None,
             )
             rows.append(r)
             print(
@@ -548,6 +609,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         print()
         print(picture_table(rows))
+        print()
+        print(leak_table(rows))
         report["clips"] = [asdict(r) for r in rows]
         conc = [
             concurrent(

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from bench.eval_score import box_mask, coverage
 from bench.export_score import oracle_share as frame_oracle_share
-from redactor.boxes import enlarge
+from redactor.boxes import centres_in, enlarge, inside_matrix
 from redactor.types import MaskReason
 
 F32 = npt.NDArray[np.float32]
@@ -24,6 +24,7 @@ FrameBoxes = Mapping[int, Sequence[Sequence[float]]]
 
 FAR = 2.0  # reference boxes grown this much about their centres: masks beyond are "far"
 BODY = 0.75  # the lower share of a person box that is the body below the head
+HOLDS = 0.3  # a mask holding this share of a reference box masks that object (on_objects)
 
 
 def as_boxes(boxes: Sequence[Sequence[float]] | F32) -> F32:
@@ -153,3 +154,49 @@ def start_without_picture(first_redacted: int | None, frames: int, fps: float) -
     all, the whole stream."""
     n = frames if first_redacted is None else min(first_redacted, frames)
     return n, n / fps if fps > 0 else 0.0
+
+
+def on_objects(
+    redacted: Mapping[int, F32], reference: Sequence[F32], share: float = HOLDS
+) -> dict[int, F32]:
+    """Of each redacted frame's masks, those holding at least `share` of one of the frame's
+    reference boxes: the masks a detector that found only the reference would have made
+    (at their live sizes). What the others cost the bodies is the cost of masking nothing."""
+    out: dict[int, F32] = {}
+    for seq, m in redacted.items():
+        ref = as_boxes(reference[seq]) if seq < len(reference) else as_boxes([])
+        if not len(m) or not len(ref):
+            out[seq] = m[:0]
+            continue
+        holds = (inside_matrix(ref, m) >= share).any(axis=0)
+        out[seq] = m[holds]
+    return out
+
+
+def leak_places(
+    reference: Sequence[F32],
+    masks: FrameBoxes,
+    moving: Sequence[npt.NDArray[np.bool_]],
+    people: Sequence[F32],
+    width: int,
+    height: int,
+    cover: float,
+) -> tuple[int, int, int]:
+    """Where the leaks are: of the reference boxes that their frame's masks cover less than
+    `cover` (frames not answered leak nothing), (those on moving ground, on still ground,
+    centred inside a person's body below the head). `moving[seq]` says per reference box
+    whether the server's motion model saw any of it move; a box centred on a body is a
+    face of someone in front, or the reference's false face on a torso, a hand, a bag."""
+    on_moving = on_still = on_body = 0
+    for seq, ref in enumerate(reference):
+        if not len(ref) or seq not in masks:
+            continue
+        boxes = as_boxes(ref)
+        missed = coverage(box_mask(as_boxes(masks[seq]), width, height), boxes) < cover
+        moved = np.asarray(moving[seq], bool) if seq < len(moving) else np.zeros(len(boxes), bool)
+        on_moving += int((missed & moved).sum())
+        on_still += int((missed & ~moved).sum())
+        p = people[seq] if seq < len(people) else as_boxes([])
+        if len(p):
+            on_body += int((missed & centres_in(boxes, [tuple(b) for b in bodies(p)])).sum())
+    return on_moving, on_still, on_body

@@ -658,6 +658,7 @@ def _live(report: dict[str, Any]) -> list[str]:
         rows,
     )
     out += [""] + _live_picture(live.get("clips", []))
+    out += [""] + _live_leak_places(live.get("clips", []))
     out.append("")
     out.append(
         "Reference: the `thorough` profile on every frame the relay sends; a leak is a reference face or "
@@ -667,6 +668,45 @@ def _live(report: dict[str, Any]) -> list[str]:
         "live path adds (cadence, tracking, latency)."
     )
     return out
+
+
+def _live_leak_places(clips: list[dict[str, Any]]) -> list[str]:
+    """Where the live leaks are (bench.live_metrics.leak_places), for runs that measured it."""
+    rows = [
+        [
+            c["clip"],
+            c["size"],
+            str(c["leaks"]),
+            str(c["leaks_moving"]),
+            str(c["leaks_still"]),
+            str(c["leaks_on_bodies"]),
+            _pct(c.get("body_visible"), 0),
+            _pct(c.get("body_visible_on_objects"), 0),
+        ]
+        for c in clips
+        if "error" not in c and "leaks_moving" in c
+    ]
+    if not rows:
+        return []
+    return _table(
+        [
+            "clip",
+            "size",
+            "leaks",
+            "on moving ground",
+            "on still ground",
+            "centred on a person's body",
+            "person bodies visible",
+            "... with only the masks holding a reference box",
+        ],
+        rows,
+    ) + [
+        "",
+        "Where the leaks are: on ground the server's motion model saw move, or on still ground; "
+        "centred inside a HOG person box's lower 75% (someone in front, or the reference's false "
+        "face on a torso, a hand, a bag). Bodies with only the masks holding 30% of a reference "
+        "box: the rest of the loss is masking where the reference found nothing.",
+    ]
 
 
 def _live_picture(clips: list[dict[str, Any]]) -> list[str]:

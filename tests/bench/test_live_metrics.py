@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from bench import live_metrics as lm
-from bench.live import ClipResult, masked_share, picture_table
+from bench.live import ClipResult, leak_table, masked_share, moving_ground, picture_table
 from bench.live_people import detector, find_people
-from bench.report import _live_picture
+from bench.report import _live_leak_places, _live_picture
+from redactor.config import Config
 from redactor.data import data_dir
 from redactor.types import MaskReason
 
@@ -117,6 +118,43 @@ def test_no_person_found_gives_no_figure() -> None:
     assert lm.body_visibility([boxes(), boxes()], {0: boxes()}, W, H) == (None, 0)
 
 
+def test_leaks_are_placed_on_moving_or_still_ground_and_on_bodies() -> None:
+    person = boxes((40, 0, 60, 40))  # body: (40, 10, 60, 40)
+    reference = [
+        boxes((0, 0, 10, 10), (45, 20, 55, 30), (80, 0, 90, 10)),  # covered, on a body, still
+        boxes((0, 0, 10, 10)),  # on a frame never answered: not a leak
+        boxes((20, 20, 30, 30)),
+    ]
+    masks = {0: [(0.0, 0.0, 10.0, 10.0)], 2: [(20.0, 20.0, 30.0, 27.0)]}  # frame 2: 70% covered
+    moving = [np.array([True, True, False]), np.array([True]), np.array([True])]
+    places = lm.leak_places(reference, masks, moving, [person, boxes(), boxes()], W, H, 0.8)
+    # leaked: the body's box (moving), the box at 80 (still), frame 2's box (moving)
+    assert places == (2, 1, 1)
+
+
+def test_only_masks_holding_a_reference_box_are_on_objects() -> None:
+    person = boxes((0, 0, 20, 40))  # body: (0, 10, 20, 40)
+    redacted = {
+        0: boxes(
+            (0, 0, 20, 10), (0, 20, 20, 40)
+        ),  # the head's mask holds the face; one on the legs
+        1: boxes((0, 20, 20, 40)),  # nothing found by the reference on this frame
+    }
+    reference = [boxes((5, 2, 15, 9)), boxes()]
+    kept = lm.on_objects(redacted, reference)
+    assert kept[0].tolist() == [[0, 0, 20, 10]] and len(kept[1]) == 0
+    assert lm.body_visibility([person, person], redacted, W, H)[0] == pytest.approx(1 / 3)
+    assert lm.body_visibility([person, person], kept, W, H)[0] == pytest.approx(1.0)
+
+
+def test_the_leak_table_shows_where_the_leaks_are() -> None:
+    assert "| c.avi | 100x50 | 0 | 3 | 2 | 1 | 60% | 80% |" in leak_table([clip()])
+    assert "| c.avi | 100x50 | 0 | 3 | 2 | 1 | 60% | 80% |" in "\n".join(
+        _live_leak_places([asdict(clip())])
+    )
+    assert _live_leak_places([{"clip": "c.avi", "size": "100x50", "leaks": 1}]) == []
+
+
 def test_a_stream_starting_with_3_fully_masked_frames() -> None:
     masks = {0: FULL, 1: FULL, 2: FULL, 3: [(10.0, 10.0, 20.0, 20.0)], 4: FULL}
     # the relay's first_redacted is 3; the later fully masked frame is not the start
@@ -136,7 +174,8 @@ def clip() -> ClipResult:
         oracle_share=0.02, masked_over_oracle=5.0, far_share=0.07, person_boxes=8,
         body_visible=0.6, start_fully_masked=1, start_s=0.1, start_coarse=3, start_coarse_s=0.3,
         start_mosaic=4, start_mosaic_s=0.4, looked_share=0.75, mosaic_frames=2,
-        mosaic_share=0.9,
+        mosaic_share=0.9, leaks_moving=3, leaks_still=2, leaks_on_bodies=1,
+        body_visible_on_objects=0.8,
     )  # fmt: skip
 
 
@@ -204,3 +243,18 @@ def test_the_masked_share_leaves_out_the_frames_under_the_starts_mosaic() -> Non
     kept = lm.past_mosaic(redacted, {1: [start, face], 2: [face]})
     assert list(kept) == [2]
     assert lm.mean_share(kept, W, H) == pytest.approx(0.02)
+
+
+def test_moving_ground_is_where_the_servers_motion_model_saw_the_walkers() -> None:
+    root = data_dir()
+    clip = root / "videos" / "opencv_vtest.avi" if root else None
+    if clip is None or not clip.is_file():
+        pytest.skip("shared data not found")
+    frames = 12
+    whole, corner = (0.0, 0.0, 768.0, 576.0), (0.0, 0.0, 4.0, 4.0)  # the corner is the sky
+    reference = [boxes(whole, corner) for _ in range(frames)]
+    moving = moving_ground(str(clip), None, frames, None, reference, Config().live.motion)
+    assert len(moving) == frames
+    warmup = Config().live.motion.warmup_frames
+    assert not any(m.any() for m in moving[: warmup - 1])  # not trusted yet: nothing moves
+    assert all(m.tolist() == [True, False] for m in moving[warmup:])
