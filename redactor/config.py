@@ -659,10 +659,20 @@ class SweepConfig(Strict):
         le=19,
         description="niceness of a stream's first sweep (between detect.nice and nice)",
     )
-    # Until a stream's first sweep is done, what stands still where the live detector
-    # cannot see it is known to nobody (see docs/tuning.md#sweep).
+    # Until a stream's first sweeps are done, what stands still where the live detector
+    # cannot see it is known to nobody, and one sweep misses what the next finds
+    # (see docs/tuning.md#sweep).
+    first_sweeps: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="sweeps of a stream's start, one after the other, before its still "
+        "ground is known (what one sweep misses, the next may find)",
+    )
     wait_first: bool = Field(
-        True, description="a stream's frames go out fully masked until its first sweep is done"
+        True,
+        description="a stream's still ground goes out masked (first_mosaic_blocks) until its "
+        "first_sweeps sweeps are done",
     )
     # A block this coarse leaves nothing of a small face or plate, and the first detection's
     # boxes are masked on top at the policy's strength: the picture shows from the first

@@ -54,9 +54,9 @@ class Facts:
     look_error: str = ""  # why the stream's newest look failed, until one succeeds (live.look)
     sweeps: bool = False  # the stream sweeps still ground (the sweep facts below apply)
     sweep_failed: str | None = None  # why the newest sweep failed, until one succeeds
-    first_sweep_done: bool = False
+    first_sweep_done: bool = False  # the stream's start sweeps are done (StillMasks.started)
     wait_first: bool = False  # live.sweep.wait_first
-    first_sweep_waited: bool = False  # frames wait for the stream's first sweep: it runs
+    first_sweep_waited: bool = False  # frames wait for the stream's start sweeps: one runs
     coarse_first: bool = False  # live.sweep.first_mosaic_blocks > 0 (and sweeps)
     picture_changed: bool = False  # most of the picture changed at once (Motion.changed)
     still_stale: bool = False  # ... on an earlier frame, and no sweep since (StillMasks.stale)
@@ -122,12 +122,12 @@ def decide(x: Facts) -> Decision:
     if x.sweeps:
         if x.sweep_failed is not None:  # what stands still is not known: nothing passes
             return Decision(Action.FAIL_CLOSED, source, x.sweep_failed, behind=behind)
-        if not x.first_sweep_done and x.wait_first:  # ... nor before the first sweep
+        if not x.first_sweep_done and x.wait_first:  # ... nor before the start's sweeps
             return Decision(
                 Action.COARSE if x.coarse_first else Action.FAIL_CLOSED,
                 source,
                 ("coarse mosaic: " if x.coarse_first else "")
-                + "the stream's first sweep of still ground is not done",
+                + "the stream's first sweeps of still ground are not done",
                 behind=behind,
             )
     if x.picture_changed or x.still_stale:  # what moves, or what stands still, is not known

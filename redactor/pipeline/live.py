@@ -115,7 +115,7 @@ class LiveSession(StreamSession):
         self._outline = policy.motion_mask == "outline"
         sweeper = engine.sweeper
         self._still = StillMasks(sweeper, engine.config.live.sweep) if sweeper is not None else None
-        # until the first sweep, frames go out under a coarse mosaic (0: fully masked)
+        # until the start's sweeps are done, frames go out under a coarse mosaic (0: fully masked)
         self._coarse_blocks = engine.config.live.sweep.first_mosaic_blocks if self._still else 0
         self._coarse_moving = engine.config.live.sweep.first_moving_share  # ... but what moves
         self.stats = LiveStats()
@@ -149,11 +149,11 @@ class LiveSession(StreamSession):
             motion = self._observe(f)
             if self._still is not None and motion is not None:
                 self._still.offer(f, motion)
-            # while the stream's first sweep runs its frames wait for it, then go out fully masked:
+            # while the stream's start sweeps run its frames wait for them, then go out fully masked:
             # after the first frame's detection the CPU goes to that sweep, not to unused
             # detections; under the coarse mosaic they are used, at the detection interval
             first = self._first_sweep() is not None
-            # under the start's coarse mosaic the CPU goes to the first sweep, not to looks
+            # under the start's coarse mosaic the CPU goes to its sweeps, not to looks
             look = (
                 self._look.offer(f, motion)
                 if self._look is not None and motion is not None and not first
@@ -177,7 +177,7 @@ class LiveSession(StreamSession):
         return out
 
     def _first_sweep(self) -> Future[Detections] | None:
-        """The stream's first sweep while frames wait for it (live.sweep.wait_first) and it runs."""
+        """The stream's running start sweep while frames wait for the start (live.sweep.wait_first)."""
         return None if self._still is None else self._still.first_waited()
 
     def _sweep_waited(self) -> Future[Detections] | None:
@@ -292,7 +292,7 @@ class LiveSession(StreamSession):
             look_error="" if self._look is None else self._look.collect(p.frame.seq),
             sweeps=still is not None,
             sweep_failed=None if still is None else still.failed,
-            first_sweep_done=still is not None and still.sweeps > 0,
+            first_sweep_done=still is not None and still.started,
             wait_first=still is not None and still.cfg.wait_first,
             first_sweep_waited=waited,
             drop_on_overload=self.policy.policy.on_overload == "drop",

@@ -19,7 +19,7 @@ What moves is masked by the motion blobs and the tracks instead.
 One `Sweeper` serves the whole server: a single thread at the lowest CPU
 priority, busy at most a share of the time, so the sweeps take only what the
 frame path and live detection leave, and one thorough detection's memory is in
-use at a time (two while a stream's first sweep runs beside). Each stream has at
+use at a time (two while a stream's start sweeps run beside). Each stream has at
 most one sweep queued or running, so streams take turns. A sweep that fails
 makes its stream's frames fail closed until one succeeds (LiveSession).
 """
@@ -59,9 +59,9 @@ class Pressure:
     On two logical CPUs a sweep slows live detection whatever its priority; a
     stream whose detections fall behind goes fully masked, so while one does, the
     CPU is better left to detection (still boxes already held stay masked). A
-    stream's first sweep does not wait: its stream is fully masked until it is done
-    (live.sweep.wait_first), and a stream waiting for it reports nothing (its own
-    detection waits for that sweep: 4 streams starting together otherwise held
+    stream's start sweeps do not wait: its still ground is masked until they are done
+    (live.sweep.wait_first), and a stream waiting for them reports nothing (its own
+    detection waits for those sweeps: 4 streams starting together otherwise held
     each other's first sweeps back for good)."""
 
     def __init__(self) -> None:
@@ -91,8 +91,8 @@ class Sweeper:
     enough where the two logical CPUs share one core (this project's 2-vCPU machines):
     a thread on the sibling slows the frame path and live detection whatever its niceness.
 
-    A stream's first sweep cannot wait that long: until it is done, what stands still
-    is masked by nothing but the live detections. It runs on a second thread, at a
+    A stream's start sweeps (its first `first_sweeps`) cannot wait that long: until they
+    are done, its still ground is not known. They run on a second thread, at a
     priority between live detection's and the other sweeps' (`first_nice`), with
     `first` (an instance of the profile made at that priority), and counts towards no
     rest."""
@@ -233,12 +233,12 @@ class StillMasks:
         fresh = changed is not None and not any(t > changed for _, _, t in self._in_flight)
         if self._in_flight and not fresh:
             return
-        # A detector at its floor finds a small still thing on some sweeps only: the second
-        # sweep follows the first at once, not the first alone deciding for an interval.
+        # A detector at its floor finds a small still thing on some sweeps only: the start's
+        # sweeps follow one another at once, not the first alone deciding for an interval.
         due = (
             self._last_us is None
             or self.failed is not None
-            or self.sweeps == 1
+            or not self.started
             or fresh
             or ts - self._last_us >= self._interval_us
             or ts < self._last_us
@@ -247,7 +247,7 @@ class StillMasks:
             return
         copy = Frame(frame.layout, tuple(p.copy() for p in frame.planes), frame.seq, ts)
         try:
-            job = self.sweeper.submit(copy, first=self.sweeps == 0 or fresh)
+            job = self.sweeper.submit(copy, first=not self.started or fresh)
         except RuntimeError as e:  # the server is closing
             self.failed = f"sweep unavailable: {e}"
             return
@@ -274,15 +274,20 @@ class StillMasks:
         start does)."""
         return self._changed_us is not None
 
+    @property
+    def started(self) -> bool:
+        """The stream's first `first_sweeps` sweeps are done: its still ground is known."""
+        return self.sweeps >= self.cfg.first_sweeps
+
     def first_running(self) -> Future[Detections] | None:
-        """The stream's first sweep, while it runs (None once any sweep is done or failed)."""
+        """The stream's start sweep that runs (None once the start is over, or a sweep failed)."""
         self.collect()
-        if self.sweeps or self.failed is not None or not self._in_flight:
+        if self.started or self.failed is not None or not self._in_flight:
             return None
         return self._in_flight[0][0]
 
     def first_waited(self) -> Future[Detections] | None:
-        """The stream's first sweep while it runs and frames wait for it (wait_first)."""
+        """The stream's start sweep that runs, while frames wait for the start (wait_first)."""
         return self.first_running() if self.cfg.wait_first else None
 
     def collect(self) -> None:

@@ -155,14 +155,14 @@ ROWS = [
         dict(first_sweep_done=False),
         FAIL,
         Source.TRACKS,
-        "the stream's first sweep of still ground is not done",
+        "the stream's first sweeps of still ground are not done",
     ),
     (
         "first sweep not done, wait_first, coarse mosaic → masked under it",
         dict(first_sweep_done=False, coarse_first=True),
         Action.COARSE,
         Source.TRACKS,
-        "coarse mosaic: the stream's first sweep of still ground is not done",
+        "coarse mosaic: the stream's first sweeps of still ground are not done",
     ),
     (
         "a failed sweep, coarse mosaic → still fail closed",

@@ -152,6 +152,30 @@ def test_the_second_sweep_follows_the_first_at_once_then_the_interval() -> None:
         sweeper.close()
 
 
+def test_a_streams_still_ground_is_known_after_its_first_sweeps_only() -> None:
+    """What one sweep misses the next may find: the stream's start (its frames under the
+    coarse mosaic, pipeline/decision.py) lasts until `first_sweeps` sweeps are done, the
+    second sent on the frame after the first is done, on the first-sweep thread."""
+    det = _Scripted([[POSTER], [WALKER], []])
+    sweeper = Sweeper(det, nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(first_sweeps=2))
+        _sweep(masks, 0)
+        assert masks.sweeps == 1 and not masks.started and masks.first_running() is None
+        det.delay_s = 0.3
+        masks.offer(_frame(40_000), _motion())
+        running = masks.first_running()
+        assert running is not None and not running.done()  # frames wait for it, as for the first
+        running.result(timeout=5)
+        assert masks.first_running() is None and masks.started and masks.sweeps == 2
+        one = StillMasks(sweeper, SweepConfig(first_sweeps=1))
+        det.delay_s = 0.0
+        _sweep(one, 0)
+        assert one.started
+    finally:
+        sweeper.close()
+
+
 def test_a_box_that_left_goes_within_keep_sweeps() -> None:
     det = _Scripted([[POSTER]])
     sweeper = Sweeper(det, nice=0)
@@ -212,16 +236,18 @@ def test_the_sweeper_rests_to_stay_within_its_busy_share_but_first_sweeps_do_not
             StillMasks(sweeper, SweepConfig(interval_s=0.01)),
             StillMasks(sweeper, SweepConfig(interval_s=0.01)),
         )
-        _sweep(a, 0)  # a's first: on the first-sweep thread
-        _sweep(a, 20_000)  # two streams' later sweeps, one sweeper: they take turns, with rests
-        b.sweeps = 1  # (b has had its first)
-        _sweep(b, 20_000)
-        assert det.calls == 3
-        assert det.started[2] - det.started[1] >= 0.19, det.started
+        _sweep(a, 0)  # a's start: its first_sweeps (2) on the first-sweep thread
+        _sweep(a, 20_000)
+        _sweep(a, 40_000)  # two streams' later sweeps, one sweeper: they take turns, with rests
+        b.sweeps = 2  # (b's start is over)
+        _sweep(b, 40_000)
+        assert det.calls == 4
+        assert det.started[3] - det.started[2] >= 0.19, det.started
         c = StillMasks(sweeper, SweepConfig())  # a new stream, while the sweeper rests
         t0 = time.perf_counter()
         _sweep(c, 0)
-        assert det.started[3] - t0 < 0.05 and c.sweeps == 1
+        _sweep(c, 40_000)
+        assert det.started[4] - t0 < 0.05 and det.started[5] - det.started[4] < 0.15 and c.started
     finally:
         sweeper.close()
 
@@ -249,12 +275,12 @@ def test_a_held_object_seen_again_otherwise_is_masked_as_both() -> None:
 
 def test_sweeps_wait_while_a_stream_falls_behind() -> None:
     """Live detection first: while any stream reports its detections behind, no sweep
-    starts, except a stream's first (until it is done that stream is fully masked)."""
+    starts, except a stream's first ones (until they are done its still ground is masked)."""
     det = _Scripted([[POSTER]])
     sweeper = Sweeper(det, nice=0)
     try:
         masks = StillMasks(sweeper, SweepConfig())
-        masks.sweeps = 1  # it has had its first
+        masks.sweeps = 2  # its start is over
         sweeper.pressure.report(1, True)
         masks.offer(_frame(0), _motion())
         time.sleep(0.3)
@@ -284,7 +310,7 @@ def test_closing_does_not_wait_out_a_rest() -> None:
     det = _Scripted([[POSTER]])
     sweeper = Sweeper(det, nice=0, busy_share=1e-6)
     masks = StillMasks(sweeper, SweepConfig())
-    masks.sweeps = 1  # past its first: later sweeps take turns and rest
+    masks.sweeps = 2  # past its start: later sweeps take turns and rest
     masks.offer(_frame(0), _motion())
     masks.wait(10)  # done; the next would rest a million times its time
     assert det.calls == 1
