@@ -135,6 +135,12 @@ class ClipResult:
     # bodies visible with only the masks holding a reference box (live_metrics.on_objects):
     # the rest of body_visible's loss is masking where the reference found nothing
     body_visible_on_objects: float | None = None
+    run: int = 1  # which of --repeat's runs of this clip
+
+    @property
+    def name(self) -> str:
+        """The clip, and which run of it past the first (--repeat)."""
+        return self.clip if self.run == 1 else f"{self.clip} (run {self.run})"
 
 
 def reference(
@@ -341,7 +347,7 @@ def run_clip(
         masked_redacted,
         enlargement,
         oracle,
-        masked_redacted / oracle if oracle else None,
+        masked_redacted / oracle if oracle and policy_only else None,
         lm.far_share(policy_only, ref, w, h),
         boxes,
         visible,
@@ -413,7 +419,7 @@ def picture_table(rows: Sequence[ClipResult]) -> str:
         ratio = "-" if r.masked_over_oracle is None else f"{r.masked_over_oracle:.1f}x"
         body = "-" if r.body_visible is None else f"{r.body_visible:.0%}"
         lines.append(
-            f"| {r.clip} | {r.size} | {r.masked_share:.1%} | {r.masked_share_redacted:.1%} "
+            f"| {r.name} | {r.size} | {r.masked_share:.1%} | {r.masked_share_redacted:.1%} "
             f"({r.redacted_frames} frames) | {r.oracle_share:.2%} (x{r.oracle_enlarge:g}) | {ratio} "
             f"| {r.far_share:.1%} | {body} ({r.person_boxes}) "
             f"| {r.start_fully_masked} of {r.frames} ({r.start_s:.1f} s) "
@@ -437,9 +443,45 @@ def leak_table(rows: Sequence[ClipResult]) -> str:
         body = "-" if r.body_visible is None else f"{r.body_visible:.0%}"
         bound = "-" if r.body_visible_on_objects is None else f"{r.body_visible_on_objects:.0%}"
         lines.append(
-            f"| {r.clip} | {r.size} | {r.leaks} | {r.leaks_moving} | {r.leaks_still} "
+            f"| {r.name} | {r.size} | {r.leaks} | {r.leaks_moving} | {r.leaks_still} "
             f"| {r.leaks_on_bodies} | {body} | {bound} |"
         )
+    return "\n".join(lines)
+
+
+SPREAD = (  # (column, ClipResult field, format of one value)
+    ("leaks", "leaks", "{:.0f}"),
+    ("leak rate", "leak_rate", "{:.2%}"),
+    ("on still ground", "leaks_still", "{:.0f}"),
+    ("redacted / oracle", "masked_over_oracle", "{:.1f}x"),
+    ("person bodies visible", "body_visible", "{:.0%}"),
+    ("p99 ms", "p99_ms", "{:.0f}"),
+    ("still ground under the start's mosaic, s", "start_mosaic_s", "{:.1f}"),
+)
+
+
+def spread_table(rows: Sequence[ClipResult]) -> str:
+    """Per clip streamed more than once (--repeat): the median of each key figure, and its
+    range over the runs. Markdown."""
+    runs: dict[tuple[str, str], list[ClipResult]] = {}
+    for r in rows:
+        runs.setdefault((r.clip, r.size), []).append(r)
+    head = " | ".join(name for name, _, _ in SPREAD)
+    lines = [
+        f"| clip | size | runs | {head} |",
+        "|---|---|---|" + "---|" * len(SPREAD),
+    ]
+    for (clip, size), rs in runs.items():
+        cells = []
+        for _, key, fmt in SPREAD:
+            values = [v for v in (getattr(r, key) for r in rs) if v is not None]
+            if not values:
+                cells.append("-")
+                continue
+            lo, mid, hi = min(values), float(np.median(values)), max(values)
+            one = fmt.format
+            cells.append(one(mid) if lo == hi else f"{one(mid)} ({one(lo)}-{one(hi)})")
+        lines.append(f"| {clip} | {size} | {len(rs)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -535,8 +577,18 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated: only these runs, named CLIP, CLIP@WxH or CLIP@WxH@FPSfps "
         "(e.g. opencv_vtest.avi@1920x1080@25fps); default: all",
     )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="stream each clip this many times, one after the other: a run's leaks move "
+        "with which frames its detections and sweeps land on; a table of medians and "
+        "ranges follows (default: %(default)s)",
+    )
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
+    if args.repeat < 1:
+        p.error(f"--repeat must be at least 1, got {args.repeat}")
     root = data_dir()
     if root is None:
         print("bench.live: shared data not found (set REDACTOR_DATA)", file=sys.stderr)
@@ -575,23 +627,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rows = []
         for path, size, rate in clips:
-            t = time.perf_counter()
-            r = run_clip(
-                running.address,
-                path,
-                size,
-                same_duration(path, frames, rate),
-                rate,
-                looked_counts(running),
-                load_config(args.config).live.motion if args.config else None,
-            )
-            rows.append(r)
-            print(
-                f"  {r.clip} {r.size}: {r.fps:.1f} fps, p99 {r.p99_ms:.0f} ms, leak {r.leak_rate:.1%} "
-                f"({time.perf_counter() - t:.0f} s); {r.reasons}",
-                file=sys.stderr,
-                flush=True,
-            )
+            for run in range(1, args.repeat + 1):
+                t = time.perf_counter()
+                r = run_clip(
+                    running.address,
+                    path,
+                    size,
+                    same_duration(path, frames, rate),
+                    rate,
+                    looked_counts(running),
+                    load_config(args.config).live.motion if args.config else None,
+                )
+                r.run = run
+                rows.append(r)
+                print(
+                    f"  {r.clip} {r.size} (run {run}): {r.fps:.1f} fps, p99 {r.p99_ms:.0f} ms, "
+                    f"leak {r.leak_rate:.1%} ({time.perf_counter() - t:.0f} s); {r.reasons}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         print(
             f"| clip | size | frames | source fps | fps | p50 ms | p95 ms | p99 ms | p99 from {WARMUP_S:.0f} s on "
             f"| reference objects | leaks | leak rate | from {WARMUP_S:.0f} s on | detector alone, every frame "
@@ -600,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             print(
-                f"| {r.clip} | {r.size} | {r.frames} | {r.fps_source:.0f} | {r.fps:.1f} | {r.p50_ms:.0f} | "
+                f"| {r.name} | {r.size} | {r.frames} | {r.fps_source:.0f} | {r.fps:.1f} | {r.p50_ms:.0f} | "
                 f"{r.p95_ms:.0f} | {r.p99_ms:.0f} | {r.steady_p99_ms:.0f} | {r.reference_objects} | {r.leaks} | "
                 f"{r.leak_rate:.2%} | "
                 f"{r.steady_leak_rate:.2%} ({r.steady_leaks}/{r.steady_objects}) | "
@@ -611,6 +665,9 @@ def main(argv: list[str] | None = None) -> int:
         print(picture_table(rows))
         print()
         print(leak_table(rows))
+        if args.repeat > 1:
+            print()
+            print(spread_table(rows))
         report["clips"] = [asdict(r) for r in rows]
         conc = [
             concurrent(

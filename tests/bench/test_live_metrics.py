@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from bench import live_metrics as lm
-from bench.live import ClipResult, leak_table, masked_share, moving_ground, picture_table
+from bench.live import (
+    ClipResult,
+    leak_table,
+    masked_share,
+    moving_ground,
+    picture_table,
+    spread_table,
+)
+from bench.live import main as live_main
 from bench.live_people import detector, find_people
 from bench.report import _live_leak_places, _live_picture
 from redactor.config import Config
@@ -258,3 +266,23 @@ def test_moving_ground_is_where_the_servers_motion_model_saw_the_walkers() -> No
     warmup = Config().live.motion.warmup_frames
     assert not any(m.any() for m in moving[: warmup - 1])  # not trusted yet: nothing moves
     assert all(m.tolist() == [True, False] for m in moving[warmup:])
+
+
+def test_the_spread_table_gives_medians_and_ranges_of_repeated_runs() -> None:
+    runs = [clip(), clip(), clip()]
+    for run, (leaks, bodies) in enumerate(((3, 0.5), (9, 0.7), (4, 0.6)), start=1):
+        runs[run - 1].run, runs[run - 1].leaks, runs[run - 1].body_visible = run, leaks, bodies
+    md = spread_table(runs)
+    assert "| c.avi | 100x50 | 3 | 4 (3-9) |" in md
+    assert "| 60% (50%-70%) |" in md
+    assert "| 5.0x |" in md  # the same in every run: no range
+    assert "c.avi (run 2)" in leak_table(runs) and "c.avi (run 2)" in picture_table(runs)
+
+
+def test_repeat_below_one_is_refused_with_what_was_given(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as e:
+        live_main(["--repeat", "0"])
+    assert e.value.code == 2
+    assert "--repeat must be at least 1, got 0" in capsys.readouterr().err
