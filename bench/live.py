@@ -403,6 +403,11 @@ def looked_counts(server: ServerProcess) -> Callable[[], tuple[float, float]]:
     return read
 
 
+def _or_dash(value: float | None, spec: str) -> str:
+    """`value` formatted by `spec`, or "-" where it was not measured."""
+    return "-" if value is None else format(value, spec)
+
+
 def picture_table(rows: Sequence[ClipResult]) -> str:
     """What the masks cost the picture, per clip (issue 24): Markdown."""
     lines = [
@@ -417,16 +422,15 @@ def picture_table(rows: Sequence[ClipResult]) -> str:
     ]
     for r in rows:
         ratio = "-" if r.masked_over_oracle is None else f"{r.masked_over_oracle:.1f}x"
-        body = "-" if r.body_visible is None else f"{r.body_visible:.0%}"
         lines.append(
             f"| {r.name} | {r.size} | {r.masked_share:.1%} | {r.masked_share_redacted:.1%} "
             f"({r.redacted_frames} frames) | {r.oracle_share:.2%} (x{r.oracle_enlarge:g}) | {ratio} "
-            f"| {r.far_share:.1%} | {body} ({r.person_boxes}) "
+            f"| {r.far_share:.1%} | {_or_dash(r.body_visible, '.0%')} ({r.person_boxes}) "
             f"| {r.start_fully_masked} of {r.frames} ({r.start_s:.1f} s) "
             f"| {r.start_coarse} ({r.start_coarse_s:.1f} s) "
             f"| {r.start_mosaic} ({r.start_mosaic_s:.1f} s) "
-            f"| {'-' if r.mosaic_share is None else f'{r.mosaic_share:.0%}'} ({r.mosaic_frames}) "
-            f"| {'-' if r.looked_share is None else f'{r.looked_share:.0%}'} |"
+            f"| {_or_dash(r.mosaic_share, '.0%')} ({r.mosaic_frames}) "
+            f"| {_or_dash(r.looked_share, '.0%')} |"
         )
     return "\n".join(lines)
 
@@ -440,11 +444,10 @@ def leak_table(rows: Sequence[ClipResult]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        body = "-" if r.body_visible is None else f"{r.body_visible:.0%}"
-        bound = "-" if r.body_visible_on_objects is None else f"{r.body_visible_on_objects:.0%}"
         lines.append(
             f"| {r.name} | {r.size} | {r.leaks} | {r.leaks_moving} | {r.leaks_still} "
-            f"| {r.leaks_on_bodies} | {body} | {bound} |"
+            f"| {r.leaks_on_bodies} | {_or_dash(r.body_visible, '.0%')} "
+            f"| {_or_dash(r.body_visible_on_objects, '.0%')} |"
         )
     return "\n".join(lines)
 
