@@ -94,7 +94,7 @@ class Sweeper:
     A stream's start sweeps (its first `first_sweeps`) cannot wait that long: until they
     are done, its still ground is not known. They run on a second thread, at a
     priority between live detection's and the other sweeps' (`first_nice`), with
-    `first` (an instance of the profile made at that priority), and counts towards no
+    `first` (an instance of the profile made at that priority), and count towards no
     rest."""
 
     def __init__(
