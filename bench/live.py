@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import av
 import numpy as np
@@ -49,9 +49,10 @@ from bench import live_metrics as lm
 from bench.cache import CACHE, cache_key, identity
 from bench.eval_score import box_mask, coverage
 from bench.live_people import people
+from bench.sent import sent_frames
 from bench.server import ServerProcess
 from redactor.clients.client import RedactorClient
-from redactor.clients.relay import RelayResult, camera_access_units, relay
+from redactor.clients.relay import RelayResult, relay
 from redactor.config import Config, MotionConfig, load_config
 from redactor.data import data_dir
 from redactor.detect.registry import ProfileDetector
@@ -213,18 +214,15 @@ def _reference(
     live = ProfileDetector(
         profile, cfg.detect.profiles[profile], cfg.models.dir, cfg.detect.threads
     )
-    dec = av.CodecContext.create("h264", "r")
     ref: list[np.ndarray] = []
     out: list[np.ndarray] = []
     try:
-        _, aus = camera_access_units(source, size, frames, rate)
-        for _seq, _ts, au in aus:
-            for vf in dec.decode(av.Packet(au)):
-                bgr = cast(npt.NDArray[np.uint8], vf.to_ndarray(format="bgr24"))
-                d = det.detect(bgr)
-                ref.append(d.boxes[np.isin(d.labels, list(CLASSES))])
-                if offline:
-                    out.append(masks_for(live.detect(bgr), policy, vf.width, vf.height).boxes)
+        for bgr in sent_frames(source, size, frames, rate):
+            d = det.detect(bgr)
+            ref.append(d.boxes[np.isin(d.labels, list(CLASSES))])
+            if offline:
+                h, w = bgr.shape[:2]
+                out.append(masks_for(live.detect(bgr), policy, w, h).boxes)
     finally:
         det.close()
         live.close()
@@ -378,16 +376,11 @@ def moving_ground(
     """Per frame the relay sends, per reference box: whether the server's motion model
     (`motion`, fed the same frames in order) saw any of it move. Seconds even at 1080p."""
     model = BackgroundModel(motion)
-    dec = av.CodecContext.create("h264", "r")
     out: list[npt.NDArray[np.bool_]] = []
-    _, aus = camera_access_units(source, size, frames, rate)
-    for _seq, _ts, au in aus:
-        for vf in dec.decode(av.Packet(au)):
-            m = model.update(
-                Frame.from_bgr(cast(npt.NDArray[np.uint8], vf.to_ndarray(format="bgr24")))
-            )
-            ref = reference[len(out)] if len(out) < len(reference) else np.zeros((0, 4), np.float32)
-            out.append(m.moving_share(ref) > 0 if len(ref) else np.zeros(0, bool))
+    for bgr in sent_frames(source, size, frames, rate):
+        m = model.update(Frame.from_bgr(bgr))
+        ref = reference[len(out)] if len(out) < len(reference) else np.zeros((0, 4), np.float32)
+        out.append(m.moving_share(ref) > 0 if len(ref) else np.zeros(0, bool))
     return out
 
 

@@ -8,15 +8,14 @@ and cached under bench/results/cache/ like bench.live's reference.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-import av
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from bench.cache import CACHE, cache_key, identity
-from redactor.clients.relay import camera_access_units
+from bench.sent import sent_frames
 
 # HOG's window is 64x128 px: far walkers fall under it at a smaller width (docs/benchmarks.md).
 WORK_WIDTH = 960
@@ -65,12 +64,7 @@ def people(
         with np.load(cached) as z:
             return [z[f"p{i}"] for i in range(int(z["n"]))]
     hog = detector()
-    dec = av.CodecContext.create("h264", "r")
-    out: list[npt.NDArray[np.float32]] = []
-    _, aus = camera_access_units(source, size, frames, rate)
-    for _seq, _ts, au in aus:
-        for vf in dec.decode(av.Packet(au)):
-            out.append(find_people(hog, cast(npt.NDArray[np.uint8], vf.to_ndarray(format="bgr24"))))
+    out = [find_people(hog, bgr) for bgr in sent_frames(source, size, frames, rate)]
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp.npz")
     arrays: dict[str, Any] = {"n": len(out), **{f"p{i}": p for i, p in enumerate(out)}}
