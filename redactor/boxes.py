@@ -5,7 +5,8 @@ overlap, grow, clip and merge boxes here, so "IoU", "enlarged" and "merged"
 mean the same everywhere:
 
 - overlap: `iou_matrix`, `nms`;
-- size and place: `enlarge` (by a factor), `at_least` (to a minimum side),
+- size and place: `enlarge` (by a factor), `at_least` (to a minimum side, or a share
+  of it),
   `clip` (to the frame; `Detections.clipped` calls it);
 - merging: `suppress` (NMS per label), `merge_union` (per label, the union of
   overlapping boxes) and `merge_regions` (integer crop regions, united only
@@ -22,6 +23,7 @@ bench/eval_score.py: the referee does not share code with what it scores.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -91,14 +93,16 @@ def enlarge(boxes: F32, factor: float) -> F32:
     return np.concatenate([c - half, c + half], axis=1).astype(np.float32)
 
 
-def at_least(boxes: F32, side: float) -> F32:
-    """`boxes` grown about their centres to at least `side` px each way (smaller sides only).
+def at_least(boxes: F32, side: float, times: float = math.inf) -> F32:
+    """`boxes` grown about their centres to at least `side` px each way (smaller sides only),
+    each side to at most `times` its own length.
 
     `boxes` itself when there is nothing to grow (`side` <= 0 or no boxes)."""
     if side <= 0 or not len(boxes):
         return boxes
     c = (boxes[:, :2] + boxes[:, 2:]) / 2
-    half = np.maximum((boxes[:, 2:] - boxes[:, :2]) / 2, side / 2)
+    own = (boxes[:, 2:] - boxes[:, :2]) / 2
+    half = np.maximum(own, np.minimum(side / 2, times * own) if math.isfinite(times) else side / 2)
     return np.concatenate([c - half, c + half], axis=1).astype(np.float32)
 
 

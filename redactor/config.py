@@ -636,13 +636,20 @@ class SweepConfig(Strict):
     max_held: int = Field(
         256, ge=1, le=100_000, description="still boxes held per stream at most (oldest go)"
     )
-    # A small face's box at the sweep's floor is a few px off the thorough one's
-    # (see docs/tuning.md#sweep).
+    # A small face's box at the sweep's floor is a few px off the thorough one's, by a share
+    # of its own size (see docs/tuning.md#sweep).
     min_box_px: float = Field(
         24.0,
         ge=0.0,
         le=1024.0,
-        description="px: still boxes grown about their centre to at least this each way, before enlarge; 0 = as found",
+        description="px: still boxes grown about their centre to at least this each way "
+        "(min_box_times at most), before enlarge; 0 = as found",
+    )
+    min_box_times: float = Field(
+        2.0,
+        ge=1.0,
+        description="a still box's side grows to min_box_px, at most this many times its own "
+        "length (1 = as found; a large value grows every box to min_box_px)",
     )
     max_moving_share: float = Field(
         0.2,

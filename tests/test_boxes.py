@@ -314,6 +314,24 @@ def test_at_least_grows_small_sides_to_the_minimum(
     assert got[0].tolist() == pytest.approx(want)
 
 
+@pytest.mark.parametrize(
+    ("box", "times", "want"),
+    [
+        pytest.param((10, 10, 14, 20), 2.0, (8, 10, 16, 20), id="narrow-doubles-wide-stays"),
+        pytest.param((10, 10, 13, 13), 2.0, (8.5, 8.5, 14.5, 14.5), id="small-stops-at-twice"),
+        pytest.param((10, 10, 16, 22), 2.0, (9, 10, 17, 22), id="near-the-minimum-reaches-it"),
+        pytest.param((10, 10, 13, 13), 1.0, (10, 10, 13, 13), id="once-is-as-found"),
+        pytest.param((10, 10, 10, 10), 2.0, (10, 10, 10, 10), id="point-stays"),
+    ],
+)
+def test_at_least_times_grows_a_side_to_at_most_that_many_times_its_length(
+    box: tuple[float, float, float, float], times: float, want: tuple[float, float, float, float]
+) -> None:
+    got = at_least(_boxes(box), 8, times)
+    assert got.dtype == np.float32
+    assert got[0].tolist() == pytest.approx(want)
+
+
 @pytest.mark.parametrize("side", [0, -5])
 def test_at_least_without_a_minimum_is_its_input(side: float) -> None:
     b = _boxes((10, 10, 12, 12))

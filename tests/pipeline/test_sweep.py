@@ -6,6 +6,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from redactor.config import SweepConfig
 from redactor.pipeline.background import Motion
@@ -88,23 +89,35 @@ def test_holds_what_the_sweep_found_on_still_ground_only() -> None:
         sweeper.close()
 
 
-def test_a_small_still_box_is_masked_at_least_min_box_px_each_way_about_its_centre() -> None:
-    small = [
-        30.0,
-        30.0,
-        40.0,
-        42.0,
-    ]  # 10x12 px, still: the sweep's box of a far face is a few px off
+@pytest.mark.parametrize(
+    ("min_box_px", "times", "want"),
+    [
+        # the default: each side to twice its length, 24 px at most
+        pytest.param(24.0, 2.0, [25.0, 24.0, 45.0, 48.0], id="twice-up-to-24"),
+        pytest.param(24.0, 100.0, [23.0, 24.0, 47.0, 48.0], id="every-box-to-24"),
+        pytest.param(16.0, 2.0, [27.0, 28.0, 43.0, 44.0], id="twice-up-to-16"),
+        pytest.param(0.0, 2.0, [30.0, 30.0, 40.0, 42.0], id="as-found"),
+    ],
+)
+def test_a_small_still_box_is_masked_grown_about_its_centre(
+    min_box_px: float, times: float, want: list[float]
+) -> None:
+    """A box at the sweep's floor is a few px off the thorough one's, by a share of its
+    own size: each side grows to `min_box_px`, to at most `min_box_times` its length."""
+    small = [30.0, 30.0, 40.0, 42.0]  # 10x12 px, still: a far face
     sweeper = Sweeper(_Scripted([[small]]), nice=0)
     try:
-        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, min_box_px=24))
+        cfg = SweepConfig(interval_s=1.0, min_box_px=min_box_px, min_box_times=times)
+        masks = StillMasks(sweeper, cfg)
         _sweep(masks, 0)
-        np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, [[23.0, 24.0, 47.0, 48.0]])
-        masks = StillMasks(sweeper, SweepConfig(interval_s=1.0, min_box_px=0))  # as found
-        _sweep(masks, 0)
-        np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, [small])
+        np.testing.assert_allclose(masks.held(_motion(), 40_000).boxes, [want])
     finally:
         sweeper.close()
+
+
+def test_still_boxes_grow_to_at_most_twice_their_size_by_default() -> None:
+    cfg = SweepConfig()
+    assert (cfg.min_box_px, cfg.min_box_times) == (24.0, 2.0)
 
 
 def test_a_still_box_is_held_while_its_picture_stays_as_it_was() -> None:
