@@ -365,9 +365,7 @@ class StillMasks:
         if not keep:
             return Detections.empty()
         return Detections.create(
-            at_least(
-                np.stack([h.box for h in keep]), self.cfg.min_box_px, self.cfg.min_box_times
-            ),
+            at_least(np.stack([h.box for h in keep]), self.cfg.min_box_px, self.cfg.min_box_times),
             [h.score for h in keep],
             [h.label for h in keep],
         )
