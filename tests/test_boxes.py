@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -298,36 +300,27 @@ def test_enlarge_leaves_its_input_alone() -> None:
 
 
 @pytest.mark.parametrize(
-    ("box", "side", "want"),
+    ("box", "side", "times", "want"),
     [
-        pytest.param((10, 10, 14, 20), 8, (8, 10, 16, 20), id="narrow-grows-wide-stays"),
-        pytest.param((10, 10, 12, 12), 8, (7, 7, 15, 15), id="both-grow"),
-        pytest.param((0, 0, 30, 30), 8, (0, 0, 30, 30), id="big-enough"),
-        pytest.param((10, 10, 10, 10), 4, (8, 8, 12, 12), id="point"),
+        pytest.param((10, 10, 14, 20), 8, math.inf, (8, 10, 16, 20), id="narrow-grows-wide-stays"),
+        pytest.param((10, 10, 12, 12), 8, math.inf, (7, 7, 15, 15), id="both-grow"),
+        pytest.param((0, 0, 30, 30), 8, math.inf, (0, 0, 30, 30), id="big-enough"),
+        pytest.param((10, 10, 10, 10), 4, math.inf, (8, 8, 12, 12), id="point"),
+        # each side to at most `times` its own length
+        pytest.param((10, 10, 14, 20), 8, 2.0, (8, 10, 16, 20), id="narrow-doubles-wide-stays"),
+        pytest.param((10, 10, 13, 13), 8, 2.0, (8.5, 8.5, 14.5, 14.5), id="stops-at-twice"),
+        pytest.param((10, 10, 16, 22), 8, 2.0, (9, 10, 17, 22), id="near-it-reaches-it"),
+        pytest.param((10, 10, 13, 13), 8, 1.0, (10, 10, 13, 13), id="once-is-as-found"),
+        pytest.param((10, 10, 10, 10), 8, 2.0, (10, 10, 10, 10), id="point-stays"),
     ],
 )
 def test_at_least_grows_small_sides_to_the_minimum(
-    box: tuple[float, float, float, float], side: float, want: tuple[float, float, float, float]
+    box: tuple[float, float, float, float],
+    side: float,
+    times: float,
+    want: tuple[float, float, float, float],
 ) -> None:
-    got = at_least(_boxes(box), side)
-    assert got.dtype == np.float32
-    assert got[0].tolist() == pytest.approx(want)
-
-
-@pytest.mark.parametrize(
-    ("box", "times", "want"),
-    [
-        pytest.param((10, 10, 14, 20), 2.0, (8, 10, 16, 20), id="narrow-doubles-wide-stays"),
-        pytest.param((10, 10, 13, 13), 2.0, (8.5, 8.5, 14.5, 14.5), id="small-stops-at-twice"),
-        pytest.param((10, 10, 16, 22), 2.0, (9, 10, 17, 22), id="near-the-minimum-reaches-it"),
-        pytest.param((10, 10, 13, 13), 1.0, (10, 10, 13, 13), id="once-is-as-found"),
-        pytest.param((10, 10, 10, 10), 2.0, (10, 10, 10, 10), id="point-stays"),
-    ],
-)
-def test_at_least_times_grows_a_side_to_at_most_that_many_times_its_length(
-    box: tuple[float, float, float, float], times: float, want: tuple[float, float, float, float]
-) -> None:
-    got = at_least(_boxes(box), 8, times)
+    got = at_least(_boxes(box), side, times)
     assert got.dtype == np.float32
     assert got[0].tolist() == pytest.approx(want)
 
