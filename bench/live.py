@@ -47,7 +47,7 @@ import numpy.typing as npt
 
 from bench import live_metrics as lm
 from bench.cache import CACHE, cache_key, identity
-from bench.eval_score import box_mask, coverage
+from bench.eval_score import box_mask
 from bench.live_people import people
 from bench.sent import sent_frames
 from bench.server import ServerProcess
@@ -246,8 +246,7 @@ def leaks(
         objects += len(boxes)
         if isinstance(masks, Mapping) and seq not in masks:
             continue
-        m = np.array(masks[seq], np.float32).reshape(-1, 4)
-        missed += int((coverage(box_mask(m, width, height), boxes) < COVER).sum())
+        missed += int(lm.missed(boxes, masks[seq], width, height, COVER).sum())
     return objects, missed
 
 
@@ -622,6 +621,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, object] = {}
     try:
         rows = []
+        motion = load_config(args.config).live.motion if args.config else None
         for path, size, rate in clips:
             for run in range(1, args.repeat + 1):
                 t = time.perf_counter()
@@ -632,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
                     same_duration(path, frames, rate),
                     rate,
                     looked_counts(running),
-                    load_config(args.config).live.motion if args.config else None,
+                    motion,
                 )
                 r.run = run
                 rows.append(r)

@@ -156,6 +156,13 @@ def start_without_picture(first_redacted: int | None, frames: int, fps: float) -
     return n, n / fps if fps > 0 else 0.0
 
 
+def missed(
+    boxes: F32, masks: Sequence[Sequence[float]] | F32, width: int, height: int, cover: float
+) -> npt.NDArray[np.bool_]:
+    """Of a frame's reference `boxes`, those its `masks` cover less than `cover`: its leaks."""
+    return coverage(box_mask(as_boxes(masks), width, height), boxes) < cover
+
+
 def on_objects(
     redacted: Mapping[int, F32], reference: Sequence[F32], share: float = HOLDS
 ) -> dict[int, F32]:
@@ -192,11 +199,11 @@ def leak_places(
         if not len(ref) or seq not in masks:
             continue
         boxes = as_boxes(ref)
-        missed = coverage(box_mask(as_boxes(masks[seq]), width, height), boxes) < cover
+        leaked = missed(boxes, masks[seq], width, height, cover)
         moved = np.asarray(moving[seq], bool) if seq < len(moving) else np.zeros(len(boxes), bool)
-        on_moving += int((missed & moved).sum())
-        on_still += int((missed & ~moved).sum())
+        on_moving += int((leaked & moved).sum())
+        on_still += int((leaked & ~moved).sum())
         p = people[seq] if seq < len(people) else as_boxes([])
         if len(p):
-            on_body += int((missed & centres_in(boxes, [tuple(b) for b in bodies(p)])).sum())
+            on_body += int((leaked & centres_in(boxes, [tuple(b) for b in bodies(p)])).sum())
     return on_moving, on_still, on_body

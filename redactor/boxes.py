@@ -102,6 +102,7 @@ def at_least(boxes: F32, side: float, times: float = math.inf) -> F32:
         return boxes
     c = (boxes[:, :2] + boxes[:, 2:]) / 2
     own = (boxes[:, 2:] - boxes[:, :2]) / 2
+    # inf * 0 is nan: without a cap a point grows to `side` too
     half = np.maximum(own, np.minimum(side / 2, times * own) if math.isfinite(times) else side / 2)
     return np.concatenate([c - half, c + half], axis=1).astype(np.float32)
 

@@ -92,7 +92,7 @@ def test_holds_what_the_sweep_found_on_still_ground_only() -> None:
 @pytest.mark.parametrize(
     ("min_box_px", "times", "want"),
     [
-        # the default: each side to twice its length, 24 px at most
+        # the defaults: each side to twice its length, min_box_px at most
         pytest.param(24.0, 2.0, [25.0, 24.0, 45.0, 48.0], id="twice-up-to-24"),
         pytest.param(24.0, 100.0, [23.0, 24.0, 47.0, 48.0], id="every-box-to-24"),
         pytest.param(16.0, 2.0, [27.0, 28.0, 43.0, 44.0], id="twice-up-to-16"),
@@ -104,7 +104,7 @@ def test_a_small_still_box_is_masked_grown_about_its_centre(
 ) -> None:
     """A box at the sweep's floor is a few px off the thorough one's, by a share of its
     own size: each side grows to `min_box_px`, to at most `min_box_times` its length."""
-    small = [30.0, 30.0, 40.0, 42.0]  # 10x12 px, still: a far face
+    small = [30.0, 30.0, 40.0, 42.0]  # a far face, still
     sweeper = Sweeper(_Scripted([[small]]), nice=0)
     try:
         cfg = SweepConfig(interval_s=1.0, min_box_px=min_box_px, min_box_times=times)
