@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import av
 import numpy as np
@@ -48,6 +48,9 @@ import numpy.typing as npt
 from bench import live_metrics as lm
 from bench.cache import CACHE, cache_key, identity
 from bench.eval_score import box_mask
+from bench.leak_crops import Image, gallery, pick_frames
+from bench.leak_crops import spread as crops_spread
+from bench.leak_crops import write as write_png
 from bench.live_people import people
 from bench.sent import sent_frames
 from bench.server import ServerProcess
@@ -128,7 +131,7 @@ class ClipResult:
     # mean masked share (mosaic included); None where there were none
     mosaic_frames: int = 0
     mosaic_share: float | None = None
-    # Where the leaks are (bench/live_metrics.py leak_places): on ground the server's motion
+    # Where the leaks are (bench/live_metrics.py leaks_of): on ground the server's motion
     # model saw move, on still ground, and centred on a person's body below the head
     leaks_moving: int = 0
     leaks_still: int = 0
@@ -268,11 +271,13 @@ def run_clip(
     rate: float | None = None,
     looked: Callable[[], tuple[float, float]] | None = None,
     motion: MotionConfig | None = None,
+    crops: Path | None = None,
 ) -> ClipResult:
     """One clip, live at its own frame rate or as a camera of frame rate `rate`. `looked`
     reads the server's counts of frames on which something moved and of those masked with
     their own look (one stream at a time); `motion` is the server's motion model (what is
-    moving ground for the leaks' places; default: the embedded one)."""
+    moving ground for the leaks' places; default: the embedded one). With `crops`, a PNG
+    of its leaks is written there (bench/leak_crops.py)."""
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         w, h = size or (s.codec_context.width, s.codec_context.height)
@@ -281,6 +286,7 @@ def run_clip(
     persons = people(str(path), size, frames, rate)
     moving = moving_ground(str(path), size, frames, rate, ref, motion or Config().live.motion)
     counts_before = looked() if looked is not None else (0.0, 0.0)
+    output = crops.with_suffix(".h264") if crops is not None else None
     with RedactorClient(address) as client:
         live = relay(
             client,
@@ -293,6 +299,7 @@ def run_clip(
             preencode=True,
             rate=rate,
             budget_ms=BUDGET_MS,
+            output=output,
         )
     objects, missed = leaks(ref, live.masks, w, h)
     _, missed_offline = leaks(ref, offline, w, h)
@@ -312,7 +319,13 @@ def run_clip(
     coarse, coarse_s = lm.start_without_picture(fine, live.frames_in, fps)
     swept = lm.first_without_mosaic(live.masks, live.mask_reasons, w, h, live.first_redacted)
     mosaic, mosaic_s = lm.start_without_picture(swept, live.frames_in, fps)
-    on_moving, on_still, on_body = lm.leak_places(ref, live.masks, moving, persons, w, h, COVER)
+    found = lm.leaks_of(ref, live.masks, moving, persons, w, h, COVER)
+    on_moving, on_still, on_body = lm.places(found)
+    if crops is not None and output is not None:
+        try:
+            leak_crops(crops, str(path), size, frames, rate, found, live, output)
+        finally:
+            output.unlink(missing_ok=True)
     visible_on_objects, _ = lm.body_visibility(persons, lm.on_objects(redacted, ref), w, h)
     looked_share = None
     if looked is not None:
@@ -362,6 +375,29 @@ def run_clip(
         on_body,
         visible_on_objects,
     )
+
+
+def leak_crops(
+    target: Path,
+    source: str,
+    size: tuple[int, int] | None,
+    frames: int,
+    rate: float | None,
+    found: Sequence[lm.Leak],
+    live: RelayResult,
+    output: Path,
+) -> None:
+    """The PNG of a stream's leaks at `target`: the frames as sent, and the relay's output
+    (`output`, raw H.264 of the frames in `live.output_seqs`) at the same places."""
+    seqs = {leak.seq for leak in crops_spread(found)}
+    sent = pick_frames(sent_frames(source, size, frames, rate), seqs)
+    index = {i: seq for i, seq in enumerate(live.output_seqs) if seq in seqs}
+    with av.open(str(output), format="h264") as c:
+        pictures = (cast(Image, f.to_ndarray(format="bgr24")) for f in c.decode(video=0))
+        decoded = pick_frames(pictures, set(index))
+    answered = {index[i]: image for i, image in decoded.items()}
+    title = target.stem
+    write_png(target, gallery(found, sent, answered, live.masks, live.mask_reasons, title))
 
 
 def moving_ground(
@@ -486,6 +522,16 @@ def run_name(path: Path, size: tuple[int, int] | None, rate: float | None) -> st
     return name + (f"@{rate:g}fps" if rate else "")
 
 
+def crops_path(
+    folder: Path | None, path: Path, size: tuple[int, int] | None, rate: float | None, run: int
+) -> Path | None:
+    """Where --leak-crops writes a run's PNG: named as --clips names the run, and its number
+    past the first."""
+    if folder is None:
+        return None
+    return folder / (run_name(path, size, rate) + ("" if run == 1 else f"-run{run}") + ".png")
+
+
 def same_duration(path: Path, frames: int, rate: float | None) -> int:
     """Frames that a camera of frame rate `rate` sends in the time `frames` of the clip
     last at its own rate: the 25 fps run must not be shorter than the start-up
@@ -580,10 +626,21 @@ def main(argv: list[str] | None = None) -> int:
         "with which frames its detections and sweeps land on; a table of medians and "
         "ranges follows (default: %(default)s)",
     )
+    p.add_argument(
+        "--leak-crops",
+        type=Path,
+        metavar="DIR",
+        help="write a PNG per run here: each leak (32 at most, evenly over the stream) as "
+        "the frame was sent, its masks drawn, beside the relay's output there",
+    )
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
     if args.repeat < 1:
         p.error(f"--repeat must be at least 1, got {args.repeat}")
+    if args.leak_crops is not None and args.leak_crops.exists() and not args.leak_crops.is_dir():
+        p.error(f"--leak-crops must name a folder, got the file {args.leak_crops}")
+    if args.leak_crops is not None:
+        args.leak_crops.mkdir(parents=True, exist_ok=True)
     root = data_dir()
     if root is None:
         print("bench.live: shared data not found (set REDACTOR_DATA)", file=sys.stderr)
@@ -633,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
                     rate,
                     looked_counts(running),
                     motion,
+                    crops_path(args.leak_crops, path, size, rate, run),
                 )
                 r.run = run
                 rows.append(r)

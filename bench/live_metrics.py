@@ -9,6 +9,7 @@ does, so every share here is of the same pixels. Tests: tests/bench/test_live_me
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -156,11 +157,18 @@ def start_without_picture(first_redacted: int | None, frames: int, fps: float) -
     return n, n / fps if fps > 0 else 0.0
 
 
+def covered(
+    boxes: F32, masks: Sequence[Sequence[float]] | F32, width: int, height: int
+) -> npt.NDArray[np.float64]:
+    """Share of each of a frame's reference `boxes` under its `masks`."""
+    return coverage(box_mask(as_boxes(masks), width, height), boxes)
+
+
 def missed(
     boxes: F32, masks: Sequence[Sequence[float]] | F32, width: int, height: int, cover: float
 ) -> npt.NDArray[np.bool_]:
     """Of a frame's reference `boxes`, those its `masks` cover less than `cover`: its leaks."""
-    return coverage(box_mask(as_boxes(masks), width, height), boxes) < cover
+    return covered(boxes, masks, width, height) < cover
 
 
 def on_objects(
@@ -180,7 +188,18 @@ def on_objects(
     return out
 
 
-def leak_places(
+@dataclass(frozen=True)
+class Leak:
+    """One reference box that its frame's masks covered less than the leak threshold."""
+
+    seq: int
+    box: tuple[float, float, float, float]
+    covered: float  # share of the box under the frame's masks
+    moving: bool  # the server's motion model saw some of it move
+    on_body: bool  # centred inside a person's body below the head
+
+
+def leaks_of(
     reference: Sequence[F32],
     masks: FrameBoxes,
     moving: Sequence[npt.NDArray[np.bool_]],
@@ -188,22 +207,33 @@ def leak_places(
     width: int,
     height: int,
     cover: float,
-) -> tuple[int, int, int]:
-    """Where the leaks are: of the reference boxes that their frame's masks cover less than
-    `cover` (frames not answered leak nothing), (those on moving ground, on still ground,
-    centred inside a person's body below the head). `moving[seq]` says per reference box
-    whether the server's motion model saw any of it move; a box centred on a body is a
-    face of someone in front, or the reference's false face on a torso, a hand, a bag."""
-    on_moving = on_still = on_body = 0
+) -> list[Leak]:
+    """Every leak of a stream, in frame order: the reference boxes that their frame's masks
+    cover less than `cover` (frames not answered leak nothing). `moving[seq]` says per
+    reference box whether the server's motion model saw any of it move; a box centred on a
+    body is a face of someone in front, or the reference's false face on a torso, a hand,
+    a bag."""
+    out: list[Leak] = []
     for seq, ref in enumerate(reference):
         if not len(ref) or seq not in masks:
             continue
         boxes = as_boxes(ref)
-        leaked = missed(boxes, masks[seq], width, height, cover)
+        share = covered(boxes, masks[seq], width, height)
         moved = np.asarray(moving[seq], bool) if seq < len(moving) else np.zeros(len(boxes), bool)
-        on_moving += int((leaked & moved).sum())
-        on_still += int((leaked & ~moved).sum())
         p = people[seq] if seq < len(people) else as_boxes([])
-        if len(p):
-            on_body += int((leaked & centres_in(boxes, [tuple(b) for b in bodies(p)])).sum())
-    return on_moving, on_still, on_body
+        body = (
+            centres_in(boxes, [tuple(b) for b in bodies(p)])
+            if len(p)
+            else np.zeros(len(boxes), bool)
+        )
+        for i in np.flatnonzero(share < cover):
+            x0, y0, x1, y1 = (float(v) for v in boxes[i, :4])
+            out.append(Leak(seq, (x0, y0, x1, y1), float(share[i]), bool(moved[i]), bool(body[i])))
+    return out
+
+
+def places(leaks: Sequence[Leak]) -> tuple[int, int, int]:
+    """Where `leaks` are: (on moving ground, on still ground, centred inside a person's body
+    below the head)."""
+    on_moving = sum(leak.moving for leak in leaks)
+    return on_moving, len(leaks) - on_moving, sum(leak.on_body for leak in leaks)

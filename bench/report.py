@@ -671,7 +671,7 @@ def _live(report: dict[str, Any]) -> list[str]:
 
 
 def _live_leak_places(clips: list[dict[str, Any]]) -> list[str]:
-    """Where the live leaks are (bench.live_metrics.leak_places), for runs that measured it."""
+    """Where the live leaks are (bench.live_metrics.leaks_of), for runs that measured it."""
     rows = [
         [
             c["clip"],

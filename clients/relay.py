@@ -51,6 +51,7 @@ class RelayResult:
         default_factory=dict
     )  # MaskReason of each of masks[seq]
     first_redacted: int | None = None  # seq of the first frame masked from detections
+    output_seqs: list[int] = field(default_factory=list)  # the frame of each written to `output`
     # frames fully masked or dropped after that one; those before it are the stream's
     # start-up (no detection yet), these are the service falling behind
     lost_after_start: int = 0
@@ -376,6 +377,7 @@ def relay(
                         result.mask_reasons[f.seq] = [int(m.reason) for m in f.masks]
                     if out and f.data:
                         out.write(f.data)
+                        result.output_seqs.append(f.seq)
             except grpc.RpcError as e:
                 if e.code() not in MOVE_CODES:
                     raise

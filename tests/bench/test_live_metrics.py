@@ -135,9 +135,15 @@ def test_leaks_are_placed_on_moving_or_still_ground_and_on_bodies() -> None:
     ]
     masks = {0: [(0.0, 0.0, 10.0, 10.0)], 2: [(20.0, 20.0, 30.0, 27.0)]}  # frame 2: 70% covered
     moving = [np.array([True, True, False]), np.array([True]), np.array([True])]
-    places = lm.leak_places(reference, masks, moving, [person, boxes(), boxes()], W, H, 0.8)
+    found = lm.leaks_of(reference, masks, moving, [person, boxes(), boxes()], W, H, 0.8)
     # leaked: the body's box (moving), the box at 80 (still), frame 2's box (moving)
-    assert places == (2, 1, 1)
+    assert [(f.seq, f.box, f.moving, f.on_body) for f in found] == [
+        (0, (45.0, 20.0, 55.0, 30.0), True, True),
+        (0, (80.0, 0.0, 90.0, 10.0), False, False),
+        (2, (20.0, 20.0, 30.0, 30.0), True, False),
+    ]
+    assert [f.covered for f in found] == pytest.approx([0.0, 0.0, 0.7])
+    assert lm.places(found) == (2, 1, 1)
 
 
 def test_only_masks_holding_a_reference_box_are_on_objects() -> None:

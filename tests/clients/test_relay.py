@@ -9,7 +9,8 @@ from pathlib import Path
 import av
 import pytest
 
-from redactor.clients.relay import camera_access_units
+from redactor.clients.client import RedactorClient
+from redactor.clients.relay import camera_access_units, relay
 from redactor.clients.relay import main as relay_main
 from redactor.server.app import RunningServer
 
@@ -72,6 +73,17 @@ def test_relay_at_camera_rate_through_the_server(
     assert "10/10 frames" in capsys.readouterr().out
     with av.open(str(out), format="h264") as c:
         assert sum(1 for _ in c.decode(video=0)) == 10
+
+
+def test_the_output_says_which_frame_each_picture_written_is(
+    server: RunningServer, short_clip: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.h264"
+    with RedactorClient(server.address) as client:
+        result = relay(client, str(short_clip), max_frames=8, realtime=False, output=out)
+    with av.open(str(out), format="h264") as c:
+        pictures = sum(1 for _ in c.decode(video=0))
+    assert result.output_seqs == list(range(8)) and pictures == 8
 
 
 def test_budget_flag_reaches_the_server_and_bad_values_are_usage_errors(
