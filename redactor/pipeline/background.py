@@ -215,14 +215,16 @@ class Motion:
         margin_px: float = 0.0,
         max_height: float = 0.0,
         seen: BoxArray | None = None,
+        sides: bool = True,
     ) -> BoxArray:
         """Boxes along each blob's upper outline: the blob is cut into strips STRIP of its
         height wide (about a head each), and each strip's box starts at the highest moving
         pixel of its columns and goes `cover` of the height moving there down (from that
         pixel to the lowest). Walkers merged into one blob keep their heads masked and
         their bodies visible, a walker far off beside a near one with a band of its own
-        size. A strip lower than each strip beside it by SIDE_DROP of the blob's height (a
-        shoulder, an arm) is left out;
+        size. With `sides`, a strip lower than each strip beside it by SIDE_DROP of the
+        blob's height (a shoulder, an arm) is left out: where something else finds the
+        head of a shorter walker beside a taller one, whose strip looks the same;
         with `cover` 1 all strips follow the silhouette down to the blob's foot. A blob on
         top of others in its columns (a walker cut in parts) counts their height as its own.
         Grown on every side by `margin` of the strip's width, and by at least `margin_px`
@@ -249,7 +251,7 @@ class Motion:
             below = float(foot - b[3])  # blobs stacked under this one
             strips = [(c0, int(top[c0 : c0 + step].min())) for c0 in range(0, sub.shape[1], step)]
             strips = [(c0, t) for c0, t in strips if t < sub.shape[0]]  # columns that moved
-            if cover < 1.0:
+            if cover < 1.0 and sides:
                 strips = _without_sides(strips, step, SIDE_DROP * float(foot - b[1]) * s)
             for c0, t in strips:
                 ty = (y0 + t) / s

@@ -350,7 +350,11 @@ class LiveSession(StreamSession):
             m = self._motion.cfg
             if self._outline:
                 max_height /= detail_scale(f.width, m.region_width)  # in frame px
-                moving = motion.outline(cover, m.mask_margin, m.mask_margin_px, max_height, seen)
+                # side strips go only where the frame's own look covers the heads a
+                # shoulder's strip may hold (a shorter walker's beside a taller one)
+                moving = motion.outline(
+                    cover, m.mask_margin, m.mask_margin_px, max_height, seen, sides=own_look
+                )
             else:
                 moving = motion.masks(cover, m.mask_margin, m.mask_margin_px)
         shown, cell = None, 0  # under the start's mosaic, half blocks that moved show

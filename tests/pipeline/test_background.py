@@ -364,6 +364,23 @@ def test_the_band_leaves_out_an_arm_beside_a_head_but_not_the_heads_edge() -> No
     assert whole[90:130, 170:205].all()  # the strict policy's silhouette keeps them
 
 
+def test_a_shorter_walkers_head_beside_a_taller_one_is_left_out_only_with_sides() -> None:
+    """Two walkers merged into one blob: the shorter one's head strip lies below the taller
+    one's as a shoulder's would. Where the frame's own look covers heads (`sides`), it is
+    left out as a shoulder; where none ran, the band keeps it."""
+    fg = np.zeros((240, 320), np.uint8)
+    fg[50:65, 125:135] = 255  # the taller walker's head
+    fg[65:150, 115:145] = 255  # ... and body
+    fg[70:82, 155:165] = 255  # the shorter walker's head, 20 px lower (SIDE_DROP: 10 px)
+    fg[82:150, 145:168] = 255  # ... and body, touching the taller one's
+    motion = Motion(np.array([[115, 50, 168, 150]], np.float32), fg, 1.0, True)
+    looked = _covered(motion.outline(0.35, 0.1, 3.0, sides=True), fg.shape)
+    unlooked = _covered(motion.outline(0.35, 0.1, 3.0, sides=False), fg.shape)
+    assert looked[50:65, 125:135].all() and unlooked[50:65, 125:135].all()
+    assert not looked[70:82, 155:165].any()  # the look's to find
+    assert unlooked[70:82, 155:165].all()  # no look: the band keeps the head
+
+
 def test_a_tall_walkers_band_goes_only_where_its_look_found_the_face() -> None:
     """On a looked frame (`max_height`, `seen`): a walker taller than `max_height` whose strip
     holds the centre of a face the look found has no band there (the face is masked on its
