@@ -172,7 +172,7 @@ def gallery(
 
 
 def write(path: Path, image: Image) -> None:
-    """The gallery as PNG at `path` (its folder made), compressed hardest: a third of
+    """The gallery as PNG at `path` (its folder made), compressed hardest: about half
     OpenCV's default size, for report folders in the repository."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), image, [cv2.IMWRITE_PNG_COMPRESSION, 9]):
