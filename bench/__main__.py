@@ -95,6 +95,7 @@ FULL = Settings(
     kernels_quick=False,
 )
 CLIP = "opencv_vtest.avi"
+LEAK_CROPS = "leaks"  # the report folder's PNGs of each live clip's leaks (bench/leak_crops.py)
 CLIP_FRAMES = 795  # opencv_vtest.avi, for the estimate only
 CLIP_FPS = 10.0
 
@@ -248,7 +249,7 @@ def step_deface_images(run: Run) -> dict[str, Any]:
 
 def step_live(run: Run) -> dict[str, Any]:
     from bench import parts
-    from bench.live import CAMERA_FPS
+    from bench.live import CAMERA_FPS, run_name
 
     videos = run.need_data() / "videos"
     clips: list[tuple[Path, tuple[int, int] | None, float | None]] = [(videos / CLIP, None, None)]
@@ -266,8 +267,12 @@ def step_live(run: Run) -> dict[str, Any]:
             run.bar.set_postfix_str(
                 f"{path.name} {'x'.join(map(str, size)) if size else ''}".strip()
             )
+        crops = run.out / LEAK_CROPS / f"{run_name(path, size, rate)}.png"
         try:
-            results.append(parts.live_clip(server, path, size, run.settings.live_frames, rate))
+            crops.parent.mkdir(parents=True, exist_ok=True)
+            result = parts.live_clip(server, path, size, run.settings.live_frames, rate, crops)
+            result["leak_crops"] = str(crops.relative_to(run.out))
+            results.append(result)
         except Exception as e:  # noqa: BLE001 - one clip failing keeps the others' figures
             traceback.print_exc()
             results.append(

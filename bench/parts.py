@@ -100,8 +100,10 @@ def live_clip(
     size: tuple[int, int] | None,
     frames: int,
     rate: float | None = None,
+    crops: Path | None = None,
 ) -> dict[str, Any]:
-    """One clip streamed live at its own rate (or `rate`): fps, latency, leaks against the thorough reference."""
+    """One clip streamed live at its own rate (or `rate`): fps, latency, leaks against the
+    thorough reference; with `crops`, the PNG of its leaks there (bench/leak_crops.py)."""
     return asdict(
         bench_live.run_clip(
             server.address,
@@ -110,6 +112,7 @@ def live_clip(
             bench_live.same_duration(clip, frames, rate),
             rate,
             bench_live.looked_counts(server),
+            crops=crops,
         )
     )
 

@@ -659,6 +659,14 @@ def _live(report: dict[str, Any]) -> list[str]:
     )
     out += [""] + _live_picture(live.get("clips", []))
     out += [""] + _live_leak_places(live.get("clips", []))
+    crops = [c["leak_crops"] for c in live.get("clips", []) if c.get("leak_crops")]
+    if crops:
+        out += [
+            "",
+            "What each leak is, as the frame was sent and as the relay answered it: "
+            + ", ".join(f"`{c}`" for c in crops)
+            + " (bench/leak_crops.py).",
+        ]
     out.append("")
     out.append(
         "Reference: the `thorough` profile on every frame the relay sends; a leak is a reference face or "

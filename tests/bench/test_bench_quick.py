@@ -77,6 +77,9 @@ def test_quick_run_writes_a_report_with_every_section(tmp_path: Path) -> None:
         assert all(lv["frames_in"] == lv["streams"] * lv["frames_per_stream"] for lv in levels)
         assert all(len(lv["latencies_ms"]) == sum(lv["statuses"].values()) for lv in levels)
     assert report["live"]["clips"][0]["frames"] > 0
+    crops = report["live"]["clips"][0]["leak_crops"]  # what its leaks are, as a PNG
+    assert crops == "leaks/opencv_vtest.avi.png" and (out / crops).is_file()
+    assert f"`{crops}`" in md
     export = report["export"]["runs"][0]
     assert export["x_realtime"] > 0 and export["workers"] == 0 and export["frames"] == 10
     assert 0.0 <= export["leak_rate"] <= 1.0 and export["oracle_share"] >= 0.0
