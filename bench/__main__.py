@@ -249,7 +249,7 @@ def step_deface_images(run: Run) -> dict[str, Any]:
 
 def step_live(run: Run) -> dict[str, Any]:
     from bench import parts
-    from bench.live import CAMERA_FPS, run_name
+    from bench.live import CAMERA_FPS, crops_path
 
     videos = run.need_data() / "videos"
     clips: list[tuple[Path, tuple[int, int] | None, float | None]] = [(videos / CLIP, None, None)]
@@ -267,9 +267,8 @@ def step_live(run: Run) -> dict[str, Any]:
             run.bar.set_postfix_str(
                 f"{path.name} {'x'.join(map(str, size)) if size else ''}".strip()
             )
-        crops = run.out / LEAK_CROPS / f"{run_name(path, size, rate)}.png"
+        crops = crops_path(run.out / LEAK_CROPS, path, size, rate, 1)
         try:
-            crops.parent.mkdir(parents=True, exist_ok=True)
             result = parts.live_clip(server, path, size, run.settings.live_frames, rate, crops)
             result["leak_crops"] = str(crops.relative_to(run.out))
             results.append(result)

@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, overload
 
 import av
 import numpy as np
@@ -286,7 +286,10 @@ def run_clip(
     persons = people(str(path), size, frames, rate)
     moving = moving_ground(str(path), size, frames, rate, ref, motion or Config().live.motion)
     counts_before = looked() if looked is not None else (0.0, 0.0)
-    output = crops.with_suffix(".h264") if crops is not None else None
+    output = None
+    if crops is not None:  # the relay writes its answers beside the PNG-to-be
+        crops.parent.mkdir(parents=True, exist_ok=True)
+        output = crops.with_suffix(".h264")
     with RedactorClient(address) as client:
         live = relay(
             client,
@@ -522,6 +525,14 @@ def run_name(path: Path, size: tuple[int, int] | None, rate: float | None) -> st
     return name + (f"@{rate:g}fps" if rate else "")
 
 
+@overload
+def crops_path(
+    folder: Path, path: Path, size: tuple[int, int] | None, rate: float | None, run: int
+) -> Path: ...
+@overload
+def crops_path(
+    folder: None, path: Path, size: tuple[int, int] | None, rate: float | None, run: int
+) -> None: ...
 def crops_path(
     folder: Path | None, path: Path, size: tuple[int, int] | None, rate: float | None, run: int
 ) -> Path | None:
@@ -639,8 +650,6 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--repeat must be at least 1, got {args.repeat}")
     if args.leak_crops is not None and args.leak_crops.exists() and not args.leak_crops.is_dir():
         p.error(f"--leak-crops must name a folder, got the file {args.leak_crops}")
-    if args.leak_crops is not None:
-        args.leak_crops.mkdir(parents=True, exist_ok=True)
     root = data_dir()
     if root is None:
         print("bench.live: shared data not found (set REDACTOR_DATA)", file=sys.stderr)

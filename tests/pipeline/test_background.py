@@ -371,7 +371,7 @@ def test_a_shorter_walkers_head_beside_a_taller_one_is_left_out_only_with_sides(
     fg = np.zeros((240, 320), np.uint8)
     fg[50:65, 125:135] = 255  # the taller walker's head
     fg[65:150, 115:145] = 255  # ... and body
-    fg[70:82, 155:165] = 255  # the shorter walker's head, 20 px lower (SIDE_DROP: 10 px)
+    fg[70:82, 155:165] = 255  # the shorter walker's head, lower by more than SIDE_DROP
     fg[82:150, 145:168] = 255  # ... and body, touching the taller one's
     motion = Motion(np.array([[115, 50, 168, 150]], np.float32), fg, 1.0, True)
     looked = _covered(motion.outline(0.35, 0.1, 3.0, sides=True), fg.shape)
