@@ -636,6 +636,29 @@ class SweepConfig(Strict):
     max_held: int = Field(
         256, ge=1, le=100_000, description="still boxes held per stream at most (oldest go)"
     )
+    # The relay hub opens a camera again and again (a reconnect, a second recipient): its next
+    # stream starts from what the last one swept (see docs/live.md#a-cameras-next-stream).
+    remember_s: float = Field(
+        600.0,
+        ge=0.0,
+        le=86400.0,
+        description="seconds a closed stream's still ground (held boxes, the swept picture) is "
+        "kept for the camera's next stream of the same size; 0 = never",
+    )
+    remember_cameras: int = Field(
+        32,
+        ge=1,
+        le=100_000,
+        description="cameras whose still ground is kept at most (the least recently closed go; "
+        "a 1080p camera's takes about 6 MB)",
+    )
+    remember_level: float = Field(
+        32.0,
+        gt=0.0,
+        le=255.0,
+        description="on a camera's next stream, a start cell shows while at most a few of its "
+        "pixels differ from the remembered picture by more than this in a colour (0-255)",
+    )
     # A small face's box at the sweep's floor is a few px off the thorough one's, by a share
     # of its own size (see docs/tuning.md#sweep).
     min_box_px: float = Field(

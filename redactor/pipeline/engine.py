@@ -17,6 +17,7 @@ from redactor.config import Config, ProfileConfig
 from redactor.detect.base import Detector
 from redactor.detect.registry import ProfileDetector
 from redactor.metrics import Metrics
+from redactor.pipeline.camera_memory import CameraMemory
 from redactor.pipeline.frame import FrameRedactor, Redacted
 from redactor.pipeline.sweep import Sweeper
 from redactor.policy import PolicyRouter, ResolvedPolicy
@@ -56,6 +57,13 @@ class Engine:
                 used.add(config.live.look.profile)
         self.detectors: dict[str, Detector] = {}
         self.sweeper: Sweeper | None = None
+        # each camera's still ground as its last stream left it, for its next stream
+        sweep = config.live.sweep
+        self.cameras = (
+            CameraMemory(sweep.remember_s, sweep.remember_cameras)
+            if sweep.enabled and sweep.remember_s > 0
+            else None
+        )
         self._sweep_detectors: list[Detector] = []
         try:
             for name in sorted(used):

@@ -54,6 +54,7 @@ class LiveStats:
     fully_masked: int = 0
     dropped: int = 0
     coarse: int = 0  # under the start's coarse mosaic (live.sweep.first_mosaic_blocks)
+    recalled: bool = False  # started from the camera's previous stream's still ground
 
     def count(self, d: Decision) -> None:
         """A frame's decision (a redacted frame the redactor fully masks is counted apart)."""
@@ -118,6 +119,8 @@ class LiveSession(StreamSession):
         # until the start's sweeps are done, frames go out under a coarse mosaic (0: fully masked)
         self._coarse_blocks = engine.config.live.sweep.first_mosaic_blocks if self._still else 0
         self._coarse_moving = engine.config.live.sweep.first_moving_share  # ... but what moves
+        self._cameras = engine.cameras  # ... and where the camera's last stream swept
+        self._camera: tuple[str, int, int] | None = None  # (camera id, size) once a frame came
         self.stats = LiveStats()
         # the server's counts, for operators: how many frames that moved had their own look
         self._moving, self._looked = engine.metrics.live_moving, engine.metrics.live_looked
@@ -148,6 +151,8 @@ class LiveSession(StreamSession):
         for f in frames:
             motion = self._observe(f)
             if self._still is not None and motion is not None:
+                if self._camera is None:  # the first frame: its size says which memory
+                    self._recall(f)
                 self._still.offer(f, motion)
             # while the stream's start sweeps run its frames wait for them, then go out fully masked:
             # after the first frame's detection the CPU goes to that sweep, not to unused
@@ -175,6 +180,14 @@ class LiveSession(StreamSession):
                 self._det.queue(self._pending[-1])
         out += list(self.ready(block=False))
         return out
+
+    def _recall(self, f: Frame) -> None:
+        """Takes in the camera's still ground as its previous stream of this size left it."""
+        self._camera = (self.spec.camera_id, f.width, f.height)
+        remembered = None if self._cameras is None else self._cameras.recall(self._camera)
+        if remembered is not None and self._still is not None:
+            self._still.recall(remembered, f.timestamp_us)
+            self.stats.recalled = True
 
     def _first_sweep(self) -> Future[Detections] | None:
         """The stream's running start sweep while frames wait for the start (live.sweep.wait_first)."""
@@ -361,6 +374,10 @@ class LiveSession(StreamSession):
         if coarse and moving is not None:
             cell = max(2, grid_block(f.width, f.height, coarse) // 2)
             shown = motion.shown_cells(cell, f.width, f.height, self._coarse_moving, moving)
+            # ... and those the camera's previous stream swept, whose picture is as it was
+            known = None if self._still is None else self._still.known_cells(f, cell)
+            if known is not None:
+                shown |= known
         r = self.redactor.redact(
             f, dets, reasons, moving, coarse_blocks=coarse, coarse_shown=shown, coarse_cell=cell
         )
@@ -373,6 +390,9 @@ class LiveSession(StreamSession):
     def close(self) -> None:
         if self._still is not None:
             self._still.sweeper.pressure.report(id(self), False)
+            remembered = self._still.remembered()
+            if remembered is not None and self._cameras is not None and self._camera is not None:
+                self._cameras.save(self._camera, remembered)
         self._det.close()
         if self._look is not None:
             self._look.close()

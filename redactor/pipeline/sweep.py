@@ -31,7 +31,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -43,6 +44,7 @@ from redactor.detect.base import Detector
 from redactor.detect.threads import lower_priority
 from redactor.errors import InvalidDetections
 from redactor.pipeline.background import Box, Motion
+from redactor.pipeline.camera_memory import Remembered, picture, unchanged_cells
 from redactor.types import Detections, Frame
 
 log = logging.getLogger(__name__)
@@ -180,7 +182,7 @@ def _same_object(
 
 
 @dataclass(slots=True)
-class _Held:
+class Held:
     """A still box, and its picture (work size) on the newest swept frame that showed it."""
 
     box: npt.NDArray[np.float32]  # (4,) frame px
@@ -193,6 +195,15 @@ class _Held:
     seen_sweep: int  # that sweep's number in the stream
 
 
+class _Sweep(NamedTuple):
+    """A sweep sent and not yet folded in."""
+
+    job: Future[Detections]
+    motion: Motion  # what moved on its frame
+    ts: int  # its frame's timestamp
+    picture: npt.NDArray[np.uint8]  # its frame's (BGR), for the camera's next stream
+
+
 class StillMasks:
     """One stream's sweeps: when to sweep, and the still boxes they found."""
 
@@ -201,11 +212,11 @@ class StillMasks:
         self.cfg = cfg
         self._interval_us = round(cfg.interval_s * 1_000_000)
         self._hold_us = round(cfg.hold_s * 1_000_000)
-        # (sweep, what moved on its frame, its timestamp) not yet folded in: one, and a sweep
-        # of a changed picture beside one begun before the change
-        self._in_flight: list[tuple[Future[Detections], Motion, int]] = []
+        # the sweeps not yet folded in: one, and a sweep of a changed picture beside one begun
+        # before the change
+        self._in_flight: list[_Sweep] = []
         self._last_us: int | None = None  # timestamp of the newest frame sent to a sweep
-        self._held: list[_Held] = []
+        self._held: list[Held] = []
         self.failed: str | None = None  # why the newest sweep failed, until one succeeds
         self.sweeps = 0  # sweeps done
         # the picture changed as a whole (Motion.changed) at this timestamp, and no sweep of a
@@ -213,6 +224,9 @@ class StillMasks:
         self._changed_us: int | None = None
         # the work picture of the newest frame the model trusted before that
         self._before: npt.NDArray[np.uint8] | None = None
+        self._swept: npt.NDArray[np.uint8] | None = None  # the newest folded sweep's frame (BGR)
+        # the camera's previous stream's still ground, while this stream's start lasts
+        self._recalled: Remembered | None = None
 
     def offer(self, frame: Frame, motion: Motion) -> None:
         """Sends `frame` to a sweep if one is due and none of this stream's is unfinished
@@ -230,7 +244,7 @@ class StillMasks:
             self._before = motion.small
         # a changed picture is swept at once, beside a sweep that may be resting its turn
         changed = self._changed_us
-        fresh = changed is not None and not any(t > changed for _, _, t in self._in_flight)
+        fresh = changed is not None and not any(s.ts > changed for s in self._in_flight)
         if self._in_flight and not fresh:
             return
         # A detector at its floor finds a small still thing on some sweeps only: the start's
@@ -252,7 +266,7 @@ class StillMasks:
             self.failed = f"sweep unavailable: {e}"
             return
         self._last_us = ts
-        self._in_flight.append((job, motion, ts))
+        self._in_flight.append(_Sweep(job, motion, ts, picture(copy)))
 
     def _as_before(self, motion: Motion) -> bool:
         """The model trusts the picture again, and what stands still on it looks as it did
@@ -284,7 +298,7 @@ class StillMasks:
         self.collect()
         if self.started or self.failed is not None or not self._in_flight:
             return None
-        return self._in_flight[0][0]
+        return self._in_flight[0].job
 
     def first_waited(self) -> Future[Detections] | None:
         """The stream's start sweep that runs, while frames wait for the start (wait_first)."""
@@ -293,14 +307,15 @@ class StillMasks:
     def collect(self) -> None:
         """Folds in the finished sweeps, in the order they were sent (one sent beside a
         resting one may finish first)."""
-        for sweep in [s for s in self._in_flight if s[0].done()]:
+        for sweep in [s for s in self._in_flight if s.job.done()]:
             self._in_flight.remove(sweep)
-            self._fold(*sweep)
+            self._fold(sweep)
 
-    def _fold(self, job: Future[Detections], motion: Motion, ts: int) -> None:
+    def _fold(self, sweep: _Sweep) -> None:
         """One finished sweep: its still boxes join the held ones (a held box of the same
         object is replaced by one around both); its failure is kept in `failed` until a
         sweep succeeds."""
+        job, motion, ts = sweep.job, sweep.motion, sweep.ts
         error = job.exception()
         if error is not None:
             self.failed = f"sweep failed: {type(error).__name__}: {error}"
@@ -329,7 +344,7 @@ class StillMasks:
             region = motion.work_box(box)
             x0, y0, x1, y1 = region
             self._held.append(
-                _Held(
+                Held(
                     box.copy(),
                     float(score),
                     int(label),
@@ -344,6 +359,37 @@ class StillMasks:
             self._held = sorted(self._held, key=lambda h: h.seen_us)[-self.cfg.max_held :]
         self.failed = None
         self.sweeps += 1
+        self._swept = sweep.picture
+        if self.started:
+            self._recalled = None
+
+    def recall(self, remembered: Remembered, ts_us: int) -> None:
+        """Takes in what the camera's previous stream held (`CameraMemory`), before this
+        stream's first frame (at `ts_us`): its boxes are held as if this stream's first sweep
+        had found them, and until the start's sweeps are done the cells whose picture is
+        still the remembered one are known (`known_cells`)."""
+        self._held += [replace(h, seen_us=ts_us, seen_sweep=self.sweeps) for h in remembered.held]
+        self._recalled = remembered
+
+    def remembered(self) -> Remembered | None:
+        """What the camera's next stream may take in: the held boxes and the picture of the
+        newest sweep, once the start's sweeps are done, while the picture has not changed as a
+        whole since and the newest sweep did not fail."""
+        if not self.started or self.stale or self.failed is not None or self._swept is None:
+            return None
+        return Remembered(self._swept, tuple(self._held))
+
+    def known_cells(self, frame: Frame, cell: int) -> npt.NDArray[np.bool_] | None:
+        """While the start's sweeps run on a camera seen before: the cells of a `cell`-px grid
+        whose picture on `frame` is the one the previous stream swept (`remember_level`); None
+        otherwise."""
+        recalled = self._recalled
+        if recalled is None or self.started or self.stale:
+            return None
+        now = frame.to_bgr()
+        if now.shape != recalled.picture.shape:
+            return None
+        return unchanged_cells(recalled.picture, now, cell, self.cfg.remember_level)
 
     def held(self, motion: Motion, now_us: int) -> Detections:
         """The still boxes that hold on the frame at `now_us`, whose `motion` says what moved
@@ -351,7 +397,7 @@ class StillMasks:
         `changed_level`) with nothing moving over it (what was there has left); one not
         found by any of the last `keep` sweeps goes `hold_s` after the newest that did."""
         self.collect()
-        keep: list[_Held] = []
+        keep: list[Held] = []
         for h in self._held:
             if motion.small.shape != h.work_shape:  # another picture size: another picture
                 continue
@@ -375,7 +421,7 @@ class StillMasks:
         still = self.held(motion, now_us)
         return Detections(still.boxes, still.scores, still.labels, np.zeros(len(still), np.int64))
 
-    def _left(self, h: _Held, motion: Motion) -> bool:
+    def _left(self, h: Held, motion: Motion) -> bool:
         """Nothing moves over `h` and its picture is no longer the swept one."""
         if motion.moving_share(h.box[None])[0] > self.cfg.max_moving_share:
             return False
@@ -385,7 +431,7 @@ class StillMasks:
 
     def wait(self, timeout_s: float) -> None:
         """Waits for the unfinished sweeps, if any (tests, benchmarks)."""
-        for job, _, _ in list(self._in_flight):
+        for job, *_ in list(self._in_flight):
             try:
                 job.result(timeout=timeout_s)
             except Exception:  # noqa: BLE001 - collect() records it

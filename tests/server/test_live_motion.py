@@ -134,6 +134,7 @@ def _stream(
     service: str = "",
     fps: float = 10.0,
     picture: Callable[[int], np.ndarray] = walker_frame,
+    camera: str = "cam-1",
 ) -> list[pb.RedactedFrame]:
     def frames() -> Iterator[OutFrame]:
         t0 = time.perf_counter()
@@ -142,7 +143,7 @@ def _stream(
             yield OutFrame(i, int(i * 1e6 / fps), picture(i).tobytes())
 
     header = pb.StreamHeader(
-        camera_id="cam-1",
+        camera_id=camera,
         recipient=recipient,
         service=service,
         format=pb.PIXEL_FORMAT_BGR24,
@@ -445,6 +446,64 @@ def test_a_stream_waits_for_its_first_sweep(start: str) -> None:
         assert not shown, f"the poster's face showed on frames {shown}"
     else:
         assert shown and shown[-1] < still[0], (shown, still[0])
+
+
+NEWCOMER = (slice(150, 170), slice(280, 300))  # someone who came and stands still
+SKY = (slice(0, 20), slice(120, 200))  # ground nothing ever covers
+
+
+def _with_newcomer(i: int) -> np.ndarray:
+    img = walker_frame(i)
+    img[NEWCOMER] = (200, 60, 60)
+    return img
+
+
+def _under_the_mosaic(o: pb.RedactedFrame, where: tuple[slice, slice]) -> bool:
+    covered = np.zeros((H, W), bool)
+    for m in o.masks:
+        if m.reason == pb.MASK_REASON_START:
+            covered[int(m.box.y0) : int(m.box.y1), int(m.box.x0) : int(m.box.x1)] = True
+    return bool(covered[where].all())
+
+
+@pytest.mark.parametrize("remember_s", [600.0, 0.0])
+def test_a_cameras_next_stream_shows_what_its_last_stream_swept_during_its_start(
+    remember_s: float,
+) -> None:
+    """A closed stream's still ground is kept for the camera's next stream of the same size
+    (live.sweep.remember_s): from the next stream's first frames the poster's face is
+    masked from the remembered boxes, and while its own start's sweeps run, the cells whose
+    picture is as the last stream swept it show through the mosaic. A cell where something
+    came since stays under it, and another camera's stream starts under the whole mosaic,
+    as every stream does with remember_s 0."""
+    thorough = _SlowThorough(0.1)
+    sweep = SweepConfig(first_sweeps=1, interval_s=0.5, busy_share=1.0, remember_s=remember_s)
+    cfg = _config().model_copy(update={"live": LiveConfig(sweep=sweep)})
+    running = _serve(cfg, thorough)
+    try:
+        first = _stream(running, 15)
+        thorough.later_s = 5.0  # the next streams' starts outlast them
+        outs = _stream(running, 20, picture=_with_newcomer)
+        other = _stream(running, 10, picture=_with_newcomer, camera="cam-2")
+    finally:
+        running.stop(0)
+    assert first[-1].status == pb.FRAME_STATUS_REDACTED
+    assert not first[-1].status_reason.startswith("coarse mosaic")  # its start was over
+    coarse = [o for o in outs if o.status == pb.FRAME_STATUS_REDACTED]
+    assert len(coarse) >= len(outs) - 2, [o.status_reason for o in outs]
+    for o in coarse:
+        assert o.status_reason.startswith("coarse mosaic: "), (o.seq, o.status_reason)
+        if not remember_s:
+            assert _under_the_mosaic(o, SKY), o.seq
+            continue
+        img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
+        assert any(m.reason == pb.MASK_REASON_STILL for m in o.masks), o.seq
+        assert not (img[30:54, 250:270] == (140, 120, 100)).all(axis=2).any(), o.seq
+        assert _under_the_mosaic(o, NEWCOMER), f"frame {o.seq}: the newcomer shows"
+        assert not _under_the_mosaic(o, SKY), f"frame {o.seq}: known ground under the mosaic"
+        np.testing.assert_array_equal(img[SKY], walker_frame(o.seq)[SKY])
+    others = [o for o in other if o.status == pb.FRAME_STATUS_REDACTED]
+    assert others and all(_under_the_mosaic(o, SKY) for o in others)
 
 
 @pytest.mark.parametrize("blocks", [24, 0])

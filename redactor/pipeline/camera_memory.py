@@ -1,0 +1,107 @@
+"""What a camera's last stream knew of its still ground, for the camera's next stream.
+
+A new stream's still ground is unknown until its first sweeps are done (seconds at 1080p
+on two cores), so its frames go out under the start's coarse mosaic. The relay hub opens
+the same camera again and again: a reconnect after a network drop, a second recipient.
+When one of a camera's streams closes, its held still boxes and the picture of its newest
+sweep are kept here; the camera's next stream of the same size holds those boxes from its
+first frame, and during its start shows the cells whose picture is still the remembered
+one: what is there was swept by the earlier stream. A cell where anything differs (a
+walker, a parked car, a person who came and stands still) stays under the mosaic until
+the new stream's own sweeps are done. Why: docs/live.md#a-cameras-next-stream.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from redactor.boxes import grid_shape
+from redactor.types import Frame
+
+if TYPE_CHECKING:
+    from redactor.pipeline.sweep import Held
+
+U8 = npt.NDArray[np.uint8]
+
+# A cell holds nothing new while at most this many of its pixels differ beyond the level:
+# an isolated pixel of coding noise at an edge, not the few dozen of a face 6 px across.
+NOISE_PX = 4
+
+Key = tuple[str, int, int]  # camera id, frame width, frame height
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """A stream's still ground as it closed: its held still boxes, and the picture (BGR,
+    full resolution) of the frame its newest sweep looked at."""
+
+    picture: U8
+    held: tuple[Held, ...]
+
+
+def picture(frame: Frame) -> U8:
+    """The frame's BGR pixels, a copy: colour too, since a red coat on green grass can have
+    the grass's luma."""
+    return np.array(frame.to_bgr(), np.uint8, copy=True)
+
+
+def unchanged_cells(before: U8, now: U8, cell: int, level: float) -> npt.NDArray[np.bool_]:
+    """Which cells of a `cell`-px grid (rows x columns) show the picture they showed in
+    `before` (BGR, as `now`): at most NOISE_PX of their pixels differ from it by more than
+    `level` (0-255) in some channel. A light that changed by more than that changes every
+    cell: they stay masked."""
+    if before.shape != now.shape:
+        raise ValueError(f"pictures of {before.shape} and {now.shape} px cannot be compared")
+    h, w = now.shape[:2]
+    rows, cols = grid_shape(w, h, cell)
+    diff = cv2.absdiff(now, before)
+    if diff.ndim == 3:  # the largest of a pixel's channels
+        channels = cv2.split(diff)
+        diff = channels[0]
+        for c in channels[1:]:
+            diff = cv2.max(diff, c)
+    _, over = cv2.threshold(diff, level, 1, cv2.THRESH_BINARY)
+    ii = cv2.integral(over)  # (h + 1, w + 1): counts of the pixels over, above and left
+    ys = np.minimum(np.arange(rows + 1) * cell, h)
+    xs = np.minimum(np.arange(cols + 1) * cell, w)
+    counts = ii[ys[1:, None], xs[None, 1:]] - ii[ys[:-1, None], xs[None, 1:]]
+    counts -= ii[ys[1:, None], xs[None, :-1]] - ii[ys[:-1, None], xs[None, :-1]]
+    return np.asarray(counts <= NOISE_PX)
+
+
+class CameraMemory:
+    """The server's memory of its cameras' still ground: one `Remembered` per camera and
+    frame size, kept `keep_s` seconds after its stream closed, `max_cameras` at most (the
+    least recently saved go first). Shared by the streams' threads."""
+
+    def __init__(self, keep_s: float, max_cameras: int) -> None:
+        self.keep_s = keep_s
+        self.max_cameras = max_cameras
+        self._kept: OrderedDict[Key, tuple[float, Remembered]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def save(self, key: Key, remembered: Remembered) -> None:
+        with self._lock:
+            self._kept.pop(key, None)
+            self._kept[key] = (time.monotonic(), remembered)
+            while len(self._kept) > self.max_cameras:
+                self._kept.popitem(last=False)
+
+    def recall(self, key: Key) -> Remembered | None:
+        """The camera's remembered still ground at this size, unless older than `keep_s`."""
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is None:
+                return None
+            if time.monotonic() - kept[0] > self.keep_s:
+                del self._kept[key]
+                return None
+            return kept[1]
