@@ -272,12 +272,14 @@ def run_clip(
     looked: Callable[[], tuple[float, float]] | None = None,
     motion: MotionConfig | None = None,
     crops: Path | None = None,
+    camera: str = "relay",
 ) -> ClipResult:
     """One clip, live at its own frame rate or as a camera of frame rate `rate`. `looked`
     reads the server's counts of frames on which something moved and of those masked with
     their own look (one stream at a time); `motion` is the server's motion model (what is
     moving ground for the leaks' places; default: the embedded one). With `crops`, a PNG
-    of its leaks is written there (bench/leak_crops.py)."""
+    of its leaks is written there (bench/leak_crops.py). `camera` is the stream's camera id:
+    a camera streamed before starts from what its last stream swept (live.sweep.remember_s)."""
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         w, h = size or (s.codec_context.width, s.codec_context.height)
@@ -303,6 +305,7 @@ def run_clip(
             rate=rate,
             budget_ms=BUDGET_MS,
             output=output,
+            camera=camera,
         )
     objects, missed = leaks(ref, live.masks, w, h)
     _, missed_offline = leaks(ref, offline, w, h)
@@ -525,6 +528,15 @@ def run_name(path: Path, size: tuple[int, int] | None, rate: float | None) -> st
     return name + (f"@{rate:g}fps" if rate else "")
 
 
+def camera_id(
+    path: Path, size: tuple[int, int] | None, rate: float | None, run: int, same: bool
+) -> str:
+    """The camera a run streams as: each run one of its own, streamed for the first time,
+    or (`same`, --same-camera) one per clip, so its runs past the first start from what
+    the last one swept (live.sweep.remember_s)."""
+    return run_name(path, size, rate) + ("" if same else f"#{run}")
+
+
 @overload
 def crops_path(
     folder: Path, path: Path, size: tuple[int, int] | None, rate: float | None, run: int
@@ -557,6 +569,7 @@ def same_duration(path: Path, frames: int, rate: float | None) -> int:
 def concurrent(
     address: str, path: Path, size: tuple[int, int], n: int, frames: int
 ) -> dict[str, float]:
+    """`n` streams at once, each a camera of its own not streamed before."""
     results: list[RelayResult] = []
     lock = threading.Lock()
 
@@ -568,7 +581,7 @@ def concurrent(
                 size=size,
                 realtime=True,
                 max_frames=frames,
-                camera=f"cam-{i}",
+                camera=f"concurrent-{n}-{i}",
                 preencode=True,
                 budget_ms=BUDGET_MS,
             )
@@ -638,6 +651,13 @@ def main(argv: list[str] | None = None) -> int:
         "ranges follows (default: %(default)s)",
     )
     p.add_argument(
+        "--same-camera",
+        action="store_true",
+        help="stream a clip's repeats as one camera: from the second run on, its starts are "
+        "a camera's next stream's, from what the last one swept (live.sweep.remember_s); "
+        "by default each run is a camera of its own, streamed for the first time",
+    )
+    p.add_argument(
         "--leak-crops",
         type=Path,
         metavar="DIR",
@@ -700,6 +720,7 @@ def main(argv: list[str] | None = None) -> int:
                     looked_counts(running),
                     motion,
                     crops_path(args.leak_crops, path, size, rate, run),
+                    camera_id(path, size, rate, run, args.same_camera),
                 )
                 r.run = run
                 rows.append(r)

@@ -113,6 +113,7 @@ def live_clip(
             rate,
             bench_live.looked_counts(server),
             crops=crops,
+            camera=bench_live.run_name(clip, size, rate),  # each clip a camera of its own
         )
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 import av
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from bench import live_metrics as lm
 from bench.live import (
     ClipResult,
+    camera_id,
     leak_table,
     masked_share,
     moving_ground,
@@ -292,3 +294,16 @@ def test_repeat_below_one_is_refused_with_what_was_given(
         live_main(["--repeat", "0"])
     assert e.value.code == 2
     assert "--repeat must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_each_run_is_a_camera_of_its_own_unless_one_camera_is_asked_for() -> None:
+    """A camera streamed before starts from what its last stream swept: by default each run
+    is a first stream; with --same-camera a clip's runs past the first are its next ones."""
+    clip = Path("v/opencv_vtest.avi")
+    firsts = {camera_id(clip, (1920, 1080), 25.0, run, False) for run in (1, 2, 3)}
+    assert len(firsts) == 3
+    assert "opencv_vtest.avi@1920x1080@25fps#2" in firsts
+    assert {camera_id(clip, None, None, run, True) for run in (1, 2)} == {"opencv_vtest.avi"}
+    assert camera_id(clip, None, None, 1, False) != camera_id(
+        Path("v/other.avi"), None, None, 1, False
+    )
