@@ -642,14 +642,14 @@ class SweepConfig(Strict):
         600.0,
         ge=0.0,
         le=86400.0,
-        description="seconds a closed stream's still ground (held boxes, the swept picture) is "
-        "kept for the camera's next stream of the same size; 0 = never",
+        description="seconds a stream's still ground (held boxes, the swept picture, as of its "
+        "newest sweep) is kept for the camera's next stream of the same size; 0 = never",
     )
     remember_cameras: int = Field(
         32,
         ge=1,
         le=100_000,
-        description="cameras whose still ground is kept at most (the least recently closed go; "
+        description="cameras whose still ground is kept at most (the least recently kept go; "
         "a 1080p camera's takes about 6 MB)",
     )
     remember_level: float = Field(

@@ -3,10 +3,10 @@
 A new stream's still ground is unknown until its first sweeps are done (seconds at 1080p
 on two cores), so its frames go out under the start's coarse mosaic. The relay hub opens
 the same camera again and again: a reconnect after a network drop, a second recipient.
-When one of a camera's streams closes, its held still boxes and the picture of its newest
-sweep are kept here; the camera's next stream of the same size holds those boxes from its
-first frame, and during its start shows the cells whose picture is still the remembered
-one: what is there was swept by the earlier stream. A cell where anything differs (a
+Once a stream's start is over, its held still boxes and the picture of its newest sweep
+are kept here after each sweep; the camera's next stream of the same size (or one beside
+it) holds those boxes from its first frame, and during its start shows the cells whose
+picture is still the remembered one: what is there was swept by the earlier stream. A cell where anything differs (a
 walker, a parked car, a person who came and stands still) stays under the mosaic until
 the new stream's own sweeps are done. Why: docs/live.md#a-cameras-next-stream.
 """
@@ -40,8 +40,8 @@ Key = tuple[str, int, int]  # camera id, frame width, frame height
 
 @dataclass(frozen=True, slots=True)
 class Remembered:
-    """A stream's still ground as it closed: its held still boxes, and the picture (BGR,
-    full resolution) of the frame its newest sweep looked at."""
+    """A stream's still ground as of its newest sweep: its held still boxes, and the
+    picture (BGR, full resolution) of the frame that sweep looked at."""
 
     picture: U8
     held: tuple[Held, ...]
@@ -79,8 +79,8 @@ def unchanged_cells(before: U8, now: U8, cell: int, level: float) -> npt.NDArray
 
 class CameraMemory:
     """The server's memory of its cameras' still ground: one `Remembered` per camera and
-    frame size, kept `keep_s` seconds after its stream closed, `max_cameras` at most (the
-    least recently saved go first). Shared by the streams' threads."""
+    frame size, kept `keep_s` seconds after it was saved, `max_cameras` at most (the least
+    recently saved go first). Shared by the streams' threads."""
 
     def __init__(self, keep_s: float, max_cameras: int) -> None:
         self.keep_s = keep_s

@@ -121,6 +121,7 @@ class LiveSession(StreamSession):
         self._coarse_moving = engine.config.live.sweep.first_moving_share  # ... but what moves
         self._cameras = engine.cameras  # ... and where the camera's last stream swept
         self._camera: tuple[str, int, int] | None = None  # (camera id, size) once a frame came
+        self._remembered_at = 0  # the sweeps done when the camera's still ground was last kept
         self.stats = LiveStats()
         # the server's counts, for operators: how many frames that moved had their own look
         self._moving, self._looked = engine.metrics.live_moving, engine.metrics.live_looked
@@ -189,6 +190,19 @@ class LiveSession(StreamSession):
             self._still.recall(remembered, f.timestamp_us)
             self.stats.recalled = True
 
+    def _remember(self) -> None:
+        """Keeps the camera's still ground for its next stream, or one beside this (a second
+        recipient), as of this stream's newest sweep."""
+        still, cameras, camera = self._still, self._cameras, self._camera
+        if still is None or cameras is None or camera is None:
+            return
+        if still.sweeps == self._remembered_at:
+            return
+        remembered = still.remembered()
+        if remembered is not None:
+            cameras.save(camera, remembered)
+            self._remembered_at = still.sweeps
+
     def _first_sweep(self) -> Future[Detections] | None:
         """The stream's running start sweep while frames wait for the start (live.sweep.wait_first)."""
         return None if self._still is None else self._still.first_waited()
@@ -256,6 +270,7 @@ class LiveSession(StreamSession):
         self.stats.late_detections += self._det.fold_late()
         d = decide(self._facts(p, time.perf_counter() - p.received > self.budget_s))
         self.stats.count(d)
+        self._remember()
         if d.behind is not None and self._still is not None:
             self._still.sweeper.pressure.report(id(self), d.behind)
         if d.unhealthy:
@@ -390,9 +405,7 @@ class LiveSession(StreamSession):
     def close(self) -> None:
         if self._still is not None:
             self._still.sweeper.pressure.report(id(self), False)
-            remembered = self._still.remembered()
-            if remembered is not None and self._cameras is not None and self._camera is not None:
-                self._cameras.save(self._camera, remembered)
+            self._remember()
         self._det.close()
         if self._look is not None:
             self._look.close()

@@ -5,6 +5,7 @@ found on still ground stays masked, with the live detectors finding nothing at a
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -504,6 +505,34 @@ def test_a_cameras_next_stream_shows_what_its_last_stream_swept_during_its_start
         np.testing.assert_array_equal(img[SKY], walker_frame(o.seq)[SKY])
     others = [o for o in other if o.status == pb.FRAME_STATUS_REDACTED]
     assert others and all(_under_the_mosaic(o, SKY) for o in others)
+
+
+def test_a_second_stream_beside_the_first_starts_from_what_it_swept() -> None:
+    """A second recipient's stream of a camera already streaming: the first stream keeps the
+    camera's still ground from each of its sweeps, so the second's start shows what the
+    first swept, not only what the first left when it closed."""
+    thorough = _SlowThorough(0.1)
+    sweep = SweepConfig(first_sweeps=1, interval_s=0.5, busy_share=1.0)
+    cfg = _config().model_copy(update={"live": LiveConfig(sweep=sweep)})
+    running = _serve(cfg, thorough)
+    first: list[pb.RedactedFrame] = []
+    try:
+        t = threading.Thread(target=lambda: first.extend(_stream(running, 40)))
+        t.start()
+        time.sleep(1.5)  # its start (one sweep of 0.1 s) is over
+        thorough.later_s = 5.0  # the second's start outlasts it
+        outs = _stream(running, 10, picture=_with_newcomer)
+        t.join()
+    finally:
+        running.stop(0)
+    assert len(first) == 40
+    coarse = [o for o in outs if o.status == pb.FRAME_STATUS_REDACTED]
+    assert len(coarse) >= len(outs) - 2, [o.status_reason for o in outs]
+    for o in coarse:
+        assert o.status_reason.startswith("coarse mosaic: "), (o.seq, o.status_reason)
+        assert any(m.reason == pb.MASK_REASON_STILL for m in o.masks), o.seq
+        assert _under_the_mosaic(o, NEWCOMER), f"frame {o.seq}: the newcomer shows"
+        assert not _under_the_mosaic(o, SKY), f"frame {o.seq}: known ground under the mosaic"
 
 
 @pytest.mark.parametrize("blocks", [24, 0])
