@@ -377,7 +377,8 @@ class StillMasks:
         whole since and the newest sweep did not fail."""
         if not self.started or self.stale or self.failed is not None or self._swept is None:
             return None
-        return Remembered(self._swept, tuple(self._held))
+        # copies: this stream goes on updating its own (a changed picture's new crops)
+        return Remembered(self._swept, tuple(replace(h) for h in self._held))
 
     def known_cells(self, frame: Frame, cell: int) -> npt.NDArray[np.bool_] | None:
         """While the start's sweeps run on a camera seen before: the cells of a `cell`-px grid
