@@ -645,12 +645,12 @@ class SweepConfig(Strict):
         description="seconds a stream's still ground (held boxes, the swept picture, as of its "
         "newest sweep) is kept for the camera's next stream of the same size; 0 = never",
     )
-    remember_cameras: int = Field(
-        32,
-        ge=1,
-        le=100_000,
-        description="cameras whose still ground is kept at most (the least recently kept go; "
-        "a 1080p camera's takes about 6 MB)",
+    remember_mb: float = Field(
+        256.0,
+        gt=0.0,
+        le=1_000_000.0,
+        description="MB of kept pictures at most, the least recently kept going first (a 1080p "
+        "camera's takes about 6 MB, a 4K one's 25)",
     )
     remember_level: float = Field(
         32.0,

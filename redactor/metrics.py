@@ -67,6 +67,13 @@ class Metrics:
             "live looks at the top of each moving blob only (live.look.head_depth)",
             registry=r,
         )
+        # of a camera streamed before or now: their start shows what that stream swept
+        self.live_recalled = Counter(
+            "redactor_live_streams_recalled",
+            "live streams that started from their camera's still ground as another stream "
+            "kept it (live.sweep.remember_s)",
+            registry=r,
+        )
         self.sweep_seconds = Histogram(
             "redactor_sweep_seconds",
             "time one sweep took",

@@ -79,21 +79,25 @@ def unchanged_cells(before: U8, now: U8, cell: int, level: float) -> npt.NDArray
 
 class CameraMemory:
     """The server's memory of its cameras' still ground: one `Remembered` per camera and
-    frame size, kept `keep_s` seconds after it was saved, `max_cameras` at most (the least
-    recently saved go first). Shared by the streams' threads."""
+    frame size, kept `keep_s` seconds after it was saved, their pictures `max_bytes` at
+    most (the least recently saved go first). Shared by the streams' threads."""
 
-    def __init__(self, keep_s: float, max_cameras: int) -> None:
+    def __init__(self, keep_s: float, max_bytes: int) -> None:
         self.keep_s = keep_s
-        self.max_cameras = max_cameras
+        self.max_bytes = max_bytes
         self._kept: OrderedDict[Key, tuple[float, Remembered]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def save(self, key: Key, remembered: Remembered) -> None:
         with self._lock:
-            self._kept.pop(key, None)
+            self._drop(key)
+            if remembered.picture.nbytes > self.max_bytes:
+                return
             self._kept[key] = (time.monotonic(), remembered)
-            while len(self._kept) > self.max_cameras:
-                self._kept.popitem(last=False)
+            self._bytes += remembered.picture.nbytes
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._kept)))
 
     def recall(self, key: Key) -> Remembered | None:
         """The camera's remembered still ground at this size, unless older than `keep_s`."""
@@ -102,6 +106,17 @@ class CameraMemory:
             if kept is None:
                 return None
             if time.monotonic() - kept[0] > self.keep_s:
-                del self._kept[key]
+                self._drop(key)
                 return None
             return kept[1]
+
+    @property
+    def bytes(self) -> int:
+        """The kept pictures' size."""
+        with self._lock:
+            return self._bytes
+
+    def _drop(self, key: Key) -> None:
+        kept = self._kept.pop(key, None)
+        if kept is not None:
+            self._bytes -= kept[1].picture.nbytes

@@ -60,7 +60,7 @@ class Engine:
         # each camera's still ground as its last stream left it, for its next stream
         sweep = config.live.sweep
         self.cameras = (
-            CameraMemory(sweep.remember_s, sweep.remember_cameras)
+            CameraMemory(sweep.remember_s, round(sweep.remember_mb * 1e6))
             if sweep.enabled and sweep.remember_s > 0
             else None
         )

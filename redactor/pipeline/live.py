@@ -122,6 +122,7 @@ class LiveSession(StreamSession):
         self._cameras = engine.cameras  # ... and where the camera's last stream swept
         self._camera: tuple[str, int, int] | None = None  # (camera id, size) once a frame came
         self._remembered_at = 0  # the sweeps done when the camera's still ground was last kept
+        self._recalled = engine.metrics.live_recalled
         self.stats = LiveStats()
         # the server's counts, for operators: how many frames that moved had their own look
         self._moving, self._looked = engine.metrics.live_moving, engine.metrics.live_looked
@@ -189,6 +190,7 @@ class LiveSession(StreamSession):
         if remembered is not None and self._still is not None:
             self._still.recall(remembered, f.timestamp_us)
             self.stats.recalled = True
+            self._recalled.inc()
 
     def _remember(self) -> None:
         """Keeps the camera's still ground for its next stream, or one beside this (a second

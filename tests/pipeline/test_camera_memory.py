@@ -94,11 +94,11 @@ def test_the_picture_is_a_bgr_copy_of_the_frame(layout: str) -> None:
 
 
 def _remembered(tag: int) -> Remembered:
-    return Remembered(np.full((2, 2, 3), tag, np.uint8), ())
+    return Remembered(np.full((2, 2, 3), tag, np.uint8), ())  # 12 bytes
 
 
 def test_the_memory_keeps_each_camera_and_size_apart() -> None:
-    memory = CameraMemory(60.0, 8)
+    memory = CameraMemory(60.0, 1000)
     memory.save(("cam-1", 1920, 1080), _remembered(1))
     memory.save(("cam-2", 1920, 1080), _remembered(2))
     assert memory.recall(("cam-1", 1920, 1080)).picture[0, 0, 0] == 1  # type: ignore[union-attr]
@@ -110,17 +110,21 @@ def test_the_memory_keeps_each_camera_and_size_apart() -> None:
 
 
 def test_the_memory_forgets_after_keep_s() -> None:
-    memory = CameraMemory(0.05, 8)
+    memory = CameraMemory(0.05, 1000)
     memory.save(("cam-1", 16, 16), _remembered(1))
     assert memory.recall(("cam-1", 16, 16)) is not None
     time.sleep(0.1)
     assert memory.recall(("cam-1", 16, 16)) is None
 
 
-def test_the_least_recently_saved_camera_goes_first() -> None:
-    memory = CameraMemory(60.0, 2)
+def test_the_least_recently_saved_camera_goes_first_past_max_bytes() -> None:
+    memory = CameraMemory(60.0, 24)  # two pictures of 12 bytes
     for cam in ("a", "b", "c", "a", "d"):
         memory.save((cam, 16, 16), _remembered(1))
+    assert [c for c in "abcd" if memory.recall((c, 16, 16)) is not None] == ["a", "d"]
+    assert memory.bytes == 24
+    memory.save(("e", 64, 64), Remembered(np.zeros((4, 4, 3), np.uint8), ()))  # 48: too large
+    assert memory.recall(("e", 64, 64)) is None
     assert [c for c in "abcd" if memory.recall((c, 16, 16)) is not None] == ["a", "d"]
 
 

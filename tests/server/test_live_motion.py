@@ -486,8 +486,12 @@ def test_a_cameras_next_stream_shows_what_its_last_stream_swept_during_its_start
         thorough.later_s = 5.0  # the next streams' starts outlast them
         outs = _stream(running, 20, picture=_with_newcomer)
         other = _stream(running, 10, picture=_with_newcomer, camera="cam-2")
+        recalled = running.engine.metrics.registry.get_sample_value(
+            "redactor_live_streams_recalled_total"
+        )
     finally:
         running.stop(0)
+    assert recalled == (1.0 if remember_s else 0.0)
     assert first[-1].status == pb.FRAME_STATUS_REDACTED
     assert not first[-1].status_reason.startswith("coarse mosaic")  # its start was over
     coarse = [o for o in outs if o.status == pb.FRAME_STATUS_REDACTED]
