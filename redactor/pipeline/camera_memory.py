@@ -6,9 +6,10 @@ the same camera again and again: a reconnect after a network drop, a second reci
 Once a stream's start is over, its held still boxes and the picture of its newest sweep
 are kept here after each sweep; the camera's next stream of the same size (or one beside
 it) holds those boxes from its first frame, and during its start shows the cells whose
-picture is still the remembered one: what is there was swept by the earlier stream. A cell where anything differs (a
-walker, a parked car, a person who came and stands still) stays under the mosaic until
-the new stream's own sweeps are done. Why: docs/live.md#a-cameras-next-stream.
+picture is still the remembered one: what is there was swept by the earlier stream. A
+cell where anything differs (a walker, a parked car, a person who came and stands still)
+stays under the mosaic until the new stream's own sweeps are done.
+Why: docs/live.md#a-cameras-next-stream.
 """
 
 from __future__ import annotations
