@@ -275,6 +275,26 @@ def grid_shape(width: int, height: int, block: int) -> tuple[int, int]:
     return -(-height // block), -(-width // block)
 
 
+def grid_sums(
+    values: npt.NDArray[np.uint8], block: int, width: int, height: int, scale: float = 1.0
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per cell of a `block`-px grid over a `width` x `height` frame (rows x columns): the sum
+    of `values` inside it, and its pixels there. `values` is the frame's picture at `scale`
+    (a cell's edges rounded to its pixels)."""
+    import cv2  # local: the geometry module stays import-light
+
+    rows, cols = grid_shape(width, height, block)
+    h, w = values.shape[:2]
+    ii = cv2.integral(values).astype(np.int64)
+    xs = np.clip(np.round(np.minimum(np.arange(cols + 1) * block, width) * scale), 0, w)
+    ys = np.clip(np.round(np.minimum(np.arange(rows + 1) * block, height) * scale), 0, h)
+    xs, ys = xs.astype(np.intp), ys.astype(np.intp)
+    sums = ii[ys[1:, None], xs[None, 1:]] - ii[ys[:-1, None], xs[None, 1:]]
+    sums -= ii[ys[1:, None], xs[None, :-1]] - ii[ys[:-1, None], xs[None, :-1]]
+    area = np.diff(ys)[:, None] * np.diff(xs)[None, :]
+    return np.asarray(sums, np.int64), np.asarray(area, np.int64)
+
+
 def grid_touched(boxes: F32, block: int, rows: int, cols: int) -> npt.NDArray[np.bool_]:
     """Which cells of a `block`-px grid (rows x columns) hold some pixel of a box."""
     out = np.zeros((rows, cols), bool)

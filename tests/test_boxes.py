@@ -20,6 +20,7 @@ from redactor.boxes import (
     enlarge,
     grid_block,
     grid_rest,
+    grid_sums,
     grid_touched,
     iou_matrix,
     merge_regions,
@@ -556,3 +557,15 @@ def test_grid_touched_holds_the_cells_a_box_reaches_into() -> None:
     expected[0, 0:2] = True  # x 5-20 ends on a cell's edge: columns 0 and 1
     expected[2:4, 0] = True  # cut at the frame's left edge, rows 25-40
     np.testing.assert_array_equal(touched, expected)  # the empty box touches nothing
+
+
+def test_grid_sums_count_each_cell_edge_cells_cut_short_and_at_a_scale() -> None:
+    sums, area = grid_sums(np.ones((10, 10), np.uint8), 4, 10, 10)
+    want = [[16, 16, 8], [16, 16, 8], [8, 8, 4]]
+    np.testing.assert_array_equal(sums, want)
+    np.testing.assert_array_equal(area, want)
+    half = np.zeros((5, 5), np.uint8)
+    half[0, 0] = 1  # the frame's top-left 2x2 px at half size
+    sums, area = grid_sums(half, 4, 10, 10, 0.5)
+    np.testing.assert_array_equal(sums, [[1, 0, 0], [0, 0, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(area, [[4, 4, 2], [4, 4, 2], [2, 2, 1]])

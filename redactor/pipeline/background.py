@@ -26,7 +26,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import centres_in, grid_shape, grid_touched, merge_regions, region_area
+from redactor.boxes import (
+    centres_in,
+    grid_shape,
+    grid_sums,
+    grid_touched,
+    merge_regions,
+    region_area,
+)
 from redactor.config import MotionConfig
 from redactor.types import BoxArray, Frame
 
@@ -161,15 +168,8 @@ class Motion:
         for b in self.blobs:
             x0, y0, x1, y1 = self.work_box(b)
             fg[y0:y1, x0:x1] = self.fg[y0:y1, x0:x1] > 0
-        ii = cv2.integral(fg).astype(np.int64)
-        h, w = self.fg.shape[:2]
-        xs = np.clip(np.round(np.minimum(np.arange(cols + 1) * block, width) * self.scale), 0, w)
-        ys = np.clip(np.round(np.minimum(np.arange(rows + 1) * block, height) * self.scale), 0, h)
-        xs, ys = xs.astype(np.intp), ys.astype(np.intp)
-        s = ii[ys[1:, None], xs[None, 1:]] - ii[ys[:-1, None], xs[None, 1:]]
-        s -= ii[ys[1:, None], xs[None, :-1]] - ii[ys[:-1, None], xs[None, :-1]]
-        area = np.maximum(np.diff(ys)[:, None] * np.diff(xs)[None, :], 1)
-        out[:] = (s > 0) & (s >= min_share * area)
+        s, area = grid_sums(fg, block, width, height, self.scale)
+        out[:] = (s > 0) & (s >= min_share * np.maximum(area, 1))
         return out
 
     def shown_cells(

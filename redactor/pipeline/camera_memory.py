@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.boxes import grid_shape
+from redactor.boxes import grid_sums
 from redactor.types import Frame
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 U8 = npt.NDArray[np.uint8]
 
 # A cell holds nothing new while at most this many of its pixels differ beyond the level:
-# an isolated pixel of coding noise at an edge, not the few dozen of a face 6 px across.
+# coding noise at an edge, not a small face (docs/tuning.md#sweep).
 NOISE_PX = 4
 
 Key = tuple[str, int, int]  # camera id, frame width, frame height
@@ -62,7 +62,6 @@ def unchanged_cells(before: U8, now: U8, cell: int, level: float) -> npt.NDArray
     if before.shape != now.shape:
         raise ValueError(f"pictures of {before.shape} and {now.shape} px cannot be compared")
     h, w = now.shape[:2]
-    rows, cols = grid_shape(w, h, cell)
     diff = cv2.absdiff(now, before)
     if diff.ndim == 3:  # the largest of a pixel's channels
         channels = cv2.split(diff)
@@ -70,11 +69,7 @@ def unchanged_cells(before: U8, now: U8, cell: int, level: float) -> npt.NDArray
         for c in channels[1:]:
             diff = cv2.max(diff, c)
     _, over = cv2.threshold(diff, level, 1, cv2.THRESH_BINARY)
-    ii = cv2.integral(over)  # (h + 1, w + 1): counts of the pixels over, above and left
-    ys = np.minimum(np.arange(rows + 1) * cell, h)
-    xs = np.minimum(np.arange(cols + 1) * cell, w)
-    counts = ii[ys[1:, None], xs[None, 1:]] - ii[ys[:-1, None], xs[None, 1:]]
-    counts -= ii[ys[1:, None], xs[None, :-1]] - ii[ys[:-1, None], xs[None, :-1]]
+    counts, _ = grid_sums(np.asarray(over, np.uint8), cell, w, h)
     return np.asarray(counts <= NOISE_PX)
 
 

@@ -34,7 +34,7 @@ def _ground() -> np.ndarray:
     ("patch", "changed_cells"),
     [
         pytest.param(None, [], id="the-same-picture"),
-        # a face 6 px across where nothing was
+        # a small face where nothing was
         pytest.param((50, 56, 70, 76, 200), [(3, 4)], id="a-small-new-face"),
         # coding noise: a few pixels far off, no more than NOISE_PX in a cell
         pytest.param((0, 1, 0, NOISE_PX, 255), [], id="noise"),
