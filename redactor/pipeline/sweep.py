@@ -201,7 +201,7 @@ class _Sweep(NamedTuple):
     job: Future[Detections]
     motion: Motion  # what moved on its frame
     ts: int  # its frame's timestamp
-    picture: npt.NDArray[np.uint8]  # its frame's (BGR), for the camera's next stream
+    frame: Frame  # a copy of its frame, for the camera's next stream
 
 
 class StillMasks:
@@ -224,7 +224,7 @@ class StillMasks:
         self._changed_us: int | None = None
         # the work picture of the newest frame the model trusted before that
         self._before: npt.NDArray[np.uint8] | None = None
-        self._swept: npt.NDArray[np.uint8] | None = None  # the newest folded sweep's frame (BGR)
+        self._swept: Frame | None = None  # the newest folded sweep's frame (a copy)
         # the camera's previous stream's still ground, while this stream's start lasts
         self._recalled: Remembered | None = None
 
@@ -266,7 +266,7 @@ class StillMasks:
             self.failed = f"sweep unavailable: {e}"
             return
         self._last_us = ts
-        self._in_flight.append(_Sweep(job, motion, ts, picture(copy)))
+        self._in_flight.append(_Sweep(job, motion, ts, copy))
 
     def _as_before(self, motion: Motion) -> bool:
         """The model trusts the picture again, and what stands still on it looks as it did
@@ -359,7 +359,7 @@ class StillMasks:
             self._held = sorted(self._held, key=lambda h: h.seen_us)[-self.cfg.max_held :]
         self.failed = None
         self.sweeps += 1
-        self._swept = sweep.picture
+        self._swept = sweep.frame
         if self.started:
             self._recalled = None
 
@@ -378,7 +378,7 @@ class StillMasks:
         if not self.started or self.stale or self.failed is not None or self._swept is None:
             return None
         # copies: this stream goes on updating its own (a changed picture's new crops)
-        return Remembered(self._swept, tuple(replace(h) for h in self._held))
+        return Remembered(picture(self._swept), tuple(replace(h) for h in self._held))
 
     def known_cells(self, frame: Frame, cell: int) -> npt.NDArray[np.bool_] | None:
         """While the start's sweeps run on a camera seen before: the cells of a `cell`-px grid
