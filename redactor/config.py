@@ -564,7 +564,25 @@ class MotionConfig(Strict):
         24, ge=0, le=1024, description="... and by at least this many full-resolution px"
     )
     max_moving_share: float = Field(
-        0.4, gt=0.0, le=1.0, description="above this moving share of the frame, no regions"
+        0.4,
+        gt=0.0,
+        le=1.0,
+        description="above this moving share of the frame the picture changed as a whole "
+        "(a light, the camera): nothing is known to move (but see near_level)",
+    )
+    # An exposure creeping as someone walks up to the camera moves the whole picture for the
+    # model by a few levels; a light or the camera moves its brightness as a whole
+    # (see docs/tuning.md#motion).
+    near_level: float = Field(
+        32.0,
+        ge=0.0,
+        le=255.0,
+        description="over max_moving_share, while the picture's median brightness stays within "
+        "near_max_shift of the learnt background: what differs from it by more than this "
+        "(0-255, in some colour) moves, if at most max_moving_share; 0 = never",
+    )
+    near_max_shift: float = Field(
+        8.0, ge=0.0, le=255.0, description="... levels (0-255) of the median brightness shift"
     )
     max_regions: int = Field(
         12, ge=1, le=256, description="largest regions looked at per detection"

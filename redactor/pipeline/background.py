@@ -315,10 +315,14 @@ class BackgroundModel:
         self.frames += 1
         if self.frames < self.cfg.warmup_frames:
             return Motion(np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False, small)
-        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, self._kernel)
-        fg = cv2.dilate(fg, self._kernel, iterations=2)
+        fg = self._clean(fg)
         if np.count_nonzero(fg) > self.cfg.max_moving_share * fg.size:
-            return Motion(np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False, small, True)
+            near = self._near(small)
+            if near is None or np.count_nonzero(near) > self.cfg.max_moving_share * near.size:
+                return Motion(
+                    np.zeros((0, 4), np.float32), np.zeros_like(fg), f, False, small, True
+                )
+            fg = near
         n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
         keep = stats[1:n, cv2.CC_STAT_AREA] >= self.cfg.min_blob_px * f * f
         s = stats[1:n][keep].astype(np.float32)
@@ -326,7 +330,30 @@ class BackgroundModel:
         fx, fy = frame.width, frame.height
         np.clip(blobs[:, 0::2], 0, fx, out=blobs[:, 0::2])
         np.clip(blobs[:, 1::2], 0, fy, out=blobs[:, 1::2])
-        return Motion(blobs.astype(np.float32).reshape(-1, 4), fg, f, True, small)  # type: ignore[arg-type]
+        return Motion(blobs.astype(np.float32).reshape(-1, 4), fg, f, True, small)
+
+    def _near(self, small: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None:
+        """On a frame where most of the picture moved for the model: while its brightness
+        as a whole stays within `near_max_shift` of the learnt background (an exposure
+        creeping as someone comes close), what stands out from that background by more
+        than `near_level` in some colour; None where the picture changed as a whole."""
+        level, max_shift = self.cfg.near_level, self.cfg.near_max_shift
+        if level <= 0:
+            return None
+        bg = self._bg.getBackgroundImage()
+        luma = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.int16)
+        shift = float(np.median(luma - cv2.cvtColor(bg, cv2.COLOR_BGR2GRAY).astype(np.int16)))
+        if abs(shift) > max_shift:
+            return None
+        diff = cv2.absdiff(small, bg)
+        diff = cv2.max(cv2.max(diff[..., 0], diff[..., 1]), diff[..., 2])
+        _, fg = cv2.threshold(diff, level, 255, cv2.THRESH_BINARY)
+        return self._clean(fg)
+
+    def _clean(self, fg: object) -> npt.NDArray[np.uint8]:
+        """A foreground mask without specks, grown to close gaps."""
+        opened = cv2.morphologyEx(np.asarray(fg, np.uint8), cv2.MORPH_OPEN, self._kernel)
+        return np.asarray(cv2.dilate(opened, self._kernel, iterations=2), np.uint8)
 
     def regions(self, bgr: npt.NDArray[np.uint8]) -> list[Box]:
         """`update` on a BGR picture, then its regions: where the detector looks closer."""

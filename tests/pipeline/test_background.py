@@ -62,6 +62,75 @@ def test_a_picture_changed_as_a_whole_is_told_apart_from_warm_up() -> None:
     assert lit.changed and not lit.trusted and not lit.moved
 
 
+def _noisy_ground(rng: np.random.Generator) -> np.ndarray:
+    """A textured still picture: a low-variance ground that a creeping exposure moves for
+    the model everywhere at once."""
+    img = np.full((360, 640, 3), 90, np.int16)
+    img[:, ::40] = 140  # posts along the wall
+    return (img + rng.integers(0, 3, img.shape)).astype(np.int16)
+
+
+LEARN = 60  # frames: MOG2's variances settle to what a still camera's noise is
+
+
+def _near_scene(i: int, rng: np.random.Generator, shift: int, near: bool) -> Frame:
+    img = _noisy_ground(rng)
+    x = 20 + 3 * i
+    img[150:210, x : x + 30] = (30, 200, 220)  # a walker far off
+    if near:  # someone close to the camera: a quarter of the picture
+        img[60:360, 300:480] = (60, 40, 170)
+    return Frame.from_bgr(np.clip(img + shift, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("shift", [7, -7])
+def test_someone_close_as_the_exposure_creeps_moves_and_is_not_a_changed_picture(
+    shift: int,
+) -> None:
+    """The exposure creeping by a few levels as someone comes close moves every pixel for
+    the model (over max_moving_share): what stands out from the learnt background (the
+    one close by, the walker) still moves, and nothing else."""
+    seen_by = {}
+    for level in (0.0, 32.0):  # without near_level: the model's own view
+        rng = np.random.default_rng(3)
+        m = BackgroundModel(MotionConfig(warmup_frames=5, near_level=level))
+        for i in range(LEARN):
+            m.update(_near_scene(i, rng, 0, False))
+        seen_by[level] = m.update(_near_scene(LEARN, rng, shift, True))
+    assert seen_by[0.0].changed, "the creep does not move the whole picture for the model"
+    seen = seen_by[32.0]
+    assert seen.trusted and not seen.changed
+    near = (300, 60, 480, 360)
+    walker = (20 + 3 * LEARN, 150, 20 + 3 * LEARN + 30, 210)
+    for obj in (near, walker):
+        assert any(
+            b[0] <= obj[0] + 4 and b[1] <= obj[1] + 4 and b[2] >= obj[2] - 4 and b[3] >= obj[3] - 4
+            for b in seen.blobs
+        ), (obj, seen.blobs)
+    area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in seen.blobs)
+    assert area < 0.3 * 640 * 360, "the still ground moved"
+
+
+@pytest.mark.parametrize("shift", [12, -12, 80])
+def test_a_brightness_shift_beyond_the_creep_is_a_changed_picture(shift: int) -> None:
+    rng = np.random.default_rng(4)
+    m = BackgroundModel(MotionConfig(warmup_frames=5))
+    for i in range(LEARN):
+        m.update(_near_scene(i, rng, 0, False))
+    seen = m.update(_near_scene(LEARN, rng, shift, True))
+    assert seen.changed and not seen.trusted and not seen.moved
+
+
+def test_something_filling_most_of_the_picture_is_a_changed_picture() -> None:
+    """Close enough to fill over max_moving_share on its own: nothing is known to move."""
+    rng = np.random.default_rng(6)
+    m = BackgroundModel(MotionConfig(warmup_frames=5))
+    for i in range(LEARN):
+        m.update(_near_scene(i, rng, 0, False))
+    img = np.asarray(_near_scene(LEARN, rng, 0, False).planes[0]).copy()
+    img[:, :400] = (60, 40, 170)  # 62% of the picture
+    assert m.update(Frame.from_bgr(img)).changed
+
+
 def test_fit_scale_shrinks_all_regions_together_to_the_budget() -> None:
     regions = [(0, 0, 100, 100), (200, 0, 300, 200)]  # 30,000 px
     assert fit_scale(regions, 0) == 1.0  # no cap

@@ -600,6 +600,60 @@ def test_a_picture_that_changes_as_a_whole_goes_out_under_the_mosaic(
             assert not (poster == lit_poster).all(axis=2).any(), f"frame {o.seq}: poster shows"
 
 
+NEAR = (slice(60, 240), slice(150, 230))  # rows, columns: someone walking up to the camera
+NEAR_TEXTURE = np.random.default_rng(7).integers(150, 250, (180, 80, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("near_level", [32.0, 0.0])
+def test_someone_close_as_the_exposure_creeps_is_masked_as_what_moves(
+    thorough: _Thorough, near_level: float
+) -> None:
+    """From frame `close` someone stands close to the camera and its exposure creeps up by
+    7 levels: the model, settled on a still picture, sees all of it move. With
+    `near_level`, what stands out from the learnt background moves (band on top, the body
+    below it shows) and nothing goes under the mosaic; without, the picture changed as a
+    whole. The poster the sweeps found stays masked either way."""
+    close, n = 60, 72
+
+    def picture(i: int) -> np.ndarray:
+        img = walker_frame(i % 40)  # the far walker comes round again
+        if i >= close:
+            img[NEAR] = NEAR_TEXTURE
+            img = np.clip(img.astype(np.int16) + 7, 0, 255).astype(np.uint8)
+        return img
+
+    cfg = _config()
+    motion = cfg.live.motion.model_copy(update={"near_level": near_level})
+    cfg = cfg.model_copy(update={"live": cfg.live.model_copy(update={"motion": motion})})
+    running = _serve(cfg, thorough)
+    try:
+        outs = _stream(running, n, picture=picture, fps=25.0)
+    finally:
+        running.stop(0)
+    assert [o.seq for o in outs] == list(range(n))
+    after = outs[close:]
+    changed = [o.seq for o in after if "picture changed" in o.status_reason]
+    poster_lit = np.array([140, 120, 100]) + 7
+    for o in after:
+        assert o.status == pb.FRAME_STATUS_REDACTED, o.status_reason
+        img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
+        poster = img[int(POSTER[1]) : int(POSTER[3]), int(POSTER[0]) : int(POSTER[2])]
+        assert not (poster == poster_lit).all(axis=2).any(), f"frame {o.seq}: poster shows"
+    if not near_level:
+        assert changed and changed[0] == close, [o.status_reason for o in after]
+        return
+    assert not changed, changed
+    lit = np.clip(NEAR_TEXTURE.astype(np.int16) + 7, 0, 255).astype(np.uint8)
+    for o in after:
+        assert not any(m.reason == pb.MASK_REASON_START for m in o.masks), o.seq
+        assert any(m.reason == pb.MASK_REASON_MOTION for m in o.masks), o.seq
+        img = np.frombuffer(o.data, np.uint8).reshape(H, W, 3)
+        rows = (img[NEAR] == lit).all(axis=2).any(axis=1)
+        top = int(180 * PolicyConfig().motion_cover_looked)
+        assert not rows[:top].any(), f"frame {o.seq}: the head of the one close by shows"
+        assert rows[180 // 2 :].all(), f"frame {o.seq}: the body of the one close by is masked"
+
+
 class _OnceFinder(_HeadFinder):
     """The whole-frame detector: finds the walker's head (or `found`) on its first call
     only, so a track seen once holds it, widening for what it does not know of its path."""
