@@ -307,7 +307,8 @@ class BackgroundModel:
 
     def update(self, frame: Frame) -> Motion:
         """Learns from `frame` and says what moved on it: no blobs while the model is
-        still learning or when most of the frame moves (shake, a light switched on)."""
+        still learning or when most of the frame moves (shake, a light switched on), unless
+        that is the exposure creeping as someone comes close (`_near`)."""
         small, f = small_bgr(frame, self.cfg.work_width)
         if small is frame.planes[0]:  # a narrow frame is its own work picture; it is masked later
             small = small.copy()
