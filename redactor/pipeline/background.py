@@ -51,6 +51,18 @@ STACK_GAP = 0.5
 SIDE_DROP = 0.1
 
 
+def colour_diff(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """Per pixel of two pictures of one shape: the largest of its channels' absolute
+    differences (a red patch at the ground's luma differs)."""
+    diff = cv2.absdiff(a, b)
+    if diff.ndim == 3:
+        channels = cv2.split(diff)
+        diff = channels[0]
+        for c in channels[1:]:
+            diff = cv2.max(diff, c)
+    return np.asarray(diff, np.uint8)
+
+
 def _stacked_feet(blobs: BoxArray) -> npt.NDArray[np.float32]:
     """Per blob, the lowest bottom of the blobs stacked under it: each starting at most
     STACK_GAP of the upper one's height below the stack's foot so far and sharing half
@@ -341,14 +353,12 @@ class BackgroundModel:
         level, max_shift = self.cfg.near_level, self.cfg.near_max_shift
         if level <= 0:
             return None
-        bg = self._bg.getBackgroundImage()
+        bg = np.asarray(self._bg.getBackgroundImage(), np.uint8)
         luma = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.int16)
         shift = float(np.median(luma - cv2.cvtColor(bg, cv2.COLOR_BGR2GRAY).astype(np.int16)))
         if abs(shift) > max_shift:
             return None
-        diff = cv2.absdiff(small, bg)
-        diff = cv2.max(cv2.max(diff[..., 0], diff[..., 1]), diff[..., 2])
-        _, fg = cv2.threshold(diff, level, 255, cv2.THRESH_BINARY)
+        _, fg = cv2.threshold(colour_diff(small, bg), level, 255, cv2.THRESH_BINARY)
         return self._clean(fg)
 
     def _clean(self, fg: object) -> npt.NDArray[np.uint8]:

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.boxes import grid_sums
+from redactor.pipeline.background import colour_diff
 from redactor.types import Frame
 
 if TYPE_CHECKING:
@@ -62,13 +63,7 @@ def unchanged_cells(before: U8, now: U8, cell: int, level: float) -> npt.NDArray
     if before.shape != now.shape:
         raise ValueError(f"pictures of {before.shape} and {now.shape} px cannot be compared")
     h, w = now.shape[:2]
-    diff = cv2.absdiff(now, before)
-    if diff.ndim == 3:  # the largest of a pixel's channels
-        channels = cv2.split(diff)
-        diff = channels[0]
-        for c in channels[1:]:
-            diff = cv2.max(diff, c)
-    _, over = cv2.threshold(diff, level, 1, cv2.THRESH_BINARY)
+    _, over = cv2.threshold(colour_diff(now, before), level, 1, cv2.THRESH_BINARY)
     counts, _ = grid_sums(np.asarray(over, np.uint8), cell, w, h)
     return np.asarray(counts <= NOISE_PX)
 
