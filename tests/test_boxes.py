@@ -565,7 +565,7 @@ def test_grid_sums_count_each_cell_edge_cells_cut_short_and_at_a_scale() -> None
     np.testing.assert_array_equal(sums, want)
     np.testing.assert_array_equal(area, want)
     half = np.zeros((5, 5), np.uint8)
-    half[0, 0] = 1  # the frame's top-left 2x2 px at half size
+    half[0, 0] = 1  # a work pixel in the first cell: scaled back, the cell counts it once
     sums, area = grid_sums(half, 4, 10, 10, 0.5)
     np.testing.assert_array_equal(sums, [[1, 0, 0], [0, 0, 0], [0, 0, 0]])
     np.testing.assert_array_equal(area, [[4, 4, 2], [4, 4, 2], [2, 2, 1]])
