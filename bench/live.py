@@ -139,12 +139,39 @@ class ClipResult:
     # bodies visible with only the masks holding a reference box (live_metrics.on_objects):
     # the rest of body_visible's loss is masking where the reference found nothing
     body_visible_on_objects: float | None = None
+    # The reference's faces and plates, and how many of each leaked: its text reads count
+    # as plates, on a walker's sheet of paper as on a car (docs/benchmarks.md)
+    face_objects: int = 0
+    face_leaks: int = 0
+    plate_objects: int = 0
+    plate_leaks: int = 0
     run: int = 1  # which of --repeat's runs of this clip
 
     @property
     def name(self) -> str:
         """The clip, and which run of it past the first (--repeat)."""
         return self.clip if self.run == 1 else f"{self.clip} (run {self.run})"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The thorough profile's boxes on every frame the relay sends, of the classes the
+    policy masks (`boxes[seq]`, xyxy), each box's label and score, and the live policy's
+    stream profile masks on the same frames, offline (`offline[seq]`, empty if not asked)."""
+
+    boxes: list[np.ndarray]
+    labels: list[np.ndarray]
+    scores: list[np.ndarray]
+    offline: list[np.ndarray]
+
+    def count(self, label: Label) -> int:
+        """Reference objects of one class, over every frame."""
+        return sum(int((lab == int(label)).sum()) for lab in self.labels)
+
+
+# Cached references are named by this too: a change of what a cached file holds makes the
+# files of before misses rather than wrong (2: labels and scores beside the boxes).
+REFERENCE_FORMAT = 2
 
 
 def reference(
@@ -156,11 +183,23 @@ def reference(
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per frame, on exactly the frames the relay sends: the thorough boxes (the
     reference) and, if `offline`, the masks of the live policy's stream profile run on
-    every frame.
+    every frame (`reference_of` with the labels and scores)."""
+    r = reference_of(source, size, frames, offline, rate)
+    return r.boxes, r.offline
 
-    Both are cached under bench/results/cache/, keyed by everything they depend on
-    (the clip file, size, rate and frame count, both profiles, the policy and the
-    model files): the thorough reference of 150 1080p frames costs minutes."""
+
+def reference_of(
+    source: str,
+    size: tuple[int, int] | None,
+    frames: int,
+    offline: bool = True,
+    rate: float | None = None,
+) -> Reference:
+    """The reference of a clip as the relay sends it (see Reference).
+
+    Cached under bench/results/cache/, keyed by everything it depends on (the clip file,
+    size, rate and frame count, both profiles, the policy and the model files): the
+    thorough reference of 150 1080p frames costs minutes."""
     cfg = Config()
     policy = cfg.policy.policies[cfg.policy.default_policy]
     name = cache_key(
@@ -174,26 +213,31 @@ def reference(
         policy.model_dump(mode="json", include={"classes", "enlarge", "profile"}),
         policy.stream_profile,
         model_hashes(),
+        REFERENCE_FORMAT,
     )
     cached = CACHE / f"live_reference_{name}.npz"
     if cached.exists():
         with np.load(cached) as z:
             n = int(z["n"])
-            return (
+            return Reference(
                 [z[f"ref{i}"] for i in range(n)],
+                [z[f"lab{i}"] for i in range(n)],
+                [z[f"score{i}"] for i in range(n)],
                 [z[f"off{i}"] for i in range(n)] if offline else [],
             )
-    ref, out = _reference(cfg, source, size, frames, offline, rate)
+    r = _reference(cfg, source, size, frames, offline, rate)
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp.npz")
     arrays: dict[str, Any] = {
-        "n": len(ref),
-        **{f"ref{i}": r for i, r in enumerate(ref)},
-        **{f"off{i}": o for i, o in enumerate(out)},
+        "n": len(r.boxes),
+        **{f"ref{i}": b for i, b in enumerate(r.boxes)},
+        **{f"lab{i}": b for i, b in enumerate(r.labels)},
+        **{f"score{i}": b for i, b in enumerate(r.scores)},
+        **{f"off{i}": o for i, o in enumerate(r.offline)},
     }
     np.savez_compressed(tmp, **arrays)
     tmp.replace(cached)
-    return ref, out
+    return r
 
 
 def model_hashes() -> list[str]:
@@ -208,7 +252,7 @@ def _reference(
     frames: int,
     offline: bool,
     rate: float | None,
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
+) -> Reference:
     policy = cfg.policy.policies[cfg.policy.default_policy]
     det = ProfileDetector(
         "thorough", cfg.detect.profiles["thorough"], cfg.models.dir, cfg.detect.threads
@@ -217,19 +261,21 @@ def _reference(
     live = ProfileDetector(
         profile, cfg.detect.profiles[profile], cfg.models.dir, cfg.detect.threads
     )
-    ref: list[np.ndarray] = []
-    out: list[np.ndarray] = []
+    out = Reference([], [], [], [])
     try:
         for bgr in sent_frames(source, size, frames, rate):
             d = det.detect(bgr)
-            ref.append(d.boxes[np.isin(d.labels, list(CLASSES))])
+            kept = np.isin(d.labels, list(CLASSES))
+            out.boxes.append(d.boxes[kept])
+            out.labels.append(np.asarray(d.labels[kept], np.int8))
+            out.scores.append(np.asarray(d.scores[kept], np.float32))
             if offline:
                 h, w = bgr.shape[:2]
-                out.append(masks_for(live.detect(bgr), policy, w, h).boxes)
+                out.offline.append(masks_for(live.detect(bgr), policy, w, h).boxes)
     finally:
         det.close()
         live.close()
-    return ref, out
+    return out
 
 
 def leaks(
@@ -284,7 +330,8 @@ def run_clip(
         s = c.streams.video[0]
         w, h = size or (s.codec_context.width, s.codec_context.height)
         fps = rate or float(s.average_rate or 25)
-    ref, offline = reference(str(path), size, frames, rate=rate)
+    reference_set = reference_of(str(path), size, frames, rate=rate)
+    ref, offline = reference_set.boxes, reference_set.offline
     persons = people(str(path), size, frames, rate)
     moving = moving_ground(str(path), size, frames, rate, ref, motion or Config().live.motion)
     counts_before = looked() if looked is not None else (0.0, 0.0)
@@ -325,7 +372,7 @@ def run_clip(
     coarse, coarse_s = lm.start_without_picture(fine, live.frames_in, fps)
     swept = lm.first_without_mosaic(live.masks, live.mask_reasons, w, h, live.first_redacted)
     mosaic, mosaic_s = lm.start_without_picture(swept, live.frames_in, fps)
-    found = lm.leaks_of(ref, live.masks, moving, persons, w, h, COVER)
+    found = lm.leaks_of(ref, live.masks, moving, persons, w, h, COVER, reference_set.labels)
     on_moving, on_still, on_body = lm.places(found)
     if crops is not None and output is not None:
         try:
@@ -380,6 +427,10 @@ def run_clip(
         on_still,
         on_body,
         visible_on_objects,
+        reference_set.count(Label.FACE),
+        lm.of_class(found, int(Label.FACE)),
+        reference_set.count(Label.PLATE),
+        lm.of_class(found, int(Label.PLATE)),
     )
 
 
@@ -473,13 +524,16 @@ def leak_table(rows: Sequence[ClipResult]) -> str:
     """Where each clip's leaks are, and what masking where the reference found nothing
     costs the bodies (issue 24): Markdown."""
     lines = [
-        "| clip | size | leaks | on moving ground | on still ground | centred on a person's body "
+        "| clip | size | leaks | faces leaked | plates leaked | on moving ground "
+        "| on still ground | centred on a person's body "
         "| person bodies visible | ... with only the masks holding a reference box |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r.name} | {r.size} | {r.leaks} | {r.leaks_moving} | {r.leaks_still} "
+            f"| {r.name} | {r.size} | {r.leaks} "
+            f"| {lm.of_objects(r.face_leaks, r.face_objects)} "
+            f"| {lm.of_objects(r.plate_leaks, r.plate_objects)} | {r.leaks_moving} | {r.leaks_still} "
             f"| {r.leaks_on_bodies} | {_or_dash(r.body_visible, '.0%')} "
             f"| {_or_dash(r.body_visible_on_objects, '.0%')} |"
         )
@@ -489,6 +543,8 @@ def leak_table(rows: Sequence[ClipResult]) -> str:
 SPREAD = (  # (column, ClipResult field, format of one value)
     ("leaks", "leaks", "{:.0f}"),
     ("leak rate", "leak_rate", "{:.2%}"),
+    ("faces leaked", "face_leaks", "{:.0f}"),
+    ("plates leaked", "plate_leaks", "{:.0f}"),
     ("on still ground", "leaks_still", "{:.0f}"),
     ("redacted / oracle", "masked_over_oracle", "{:.1f}x"),
     ("person bodies visible", "body_visible", "{:.0%}"),

@@ -197,6 +197,7 @@ class Leak:
     covered: float  # share of the box under the frame's masks
     moving: bool  # the server's motion model saw some of it move
     on_body: bool  # centred inside a person's body below the head
+    label: int = 0  # the reference's class (redactor.types.Label); 0 where not known
 
 
 def leaks_of(
@@ -207,12 +208,13 @@ def leaks_of(
     width: int,
     height: int,
     cover: float,
+    labels: Sequence[npt.NDArray[np.integer]] | None = None,
 ) -> list[Leak]:
     """Every leak of a stream, in frame order: the reference boxes that their frame's masks
     cover less than `cover` (frames not answered leak nothing). `moving[seq]` says per
     reference box whether the server's motion model saw any of it move; a box centred on a
     body is a face of someone in front, or the reference's false face on a torso, a hand,
-    a bag."""
+    a bag. `labels[seq]` gives each box's class, where known."""
     out: list[Leak] = []
     for seq, ref in enumerate(reference):
         if not len(ref) or seq not in masks:
@@ -226,10 +228,24 @@ def leaks_of(
             if len(p)
             else np.zeros(len(boxes), bool)
         )
+        lab = labels[seq] if labels is not None and seq < len(labels) else None
         for i in np.flatnonzero(share < cover):
             x0, y0, x1, y1 = (float(v) for v in boxes[i, :4])
-            out.append(Leak(seq, (x0, y0, x1, y1), float(share[i]), bool(moved[i]), bool(body[i])))
+            kind = int(lab[i]) if lab is not None and i < len(lab) else 0
+            out.append(
+                Leak(seq, (x0, y0, x1, y1), float(share[i]), bool(moved[i]), bool(body[i]), kind)
+            )
     return out
+
+
+def of_class(leaks: Sequence[Leak], label: int) -> int:
+    """How many of `leaks` are reference boxes of one class (redactor.types.Label)."""
+    return sum(leak.label == label for leak in leaks)
+
+
+def of_objects(leaked: int, objects: int) -> str:
+    """ "N of M (r%)"; "-" where the reference holds none (or its classes were not known)."""
+    return f"{leaked} of {objects} ({leaked / objects:.2%})" if objects else "-"
 
 
 def places(leaks: Sequence[Leak]) -> tuple[int, int, int]:

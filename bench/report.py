@@ -14,6 +14,7 @@ from typing import Any
 
 from bench.capacity import from_report as capacity_from_report
 from bench.eval_score import COVERED, SIZE_BUCKETS
+from bench.live_metrics import of_objects
 
 SECTIONS = ("machine", "kernels", "detection", "live", "streams", "export", "peers")
 PLOTS = {
@@ -685,6 +686,8 @@ def _live_leak_places(clips: list[dict[str, Any]]) -> list[str]:
             c["clip"],
             c["size"],
             str(c["leaks"]),
+            of_objects(c.get("face_leaks", 0), c.get("face_objects", 0)),
+            of_objects(c.get("plate_leaks", 0), c.get("plate_objects", 0)),
             str(c["leaks_moving"]),
             str(c["leaks_still"]),
             str(c["leaks_on_bodies"]),
@@ -701,6 +704,8 @@ def _live_leak_places(clips: list[dict[str, Any]]) -> list[str]:
             "clip",
             "size",
             "leaks",
+            "faces leaked",
+            "plates leaked",
             "on moving ground",
             "on still ground",
             "centred on a person's body",
@@ -710,7 +715,9 @@ def _live_leak_places(clips: list[dict[str, Any]]) -> list[str]:
         rows,
     ) + [
         "",
-        "Where the leaks are: on ground the server's motion model saw move, or on still ground; "
+        "Where the leaks are: of the reference's faces and of its plates (text it reads on a "
+        "walker, a sheet of paper or a trouser leg, counts as a plate); on ground the server's "
+        "motion model saw move, or on still ground; "
         "centred inside a HOG person box's lower 75% (someone in front, or the reference's false "
         "face on a torso, a hand, a bag). Bodies with only the masks holding 30% of a reference "
         "box: the rest of the loss is masking where the reference found nothing.",

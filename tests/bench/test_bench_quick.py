@@ -76,7 +76,11 @@ def test_quick_run_writes_a_report_with_every_section(tmp_path: Path) -> None:
         assert [lv["streams"] for lv in levels] == [1, 2]
         assert all(lv["frames_in"] == lv["streams"] * lv["frames_per_stream"] for lv in levels)
         assert all(len(lv["latencies_ms"]) == sum(lv["statuses"].values()) for lv in levels)
-    assert report["live"]["clips"][0]["frames"] > 0
+    live = report["live"]["clips"][0]
+    assert live["frames"] > 0
+    # every reference object is a face or a plate, and each leak is counted in its class
+    assert live["face_objects"] + live["plate_objects"] == live["reference_objects"]
+    assert live["face_leaks"] + live["plate_leaks"] == live["leaks"]
     crops = report["live"]["clips"][0]["leak_crops"]  # what its leaks are, as a PNG
     assert crops == "leaks/opencv_vtest.avi.png" and (out / crops).is_file()
     assert f"`{crops}`" in md

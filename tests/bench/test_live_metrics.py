@@ -24,9 +24,10 @@ from bench.live_people import detector, find_people
 from bench.report import _live_leak_places, _live_picture
 from redactor.config import Config
 from redactor.data import data_dir
-from redactor.types import MaskReason
+from redactor.types import Label, MaskReason
 
 W, H = 100, 50
+FACE, PLATE = int(Label.FACE), int(Label.PLATE)
 FULL = [(0.0, 0.0, float(W), float(H))]  # how the server sends a fully masked frame
 
 
@@ -137,15 +138,26 @@ def test_leaks_are_placed_on_moving_or_still_ground_and_on_bodies() -> None:
     ]
     masks = {0: [(0.0, 0.0, 10.0, 10.0)], 2: [(20.0, 20.0, 30.0, 27.0)]}  # frame 2: 70% covered
     moving = [np.array([True, True, False]), np.array([True]), np.array([True])]
-    found = lm.leaks_of(reference, masks, moving, [person, boxes(), boxes()], W, H, 0.8)
+    labels = [np.array([FACE, PLATE, FACE]), np.array([FACE]), np.array([PLATE])]
+    people = [person, boxes(), boxes()]
+    found = lm.leaks_of(reference, masks, moving, people, W, H, 0.8, labels)
     # leaked: the body's box (moving), the box at 80 (still), frame 2's box (moving)
-    assert [(f.seq, f.box, f.moving, f.on_body) for f in found] == [
-        (0, (45.0, 20.0, 55.0, 30.0), True, True),
-        (0, (80.0, 0.0, 90.0, 10.0), False, False),
-        (2, (20.0, 20.0, 30.0, 30.0), True, False),
+    assert [(f.seq, f.box, f.moving, f.on_body, f.label) for f in found] == [
+        (0, (45.0, 20.0, 55.0, 30.0), True, True, PLATE),
+        (0, (80.0, 0.0, 90.0, 10.0), False, False, FACE),
+        (2, (20.0, 20.0, 30.0, 30.0), True, False, PLATE),
     ]
     assert [f.covered for f in found] == pytest.approx([0.0, 0.0, 0.7])
     assert lm.places(found) == (2, 1, 1)
+    assert (lm.of_class(found, FACE), lm.of_class(found, PLATE)) == (1, 2)
+    # a reference cached without its classes leaks as many, of no known class
+    unknown = lm.leaks_of(reference, masks, moving, people, W, H, 0.8)
+    assert len(unknown) == 3 and lm.of_class(unknown, FACE) == lm.of_class(unknown, PLATE) == 0
+
+
+def test_leaks_of_a_class_are_given_against_the_reference_objects_of_that_class() -> None:
+    assert lm.of_objects(3, 400) == "3 of 400 (0.75%)"
+    assert lm.of_objects(0, 0) == "-"  # none in the reference, or its classes not known
 
 
 def test_only_masks_holding_a_reference_box_are_on_objects() -> None:
@@ -164,11 +176,15 @@ def test_only_masks_holding_a_reference_box_are_on_objects() -> None:
 
 
 def test_the_leak_table_shows_where_the_leaks_are() -> None:
-    assert "| c.avi | 100x50 | 0 | 3 | 2 | 1 | 60% | 80% |" in leak_table([clip()])
-    assert "| c.avi | 100x50 | 0 | 3 | 2 | 1 | 60% | 80% |" in "\n".join(
-        _live_leak_places([asdict(clip())])
-    )
+    row = "| c.avi | 100x50 | 0 | 1 of 4 (25.00%) | 2 of 8 (25.00%) | 3 | 2 | 1 | 60% | 80% |"
+    assert row in leak_table([clip()])
+    assert row in "\n".join(_live_leak_places([asdict(clip())]))
     assert _live_leak_places([{"clip": "c.avi", "size": "100x50", "leaks": 1}]) == []
+    # a report from before the reference's classes were kept
+    before = {k: v for k, v in asdict(clip()).items() if not k.startswith(("face_", "plate_"))}
+    assert "| c.avi | 100x50 | 0 | - | - | 3 | 2 | 1 | 60% | 80% |" in "\n".join(
+        _live_leak_places([before])
+    )
 
 
 def test_a_stream_starting_with_3_fully_masked_frames() -> None:
@@ -191,7 +207,7 @@ def clip() -> ClipResult:
         body_visible=0.6, start_fully_masked=1, start_s=0.1, start_coarse=3, start_coarse_s=0.3,
         start_mosaic=4, start_mosaic_s=0.4, looked_share=0.75, mosaic_frames=2,
         mosaic_share=0.9, leaks_moving=3, leaks_still=2, leaks_on_bodies=1,
-        body_visible_on_objects=0.8,
+        body_visible_on_objects=0.8, face_objects=4, face_leaks=1, plate_objects=8, plate_leaks=2,
     )  # fmt: skip
 
 
