@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast, overload
 
@@ -145,6 +145,9 @@ class ClipResult:
     face_leaks: int = 0
     plate_objects: int = 0
     plate_leaks: int = 0
+    # What hides the bodies: points of body_visible per source of masks, beyond the others
+    # (live_metrics.body_cost); empty where no person was found
+    body_cost: dict[str, float] = field(default_factory=dict)
     run: int = 1  # which of --repeat's runs of this clip
 
     @property
@@ -431,6 +434,7 @@ def run_clip(
         lm.of_class(found, int(Label.FACE)),
         reference_set.count(Label.PLATE),
         lm.of_class(found, int(Label.PLATE)),
+        lm.body_cost(persons, redacted, live.mask_reasons, w, h),
     )
 
 
@@ -536,6 +540,24 @@ def leak_table(rows: Sequence[ClipResult]) -> str:
             f"| {lm.of_objects(r.plate_leaks, r.plate_objects)} | {r.leaks_moving} | {r.leaks_still} "
             f"| {r.leaks_on_bodies} | {_or_dash(r.body_visible, '.0%')} "
             f"| {_or_dash(r.body_visible_on_objects, '.0%')} |"
+        )
+    return "\n".join(lines)
+
+
+def body_cost_table(rows: Sequence[ClipResult]) -> str:
+    """What hides the bodies, per clip: points of the bodies' visible share per source of
+    masks, beyond the others (issue 24): Markdown."""
+    names = [name for name, _ in lm.SOURCES] + [lm.NO_PICTURE]
+    lines = [
+        "| clip | size | person bodies visible | " + " | ".join(names) + " |",
+        "|---|---|---|" + "---|" * len(names),
+    ]
+    for r in rows:
+        cells = [_or_dash(r.body_cost.get(n), ".1%") for n in names]
+        lines.append(
+            f"| {r.name} | {r.size} | {_or_dash(r.body_visible, '.0%')} | "
+            + " | ".join(cells)
+            + " |"
         )
     return "\n".join(lines)
 
@@ -805,6 +827,8 @@ def main(argv: list[str] | None = None) -> int:
         print(picture_table(rows))
         print()
         print(leak_table(rows))
+        print()
+        print(body_cost_table(rows))
         if args.repeat > 1:
             print()
             print(spread_table(rows))

@@ -117,6 +117,51 @@ def body_visibility(
     return (float(np.mean(visible)) if visible else None), len(visible)
 
 
+# The sources of a redacted frame's masks, by their reason (redactor.types.MaskReason)
+SOURCES = (
+    ("start's mosaic", MaskReason.START),
+    ("motion band", MaskReason.MOTION),
+    ("looks and detections", MaskReason.DETECTED),
+    ("held tracks", MaskReason.TRACKED),
+    ("still ground", MaskReason.STILL),
+)
+NO_PICTURE = "no picture"
+
+
+def body_cost(
+    people: Sequence[F32],
+    redacted: Mapping[int, F32],
+    reasons: Mapping[int, Sequence[int]],
+    width: int,
+    height: int,
+) -> dict[str, float]:
+    """What hides the bodies (issue 24), in points of `body_visibility`'s share: per source
+    of masks (SOURCES), how much more would show with its masks left out and every other's
+    kept; where two sources cover the same pixels neither is charged for them. NO_PICTURE:
+    the person boxes on frames without picture, which show nothing whatever masks them.
+    Empty when no person was found."""
+    n = sum(len(p) for p in people)
+    if not n:
+        return {}
+
+    def shown(seq: int, m: F32) -> float:
+        return float((1.0 - coverage(box_mask(m, width, height), bodies(people[seq]))).sum())
+
+    frames = [s for s, p in enumerate(people) if len(p) and s in redacted]
+    base = {s: shown(s, redacted[s]) for s in frames}
+    out: dict[str, float] = {}
+    for name, reason in SOURCES:
+        gain = 0.0
+        for s in frames:
+            r = np.asarray(reasons.get(s, ()), np.int64)
+            if len(r) != len(redacted[s]) or not (r == int(reason)).any():
+                continue
+            gain += shown(s, redacted[s][r != int(reason)]) - base[s]
+        out[name] = gain / n
+    out[NO_PICTURE] = sum(len(p) for s, p in enumerate(people) if s not in redacted) / n
+    return out
+
+
 def first_fine_picture(
     masks: FrameBoxes, width: int, height: int, first_redacted: int | None
 ) -> int | None:

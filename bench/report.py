@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.capacity import from_report as capacity_from_report
 from bench.eval_score import COVERED, SIZE_BUCKETS
-from bench.live_metrics import of_objects
+from bench.live_metrics import NO_PICTURE, SOURCES, of_objects
 
 SECTIONS = ("machine", "kernels", "detection", "live", "streams", "export", "peers")
 PLOTS = {
@@ -660,6 +660,7 @@ def _live(report: dict[str, Any]) -> list[str]:
     )
     out += [""] + _live_picture(live.get("clips", []))
     out += [""] + _live_leak_places(live.get("clips", []))
+    out += [""] + _live_body_cost(live.get("clips", []))
     crops = [c["leak_crops"] for c in live.get("clips", []) if c.get("leak_crops")]
     if crops:
         out += [
@@ -721,6 +722,26 @@ def _live_leak_places(clips: list[dict[str, Any]]) -> list[str]:
         "centred inside a HOG person box's lower 75% (someone in front, or the reference's false "
         "face on a torso, a hand, a bag). Bodies with only the masks holding 30% of a reference "
         "box: the rest of the loss is masking where the reference found nothing.",
+    ]
+
+
+def _live_body_cost(clips: list[dict[str, Any]]) -> list[str]:
+    """What hides the bodies (bench.live_metrics.body_cost), for runs that measured it."""
+    names = [name for name, _ in SOURCES] + [NO_PICTURE]
+    rows = [
+        [c["clip"], c["size"], _pct(c.get("body_visible"), 0)]
+        + [_pct(c["body_cost"].get(n)) for n in names]
+        for c in clips
+        if "error" not in c and c.get("body_cost")
+    ]
+    if not rows:
+        return []
+    return _table(["clip", "size", "person bodies visible", *names], rows) + [
+        "",
+        "What hides the bodies: per source of masks, the points of the bodies' visible share "
+        "that would show with its masks left out and every other's kept (pixels two sources "
+        "cover are charged to neither); no picture: person boxes on frames answered fully "
+        "masked or not at all.",
     ]
 
 

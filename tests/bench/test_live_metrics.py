@@ -12,6 +12,7 @@ import pytest
 from bench import live_metrics as lm
 from bench.live import (
     ClipResult,
+    body_cost_table,
     camera_id,
     leak_table,
     masked_share,
@@ -21,7 +22,7 @@ from bench.live import (
 )
 from bench.live import main as live_main
 from bench.live_people import detector, find_people
-from bench.report import _live_leak_places, _live_picture
+from bench.report import _live_body_cost, _live_leak_places, _live_picture
 from redactor.config import Config
 from redactor.data import data_dir
 from redactor.types import Label, MaskReason
@@ -187,6 +188,42 @@ def test_the_leak_table_shows_where_the_leaks_are() -> None:
     )
 
 
+def test_what_hides_the_bodies_is_each_sources_share_beyond_the_others() -> None:
+    person = boxes((40, 0, 60, 40))  # body: (40, 10, 60, 40), rows 10-40
+    redacted = {
+        0: boxes((40, 10, 60, 20), (40, 15, 60, 25), (0, 0, 10, 10)),  # rows 15-20 shared
+        2: boxes((40, 30, 60, 40)),
+    }
+    reasons = {
+        0: [int(MaskReason.MOTION), int(MaskReason.DETECTED), int(MaskReason.START)],
+        2: [int(MaskReason.STILL)],
+    }
+    people = [person, person, person]  # frame 1 has no picture
+    cost = lm.body_cost(people, redacted, reasons, W, H)
+    assert cost == pytest.approx(
+        {
+            "start's mosaic": 0.0,  # nowhere on a body
+            "motion band": (1 / 6) / 3,  # rows 10-15 of frame 0, its own
+            "looks and detections": (1 / 6) / 3,  # rows 20-25
+            "held tracks": 0.0,
+            "still ground": (1 / 3) / 3,
+            "no picture": 1 / 3,
+        }
+    )
+    # what the sources and frames without picture hide, and what the overlap hides
+    visible = lm.body_visibility(people, redacted, W, H)[0]
+    shared = (1 / 6) / 3
+    assert visible == pytest.approx(1 - sum(cost.values()) - shared)
+    assert lm.body_cost([boxes(), boxes()], redacted, reasons, W, H) == {}
+
+
+def test_the_body_cost_table_gives_each_source_in_points() -> None:
+    row = "| c.avi | 100x50 | 60% | 10.0% | 5.0% | 4.0% | 1.0% | 0.0% | 2.0% |"
+    assert row in body_cost_table([clip()])
+    assert row in "\n".join(_live_body_cost([asdict(clip())]))
+    assert _live_body_cost([{"clip": "c.avi", "size": "100x50", "leaks": 1}]) == []
+
+
 def test_a_stream_starting_with_3_fully_masked_frames() -> None:
     masks = {0: FULL, 1: FULL, 2: FULL, 3: [(10.0, 10.0, 20.0, 20.0)], 4: FULL}
     # the relay's first_redacted is 3; the later fully masked frame is not the start
@@ -208,6 +245,8 @@ def clip() -> ClipResult:
         start_mosaic=4, start_mosaic_s=0.4, looked_share=0.75, mosaic_frames=2,
         mosaic_share=0.9, leaks_moving=3, leaks_still=2, leaks_on_bodies=1,
         body_visible_on_objects=0.8, face_objects=4, face_leaks=1, plate_objects=8, plate_leaks=2,
+        body_cost={"start's mosaic": 0.1, "motion band": 0.05, "looks and detections": 0.04,
+                   "held tracks": 0.01, "still ground": 0.0, "no picture": 0.02},
     )  # fmt: skip
 
 
