@@ -183,22 +183,10 @@ def reference(
     frames: int,
     offline: bool = True,
     rate: float | None = None,
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per frame, on exactly the frames the relay sends: the thorough boxes (the
-    reference) and, if `offline`, the masks of the live policy's stream profile run on
-    every frame (`reference_of` with the labels and scores)."""
-    r = reference_of(source, size, frames, offline, rate)
-    return r.boxes, r.offline
-
-
-def reference_of(
-    source: str,
-    size: tuple[int, int] | None,
-    frames: int,
-    offline: bool = True,
-    rate: float | None = None,
 ) -> Reference:
-    """The reference of a clip as the relay sends it (see Reference).
+    """Per frame, on exactly the frames the relay sends: the thorough boxes (the
+    reference), their classes and scores, and, if `offline`, the masks of the live
+    policy's stream profile run on every frame (see Reference).
 
     Cached under bench/results/cache/, keyed by everything it depends on (the clip file,
     size, rate and frame count, both profiles, the policy and the model files): the
@@ -333,7 +321,7 @@ def run_clip(
         s = c.streams.video[0]
         w, h = size or (s.codec_context.width, s.codec_context.height)
         fps = rate or float(s.average_rate or 25)
-    reference_set = reference_of(str(path), size, frames, rate=rate)
+    reference_set = reference(str(path), size, frames, rate=rate)
     ref, offline = reference_set.boxes, reference_set.offline
     persons = people(str(path), size, frames, rate)
     moving = moving_ground(str(path), size, frames, rate, ref, motion or Config().live.motion)

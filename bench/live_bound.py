@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             s = c.streams.video[0]
             w, h = size or (s.codec_context.width, s.codec_context.height)
         frames = bl.same_duration(path, args.frames, rate)
-        ref, _ = bl.reference(str(path), (w, h) if size else None, frames, rate=rate)
+        ref = bl.reference(str(path), (w, h) if size else None, frames, rate=rate).boxes
         rows = [
             bound(ref, w, h, lag, memory, grow, args.enlarge)
             for lag in _ints(args.lags)

@@ -216,7 +216,7 @@ def sweep(
     size = SIZES[size_name]
     if leaks and on_level:
         on_level(f"{size_name} thorough reference")
-    ref = live_reference(str(clip), size, frames, offline=False)[0] if leaks else None
+    ref = live_reference(str(clip), size, frames, offline=False).boxes if leaks else None
     fps, units = encode(clip, size, frames)
     warm = units[:WARMUP_FRAMES]
     play(server.address, "bench-warmup", fps, warm, time.perf_counter(), size)
