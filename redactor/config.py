@@ -245,6 +245,15 @@ class ProfileConfig(Strict):
         "the most network input first (latency nearer the slowest's than the sum)",
     )
 
+    def plates_only(self) -> ProfileConfig | None:
+        """The same profile with its plate and text passes alone; None if it has none."""
+        kept = tuple(
+            d
+            for d in self.detectors
+            if isinstance(d, PlateTextConfig | PlateSsdConfig | PlateClassicConfig)
+        )
+        return self.model_copy(update={"detectors": kept}) if kept else None
+
 
 # Text at the frame's own size where the 1280 px pass shrinks it: a small plate far away keeps
 # characters DBNet can read (see docs/detection.md#small-plates).
@@ -261,16 +270,22 @@ PLATE_SSD_LARGE_FRAMES = PlateSsdConfig(min_frame_side=1280)
 TEXT_1280_LARGE_FRAMES = PlateTextConfig(max_side=1280, min_frame_side=1280)
 
 
+# Thorough's text and plate passes, the sweep's too
+TEXT_PASSES: tuple[DetectorConfig, ...] = (
+    PlateTextConfig(max_side=1280),
+    SMALL_PLATES,
+    SMALL_PLATES_V5,
+    PLATE_SSD,
+)
+
+
 def _default_profiles() -> dict[str, ProfileConfig]:
     # Chosen with `python -m bench.eval` on the shared data: docs/detection.md#profiles.
     thorough: tuple[DetectorConfig, ...] = (
         CenterFaceConfig(scale=1.0, min_score=0.15),
         CenterFaceConfig(scale=2.0, max_side=3840, min_score=0.1),
         CenterFaceConfig(scale=3.0, max_side=2048, min_scale=2.5, max_face_px=24, min_score=0.1),
-        PlateTextConfig(max_side=1280),
-        SMALL_PLATES,
-        SMALL_PLATES_V5,
-        PLATE_SSD,
+        *TEXT_PASSES,
     )
     return {
         # One fast pass per frame: CenterFace and text at most 640 px wide (small images
@@ -346,10 +361,7 @@ def _default_profiles() -> dict[str, ProfileConfig]:
                     small_px=32,
                     small_min_score=0.042,
                 ),
-                PlateTextConfig(max_side=1280),
-                SMALL_PLATES,
-                SMALL_PLATES_V5,
-                PLATE_SSD,
+                *TEXT_PASSES,
             )
         ),
     }
@@ -716,6 +728,14 @@ class SweepConfig(Strict):
         le=10,
         description="sweeps of a stream's start, one after the other, before its still "
         "ground is known (what one sweep misses, the next may find)",
+    )
+    # The start's second sweep is there for what text at its floor reads on one frame and
+    # misses on the next (litter, a sign); the faces' passes are most of a sweep, and the
+    # still ground waits for them (see docs/tuning.md#sweep-profile).
+    start_again: Literal["text", "whole"] = Field(
+        "text",
+        description="a stream's start sweeps after its first (first_sweeps): the profile's "
+        "text and plate passes alone, or the whole profile",
     )
     wait_first: bool = Field(
         True,

@@ -4,7 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from redactor.config import Config, load_config
+from redactor.config import (
+    CenterFaceConfig,
+    Config,
+    PlateClassicConfig,
+    PlateSsdConfig,
+    PlateTextConfig,
+    load_config,
+)
 from redactor.errors import ConfigError
 
 
@@ -99,3 +106,18 @@ def test_a_configuration_naming_the_former_opt_in_profile_still_loads(tmp_path: 
     assert cfg.detect.profiles["thorough_small_plates"] == cfg.detect.profiles["thorough"]
     for name in ("strict", "default", "police-wanted-vehicle"):
         assert cfg.policy.policies[name] == Config().policy.policies[name], name
+
+
+def test_a_profiles_plate_passes_alone_are_its_text_and_plate_detectors() -> None:
+    """live.sweep.start_again = "text": the start's second reading is the sweep profile's
+    text and plate passes, whatever faces it also looks for; a profile without any has none."""
+    profiles = Config().detect.profiles
+    text = profiles["sweep"].plates_only()
+    assert text is not None and text.detectors
+    assert all(
+        isinstance(d, PlateTextConfig | PlateSsdConfig | PlateClassicConfig) for d in text.detectors
+    )
+    whole = profiles["sweep"].detectors
+    assert [d for d in whole if not isinstance(d, CenterFaceConfig)] == list(text.detectors)
+    assert profiles["roi"].plates_only() is None  # faces only
+    assert Config().live.sweep.start_again == "text"

@@ -71,28 +71,24 @@ class Engine:
             sweep = config.live.sweep
             if sweep.enabled:
                 # Instances of their own: a profile's threads run at the priority they were
-                # made with, the sweeps' at sweep.nice, a stream's first sweep at detection's.
-                cfg = config.detect.profiles[sweep.profile]
-                det = (
-                    detector_factory(sweep.profile, cfg)
-                    if detector_factory is not None
-                    else ProfileDetector(
-                        sweep.profile, cfg, config.models.dir, config.detect.threads, sweep.nice
+                # made with, the sweeps' at sweep.nice, a stream's start sweeps at first_nice.
+                def sweep_detector(name: str, cfg: ProfileConfig, nice: int) -> Detector:
+                    if detector_factory is not None:
+                        return detector_factory(name, cfg)
+                    return ProfileDetector(
+                        name, cfg, config.models.dir, config.detect.threads, nice
                     )
-                )
+
+                whole = config.detect.profiles[sweep.profile]
+                det = sweep_detector(sweep.profile, whole, sweep.nice)
                 self._sweep_detectors.append(det)
-                first = (
-                    detector_factory(sweep.profile, cfg)
-                    if detector_factory is not None
-                    else ProfileDetector(
-                        sweep.profile,
-                        cfg,
-                        config.models.dir,
-                        config.detect.threads,
-                        sweep.first_nice,
-                    )
-                )
+                first = sweep_detector(sweep.profile, whole, sweep.first_nice)
                 self._sweep_detectors.append(first)
+                again = first
+                text = whole.plates_only() if sweep.start_again == "text" else None
+                if text is not None:
+                    again = sweep_detector(f"{sweep.profile}:text", text, sweep.first_nice)
+                    self._sweep_detectors.append(again)
                 self.sweeper = Sweeper(
                     det,
                     sweep.nice,
@@ -100,6 +96,7 @@ class Engine:
                     first,
                     sweep.first_nice,
                     self.metrics.sweep_done,
+                    again=again,
                 )
         except Exception:
             self.close()

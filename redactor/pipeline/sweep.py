@@ -96,8 +96,9 @@ class Sweeper:
     A stream's start sweeps (its first `first_sweeps`) cannot wait that long: until they
     are done, its still ground is not known. They run on a second thread, at a
     priority between live detection's and the other sweeps' (`first_nice`), with
-    `first` (an instance of the profile made at that priority), and count towards no
-    rest."""
+    `first` (an instance of the profile made at that priority), those after a stream's
+    first with `again` (live.sweep.start_again; `first` by default), and count
+    towards no rest."""
 
     def __init__(
         self,
@@ -108,9 +109,11 @@ class Sweeper:
         first_nice: int = 0,
         on_done: Callable[[bool, float], None] | None = None,
         pressure: Pressure | None = None,
+        again: Detector | None = None,
     ) -> None:
         self.detector = detector
         self.first = first or detector
+        self.again = again or self.first
         self.busy_share = busy_share
         self._on_done = on_done  # (succeeded, seconds) after each sweep: the metrics hook
         self.pressure = pressure or Pressure()
@@ -123,9 +126,11 @@ class Sweeper:
             1, thread_name_prefix="sweep-first", initializer=lower_priority, initargs=(first_nice,)
         )
 
-    def submit(self, frame: Frame, first: bool = False) -> Future[Detections]:
+    def submit(self, frame: Frame, first: bool = False, again: bool = False) -> Future[Detections]:
+        """A sweep of `frame`: a stream's start sweep with `first` (`again`: not its first)."""
         if first:  # not held back by other streams' pressure: a new stream is fully masked until it is done
-            return self._first_pool.submit(self._timed, self.first, frame, False)
+            det = self.again if again else self.first
+            return self._first_pool.submit(self._timed, det, frame, False)
         return self._pool.submit(self._rested, frame)
 
     def _rested(self, frame: Frame) -> Detections:
@@ -261,7 +266,9 @@ class StillMasks:
             return
         copy = Frame(frame.layout, tuple(p.copy() for p in frame.planes), frame.seq, ts)
         try:
-            job = self.sweeper.submit(copy, first=not self.started or fresh)
+            # the start's sweeps after its first are second readings (start_again)
+            again = not self.started and self.sweeps > 0
+            job = self.sweeper.submit(copy, first=not self.started or fresh, again=again)
         except RuntimeError as e:  # the server is closing
             self.failed = f"sweep unavailable: {e}"
             return

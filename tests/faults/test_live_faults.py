@@ -242,6 +242,17 @@ def test_sweep_detector_raising_fails_the_frames_closed(tmp_path: Path) -> None:
     assert failed[0] < 10, failed  # the first sweep goes to the first frame
 
 
+def test_the_starts_second_reading_raising_fails_the_frames_closed(tmp_path: Path) -> None:
+    """The start's sweeps after its first read text alone (live.sweep.start_again): when
+    that detector fails, the still ground is not known either, and frames from then on
+    are fully masked."""
+    assert Config().live.sweep.start_again == "text"
+    failed = _one_profile_raising(
+        tmp_path, f"{Config().live.sweep.profile}:text", 30, "sweep failed"
+    )
+    assert failed[0] > 0, failed  # the first sweep, on the whole profile, worked
+
+
 class _FailsLater:
     """Slower than a frame may wait for it; works twice (finding nothing), then raises."""
 

@@ -189,6 +189,38 @@ def test_a_streams_still_ground_is_known_after_its_first_sweeps_only() -> None:
         sweeper.close()
 
 
+def test_the_starts_sweeps_after_its_first_read_again_with_their_own_profile() -> None:
+    """A stream's first sweep is the whole profile; the start's next ones are second
+    readings (live.sweep.start_again: text alone by default), and the sweeps after
+    the start the whole profile again. What each finds is held alike."""
+    sign = [60.0, 90.0, 100.0, 114.0]  # still, away from the walker (24 px: kept as is)
+    whole, again = _Scripted([[POSTER], []]), _Scripted([[sign]])
+    sweeper = Sweeper(whole, nice=0, first=whole, again=again)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(first_sweeps=3, interval_s=1.0))
+        for ts in (0, 40_000, 80_000):  # the start: three sweeps, one after the other
+            _sweep(masks, ts)
+        assert masks.started and (whole.calls, again.calls) == (1, 2)
+        _sweep(masks, 1_080_000)  # an interval later: the whole profile
+        assert (whole.calls, again.calls) == (2, 2)
+        held = masks.held(_motion(), 1_100_000).boxes.tolist()
+        assert sorted(held) == sorted([POSTER, sign])  # what the second readings read is held too
+    finally:
+        sweeper.close()
+
+
+def test_without_a_profile_of_their_own_the_starts_sweeps_are_all_the_first_ones() -> None:
+    det = _Scripted([[POSTER]])
+    sweeper = Sweeper(det, nice=0)
+    try:
+        masks = StillMasks(sweeper, SweepConfig(first_sweeps=2))
+        _sweep(masks, 0)
+        _sweep(masks, 40_000)
+        assert masks.started and det.calls == 2
+    finally:
+        sweeper.close()
+
+
 def test_a_box_that_left_goes_within_keep_sweeps() -> None:
     det = _Scripted([[POSTER]])
     sweeper = Sweeper(det, nice=0)

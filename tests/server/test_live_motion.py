@@ -116,8 +116,9 @@ def _serve(
     sweep = cfg.live.sweep.profile
 
     def factory(name: str, pc: ProfileConfig) -> object:
-        # the live detectors work and find nothing: whatever is masked came from elsewhere
-        if name == sweep:
+        # the live detectors work and find nothing: whatever is masked came from elsewhere;
+        # the start's second reading (live.sweep.start_again) is the sweep's fake too
+        if name in (sweep, f"{sweep}:text"):
             return thorough
         if look is not None and name == cfg.live.look.profile:
             return look
