@@ -38,11 +38,13 @@ class Engine:
         self.config = config
         self.router = PolicyRouter(config.policy)
         self.metrics = metrics or Metrics()
-        factory = detector_factory or (
-            lambda name, cfg: ProfileDetector(
-                name, cfg, config.models.dir, config.detect.threads, config.detect.nice
-            )
-        )
+
+        def make(name: str, cfg: ProfileConfig, nice: int = config.detect.nice) -> Detector:
+            """A profile's detector; its threads run at the priority it is made with."""
+            if detector_factory is not None:
+                return detector_factory(name, cfg)
+            return ProfileDetector(name, cfg, config.models.dir, config.detect.threads, nice)
+
         # Single images detect on these threads, so a call can stop waiting for a
         # detector that hangs; at most this many detections run (or hang) at once.
         self._deadline_slots = threading.BoundedSemaphore(config.server.workers)
@@ -67,27 +69,20 @@ class Engine:
         self._sweep_detectors: list[Detector] = []
         try:
             for name in sorted(used):
-                self.detectors[name] = factory(name, config.detect.profiles[name])
+                self.detectors[name] = make(name, config.detect.profiles[name])
             sweep = config.live.sweep
             if sweep.enabled:
-                # Instances of their own: a profile's threads run at the priority they were
-                # made with, the sweeps' at sweep.nice, a stream's start sweeps at first_nice.
-                def sweep_detector(name: str, cfg: ProfileConfig, nice: int) -> Detector:
-                    if detector_factory is not None:
-                        return detector_factory(name, cfg)
-                    return ProfileDetector(
-                        name, cfg, config.models.dir, config.detect.threads, nice
-                    )
-
+                # Instances of their own: the sweeps' at sweep.nice, a stream's start sweeps
+                # at first_nice.
                 whole = config.detect.profiles[sweep.profile]
-                det = sweep_detector(sweep.profile, whole, sweep.nice)
+                det = make(sweep.profile, whole, sweep.nice)
                 self._sweep_detectors.append(det)
-                first = sweep_detector(sweep.profile, whole, sweep.first_nice)
+                first = make(sweep.profile, whole, sweep.first_nice)
                 self._sweep_detectors.append(first)
                 again = first
                 text = whole.plates_only() if sweep.start_again == "text" else None
                 if text is not None:
-                    again = sweep_detector(f"{sweep.profile}:text", text, sweep.first_nice)
+                    again = make(f"{sweep.profile}:text", text, sweep.first_nice)
                     self._sweep_detectors.append(again)
                 self.sweeper = Sweeper(
                     det,

@@ -194,7 +194,7 @@ def test_the_starts_sweeps_after_its_first_read_again_with_their_own_profile() -
     """A stream's first sweep is the whole profile; the start's next ones are second
     readings (live.sweep.start_again: text alone by default), and the sweeps after
     the start the whole profile again. What each finds is held alike."""
-    sign = [60.0, 90.0, 100.0, 114.0]  # still, away from the walker (24 px: kept as is)
+    sign = [60.0, 90.0, 100.0, 114.0]  # still, away from the walker, min_box_px each way
     whole, again = _Scripted([[POSTER], []]), _Scripted([[sign]])
     sweeper = Sweeper(whole, nice=0, first=whole, again=again)
     try:
